@@ -1,0 +1,93 @@
+# Nyeri: `make demo` runs the platform on SQLite with demo data; `make test` runs every check.
+# Both set themselves up: a virtualenv in .venv from the hash-pinned lock file.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# PostgreSQL for the second half of the test suite (a fresh test database is created in it).
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/nyeri
+B ?=
+
+.PHONY: help setup demo serve test check lint typecheck migrations-check translations-check \
+        test-sqlite test-postgres bench lock messages makemessages format clean
+
+help:
+	@echo "make demo    run Nyeri on http://127.0.0.1:$(PORT) with demo data (SQLite)"
+	@echo "make test    run linters, type checks and the test suite (SQLite, PostgreSQL, browser)"
+	@echo "make bench   run the benchmarks (B=NAME for one)"
+
+$(VENV)/.installed: requirements/dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Nyeri needs Python 3.11 or newer"'
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.txt
+	@touch $@
+
+setup: $(VENV)/.installed messages
+
+messages: $(VENV)/.installed
+	@$(PY) scripts/compile_messages.py
+
+var/secret_key:
+	@mkdir -p var
+	@$(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+	@chmod 600 $@
+
+# The demo runs the production stack (gunicorn, WhiteNoise, DEBUG off) over plain HTTP on
+# the loopback address, with a generated secret key.
+DEMO_ENV = SECRET_KEY="$$(cat var/secret_key)" HTTPS=0 DEBUG=0
+
+demo: setup var/secret_key
+	@$(DEMO_ENV) $(PY) manage.py migrate --noinput -v 0
+	@$(DEMO_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	@$(DEMO_ENV) $(PY) manage.py seed_demo
+	@echo "Serving Nyeri at http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
+	@$(DEMO_ENV) $(VENV)/bin/gunicorn nyeri.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile -
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy nyeri
+
+migrations-check: $(VENV)/.installed
+	NYERI_TESTING=1 $(PY) manage.py makemigrations --check --dry-run
+
+translations-check: setup
+	NYERI_TESTING=1 $(PY) scripts/check_translations.py
+
+test-sqlite: setup
+	scripts/ensure-system-deps.sh
+	$(VENV)/bin/pytest
+
+test-postgres: setup
+	@if $(PY) scripts/postgres_reachable.py "$(TEST_POSTGRES_URL)"; then \
+		DATABASE_URL="$(TEST_POSTGRES_URL)" $(VENV)/bin/pytest -m "not browser" --create-db; \
+	else \
+		echo "!! PostgreSQL is not reachable at $(TEST_POSTGRES_URL): the PostgreSQL half of the suite did NOT run."; \
+		echo "!! Start PostgreSQL or set TEST_POSTGRES_URL, then run 'make test-postgres'."; \
+	fi
+
+check: lint typecheck migrations-check translations-check
+
+test: check test-sqlite test-postgres
+
+bench: setup
+	$(PY) bench/run.py $(B)
+
+lock:
+	$(VENV)/bin/pip install --quiet uv
+	$(VENV)/bin/uv pip compile --quiet --python-version 3.11 --generate-hashes requirements/base.in -o requirements/base.txt
+	$(VENV)/bin/uv pip compile --quiet --python-version 3.11 --generate-hashes requirements/dev.in -o requirements/dev.txt
+
+makemessages: setup
+	NYERI_TESTING=1 $(PY) manage.py makemessages -l id --no-obsolete --ignore '.venv/*' --ignore 'staticfiles/*' --ignore 'tests/*' --ignore 'bench/*'
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) staticfiles var/nyeri.sqlite3*

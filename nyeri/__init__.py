@@ -1,0 +1,1 @@
+"""Nyeri: an open platform for pain-management services."""

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from nyeri.audit import views
+
+app_name = "audit"
+
+urlpatterns = [
+    path("", views.report, name="report"),
+]

@@ -1,0 +1,15 @@
+from django.urls import include, path
+
+from nyeri.api.root import api
+
+urlpatterns = [
+    path("", include("nyeri.web.urls")),
+    path("accounts/", include("nyeri.accounts.urls")),
+    path("audit/", include("nyeri.audit.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+]
+
+handler403 = "nyeri.web.views.permission_denied"
+handler404 = "nyeri.web.views.page_not_found"
+handler500 = "nyeri.web.views.server_error"

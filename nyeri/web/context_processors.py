@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from nyeri.tenancy.roles import Role
+from nyeri.tenancy.scope import request_scope
+from nyeri.tenancy.selectors import facilities_for
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """What the layout's navigation shows: the user's organization, facilities and role links."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    try:
+        scope = request_scope(request)
+    except PermissionDenied:
+        return {}
+    return {
+        "scope": scope,
+        "nav_facilities": list(facilities_for(scope)),
+        "nav_can_audit": scope.has_role(Role.COMPLIANCE_OFFICER),
+        "nav_is_admin": scope.has_role(Role.ADMINISTRATOR),
+    }

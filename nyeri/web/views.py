@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template import loader
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from nyeri.tenancy.access import access_facility
+from nyeri.tenancy.roles import Role
+from nyeri.tenancy.scope import request_scope
+from nyeri.tenancy.selectors import facilities_for, staff_counts_by_role
+
+logger = logging.getLogger(__name__)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    scope = request_scope(request)
+    first = facilities_for(scope).first()
+    if first is None:
+        return render(request, "web/no_facility.html")
+    return redirect("web:facility_dashboard", facility_id=first.pk)
+
+
+@login_required
+def facility_dashboard(request: HttpRequest, facility_id: int) -> HttpResponse:
+    scope = request_scope(request)
+    facility = access_facility(scope, facility_id)
+    counts = staff_counts_by_role(scope, facility)
+    staff = [(role.label, counts.get(role.value, 0)) for role in Role]
+    return render(
+        request,
+        "web/facility_dashboard.html",
+        {
+            "facility": facility,
+            "staff": staff,
+            "staff_total": sum(counts.values()),
+            "my_roles": [Role(r).label for r in sorted(scope.roles)],
+        },
+    )
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database answers, 503 otherwise (for load balancers and monitors)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logger.exception("health check: database unreachable")
+        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No context processors here: the database may be the thing that failed.
+    return HttpResponse(loader.get_template("500.html").render({}), status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(
+        request,
+        "403.html",
+        {"detail": _("Your form expired or was sent from another site. Reload the page and try again.")},
+        status=403,
+    )

@@ -1,0 +1,79 @@
+"""Fail when a user-facing string has no Indonesian translation.
+
+Extracts every translatable string from the code and templates (Django's makemessages,
+into a temporary copy of the locale folder so the working tree is untouched) and compares
+them with the committed Indonesian catalogue: a string that is missing there, empty, or
+marked fuzzy is reported with where it is used.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import polib
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = ROOT / "nyeri" / "locale" / "id" / "LC_MESSAGES" / "django.po"
+
+
+def extract() -> polib.POFile:
+    with tempfile.TemporaryDirectory() as tmp:
+        locale_copy = Path(tmp) / "locale"
+        # makemessages writes into LOCALE_PATHS: point it at an empty copy.
+        (locale_copy / "id" / "LC_MESSAGES").mkdir(parents=True)
+        env = dict(os.environ, NYERI_TESTING="1", NYERI_LOCALE_DIR=str(locale_copy))
+        subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "makemessages",
+                "-l",
+                "id",
+                "--no-location",
+                "--ignore",
+                ".venv/*",
+                "--ignore",
+                "staticfiles/*",
+                "--ignore",
+                "tests/*",
+                "--ignore",
+                "bench/*",
+                "--ignore",
+                "var/*",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        return polib.pofile(str(locale_copy / "id" / "LC_MESSAGES" / "django.po"))
+
+
+def main() -> int:
+    if shutil.which("xgettext") is None:
+        print("GNU gettext (xgettext) is needed for the translation check: apt-get install gettext")
+        return 2
+    extracted = extract()
+    committed = {(e.msgctxt, e.msgid): e for e in polib.pofile(str(CATALOGUE))} if CATALOGUE.exists() else {}
+    missing = []
+    for entry in extracted:
+        have = committed.get((entry.msgctxt, entry.msgid))
+        if have is None or "fuzzy" in have.flags or not have.translated():
+            missing.append(entry.msgid)
+    if missing:
+        print(f"{len(missing)} string(s) have no Indonesian translation in {CATALOGUE.relative_to(ROOT)}:")
+        for msgid in missing:
+            print(f"  - {msgid!r}")
+        print("Run `make makemessages`, translate the new entries, and commit the .po file.")
+        return 1
+    print(f"translations: all {len(extracted)} strings have an Indonesian translation")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

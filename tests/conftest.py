@@ -1,0 +1,92 @@
+"""Shared fixtures: two organizations, so that every test can check the tenant wall."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from nyeri.accounts.models import User
+from nyeri.tenancy.models import Facility, Membership, MembershipFacility, MembershipRole, Organization
+from nyeri.tenancy.roles import Role
+
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture
+def org(db: None) -> Organization:
+    return Organization.objects.create(name="RS Sehat Sentosa", slug="sehat", kind=Organization.Kind.HOSPITAL)
+
+
+@pytest.fixture
+def other_org(db: None) -> Organization:
+    return Organization.objects.create(name="Klinik Lain", slug="lain", kind=Organization.Kind.CLINIC_OPERATOR)
+
+
+@pytest.fixture
+def facility(org: Organization) -> Facility:
+    return Facility.objects.create(
+        organization=org,
+        name="Layanan Nyeri RS Sehat",
+        code="rs-sehat",
+        kind=Facility.Kind.HOSPITAL_PAIN_UNIT,
+        province="Jawa Barat",
+        regency="Kota Bandung",
+        regency_code="32.73",
+    )
+
+
+@pytest.fixture
+def other_facility(other_org: Organization) -> Facility:
+    return Facility.objects.create(
+        organization=other_org,
+        name="Klinik Nyeri Lain",
+        code="lain",
+        kind=Facility.Kind.PAIN_CLINIC,
+        province="Jawa Timur",
+        regency="Kota Surabaya",
+        regency_code="35.78",
+    )
+
+
+MakeMember = Callable[..., User]
+
+
+@pytest.fixture
+def make_member(db: None) -> MakeMember:
+    """A user with a membership in ``organization`` holding ``roles``."""
+
+    def make(
+        organization: Organization,
+        *roles: Role,
+        username: str | None = None,
+        facilities: tuple[Facility, ...] = (),
+        language: str = "id",
+    ) -> User:
+        name = username or f"user{User.objects.count() + 1}"
+        user = User.objects.create_user(username=name, password=PASSWORD, full_name=name.title(), language=language)
+        membership = Membership.objects.create(organization=organization, user=user)
+        MembershipRole.objects.bulk_create(
+            [MembershipRole(organization=organization, membership=membership, role=r) for r in roles]
+        )
+        MembershipFacility.objects.bulk_create(
+            [MembershipFacility(organization=organization, membership=membership, facility=f) for f in facilities]
+        )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def nurse(org: Organization, facility: Facility, make_member: MakeMember) -> User:
+    return make_member(org, Role.NURSE, username="siti")
+
+
+@pytest.fixture
+def nurse_client(nurse: User) -> Client:
+    """A client logged in through the real login page (so session bookkeeping is real)."""
+    client = Client()
+    response = client.post("/accounts/login/", {"username": nurse.username, "password": PASSWORD})
+    assert response.status_code == 302, response.content
+    return client
