@@ -90,3 +90,10 @@ def nurse_client(nurse: User) -> Client:
     response = client.post("/accounts/login/", {"username": nurse.username, "password": PASSWORD})
     assert response.status_code == 302, response.content
     return client
+
+
+def log_in(client: Client, user: User, password: str = PASSWORD) -> Client:
+    """Log ``client`` in through the real login page, as a person would."""
+    response = client.post("/accounts/login/", {"username": user.username, "password": password})
+    assert response.status_code == 302, response.content
+    return client

@@ -47,10 +47,10 @@ def memberships_of(user: User) -> list[Membership]:
     )
 
 
-def scope_from_membership(membership: Membership) -> Scope:
+def scope_from_membership(membership: Membership, user: User) -> Scope:
     facility_ids = frozenset(link.facility_id for link in membership.facility_links.all())
     return Scope(
-        user=membership.user,
+        user=user,
         organization=membership.organization,
         membership_id=membership.pk,
         roles=frozenset(r.role for r in membership.roles.all()),
@@ -64,7 +64,7 @@ def resolve_scope(user: User, organization_id: int | None = None) -> Scope | Non
     if not memberships:
         return None
     chosen = next((m for m in memberships if m.organization_id == organization_id), memberships[0])
-    return scope_from_membership(chosen)
+    return scope_from_membership(chosen, user)
 
 
 def request_scope(request: HttpRequest) -> Scope:

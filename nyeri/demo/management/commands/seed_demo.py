@@ -1,0 +1,94 @@
+"""Build the deterministic demo network (safe to run again: existing data is kept)."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from nyeri.accounts.models import User
+from nyeri.clinical.models import AdministrativeSex
+from nyeri.clinical.services import register_patient
+from nyeri.demo import data
+from nyeri.tenancy.models import Facility, Organization
+from nyeri.tenancy.scope import resolve_scope
+from nyeri.tenancy.services import add_member, create_facility, create_organization
+
+PATIENT_COUNT = 36
+
+
+class Command(BaseCommand):
+    help = "Load the demo organization, facilities, staff (one login per role) and patients."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--quiet-accounts", action="store_true", help="Do not print the demo accounts.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        org = Organization.objects.filter(slug=data.ORGANIZATION["slug"]).first()
+        if org is None:
+            with transaction.atomic():
+                org = self._build()
+            self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {org.name}"))
+        else:
+            self.stdout.write("Demo data already present; nothing changed.")
+        if not options["quiet_accounts"]:
+            self._print_accounts()
+
+    def _build(self) -> Organization:
+        rng = random.Random(2026)  # noqa: S311 - deterministic demo data, not security
+        org = create_organization(acting_user=None, **data.ORGANIZATION)
+        facilities = {f["code"]: create_facility(acting_user=None, organization=org, **f) for f in data.FACILITIES}
+
+        admin: User | None = None
+        for username, full_name, role, codes in data.DEMO_ACCOUNTS:
+            user = User.objects.create_user(username=username, password=data.DEMO_PASSWORD, full_name=full_name)
+            add_member(
+                acting_user=admin, organization=org, user=user, roles=[role], facilities=[facilities[c] for c in codes]
+            )
+            admin = admin or user
+        for n, (full_name, role, code) in enumerate(data.MORE_STAFF, start=1):
+            user = User(username=f"staf{n:02d}", full_name=full_name)
+            user.set_unusable_password()
+            user.save()
+            add_member(acting_user=admin, organization=org, user=user, roles=[role], facilities=[facilities[code]])
+
+        assert admin is not None
+        scope = resolve_scope(admin, org.pk)
+        assert scope is not None
+        self._patients(rng, scope, admin, list(facilities.values()))
+        return org
+
+    def _patients(self, rng: random.Random, scope: Any, admin: User, facilities: list[Facility]) -> None:
+        for n in range(1, PATIENT_COUNT + 1):
+            female = rng.random() < 0.55
+            given = rng.choice(data.GIVEN_FEMALE if female else data.GIVEN_MALE)
+            name = f"{given} {rng.choice(data.FAMILY)}"
+            born = date(rng.randint(1945, 2002), rng.randint(1, 12), rng.randint(1, 28))
+            regency, region = rng.choice(data.PATIENT_REGIONS)
+            facility = facilities[n % len(facilities)]
+            # NIK: 6-digit region, birth date as DDMMYY (day + 40 for women), 4-digit serial.
+            day = born.day + (40 if female else 0)
+            nik = f"{region}{day:02d}{born.month:02d}{born.year % 100:02d}{rng.randint(1, 9999):04d}"
+            register_patient(
+                scope=scope,
+                acting_user=admin,
+                facility=facility,
+                mrn=f"RM-{facility.code[:3].upper()}-{n:05d}",
+                full_name=name,
+                birth_date=born,
+                sex=AdministrativeSex.FEMALE if female else AdministrativeSex.MALE,
+                nik=nik if rng.random() < 0.9 else "",
+                phone=f"08{rng.randint(11, 59)}{rng.randint(10000000, 99999999)}",
+                address=f"{rng.choice(data.STREETS)} No. {rng.randint(1, 250)}",
+                regency=regency,
+            )
+
+    def _print_accounts(self) -> None:
+        self.stdout.write("")
+        self.stdout.write(f"Demo accounts (password for all: {data.DEMO_PASSWORD}):")
+        for username, full_name, role, _codes in data.DEMO_ACCOUNTS:
+            self.stdout.write(f"  {username:<18} {role.label:<30} {full_name}")
+        self.stdout.write("The administrator must enrol a second factor (any TOTP app) at first login.")
