@@ -5,11 +5,11 @@ import os
 os.environ.setdefault("NYERI_TESTING", "1")
 os.environ.setdefault("HTTPS", "0")
 
-from nyeri.settings import *  # noqa: E402,F403
+from nyeri.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests; Argon2 is tested explicitly
 
 # Tests serve static files straight from the app folders (no collectstatic step).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

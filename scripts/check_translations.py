@@ -45,6 +45,9 @@ def extract() -> polib.POFile:
                 "bench/*",
                 "--ignore",
                 "var/*",
+                # Otherwise makemessages would find and write the real catalogue.
+                "--ignore",
+                "nyeri/locale",
             ],
             cwd=ROOT,
             env=env,
@@ -54,19 +57,19 @@ def extract() -> polib.POFile:
         return polib.pofile(str(locale_copy / "id" / "LC_MESSAGES" / "django.po"))
 
 
-def main() -> int:
+def main(catalogue: Path = CATALOGUE) -> int:
     if shutil.which("xgettext") is None:
         print("GNU gettext (xgettext) is needed for the translation check: apt-get install gettext")
         return 2
     extracted = extract()
-    committed = {(e.msgctxt, e.msgid): e for e in polib.pofile(str(CATALOGUE))} if CATALOGUE.exists() else {}
+    committed = {(e.msgctxt, e.msgid): e for e in polib.pofile(str(catalogue))} if catalogue.exists() else {}
     missing = []
     for entry in extracted:
         have = committed.get((entry.msgctxt, entry.msgid))
         if have is None or "fuzzy" in have.flags or not have.translated():
             missing.append(entry.msgid)
     if missing:
-        print(f"{len(missing)} string(s) have no Indonesian translation in {CATALOGUE.relative_to(ROOT)}:")
+        print(f"{len(missing)} string(s) have no Indonesian translation in {catalogue}:")
         for msgid in missing:
             print(f"  - {msgid!r}")
         print("Run `make makemessages`, translate the new entries, and commit the .po file.")

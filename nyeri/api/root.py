@@ -45,9 +45,7 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
     for err in exc.errors:
         loc = [str(part) for part in err.get("loc", []) if part not in ("body", "query", "path", "payload")]
         fields.append({"field": ".".join(loc), "message": err.get("msg", "")})
-    return api.create_response(
-        request, envelope("invalid", _("Some fields are not valid."), fields), status=422
-    )
+    return api.create_response(request, envelope("invalid", _("Some fields are not valid."), fields), status=422)
 
 
 @api.exception_handler(DjangoValidationError)
@@ -59,9 +57,7 @@ def on_django_validation_error(request: HttpRequest, exc: DjangoValidationError)
                 fields.append({"field": name, "message": " ".join(error.messages)})
     else:
         fields = [{"field": "", "message": m} for m in exc.messages]
-    return api.create_response(
-        request, envelope("invalid", _("Some fields are not valid."), fields), status=422
-    )
+    return api.create_response(request, envelope("invalid", _("Some fields are not valid."), fields), status=422)
 
 
 @api.exception_handler(AuthenticationError)

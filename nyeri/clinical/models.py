@@ -41,9 +41,7 @@ class Patient(models.Model):
             models.UniqueConstraint(
                 fields=["organization", "nik"], condition=~Q(nik=""), name="patient_nik_unique_per_org"
             ),
-            models.CheckConstraint(
-                condition=Q(sex__in=[s.value for s in AdministrativeSex]), name="patient_sex_valid"
-            ),
+            models.CheckConstraint(condition=Q(sex__in=[s.value for s in AdministrativeSex]), name="patient_sex_valid"),
         ]
 
     def __str__(self) -> str:

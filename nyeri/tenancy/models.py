@@ -34,7 +34,9 @@ class Organization(models.Model):
         verbose_name = _("organization")
         verbose_name_plural = _("organizations")
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=[k.value for k in OrganizationKind]), name="organization_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in OrganizationKind]), name="organization_kind_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -86,7 +88,9 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships")
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    facilities = models.ManyToManyField(Facility, through="MembershipFacility", related_name="+", blank=True)
+    facilities: models.ManyToManyField[Facility, "MembershipFacility"] = models.ManyToManyField(
+        Facility, through="MembershipFacility", related_name="+", blank=True
+    )
 
     class Meta:
         verbose_name = _("membership")
@@ -110,6 +114,9 @@ class MembershipRole(models.Model):
             models.CheckConstraint(condition=Q(role__in=[r.value for r in Role]), name="membership_role_valid"),
         ]
 
+    def __str__(self) -> str:
+        return self.role
+
 
 class MembershipFacility(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
@@ -120,3 +127,6 @@ class MembershipFacility(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["membership", "facility"], name="membership_facility_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} @ {self.facility_id}"

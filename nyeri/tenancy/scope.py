@@ -75,7 +75,7 @@ def request_scope(request: HttpRequest) -> Scope:
     user = request.user
     if not user.is_authenticated:
         raise PermissionDenied
-    scope = resolve_scope(user, request.session.get(SESSION_ORGANIZATION_KEY))  # type: ignore[arg-type]
+    scope = resolve_scope(user, request.session.get(SESSION_ORGANIZATION_KEY))
     if scope is None:
         raise PermissionDenied
     request._nyeri_scope = scope  # type: ignore[attr-defined]

@@ -13,12 +13,16 @@ from nyeri.tenancy.models import Facility, Membership, MembershipFacility, Membe
 from nyeri.tenancy.roles import Role
 
 
-def create_organization(*, acting_user: User | None, name: str, slug: str, kind: str, jurisdiction: str = "ID") -> Organization:
+def create_organization(
+    *, acting_user: User | None, name: str, slug: str, kind: str, jurisdiction: str = "ID"
+) -> Organization:
     org = Organization(name=name, slug=slug, kind=kind, jurisdiction=jurisdiction)
     org.full_clean()
     with transaction.atomic():
         org.save(force_insert=True)
-        record_event(actor=acting_user, action=AuditAction.CREATE, organization=org, object_type="organization", object_id=org.pk)
+        record_event(
+            actor=acting_user, action=AuditAction.CREATE, organization=org, object_type="organization", object_id=org.pk
+        )
     return org
 
 

@@ -38,7 +38,7 @@ class Command(BaseCommand):
             self._print_accounts()
 
     def _build(self) -> Organization:
-        rng = random.Random(2026)  # noqa: S311 - deterministic demo data, not security
+        rng = random.Random(2026)
         org = create_organization(acting_user=None, **data.ORGANIZATION)
         facilities = {f["code"]: create_facility(acting_user=None, organization=org, **f) for f in data.FACILITIES}
 
