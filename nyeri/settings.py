@@ -30,8 +30,7 @@ if not SECRET_KEY:
         SECRET_KEY = "insecure-development-key-never-use-in-production-" + "x" * 20
     else:
         raise ImproperlyConfigured(
-            "SECRET_KEY is required (set DEBUG=1 for local development). "
-            "`make demo` generates one in var/secret_key."
+            "SECRET_KEY is required (set DEBUG=1 for local development). `make demo` generates one in var/secret_key."
         )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("nyeri.web.urls")),
     path("accounts/", include("nyeri.accounts.urls")),
     path("audit/", include("nyeri.audit.urls")),
+    path("patients/", include("nyeri.clinical.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
 ]

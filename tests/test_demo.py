@@ -4,11 +4,12 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from nyeri.accounts.models import User
 from nyeri.audit.verify import verify_chain
 from nyeri.clinical.models import Patient
-from nyeri.demo.data import DEMO_ACCOUNTS
+from nyeri.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD
 from nyeri.tenancy.models import Facility, MembershipRole, Organization
 from nyeri.tenancy.roles import Role
 
@@ -46,3 +47,18 @@ def test_seed_demo_is_deterministic() -> None:
 def test_seed_demo_writes_an_intact_audit_chain() -> None:
     call_command("seed_demo", stdout=StringIO())
     assert verify_chain().ok
+
+
+@pytest.mark.parametrize(("username", "role"), [(u, r) for u, _, r, _ in DEMO_ACCOUNTS])
+def test_each_demo_account_logs_in_and_reaches_its_dashboard(username: str, role: Role) -> None:
+    call_command("seed_demo", stdout=StringIO())
+    client = Client()
+    response = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD}, follow=True)
+    assert response.status_code == 200
+    final_path = response.redirect_chain[-1][0]
+    if role == Role.ADMINISTRATOR:
+        # Administrators must enrol a second factor before anything else.
+        assert final_path.startswith("/accounts/second-factor/setup/")
+    else:
+        assert final_path.startswith("/facilities/")
+        assert response.context["facility"].name in response.content.decode()

@@ -82,10 +82,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from nyeri.accounts.api import router as accounts_router
+    from nyeri.clinical.api import router as clinical_router
     from nyeri.tenancy.api import router as tenancy_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", tenancy_router)
+    api.add_router("/", clinical_router)
 
 
 _register_routers()

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from nyeri.tenancy.roles import Role
+from nyeri.tenancy.roles import CLINICAL_ROLES, Role
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import facilities_for
 
@@ -23,5 +23,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "scope": scope,
         "nav_facilities": list(facilities_for(scope)),
         "nav_can_audit": scope.has_role(Role.COMPLIANCE_OFFICER),
+        "nav_sees_patients": bool(scope.roles & CLINICAL_ROLES),
         "nav_is_admin": scope.has_role(Role.ADMINISTRATOR),
     }

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from nyeri.accounts.models import User
+from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
+from nyeri.clinical.models import AdministrativeSex, Patient
+from nyeri.tenancy.models import Facility, Organization
+from nyeri.tenancy.roles import Role
+from tests.conftest import MakeMember, log_in
+
+
+def make_patient(org: Organization, facility: Facility, mrn: str, name: str) -> Patient:
+    return Patient.objects.create(
+        organization=org,
+        registered_at=facility,
+        mrn=mrn,
+        full_name=name,
+        birth_date=date(1970, 1, 2),
+        sex=AdministrativeSex.MALE,
+    )
+
+
+@pytest.fixture
+def patient(org: Organization, facility: Facility) -> Patient:
+    return make_patient(org, facility, "RM-1", "Dadang Suryana")
+
+
+@pytest.fixture
+def foreign_patient(other_org: Organization, other_facility: Facility) -> Patient:
+    return make_patient(other_org, other_facility, "RM-1", "Orang Lain")
+
+
+def test_reading_a_patient_is_audited_with_the_patient(nurse_client: Client, nurse: User, patient: Patient) -> None:
+    response = nurse_client.get(f"/patients/{patient.pk}/")
+    assert response.status_code == 200
+    assert "Dadang Suryana" in response.content.decode()
+    event = AuditEvent.objects.filter(action=AuditAction.READ).latest("seq")
+    assert (event.patient_id, event.actor_id, event.object_type) == (patient.pk, nurse.pk, "patient")
+    assert event.request_id == response["X-Request-ID"]
+    assert event.client_address == "127.0.0.1"
+
+
+def test_another_organizations_patient_is_not_found_on_the_page_and_in_the_api(
+    nurse_client: Client, foreign_patient: Patient
+) -> None:
+    assert nurse_client.get(f"/patients/{foreign_patient.pk}/").status_code == 404
+    response = nurse_client.get(f"/api/patients/{foreign_patient.pk}")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert not AuditEvent.objects.filter(patient_id=foreign_patient.pk).exists()
+
+
+def test_searching_patients_finds_by_name_and_is_audited_without_the_query_text(
+    nurse_client: Client, patient: Patient, foreign_patient: Patient
+) -> None:
+    response = nurse_client.get("/api/patients", {"q": "dadang"})
+    assert [p["id"] for p in response.json()] == [patient.pk]
+    assert [p["id"] for p in nurse_client.get("/api/patients", {"q": "Orang"}).json()] == []
+    event = AuditEvent.objects.filter(action=AuditAction.SEARCH).latest("seq")
+    assert "dadang" not in event.reason
+
+
+def test_a_compliance_officer_cannot_open_charts_and_the_refusal_is_audited(
+    org: Organization, patient: Patient, make_member: MakeMember, client: Client
+) -> None:
+    officer = make_member(org, Role.COMPLIANCE_OFFICER, username="hendra")
+    log_in(client, officer)
+    assert client.get(f"/patients/{patient.pk}/").status_code == 403
+    event = AuditEvent.objects.latest("seq")
+    assert (event.action, event.outcome, event.actor_id) == (
+        AuditAction.PERMISSION_DENIED,
+        AuditOutcome.DENIED,
+        officer.pk,
+    )
