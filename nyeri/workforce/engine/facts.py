@@ -1,0 +1,125 @@
+"""What the engine knows about people: loaded in bulk, a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Case, DecimalField, Q, Sum, When
+
+from nyeri.workforce.kinds import CredentialStatus, HoursStatus
+from nyeri.workforce.models import Credential, HoursEntry, PersonFacility, PersonRole
+
+# SQLite allows 32,766 bound parameters per statement; stay well below.
+CHUNK = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialFact:
+    id: int
+    kind: str
+    status: str
+    issued_on: date
+    expires_on: date | None
+    specialty: str
+    facility_id: int | None
+    issuer_regency_code: str
+    exam_passed_on: date | None
+    hours: Decimal | None
+    check_kind: str
+    check_result: str
+    valid_months: int | None
+    employer_kind: str
+    months: int | None
+
+
+@dataclass(slots=True)
+class PersonFacts:
+    person_id: int
+    roles: set[str] = field(default_factory=set)
+    facility_ids: set[int] = field(default_factory=set)
+    credentials: dict[str, list[CredentialFact]] = field(default_factory=lambda: defaultdict(list))
+    # Verified hours with pain-clinic patients in the window of N months ending today.
+    hours_in_window: dict[int, float] = field(default_factory=dict)
+
+
+_CREDENTIAL_COLUMNS = (
+    "id",
+    "person_id",
+    "kind",
+    "status",
+    "issued_on",
+    "expires_on",
+    "specialty",
+    "facility_id",
+    "issuer_regency_code",
+    "exam_passed_on",
+    "hours",
+    "check_kind",
+    "check_result",
+    "valid_months",
+    "employer_kind",
+    "months",
+)
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` earlier (clamped to the month's last day)."""
+    year, month = divmod(day.year * 12 + (day.month - 1) - months, 12)
+    month += 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def load_facts(person_ids: Iterable[int], *, today: date, hour_windows: Iterable[int]) -> dict[int, PersonFacts]:
+    """Roles, facilities, credentials and hours of ``person_ids``: 4 queries per 5,000 people."""
+    ids = sorted(set(person_ids))
+    facts = {pid: PersonFacts(pid) for pid in ids}
+    windows = sorted(set(hour_windows))
+    for chunk in _chunks(ids):
+        for pid, role in PersonRole.objects.filter(person_id__in=chunk).values_list("person_id", "role"):
+            facts[pid].roles.add(role)
+        for pid, fid in PersonFacility.objects.filter(person_id__in=chunk).values_list("person_id", "facility_id"):
+            facts[pid].facility_ids.add(fid)
+        rows = (
+            Credential.objects.filter(person_id__in=chunk)
+            .exclude(status=CredentialStatus.REJECTED)
+            .values_list(*_CREDENTIAL_COLUMNS)
+        )
+        for row in rows:
+            fact = CredentialFact(row[0], *row[2:])
+            facts[row[1]].credentials[fact.kind].append(fact)
+        if windows:
+            sums = {
+                f"w{w}": Sum(
+                    Case(
+                        When(worked_on__gt=months_before(today, w), then="hours"),
+                        default=Decimal(0),
+                        output_field=DecimalField(max_digits=12, decimal_places=2),
+                    )
+                )
+                for w in windows
+            }
+            oldest = months_before(today, max(windows))
+            hour_rows = (
+                HoursEntry.objects.filter(
+                    Q(person_id__in=chunk), status=HoursStatus.VERIFIED, worked_on__gt=oldest, worked_on__lte=today
+                )
+                .values("person_id")
+                .annotate(**sums)
+            )
+            for row in hour_rows:
+                facts[row["person_id"]].hours_in_window = {w: float(row[f"w{w}"] or 0) for w in windows}
+    return facts

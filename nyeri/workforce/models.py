@@ -1,0 +1,254 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from nyeri.tenancy.roles import Role
+from nyeri.workforce.kinds import (
+    CheckKind,
+    CheckResult,
+    Citizenship,
+    CredentialKind,
+    CredentialStatus,
+    EmployerKind,
+    HoursSource,
+    HoursStatus,
+    Specialty,
+)
+
+
+def _in(field: str, choices: type[models.TextChoices]) -> Q:
+    return Q(**{f"{field}__in": [c.value for c in choices]})
+
+
+class Person(models.Model):
+    """A professional of the organization, with or without a user account."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="people")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="people"
+    )
+    full_name = models.CharField(_("full name"), max_length=200)
+    citizenship = models.CharField(_("citizenship"), max_length=16, choices=Citizenship.choices)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"], condition=Q(user__isnull=False), name="person_user_unique_per_org"
+            ),
+            models.CheckConstraint(condition=_in("citizenship", Citizenship), name="person_citizenship_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class PersonRole(models.Model):
+    """A professional role the person holds (from the role catalogue)."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(_("role"), max_length=40, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "role"], name="person_role_unique"),
+            models.CheckConstraint(condition=_in("role", Role), name="person_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.role
+
+
+class PersonFacility(models.Model):
+    """A facility the person works at (a person may work at several)."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="facility_links")
+    facility = models.ForeignKey("tenancy.Facility", on_delete=models.PROTECT, related_name="person_links")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "facility"], name="person_facility_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} @ {self.facility_id}"
+
+
+class Credential(models.Model):
+    """One credential of a person: typed by ``kind``; each kind's own fields are columns.
+
+    The database holds each kind's invariants (a SIP names its facility and issuing
+    regency, a background check its kind, result and validity, ...). Credentials are not
+    edited after submission: a correction is a new submission, and status changes are
+    audited.
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="credentials")
+    kind = models.CharField(_("kind"), max_length=40, choices=CredentialKind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=CredentialStatus.choices, default=CredentialStatus.SUBMITTED
+    )
+    number = models.CharField(_("number"), max_length=100, blank=True)
+    issuer = models.CharField(_("issuer"), max_length=200)
+    issued_on = models.DateField(_("issued on"))
+    # Inclusive last day of validity; empty means it does not expire (e.g. an STR of a citizen).
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+
+    # Residency, fellowship, board certification.
+    specialty = models.CharField(_("specialty"), max_length=40, choices=Specialty.choices, blank=True)
+    # Practice permit (SIP): the practice place and the regency/city that issued it.
+    facility = models.ForeignKey(
+        "tenancy.Facility",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("facility"),
+    )
+    issuer_regency_code = models.CharField(_("issuing regency code"), max_length=16, blank=True)
+    # Pain nursing certification: the exam.
+    exam_passed_on = models.DateField(_("exam passed on"), null=True, blank=True)
+    # Pain-specific training: hours of the course.
+    hours = models.DecimalField(_("hours"), max_digits=7, decimal_places=2, null=True, blank=True)
+    # Background check.
+    check_kind = models.CharField(_("check kind"), max_length=32, choices=CheckKind.choices, blank=True)
+    check_result = models.CharField(_("check result"), max_length=16, choices=CheckResult.choices, blank=True)
+    valid_months = models.PositiveSmallIntegerField(_("valid for (months)"), null=True, blank=True)
+    # Prior work experience.
+    employer_kind = models.CharField(_("employer kind"), max_length=32, choices=EmployerKind.choices, blank=True)
+    months = models.PositiveSmallIntegerField(_("months"), null=True, blank=True)
+
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("credential")
+        verbose_name_plural = _("credentials")
+        indexes = [
+            models.Index(fields=["organization", "status", "kind"], name="credential_org_status_kind"),
+            models.Index(fields=["organization", "expires_on"], name="credential_org_expiry"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=_in("kind", CredentialKind), name="credential_kind_valid"),
+            models.CheckConstraint(condition=_in("status", CredentialStatus), name="credential_status_valid"),
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True) | Q(expires_on__gte=F("issued_on")),
+                name="credential_expiry_not_before_issue",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["residency", "fellowship", "board_certification"]) | ~Q(specialty=""),
+                name="credential_specialty_required",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="practice_permit") | (Q(facility__isnull=False) & ~Q(issuer_regency_code="")),
+                name="credential_permit_has_place",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="pain_nursing_certification") | Q(exam_passed_on__isnull=False),
+                name="credential_certification_has_exam",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="pain_training") | Q(hours__gt=0), name="credential_training_has_hours"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="background_check")
+                | (~Q(check_kind="") & ~Q(check_result="") & Q(valid_months__gt=0)),
+                name="credential_check_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="work_experience") | (~Q(employer_kind="") & Q(months__gt=0)),
+                name="credential_experience_complete",
+            ),
+            # Two people grant a controlled-substance authorisation: who enters it cannot approve it.
+            models.CheckConstraint(
+                condition=~Q(kind="controlled_authorisation")
+                | Q(decided_by__isnull=True)
+                | Q(submitted_by__isnull=True)
+                | ~Q(decided_by=F("submitted_by")),
+                name="credential_controlled_two_people",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}".strip()
+
+
+class CredentialEvidence(models.Model):
+    """A file proving a credential, kept in private storage (never under a public URL)."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    credential = models.ForeignKey(Credential, on_delete=models.PROTECT, related_name="evidence")
+    storage_name = models.CharField(max_length=200, unique=True)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(content_type__in=["application/pdf", "image/png", "image/jpeg"]),
+                name="evidence_type_allowed",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class HoursEntry(models.Model):
+    """Hours with pain-clinic patients, from an encounter or entered by hand and verified."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="hours")
+    facility = models.ForeignKey("tenancy.Facility", on_delete=models.PROTECT, related_name="+")
+    worked_on = models.DateField(_("date"))
+    hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=2)
+    source = models.CharField(_("source"), max_length=16, choices=HoursSource.choices)
+    status = models.CharField(_("status"), max_length=16, choices=HoursStatus.choices)
+    # The encounter that produced these hours (set by the clinical app).
+    encounter_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    entered_at = models.DateTimeField(auto_now_add=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("hours entry")
+        verbose_name_plural = _("hours entries")
+        indexes = [models.Index(fields=["person", "status", "worked_on"], name="hours_person_status_date")]
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0) & Q(hours__lte=24), name="hours_within_a_day"),
+            models.CheckConstraint(condition=_in("source", HoursSource), name="hours_source_valid"),
+            models.CheckConstraint(condition=_in("status", HoursStatus), name="hours_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(source="encounter") | Q(encounter_id__isnull=False), name="hours_encounter_linked"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.worked_on} {self.hours}h"
