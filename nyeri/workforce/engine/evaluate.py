@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from nyeri.tenancy.models import Facility
 from nyeri.workforce.engine.decisions import Decision, Unmet
-from nyeri.workforce.engine.facts import CredentialFact, PersonFacts, load_facts, months_before
+from nyeri.workforce.engine.facts import CredentialFact, People, PersonFacts, load_facts, months_before
 from nyeri.workforce.kinds import CheckResult, CredentialKind, CredentialStatus
 from nyeri.workforce.policy.loader import CompiledEntry, CompiledPack, pack_for
 from nyeri.workforce.policy.schema import (
@@ -144,56 +144,98 @@ def _experience(req: ExperienceRequirement, facts: PersonFacts) -> Outcome:
     ), ()
 
 
+Check = Callable[[PersonFacts], Outcome]
+
+
 def _check(req: Requirement, facts: PersonFacts, today: date, place: Place | None) -> Outcome:
+    return _compile(req, today, place)(facts)
+
+
+def _compile(req: Requirement, today: date, place: Place | None) -> Check:
+    """A function that evaluates ``req`` for one person on ``today`` at ``place``.
+
+    Compiled once per batch: the constant parts (role sets, reasons that do not depend on
+    the person) are built here, not for each of thousands of people.
+    """
     if isinstance(req, RoleRequirement):
-        if facts.roles.intersection(req.any_of):
-            return MET
-        return Unmet("role_missing", {"roles": list(req.any_of)}), ()
+        roles = frozenset(req.any_of)
+        missing: Outcome = (Unmet("role_missing", {"roles": list(req.any_of)}), ())
+        return lambda facts: MET if not roles.isdisjoint(facts.roles) else missing
     if isinstance(req, CredentialRequirement):
-        return _credential(req, facts, today, place)
+        return lambda facts: _credential(req, facts, today, place)
     if isinstance(req, BackgroundCheckRequirement):
-        return _background_check(req, facts, today)
+        return lambda facts: _background_check(req, facts, today)
     if isinstance(req, HoursRequirement):
-        have = facts.hours_in_window.get(req.window_months, 0.0)
-        if have >= req.at_least:
-            return MET
-        return Unmet("hours_short", {"have": have, "need": req.at_least, "months": req.window_months}), ()
+        window, need = req.window_months, req.at_least
+
+        def hours(facts: PersonFacts) -> Outcome:
+            have = facts.hours_in_window.get(window, 0.0)
+            if have >= need:
+                return MET
+            return Unmet("hours_short", {"have": have, "need": need, "months": window}), ()
+
+        return hours
     if isinstance(req, TrainingHoursRequirement):
-        return _training_hours(req, facts, today)
+        return lambda facts: _training_hours(req, facts, today)
     if isinstance(req, ExperienceRequirement):
-        return _experience(req, facts)
+        return lambda facts: _experience(req, facts)
     if isinstance(req, OneOfRequirement):
-        misses = []
-        for option in req.options:
-            unmet, relied = _check(option, facts, today, place)
-            if unmet is None:
-                return None, relied
-            misses.append(unmet)
-        return Unmet("one_of", options=tuple(misses)), ()
+        options = [_compile(option, today, place) for option in req.options]
+
+        def one_of(facts: PersonFacts) -> Outcome:
+            misses = []
+            for option in options:
+                unmet, relied = option(facts)
+                if unmet is None:
+                    return None, relied
+                misses.append(unmet)
+            return Unmet("one_of", options=tuple(misses)), ()
+
+        return one_of
     raise TypeError(f"unknown requirement {req!r}")
 
 
-def _evaluate_entry(
-    entry: CompiledEntry,
-    facts: PersonFacts,
-    today: date,
-    place: Place | None,
-    cache: dict[int, Outcome],
-) -> tuple[tuple[Unmet, ...], tuple[int, ...]]:
-    unmet: list[Unmet] = []
-    relied: list[int] = []
-    if place is not None and place.facility_id not in facts.facility_ids:
-        unmet.append(Unmet("not_at_facility"))
-    for req in entry.requirements:
-        # Actions share requirements (a valid STR, a SIP here): each is evaluated once per person.
-        key = id(req)
-        outcome = cache.get(key)
-        if outcome is None:
-            outcome = cache[key] = _check(req, facts, today, place)
-        if outcome[0] is not None:
-            unmet.append(outcome[0])
-        relied.extend(outcome[1])
-    return tuple(unmet), tuple(dict.fromkeys(relied))
+NOT_AT_FACILITY = Unmet("not_at_facility")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The distinct requirements of a set of entries, and which of them each entry needs."""
+
+    checks: tuple[Check, ...]
+    entries: tuple[tuple[str, tuple[int, ...]], ...]
+
+
+def _plan(entries: Sequence[CompiledEntry], today: date, place: Place | None) -> _Plan:
+    # Actions share requirements (a valid STR, a SIP here): each is evaluated once per person.
+    index: dict[int, int] = {}
+    checks: list[Check] = []
+    plan_entries = []
+    for entry in entries:
+        idxs = []
+        for req in entry.requirements:
+            if id(req) not in index:
+                index[id(req)] = len(checks)
+                checks.append(_compile(req, today, place))
+            idxs.append(index[id(req)])
+        plan_entries.append((entry.code, tuple(idxs)))
+    return _Plan(tuple(checks), tuple(plan_entries))
+
+
+def _run_plan(
+    plan: _Plan, facts: PersonFacts, place: Place | None
+) -> Iterable[tuple[str, tuple[Unmet, ...], tuple[int, ...]]]:
+    outcomes = [check(facts) for check in plan.checks]
+    elsewhere = place is not None and place.facility_id not in facts.facility_ids
+    for code, idxs in plan.entries:
+        unmet = [outcomes[i][0] for i in idxs if outcomes[i][0] is not None]
+        if elsewhere:
+            unmet.insert(0, NOT_AT_FACILITY)
+        relied: tuple[int, ...] = ()
+        for i in idxs:
+            if outcomes[i][1]:
+                relied += outcomes[i][1]
+        yield code, tuple(unmet), relied
 
 
 def _hour_windows(entries: Iterable[CompiledEntry]) -> set[int]:
@@ -220,7 +262,7 @@ def _entries(pack: CompiledPack, codes: Sequence[str], *, certifications: bool =
 
 
 def decide_many(
-    person_ids: Iterable[int],
+    people: People,
     actions: Sequence[str],
     facility: Facility,
     *,
@@ -233,16 +275,13 @@ def decide_many(
     pack = pack_for(jurisdiction or facility.organization.jurisdiction)
     entries = _entries(pack, actions)
     place = Place(facility.pk, facility.regency_code, facility.regency)
-    facts_by_person = load_facts(person_ids, today=today, hour_windows=_hour_windows(entries))
+    facts_by_person = load_facts(people, today=today, hour_windows=_hour_windows(entries))
     label = f"{pack.jurisdiction}@{pack.version}"
+    plan = _plan(entries, today, place)
     decisions: dict[tuple[int, str], Decision] = {}
     for pid, facts in facts_by_person.items():
-        cache: dict[int, Outcome] = {}
-        for entry in entries:
-            unmet, relied = _evaluate_entry(entry, facts, today, place, cache)
-            decisions[(pid, entry.code)] = Decision(
-                pid, entry.code, facility.pk, moment, not unmet, unmet, relied, label
-            )
+        for code, unmet, relied in _run_plan(plan, facts, place):
+            decisions[(pid, code)] = Decision(pid, code, facility.pk, moment, not unmet, unmet, relied, label)
     return decisions
 
 

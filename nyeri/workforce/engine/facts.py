@@ -7,11 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Case, DecimalField, Q, Sum, When
+from django.db.models import Case, DecimalField, Q, QuerySet, Sum, When
 
 from nyeri.workforce.kinds import CredentialStatus, HoursStatus
-from nyeri.workforce.models import Credential, HoursEntry, PersonFacility, PersonRole
+from nyeri.workforce.models import Credential, HoursEntry, Person, PersonFacility, PersonRole
 
 # SQLite allows 32,766 bound parameters per statement; stay well below.
 CHUNK = 5000
@@ -83,12 +84,24 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[start : start + CHUNK]
 
 
-def load_facts(person_ids: Iterable[int], *, today: date, hour_windows: Iterable[int]) -> dict[int, PersonFacts]:
-    """Roles, facilities, credentials and hours of ``person_ids``: 4 queries per 5,000 people."""
-    ids = sorted(set(person_ids))
-    facts = {pid: PersonFacts(pid) for pid in ids}
+People = QuerySet[Person] | Iterable[int]
+
+
+def load_facts(people: People, *, today: date, hour_windows: Iterable[int]) -> dict[int, PersonFacts]:
+    """Roles, facilities, credentials and hours of ``people``.
+
+    Given a queryset (say, everyone at a facility), 5 queries whatever the number of people,
+    filtering by subquery; given ids, 4 queries per 5,000 of them.
+    """
     windows = sorted(set(hour_windows))
-    for chunk in _chunks(ids):
+    if isinstance(people, QuerySet):
+        ids = list(people.values_list("pk", flat=True))
+        selections: Iterable[Any] = [people.values("pk")]
+    else:
+        ids = sorted(set(people))
+        selections = _chunks(ids)
+    facts = {pid: PersonFacts(pid) for pid in ids}
+    for chunk in selections:
         for pid, role in PersonRole.objects.filter(person_id__in=chunk).values_list("person_id", "role"):
             facts[pid].roles.add(role)
         for pid, fid in PersonFacility.objects.filter(person_id__in=chunk).values_list("person_id", "facility_id"):
