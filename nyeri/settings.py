@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "nyeri.web",
     "nyeri.clinical",
     "nyeri.workforce",
+    "nyeri.notifications",
     "nyeri.demo",
 ]
 

@@ -11,9 +11,12 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
 
-from nyeri.accounts.tokens import user_for_token
+from nyeri.accounts.reauth import ReauthenticationRequired
+from nyeri.accounts.second_factor import SecondFactorState, second_factor_state
+from nyeri.accounts.tokens import note_token_used, user_for_token
 from nyeri.api.errors import envelope
 
 
@@ -25,8 +28,32 @@ class TokenAuth(HttpBearer):
         if found is None:
             return None
         user, api_token = found
+        note_token_used(api_token)
         request.user = user
         request.api_token = api_token  # type: ignore[attr-defined]
+        return user
+
+
+class SessionAuth(NinjaSessionAuth):
+    """A logged-in browser session whose second factor is settled; unsafe methods need CSRF.
+
+    CSRF is only checked for a request that carries a logged-in session: a bearer-token
+    client has no session and no CSRF cookie, and must not be refused for lacking one.
+    """
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = request.user
+        if not user.is_authenticated:
+            return None
+        # A session still waiting for its second factor (or, for an administrator, for
+        # enrolment) gets no further than the pages do.
+        if second_factor_state(user) is not SecondFactorState.SETTLED:
+            return None
         return user
 
 
@@ -34,7 +61,8 @@ api = NinjaAPI(
     title="Nyeri API",
     version="1",
     description="Pain-management services. Authenticate with a session or a personal API token.",
-    auth=[django_auth, TokenAuth()],
+    # The token first: a request that presents one is judged by it alone, without CSRF.
+    auth=[TokenAuth(), SessionAuth()],
     urls_namespace="api",
 )
 
@@ -70,6 +98,18 @@ def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRes
     return api.create_response(request, envelope("forbidden", _("You are not allowed to do this.")), status=403)
 
 
+@api.exception_handler(ReauthenticationRequired)
+def on_reauthentication_required(request: HttpRequest, exc: ReauthenticationRequired) -> HttpResponse:
+    return api.create_response(
+        request,
+        envelope(
+            "reauthentication_required",
+            _("This action needs your password (and second factor) again. Confirm them on the web page, then retry."),
+        ),
+        status=403,
+    )
+
+
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return api.create_response(request, envelope("not_found", _("Not found.")), status=404)
@@ -84,10 +124,16 @@ def _register_routers() -> None:
     from nyeri.accounts.api import router as accounts_router
     from nyeri.clinical.api import router as clinical_router
     from nyeri.tenancy.api import router as tenancy_router
+    from nyeri.workforce.credentials.api import router as credentials_router
+    from nyeri.workforce.hours.api import router as hours_router
+    from nyeri.workforce.people.api import router as people_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", tenancy_router)
     api.add_router("/", clinical_router)
+    api.add_router("/workforce", people_router)
+    api.add_router("/workforce", credentials_router)
+    api.add_router("/workforce", hours_router)
 
 
 _register_routers()

@@ -158,7 +158,7 @@ def _compile(req: Requirement, today: date, place: Place | None) -> Check:
     the person) are built here, not for each of thousands of people.
     """
     if isinstance(req, RoleRequirement):
-        roles = frozenset(req.any_of)
+        roles = frozenset(str(r) for r in req.any_of)
         missing: Outcome = (Unmet("role_missing", {"roles": list(req.any_of)}), ())
         return lambda facts: MET if not roles.isdisjoint(facts.roles) else missing
     if isinstance(req, CredentialRequirement):
@@ -228,7 +228,7 @@ def _run_plan(
     outcomes = [check(facts) for check in plan.checks]
     elsewhere = place is not None and place.facility_id not in facts.facility_ids
     for code, idxs in plan.entries:
-        unmet = [outcomes[i][0] for i in idxs if outcomes[i][0] is not None]
+        unmet = [u for i in idxs if (u := outcomes[i][0]) is not None]
         if elsewhere:
             unmet.insert(0, NOT_AT_FACILITY)
         relied: tuple[int, ...] = ()
