@@ -1,7 +1,16 @@
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from ninja import Router, Schema
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+
+from nyeri.accounts import selectors, services
+from nyeri.accounts.models import ApiToken, User
+from nyeri.accounts.reauth import require_recent_authentication
+from nyeri.api.errors import ErrorEnvelope
 
 router = Router(tags=["accounts"])
 
@@ -13,6 +22,76 @@ class MeOut(Schema):
     language: str
 
 
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    status: str = Field(description="active, expired or revoked")
+
+
+class TokenIn(Schema):
+    name: str = Field(max_length=100)
+    expires_in_days: int | None = Field(default=None, ge=1, le=services.API_TOKEN_MAX_DAYS)
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(description="The secret token. It is returned only this once.")
+
+
+def _token_out(token: ApiToken) -> dict[str, object]:
+    return {
+        "id": token.pk,
+        "name": token.name,
+        "prefix": token.prefix,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "last_used_at": token.last_used_at,
+        "revoked_at": token.revoked_at,
+        "status": selectors.api_token_status(token),
+    }
+
+
+def _user(request: HttpRequest) -> User:
+    # Both authentication methods of the API leave a real User on the request.
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
 @router.get("/me", response=MeOut, summary="Who you are")
 def me(request: HttpRequest) -> object:
     return request.user
+
+
+@router.get("/tokens", response=list[TokenOut], summary="Your API tokens")
+def list_tokens(request: HttpRequest) -> object:
+    return [_token_out(token) for token in selectors.api_tokens_of(_user(request))]
+
+
+@router.post(
+    "/tokens",
+    response={201: TokenCreatedOut, 403: ErrorEnvelope, 422: ErrorEnvelope},
+    summary="Create an API token (the secret is returned once)",
+)
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, object]]:
+    if getattr(request, "api_token", None) is not None:
+        # A token minting tokens would outlive its own expiry or revocation.
+        raise PermissionDenied(_("API tokens are created from a logged-in session, not with another token."))
+    # A token reaches the API without a second factor: creating one needs a recent password
+    # (and second factor), like any sensitive action.
+    require_recent_authentication(request)
+    token, secret = services.create_api_token(
+        acting_user=_user(request), name=payload.name, expires_in_days=payload.expires_in_days
+    )
+    return Status(201, {**_token_out(token), "token": secret})
+
+
+@router.delete("/tokens/{token_id}", response={204: None, 404: ErrorEnvelope}, summary="Revoke one of your tokens")
+def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
+    user = _user(request)
+    services.revoke_api_token(acting_user=user, token=selectors.own_api_token(user, token_id))
+    return Status(204, None)

@@ -3,16 +3,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils import timezone
 
-from nyeri.audit.models import AuditAction
-from nyeri.audit.services import record_event
+from nyeri.accounts import services
+from nyeri.accounts.second_factor import second_factor_redirect
+from nyeri.accounts.session_keys import SESSION_LOGIN_AT
 
-SESSION_LOGIN_AT = "nyeri_login_at"
+__all__ = ["SESSION_LOGIN_AT", "SecondFactorMiddleware", "SessionLifetimeMiddleware"]
 
 
 class SessionLifetimeMiddleware:
@@ -20,20 +19,23 @@ class SessionLifetimeMiddleware:
 
     The inactivity time-out is Django's own sliding expiry (SESSION_COOKIE_AGE with
     SESSION_SAVE_EVERY_REQUEST); this adds the hard cap that activity cannot extend.
+
+    The request then carries on as anonymous: pages send it to the login form (with
+    ``next``) through ``login_required``, and the API answers 401 with its error envelope.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
-        if user.is_authenticated:
+        if request.user.is_authenticated:
             login_at = request.session.get(SESSION_LOGIN_AT)
-            now = timezone.now().timestamp()
-            if login_at is None or now - float(login_at) > settings.SESSION_ABSOLUTE_LIFETIME.total_seconds():
-                record_event(actor=user, action=AuditAction.SESSION_EXPIRED, reason="absolute lifetime")
-                logout(request)
-                return redirect(f"{reverse(settings.LOGIN_URL)}?next={request.path}")
+            if login_at is None:
+                # Every login through services.log_in stamps the session; one without a
+                # stamp was not made by Nyeri's login and is not trusted.
+                services.end_expired_session(request, reason="no login time")
+            elif timezone.now().timestamp() - float(login_at) > settings.SESSION_ABSOLUTE_LIFETIME.total_seconds():
+                services.end_expired_session(request, reason="absolute lifetime")
         return self.get_response(request)
 
 
@@ -49,8 +51,6 @@ class SecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from nyeri.accounts.second_factor import second_factor_redirect
-
         target = second_factor_redirect(request)
         if target is not None:
             return redirect(target)

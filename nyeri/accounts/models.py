@@ -11,9 +11,7 @@ class User(AbstractUser):
     """A person who signs in. Their professional record lives in the workforce app."""
 
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
-    language = models.CharField(
-        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
-    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
 
     class Meta:
         verbose_name = _("user")
@@ -48,3 +46,23 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
+
+
+class UserSession(models.Model):
+    """Which session keys belong to which user, recorded at login.
+
+    Django's session table only holds an encoded blob, so finding a user's sessions would
+    mean decoding every session (O(n) over all users); this index lets deactivation end
+    exactly that user's sessions, with whichever SESSION_ENGINE is configured.
+    """
+
+    # Bookkeeping, not a record: it may go with the user (who is deactivated, not deleted).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="user_session_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.session_key[:8]}"

@@ -1,16 +1,24 @@
-"""Personal API tokens: ``nyeri_<prefix>_<secret>``; only a SHA-256 digest is stored."""
+"""Personal API tokens: ``nyeri_<prefix>_<secret>``; only a SHA-256 digest is stored.
+
+The secret is 32 random bytes, so a fast unsalted digest is enough: there is nothing to
+brute-force, unlike a password.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from nyeri.accounts.models import ApiToken, User
 
-TOKEN_PREFIX = "nyeri"
+TOKEN_PREFIX = "nyeri"  # noqa: S105 - the public marker of a token, not a secret
+# last_used_at is only written when it is older than this: not one write per API call.
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def digest(secret: str) -> str:
@@ -39,3 +47,19 @@ def user_for_token(raw: str) -> tuple[User, ApiToken] | None:
     if not token.user.is_active:
         return None
     return token.user, token
+
+
+def note_token_used(token: ApiToken) -> None:
+    """Record that ``token`` was just used, at most once per LAST_USED_PRECISION.
+
+    Bookkeeping for the owner's token list, not a security event, so it is not audited.
+    The conditional UPDATE keeps concurrent requests from writing it more than once.
+    """
+    now = timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at < LAST_USED_PRECISION:
+        return
+    stale_before = now - LAST_USED_PRECISION
+    ApiToken.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale_before), pk=token.pk).update(
+        last_used_at=now
+    )
+    token.last_used_at = now

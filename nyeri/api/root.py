@@ -13,6 +13,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
+from ninja.utils import check_csrf
 
 from nyeri.accounts.reauth import ReauthenticationRequired
 from nyeri.accounts.second_factor import SecondFactorState, second_factor_state
@@ -44,7 +45,10 @@ class SessionAuth(NinjaSessionAuth):
     def _get_key(self, request: HttpRequest) -> str | None:
         if not request.user.is_authenticated:
             return None
-        return super()._get_key(request)
+        if self.csrf and not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request) is not None:
+            # django-ninja's own refusal is an untranslated "CSRF check Failed".
+            raise HttpError(403, _("The request has no valid CSRF token. Reload the page and try again."))
+        return request.COOKIES.get(self.param_name)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = request.user

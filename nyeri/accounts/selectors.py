@@ -1,0 +1,62 @@
+"""Account reads: the user's API tokens and second-factor status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from nyeri.accounts.models import ApiToken, User
+from nyeri.accounts.second_factor import must_have_second_factor
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def own_api_token(user: User, token_id: int) -> ApiToken:
+    """One of ``user``'s tokens; another user's token is not found, like a missing one."""
+    token = ApiToken.objects.filter(user=user, pk=token_id).first()
+    if token is None:
+        raise Http404("No such token")
+    return token
+
+
+def api_token_status(token: ApiToken, now: datetime | None = None) -> str:
+    """``active``, ``expired`` or ``revoked``."""
+    now = now or timezone.now()
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+@dataclass(frozen=True)
+class SecondFactorStatus:
+    enrolled: bool
+    enrolled_at: datetime | None
+    recovery_codes_left: int
+    # Administrators must keep a second factor: they may replace it, not remove it.
+    required: bool
+
+
+def second_factor_status(user: User) -> SecondFactorStatus:
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
+    codes = StaticDevice.objects.filter(user=user, confirmed=True).aggregate(n=Count("token_set"))["n"] or 0
+    return SecondFactorStatus(
+        enrolled=device is not None,
+        enrolled_at=device.created_at if device is not None else None,
+        recovery_codes_left=codes,
+        required=must_have_second_factor(user),
+    )
+
+
+def pending_totp_device(user: User) -> TOTPDevice | None:
+    """The authenticator being set up (created, not yet confirmed with a code), if any."""
+    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
