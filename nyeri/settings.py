@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "nyeri.web.context_processors.navigation",
+                "nyeri.notifications.context_processors.unread_notifications",
             ],
         },
     }
@@ -234,6 +235,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# The public address of this Nyeri, for full links in e-mails (paths only when empty).
+NYERI_SITE_URL = env_str("NYERI_SITE_URL", "")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Nyeri <nyeri@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -1,5 +1,11 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
+
+from nyeri.notifications import views
 
 app_name = "notifications"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    path("", views.notification_list, name="list"),
+    path("<int:notification_id>/read/", views.read, name="read"),
+    path("read-all/", views.read_all, name="read_all"),
+]

@@ -24,5 +24,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_facilities": list(facilities_for(scope)),
         "nav_can_audit": scope.has_role(Role.COMPLIANCE_OFFICER),
         "nav_sees_patients": bool(scope.roles & CLINICAL_ROLES),
+        "nav_sees_hours": bool(scope.roles & CLINICAL_ROLES)
+        or scope.has_role(Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR),
+        "nav_sees_expiring": scope.has_role(Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR),
         "nav_is_admin": scope.has_role(Role.ADMINISTRATOR),
     }

@@ -1,0 +1,116 @@
+"""The words of a notification, chosen and filled in at display time, in the reader's language.
+
+A notification stores facts (kind, subject, number, person, date, days left); this module
+turns them into a sentence and an e-mail subject. Stored facts, not stored sentences: the
+same notice reads in Indonesian for one user and in English for another, and a corrected
+translation corrects old notices too.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from nyeri.notifications.models import NotificationKind
+
+if TYPE_CHECKING:
+    from nyeri.notifications.models import Notification
+
+
+def _lower_first(text: str) -> str:
+    # "Practice permit (SIP)" reads "practice permit (SIP)" inside a sentence; keep acronyms ("STR ...").
+    return text if len(text) > 1 and text[1].isupper() else text[:1].lower() + text[1:]
+
+
+def subject_label(notification: Notification) -> str:
+    """The thing the notice is about, as it reads inside a sentence ("practice permit (SIP) no. 12")."""
+    label = notification.subject_key
+    if notification.object_type == "credential":
+        from nyeri.workforce.kinds import CredentialKind
+
+        if label in CredentialKind.values:
+            label = _lower_first(str(CredentialKind(label).label))
+    if notification.reference:
+        return _("%(credential)s no. %(number)s") % {"credential": label, "number": notification.reference}
+    return label
+
+
+def _params(notification: Notification) -> dict[str, object]:
+    return {
+        "credential": subject_label(notification),
+        "person": notification.about,
+        "date": formats.date_format(notification.due_on, "j F Y") if notification.due_on else "",
+        "days": notification.days_left or 0,
+    }
+
+
+def _message(notification: Notification) -> str:
+    p = _params(notification)
+    days = int(notification.days_left or 0)
+    own = not notification.about
+    if notification.kind == NotificationKind.CREDENTIAL_EXPIRING:
+        if days <= 0:
+            text = (
+                _("Your %(credential)s expires today, %(date)s.")
+                if own
+                else _("The %(credential)s of %(person)s expires today, %(date)s.")
+            )
+        elif own:
+            text = ngettext(
+                "Your %(credential)s expires on %(date)s, in %(days)d day.",
+                "Your %(credential)s expires on %(date)s, in %(days)d days.",
+                days,
+            )
+        else:
+            text = ngettext(
+                "The %(credential)s of %(person)s expires on %(date)s, in %(days)d day.",
+                "The %(credential)s of %(person)s expires on %(date)s, in %(days)d days.",
+                days,
+            )
+        return text % p
+    if notification.kind == NotificationKind.CREDENTIAL_EXPIRED:
+        text = (
+            _("Your %(credential)s expired on %(date)s.")
+            if own
+            else _("The %(credential)s of %(person)s expired on %(date)s.")
+        )
+        return text % p
+    return str(NotificationKind(notification.kind).label)
+
+
+def _subject(notification: Notification) -> str:
+    p = _params(notification)
+    days = int(notification.days_left or 0)
+    own = not notification.about
+    if notification.kind == NotificationKind.CREDENTIAL_EXPIRING:
+        if days <= 0:
+            text = _("Your %(credential)s expires today") if own else _("%(person)s: %(credential)s expires today")
+        elif own:
+            text = ngettext(
+                "Your %(credential)s expires in %(days)d day", "Your %(credential)s expires in %(days)d days", days
+            )
+        else:
+            text = ngettext(
+                "%(person)s: %(credential)s expires in %(days)d day",
+                "%(person)s: %(credential)s expires in %(days)d days",
+                days,
+            )
+        return text % p
+    if notification.kind == NotificationKind.CREDENTIAL_EXPIRED:
+        text = _("Your %(credential)s has expired") if own else _("%(person)s: %(credential)s has expired")
+        return text % p
+    return str(NotificationKind(notification.kind).label)
+
+
+def render_message(notification: Notification, language: str | None = None) -> str:
+    with translation.override(language or translation.get_language()):
+        return _message(notification)
+
+
+def render_subject(notification: Notification, language: str | None = None) -> str:
+    with translation.override(language or translation.get_language()):
+        # One line, whatever a name or number contains: a newline would break the mail header.
+        return " ".join(_subject(notification).split())

@@ -1,0 +1,60 @@
+"""Forms of the hours pages. They parse; the rules (and their messages) live in the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from nyeri.tenancy.models import Facility
+from nyeri.tenancy.scope import Scope
+from nyeri.workforce.hours.services import REASON_MAX_LENGTH
+from nyeri.workforce.models import Person
+
+
+class ManualHoursForm(forms.Form):
+    facility = forms.ModelChoiceField(label=_("Facility"), queryset=Facility.objects.none(), empty_label=None)
+    worked_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    hours = forms.DecimalField(
+        label=_("Hours"),
+        # No bounds here: the service checks the range and the decimals, with its own messages.
+        widget=forms.NumberInput(attrs={"step": "0.25", "min": "0.25", "max": "24", "inputmode": "decimal"}),
+        help_text=_("Hours with pain-clinic patients on that day, at most 24."),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=300,
+        required=False,
+        help_text=_("What the hours were (clinic, ward round, procedures), for the supervisor who verifies them."),
+    )
+
+    def __init__(self, *args: Any, scope: Scope, person: Person, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the facilities where the person works and the user's membership reaches.
+        facilities = Facility.objects.filter(organization=scope.organization, person_links__person=person)
+        if scope.facility_ids is not None:
+            facilities = facilities.filter(pk__in=scope.facility_ids)
+        field = self.fields["facility"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = facilities.order_by("name")
+        self.fields["worked_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+
+class RejectHoursForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for rejecting"),
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"maxlength": str(REASON_MAX_LENGTH)}),
+    )
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: each field's message under that field."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
