@@ -227,6 +227,8 @@ STORAGES = {
 # Private uploads (credential evidence and the like) live outside STATIC/MEDIA URLs and
 # are only streamed by views that check access.
 PRIVATE_STORAGE_ROOT = Path(env_str("PRIVATE_STORAGE_ROOT", str(VAR_DIR / "private")))
+# Largest accepted evidence file (credential scans). Also cap request bodies at the proxy.
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -26,6 +26,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_sees_patients": bool(scope.roles & CLINICAL_ROLES),
         "nav_sees_hours": bool(scope.roles & CLINICAL_ROLES)
         or scope.has_role(Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR),
+        "nav_credentialing": scope.has_role(Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR),
         "nav_sees_expiring": scope.has_role(Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR),
         "nav_is_admin": scope.has_role(Role.ADMINISTRATOR),
     }

@@ -137,6 +137,13 @@ class Credential(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(_("reason"), blank=True)
+    # A revocation is recorded beside the verification, not over it: who verified the
+    # credential (and why) stays readable after it is revoked.
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.TextField(_("reason for revocation"), blank=True)
 
     class Meta:
         verbose_name = _("credential")

@@ -1,0 +1,168 @@
+"""Credential reads, scoped to the organization, with a fixed number of queries.
+
+Who sees a credential: its holder (their own user), credentialing officers and
+administrators of the organization. Another organization's credential is *not found*.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import BinaryIO, NoReturn
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from nyeri.audit.models import AuditAction, AuditOutcome
+from nyeri.audit.services import record_event
+from nyeri.tenancy.roles import Role
+from nyeri.tenancy.scope import Scope
+from nyeri.workforce.credentials import evidence as evidence_files
+from nyeri.workforce.kinds import CredentialKind, CredentialStatus
+from nyeri.workforce.models import Credential, CredentialEvidence, Person
+
+# Who reads every credential of the organization (others read only their own).
+READER_ROLES = (Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR)
+QUEUE_LIMIT = 200
+LIST_LIMIT = 500
+
+logger = logging.getLogger(__name__)
+
+
+def reads_all_credentials(scope: Scope) -> bool:
+    return scope.has_role(*READER_ROLES)
+
+
+def may_read_credential(scope: Scope, credential: Credential) -> bool:
+    return reads_all_credentials(scope) or (
+        credential.person.user_id is not None and credential.person.user_id == scope.user.pk
+    )
+
+
+def deny(scope: Scope, *, object_type: str, object_id: int | str, reason: str) -> NoReturn:
+    """Record a refused read and raise PermissionDenied (403)."""
+    with transaction.atomic():
+        record_event(
+            actor=scope.user,
+            action=AuditAction.PERMISSION_DENIED,
+            outcome=AuditOutcome.DENIED,
+            organization=scope.organization,
+            object_type=object_type,
+            object_id=object_id,
+            reason=reason,
+        )
+    raise PermissionDenied
+
+
+def _with_details(qs: QuerySet[Credential]) -> QuerySet[Credential]:
+    # Two queries whatever the number of rows: the credentials with their person, facility
+    # and deciders joined, and the evidence of all of them at once.
+    return qs.select_related("person", "facility", "submitted_by", "decided_by", "revoked_by").prefetch_related(
+        Prefetch("evidence", queryset=CredentialEvidence.objects.order_by("uploaded_at", "pk"))
+    )
+
+
+@dataclass(frozen=True)
+class CredentialingQueue:
+    # Submitted credentials waiting for verification, oldest first.
+    to_verify: list[Credential]
+    # Controlled-substance authorisations waiting for the second person's approval.
+    to_approve: list[Credential]
+    # More are waiting than are shown.
+    truncated: bool
+
+
+def credentialing_queue(scope: Scope, *, limit: int = QUEUE_LIMIT) -> CredentialingQueue:
+    """What the credentialing officers have to decide (2 queries)."""
+    if not reads_all_credentials(scope):
+        deny(scope, object_type="credential", object_id="", reason="credentialing queue: no officer role")
+    rows = list(
+        _with_details(
+            Credential.objects.filter(organization=scope.organization, status=CredentialStatus.SUBMITTED)
+        ).order_by("submitted_at", "pk")[: limit + 1]
+    )
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    return CredentialingQueue(
+        to_verify=[c for c in rows if c.kind != CredentialKind.CONTROLLED_AUTHORISATION],
+        to_approve=[c for c in rows if c.kind == CredentialKind.CONTROLLED_AUTHORISATION],
+        truncated=truncated,
+    )
+
+
+def credentials_for(
+    scope: Scope, *, person_id: int | None = None, status: str | None = None, limit: int = LIST_LIMIT
+) -> list[Credential]:
+    """Credentials the scope's user may read, newest first, optionally of one person or status (2 queries)."""
+    if status and status not in CredentialStatus.values:
+        raise ValidationError({"status": [_("Unknown status: “%(status)s”.") % {"status": status}]})
+    qs = Credential.objects.filter(organization=scope.organization)
+    if not reads_all_credentials(scope):
+        qs = qs.filter(person__user=scope.user)
+    if person_id is not None:
+        qs = qs.filter(person_id=person_id)
+    if status:
+        qs = qs.filter(status=status)
+    return list(_with_details(qs).order_by("-submitted_at", "-pk")[:limit])
+
+
+def person_credentials(scope: Scope, person: Person) -> list[Credential]:
+    """Every credential of ``person`` (already fetched through the scope), newest first (2 queries)."""
+    return credentials_for(scope, person_id=person.pk)
+
+
+def credential_detail(scope: Scope, credential_id: int) -> Credential:
+    """One credential with its evidence: 404 in another organization, 403 (audited) if not readable."""
+    credential = _with_details(Credential.objects.filter(organization=scope.organization, pk=credential_id)).first()
+    if credential is None:
+        raise Http404("No such credential")
+    if not may_read_credential(scope, credential):
+        deny(scope, object_type="credential", object_id=credential.pk, reason="not the holder, no officer role")
+    return credential
+
+
+def read_evidence(scope: Scope, evidence_id: int) -> tuple[CredentialEvidence, BinaryIO]:
+    """An evidence file, opened for streaming, and its READ audit row.
+
+    Another organization's file is *not found*; in the organization, only the holder of
+    the credential, credentialing officers and administrators may read it (403, audited).
+    """
+    evidence = (
+        CredentialEvidence.objects.select_related("credential__person", "credential__facility")
+        .filter(organization=scope.organization, pk=evidence_id)
+        .first()
+    )
+    if evidence is None:
+        raise Http404("No such evidence")
+    credential = evidence.credential
+    if not may_read_credential(scope, credential):
+        deny(
+            scope,
+            object_type="credential_evidence",
+            object_id=evidence.pk,
+            reason=f"credential {credential.pk}: not the holder, no officer role",
+        )
+    try:
+        handle = evidence_files.open_stored(evidence)
+    except FileNotFoundError:
+        logger.error("credential evidence %s: file missing from private storage", evidence.pk)
+        raise Http404("The evidence file is missing from storage") from None
+    try:
+        with transaction.atomic():
+            record_event(
+                actor=scope.user,
+                action=AuditAction.READ,
+                organization=scope.organization,
+                facility=credential.facility,
+                object_type="credential_evidence",
+                object_id=evidence.pk,
+                reason=f"download; credential {credential.pk}; sha256 {evidence.sha256}",
+            )
+    except BaseException:
+        # No audit row, no file.
+        handle.close()
+        raise
+    return evidence, handle
