@@ -233,16 +233,18 @@ class HoursEntry(models.Model):
     source = models.CharField(_("source"), max_length=16, choices=HoursSource.choices)
     status = models.CharField(_("status"), max_length=16, choices=HoursStatus.choices)
     # The encounter that produced these hours (set by the clinical app).
-    encounter_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    encounter_id = models.BigIntegerField(null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     entered_at = models.DateTimeField(auto_now_add=True)
-    verified_by = models.ForeignKey(
+    # Who verified or rejected the entry, when, and why (for a rejection).
+    decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    verified_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
         verbose_name = _("hours entry")
@@ -254,6 +256,12 @@ class HoursEntry(models.Model):
             models.CheckConstraint(condition=_in("status", HoursStatus), name="hours_status_valid"),
             models.CheckConstraint(
                 condition=~Q(source="encounter") | Q(encounter_id__isnull=False), name="hours_encounter_linked"
+            ),
+            # Everyone who took part in an encounter is credited once for it.
+            models.UniqueConstraint(
+                fields=["encounter_id", "person"],
+                condition=Q(encounter_id__isnull=False),
+                name="hours_once_per_encounter_and_person",
             ),
         ]
 

@@ -248,7 +248,7 @@ def test_the_api_verifies_for_a_supervisor_and_refuses_the_person_themselves(
     assert [e["id"] for e in physician.get("/api/workforce/hours/pending").json()] == [entry.pk]
     verified = physician.post(f"/api/workforce/hours/{entry.pk}/verify")
     assert verified.status_code == 200
-    assert (verified.json()["status"], verified.json()["verified_by_id"]) == ("verified", budi.user_id)
+    assert (verified.json()["status"], verified.json()["decided_by_id"]) == ("verified", budi.user_id)
     again = physician.post(f"/api/workforce/hours/{entry.pk}/reject", {"reason": "x"}, content_type="application/json")
     assert again.status_code == 422
     assert again.json()["error"]["fields"][0]["field"] == "status"

@@ -218,7 +218,7 @@ def test_a_physician_of_the_facility_verifies_and_only_then_the_hours_count_for_
     physician, _ = budi
     services.verify_hours(scope=scope_of(physician), acting_user=physician, entry=entry)
     entry.refresh_from_db()
-    assert (entry.status, entry.verified_by, entry.verified_at is not None) == (HoursStatus.VERIFIED, physician, True)
+    assert (entry.status, entry.decided_by, entry.decided_at is not None) == (HoursStatus.VERIFIED, physician, True)
     facts = load_facts([person.pk], today=TODAY(), hour_windows=[12])[person.pk]
     assert facts.hours_in_window[12] == 8.0
     event = AuditEvent.objects.latest("seq")
@@ -280,7 +280,7 @@ def test_rejecting_needs_a_reason_and_the_reason_is_kept_in_the_audit_trail(
     assert HoursEntry.objects.get(pk=entry.pk).status == HoursStatus.SUBMITTED
     services.reject_hours(scope=scope_of(physician), acting_user=physician, entry=entry, reason="Libur hari itu")
     entry.refresh_from_db()
-    assert (entry.status, entry.verified_by) == (HoursStatus.REJECTED, physician)
+    assert (entry.status, entry.decided_by) == (HoursStatus.REJECTED, physician)
     assert AuditEvent.objects.latest("seq").reason == "rejected: Libur hari itu"
 
 
@@ -302,7 +302,7 @@ def test_decided_hours_cannot_be_decided_again(
 # --- Hours from encounters ------------------------------------------------------------
 
 
-def test_encounter_hours_are_verified_at_once_and_a_resent_encounter_changes_nothing(
+def test_encounter_hours_are_decided_at_once_and_a_resent_encounter_changes_nothing(
     org: Organization, siti: tuple[User, Person], facility: Facility
 ) -> None:
     _, person = siti
@@ -327,18 +327,17 @@ def test_encounter_hours_are_verified_at_once_and_a_resent_encounter_changes_not
     assert (event.actor_id, event.actor_label) == (None, services.ENCOUNTER_ACTOR_LABEL)
 
 
-def test_an_encounter_already_recorded_for_one_person_is_refused_for_another(
+def test_everyone_who_took_part_in_an_encounter_is_credited_once(
     org: Organization, siti: tuple[User, Person], budi: tuple[User, Person], facility: Facility
 ) -> None:
     day = TODAY() - timedelta(days=2)
-    services.record_encounter_hours(
-        organization=org, person=siti[1], facility=facility, encounter_id=7, worked_on=day, minutes=30
-    )
-    with pytest.raises(ValidationError) as exc:
+    for person in (siti[1], budi[1], siti[1]):
         services.record_encounter_hours(
-            organization=org, person=budi[1], facility=facility, encounter_id=7, worked_on=day, minutes=30
+            organization=org, person=person, facility=facility, encounter_id=7, worked_on=day, minutes=30
         )
-    assert list(exc.value.message_dict) == ["encounter_id"]
+    assert sorted(HoursEntry.objects.filter(encounter_id=7).values_list("person_id", flat=True)) == sorted(
+        [siti[1].pk, budi[1].pk]
+    )
 
 
 def test_encounter_hours_refuse_bad_minutes_a_future_day_and_another_organizations_rows(
@@ -413,7 +412,7 @@ def test_the_ledger_page_takes_two_queries_whatever_its_length(
     scope = scope_of(user)
     with django_assert_num_queries(2):
         page = selectors.person_ledger(scope, person, page=1)
-        rows = [(e.worked_on, e.facility.name, e.entered_by, e.verified_by) for e in page.object_list]
+        rows = [(e.worked_on, e.facility.name, e.entered_by, e.decided_by) for e in page.object_list]
     assert len(rows) == selectors.LEDGER_PAGE_SIZE
     assert rows[0][0] == date(2026, 3, 1)
     assert page.paginator.num_pages == 2

@@ -47,8 +47,8 @@ class HoursOut(Schema):
     encounter_id: int | None
     entered_by_id: int | None
     entered_at: datetime
-    verified_by_id: int | None = Field(description="Who verified or rejected the entry.")
-    verified_at: datetime | None
+    decided_by_id: int | None = Field(description="Who verified or rejected the entry.")
+    decided_at: datetime | None
 
 
 class HoursPageOut(Schema):

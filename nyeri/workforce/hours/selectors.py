@@ -112,7 +112,7 @@ def person_ledger(
     _ensure_may_view(scope, person)
     qs = (
         HoursEntry.objects.filter(organization=scope.organization, person=person)
-        .select_related("facility", "entered_by", "verified_by")
+        .select_related("facility", "entered_by", "decided_by")
         .order_by("-worked_on", "-pk")
     )
     return Paginator(qs, per_page).get_page(page)

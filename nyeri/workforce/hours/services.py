@@ -37,7 +37,7 @@ ENCOUNTER_ACTOR_LABEL = "clinical:encounter"
 
 Errors = dict[str, list[str]]
 # Foreign keys whose objects the caller hands over: full_clean need not query them again.
-RELATED = ["organization", "person", "facility", "entered_by", "verified_by"]
+RELATED = ["organization", "person", "facility", "entered_by", "decided_by"]
 
 
 def _add(errors: Errors, field: str, message: str) -> None:
@@ -202,8 +202,9 @@ def _decide(scope: Scope, acting_user: User, entry: HoursEntry, status: HoursSta
                 }
             )
         now = timezone.now()
-        # verified_by/verified_at record who decided and when, for a rejection as well.
-        HoursEntry.objects.filter(pk=entry.pk).update(status=status, verified_by=acting_user, verified_at=now)
+        HoursEntry.objects.filter(pk=entry.pk).update(
+            status=status, decided_by=acting_user, decided_at=now, decision_reason=reason
+        )
         record_event(
             actor=acting_user,
             action=AuditAction.UPDATE,
@@ -213,7 +214,7 @@ def _decide(scope: Scope, acting_user: User, entry: HoursEntry, status: HoursSta
             object_id=entry.pk,
             reason=f"{status}: {reason}" if reason else str(status),
         )
-    entry.status, entry.verified_by, entry.verified_at = status, acting_user, now
+    entry.status, entry.decided_by, entry.decided_at, entry.decision_reason = status, acting_user, now, reason
     return entry
 
 
@@ -232,12 +233,6 @@ def reject_hours(*, scope: Scope, acting_user: User, entry: HoursEntry, reason: 
     return _decide(scope, acting_user, entry, HoursStatus.REJECTED, reason)
 
 
-def _same_encounter(existing: HoursEntry, organization: Organization, person: Person) -> HoursEntry:
-    if existing.organization_id != organization.pk or existing.person_id != person.pk:
-        raise ValidationError({"encounter_id": [_("The hours of this encounter are recorded for someone else.")]})
-    return existing
-
-
 def record_encounter_hours(
     *,
     organization: Organization,
@@ -253,11 +248,11 @@ def record_encounter_hours(
     nothing (not even when the minutes differ; a correction of an encounter is the
     clinical app's amendment, not a silent edit of the ledger).
     """
-    existing = HoursEntry.objects.filter(encounter_id=encounter_id).first()
+    existing = HoursEntry.objects.filter(encounter_id=encounter_id, person=person).first()
     if existing is not None:
         if existing.hours != _minutes_to_hours(minutes):
             logger.info("encounter %s re-sent with other minutes; the ledger keeps the first", encounter_id)
-        return _same_encounter(existing, organization, person)
+        return existing
     errors: Errors = {}
     if person.organization_id != organization.pk:
         _add(errors, "person", _("No such person in your organization."))
@@ -278,7 +273,7 @@ def record_encounter_hours(
         source=HoursSource.ENCOUNTER,
         status=HoursStatus.VERIFIED,
         encounter_id=encounter_id,
-        verified_at=timezone.now(),
+        decided_at=timezone.now(),
     )
     # Uniqueness is left to the database: a concurrent sender is caught below.
     entry.full_clean(exclude=RELATED, validate_unique=False)
@@ -297,10 +292,10 @@ def record_encounter_hours(
             )
     except IntegrityError:
         # The same encounter sent twice at once: the other request recorded it.
-        existing = HoursEntry.objects.filter(encounter_id=encounter_id).first()
+        existing = HoursEntry.objects.filter(encounter_id=encounter_id, person=person).first()
         if existing is None:
             raise
-        return _same_encounter(existing, organization, person)
+        return existing
     return entry
 
 
