@@ -12,6 +12,9 @@ from nyeri.clinical.models import Patient
 from nyeri.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD
 from nyeri.tenancy.models import Facility, MembershipRole, Organization
 from nyeri.tenancy.roles import Role
+from nyeri.workforce.engine import certification_progress, decide
+from nyeri.workforce.kinds import CredentialStatus
+from nyeri.workforce.models import Credential, Person
 
 pytestmark = pytest.mark.django_db
 
@@ -49,16 +52,44 @@ def test_seed_demo_writes_an_intact_audit_chain() -> None:
     assert verify_chain().ok
 
 
-@pytest.mark.parametrize(("username", "role"), [(u, r) for u, _, r, _ in DEMO_ACCOUNTS])
-def test_each_demo_account_logs_in_and_reaches_its_dashboard(username: str, role: Role) -> None:
+def test_each_demo_account_logs_in_and_reaches_its_dashboard() -> None:
     call_command("seed_demo", stdout=StringIO())
-    client = Client()
-    response = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD}, follow=True)
-    assert response.status_code == 200
-    final_path = response.redirect_chain[-1][0]
-    if role == Role.ADMINISTRATOR:
-        # Administrators must enrol a second factor before anything else.
-        assert final_path.startswith("/accounts/second-factor/setup/")
-    else:
-        assert final_path.startswith("/facilities/")
-        assert response.context["facility"].name in response.content.decode()
+    for username, _name, role, _codes in DEMO_ACCOUNTS:
+        client = Client()
+        response = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD}, follow=True)
+        assert response.status_code == 200, username
+        final_path = response.redirect_chain[-1][0]
+        if role == Role.ADMINISTRATOR:
+            # Administrators must enrol a second factor before anything else.
+            assert final_path.startswith("/accounts/second-factor/setup/"), username
+        else:
+            assert final_path.startswith("/facilities/"), username
+            assert response.context["facility"].name in response.content.decode()
+
+
+def test_the_demo_workforce_covers_every_case_the_engine_explains() -> None:
+    call_command("seed_demo", stdout=StringIO())
+    facilities = {f.code: f for f in Facility.objects.select_related("organization")}
+
+    def decision(username: str, action: str, code: str) -> tuple[bool, list[str]]:
+        person = Person.objects.get(user__username=username)
+        found = decide(person.pk, action, facilities[code])
+        return found.allowed, [u.code for u in found.unmet]
+
+    assert decision("dokter.umum", "prescribe", "klinik-sumedang") == (False, ["credential_expired"])
+    assert decision("rehabmedik", "prescribe", "klinik-cimahi") == (False, ["permit_other_place"])
+    assert decision("neurolog", "prescribe_controlled", "rsud-bandung") == (
+        False,
+        ["credential_missing", "check_pending"],
+    )
+    assert decision("dokter.nyeri", "prescribe_controlled", "rsud-bandung") == (True, [])
+    assert decision("anestesi", "give_sedation", "rsud-bandung") == (True, [])
+    assert decision("perawat", "record_assessment", "rsud-bandung") == (True, [])
+    assert decision("radiografer", "operate_equipment:c_arm", "rsud-bandung") == (True, [])
+    nurse = Person.objects.get(user__username="perawat")
+    progress = certification_progress(nurse.pk, "pain_nursing", jurisdiction="ID")
+    hours = next(item for item in progress.items if item.requirement.kind == "hours")
+    assert hours.have is not None
+    assert 800 <= hours.have <= 1200
+    assert not progress.complete
+    assert Credential.objects.filter(status=CredentialStatus.SUBMITTED).exists()

@@ -8,12 +8,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from nyeri.accounts.models import User
 from nyeri.clinical.models import AdministrativeSex
 from nyeri.clinical.services import register_patient
+from nyeri.workforce.models import Person
 from nyeri.demo import data
-from nyeri.tenancy.models import Facility, Organization
+from nyeri.demo.workforce import WorkforceSeeder
+from nyeri.tenancy.models import Facility, Membership, Organization
 from nyeri.tenancy.scope import resolve_scope
 from nyeri.tenancy.services import add_member, create_facility, create_organization
 
@@ -59,7 +62,28 @@ class Command(BaseCommand):
         scope = resolve_scope(admin, org.pk)
         assert scope is not None
         self._patients(rng, scope, admin, list(facilities.values()))
+        self._workforce(org, facilities)
         return org
+
+    def _workforce(self, org: Organization, facilities: dict[str, Facility]) -> None:
+        officer = User.objects.get(username="kredensial")
+        admin = User.objects.get(username="admin")
+        officer_scope = resolve_scope(officer, org.pk)
+        supervisor_scope = resolve_scope(User.objects.get(username="dokter.nyeri"), org.pk)
+        assert officer_scope is not None
+        assert supervisor_scope is not None
+        seeder = WorkforceSeeder(
+            scope=officer_scope, officer=officer, admin=admin, facilities=facilities, today=timezone.localdate()
+        )
+        people: dict[str, Person] = {}
+        memberships = Membership.objects.filter(organization=org).select_related("user").order_by("pk")
+        for membership in memberships:
+            people[membership.user.username] = seeder.person_for(membership.user, membership)
+        for username, person in people.items():
+            seeder.credentials_for(person, username)
+        # Demo case: a nurse half-way to the pain nursing certification (about 1,000 of 2,000 hours).
+        seeder.hours_for(people["perawat"], verified_days=130, pending_days=4, supervisor_scope=supervisor_scope)
+        seeder.hours_for(people["staf04"], verified_days=20, pending_days=2, supervisor_scope=supervisor_scope)
 
     def _patients(self, rng: random.Random, scope: Any, admin: User, facilities: list[Facility]) -> None:
         for n in range(1, PATIENT_COUNT + 1):
