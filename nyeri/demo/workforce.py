@@ -57,7 +57,7 @@ class WorkforceSeeder:
         self.admin = admin
         self.facilities = facilities
         self.today = today
-        self.rng = random.Random(7)  # noqa: S311 - deterministic demo data
+        self.rng = random.Random(7)  # deterministic demo data, not security
         self.serial = 0
 
     # -- helpers ------------------------------------------------------------------------

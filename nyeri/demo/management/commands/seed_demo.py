@@ -13,12 +13,12 @@ from django.utils import timezone
 from nyeri.accounts.models import User
 from nyeri.clinical.models import AdministrativeSex
 from nyeri.clinical.services import register_patient
-from nyeri.workforce.models import Person
 from nyeri.demo import data
 from nyeri.demo.workforce import WorkforceSeeder
 from nyeri.tenancy.models import Facility, Membership, Organization
 from nyeri.tenancy.scope import resolve_scope
 from nyeri.tenancy.services import add_member, create_facility, create_organization
+from nyeri.workforce.models import Person
 
 PATIENT_COUNT = 36
 
