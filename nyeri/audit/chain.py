@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +47,57 @@ def canonical_payload(
         "prev_hash": prev_hash,
     }
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_SEQ_END = ',"seq":0}'
+
+
+def canonical_payload_parts(
+    *,
+    occurred_at: datetime,
+    actor_id: int | None,
+    actor_label: str,
+    organization_id: int | None,
+    facility_id: int | None,
+    patient_id: int | None,
+    action: str,
+    object_type: str,
+    object_id: str,
+    outcome: str,
+    reason: str,
+    request_id: str,
+    client_address: str | None,
+) -> tuple[str, str, str]:
+    """``canonical_payload`` with the two chain fields left out, as (before, between, after).
+
+    ``before + prev_hash + between + str(seq) + after`` is exactly the canonical payload:
+    PostgreSQL completes it inside the single statement that appends the row, once it
+    holds the chain head (see ``services._append_postgresql``).
+    """
+    # A marker that cannot occur in the other fields: a fresh random value each time.
+    marker = "@prev-" + uuid.uuid4().hex
+    text = canonical_payload(
+        seq=0,
+        occurred_at=occurred_at,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        organization_id=organization_id,
+        facility_id=facility_id,
+        patient_id=patient_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        outcome=outcome,
+        reason=reason,
+        request_id=request_id,
+        client_address=client_address,
+        prev_hash=marker,
+    )
+    before, rest = text.split(marker)
+    # Keys are sorted, so "seq" is the last one; the check guards a future new field.
+    if not rest.endswith(_SEQ_END):
+        raise AssertionError("canonical payload: seq is no longer the last key")
+    return before, rest[: -len("0}")], "}"
 
 
 def _utc_iso(moment: datetime) -> str:

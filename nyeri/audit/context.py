@@ -16,7 +16,8 @@ class RequestContext:
     client_address: str | None = None
 
 
-_current: ContextVar[RequestContext] = ContextVar("nyeri_request_context", default=RequestContext())
+# The default is a frozen dataclass: shared safely, nobody can change it.
+_current: ContextVar[RequestContext] = ContextVar("nyeri_request_context", default=RequestContext())  # noqa: B039
 
 
 def current_context() -> RequestContext:

@@ -58,9 +58,7 @@ class AuditEvent(models.Model):
     organization = models.ForeignKey(
         "tenancy.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    facility = models.ForeignKey(
-        "tenancy.Facility", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    facility = models.ForeignKey("tenancy.Facility", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     # The patient concerned, when there is one (plain id: the clinical app points here).
     patient_id = models.BigIntegerField(_("patient"), null=True, blank=True, db_index=True)
     action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices)
@@ -83,9 +81,7 @@ class AuditEvent(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(seq__gte=1), name="audit_seq_positive"),
-            models.CheckConstraint(
-                condition=Q(action__in=[a.value for a in AuditAction]), name="audit_action_valid"
-            ),
+            models.CheckConstraint(condition=Q(action__in=[a.value for a in AuditAction]), name="audit_action_valid"),
             models.CheckConstraint(
                 condition=Q(outcome__in=[o.value for o in AuditOutcome]), name="audit_outcome_valid"
             ),
@@ -106,6 +102,12 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    # The hash before the last append. On PostgreSQL one UPDATE moves the head and hands
+    # the new row its prev_hash through RETURNING, which only sees the row's new values.
+    prev_hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(id=1), name="audit_head_single_row")]
+
+    def __str__(self) -> str:
+        return f"head #{self.seq} {self.hash[:12]}"

@@ -6,4 +6,5 @@ app_name = "audit"
 
 urlpatterns = [
     path("", views.report, name="report"),
+    path("export.csv", views.export_csv, name="export"),
 ]

@@ -1,10 +1,155 @@
+"""The audit report (/audit/) and its CSV export: for compliance officers only."""
+
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterable, Iterator
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from nyeri.audit.forms import AuditReportForm
+from nyeri.audit.selectors import PAGE_SIZE, audit_events_for, audit_export_rows, parse_sort
+from nyeri.audit.services import record_access_denied, record_report_export, record_report_read
+from nyeri.tenancy.roles import Role
+from nyeri.tenancy.scope import Scope, request_scope
+
+# The report's columns: (sort key, heading). Every column sorts.
+COLUMNS = (
+    ("seq", gettext_lazy("No.")),
+    ("occurred_at", gettext_lazy("Time")),
+    ("actor", gettext_lazy("User")),
+    ("action", gettext_lazy("Action")),
+    ("outcome", gettext_lazy("Outcome")),
+    ("facility", gettext_lazy("Facility")),
+    ("patient", gettext_lazy("Patient")),
+    ("object", gettext_lazy("Object")),
+    ("reason", gettext_lazy("Reason")),
+    ("client_address", gettext_lazy("Address")),
+)
+
+
+def _compliance_scope(request: HttpRequest, *, object_type: str) -> Scope:
+    """The officer's scope; anyone else gets 403, and the refusal is audited."""
+    try:
+        scope = request_scope(request)
+    except PermissionDenied:
+        record_access_denied(actor=request.user, organization=None, object_type=object_type, reason="no membership")
+        raise
+    if not scope.has_role(Role.COMPLIANCE_OFFICER):
+        record_access_denied(
+            actor=scope.user,
+            organization=scope.organization,
+            object_type=object_type,
+            reason="not a compliance officer",
+        )
+        raise PermissionDenied
+    return scope
+
+
+def _positive_int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and int(value) > 0 else None
 
 
 @login_required
+@require_GET
+@never_cache
 def report(request: HttpRequest) -> HttpResponse:
-    return render(request, "audit/report.html", {})
+    scope = _compliance_scope(request, object_type="audit_report")
+    form = AuditReportForm(request.GET, organization=scope.organization)
+    sort = parse_sort(request.GET.get("sort"))
+    context: dict[str, Any] = {"form": form, "sort": sort, "columns": _columns(sort), "page": None}
+    if form.is_valid():
+        filters = form.filters()
+        page_number = _positive_int(request.GET.get("page")) or 1
+        read = record_report_read(scope=scope, filters=filters, sort=sort, page=page_number)
+        upto = _positive_int(request.GET.get("upto")) or read.seq
+        events = audit_events_for(scope, filters, sort=sort, upto_seq=upto)
+        context.update(page=Paginator(events, PAGE_SIZE).get_page(page_number), upto=upto)
+    return render(request, "audit/report.html", context)
+
+
+@login_required
+@require_GET
+@never_cache
+def export_csv(request: HttpRequest) -> HttpResponseBase:
+    scope = _compliance_scope(request, object_type="audit_report")
+    form = AuditReportForm(request.GET, organization=scope.organization)
+    if not form.is_valid():
+        # The report page shows what is wrong with the filters.
+        return redirect(f"{reverse('audit:report')}?{request.GET.urlencode()}")
+    filters = form.filters()
+    sort = parse_sort(request.GET.get("sort"))
+    export = record_report_export(scope=scope, filters=filters, sort=sort)
+    upto = _positive_int(request.GET.get("upto")) or export.seq
+    rows = audit_export_rows(scope, filters, sort=sort, upto_seq=upto)
+    # The header is translated now: the body is generated after this view has returned.
+    response = StreamingHttpResponse(_csv_lines(_csv_header(), rows), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="audit-{scope.organization.slug}-{stamp}.csv"'
+    return response
+
+
+def _columns(sort: str) -> list[dict[str, Any]]:
+    """Each heading with the sort its link asks for and its current state (aria-sort)."""
+    columns = []
+    for key, heading in COLUMNS:
+        state = "ascending" if sort == key else "descending" if sort == f"-{key}" else ""
+        columns.append({"heading": heading, "next_sort": f"-{key}" if state == "ascending" else key, "state": state})
+    return columns
+
+
+class _Echo:
+    """A file-like object that hands back what is written (csv.writer into a generator)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_header() -> list[str]:
+    return [
+        _("No."),
+        _("Time"),
+        _("User"),
+        _("User id"),
+        _("Facility"),
+        _("Patient"),
+        _("Action"),
+        _("Outcome"),
+        _("Object type"),
+        _("Object id"),
+        _("Reason"),
+        _("Request id"),
+        _("Address"),
+        _("Hash"),
+    ]
+
+
+def _csv_lines(header: list[str], rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([_csv_cell(value) for value in row])
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if hasattr(value, "tzinfo"):
+        return timezone.localtime(value).isoformat()
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        # A spreadsheet would run it as a formula; typed user names (failed logins) and
+        # reasons are not trusted text.
+        return "'" + value
+    return value
