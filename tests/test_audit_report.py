@@ -67,7 +67,8 @@ def shown_reasons(client: Client, query: str = "") -> list[str]:
     assert response.status_code == 200
     page = response.context["page"]
     assert page is not None, response.context["form"].errors
-    return [e.reason for e in page.object_list if e.object_type != "audit_report"]
+    # The page's own READ row and the officer's login are part of the report too; skip them.
+    return [e.reason for e in page.object_list if e.object_type != "audit_report" and e.action != AuditAction.LOGIN]
 
 
 def local(*args: int) -> datetime:
@@ -202,18 +203,19 @@ def test_it_pages_by_fifty_and_pins_the_pages_to_the_trail_as_first_shown(
         event(org, reason=f"e{i:03d}")
     first = officer_client.get(REPORT + "?sort=seq")
     page = first.context["page"]
-    # The 120 events and the READ row that records this very page; later rows are not
-    # counted, the pages being pinned to the trail as it was then (``upto``).
-    assert page.paginator.count == 121
+    # The 120 events, the officer's login and the READ row that records this very page;
+    # later rows are not counted, the pages being pinned to the trail as it was then (``upto``).
+    assert page.paginator.count == 122
     assert len(page.object_list) == 50
-    assert "121" in first.content.decode()
+    assert "122" in first.content.decode()
     upto = first.context["upto"]
     assert f"page=2&amp;upto={upto}" in first.content.decode()
     for page_number in (2, 3):
         later = officer_client.get(f"{REPORT}?sort=seq&page={page_number}&upto={upto}")
-        assert later.context["page"].paginator.count == 121
+        assert later.context["page"].paginator.count == 122
+    # Sorted by seq, the officer's login comes first, so page 3 starts one event earlier.
     reasons = [e.reason for e in later.context["page"].object_list if e.object_type != "audit_report"]
-    assert reasons == [f"e{i:03d}" for i in range(100, 120)]
+    assert reasons == [f"e{i:03d}" for i in range(99, 120)]
 
 
 # Session and user (3), the scope (3), the navigation (1), the READ row (up to 5 on
@@ -293,3 +295,19 @@ def test_an_export_with_invalid_filters_goes_back_to_the_report(officer_client: 
     assert response.status_code == 302
     assert response["Location"] == REPORT + "?date_to=nope"
     assert not AuditEvent.objects.filter(actor=officer, action=AuditAction.EXPORT).exists()
+
+
+def test_the_report_shows_logins_and_failed_logins_of_the_organizations_members_only(
+    org: Organization, other_org: Organization, make_member: MakeMember
+) -> None:
+    officer = make_member(org, Role.COMPLIANCE_OFFICER, username="hendra_login")
+    member = make_member(org, Role.NURSE, username="siti_login")
+    outsider = make_member(other_org, Role.NURSE, username="orang_lain")
+    for username in (member.username, outsider.username):
+        Client().post("/accounts/login/", {"username": username, "password": "wrong-password-1"})
+    log_in(Client(), member)
+    client = log_in(Client(), officer)
+    rows = b"".join(client.get("/audit/export.csv").streaming_content).decode()  # type: ignore[attr-defined]
+    assert "siti_login" in rows
+    assert "orang_lain" not in rows
+    assert "login_failed" in rows

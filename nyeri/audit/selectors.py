@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import F, OrderBy, QuerySet
+from django.db.models import F, OrderBy, Q, QuerySet
 from django.utils import timezone
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditEvent
-from nyeri.tenancy.models import Organization
+from nyeri.tenancy.models import Membership, Organization
 from nyeri.tenancy.scope import Scope
 
 PAGE_SIZE = 50
@@ -97,7 +97,15 @@ def audit_events_for(
     that paging through it does not shift as new events (including the report's own READ
     events) are appended.
     """
-    qs = AuditEvent.objects.filter(organization=scope.organization)
+    # Security events carry no organization (a login happens before one is chosen): they
+    # belong to the report of every organization whose member they concern, matched by the
+    # account, or by the username typed for a failed login.
+    members = Membership.objects.filter(organization=scope.organization)
+    qs = AuditEvent.objects.filter(
+        Q(organization=scope.organization)
+        | Q(organization__isnull=True, actor_id__in=members.values("user_id"))
+        | Q(organization__isnull=True, actor__isnull=True, actor_label__in=members.values("user__username"))
+    )
     if filters.date_from is not None:
         qs = qs.filter(occurred_at__gte=_start_of(filters.date_from))
     if filters.date_to is not None:
