@@ -80,7 +80,7 @@ class WorkforceSeeder:
         )
 
     def _sip(self, person: Person, facility: Facility, *, issued: date, expires: date, pending: bool = False) -> None:
-        fields = {
+        fields: dict[str, Any] = {
             "number": self._number("SIP"),
             "issuer": PERMIT_ISSUERS[facility.regency_code],
             "issued_on": issued,
@@ -186,7 +186,7 @@ class WorkforceSeeder:
                 expires_on=self.today + timedelta(days=365 * 2),
             )
         if physician:
-            check = {
+            check: dict[str, Any] = {
                 "number": self._number("SKCK"),
                 "issuer": "Polrestabes Bandung",
                 "check_kind": CheckKind.CRIMINAL_RECORD,

@@ -88,7 +88,7 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships")
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    facilities: models.ManyToManyField[Facility, "MembershipFacility"] = models.ManyToManyField(
+    facilities: models.ManyToManyField[Facility, MembershipFacility] = models.ManyToManyField(
         Facility, through="MembershipFacility", related_name="+", blank=True
     )
 
