@@ -4,8 +4,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
+from nyeri.workforce.access import person_of_user
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import facilities_for
 
@@ -26,6 +28,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_sees_patients": bool(scope.roles & CLINICAL_ROLES),
         "nav_sees_hours": bool(scope.roles & CLINICAL_ROLES)
         or scope.has_role(Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR),
+        "nav_reads_people": scope.has_role(Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR),
+        # The user's own professional record (lazy: one query only if the layout shows it).
+        "nav_person": SimpleLazyObject(lambda: person_of_user(scope)),
         "nav_credentialing": scope.has_role(Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR),
         "nav_sees_expiring": scope.has_role(Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR),
         "nav_is_admin": scope.has_role(Role.ADMINISTRATOR),

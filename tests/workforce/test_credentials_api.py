@@ -161,7 +161,7 @@ def test_an_officer_verifying_their_own_credential_through_the_api_is_told_why_n
     response = post(officer_client, f"{API}/{credential.pk}/verify")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden"
-    assert "own credential" in response.json()["error"]["message"]
+    assert "kredensial Anda sendiri" in response.json()["error"]["message"]
     assert credential_events(AuditAction.PERMISSION_DENIED)
 
 

@@ -162,7 +162,7 @@ def test_an_officer_is_offered_no_decision_on_their_own_credential_and_cannot_fo
     assert f'action="{url(credential, "verify")}"' not in page
     response = officer_client.post(url(credential, "verify"))
     assert response.status_code == 403
-    assert "own credential" in response.content.decode()
+    assert "kredensial Anda sendiri" in response.content.decode()
     credential.refresh_from_db()
     assert credential.status == CredentialStatus.SUBMITTED
 
@@ -374,7 +374,7 @@ def test_an_approver_without_a_second_factor_is_told_to_set_one_up(
     assert not confirm.context["has_second_factor"]
     response = officer_client.post(url(credential, "approve"))
     assert response.status_code == 403
-    assert "second factor" in response.content.decode()
+    assert "faktor autentikasi kedua" in response.content.decode()
     credential.refresh_from_db()
     assert credential.status == CredentialStatus.SUBMITTED
 

@@ -288,7 +288,7 @@ def test_an_officer_cannot_verify_or_reject_their_own_credential(officer: User) 
     credential = submit(officer, own, K.REGISTRATION, **base())
     with pytest.raises(CredentialRefused) as exc:
         verify(officer, credential)
-    assert "own credential" in exc.value.message
+    assert "kredensial Anda sendiri" in exc.value.message
     with pytest.raises(CredentialRefused):
         reject_credential(scope=scope_of(officer), acting_user=officer, credential=credential, reason="mine")
     assert status_of(credential) == CredentialStatus.SUBMITTED
@@ -481,7 +481,7 @@ def test_approval_needs_an_approver_with_a_second_factor(officer: User, approver
     credential = submit(officer, doctor, K.CONTROLLED_AUTHORISATION, **base())
     with pytest.raises(CredentialRefused) as exc:
         approve(approver, credential)
-    assert "second factor" in exc.value.message
+    assert "faktor autentikasi kedua" in exc.value.message
     assert status_of(credential) == CredentialStatus.SUBMITTED
 
 

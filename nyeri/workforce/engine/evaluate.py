@@ -1,8 +1,19 @@
-"""Evaluating requirements against people's facts."""
+"""Evaluating requirements against people's facts.
+
+A batch (``decide_many``) compiles each distinct requirement of the asked actions once into
+a small function of one person's facts, with everything that does not depend on the person
+(the day, the facility, role sets, constant reasons) bound in advance; then it runs those
+functions once per person and assembles each action's decision from their outcomes. The
+inner loops are written for speed (a facility of 10,000 people and 20 actions is 200,000
+decisions): plain string constants instead of enum members, no helper call per credential,
+shared ``Unmet`` objects for reasons that carry no per-person facts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -26,6 +37,19 @@ from nyeri.workforce.policy.schema import (
 
 Outcome = tuple[Unmet | None, tuple[int, ...]]
 MET: Outcome = (None, ())
+Check = Callable[[PersonFacts], Outcome]
+
+# Plain strings: comparing with an enum member costs an attribute look-up on the enum
+# class each time, which adds up over hundreds of thousands of comparisons.
+VERIFIED = CredentialStatus.VERIFIED.value
+EXPIRED = CredentialStatus.EXPIRED.value
+SUBMITTED = CredentialStatus.SUBMITTED.value
+REVOKED = CredentialStatus.REVOKED.value
+PASSED = CheckResult.PASSED.value
+PENDING = CheckResult.PENDING.value
+BACKGROUND_CHECK = CredentialKind.BACKGROUND_CHECK.value
+PAIN_TRAINING = CredentialKind.PAIN_TRAINING.value
+WORK_EXPERIENCE = CredentialKind.WORK_EXPERIENCE.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,90 +59,153 @@ class Place:
     regency: str
 
 
-def _valid_on(c: CredentialFact, today: date) -> bool:
-    return (
-        c.status == CredentialStatus.VERIFIED
-        and c.issued_on <= today
-        and (c.expires_on is None or c.expires_on >= today)
-    )
+def valid_on(c: CredentialFact, today: date) -> bool:
+    """A verified credential whose validity covers ``today`` (expiry day included)."""
+    return c.status == VERIFIED and c.issued_on <= today and (c.expires_on is None or c.expires_on >= today)
 
 
-def _why_not_valid(kind: str, candidates: list[CredentialFact], today: date) -> Unmet:
+def _why_not_valid(req: CredentialRequirement, candidates: list[CredentialFact], today: date) -> Unmet:
     """The most useful reason none of ``candidates`` (same kind) is valid today."""
-    verified = [c for c in candidates if c.status in (CredentialStatus.VERIFIED, CredentialStatus.EXPIRED)]
-    expired = [c for c in verified if c.expires_on is not None and c.expires_on < today]
-    if any(c.status == CredentialStatus.VERIFIED and c.issued_on > today for c in candidates):
+    kind = req.credential
+    if any(c.status == VERIFIED and c.issued_on > today for c in candidates):
         first = min(c.issued_on for c in candidates if c.issued_on > today)
         return Unmet("credential_not_yet_valid", {"credential": kind, "date": first})
+    expired = [
+        c.expires_on
+        for c in candidates
+        if (c.status == VERIFIED or c.status == EXPIRED) and c.expires_on is not None and c.expires_on < today
+    ]
     if expired:
-        return Unmet("credential_expired", {"credential": kind, "date": max(c.expires_on for c in expired)})  # type: ignore[type-var]
-    if any(c.status == CredentialStatus.SUBMITTED for c in candidates):
+        return Unmet("credential_expired", {"credential": kind, "date": max(expired)})
+    if any(c.status == SUBMITTED for c in candidates):
         return Unmet("credential_unverified", {"credential": kind})
-    if any(c.status == CredentialStatus.REVOKED for c in candidates):
+    if any(c.status == REVOKED for c in candidates):
         return Unmet("credential_revoked", {"credential": kind})
     return Unmet("credential_missing", {"credential": kind})
 
 
-def _credential(req: CredentialRequirement, facts: PersonFacts, today: date, place: Place | None) -> Outcome:
-    candidates = facts.credentials.get(req.credential, [])
-    if req.specialty:
-        matching = [c for c in candidates if c.specialty in req.specialty]
-        if not matching:
-            return Unmet("specialty_missing", {"credential": req.credential, "specialties": list(req.specialty)}), ()
-        candidates = matching
-    valid = [c for c in candidates if _valid_on(c, today)]
+def _compile_credential(req: CredentialRequirement, today: date, place: Place | None) -> Check:
+    kind = req.credential.value
+    specialties = frozenset(s.value for s in req.specialty)
+    specialty_missing: Outcome = (
+        Unmet("specialty_missing", {"credential": req.credential, "specialties": list(req.specialty)}),
+        (),
+    )
+    # The reasons that name nothing but the kind are the same for everyone: built once.
+    constant = {
+        u.code: (u, ())
+        for u in (
+            Unmet("credential_unverified", {"credential": req.credential}),
+            Unmet("credential_revoked", {"credential": req.credential}),
+            Unmet("credential_missing", {"credential": req.credential}),
+        )
+    }
+
+    def why_not(candidates: list[CredentialFact]) -> Outcome:
+        unmet = _why_not_valid(req, candidates, today)
+        return constant.get(unmet.code, (unmet, ())) if not unmet.params.keys() - {"credential"} else (unmet, ())
+
     if req.at_facility and place is not None:
-        here = [c for c in valid if c.facility_id == place.facility_id]
-        right_region = [c for c in here if c.issuer_regency_code == place.regency_code]
-        if right_region:
-            return None, (right_region[0].id,)
-        if here:
-            return Unmet("permit_wrong_region", {"issuer": here[0].issuer_regency_code, "regency": place.regency}), ()
-        for_here = [c for c in candidates if c.facility_id == place.facility_id]
-        if for_here:
-            return _why_not_valid(req.credential, for_here, today), ()
-        if valid:
-            return Unmet("permit_other_place", {"places": sorted({c.issuer_regency_code for c in valid})}), ()
-        return Unmet("permit_missing"), ()
-    if valid:
-        return None, (valid[0].id,)
-    return _why_not_valid(req.credential, candidates, today), ()
+        facility_id, regency_code, regency = place.facility_id, place.regency_code, place.regency
+        permit_missing: Outcome = (Unmet("permit_missing"), ())
+
+        def permit_here(facts: PersonFacts) -> Outcome:
+            candidates = facts.credentials.get(kind)
+            if not candidates:
+                return specialty_missing if specialties else permit_missing
+            here_other_region = None
+            for c in candidates:
+                if (
+                    c.facility_id == facility_id
+                    and c.status == VERIFIED
+                    and c.issued_on <= today
+                    and (c.expires_on is None or c.expires_on >= today)
+                    and (not specialties or c.specialty in specialties)
+                ):
+                    if c.issuer_regency_code == regency_code:
+                        return None, (c.id,)
+                    if here_other_region is None:
+                        here_other_region = c
+            if here_other_region is not None:
+                return (
+                    Unmet("permit_wrong_region", {"issuer": here_other_region.issuer_regency_code, "regency": regency}),
+                    (),
+                )
+            if specialties:
+                candidates = [c for c in candidates if c.specialty in specialties]
+                if not candidates:
+                    return specialty_missing
+            for_here = [c for c in candidates if c.facility_id == facility_id]
+            if for_here:
+                return why_not(for_here)
+            places = sorted({c.issuer_regency_code for c in candidates if valid_on(c, today)})
+            if places:
+                return Unmet("permit_other_place", {"places": places}), ()
+            return permit_missing
+
+        return permit_here
+
+    def credential(facts: PersonFacts) -> Outcome:
+        candidates = facts.credentials.get(kind)
+        if not candidates:
+            return specialty_missing if specialties else constant["credential_missing"]
+        for c in candidates:
+            if (
+                c.status == VERIFIED
+                and c.issued_on <= today
+                and (c.expires_on is None or c.expires_on >= today)
+                and (not specialties or c.specialty in specialties)
+            ):
+                return None, (c.id,)
+        if specialties:
+            candidates = [c for c in candidates if c.specialty in specialties]
+            if not candidates:
+                return specialty_missing
+        return why_not(candidates)
+
+    return credential
 
 
-def _background_check(req: BackgroundCheckRequirement, facts: PersonFacts, today: date) -> Outcome:
-    checks = [
-        c
-        for c in facts.credentials.get(CredentialKind.BACKGROUND_CHECK, [])
-        if req.check is None or c.check_kind == req.check
-    ]
+def _compile_background_check(req: BackgroundCheckRequirement, today: date) -> Check:
+    wanted = req.check.value if req.check is not None else None
     label = req.check or CredentialKind.BACKGROUND_CHECK
-    if not checks:
-        return Unmet("check_missing", {"check": label}), ()
-    oldest_allowed = months_before(today, req.within_months)
-    passed = [c for c in checks if c.check_result == CheckResult.PASSED and c.status == CredentialStatus.VERIFIED]
-    current = [
-        c
-        for c in passed
-        if c.issued_on > oldest_allowed
-        and c.issued_on <= today
-        and months_before(today, c.valid_months or req.within_months) < c.issued_on
-    ]
-    if current:
-        return None, (max(current, key=lambda c: c.issued_on).id,)
-    if passed:
-        latest = max(passed, key=lambda c: c.issued_on)
-        return Unmet("check_outdated", {"check": label, "date": latest.issued_on, "months": req.within_months}), ()
-    if any(c.check_result == CheckResult.PENDING or c.status == CredentialStatus.SUBMITTED for c in checks):
-        return Unmet("check_pending", {"check": label}), ()
-    return Unmet("check_failed", {"check": label}), ()
+    within = req.within_months
+    oldest_allowed = months_before(today, within)
+    # The oldest issue date a check valid for N months may have today, per N seen.
+    valid_since: dict[int, date] = {}
+    missing: Outcome = (Unmet("check_missing", {"check": label}), ())
+    pending: Outcome = (Unmet("check_pending", {"check": label}), ())
+    failed: Outcome = (Unmet("check_failed", {"check": label}), ())
+
+    def background_check(facts: PersonFacts) -> Outcome:
+        checks = [c for c in facts.credentials.get(BACKGROUND_CHECK, ()) if wanted is None or c.check_kind == wanted]
+        if not checks:
+            return missing
+        passed = [c for c in checks if c.check_result == PASSED and c.status == VERIFIED]
+        current = []
+        for c in passed:
+            months = c.valid_months or within
+            since = valid_since.get(months)
+            if since is None:
+                since = valid_since[months] = months_before(today, months)
+            if oldest_allowed < c.issued_on <= today and since < c.issued_on:
+                current.append(c)
+        if current:
+            return None, (max(current, key=lambda c: c.issued_on).id,)
+        if passed:
+            latest = max(passed, key=lambda c: c.issued_on)
+            return Unmet("check_outdated", {"check": label, "date": latest.issued_on, "months": within}), ()
+        if any(c.check_result == PENDING or c.status == SUBMITTED for c in checks):
+            return pending
+        return failed
+
+    return background_check
 
 
 def _training(req: TrainingHoursRequirement, facts: PersonFacts, today: date) -> tuple[float, list[CredentialFact]]:
     start = months_before(today, req.window_months)
     used = [
-        c
-        for c in facts.credentials.get(CredentialKind.PAIN_TRAINING, [])
-        if c.status == CredentialStatus.VERIFIED and start < c.issued_on <= today
+        c for c in facts.credentials.get(PAIN_TRAINING, []) if c.status == VERIFIED and start < c.issued_on <= today
     ]
     return float(sum(c.hours or 0 for c in used)), used
 
@@ -133,8 +220,8 @@ def _training_hours(req: TrainingHoursRequirement, facts: PersonFacts, today: da
 def _experience(req: ExperienceRequirement, facts: PersonFacts) -> Outcome:
     used = [
         c
-        for c in facts.credentials.get(CredentialKind.WORK_EXPERIENCE, [])
-        if c.status == CredentialStatus.VERIFIED and c.employer_kind in req.employer_kinds
+        for c in facts.credentials.get(WORK_EXPERIENCE, [])
+        if c.status == VERIFIED and c.employer_kind in req.employer_kinds
     ]
     have = sum(c.months or 0 for c in used)
     if have >= req.at_least_months:
@@ -144,14 +231,11 @@ def _experience(req: ExperienceRequirement, facts: PersonFacts) -> Outcome:
     ), ()
 
 
-Check = Callable[[PersonFacts], Outcome]
-
-
 def _check(req: Requirement, facts: PersonFacts, today: date, place: Place | None) -> Outcome:
-    return _compile(req, today, place)(facts)
+    return compile_requirement(req, today, place)(facts)
 
 
-def _compile(req: Requirement, today: date, place: Place | None) -> Check:
+def compile_requirement(req: Requirement, today: date, place: Place | None) -> Check:
     """A function that evaluates ``req`` for one person on ``today`` at ``place``.
 
     Compiled once per batch: the constant parts (role sets, reasons that do not depend on
@@ -162,9 +246,9 @@ def _compile(req: Requirement, today: date, place: Place | None) -> Check:
         missing: Outcome = (Unmet("role_missing", {"roles": list(req.any_of)}), ())
         return lambda facts: MET if not roles.isdisjoint(facts.roles) else missing
     if isinstance(req, CredentialRequirement):
-        return lambda facts: _credential(req, facts, today, place)
+        return _compile_credential(req, today, place)
     if isinstance(req, BackgroundCheckRequirement):
-        return lambda facts: _background_check(req, facts, today)
+        return _compile_background_check(req, today)
     if isinstance(req, HoursRequirement):
         window, need = req.window_months, req.at_least
 
@@ -180,7 +264,7 @@ def _compile(req: Requirement, today: date, place: Place | None) -> Check:
     if isinstance(req, ExperienceRequirement):
         return lambda facts: _experience(req, facts)
     if isinstance(req, OneOfRequirement):
-        options = [_compile(option, today, place) for option in req.options]
+        options = [compile_requirement(option, today, place) for option in req.options]
 
         def one_of(facts: PersonFacts) -> Outcome:
             misses = []
@@ -200,42 +284,82 @@ NOT_AT_FACILITY = Unmet("not_at_facility")
 
 @dataclass(frozen=True)
 class _Plan:
-    """The distinct requirements of a set of entries, and which of them each entry needs."""
+    """The distinct requirements of a set of entries, and which of them each entry needs.
+
+    ``groups`` are the distinct lists of requirements (several actions need exactly the
+    same ones: "a physician, licensed here"); ``entries`` map each action to its group, so
+    that a person's outcome for a group is assembled once and shared by its actions.
+    """
 
     checks: tuple[Check, ...]
-    entries: tuple[tuple[str, tuple[int, ...]], ...]
+    groups: tuple[tuple[int, ...], ...]
+    entries: tuple[tuple[str, int], ...]
 
 
 def _plan(entries: Sequence[CompiledEntry], today: date, place: Place | None) -> _Plan:
     # Actions share requirements (a valid STR, a SIP here): each is evaluated once per person.
-    index: dict[int, int] = {}
+    # Requirements are frozen (hashable) models: equal ones written twice in a pack count once.
+    index: dict[Requirement, int] = {}
     checks: list[Check] = []
+    groups: dict[tuple[int, ...], int] = {}
     plan_entries = []
     for entry in entries:
         idxs = []
         for req in entry.requirements:
-            if id(req) not in index:
-                index[id(req)] = len(checks)
-                checks.append(_compile(req, today, place))
-            idxs.append(index[id(req)])
-        plan_entries.append((entry.code, tuple(idxs)))
-    return _Plan(tuple(checks), tuple(plan_entries))
+            if req not in index:
+                index[req] = len(checks)
+                checks.append(compile_requirement(req, today, place))
+            if index[req] not in idxs:
+                idxs.append(index[req])
+        group = groups.setdefault(tuple(idxs), len(groups))
+        plan_entries.append((entry.code, group))
+    return _Plan(tuple(checks), tuple(groups), tuple(plan_entries))
 
 
-def _run_plan(
-    plan: _Plan, facts: PersonFacts, place: Place | None
-) -> Iterable[tuple[str, tuple[Unmet, ...], tuple[int, ...]]]:
-    outcomes = [check(facts) for check in plan.checks]
-    elsewhere = place is not None and place.facility_id not in facts.facility_ids
-    for code, idxs in plan.entries:
-        unmet = [u for i in idxs if (u := outcomes[i][0]) is not None]
-        if elsewhere:
-            unmet.insert(0, NOT_AT_FACILITY)
-        relied: tuple[int, ...] = ()
-        for i in idxs:
-            if outcomes[i][1]:
-                relied += outcomes[i][1]
-        yield code, tuple(unmet), relied
+def _decide_all(
+    plan: _Plan, facts_by_person: dict[int, PersonFacts], place: Place, moment: datetime, label: str
+) -> dict[tuple[int, str], Decision]:
+    """The hot loop of a batch: one pass over people, no per-decision helper calls."""
+    checks, groups, entries = plan.checks, plan.groups, plan.entries
+    facility_id = place.facility_id
+    new = tuple.__new__  # builds the Decision tuple without its Python-level __new__
+    decisions: dict[tuple[int, str], Decision] = {}
+    for pid, facts in facts_by_person.items():
+        outcomes = [check(facts) for check in checks]
+        elsewhere = facility_id not in facts.facility_ids
+        results = []
+        for idxs in groups:
+            unmet: list[Unmet] = [NOT_AT_FACILITY] if elsewhere else []
+            relied: tuple[int, ...] = ()
+            for i in idxs:
+                u, r = outcomes[i]
+                if u is not None:
+                    unmet.append(u)
+                elif r:
+                    relied += r
+            results.append((not unmet, tuple(unmet), relied))
+        for code, group in entries:
+            allowed, unmet_t, relied = results[group]
+            decisions[(pid, code)] = new(Decision, (pid, code, facility_id, moment, allowed, unmet_t, relied, label))
+    return decisions
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the length of a batch.
+
+    A batch allocates hundreds of thousands of small tuples (facts, decisions, their keys)
+    and no reference cycles: they are freed by reference counting alone. Left running, the
+    collector starts every 700 allocations and rescans the growing survivors each time,
+    which measured as more than half of a 10,000-person batch.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _hour_windows(entries: Iterable[CompiledEntry]) -> set[int]:
@@ -269,24 +393,25 @@ def decide_many(
     at: datetime | None = None,
     jurisdiction: str | None = None,
 ) -> dict[tuple[int, str], Decision]:
-    """Decisions for every person and action at ``facility`` at the moment ``at`` (default: now)."""
+    """Decisions for every person and action at ``facility`` at the moment ``at`` (default: now).
+
+    ``people`` is a Person queryset (filtered by subquery: 4 queries whatever its size, 5
+    when an action needs hours) or person ids (3 queries per 5,000, 4 with hours). Keys are
+    ``(person_id, action)``, in the order of the people, then of ``actions``.
+    """
     moment = at or timezone.now()
     today = _local_day(moment)
     pack = pack_for(jurisdiction or facility.organization.jurisdiction)
     entries = _entries(pack, actions)
     place = Place(facility.pk, facility.regency_code, facility.regency)
-    facts_by_person = load_facts(people, today=today, hour_windows=_hour_windows(entries))
     label = f"{pack.jurisdiction}@{pack.version}"
-    plan = _plan(entries, today, place)
-    decisions: dict[tuple[int, str], Decision] = {}
-    for pid, facts in facts_by_person.items():
-        for code, unmet, relied in _run_plan(plan, facts, place):
-            decisions[(pid, code)] = Decision(pid, code, facility.pk, moment, not unmet, unmet, relied, label)
-    return decisions
+    with _gc_paused():
+        facts_by_person = load_facts(people, today=today, hour_windows=_hour_windows(entries))
+        return _decide_all(_plan(entries, today, place), facts_by_person, place, moment, label)
 
 
 def decide(person_id: int, action: str, facility: Facility, *, at: datetime | None = None) -> Decision:
-    """May ``person_id`` do ``action`` at ``facility`` at ``at``? (4 queries.)"""
+    """May ``person_id`` do ``action`` at ``facility`` at ``at``? (3 or 4 queries.)"""
     return decide_many([person_id], [action], facility, at=at)[(person_id, action)]
 
 
@@ -297,6 +422,8 @@ class ProgressItem:
     unmet: Unmet | None
     have: float | None = None
     need: float | None = None
+    # The credentials a met requirement relied on (e.g. the exam certificate).
+    relied_on: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -307,23 +434,38 @@ class CertificationProgress:
     complete: bool
     items: tuple[ProgressItem, ...]
 
+    def label(self, language: str) -> str:
+        return self.label_id if language == "id" else self.label_en
+
+
+def certification_progress_many(
+    person_id: int, codes: Sequence[str], *, jurisdiction: str, at: datetime | None = None
+) -> list[CertificationProgress]:
+    """How far ``person_id`` is towards each certification of ``codes`` (facts loaded once)."""
+    moment = at or timezone.now()
+    today = _local_day(moment)
+    pack = pack_for(jurisdiction)
+    entries = _entries(pack, codes, certifications=True)
+    facts = load_facts([person_id], today=today, hour_windows=_hour_windows(entries))[person_id]
+    progress = []
+    for entry in entries:
+        items = []
+        for req in entry.requirements:
+            unmet, relied = _check(req, facts, today, None)
+            have = need = None
+            if isinstance(req, HoursRequirement):
+                have, need = facts.hours_in_window.get(req.window_months, 0.0), req.at_least
+            elif isinstance(req, TrainingHoursRequirement):
+                have, need = _training(req, facts, today)[0], req.at_least
+            items.append(ProgressItem(req, unmet is None, unmet, have, need, relied))
+        progress.append(
+            CertificationProgress(entry.code, entry.label_en, entry.label_id, all(i.met for i in items), tuple(items))
+        )
+    return progress
+
 
 def certification_progress(
     person_id: int, code: str, *, jurisdiction: str, at: datetime | None = None
 ) -> CertificationProgress:
     """How far ``person_id`` is towards certification ``code``: each requirement, hours accrued."""
-    moment = at or timezone.now()
-    today = _local_day(moment)
-    pack = pack_for(jurisdiction)
-    (entry,) = _entries(pack, [code], certifications=True)
-    facts = load_facts([person_id], today=today, hour_windows=_hour_windows([entry]))[person_id]
-    items = []
-    for req in entry.requirements:
-        unmet, _relied = _check(req, facts, today, None)
-        have = need = None
-        if isinstance(req, HoursRequirement):
-            have, need = facts.hours_in_window.get(req.window_months, 0.0), req.at_least
-        elif isinstance(req, TrainingHoursRequirement):
-            have, need = _training(req, facts, today)[0], req.at_least
-        items.append(ProgressItem(req, unmet is None, unmet, have, need))
-    return CertificationProgress(entry.code, entry.label_en, entry.label_id, all(i.met for i in items), tuple(items))
+    return certification_progress_many(person_id, [code], jurisdiction=jurisdiction, at=at)[0]
