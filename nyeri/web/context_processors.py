@@ -7,9 +7,9 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
-from nyeri.workforce.access import person_of_user
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import facilities_for
+from nyeri.workforce.access import person_of_user
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
