@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -61,6 +63,6 @@ def test_a_compliance_officer_filters_the_audit_trail_and_exports_it(page: Page,
         page.click("text=Ekspor CSV")
     path = download.value.path()
     assert path is not None
-    text = open(path, encoding="utf-8").read()  # noqa: PTH123, SIM115
+    text = Path(path).read_text(encoding="utf-8")
     assert "login" in text
     screenshot(page, "audit-report")
