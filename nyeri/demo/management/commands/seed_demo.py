@@ -113,6 +113,7 @@ class Command(BaseCommand):
     def _print_accounts(self) -> None:
         self.stdout.write("")
         self.stdout.write(f"Demo accounts (password for all: {data.DEMO_PASSWORD}):")
+        width = max(len(str(role.label)) for _, _, role, _ in data.DEMO_ACCOUNTS)
         for username, full_name, role, _codes in data.DEMO_ACCOUNTS:
-            self.stdout.write(f"  {username:<18} {role.label:<30} {full_name}")
+            self.stdout.write(f"  {username:<18} {role.label!s:<{width}}  {full_name}")
         self.stdout.write("The administrator must enrol a second factor (any TOTP app) at first login.")
