@@ -84,4 +84,4 @@ def expire_session_in_database(client: Client) -> None:
 
 
 def events(action: AuditAction) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(action=action).order_by("seq"))
+    return list(AuditEvent.objects.filter(action=action).order_by("id"))

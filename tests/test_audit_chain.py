@@ -1,22 +1,25 @@
-"""The audit trail's hash chain: appending, ``audit_verify``, and PostgreSQL's trigger."""
+"""The audit trail's hash chains (one per organization, plus the platform chain): appending,
+``audit_verify``, concurrency, and PostgreSQL's triggers."""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, connections, transaction
 
 from nyeri.accounts.models import User
 from nyeri.audit.chain import canonical_payload, canonical_payload_parts, row_hash
 from nyeri.audit.context import RequestContext, reset_context, set_context
-from nyeri.audit.models import GENESIS_HASH, AuditAction, AuditChainHead, AuditEvent, AuditOutcome
+from nyeri.audit.models import GENESIS_HASH, PLATFORM_CHAIN, AuditAction, AuditChainHead, AuditEvent, AuditOutcome
 from nyeri.audit.services import payload_of, record_event
 from nyeri.audit.verify import Anchor, ProblemKind, verify_chain
 from nyeri.tenancy.models import Facility, Organization
@@ -24,10 +27,10 @@ from nyeri.tenancy.models import Facility, Organization
 pytestmark = pytest.mark.django_db
 
 ON_POSTGRESQL = connection.vendor == "postgresql"
-requires_postgresql = pytest.mark.skipif(not ON_POSTGRESQL, reason="the triggers exist on PostgreSQL only")
+requires_postgresql = pytest.mark.skipif(not ON_POSTGRESQL, reason="PostgreSQL only (its triggers, row locks)")
 
 
-def record(n: int, organization: Organization, actor: User | None = None) -> list[AuditEvent]:
+def record(n: int, organization: Organization | None, actor: User | None = None) -> list[AuditEvent]:
     return [
         record_event(
             actor=actor,
@@ -41,7 +44,7 @@ def record(n: int, organization: Organization, actor: User | None = None) -> lis
     ]
 
 
-def run(sql: str, params: tuple[object, ...] = ()) -> None:
+def run(sql: str, params: tuple[Any, ...] = ()) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -79,11 +82,39 @@ def verify_command(*args: str) -> str:
 
 def test_it_chains_each_event_to_the_one_before(org: Organization, facility: Facility) -> None:
     first, second = record(2, org)
-    assert (first.seq, second.seq) == (1, 2)
+    assert (first.chain, first.seq, second.seq) == (org.pk, 1, 2)
     assert first.prev_hash == GENESIS_HASH
     assert second.prev_hash == first.hash
     head = AuditChainHead.objects.get()
-    assert (head.seq, head.hash, head.prev_hash) == (2, second.hash, first.hash)
+    assert (head.chain, head.seq, head.hash, head.prev_hash) == (org.pk, 2, second.hash, first.hash)
+
+
+def test_two_organizations_and_the_platform_each_have_a_chain_starting_at_seq_1(
+    org: Organization, other_org: Organization
+) -> None:
+    ours = record(3, org)
+    theirs = record(2, other_org)
+    login = record_event(actor=None, action=AuditAction.LOGIN_FAILED, outcome=AuditOutcome.FAILURE)
+    more = record(1, org)
+    assert [(e.chain, e.seq) for e in ours + more] == [(org.pk, 1), (org.pk, 2), (org.pk, 3), (org.pk, 4)]
+    assert [(e.chain, e.seq) for e in theirs] == [(other_org.pk, 1), (other_org.pk, 2)]
+    assert (login.chain, login.seq, login.prev_hash) == (PLATFORM_CHAIN, 1, GENESIS_HASH)
+    assert theirs[0].prev_hash == GENESIS_HASH
+    assert more[0].prev_hash == ours[-1].hash
+    heads = dict(AuditChainHead.objects.values_list("chain", "seq"))
+    assert heads == {org.pk: 4, other_org.pk: 2, PLATFORM_CHAIN: 1}
+    result = verify_chain()
+    assert result.ok
+    assert [(c.chain, c.checked, c.last_seq) for c in result.chains] == sorted(
+        [(PLATFORM_CHAIN, 1, 1), (org.pk, 4, 4), (other_org.pk, 2, 2)]
+    )
+
+
+def test_the_chain_key_is_part_of_the_hashed_payload(org: Organization) -> None:
+    (event,) = record(1, org)
+    moved = AuditEvent.objects.get(pk=event.pk)
+    moved.chain = org.pk + 1
+    assert row_hash(payload_of(moved)) != event.hash
 
 
 def test_the_stored_row_hashes_to_its_hash_on_either_database(org: Organization, facility: Facility) -> None:
@@ -111,6 +142,7 @@ def test_the_stored_row_hashes_to_its_hash_on_either_database(org: Organization,
 
 def test_the_split_payload_reassembles_to_the_canonical_payload() -> None:
     fields = {
+        "chain": 12,
         "occurred_at": datetime(2026, 11, 25, 12, 30, 1, 123456, tzinfo=UTC),
         "actor_id": 7,
         "actor_label": '"prev_hash":"x" @prev-',
@@ -136,7 +168,8 @@ def test_a_malformed_client_address_is_left_out_rather_than_failing_the_write(or
         event = record_event(actor=None, action=AuditAction.LOGIN_FAILED, outcome=AuditOutcome.FAILURE)
     finally:
         reset_context(token)
-    assert AuditEvent.objects.get(pk=event.pk).client_address is None
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert (stored.client_address, stored.chain) == (None, PLATFORM_CHAIN)
     assert verify_chain().ok
 
 
@@ -155,31 +188,46 @@ def test_a_failed_append_rolls_back_the_callers_whole_transaction(org: Organizat
 # --- audit_verify -----------------------------------------------------------------------
 
 
-def test_it_reports_an_intact_trail_with_a_summary_line(org: Organization) -> None:
-    events = record(3, org)
+def test_it_reports_an_intact_trail_with_a_line_and_an_anchor_per_chain(
+    org: Organization, other_org: Organization
+) -> None:
+    ours = record(3, org)
+    theirs = record(1, other_org)
     output = verify_command()
-    assert "audit trail intact: 3 events, seq 1..3" in output
-    assert f"anchor 3:{events[-1].hash}" in output
+    assert f"chain {org.pk} intact: 3 events, seq 1..3; anchor {org.pk}:3:{ours[-1].hash}" in output
+    assert f"chain {other_org.pk} intact: 1 events, seq 1..1; anchor {other_org.pk}:1:{theirs[0].hash}" in output
+    assert "audit trail intact: 2 chains, 4 events" in output
 
 
 def test_it_reports_an_empty_trail_as_intact(db: None) -> None:
-    assert "audit trail intact: 0 events" in verify_command()
+    assert "audit trail intact: 0 chains, 0 events" in verify_command()
 
 
-def test_it_streams_the_trail_in_chunks(org: Organization) -> None:
+def test_it_streams_each_chain_in_chunks(org: Organization, other_org: Organization) -> None:
     record(7, org)
+    record(5, other_org)
     result = verify_chain(chunk_size=2)
     assert result.ok
-    assert (result.checked, result.last_seq) == (7, 7)
+    assert result.checked == 12
+    assert (result.chain(org.pk).checked, result.chain(org.pk).last_seq) == (7, 7)
+    assert (result.chain(other_org.pk).checked, result.chain(other_org.pk).last_seq) == (5, 5)
 
 
-def test_it_names_the_row_whose_reason_was_changed(org: Organization) -> None:
+def test_it_names_the_chain_and_row_whose_reason_was_changed(org: Organization, other_org: Organization) -> None:
     events = record(4, org)
+    record(2, other_org)
     with tampering():
         run("UPDATE audit_auditevent SET reason = %s WHERE id = %s", ("nothing to see", events[1].pk))
     with pytest.raises(CommandError) as error:
         verify_command()
-    assert f"altered at seq 2 (id {events[1].pk})" in str(error.value)
+    message = str(error.value)
+    assert f"chain {org.pk}: altered at seq 2 (id {events[1].pk})" in message
+    assert "BROKEN in 1 of 2 chains" in message
+    # The other organization's chain is still intact, and verified on its own.
+    result = verify_chain()
+    assert result.chain(other_org.pk).ok
+    assert not result.chain(org.pk).ok
+    assert f"chain {other_org.pk} intact: 2 events" in verify_command("--organization", str(other_org.pk))
 
 
 def test_it_names_the_row_after_a_deleted_middle_row(org: Organization) -> None:
@@ -189,7 +237,7 @@ def test_it_names_the_row_after_a_deleted_middle_row(org: Organization) -> None:
     with pytest.raises(CommandError) as error:
         verify_command()
     message = str(error.value)
-    assert f"missing at seq 3 (id {events[2].pk})" in message
+    assert f"chain {org.pk}: missing at seq 3 (id {events[2].pk})" in message
     assert "seq 2 missing before it" in message
 
 
@@ -200,8 +248,64 @@ def test_it_catches_a_deleted_last_row_through_the_chain_head(org: Organization)
     with pytest.raises(CommandError) as error:
         verify_command()
     message = str(error.value)
-    assert f"head_mismatch at seq 2 (id {events[1].pk})" in message
-    assert "records seq 3 but the trail ends at seq 2" in message
+    assert f"chain {org.pk}: head_mismatch at seq 2 (id {events[1].pk})" in message
+    assert "records seq 3 but the chain ends at seq 2" in message
+
+
+def test_a_row_copied_into_another_chain_is_detected(org: Organization, other_org: Organization) -> None:
+    ours = record(2, org)
+    theirs = record(2, other_org)
+    # The copy fits the other chain (next seq, linked to its last row) and keeps its hash:
+    # the hash covers the chain key (and the organization), so it no longer matches.
+    copy = AuditEvent.objects.get(pk=ours[0].pk)
+    copy.pk, copy.chain, copy.organization, copy.seq, copy.prev_hash = None, other_org.pk, other_org, 3, theirs[-1].hash
+    copy.save(force_insert=True)
+    result = verify_chain()
+    assert result.chain(org.pk).ok
+    problem = result.chain(other_org.pk).problem
+    assert problem is not None
+    assert (problem.kind, problem.chain, problem.seq, problem.event_id) == (
+        ProblemKind.ALTERED,
+        other_org.pk,
+        3,
+        copy.pk,
+    )
+
+
+def test_the_database_refuses_a_row_whose_chain_is_not_its_organizations(
+    org: Organization, other_org: Organization
+) -> None:
+    (event,) = record(1, org)
+    copy = AuditEvent.objects.get(pk=event.pk)
+    copy.pk, copy.chain, copy.seq = None, other_org.pk, 1
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy.save(force_insert=True)
+
+
+def test_a_seq_is_unique_within_a_chain_only(org: Organization, other_org: Organization) -> None:
+    (event,) = record(1, org)
+    duplicate = AuditEvent.objects.get(pk=event.pk)
+    duplicate.pk, duplicate.hash = None, "f" * 64
+    with pytest.raises(IntegrityError), transaction.atomic():
+        duplicate.save(force_insert=True)
+    assert record(1, other_org)[0].seq == 1
+
+
+def test_one_organizations_chain_can_be_verified_alone(org: Organization, other_org: Organization) -> None:
+    record(2, org)
+    record(3, other_org)
+    record(1, None)
+    output = verify_command("--organization", str(org.pk))
+    assert f"chain {org.pk} intact: 2 events" in output
+    assert f"chain {other_org.pk}" not in output
+    assert "audit trail intact: 1 chain, 2 events" in output
+    assert "chain 0 intact: 1 events" in verify_command("--chain", "0")
+    assert "2 chains, 4 events" in verify_command("--chain", "0", "--chain", str(other_org.pk))
+
+
+def test_verifying_an_unknown_organization_is_an_error(db: None) -> None:
+    with pytest.raises(CommandError, match="no organization 999"):
+        verify_command("--organization", "999")
 
 
 def test_it_catches_a_row_rewritten_with_its_hash_recomputed_at_the_next_link(org: Organization) -> None:
@@ -220,42 +324,159 @@ def test_it_catches_a_row_rewritten_with_its_hash_recomputed_at_the_next_link(or
     )
 
 
-def test_an_anchor_kept_outside_the_database_catches_a_cut_that_the_head_hides(org: Organization) -> None:
+def test_anchors_kept_outside_the_database_catch_a_cut_that_the_head_hides(
+    org: Organization, other_org: Organization
+) -> None:
     record(3, org)
-    anchor = verify_chain().anchor
-    assert anchor is not None
-    assert "intact" in verify_command("--anchor", str(anchor))
+    record(2, other_org)
+    anchors = [str(a) for a in verify_chain().anchors]
+    assert len(anchors) == 2
+    args = [arg for anchor in anchors for arg in ("--anchor", anchor)]
+    assert "intact" in verify_command(*args)
     record(1, org)
-    assert "intact: 4 events" in verify_command("--anchor", str(anchor))
-    # Cut the last two rows and wind the head back to match: only the anchor can tell.
-    second = AuditEvent.objects.get(seq=2)
+    assert f"chain {org.pk} intact: 4 events" in verify_command(*args)
+    # Cut the last two rows of one chain and wind its head back to match: only the anchor can tell.
+    second = AuditEvent.objects.get(chain=org.pk, seq=2)
     with tampering():
-        run("DELETE FROM audit_auditevent WHERE seq >= 3")
-        run("UPDATE audit_auditchainhead SET seq = 2, hash = %s", (second.hash,))
+        run("DELETE FROM audit_auditevent WHERE chain = %s AND seq >= 3", (org.pk,))
+        run("UPDATE audit_auditchainhead SET seq = 2, hash = %s WHERE chain = %s", (second.hash, org.pk))
     assert verify_chain().ok
-    with pytest.raises(CommandError, match="anchor_mismatch"):
-        verify_command("--anchor", str(anchor))
+    with pytest.raises(CommandError, match=rf"chain {org.pk}: anchor_mismatch") as error:
+        verify_command(*args)
+    assert "BROKEN in 1 of 2 chains" in str(error.value)
 
 
-def test_an_anchor_with_another_hash_is_a_rewritten_trail(org: Organization) -> None:
+def test_an_anchor_with_another_hash_is_a_rewritten_chain(org: Organization) -> None:
     record(2, org)
-    with pytest.raises(CommandError, match=r"anchor_mismatch at seq 1 .*the trail was rewritten"):
-        verify_command("--anchor", f"1:{'f' * 64}")
+    with pytest.raises(CommandError, match=rf"chain {org.pk}: anchor_mismatch at seq 1 .*the chain was rewritten"):
+        verify_command("--anchor", f"{org.pk}:1:{'f' * 64}")
+
+
+def test_an_anchor_of_a_chain_that_vanished_is_reported(org: Organization) -> None:
+    record(1, org)
+    with pytest.raises(CommandError, match=r"chain 4242: anchor_mismatch at its end"):
+        verify_command("--anchor", f"4242:3:{'a' * 64}")
 
 
 def test_a_malformed_anchor_is_refused(db: None) -> None:
-    with pytest.raises(CommandError, match="SEQ:HASH"):
+    with pytest.raises(CommandError, match="CHAIN:SEQ:HASH"):
         verify_command("--anchor", "12")
-    with pytest.raises(ValueError, match="SEQ:HASH"):
-        Anchor.parse("0:" + "a" * 64)
+    with pytest.raises(CommandError, match="CHAIN:SEQ:HASH"):
+        verify_command("--anchor", "12:" + "a" * 64)  # the single-chain format of old
+    with pytest.raises(ValueError, match="CHAIN:SEQ:HASH"):
+        Anchor.parse("3:0:" + "a" * 64)
+    assert Anchor.parse("0:7:" + "A" * 64) == Anchor(chain=0, seq=7, hash="a" * 64)
 
 
 def test_a_missing_chain_head_is_reported(org: Organization) -> None:
     record(2, org)
     with tampering():
         run("DELETE FROM audit_auditchainhead")
-    with pytest.raises(CommandError, match=r"head_mismatch.*chain head is missing"):
+    with pytest.raises(CommandError, match=rf"chain {org.pk}: head_mismatch.*its head is missing"):
         verify_command()
+
+
+# --- Concurrency (PostgreSQL: SQLite has one writer at a time by design) ----------------
+
+
+class Appender(threading.Thread):
+    """An audited write in its own thread, hence its own connection and transaction."""
+
+    def __init__(self, organization: Organization | None, *, lock_timeout_ms: int | None = None, events: int = 1):
+        super().__init__(daemon=True)
+        self.organization = organization
+        self.lock_timeout_ms = lock_timeout_ms
+        self.events = events
+        self.appended: list[AuditEvent] = []
+        self.error: Exception | None = None
+        self.before_each: Callable[[], object] = lambda: None
+
+    def run(self) -> None:
+        try:
+            for _ in range(self.events):
+                self.before_each()
+                with transaction.atomic():
+                    if self.lock_timeout_ms is not None:
+                        run(f"SET LOCAL lock_timeout = '{int(self.lock_timeout_ms)}ms'")
+                    self.appended += record(1, self.organization)
+        except Exception as exc:  # handed to the test, which asserts on it
+            self.error = exc
+        finally:
+            connections.close_all()  # this thread's own connections
+
+
+def finished(thread: Appender, timeout: float = 10) -> Appender:
+    """``thread`` run to its end (started here if need be)."""
+    if thread.ident is None:
+        thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), "the append is still waiting"
+    return thread
+
+
+@pytest.mark.postgres_only
+@requires_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_appends_for_two_organizations_do_not_wait_for_each_other(
+    org: Organization, other_org: Organization
+) -> None:
+    for organization in (org, other_org, None):
+        record(1, organization)  # every chain has its head: the appends below update it
+    with transaction.atomic():
+        (ours,) = record(1, org)  # org's head is now locked until this block commits
+        # With a global chain these would wait for us: the short lock_timeout proves they do not.
+        theirs = finished(Appender(other_org, lock_timeout_ms=500))
+        login = finished(Appender(None, lock_timeout_ms=500))
+        assert theirs.error is None, theirs.error
+        assert login.error is None, login.error
+        assert ours.seq == 2
+        assert [(e.chain, e.seq) for e in theirs.appended + login.appended] == [(other_org.pk, 2), (PLATFORM_CHAIN, 2)]
+        # Committed while our transaction is still open.
+        assert finished(Appender(other_org)).appended[0].seq == 3
+    assert verify_chain().ok
+
+
+@pytest.mark.postgres_only
+@requires_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_appends_for_the_same_organization_wait_and_stay_contiguous(org: Organization) -> None:
+    record(1, org)
+    with transaction.atomic():
+        record(1, org)  # seq 2; the head stays locked until this block commits
+        impatient = finished(Appender(org, lock_timeout_ms=200))
+        assert isinstance(impatient.error, OperationalError)
+        assert "lock timeout" in str(impatient.error)
+        patient = Appender(org)
+        patient.start()
+        patient.join(0.5)
+        assert patient.is_alive(), "an append for the same organization must wait for the open one"
+    finished(patient)
+    assert patient.error is None, patient.error
+    assert patient.appended[0].seq == 3
+    assert list(AuditEvent.objects.filter(chain=org.pk).values_list("seq", flat=True)) == [1, 2, 3]
+    assert verify_chain().ok
+
+
+@pytest.mark.postgres_only
+@requires_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_concurrent_first_appends_create_one_head_per_chain(
+    org: Organization, other_org: Organization
+) -> None:
+    # Neither chain has a head yet: the first appenders race to create it.
+    start = threading.Barrier(6)
+    threads = [Appender(o, events=10) for o in (org, org, org, other_org, other_org, None)]
+    for thread in threads:
+        thread.before_each = lambda: start.wait(10) if not start.broken else None
+        thread.start()
+    for thread in threads:
+        finished(thread, timeout=60)
+        assert thread.error is None, thread.error
+    for chain, count in ((org.pk, 30), (other_org.pk, 20), (PLATFORM_CHAIN, 10)):
+        seqs = list(AuditEvent.objects.filter(chain=chain).order_by("seq").values_list("seq", flat=True))
+        assert seqs == list(range(1, count + 1))
+        assert AuditChainHead.objects.get(chain=chain).seq == count
+    assert verify_chain().ok
 
 
 # --- PostgreSQL's trigger ---------------------------------------------------------------
@@ -286,7 +507,7 @@ def test_postgresql_refuses_to_wind_back_or_delete_the_chain_head(sql: str, org:
     record(2, org)
     with pytest.raises(DatabaseError, match="only moves forward"), transaction.atomic():
         run(sql)
-    assert AuditChainHead.objects.get().seq == 2
+    assert AuditChainHead.objects.get(chain=org.pk).seq == 2
 
 
 @pytest.mark.postgres_only
@@ -298,7 +519,7 @@ def test_on_postgresql_tampering_needs_the_trigger_disabled_and_is_then_caught(o
     disable_triggers()
     run("UPDATE audit_auditevent SET reason = 'x' WHERE id = %s", (events[0].pk,))
     run("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_append_only")
-    with pytest.raises(CommandError, match=rf"altered at seq 1 \(id {events[0].pk}\)"):
+    with pytest.raises(CommandError, match=rf"chain {org.pk}: altered at seq 1 \(id {events[0].pk}\)"):
         verify_command()
 
 

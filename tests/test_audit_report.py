@@ -218,6 +218,30 @@ def test_it_pages_by_fifty_and_pins_the_pages_to_the_trail_as_first_shown(
     assert reasons == [f"e{i:03d}" for i in range(99, 120)]
 
 
+def test_the_pinned_pages_leave_out_a_members_later_login_although_its_chain_seq_is_lower(
+    officer_client: Client, org: Organization, make_member: MakeMember
+) -> None:
+    # The report mixes two chains: the organization's and the platform chain's logins of its
+    # members. Their seqs are unrelated, so the pin is by id: a login after the first page
+    # (platform seq 2, far below the organization's) stays out of the pinned pages.
+    for i in range(60):
+        event(org, reason=f"e{i:03d}")
+    first = officer_client.get(REPORT + "?sort=seq")
+    upto = first.context["upto"]
+    count = first.context["page"].paginator.count
+    member = make_member(org, Role.NURSE, username="datang_kemudian")
+    log_in(Client(), member)
+    late_login = AuditEvent.objects.get(actor=member, action=AuditAction.LOGIN)
+    assert late_login.seq < max(e.seq for e in first.context["page"].object_list)
+    assert late_login.pk > upto
+    later = officer_client.get(f"{REPORT}?sort=seq&page=2&upto={upto}")
+    assert later.context["page"].paginator.count == count
+    rows = read_csv(officer_client.get(f"{EXPORT}?upto={upto}"))[1:]
+    assert "datang_kemudian" not in {row[2] for row in rows}
+    # Unpinned, the report shows it.
+    assert "datang_kemudian" in {row[2] for row in read_csv(officer_client.get(EXPORT))[1:]}
+
+
 # Session and user (3), the scope (3), the navigation (2: facilities, the user's own
 # record), the READ row (up to 5 on SQLite: savepoint, head, insert, head update,
 # release), the user filter's choices and check (2), count and page (2): a fixed budget,

@@ -11,6 +11,7 @@ from typing import Any
 
 def canonical_payload(
     *,
+    chain: int,
     seq: int,
     occurred_at: datetime,
     actor_id: int | None,
@@ -27,8 +28,13 @@ def canonical_payload(
     client_address: str | None,
     prev_hash: str,
 ) -> str:
-    """A stable text form of every field: the same row always gives the same text."""
+    """A stable text form of every field: the same row always gives the same text.
+
+    ``chain`` is in it so that a row copied into another organization's chain (with its
+    hash) does not hash to its hash there.
+    """
     data: dict[str, Any] = {
+        "chain": chain,
         "seq": seq,
         # Microsecond UTC timestamps: both databases store them exactly.
         "occurred_at": _utc_iso(occurred_at),
@@ -54,6 +60,7 @@ _SEQ_END = ',"seq":0}'
 
 def canonical_payload_parts(
     *,
+    chain: int,
     occurred_at: datetime,
     actor_id: int | None,
     actor_label: str,
@@ -68,7 +75,9 @@ def canonical_payload_parts(
     request_id: str,
     client_address: str | None,
 ) -> tuple[str, str, str]:
-    """``canonical_payload`` with the two chain fields left out, as (before, between, after).
+    """``canonical_payload`` without the two fields the chain head supplies (seq, prev_hash).
+
+    Returned as (before, between, after).
 
     ``before + prev_hash + between + str(seq) + after`` is exactly the canonical payload:
     PostgreSQL completes it inside the single statement that appends the row, once it
@@ -77,6 +86,7 @@ def canonical_payload_parts(
     # A marker that cannot occur in the other fields: a fresh random value each time.
     marker = "@prev-" + uuid.uuid4().hex
     text = canonical_payload(
+        chain=chain,
         seq=0,
         occurred_at=occurred_at,
         actor_id=actor_id,

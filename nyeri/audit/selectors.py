@@ -89,13 +89,16 @@ def members_of(organization: Organization) -> QuerySet[User]:
 
 
 def audit_events_for(
-    scope: Scope, filters: AuditFilters, *, sort: str = DEFAULT_SORT, upto_seq: int | None = None
+    scope: Scope, filters: AuditFilters, *, sort: str = DEFAULT_SORT, upto_id: int | None = None
 ) -> QuerySet[AuditEvent]:
     """The organization's events matching ``filters``, sorted, with actor and facility joined.
 
-    ``upto_seq`` pins the result to the trail as it was when the report was first shown, so
+    ``upto_id`` pins the result to the trail as it was when the report was first shown, so
     that paging through it does not shift as new events (including the report's own READ
-    events) are appended.
+    events) are appended. By id, not seq: the report mixes two chains (the organization's
+    and the platform chain's logins of its members), whose seqs are unrelated. Ids grow
+    with every append; one taken just before the pin but committed after it (in another
+    chain) can still join the later pages, which is harmless for a report.
     """
     # Security events carry no organization (a login happens before one is chosen): they
     # belong to the report of every organization whose member they concern, matched by the
@@ -116,16 +119,16 @@ def audit_events_for(
         qs = qs.filter(patient_id=filters.patient_id)
     if filters.action:
         qs = qs.filter(action=filters.action)
-    if upto_seq is not None:
-        qs = qs.filter(seq__lte=upto_seq)
+    if upto_id is not None:
+        qs = qs.filter(id__lte=upto_id)
     return qs.select_related("actor", "facility").order_by(*_ordering(parse_sort(sort)))
 
 
 def audit_export_rows(
-    scope: Scope, filters: AuditFilters, *, sort: str = DEFAULT_SORT, upto_seq: int | None = None
+    scope: Scope, filters: AuditFilters, *, sort: str = DEFAULT_SORT, upto_id: int | None = None
 ) -> Iterator[tuple[Any, ...]]:
     """The export's rows (``EXPORT_FIELDS``), streamed from the database in chunks."""
-    qs = audit_events_for(scope, filters, sort=sort, upto_seq=upto_seq)
+    qs = audit_events_for(scope, filters, sort=sort, upto_id=upto_id)
     return qs.values_list(*EXPORT_FIELDS).iterator(chunk_size=EXPORT_CHUNK_SIZE)
 
 
@@ -136,9 +139,9 @@ def _start_of(day: date) -> datetime:
 
 def _ordering(sort: str) -> list[OrderBy]:
     descending = sort.startswith("-")
-    fields = [*SORTS[sort.removeprefix("-")], "seq"]
+    fields = [*SORTS[sort.removeprefix("-")], "id"]
     # Empty values last either way, on both databases (their default NULL order differs);
-    # seq breaks ties so that pages never overlap.
+    # the id breaks ties so that pages never overlap (seq does not: it restarts per chain).
     return [
         F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True) for name in dict.fromkeys(fields)
     ]

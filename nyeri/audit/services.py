@@ -3,9 +3,11 @@
 ``record_event`` is called by every service inside the transaction of the change it
 records, so the change and its audit row are committed together or not at all.
 
-Appends are serialised by the chain head row, which stays locked until the caller's
-transaction ends: call ``record_event`` as the last statement of a transaction, so that the
-lock is held as briefly as possible (every other audited write waits for it).
+Each organization has its own chain (events without an organization go to the platform
+chain, 0). Appends to one chain are serialised by its head row, which stays locked until
+the caller's transaction ends: call ``record_event`` as the last statement of a
+transaction, so that the lock is held as briefly as possible (every other audited write of
+the same organization waits for it; other organizations' writes do not).
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from django.utils.ipv6 import clean_ipv6_address
 
 from nyeri.audit.chain import canonical_payload, canonical_payload_parts, row_hash
 from nyeri.audit.context import current_context
-from nyeri.audit.models import GENESIS_HASH, AuditAction, AuditChainHead, AuditEvent, AuditOutcome
+from nyeri.audit.models import (
+    GENESIS_HASH,
+    PLATFORM_CHAIN,
+    AuditAction,
+    AuditChainHead,
+    AuditEvent,
+    AuditOutcome,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -45,11 +54,12 @@ def record_event(
     reason: str = "",
     actor_label: str = "",
 ) -> AuditEvent:
-    """Append one event to the hash chain, inside the caller's transaction."""
+    """Append one event to its organization's hash chain, inside the caller's transaction."""
     ctx = current_context()
     real_actor = actor if actor is not None and actor.is_authenticated else None
     label = actor_label or (real_actor.get_username() if real_actor is not None else "")
     event = AuditEvent(
+        chain=chain_of(organization),
         actor=real_actor,
         actor_label=label[:150],
         organization=organization,
@@ -70,49 +80,54 @@ def record_event(
     return event
 
 
+def chain_of(organization: Organization | None) -> int:
+    """The chain an event of ``organization`` belongs to: the organization's id, or the platform's."""
+    return organization.pk if organization is not None else PLATFORM_CHAIN
+
+
 def _append_locked(event: AuditEvent) -> None:
-    """Generic append: lock the head, insert the row, move the head (three statements)."""
+    """Generic append: lock the chain's head, insert the row, move the head (three statements)."""
     # No savepoint: if the append fails, the caller's whole transaction must roll back
     # (a change must not commit without its audit row), and a savepoint costs two more
     # round trips while the head is locked.
     with transaction.atomic(savepoint=False):
-        head = _locked_head()
+        head = _locked_head(event.chain)
         event.seq = head.seq + 1
         event.occurred_at = timezone.now()
         event.prev_hash = head.hash
         event.hash = row_hash(payload_of(event))
         event.save(force_insert=True)
-        AuditChainHead.objects.filter(pk=1).update(seq=event.seq, prev_hash=event.prev_hash, hash=event.hash)
+        AuditChainHead.objects.filter(pk=event.chain).update(seq=event.seq, prev_hash=event.prev_hash, hash=event.hash)
 
 
-def _locked_head() -> AuditChainHead:
-    # SELECT ... FOR UPDATE makes the next writer wait until this transaction ends; on
-    # SQLite the IMMEDIATE transaction already holds the database's single write lock.
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+def _locked_head(chain: int) -> AuditChainHead:
+    # SELECT ... FOR UPDATE makes the chain's next writer wait until this transaction
+    # ends; on SQLite the IMMEDIATE transaction already holds the single write lock.
+    head = AuditChainHead.objects.select_for_update().filter(pk=chain).first()
     if head is None:
-        _create_head()
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        # The chain's first event. Two first appenders may race here: ON CONFLICT DO
+        # NOTHING makes the second wait for the first's row instead of failing, and both
+        # then lock the one head.
+        AuditChainHead.objects.bulk_create(
+            [AuditChainHead(chain=chain, seq=0, hash=GENESIS_HASH, prev_hash=GENESIS_HASH)], ignore_conflicts=True
+        )
+        head = AuditChainHead.objects.select_for_update().get(pk=chain)
     return head
 
 
-def _create_head() -> None:
-    # First event ever (or a freshly flushed test database).
-    AuditChainHead.objects.bulk_create(
-        [AuditChainHead(pk=1, seq=0, hash=GENESIS_HASH, prev_hash=GENESIS_HASH)], ignore_conflicts=True
-    )
-
-
 def _append_postgresql(event: AuditEvent) -> None:
-    """Append in one statement: the head row is locked, moved and copied into the new row.
+    """Append in one statement: the chain's head is created or moved, and copied into the new row.
 
-    The head stays locked from this statement to the caller's commit, and every audited
-    write queues on it: one round trip under the lock instead of five (savepoint, lock,
-    insert, update, release) more than doubled the audited write rate (docs/audit.md).
-    PostgreSQL completes the canonical payload with the head's seq and hash and hashes it
-    (``sha256``), so the stored hash is the one ``audit_verify`` recomputes in Python.
+    The head stays locked from this statement to the caller's commit, and the
+    organization's audited writes queue on it: one round trip under the lock instead of
+    five (savepoint, lock, insert, update, release) more than doubled the audited write
+    rate (docs/audit.md). PostgreSQL completes the canonical payload with the head's seq
+    and hash and hashes it (``sha256``), so the stored hash is the one ``audit_verify``
+    recomputes in Python.
     """
     event.occurred_at = timezone.now()
     before, between, after = canonical_payload_parts(
+        chain=event.chain,
         occurred_at=event.occurred_at,
         actor_id=event.actor_id,
         actor_label=event.actor_label,
@@ -127,10 +142,15 @@ def _append_postgresql(event: AuditEvent) -> None:
         request_id=event.request_id,
         client_address=event.client_address,
     )
+    # A chain's first row, should its head not exist yet: hashed here, on the genesis hash.
+    first_hash = row_hash(before + GENESIS_HASH + between + "1" + after)
     params: list[Any] = [
+        event.chain,
+        first_hash,
         before,
         between,
         after,
+        event.chain,
         event.occurred_at,
         event.actor_id,
         event.actor_label,
@@ -148,13 +168,8 @@ def _append_postgresql(event: AuditEvent) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_postgresql_append_sql(), params)
         row = cursor.fetchone()
-        if row is None:
-            # No head row yet: create it and append again (the statement changed nothing).
-            _create_head()
-            cursor.execute(_postgresql_append_sql(), params)
-            row = cursor.fetchone()
     if row is None:
-        raise RuntimeError("the audit chain head is missing and could not be created")
+        raise RuntimeError("the audit chain head could not be created or moved")
     event.pk, event.seq, event.prev_hash, event.hash = row
     event._state.adding = False
     event._state.db = connection.alias
@@ -183,20 +198,24 @@ def _postgresql_append_sql() -> str:
             "client_address",
         )
     )
-    # Every SET expression reads the row as it was before this UPDATE (after waiting for
-    # the previous appender to commit), so seq, prev_hash and hash move together. Only
-    # quoted model names are interpolated; every value is a parameter.
+    # The chain's first append inserts its head at seq 1; every later one conflicts and
+    # updates it instead. INSERT ... ON CONFLICT DO UPDATE never fails on a concurrent
+    # first append: the second waits for the first's head, then updates it. Every SET
+    # expression reads the head as it was before this update (after waiting for the
+    # chain's previous appender to commit), so seq, prev_hash and hash move together.
+    # Only quoted model names are interpolated; every value is a parameter.
     return f"""
         WITH head AS (
-            UPDATE {head}
-               SET seq = seq + 1,
-                   prev_hash = hash,
-                   hash = encode(sha256(convert_to(%s || hash || %s || (seq + 1)::text || %s, 'UTF8')), 'hex')
-             WHERE id = 1
+            INSERT INTO {head} AS h (chain, seq, prev_hash, hash)
+            VALUES (%s, 1, '{GENESIS_HASH}', %s)
+            ON CONFLICT (chain) DO UPDATE
+               SET seq = h.seq + 1,
+                   prev_hash = h.hash,
+                   hash = encode(sha256(convert_to(%s || h.hash || %s || (h.seq + 1)::text || %s, 'UTF8')), 'hex')
          RETURNING seq, prev_hash, hash
         )
-        INSERT INTO {events} (seq, {columns}, prev_hash, hash)
-        SELECT head.seq, %s::timestamptz, %s::bigint, %s::text, %s::bigint, %s::bigint, %s::bigint,
+        INSERT INTO {events} (chain, seq, {columns}, prev_hash, hash)
+        SELECT %s::bigint, head.seq, %s::timestamptz, %s::bigint, %s::text, %s::bigint, %s::bigint, %s::bigint,
                %s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::inet, head.prev_hash, head.hash
           FROM head
         RETURNING id, seq, prev_hash, hash
@@ -224,6 +243,7 @@ def normalised_address(value: str | None) -> str | None:
 def payload_of(event: AuditEvent) -> str:
     occurred_at: datetime = event.occurred_at
     return canonical_payload(
+        chain=event.chain,
         seq=event.seq,
         occurred_at=occurred_at,
         actor_id=event.actor_id,

@@ -74,8 +74,8 @@ def report(request: HttpRequest) -> HttpResponse:
         filters = form.filters()
         page_number = _positive_int(request.GET.get("page")) or 1
         read = record_report_read(scope=scope, filters=filters, sort=sort, page=page_number)
-        upto = _positive_int(request.GET.get("upto")) or read.seq
-        events = audit_events_for(scope, filters, sort=sort, upto_seq=upto)
+        upto = _positive_int(request.GET.get("upto")) or read.pk
+        events = audit_events_for(scope, filters, sort=sort, upto_id=upto)
         context.update(page=Paginator(events, PAGE_SIZE).get_page(page_number), upto=upto)
     return render(request, "audit/report.html", context)
 
@@ -92,8 +92,8 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
     filters = form.filters()
     sort = parse_sort(request.GET.get("sort"))
     export = record_report_export(scope=scope, filters=filters, sort=sort)
-    upto = _positive_int(request.GET.get("upto")) or export.seq
-    rows = audit_export_rows(scope, filters, sort=sort, upto_seq=upto)
+    upto = _positive_int(request.GET.get("upto")) or export.pk
+    rows = audit_export_rows(scope, filters, sort=sort, upto_id=upto)
     # The header is translated now: the body is generated after this view has returned.
     response = StreamingHttpResponse(_csv_lines(_csv_header(), rows), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -177,7 +177,7 @@ def test_a_nurse_may_not_read_the_staff_directory_and_the_refusal_is_audited(
     nurse_client: Client, nurse: User, facility: Facility
 ) -> None:
     assert nurse_client.get(f"/workforce/facilities/{facility.pk}/staff/").status_code == 403
-    event = AuditEvent.objects.filter(action=AuditAction.PERMISSION_DENIED).latest("seq")
+    event = AuditEvent.objects.filter(action=AuditAction.PERMISSION_DENIED).latest("id")
     assert (event.actor_id, event.object_type, event.outcome) == (nurse.pk, "person", AuditOutcome.DENIED)
 
 
@@ -186,7 +186,7 @@ def test_reading_the_directory_is_audited_as_a_search_of_people(
 ) -> None:
     make_person(Role.NURSE)
     officer_client.get(f"/workforce/facilities/{facility.pk}/staff/")
-    event = AuditEvent.objects.filter(action=AuditAction.SEARCH).latest("seq")
+    event = AuditEvent.objects.filter(action=AuditAction.SEARCH).latest("id")
     assert (event.actor_id, event.object_type, event.facility_id) == (officer.pk, "person", facility.pk)
 
 
@@ -233,7 +233,7 @@ def test_the_profile_shows_roles_facilities_and_credentials_with_status_and_evid
     assert 'class="badge ok">Verified' in row[1]
     assert 'class="badge warn">Submitted' in html
     assert sip.issuer_regency_code in html
-    event = AuditEvent.objects.filter(action=AuditAction.READ).latest("seq")
+    event = AuditEvent.objects.filter(action=AuditAction.READ).latest("id")
     assert (event.object_type, event.object_id, event.actor_id) == ("person", str(doctor.pk), officer.pk)
 
 

@@ -1,7 +1,8 @@
-"""``manage.py audit_verify``: check the audit trail's hash chain; non-zero exit when broken.
+"""``manage.py audit_verify``: check the audit trail's hash chains; non-zero exit when broken.
 
-Meant for a daily cron job. Its output is for operators and log files, so it stays in
-English (like log messages) whatever the site's language.
+Meant for a daily cron job (every chain), or for one organization's compliance check
+(``--organization ID``). Its output is for operators and log files, so it stays in English
+(like log messages) whatever the site's language.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from nyeri.audit.models import PLATFORM_CHAIN
 from nyeri.audit.verify import CHUNK_SIZE, Anchor, verify_chain
+from nyeri.tenancy.models import Organization
 
 
 def _anchor(text: str) -> Anchor:
@@ -22,32 +25,68 @@ def _anchor(text: str) -> Anchor:
         raise ArgumentTypeError(str(exc)) from exc
 
 
+def _chain_key(text: str) -> int:
+    if not text.isdigit():
+        raise ArgumentTypeError("a chain is a number: an organization's id, or 0 for the platform chain")
+    return int(text)
+
+
 class Command(BaseCommand):
-    help = "Verify the audit trail: every row's hash, seq continuity, the links and the chain head."
+    help = (
+        "Verify the audit trail's hash chains (one per organization, plus the platform chain 0): "
+        "every row's hash, seq continuity, the links and each chain's head."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
+        which = parser.add_mutually_exclusive_group()
+        which.add_argument(
+            "--chain",
+            type=_chain_key,
+            action="append",
+            metavar="N",
+            help="Verify this chain only (repeatable): an organization's id, or 0 for the platform chain.",
+        )
+        which.add_argument(
+            "--organization",
+            type=_chain_key,
+            metavar="ID",
+            help="Verify this organization's chain only (its compliance check).",
+        )
         parser.add_argument(
             "--anchor",
             type=_anchor,
-            default=None,
-            metavar="SEQ:HASH",
+            action="append",
+            default=[],
+            metavar="CHAIN:SEQ:HASH",
             help=(
-                "An anchor printed by an earlier run and kept outside the database: the trail "
-                "must still contain that row with that hash (catches a trail rewritten wholesale)."
+                "An anchor printed by an earlier run and kept outside the database (repeatable, one per "
+                "chain): the chain must still contain that row with that hash (catches a chain rewritten "
+                "wholesale). Anchors of chains not verified in this run are ignored."
             ),
         )
         parser.add_argument("--chunk-size", type=int, default=CHUNK_SIZE, help="Rows fetched per round trip.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        keys: list[int] | None = options["chain"]
+        organization_id: int | None = options["organization"]
+        if organization_id is not None:
+            if organization_id == PLATFORM_CHAIN or not Organization.objects.filter(pk=organization_id).exists():
+                raise CommandError(f"no organization {organization_id}")
+            keys = [organization_id]
         started = time.monotonic()
-        result = verify_chain(anchor=options["anchor"], chunk_size=options["chunk_size"])
+        result = verify_chain(chains=keys, anchors=options["anchor"], chunk_size=options["chunk_size"])
         elapsed = time.monotonic() - started
-        if result.problem is not None:
-            raise CommandError(f"audit trail BROKEN: {result.problem.describe()} ({result.checked} rows read)")
-        if result.anchor is None:
-            self.stdout.write(f"audit trail intact: 0 events ({elapsed:.1f}s)")
-            return
-        self.stdout.write(
-            f"audit trail intact: {result.checked} events, seq 1..{result.last_seq} ({elapsed:.1f}s); "
-            f"anchor {result.anchor}"
-        )
+        # One line per intact chain, with the anchor to keep for the next run.
+        for chain in result.chains:
+            if chain.ok:
+                what = f"{chain.checked} events, seq 1..{chain.last_seq}" if chain.checked else "0 events"
+                anchor = f"; anchor {chain.anchor}" if chain.anchor is not None else ""
+                self.stdout.write(f"chain {chain.chain} intact: {what}{anchor}")
+        if not result.ok:
+            broken = "\n".join(f"  {problem.describe()}" for problem in result.problems)
+            raise CommandError(
+                f"audit trail BROKEN in {len(result.problems)} of {len(result.chains)} chains "
+                f"({result.checked} rows read):\n{broken}"
+            )
+        chains = f"{len(result.chains)} chain{'' if len(result.chains) == 1 else 's'}"
+        self.stdout.write(f"audit trail intact: {chains}, {result.checked} events ({elapsed:.1f}s)")
