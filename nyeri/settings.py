@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "nyeri.audit",
     "nyeri.web",
     "nyeri.clinical",
+    "nyeri.clinical.diagnoses",
     "nyeri.workforce",
     "nyeri.notifications",
     "nyeri.demo",

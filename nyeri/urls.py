@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("nyeri.accounts.urls")),
     path("audit/", include("nyeri.audit.urls")),
     path("patients/", include("nyeri.clinical.urls")),
+    path("patients/", include("nyeri.clinical.diagnoses.urls")),
     path("workforce/", include("nyeri.workforce.urls")),
     path("notifications/", include("nyeri.notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -127,6 +127,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from nyeri.accounts.api import router as accounts_router
     from nyeri.clinical.api import router as clinical_router
+    from nyeri.clinical.diagnoses.api import router as diagnoses_router
     from nyeri.tenancy.api import router as tenancy_router
     from nyeri.workforce.credentials.api import router as credentials_router
     from nyeri.workforce.hours.api import router as hours_router
@@ -135,6 +136,7 @@ def _register_routers() -> None:
     api.add_router("/", accounts_router)
     api.add_router("/", tenancy_router)
     api.add_router("/", clinical_router)
+    api.add_router("/", diagnoses_router)
     api.add_router("/workforce", people_router)
     api.add_router("/workforce", credentials_router)
     api.add_router("/workforce", hours_router)

@@ -1,14 +1,29 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
 
-from nyeri.api.errors import ErrorEnvelope
+from nyeri.accounts.models import User
+from nyeri.api.errors import ErrorEnvelope, envelope
 from nyeri.clinical.access import access_patient
+from nyeri.clinical.assessments import selectors as assessment_selectors
+from nyeri.clinical.assessments import services as assessment_services
+from nyeri.clinical.assessments.display import describe, instrument_name
+from nyeri.clinical.assessments.services import AssessmentRefused, BodySiteIn
+from nyeri.clinical.encounters import selectors as encounter_selectors
+from nyeri.clinical.encounters import services as encounter_services
+from nyeri.clinical.instruments import all_instruments
+from nyeri.clinical.models import Encounter, EncounterParticipant, PainAssessment
 from nyeri.clinical.selectors import search_patients
+from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import request_scope
+from nyeri.workforce.models import Person
 
 router = Router(tags=["patients"])
 
@@ -34,3 +49,538 @@ def list_patients(request: HttpRequest, filters: Query[PatientSearch]) -> object
 @router.get("/patients/{patient_id}", response={200: PatientOut, 404: ErrorEnvelope}, summary="One patient (audited)")
 def get_patient(request: HttpRequest, patient_id: int) -> object:
     return access_patient(request_scope(request), patient_id, purpose="api")
+
+
+# --- Encounters and pain assessments ---------------------------------------------------
+# (Services in nyeri/clinical/encounters and nyeri/clinical/assessments; see docs/clinical.md.)
+
+ERRORS = {403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
+# The services name model fields; the API's bodies name references with _id.
+API_FIELDS = {"facility": "facility_id", "encounter": "encounter_id", "person": "person_id"}
+
+
+def _api_fields(error: ValidationError) -> ValidationError:
+    if not hasattr(error, "error_dict"):
+        return error
+    return ValidationError({API_FIELDS.get(name, name): errors for name, errors in error.error_dict.items()})
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+class ParticipantIn(Schema):
+    person_id: int
+    role: str = Field(description="primary_performer, secondary_performer, attender or consultant")
+    minutes: int = Field(description="Minutes with the patient, 1 to 1440 (and not longer than a finished visit).")
+
+
+class ParticipantOut(Schema):
+    id: int
+    person_id: int
+    person_name: str
+    role: str
+    minutes: int
+    added_at: datetime
+
+
+class EncounterIn(Schema):
+    patient_id: int
+    facility_id: int
+    kind: str = Field(description="first_visit, follow_up, procedure_day or teleconsultation")
+    starts_at: datetime = Field(description="Not in the future: a visit is recorded once it has begun.")
+    ends_at: datetime | None = Field(None, description="Given: the visit is recorded as finished.")
+
+
+class EncounterOut(Schema):
+    id: int
+    patient_id: int
+    facility_id: int
+    kind: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime | None
+    created_at: datetime
+    cancelled_at: datetime | None
+    cancel_reason: str
+    participants: list[ParticipantOut]
+    assessment_ids: list[int] = Field(description="Current assessments and those entered in error.")
+
+
+class FinishIn(Schema):
+    ends_at: datetime | None = Field(None, description="Default: now.")
+
+
+class ReasonIn(Schema):
+    reason: str = Field(max_length=1000)
+
+
+class EncounterQuery(Schema):
+    patient: int
+
+
+def _participant_out(p: EncounterParticipant) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "person_id": p.person_id,
+        "person_name": p.person.full_name,
+        "role": p.role,
+        "minutes": p.minutes,
+        "added_at": p.added_at,
+    }
+
+
+def _encounter_out(e: Encounter) -> dict[str, Any]:
+    fields = {name: getattr(e, name) for name in EncounterOut.model_fields if hasattr(e, name)}
+    fields["participants"] = [_participant_out(p) for p in e.participants.all()]
+    fields["assessment_ids"] = [a.pk for a in e.assessments.all()]
+    return fields
+
+
+def _reloaded_encounter(request: HttpRequest, encounter_id: int) -> dict[str, Any]:
+    return _encounter_out(encounter_selectors.encounter_detail(request_scope(request), encounter_id, purpose="api"))
+
+
+@router.post("/encounters", response={201: EncounterOut, **ERRORS}, summary="Record an encounter (a visit)")
+def create_encounter(request: HttpRequest, payload: EncounterIn) -> Status[dict[str, Any]]:
+    scope = request_scope(request)
+    patient = access_patient(scope, payload.patient_id, purpose="api: new encounter")
+    facility = Facility.objects.filter(organization=scope.organization, pk=payload.facility_id).first()
+    try:
+        encounter = encounter_services.create_encounter(
+            scope=scope,
+            acting_user=_user(request),
+            patient=patient,
+            facility=facility,
+            kind=payload.kind,
+            starts_at=payload.starts_at,
+            ends_at=payload.ends_at,
+        )
+    except ValidationError as error:
+        raise _api_fields(error) from None
+    return Status(201, _reloaded_encounter(request, encounter.pk))
+
+
+@router.get("/encounters", response={200: list[EncounterOut], **ERRORS}, summary="A patient's encounters, newest first")
+def list_encounters(request: HttpRequest, filters: Query[EncounterQuery]) -> list[dict[str, Any]]:
+    scope = request_scope(request)
+    patient = access_patient(scope, filters.patient, purpose="api: encounters")
+    return [_encounter_out(e) for e in encounter_selectors.patient_encounters(scope, patient)]
+
+
+@router.get("/encounters/{encounter_id}", response={200: EncounterOut, **ERRORS}, summary="One encounter")
+def get_encounter(request: HttpRequest, encounter_id: int) -> dict[str, Any]:
+    return _reloaded_encounter(request, encounter_id)
+
+
+@router.post(
+    "/encounters/{encounter_id}/participants",
+    response={201: EncounterOut, **ERRORS},
+    summary="Add a participant (a clinical participant's minutes go to their hours ledger)",
+)
+def add_participant(request: HttpRequest, encounter_id: int, payload: ParticipantIn) -> Status[dict[str, Any]]:
+    scope = request_scope(request)
+    encounter = encounter_selectors.access_encounter(scope, encounter_id)
+    person = Person.objects.filter(organization=scope.organization, pk=payload.person_id).first()
+    try:
+        encounter_services.add_participant(
+            scope=scope,
+            acting_user=_user(request),
+            encounter=encounter,
+            person=person,
+            role=payload.role,
+            minutes=payload.minutes,
+        )
+    except ValidationError as error:
+        raise _api_fields(error) from None
+    return Status(201, _reloaded_encounter(request, encounter.pk))
+
+
+@router.post("/encounters/{encounter_id}/finish", response={200: EncounterOut, **ERRORS}, summary="Finish a visit")
+def finish_encounter(request: HttpRequest, encounter_id: int, payload: FinishIn) -> dict[str, Any]:
+    scope = request_scope(request)
+    encounter = encounter_selectors.access_encounter(scope, encounter_id)
+    encounter_services.finish_encounter(
+        scope=scope, acting_user=_user(request), encounter=encounter, ends_at=payload.ends_at
+    )
+    return _reloaded_encounter(request, encounter.pk)
+
+
+@router.post(
+    "/encounters/{encounter_id}/cancel",
+    response={200: EncounterOut, **ERRORS},
+    summary="Cancel a visit that did not take place (kept, with the reason)",
+)
+def cancel_encounter(request: HttpRequest, encounter_id: int, payload: ReasonIn) -> dict[str, Any]:
+    scope = request_scope(request)
+    encounter = encounter_selectors.access_encounter(scope, encounter_id)
+    encounter_services.cancel_encounter(
+        scope=scope, acting_user=_user(request), encounter=encounter, reason=payload.reason
+    )
+    return _reloaded_encounter(request, encounter.pk)
+
+
+class AnswerOptionOut(Schema):
+    value: int
+    label: str
+
+
+class ItemOut(Schema):
+    code: str
+    label: str
+    min: int
+    max: int
+    step: int
+    answers: list[AnswerOptionOut]
+
+
+class ScoreRuleOut(Schema):
+    code: str
+    label: str
+    rule: str
+    items: list[str]
+    min_answered: int | None
+    unit: str
+    loinc: str | None
+    loinc_verified: bool | None
+
+
+class InstrumentOut(Schema):
+    code: str
+    version: str
+    abbreviation: str
+    label: str
+    panel_loinc: str | None
+    items: list[ItemOut]
+    scores: list[ScoreRuleOut]
+
+
+@router.get("/instruments", response=list[InstrumentOut], summary="The assessment instruments, in your language")
+def list_instruments(request: HttpRequest) -> list[dict[str, Any]]:
+    language = get_language() or "id"
+    return [
+        {
+            "code": i.code,
+            "version": i.version,
+            "abbreviation": i.abbreviation,
+            "label": i.label(language),
+            "panel_loinc": i.panel_loinc.code if i.panel_loinc else None,
+            "items": [
+                {
+                    "code": item.code,
+                    "label": item.label(language),
+                    "min": item.min,
+                    "max": item.max,
+                    "step": item.step,
+                    "answers": [{"value": a.value, "label": a.label(language)} for a in item.answers],
+                }
+                for item in i.items
+            ],
+            "scores": [
+                {
+                    "code": s.code,
+                    "label": s.label(language),
+                    "rule": s.rule,
+                    "items": list(s.items),
+                    "min_answered": s.min_answered,
+                    "unit": s.unit,
+                    "loinc": s.loinc.code if s.loinc else None,
+                    "loinc_verified": s.loinc.verified if s.loinc else None,
+                }
+                for s in i.scores
+            ],
+        }
+        for i in sorted(all_instruments().values(), key=lambda i: i.code)
+    ]
+
+
+class BodySiteSchema(Schema):
+    region: str = Field(description="A region code of the body map (nyeri/clinical/instruments/body_map.toml).")
+    view: str = Field(description="front or back")
+    laterality: str = Field(description="left, right, bilateral or midline (axial regions only)")
+
+
+class AssessmentIn(Schema):
+    instrument: str = Field(description="An instrument code, e.g. nrs, peg, bpi_sf, odi, phq9, gad7, ort.")
+    answers: dict[str, int | None] = Field(description="Item code -> whole number in the item's range; null: skipped.")
+    encounter_id: int | None = Field(None, description="In an encounter: recorded at its facility.")
+    facility_id: int | None = Field(None, description="Outside an encounter: where the patient was assessed.")
+    recorded_at: datetime | None = Field(None, description="When the patient was assessed (default: now).")
+    source: str = Field("clinician", description="clinician or patient: who gave the answers.")
+    body_sites: list[BodySiteSchema] = []
+    pain_character: str = Field("", description="nociceptive, neuropathic, nociplastic, mixed, or empty.")
+
+
+class AmendIn(Schema):
+    reason: str = Field(max_length=1000)
+    answers: dict[str, int | None]
+    recorded_at: datetime | None = Field(None, description="Default: the time of the amended version.")
+    source: str | None = Field(None, description="Default: the amended version's.")
+    body_sites: list[BodySiteSchema] = []
+    pain_character: str = ""
+
+
+class AnswerOut(Schema):
+    item: str
+    value: int
+
+
+class ScoreOut(Schema):
+    code: str
+    label: str
+    value: float
+    band: str
+    band_label: str
+    loinc: str | None
+    loinc_verified: bool | None
+
+
+class VersionOut(Schema):
+    id: int
+    status: str
+    created_at: datetime
+    recorded_by_id: int
+    amendment_reason: str
+
+
+class AssessmentOut(Schema):
+    id: int
+    patient_id: int
+    encounter_id: int | None
+    facility_id: int
+    instrument: str
+    instrument_version: str
+    recorded_at: datetime
+    recorded_by_id: int
+    created_at: datetime
+    source: str
+    status: str
+    pain_character: str
+    amends_id: int | None
+    amendment_reason: str
+    entered_in_error_at: datetime | None
+    entered_in_error_reason: str
+    answers: list[AnswerOut]
+    scores: list[ScoreOut]
+    body_sites: list[BodySiteSchema]
+    history: list[VersionOut] = Field([], description="Every version, oldest first (on GET of one assessment).")
+
+
+class AssessmentQuery(Schema):
+    status: str = Field("current", description="current (default) or all: every version, amended and in error too.")
+
+
+class SeriesScoreOut(Schema):
+    code: str
+    value: float
+    band: str
+
+
+class SeriesPointOut(Schema):
+    assessment_id: int
+    recorded_at: datetime
+    scores: list[SeriesScoreOut]
+
+
+class SeriesOut(Schema):
+    instrument: str
+    label: str
+    points: list[SeriesPointOut]
+
+
+class SeriesQuery(Schema):
+    instrument: str = ""
+
+
+def _assessment_out(a: PainAssessment, versions: list[PainAssessment] | None = None) -> dict[str, Any]:
+    view = describe(a, brief=True)
+    return {
+        "id": a.pk,
+        "patient_id": a.patient_id,
+        "encounter_id": a.encounter_id,
+        "facility_id": a.facility_id,
+        "instrument": a.instrument_code,
+        "instrument_version": a.instrument_version,
+        "recorded_at": a.recorded_at,
+        "recorded_by_id": a.recorded_by_id,
+        "created_at": a.created_at,
+        "source": a.source,
+        "status": a.status,
+        "pain_character": a.pain_character,
+        "amends_id": a.amends_id,
+        "amendment_reason": a.amendment_reason,
+        "entered_in_error_at": a.entered_in_error_at,
+        "entered_in_error_reason": a.entered_in_error_reason,
+        "answers": [{"item": x.item_code, "value": x.value} for x in a.answers.all()],
+        "scores": [
+            {
+                "code": s.code,
+                "label": s.label,
+                "value": float(s.value) if s.value is not None else 0.0,
+                "band": s.band_code,
+                "band_label": s.band_label,
+                "loinc": s.loinc or None,
+                "loinc_verified": s.loinc_verified if s.loinc else None,
+            }
+            for s in view.scores
+            if s.value is not None
+        ],
+        "body_sites": [{"region": b.region, "view": b.view, "laterality": b.laterality} for b in a.body_sites.all()],
+        "history": [
+            {
+                "id": v.pk,
+                "status": v.status,
+                "created_at": v.created_at,
+                "recorded_by_id": v.recorded_by_id,
+                "amendment_reason": v.amendment_reason,
+            }
+            for v in versions or []
+        ],
+    }
+
+
+def _sites(payload: AssessmentIn | AmendIn) -> list[BodySiteIn]:
+    return [BodySiteIn(s.region, s.view, s.laterality) for s in payload.body_sites]
+
+
+def _refused(error: AssessmentRefused) -> Status[dict[str, Any]]:
+    return Status(403, envelope("forbidden", error.message))
+
+
+def _reloaded_assessment(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
+    return _assessment_out(assessment_selectors.access_assessment(request_scope(request), assessment_id))
+
+
+@router.post(
+    "/patients/{patient_id}/assessments",
+    response={201: AssessmentOut, **ERRORS},
+    summary="Record a pain assessment (scores are computed; needs 'record_assessment' at the facility)",
+)
+def create_assessment(request: HttpRequest, patient_id: int, payload: AssessmentIn) -> Status[dict[str, Any]]:
+    scope = request_scope(request)
+    patient = access_patient(scope, patient_id, purpose="api: record assessment")
+    errors: dict[str, list[str]] = {}
+    encounter = facility = None
+    if payload.encounter_id is not None:
+        encounter = Encounter.objects.filter(
+            organization=scope.organization, patient=patient, pk=payload.encounter_id
+        ).first()
+        if encounter is None:
+            errors["encounter_id"] = [_("This encounter is not one of this patient's.")]
+    if payload.facility_id is not None:
+        facility = Facility.objects.filter(organization=scope.organization, pk=payload.facility_id).first()
+        if facility is None:
+            errors["facility_id"] = [_("This facility is not part of your organization.")]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        assessment = assessment_services.record_assessment(
+            scope=scope,
+            acting_user=_user(request),
+            patient=patient,
+            instrument_code=payload.instrument,
+            answers=payload.answers,
+            encounter=encounter,
+            facility=facility,
+            recorded_at=payload.recorded_at,
+            source=payload.source,
+            body_sites=_sites(payload),
+            pain_character=payload.pain_character,
+        )
+    except AssessmentRefused as error:
+        return _refused(error)
+    except ValidationError as error:
+        raise _api_fields(error) from None
+    return Status(201, _reloaded_assessment(request, assessment.pk))
+
+
+@router.get(
+    "/patients/{patient_id}/assessments",
+    response={200: list[AssessmentOut], **ERRORS},
+    summary="A patient's pain assessments, newest first",
+)
+def list_assessments(request: HttpRequest, patient_id: int, filters: Query[AssessmentQuery]) -> list[dict[str, Any]]:
+    scope = request_scope(request)
+    patient = access_patient(scope, patient_id, purpose="api: assessments")
+    found = assessment_selectors.patient_assessments(scope, patient, include_all=filters.status == "all")
+    return [_assessment_out(a) for a in found]
+
+
+@router.get(
+    "/patients/{patient_id}/series",
+    response={200: list[SeriesOut], **ERRORS},
+    summary="A patient's scores over time per instrument (current versions only), for trends",
+)
+def series(request: HttpRequest, patient_id: int, filters: Query[SeriesQuery]) -> list[dict[str, Any]]:
+    scope = request_scope(request)
+    patient = access_patient(scope, patient_id, purpose="api: series")
+    result = assessment_selectors.assessment_series(scope, patient, instrument_code=filters.instrument or None)
+    return [
+        {
+            "instrument": s.instrument_code,
+            "label": instrument_name(s.instrument_code, s.instrument),
+            "points": [
+                {
+                    "assessment_id": p.assessment_id,
+                    "recorded_at": p.recorded_at,
+                    "scores": [{"code": c, "value": float(v), "band": b} for c, (v, b) in p.scores.items()],
+                }
+                for p in s.points
+            ],
+        }
+        for s in result
+    ]
+
+
+@router.get(
+    "/assessments/{assessment_id}", response={200: AssessmentOut, **ERRORS}, summary="One assessment, with its history"
+)
+def get_assessment(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
+    history = assessment_selectors.assessment_detail(request_scope(request), assessment_id, purpose="api")
+    return _assessment_out(history.assessment, history.versions)
+
+
+@router.post(
+    "/assessments/{assessment_id}/amend",
+    response={201: AssessmentOut, **ERRORS},
+    summary="Amend an assessment: a new version; the earlier one is kept as amended",
+)
+def amend_assessment(request: HttpRequest, assessment_id: int, payload: AmendIn) -> Status[dict[str, Any]]:
+    scope = request_scope(request)
+    assessment = assessment_selectors.access_assessment(scope, assessment_id)
+    try:
+        amendment = assessment_services.amend_assessment(
+            scope=scope,
+            acting_user=_user(request),
+            assessment=assessment,
+            reason=payload.reason,
+            answers=payload.answers,
+            recorded_at=payload.recorded_at,
+            source=payload.source,
+            body_sites=_sites(payload),
+            pain_character=payload.pain_character,
+        )
+    except AssessmentRefused as error:
+        return _refused(error)
+    except ValidationError as error:
+        raise _api_fields(error) from None
+    return Status(201, _reloaded_assessment(request, amendment.pk))
+
+
+@router.post(
+    "/assessments/{assessment_id}/entered-in-error",
+    response={200: AssessmentOut, **ERRORS},
+    summary="Mark an assessment entered in error (kept, left out of trends)",
+)
+def entered_in_error(request: HttpRequest, assessment_id: int, payload: ReasonIn) -> object:
+    scope = request_scope(request)
+    assessment = assessment_selectors.access_assessment(scope, assessment_id)
+    try:
+        assessment_services.mark_entered_in_error(
+            scope=scope, acting_user=_user(request), assessment=assessment, reason=payload.reason
+        )
+    except AssessmentRefused as error:
+        return _refused(error)
+    return _reloaded_assessment(request, assessment.pk)

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+# Registers the system check that validates the instrument files and the body map; imported
+# here because the models module is loaded at start-up (apps.py belongs to the app's owner).
+from nyeri.clinical.instruments import checks as _instrument_checks  # noqa: F401
 from nyeri.clinical.validators import validate_nik, validate_not_in_future
 
 
@@ -46,3 +50,275 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.mrn})"
+
+
+def _in(field: str, choices: type[models.TextChoices]) -> Q:
+    return Q(**{f"{field}__in": [c.value for c in choices]})
+
+
+# --- Encounters ---------------------------------------------------------------------
+
+
+class EncounterKind(models.TextChoices):
+    FIRST_VISIT = "first_visit", _("First visit")
+    FOLLOW_UP = "follow_up", _("Follow-up visit")
+    PROCEDURE_DAY = "procedure_day", _("Procedure day")
+    TELECONSULTATION = "teleconsultation", _("Teleconsultation")
+
+
+class EncounterStatus(models.TextChoices):
+    # A subset of FHIR Encounter.status: a visit is recorded once it has begun.
+    IN_PROGRESS = "in_progress", _("In progress")
+    FINISHED = "finished", _("Finished")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ParticipantRole(models.TextChoices):
+    # FHIR (v3 ParticipationType) codes: PPRF, SPRF, ATND, CON.
+    PRIMARY_PERFORMER = "primary_performer", _("Primary performer")
+    SECONDARY_PERFORMER = "secondary_performer", _("Secondary performer")
+    ATTENDER = "attender", _("Attender")
+    CONSULTANT = "consultant", _("Consultant")
+
+
+class Encounter(models.Model):
+    """A visit of a patient at a facility (kunjungan). Cancelled with a reason, never deleted."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="encounters", verbose_name=_("patient"))
+    facility = models.ForeignKey(
+        "tenancy.Facility", on_delete=models.PROTECT, related_name="+", verbose_name=_("facility")
+    )
+    kind = models.CharField(_("kind of visit"), max_length=24, choices=EncounterKind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=EncounterStatus.choices, default=EncounterStatus.IN_PROGRESS
+    )
+    starts_at = models.DateTimeField(_("start of the visit"))
+    ends_at = models.DateTimeField(_("end of the visit"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+
+    class Meta:
+        verbose_name = _("encounter")
+        verbose_name_plural = _("encounters")
+        indexes = [models.Index(fields=["organization", "patient", "starts_at"], name="encounter_patient_time")]
+        constraints = [
+            models.CheckConstraint(condition=_in("kind", EncounterKind), name="encounter_kind_valid"),
+            models.CheckConstraint(condition=_in("status", EncounterStatus), name="encounter_status_valid"),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gte=F("starts_at")), name="encounter_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="finished") | Q(ends_at__isnull=False), name="encounter_finished_has_end"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="in_progress") | Q(ends_at__isnull=True), name="encounter_in_progress_has_no_end"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | (~Q(cancel_reason="") & Q(cancelled_at__isnull=False)),
+                name="encounter_cancel_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d}"
+
+
+class EncounterParticipant(models.Model):
+    """A professional who took part in an encounter, and for how long.
+
+    The minutes feed the hours ledger of the workforce app (see encounters.services).
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="participants")
+    person = models.ForeignKey(
+        "workforce.Person", on_delete=models.PROTECT, related_name="encounter_participations", verbose_name=_("person")
+    )
+    role = models.CharField(_("role in the encounter"), max_length=24, choices=ParticipantRole.choices)
+    minutes = models.PositiveSmallIntegerField(_("minutes"))
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("encounter participant")
+        verbose_name_plural = _("encounter participants")
+        constraints = [
+            models.UniqueConstraint(fields=["encounter", "person"], name="participant_once_per_encounter"),
+            models.CheckConstraint(condition=_in("role", ParticipantRole), name="participant_role_valid"),
+            models.CheckConstraint(condition=Q(minutes__gt=0) & Q(minutes__lte=1440), name="participant_minutes_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} in {self.encounter_id} ({self.minutes} min)"
+
+
+# --- Pain assessments ---------------------------------------------------------------
+
+
+class AssessmentSource(models.TextChoices):
+    # Who gave the answers: the clinician's rating, or the patient's own (a diary comes later).
+    CLINICIAN = "clinician", _("Clinician")
+    PATIENT = "patient", _("Patient")
+
+
+class AssessmentStatus(models.TextChoices):
+    CURRENT = "current", _("Current")
+    AMENDED = "amended", _("Amended")
+    ENTERED_IN_ERROR = "entered_in_error", _("Entered in error")
+
+
+class PainCharacter(models.TextChoices):
+    # IASP mechanistic descriptors.
+    NOCICEPTIVE = "nociceptive", _("Nociceptive")
+    NEUROPATHIC = "neuropathic", _("Neuropathic")
+    NOCIPLASTIC = "nociplastic", _("Nociplastic")
+    MIXED = "mixed", _("Mixed")
+
+
+class BodyView(models.TextChoices):
+    FRONT = "front", _("Front")
+    BACK = "back", _("Back")
+
+
+class Laterality(models.TextChoices):
+    LEFT = "left", _("Left")
+    RIGHT = "right", _("Right")
+    BILATERAL = "bilateral", _("Bilateral")
+    MIDLINE = "midline", _("Midline")
+
+
+class PainAssessment(models.Model):
+    """One use of an instrument for a patient: answers, computed scores, body sites.
+
+    Never edited in place: an amendment is a new row (``amends`` the earlier version, which
+    becomes *amended*); a row recorded by mistake is marked *entered in error* and kept.
+    Only the current versions make a patient's series.
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
+    encounter = models.ForeignKey(
+        Encounter, on_delete=models.PROTECT, null=True, blank=True, related_name="assessments"
+    )
+    # Where it was recorded: the encounter's facility, or the one chosen (the engine decides there).
+    facility = models.ForeignKey("tenancy.Facility", on_delete=models.PROTECT, related_name="+")
+    instrument_code = models.CharField(_("instrument"), max_length=40)
+    instrument_version = models.CharField(_("instrument version"), max_length=20)
+    # When the patient was assessed (an amendment keeps it unless it corrects it).
+    recorded_at = models.DateTimeField(_("assessed at"))
+    # Who entered this version (for an amendment: who amended), and when.
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(_("source"), max_length=16, choices=AssessmentSource.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.CURRENT
+    )
+    pain_character = models.CharField(_("pain character"), max_length=16, choices=PainCharacter.choices, blank=True)
+    amends = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="amended_by")
+    # The first version of the chain (empty on the first version itself): the whole history
+    # is read in one query instead of one per amendment.
+    original = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="later_versions")
+    amendment_reason = models.TextField(_("reason for the amendment"), blank=True)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error_reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("pain assessment")
+        verbose_name_plural = _("pain assessments")
+        indexes = [
+            models.Index(
+                fields=["organization", "patient", "status", "instrument_code", "recorded_at"],
+                name="assessment_series",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(condition=_in("source", AssessmentSource), name="assessment_source_valid"),
+            models.CheckConstraint(condition=_in("status", AssessmentStatus), name="assessment_status_valid"),
+            models.CheckConstraint(
+                condition=Q(pain_character="") | _in("pain_character", PainCharacter),
+                name="assessment_pain_character_valid",
+            ),
+            # An amendment says why; an original has no reason to give.
+            models.CheckConstraint(
+                condition=(Q(amends__isnull=True) & Q(amendment_reason=""))
+                | (Q(amends__isnull=False) & ~Q(amendment_reason="")),
+                name="assessment_amendment_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(amends__isnull=True, original__isnull=True)
+                | Q(amends__isnull=False, original__isnull=False),
+                name="assessment_amendment_has_original",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="entered_in_error")
+                | (~Q(entered_in_error_reason="") & Q(entered_in_error_at__isnull=False)),
+                name="assessment_error_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_code}@{self.instrument_version} {self.recorded_at:%Y-%m-%d %H:%M}"
+
+
+class AssessmentAnswer(models.Model):
+    """The answer to one item of the instrument (a whole number in the item's range)."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    assessment = models.ForeignKey(PainAssessment, on_delete=models.PROTECT, related_name="answers")
+    item_code = models.CharField(_("item"), max_length=40)
+    value = models.SmallIntegerField(_("answer"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "item_code"], name="answer_once_per_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_code}={self.value}"
+
+
+class AssessmentScore(models.Model):
+    """A score the platform computed from the answers (never typed in), with its band."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    assessment = models.ForeignKey(PainAssessment, on_delete=models.PROTECT, related_name="scores")
+    score_code = models.CharField(_("score"), max_length=40)
+    value = models.DecimalField(_("value"), max_digits=7, decimal_places=2)
+    band_code = models.CharField(_("band"), max_length=40, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "score_code"], name="score_once_per_assessment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score_code}={self.value}"
+
+
+class AssessmentBodySite(models.Model):
+    """A painful body site, from the body-map catalogue (nyeri/clinical/instruments/body_map.toml)."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    assessment = models.ForeignKey(PainAssessment, on_delete=models.PROTECT, related_name="body_sites")
+    region = models.CharField(_("body region"), max_length=40)
+    view = models.CharField(_("view"), max_length=8, choices=BodyView.choices)
+    laterality = models.CharField(_("side"), max_length=12, choices=Laterality.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "region", "view"], name="body_site_once_per_view"),
+            models.CheckConstraint(condition=_in("view", BodyView), name="body_site_view_valid"),
+            models.CheckConstraint(condition=_in("laterality", Laterality), name="body_site_laterality_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} ({self.view}, {self.laterality})"

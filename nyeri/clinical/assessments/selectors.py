@@ -1,0 +1,163 @@
+"""Assessment reads: one assessment with its history, a patient's assessments, trend series.
+
+Scoped to the organization (and a facility-limited membership's facilities), audited as
+reads of the patient's data, a fixed number of queries whatever the data size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from nyeri.audit.models import AuditAction
+from nyeri.audit.services import record_event
+from nyeri.clinical.access import ensure_clinical_role
+from nyeri.clinical.instruments import all_instruments
+from nyeri.clinical.instruments.schema import Instrument
+from nyeri.clinical.models import AssessmentScore, AssessmentStatus, PainAssessment, Patient
+from nyeri.tenancy.scope import Scope
+
+
+def _visible(scope: Scope) -> QuerySet[PainAssessment]:
+    qs = PainAssessment.objects.filter(organization=scope.organization)
+    if scope.facility_ids is not None:
+        qs = qs.filter(facility_id__in=scope.facility_ids)
+    return qs
+
+
+def _audit_read(scope: Scope, patient_id: int, object_type: str, object_id: int | str, purpose: str) -> None:
+    with transaction.atomic():
+        record_event(
+            actor=scope.user,
+            action=AuditAction.READ,
+            organization=scope.organization,
+            patient_id=patient_id,
+            object_type=object_type,
+            object_id=object_id,
+            reason=purpose,
+        )
+
+
+def access_assessment(scope: Scope, assessment_id: int) -> PainAssessment:
+    """The assessment ``assessment_id`` of the scope, for a write (not audited: the write is)."""
+    ensure_clinical_role(scope, object_type="pain_assessment")
+    found = (
+        _visible(scope)
+        .select_related("patient", "facility", "encounter")
+        .prefetch_related("answers", "scores", "body_sites")
+        .filter(pk=assessment_id)
+        .first()
+    )
+    if found is None:
+        raise Http404("No such assessment")
+    return found
+
+
+def _with_rows(qs: QuerySet[PainAssessment]) -> QuerySet[PainAssessment]:
+    return qs.select_related("recorded_by", "entered_in_error_by", "facility").prefetch_related(
+        "answers", "scores", "body_sites"
+    )
+
+
+@dataclass
+class AssessmentHistory:
+    """An assessment and every version of it, oldest first (the one asked for among them)."""
+
+    assessment: PainAssessment
+    versions: list[PainAssessment]
+    instrument: Instrument | None
+
+    @property
+    def current(self) -> PainAssessment | None:
+        return next((v for v in self.versions if v.status == AssessmentStatus.CURRENT), None)
+
+
+def assessment_detail(scope: Scope, assessment_id: int, *, purpose: str = "") -> AssessmentHistory:
+    """One assessment with the whole chain of its versions: 5 queries and the audit row."""
+    ensure_clinical_role(scope, object_type="pain_assessment")
+    head = _visible(scope).filter(pk=assessment_id).values("pk", "original_id", "patient_id").first()
+    if head is None:
+        raise Http404("No such assessment")
+    root = head["original_id"] or head["pk"]
+    versions = list(
+        _with_rows(_visible(scope).filter(Q(pk=root) | Q(original_id=root)))
+        .select_related("patient", "encounter")
+        .order_by("created_at", "pk")
+    )
+    assessment = next(v for v in versions if v.pk == assessment_id)
+    _audit_read(scope, head["patient_id"], "pain_assessment", assessment_id, purpose)
+    return AssessmentHistory(assessment, versions, all_instruments().get(assessment.instrument_code))
+
+
+def patient_assessments(scope: Scope, patient: Patient, *, include_all: bool = False) -> list[PainAssessment]:
+    """The patient's assessments, newest first: current ones, or every version with ``include_all``.
+
+    ``patient`` comes from ``access_patient`` (which audited the read). 4 queries.
+    """
+    ensure_clinical_role(scope, object_type="pain_assessment")
+    qs = _visible(scope).filter(patient=patient)
+    if not include_all:
+        qs = qs.filter(status=AssessmentStatus.CURRENT)
+    return list(_with_rows(qs).order_by("-recorded_at", "-pk"))
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    assessment_id: int
+    recorded_at: datetime
+    # score code -> (value, band code)
+    scores: dict[str, tuple[Decimal, str]]
+
+
+@dataclass
+class InstrumentSeries:
+    instrument_code: str
+    instrument: Instrument | None
+    points: list[SeriesPoint] = field(default_factory=list)
+
+    @property
+    def score_codes(self) -> list[str]:
+        """The instrument's scores in its own order (scores an old version had come last)."""
+        order = [s.code for s in self.instrument.scores] if self.instrument else []
+        seen = {code for p in self.points for code in p.scores}
+        return [c for c in order if c in seen] + sorted(seen - set(order))
+
+
+def assessment_series(scope: Scope, patient: Patient, *, instrument_code: str | None = None) -> list[InstrumentSeries]:
+    """The patient's scores over time, per instrument, for trends: current versions only.
+
+    Amended versions (replaced by their amendment) and assessments entered in error are
+    left out. Ordered by the time of assessment. One query and the audit row.
+    """
+    ensure_clinical_role(scope, object_type="pain_assessment")
+    rows = AssessmentScore.objects.filter(
+        organization=scope.organization,
+        assessment__patient=patient,
+        assessment__status=AssessmentStatus.CURRENT,
+    )
+    if scope.facility_ids is not None:
+        rows = rows.filter(assessment__facility_id__in=scope.facility_ids)
+    if instrument_code:
+        rows = rows.filter(assessment__instrument_code=instrument_code)
+    values = rows.order_by("assessment__instrument_code", "assessment__recorded_at", "assessment_id").values_list(
+        "assessment__instrument_code", "assessment_id", "assessment__recorded_at", "score_code", "value", "band_code"
+    )
+    instruments = all_instruments()
+    by_code: dict[str, InstrumentSeries] = {}
+    points: dict[int, SeriesPoint] = {}
+    for code, assessment_id, recorded_at, score_code, value, band_code in values:
+        series = by_code.get(code)
+        if series is None:
+            series = by_code[code] = InstrumentSeries(code, instruments.get(code))
+        point = points.get(assessment_id)
+        if point is None:
+            point = points[assessment_id] = SeriesPoint(assessment_id, recorded_at, {})
+            series.points.append(point)
+        point.scores[score_code] = (value, band_code)
+    _audit_read(scope, patient.pk, "pain_assessment_series", instrument_code or "", "series")
+    return list(by_code.values())

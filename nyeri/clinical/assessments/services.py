@@ -1,0 +1,531 @@
+"""Assessment writes: record, amend (a new version), mark entered in error.
+
+Recording is a privileged write: inside its transaction the requirements engine decides
+whether the acting user's professional record (Person) may ``record_assessment`` at the
+facility (the encounter's, or the one chosen); the decision relied on is written into the
+audit row. A refusal is audited in its own transaction and raised with the engine's
+reasons. Bad input is refused before anything is written, each field named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NoReturn
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import formats, timezone
+from django.utils.text import capfirst
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from nyeri.accounts.models import User
+from nyeri.audit.models import AuditAction, AuditOutcome
+from nyeri.audit.services import record_event
+from nyeri.clinical.access import ensure_clinical_role
+from nyeri.clinical.instruments import instrument as find_instrument
+from nyeri.clinical.instruments.body_map import body_map
+from nyeri.clinical.instruments.schema import Instrument
+from nyeri.clinical.instruments.scoring import ScoreResult, answer_errors, compute_scores
+from nyeri.clinical.models import (
+    AssessmentAnswer,
+    AssessmentBodySite,
+    AssessmentScore,
+    AssessmentSource,
+    AssessmentStatus,
+    BodyView,
+    Encounter,
+    EncounterStatus,
+    Laterality,
+    PainAssessment,
+    PainCharacter,
+    Patient,
+)
+from nyeri.tenancy.models import Facility
+from nyeri.tenancy.scope import Scope
+from nyeri.workforce.access import person_of_user
+from nyeri.workforce.engine import Decision, decide
+
+ACTION = "record_assessment"
+REASON_MAX = 1000
+
+Errors = dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class BodySiteIn:
+    region: str
+    view: str
+    laterality: str
+
+
+class AssessmentRefused(PermissionDenied):
+    """The engine (or a missing professional record) refused: the reasons are for the user."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = tuple(reasons)
+        self.message = _("You may not record a pain assessment here: %(reasons)s") % {"reasons": " ".join(reasons)}
+        super().__init__(self.message)
+
+
+class _Refusal(Exception):
+    def __init__(self, audit_reason: str, reasons: Sequence[str]) -> None:
+        super().__init__(audit_reason)
+        self.audit_reason = audit_reason
+        self.reasons = reasons
+
+
+def _add(errors: Errors, field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def _check_acting_user(scope: Scope, acting_user: User) -> None:
+    if acting_user.pk != scope.user.pk:
+        raise ValueError("acting_user must be the user of the scope")
+
+
+# --- Checking the input -----------------------------------------------------------------
+
+
+def body_site_errors(sites: Iterable[BodySiteIn]) -> list[str]:
+    """Each site must be a catalogue region, seen from one of its views, on one of its sides."""
+    catalogue = body_map()
+    language = get_language()
+    problems: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for site in sites:
+        region = catalogue.region(site.region)
+        if region is None:
+            problems.append(_("%(region)s is not in the body map.") % {"region": site.region})
+            continue
+        name = _in_sentence(region.label(language))
+        if site.view not in region.views:
+            view = _label(BodyView, site.view)
+            problems.append(
+                capfirst(_("%(region)s cannot be marked on the %(view)s view.") % {"region": name, "view": view})
+            )
+        elif (site.region, site.view) in seen:
+            problems.append(capfirst(_("%(region)s is marked twice on the same view.") % {"region": name}))
+        seen.add((site.region, site.view))
+        if not site.laterality:
+            problems.append(_("Choose the side of %(region)s.") % {"region": name})
+        elif site.laterality not in region.sides:
+            side = _label(Laterality, site.laterality)
+            problems.append(capfirst(_("%(region)s cannot be marked %(side)s.") % {"region": name, "side": side}))
+    return problems
+
+
+def _in_sentence(text: str) -> str:
+    # "Choose the side of knee": lower-case the first letter, but keep an acronym ("BPI").
+    return text if len(text) > 1 and text[1].isupper() else text[:1].lower() + text[1:]
+
+
+def _label(choices: type[BodyView] | type[Laterality], value: str) -> str:
+    # Lower-cased to read inside a sentence ("on the back view", "cannot be marked midline").
+    return str(choices(value).label).lower() if value in choices.values else value
+
+
+@dataclass(frozen=True)
+class _Checked:
+    instrument: Instrument
+    answers: dict[str, int]
+    results: list[ScoreResult]
+    sites: tuple[BodySiteIn, ...]
+
+
+def _check_content(
+    *,
+    instrument_code: str,
+    patient: Patient,
+    answers: Mapping[str, int | None],
+    body_sites: Iterable[BodySiteIn],
+    pain_character: str,
+    source: str,
+    recorded_at: datetime,
+    errors: Errors,
+) -> _Checked | None:
+    """Check what an assessment says (for a new one and an amendment alike)."""
+    sites = tuple(body_sites)
+    found = find_instrument(instrument_code)
+    results: list[ScoreResult] = []
+    if found is None:
+        _add(errors, "instrument", _("Unknown instrument %(code)s.") % {"code": instrument_code})
+    else:
+        problems = answer_errors(found, answers)
+        for field, messages in problems.items():
+            errors.setdefault(field, []).extend(messages)
+        if not problems:
+            results = compute_scores(found, answers, sex=patient.sex)
+            if all(r.value is None for r in results):
+                short = results[0]
+                _add(
+                    errors,
+                    "answers",
+                    _("Too few answers for a score: %(answered)d answered, at least %(needed)d needed.")
+                    % {"answered": short.answered, "needed": short.needed},
+                )
+    for problem in body_site_errors(sites):
+        _add(errors, "body_sites", problem)
+    if pain_character and pain_character not in PainCharacter.values:
+        _add(errors, "pain_character", _("Choose one of the pain characters."))
+    if source not in AssessmentSource.values:
+        _add(errors, "source", _("Choose who gave the answers."))
+    if recorded_at > timezone.now():
+        _add(errors, "recorded_at", _("The time of the assessment cannot be in the future."))
+    if errors or found is None:
+        return None
+    return _Checked(found, {k: v for k, v in answers.items() if v is not None}, results, sites)
+
+
+def _reason(reason: str, errors: Errors) -> str:
+    text = (reason or "").strip()
+    if not text:
+        _add(errors, "reason", _("Give a reason."))
+    elif len(text) > REASON_MAX:
+        _add(errors, "reason", _("At most %(max)d characters.") % {"max": REASON_MAX})
+    return text
+
+
+# --- The privilege ---------------------------------------------------------------------
+
+
+def _privilege(scope: Scope, facility: Facility) -> Decision:
+    """The engine's decision for the acting user at ``facility``; raises _Refusal on a no."""
+    person = person_of_user(scope)
+    if person is None:
+        raise _Refusal(
+            f"{ACTION}: user {scope.user.pk} has no professional record in the organization",
+            [_("You have no professional record in this organization, so your licences cannot be checked.")],
+        )
+    decision = decide(person.pk, ACTION, facility)
+    if not decision.allowed:
+        raise _Refusal(
+            f"{ACTION} refused for person {person.pk} at facility {facility.pk} by {decision.pack}: "
+            + ", ".join(u.code for u in decision.unmet),
+            decision.reasons(),
+        )
+    return decision
+
+
+def _basis(decision: Decision) -> str:
+    relied = f" relying on credentials {', '.join(map(str, decision.relied_on))}" if decision.relied_on else ""
+    who = f"person {decision.person_id} at facility {decision.facility_id}"
+    return f"{ACTION} allowed for {who} by {decision.pack}{relied}"
+
+
+def _deny(scope: Scope, refusal: _Refusal, *, facility: Facility, patient_id: int, object_id: int | str) -> NoReturn:
+    # A refusal is a security event: audited in its own transaction (nothing else was written).
+    with transaction.atomic():
+        record_event(
+            actor=scope.user,
+            action=AuditAction.PERMISSION_DENIED,
+            outcome=AuditOutcome.DENIED,
+            organization=scope.organization,
+            facility=facility,
+            patient_id=patient_id,
+            object_type="pain_assessment",
+            object_id=object_id,
+            reason=refusal.audit_reason,
+        )
+    raise AssessmentRefused(refusal.reasons)
+
+
+# --- Writing ----------------------------------------------------------------------------
+
+
+def _write_rows(assessment: PainAssessment, checked: _Checked) -> None:
+    org = assessment.organization
+    AssessmentAnswer.objects.bulk_create(
+        [
+            AssessmentAnswer(organization=org, assessment=assessment, item_code=code, value=value)
+            for code, value in checked.answers.items()
+        ]
+    )
+    AssessmentScore.objects.bulk_create(
+        [
+            AssessmentScore(
+                organization=org,
+                assessment=assessment,
+                score_code=r.score.code,
+                value=r.value,
+                band_code=r.band.code if r.band is not None else "",
+            )
+            for r in checked.results
+            if r.value is not None
+        ]
+    )
+    if checked.sites:
+        AssessmentBodySite.objects.bulk_create(
+            [
+                AssessmentBodySite(
+                    organization=org, assessment=assessment, region=s.region, view=s.view, laterality=s.laterality
+                )
+                for s in checked.sites
+            ]
+        )
+
+
+def _scores_text(checked: _Checked) -> str:
+    return ", ".join(f"{r.score.code}={r.value}" for r in checked.results if r.value is not None)
+
+
+def record_assessment(
+    *,
+    scope: Scope,
+    acting_user: User,
+    patient: Patient,
+    instrument_code: str,
+    answers: Mapping[str, int | None],
+    encounter: Encounter | None = None,
+    facility: Facility | None = None,
+    recorded_at: datetime | None = None,
+    source: str = AssessmentSource.CLINICIAN,
+    body_sites: Iterable[BodySiteIn] = (),
+    pain_character: str = "",
+) -> PainAssessment:
+    """Record ``patient``'s answers to an instrument; the platform computes the scores.
+
+    In an encounter, at the encounter's facility; otherwise at ``facility``. Refused with
+    a ValidationError naming each bad field (nothing saved), or with AssessmentRefused when
+    the engine does not allow the acting user to record assessments there.
+    """
+    _check_acting_user(scope, acting_user)
+    ensure_clinical_role(scope, object_type="pain_assessment")
+    if patient.organization_id != scope.organization.pk:
+        raise Http404("No such patient")
+    errors: Errors = {}
+    moment = recorded_at or timezone.now()
+    place = _place(scope, patient, encounter, facility, moment, errors)
+    checked = _check_content(
+        instrument_code=instrument_code,
+        patient=patient,
+        answers=answers,
+        body_sites=body_sites,
+        pain_character=pain_character,
+        source=source,
+        recorded_at=moment,
+        errors=errors,
+    )
+    if errors or checked is None or place is None:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            if encounter is not None:
+                _lock_open_encounter(encounter)
+            decision = _privilege(scope, place)
+            assessment = PainAssessment(
+                organization=scope.organization,
+                patient=patient,
+                encounter=encounter,
+                facility=place,
+                instrument_code=checked.instrument.code,
+                instrument_version=checked.instrument.version,
+                recorded_at=moment,
+                recorded_by=acting_user,
+                source=source,
+                pain_character=pain_character,
+            )
+            assessment.save(force_insert=True)
+            _write_rows(assessment, checked)
+            record_event(
+                actor=acting_user,
+                action=AuditAction.CREATE,
+                organization=scope.organization,
+                facility=place,
+                patient_id=patient.pk,
+                object_type="pain_assessment",
+                object_id=assessment.pk,
+                reason=f"{checked.instrument.code}@{checked.instrument.version}: {_scores_text(checked)}; "
+                + _basis(decision),
+            )
+    except _Refusal as refusal:
+        _deny(scope, refusal, facility=place, patient_id=patient.pk, object_id="")
+    return assessment
+
+
+def _lock_open_encounter(encounter: Encounter) -> None:
+    # Locked like cancel_encounter locks it: a visit is not cancelled while an assessment
+    # is being added to it, nor an assessment added to a visit just cancelled.
+    status = Encounter.objects.select_for_update().filter(pk=encounter.pk).values_list("status", flat=True).first()
+    if status == EncounterStatus.CANCELLED:
+        raise ValidationError({"encounter": [_("This encounter was cancelled.")]})
+
+
+def _before_encounter(encounter: Encounter) -> str:
+    return _("The assessment cannot be before the encounter began (%(start)s).") % {
+        "start": formats.date_format(timezone.localtime(encounter.starts_at), "j F Y H:i")
+    }
+
+
+def _place(
+    scope: Scope,
+    patient: Patient,
+    encounter: Encounter | None,
+    facility: Facility | None,
+    moment: datetime,
+    errors: Errors,
+) -> Facility | None:
+    """Where the assessment is recorded: the encounter's facility, or the one chosen."""
+    if encounter is not None:
+        if encounter.organization_id != scope.organization.pk or encounter.patient_id != patient.pk:
+            _add(errors, "encounter", _("This encounter is not one of this patient's."))
+            return None
+        if encounter.status == EncounterStatus.CANCELLED:
+            _add(errors, "encounter", _("This encounter was cancelled."))
+        if facility is not None and facility.pk != encounter.facility_id:
+            _add(errors, "facility", _("An assessment in an encounter is recorded at the encounter's facility."))
+        if moment < encounter.starts_at:
+            _add(errors, "recorded_at", _before_encounter(encounter))
+        if not scope.covers_facility(encounter.facility_id):
+            _add(errors, "encounter", _("Your membership does not cover this facility."))
+        return encounter.facility
+    if facility is None:
+        _add(errors, "facility", _("Choose the facility where the patient was assessed."))
+    elif facility.organization_id != scope.organization.pk:
+        _add(errors, "facility", _("This facility is not part of your organization."))
+    elif not scope.covers_facility(facility.pk):
+        _add(errors, "facility", _("Your membership does not cover this facility."))
+    else:
+        return facility
+    return None
+
+
+def _lock_current(scope: Scope, assessment: PainAssessment) -> PainAssessment:
+    # Locked, then checked: of two users correcting the same version at once, the second
+    # finds it no longer current.
+    locked = (
+        PainAssessment.objects.select_for_update(of=("self",))
+        .select_related("patient", "facility", "encounter")
+        .filter(organization=scope.organization, pk=assessment.pk)
+        .first()
+    )
+    if locked is None:
+        raise Http404("No such assessment")
+    if locked.status != AssessmentStatus.CURRENT:
+        raise ValidationError(
+            {
+                "status": [
+                    _("This assessment is no longer current (%(status)s): correct the current version.")
+                    % {"status": str(AssessmentStatus(locked.status).label).lower()}
+                ]
+            }
+        )
+    return locked
+
+
+def amend_assessment(
+    *,
+    scope: Scope,
+    acting_user: User,
+    assessment: PainAssessment,
+    reason: str,
+    answers: Mapping[str, int | None],
+    body_sites: Iterable[BodySiteIn] = (),
+    pain_character: str = "",
+    recorded_at: datetime | None = None,
+    source: str | None = None,
+) -> PainAssessment:
+    """Correct a current assessment: a new version replaces it; the earlier one is kept as *amended*.
+
+    The new version has the same patient, encounter, facility and instrument (scored by
+    the instrument's current version), and says who amended it, when and why.
+    """
+    _check_acting_user(scope, acting_user)
+    ensure_clinical_role(scope, object_type="pain_assessment")
+    if assessment.organization_id != scope.organization.pk or not scope.covers_facility(assessment.facility_id):
+        raise Http404("No such assessment")
+    errors: Errors = {}
+    text = _reason(reason, errors)
+    moment = recorded_at or assessment.recorded_at
+    if assessment.encounter is not None and moment < assessment.encounter.starts_at:
+        _add(errors, "recorded_at", _before_encounter(assessment.encounter))
+    checked = _check_content(
+        instrument_code=assessment.instrument_code,
+        patient=assessment.patient,
+        answers=answers,
+        body_sites=body_sites,
+        pain_character=pain_character,
+        source=source or assessment.source,
+        recorded_at=moment,
+        errors=errors,
+    )
+    if errors or checked is None:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            earlier = _lock_current(scope, assessment)
+            decision = _privilege(scope, earlier.facility)
+            amendment = PainAssessment(
+                organization=scope.organization,
+                patient=earlier.patient,
+                encounter=earlier.encounter,
+                facility=earlier.facility,
+                instrument_code=earlier.instrument_code,
+                instrument_version=checked.instrument.version,
+                recorded_at=moment,
+                recorded_by=acting_user,
+                source=source or earlier.source,
+                pain_character=pain_character,
+                amends=earlier,
+                original_id=earlier.original_id or earlier.pk,
+                amendment_reason=text,
+            )
+            PainAssessment.objects.filter(pk=earlier.pk).update(status=AssessmentStatus.AMENDED)
+            amendment.save(force_insert=True)
+            _write_rows(amendment, checked)
+            record_event(
+                actor=acting_user,
+                action=AuditAction.AMEND,
+                organization=scope.organization,
+                facility=earlier.facility,
+                patient_id=earlier.patient_id,
+                object_type="pain_assessment",
+                object_id=amendment.pk,
+                reason=f"amends {earlier.pk}: {text}; {_scores_text(checked)}; {_basis(decision)}",
+            )
+    except _Refusal as refusal:
+        _deny(scope, refusal, facility=assessment.facility, patient_id=assessment.patient_id, object_id=assessment.pk)
+    return amendment
+
+
+def mark_entered_in_error(
+    *, scope: Scope, acting_user: User, assessment: PainAssessment, reason: str
+) -> PainAssessment:
+    """A current assessment recorded by mistake (wrong patient, wrong instrument): kept, hidden from trends."""
+    _check_acting_user(scope, acting_user)
+    ensure_clinical_role(scope, object_type="pain_assessment")
+    if assessment.organization_id != scope.organization.pk or not scope.covers_facility(assessment.facility_id):
+        raise Http404("No such assessment")
+    errors: Errors = {}
+    text = _reason(reason, errors)
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            locked = _lock_current(scope, assessment)
+            decision = _privilege(scope, locked.facility)
+            now = timezone.now()
+            PainAssessment.objects.filter(pk=locked.pk).update(
+                status=AssessmentStatus.ENTERED_IN_ERROR,
+                entered_in_error_by=acting_user,
+                entered_in_error_at=now,
+                entered_in_error_reason=text,
+            )
+            record_event(
+                actor=acting_user,
+                action=AuditAction.UPDATE,
+                organization=scope.organization,
+                facility=locked.facility,
+                patient_id=locked.patient_id,
+                object_type="pain_assessment",
+                object_id=locked.pk,
+                reason=f"entered in error: {text}; {_basis(decision)}",
+            )
+    except _Refusal as refusal:
+        _deny(scope, refusal, facility=assessment.facility, patient_id=assessment.patient_id, object_id=assessment.pk)
+    locked.status = AssessmentStatus.ENTERED_IN_ERROR
+    locked.entered_in_error_by, locked.entered_in_error_at, locked.entered_in_error_reason = acting_user, now, text
+    return locked

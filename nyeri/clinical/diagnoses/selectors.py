@@ -1,0 +1,67 @@
+"""Diagnosis reads, scoped to the organization, each a fixed number of queries.
+
+The patient's reading is audited by ``access_patient`` (the caller fetched the patient
+through it); these selectors add no audit rows of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Case, IntegerField, Value, When
+
+from nyeri.clinical.access import ensure_clinical_role
+from nyeri.clinical.diagnoses import catalogue
+from nyeri.clinical.diagnoses.catalogue import Icd10Code, Icd11Category
+from nyeri.clinical.diagnoses.models import ClinicalStatus, Diagnosis, RecordStatus
+from nyeri.clinical.models import Patient
+from nyeri.tenancy.scope import Scope
+
+# Active problems first, then resolved, then ruled out.
+_STATUS_ORDER = Case(
+    When(clinical_status=ClinicalStatus.ACTIVE, then=Value(0)),
+    When(clinical_status=ClinicalStatus.RESOLVED, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+@dataclass(frozen=True)
+class ProblemList:
+    """The current version of each diagnosis of a patient, active first."""
+
+    diagnoses: list[Diagnosis]
+    # How many diagnoses are hidden because they were entered in error.
+    entered_in_error: int
+
+
+def problem_list(scope: Scope, patient: Patient) -> ProblemList:
+    """The patient's problem list: current versions, not entered in error, active first (1 query)."""
+    ensure_clinical_role(scope, object_type="diagnosis")
+    current: list[Diagnosis] = list(
+        Diagnosis.objects.filter(organization=scope.organization, patient=patient, superseded_by__isnull=True)
+        .select_related("recorded_by", "facility")
+        .annotate(status_order=_STATUS_ORDER)
+        .order_by("status_order", "-recorded_at", "-pk")
+    )
+    shown = [d for d in current if d.record_status != RecordStatus.ENTERED_IN_ERROR]
+    return ProblemList(shown, len(current) - len(shown))
+
+
+def diagnosis_history(scope: Scope, diagnosis: Diagnosis) -> list[Diagnosis]:
+    """Every version of ``diagnosis``, the first first, each with who, when and why (1 query)."""
+    ensure_clinical_role(scope, object_type="diagnosis")
+    return list(
+        Diagnosis.objects.filter(organization=scope.organization, lineage=diagnosis.lineage)
+        .select_related("recorded_by", "facility")
+        .order_by("version")
+    )
+
+
+def search_codes(query: str, *, limit: int = catalogue.SEARCH_LIMIT) -> list[Icd10Code]:
+    """ICD-10 codes for a code prefix or words in English or Indonesian (no database query)."""
+    return catalogue.search_icd10(query, limit=limit)
+
+
+def icd11_pain_categories() -> list[Icd11Category]:
+    return catalogue.icd11_categories()

@@ -1,0 +1,1 @@
+"""Encounters: a patient's visits at a facility, who took part, and for how long."""

@@ -1,0 +1,130 @@
+"""Encounter reads: one encounter, a patient's encounters, a patient's timeline.
+
+Each is scoped to the organization (and to a facility-limited membership's facilities),
+audited as a read of the patient's data, and takes a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from nyeri.audit.models import AuditAction
+from nyeri.audit.services import record_event
+from nyeri.clinical.access import ensure_clinical_role
+from nyeri.clinical.models import (
+    AssessmentStatus,
+    Encounter,
+    EncounterParticipant,
+    PainAssessment,
+    Patient,
+)
+from nyeri.tenancy.scope import Scope
+
+
+def _visible(scope: Scope) -> QuerySet[Encounter]:
+    qs = Encounter.objects.filter(organization=scope.organization)
+    if scope.facility_ids is not None:
+        qs = qs.filter(facility_id__in=scope.facility_ids)
+    return qs
+
+
+def access_encounter(scope: Scope, encounter_id: int) -> Encounter:
+    """The encounter ``encounter_id`` of the scope (404 for another organization's, like a missing one)."""
+    ensure_clinical_role(scope, object_type="encounter")
+    encounter = _visible(scope).select_related("patient", "facility").filter(pk=encounter_id).first()
+    if encounter is None:
+        raise Http404("No such encounter")
+    return encounter
+
+
+def _audit_read(scope: Scope, patient: Patient, object_type: str, object_id: int | str, purpose: str) -> None:
+    with transaction.atomic():
+        record_event(
+            actor=scope.user,
+            action=AuditAction.READ,
+            organization=scope.organization,
+            patient_id=patient.pk,
+            object_type=object_type,
+            object_id=object_id,
+            reason=purpose,
+        )
+
+
+def _participants() -> Prefetch[str, QuerySet[EncounterParticipant], str]:
+    return Prefetch(
+        "participants",
+        queryset=EncounterParticipant.objects.select_related("person", "added_by").order_by("added_at", "pk"),
+    )
+
+
+def _assessments() -> Prefetch[str, QuerySet[PainAssessment], str]:
+    # Current versions and those entered in error (shown struck through); amended ones live
+    # in each assessment's history.
+    return Prefetch(
+        "assessments",
+        queryset=PainAssessment.objects.exclude(status=AssessmentStatus.AMENDED)
+        .select_related("recorded_by")
+        .prefetch_related("scores")
+        .order_by("recorded_at", "pk"),
+    )
+
+
+def encounter_detail(scope: Scope, encounter_id: int, *, purpose: str = "") -> Encounter:
+    """The encounter with its participants and assessments (with scores): 5 queries and the audit row."""
+    ensure_clinical_role(scope, object_type="encounter")
+    encounter = (
+        _visible(scope)
+        .select_related("patient", "facility", "created_by", "cancelled_by")
+        .prefetch_related(_participants(), _assessments())
+        .filter(pk=encounter_id)
+        .first()
+    )
+    if encounter is None:
+        raise Http404("No such encounter")
+    _audit_read(scope, encounter.patient, "encounter", encounter.pk, purpose)
+    return encounter
+
+
+def patient_encounters(scope: Scope, patient: Patient) -> list[Encounter]:
+    """The patient's encounters, newest first, with participants and assessments (fixed queries).
+
+    ``patient`` comes from ``access_patient`` (which audited the read).
+    """
+    ensure_clinical_role(scope, object_type="encounter")
+    return list(
+        _visible(scope)
+        .filter(patient=patient)
+        .select_related("facility")
+        .prefetch_related(_participants(), _assessments())
+        .order_by("-starts_at", "-pk")
+    )
+
+
+@dataclass
+class Timeline:
+    """A patient's care over time: visits (newest first) and assessments made outside a visit."""
+
+    encounters: list[Encounter]
+    unlinked: list[PainAssessment] = field(default_factory=list)
+
+
+def patient_timeline(scope: Scope, patient: Patient) -> Timeline:
+    """Encounters with participants and assessments, plus assessments without an encounter.
+
+    Fixed: 7 queries whatever the number of visits and assessments.
+    """
+    encounters = patient_encounters(scope, patient)
+    unlinked = list(
+        PainAssessment.objects.filter(organization=scope.organization, patient=patient, encounter__isnull=True)
+        .exclude(status=AssessmentStatus.AMENDED)
+        .select_related("recorded_by", "facility")
+        .prefetch_related("scores")
+        .order_by("-recorded_at", "-pk")
+    )
+    if scope.facility_ids is not None:
+        unlinked = [a for a in unlinked if a.facility_id in scope.facility_ids]
+    return Timeline(encounters, unlinked)

@@ -1,0 +1,10 @@
+"""Assessment instruments as data: one TOML file per instrument, validated when loaded.
+
+``instrument(code)`` and ``all_instruments()`` give the loaded definitions, ``scoring``
+checks answers and computes scores, ``body_map`` is the catalogue of body regions.
+See docs/clinical.md.
+"""
+
+from nyeri.clinical.instruments.loader import InstrumentError, all_instruments, instrument
+
+__all__ = ["InstrumentError", "all_instruments", "instrument"]
