@@ -1,0 +1,152 @@
+"""Relief measured: change from baseline and responder status (IMMPACT, Dworkin et al. 2008).
+
+A reduction of pain intensity from baseline of at least 30 % is moderately important
+(clinically meaningful), at least 50 % substantial (shared/reference/instruments.md). Both
+are reported, per patient (the chart) and as a share of patients (the outcomes report).
+
+Definitions, kept here and nowhere else so the chart and the report always agree:
+
+* a *measure* is one score of one instrument on a 0-10 intensity scale (NRS, PEG, BPI
+  severity); the outcomes report uses the numeric rating scale;
+* the *baseline* is the patient's first current value of the measure;
+* the value *at N months* is the mean of the values recorded within ``WINDOW_DAYS`` days
+  either side of baseline + N x 30 days (a diary makes single values noisy; a window also
+  tolerates a visit a week late); no value in the window means *not assessed*, never 0 %;
+* the *reduction* is (baseline - value) / baseline; a baseline of 0 has nothing to reduce,
+  so no reduction is computed for it.
+
+Only current versions enter (amended and entered-in-error rows are left out by the
+selectors that feed these functions).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+MODERATE = Decimal("0.30")
+SUBSTANTIAL = Decimal("0.50")
+WINDOW_DAYS = 14
+DAYS_PER_MONTH = 30
+# The follow-up points of the outcomes report, in months from baseline.
+FOLLOW_UP_MONTHS = (3, 6)
+
+
+@dataclass(frozen=True)
+class Measure:
+    instrument_code: str
+    score_code: str
+
+
+NRS = Measure("nrs", "total")
+PEG = Measure("peg", "total")
+BPI_SEVERITY = Measure("bpi_sf", "severity")
+# The measures whose change the chart shows, in this order.
+CHART_MEASURES = (NRS, PEG, BPI_SEVERITY)
+# The measure of the outcomes report: pain intensity, the IMMPACT core outcome.
+REPORT_MEASURE = NRS
+
+
+class ResponderLevel(enum.IntEnum):
+    NONE = 0
+    MODERATE = 30
+    SUBSTANTIAL = 50
+
+    @property
+    def label(self) -> str:
+        return str(_LABELS[self])
+
+
+_LABELS = {
+    ResponderLevel.NONE: _("Less than 30 % reduction"),
+    ResponderLevel.MODERATE: _("At least 30 % reduction"),
+    ResponderLevel.SUBSTANTIAL: _("At least 50 % reduction"),
+}
+
+
+@dataclass(frozen=True)
+class Point:
+    at: datetime
+    value: Decimal
+
+
+def reduction(baseline: Decimal, value: Decimal) -> Decimal | None:
+    """The relative reduction from ``baseline`` to ``value`` (0.25 = 25 % less pain).
+
+    Negative when pain got worse; None when the baseline is 0 (nothing to reduce).
+    """
+    if baseline <= 0:
+        return None
+    return ((baseline - value) / baseline).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def responder_level(relative: Decimal | None) -> ResponderLevel | None:
+    if relative is None:
+        return None
+    if relative >= SUBSTANTIAL:
+        return ResponderLevel.SUBSTANTIAL
+    if relative >= MODERATE:
+        return ResponderLevel.MODERATE
+    return ResponderLevel.NONE
+
+
+@dataclass(frozen=True)
+class Change:
+    """Baseline against a later value of one measure."""
+
+    baseline: Point
+    latest: Point
+    reduction: Decimal | None
+    level: ResponderLevel | None
+
+    @property
+    def percent(self) -> Decimal | None:
+        if self.reduction is None:
+            return None
+        return (self.reduction * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+
+
+def change_from_baseline(points: Sequence[Point]) -> Change | None:
+    """Baseline (the first point) against the latest; None with fewer than two points.
+
+    ``points`` must be in time order.
+    """
+    if len(points) < 2:
+        return None
+    first, last = points[0], points[-1]
+    relative = reduction(first.value, last.value)
+    return Change(first, last, relative, responder_level(relative))
+
+
+def mean_in_window(points: Sequence[Point], centre: datetime, *, days: int = WINDOW_DAYS) -> Decimal | None:
+    """The mean of the values within ``days`` either side of ``centre`` (inclusive); None if none."""
+    low, high = centre - timedelta(days=days), centre + timedelta(days=days)
+    values = [p.value for p in points if low <= p.at <= high]
+    if not values:
+        return None
+    return sum(values, Decimal(0)) / len(values)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    months: int
+    value: Decimal | None  # None: not assessed in the window
+    reduction: Decimal | None
+    level: ResponderLevel | None
+
+
+def follow_up(points: Sequence[Point], months: int) -> FollowUp | None:
+    """The change from baseline at ``months`` after it; None without any point."""
+    if not points:
+        return None
+    baseline = points[0]
+    value = mean_in_window(points[1:], baseline.at + timedelta(days=months * DAYS_PER_MONTH))
+    if value is None:
+        return FollowUp(months, None, None, None)
+    relative = reduction(baseline.value, value)
+    return FollowUp(months, value, relative, responder_level(relative))

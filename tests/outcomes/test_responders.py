@@ -1,0 +1,115 @@
+"""Responder arithmetic against figures computed by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nyeri.clinical.outcomes.responders import (
+    Point,
+    ResponderLevel,
+    change_from_baseline,
+    follow_up,
+    reduction,
+    responder_level,
+)
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def at(days: int, value: str) -> Point:
+    return Point(T0 + timedelta(days=days), Decimal(value))
+
+
+def test_a_reduction_from_8_to_4_is_half_and_substantial() -> None:
+    # (8 - 4) / 8 = 0.5
+    assert reduction(Decimal(8), Decimal(4)) == Decimal("0.5")
+    assert responder_level(Decimal("0.5")) is ResponderLevel.SUBSTANTIAL
+
+
+def test_thirty_percent_exactly_is_a_moderate_responder() -> None:
+    # (10 - 7) / 10 = 0.30: the threshold counts ("at least 30 %").
+    relative = reduction(Decimal(10), Decimal(7))
+    assert relative == Decimal("0.3")
+    assert responder_level(relative) is ResponderLevel.MODERATE
+
+
+def test_just_under_thirty_percent_is_not_a_responder() -> None:
+    # (7 - 5) / 7 = 0.2857...
+    relative = reduction(Decimal(7), Decimal(5))
+    assert relative == Decimal("0.2857")
+    assert responder_level(relative) is ResponderLevel.NONE
+
+
+def test_worse_pain_is_a_negative_reduction() -> None:
+    # (5 - 6) / 5 = -0.2
+    assert reduction(Decimal(5), Decimal(6)) == Decimal("-0.2")
+    assert responder_level(Decimal("-0.2")) is ResponderLevel.NONE
+
+
+def test_a_baseline_of_zero_has_no_reduction() -> None:
+    assert reduction(Decimal(0), Decimal(0)) is None
+    assert responder_level(None) is None
+
+
+def test_change_from_baseline_compares_the_first_and_the_latest_point() -> None:
+    change = change_from_baseline([at(0, "8"), at(20, "7"), at(60, "5")])
+    assert change is not None
+    # (8 - 5) / 8 = 0.375 → 38 %, moderate
+    assert (change.baseline.value, change.latest.value) == (Decimal(8), Decimal(5))
+    assert change.reduction == Decimal("0.375")
+    assert change.percent == Decimal(38)
+    assert change.level is ResponderLevel.MODERATE
+
+
+def test_one_point_is_no_change() -> None:
+    assert change_from_baseline([at(0, "8")]) is None
+
+
+def test_the_value_at_three_months_is_the_mean_of_the_window_around_day_90() -> None:
+    points = [
+        at(0, "8"),
+        at(75, "2"),  # 15 days early: outside the ±14-day window
+        at(80, "5"),
+        at(90, "4"),
+        at(104, "3"),  # exactly 14 days late: inside
+        at(105, "0"),  # outside
+    ]
+    three = follow_up(points, 3)
+    assert three is not None
+    # mean(5, 4, 3) = 4; (8 - 4) / 8 = 0.5
+    assert three.value == Decimal(4)
+    assert three.reduction == Decimal("0.5")
+    assert three.level is ResponderLevel.SUBSTANTIAL
+
+
+def test_no_value_in_the_window_is_not_assessed_rather_than_no_relief() -> None:
+    six = follow_up([at(0, "8"), at(90, "4")], 6)
+    assert six is not None
+    assert (six.value, six.reduction, six.level) == (None, None, None)
+
+
+def test_the_baseline_itself_never_counts_as_a_follow_up() -> None:
+    # A baseline taken 0 days in: a 0-month "follow-up" window would only hold itself.
+    only = follow_up([at(0, "8")], 0)
+    assert only is not None and only.value is None
+
+
+@given(
+    baseline=st.integers(min_value=1, max_value=10),
+    value=st.integers(min_value=0, max_value=10),
+)
+def test_the_level_agrees_with_the_percentage(baseline: int, value: int) -> None:
+    relative = reduction(Decimal(baseline), Decimal(value))
+    assert relative is not None
+    level = responder_level(relative)
+    exact = (baseline - value) / baseline
+    if exact >= 0.5:
+        assert level is ResponderLevel.SUBSTANTIAL
+    elif exact >= 0.3 - 1e-9:
+        assert level is ResponderLevel.MODERATE
+    else:
+        assert level is ResponderLevel.NONE
