@@ -8,7 +8,9 @@ from django.test import Client
 
 from nyeri.accounts.models import User
 from nyeri.audit.verify import verify_chain
-from nyeri.clinical.models import Patient
+from nyeri.clinical.diagnoses.models import Diagnosis
+from nyeri.clinical.models import AssessmentScore, Patient
+from nyeri.clinical.outcomes.responders import Point, ResponderLevel, change_from_baseline
 from nyeri.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD
 from nyeri.tenancy.models import Facility, MembershipRole, Organization
 from nyeri.tenancy.roles import Role
@@ -93,3 +95,27 @@ def test_the_demo_workforce_covers_every_case_the_engine_explains() -> None:
     assert 800 <= hours.have <= 1200
     assert not progress.complete
     assert Credential.objects.filter(status=CredentialStatus.SUBMITTED).exists()
+
+
+def test_the_demo_patients_improve_stay_the_same_or_get_worse_over_a_year() -> None:
+    call_command("seed_demo", stdout=StringIO())
+    levels: list[ResponderLevel | None] = []
+    worse = 0
+    for patient in Patient.objects.all():
+        points = [
+            Point(at, value)
+            for at, value in AssessmentScore.objects.filter(
+                assessment__patient=patient, assessment__instrument_code="nrs", score_code="total"
+            )
+            .order_by("assessment__recorded_at")
+            .values_list("assessment__recorded_at", "value")
+        ]
+        assert len(points) >= 6, patient.mrn  # a year of visits
+        change = change_from_baseline(points)
+        assert change is not None
+        levels.append(change.level)
+        worse += change.reduction is not None and change.reduction < 0
+        assert Diagnosis.objects.filter(patient=patient).exclude(icd11_category="").exists()
+    assert levels.count(ResponderLevel.SUBSTANTIAL) >= 5
+    assert levels.count(ResponderLevel.NONE) >= 10
+    assert worse >= 4

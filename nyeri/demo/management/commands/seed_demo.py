@@ -11,9 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from nyeri.accounts.models import User
-from nyeri.clinical.models import AdministrativeSex
+from nyeri.clinical.models import AdministrativeSex, Patient
 from nyeri.clinical.services import register_patient
 from nyeri.demo import data
+from nyeri.demo.clinical import ClinicalSeeder
 from nyeri.demo.workforce import WorkforceSeeder
 from nyeri.tenancy.models import Facility, Membership, Organization
 from nyeri.tenancy.scope import resolve_scope
@@ -63,6 +64,9 @@ class Command(BaseCommand):
         assert scope is not None
         self._patients(rng, scope, admin, list(facilities.values()))
         self._workforce(org, facilities)
+        # Care needs the staff's credentials: the engine decides who may record it.
+        patients = list(Patient.objects.filter(organization=org).select_related("registered_at").order_by("pk"))
+        ClinicalSeeder(org_id=org.pk, facilities=facilities, now=timezone.now()).seed(patients)
         return org
 
     def _workforce(self, org: Organization, facilities: dict[str, Facility]) -> None:
