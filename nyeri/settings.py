@@ -57,7 +57,13 @@ INSTALLED_APPS = [
     "nyeri.web",
     "nyeri.clinical",
     "nyeri.clinical.diagnoses",
+    "nyeri.clinical.breakglass",
+    "nyeri.clinical.outcomes",
     "nyeri.workforce",
+    "nyeri.facilities",
+    "nyeri.staffing",
+    "nyeri.procedures",
+    "nyeri.prescriptions",
     "nyeri.notifications",
     "nyeri.demo",
 ]
@@ -78,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "nyeri.clinical.breakglass.middleware.CareAccessRefusedMiddleware",
     # Axes must be last: it turns a locked-out login into its own response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -154,6 +161,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # Sensitive actions (signing a controlled-drug prescription, approving an authorisation)
 # need a password and second factor entered within this many minutes.
 REAUTH_MAX_AGE = timedelta(minutes=env_int("REAUTH_MAX_AGE_MINUTES", 5, minimum=1))
+# How long a break-glass grant (emergency access to a patient outside one's facilities) lasts.
+BREAK_GLASS_DURATION = timedelta(minutes=env_int("BREAK_GLASS_MINUTES", 60, minimum=1))
 
 # Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failures for one username from
 # one address, that pair waits LOGIN_COOLOFF_MINUTES; nobody is locked out for good.
@@ -230,6 +239,9 @@ STORAGES = {
 PRIVATE_STORAGE_ROOT = Path(env_str("PRIVATE_STORAGE_ROOT", str(VAR_DIR / "private")))
 # Largest accepted evidence file (credential scans). Also cap request bodies at the proxy.
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+# Patient diary links (docs/diary.md): the validity a link gets by default, and the longest one may get.
+DIARY_LINK_DAYS = env_int("DIARY_LINK_DAYS", 30, minimum=1)
+DIARY_LINK_MAX_DAYS = env_int("DIARY_LINK_MAX_DAYS", 90, minimum=1)
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -18,12 +20,23 @@ from nyeri.workforce.engine import certification_progress, decide
 from nyeri.workforce.kinds import CredentialStatus
 from nyeri.workforce.models import Credential, Person
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
 
-def test_seed_demo_builds_the_network_with_one_login_per_role_and_is_safe_to_run_twice() -> None:
+@pytest.fixture(scope="module")
+def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """The demo, built once for this module (it takes seconds); each test runs in a rolled-back transaction."""
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    with django_db_blocker.unblock():
+        call_command("seed_demo", stdout=out)
+    yield out.getvalue()
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
+def test_seed_demo_builds_the_network_with_one_login_per_role_and_is_safe_to_run_twice(seeded: str) -> None:
+    assert "Demo data loaded" in seeded
+    out = StringIO()
     call_command("seed_demo", stdout=out)
     assert Organization.objects.count() == 1
     facilities = Facility.objects.all()
@@ -40,7 +53,6 @@ def test_seed_demo_builds_the_network_with_one_login_per_role_and_is_safe_to_run
 
 
 def test_seed_demo_is_deterministic() -> None:
-    call_command("seed_demo", stdout=StringIO())
     # The same seed gives the same people on every machine (values recorded from a run).
     first = list(Patient.objects.order_by("pk").values_list("mrn", "full_name", "nik")[:2])
     assert first == [
@@ -50,12 +62,10 @@ def test_seed_demo_is_deterministic() -> None:
 
 
 def test_seed_demo_writes_an_intact_audit_chain() -> None:
-    call_command("seed_demo", stdout=StringIO())
     assert verify_chain().ok
 
 
 def test_each_demo_account_logs_in_and_reaches_its_dashboard() -> None:
-    call_command("seed_demo", stdout=StringIO())
     for username, _name, role, _codes in DEMO_ACCOUNTS:
         client = Client()
         response = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD}, follow=True)
@@ -70,7 +80,6 @@ def test_each_demo_account_logs_in_and_reaches_its_dashboard() -> None:
 
 
 def test_the_demo_workforce_covers_every_case_the_engine_explains() -> None:
-    call_command("seed_demo", stdout=StringIO())
     facilities = {f.code: f for f in Facility.objects.select_related("organization")}
 
     def decision(username: str, action: str, code: str) -> tuple[bool, list[str]]:
@@ -98,7 +107,6 @@ def test_the_demo_workforce_covers_every_case_the_engine_explains() -> None:
 
 
 def test_the_demo_patients_improve_stay_the_same_or_get_worse_over_a_year() -> None:
-    call_command("seed_demo", stdout=StringIO())
     levels: list[ResponderLevel | None] = []
     worse = 0
     for patient in Patient.objects.all():

@@ -127,7 +127,17 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from nyeri.accounts.api import router as accounts_router
     from nyeri.clinical.api import router as clinical_router
+    from nyeri.clinical.breakglass.access import CareAccessRefused
+    from nyeri.clinical.breakglass.api import on_care_access_refused
+    from nyeri.clinical.breakglass.api import router as breakglass_router
+    from nyeri.clinical.chart.api import router as chart_router
     from nyeri.clinical.diagnoses.api import router as diagnoses_router
+    from nyeri.clinical.diary.api import router as diary_router
+    from nyeri.clinical.outcomes.api import router as outcomes_router
+    from nyeri.facilities.api import router as facilities_router
+    from nyeri.prescriptions.api import router as prescriptions_router
+    from nyeri.procedures.api import router as procedures_router
+    from nyeri.staffing.api import router as staffing_router
     from nyeri.tenancy.api import router as tenancy_router
     from nyeri.workforce.credentials.api import router as credentials_router
     from nyeri.workforce.hours.api import router as hours_router
@@ -137,9 +147,18 @@ def _register_routers() -> None:
     api.add_router("/", tenancy_router)
     api.add_router("/", clinical_router)
     api.add_router("/", diagnoses_router)
+    api.add_router("/", outcomes_router)
+    api.add_router("/", diary_router)
+    api.add_router("/", breakglass_router)
+    api.add_exception_handler(CareAccessRefused, on_care_access_refused)
+    api.add_router("/", chart_router)
     api.add_router("/workforce", people_router)
     api.add_router("/workforce", credentials_router)
     api.add_router("/workforce", hours_router)
+    api.add_router("/", facilities_router)
+    api.add_router("/staffing", staffing_router)
+    api.add_router("/", prescriptions_router)
+    api.add_router("/", procedures_router)
 
 
 _register_routers()

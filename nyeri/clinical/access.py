@@ -1,6 +1,12 @@
-"""Fetching a patient: scoped to the organization, and every read audited."""
+"""Fetching a patient: scoped to the organization, limited to care access, and every read audited.
+
+Care access (who may open which patient) is decided in one place,
+``nyeri.clinical.breakglass.access.care_access``; see docs/break-glass.md.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -8,6 +14,13 @@ from django.http import Http404
 
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
+from nyeri.clinical.breakglass.access import (
+    CareAccess,
+    CareAccessRefused,
+    annotate_care_access,
+    care_access,
+    require_care_access,
+)
 from nyeri.clinical.models import Patient
 from nyeri.tenancy.roles import CLINICAL_ROLES
 from nyeri.tenancy.scope import Scope
@@ -31,17 +44,24 @@ def ensure_clinical_role(scope: Scope, *, object_type: str = "patient") -> None:
     raise PermissionDenied
 
 
-def access_patient(scope: Scope, patient_id: int, *, purpose: str = "") -> Patient:
+def access_patient(scope: Scope, patient_id: int, *, purpose: str = "", now: datetime | None = None) -> Patient:
     """The patient ``patient_id`` of the scope's organization, with a READ audit row.
 
     Another organization's patient is *not found*, exactly like one that does not exist.
+    Without care access (a facility-limited member, a patient neither registered nor seen
+    at their facilities, no active break-glass grant) the refusal is audited and raised as
+    ``CareAccessRefused`` (a 403 that offers break-glass). A read under break-glass names
+    the grant in the audit row. One query (the care facts ride along) and the audit row.
     """
     ensure_clinical_role(scope)
-    patient = (
-        Patient.objects.select_related("registered_at").filter(organization=scope.organization, pk=patient_id).first()
-    )
+    patient = annotate_care_access(
+        Patient.objects.select_related("registered_at").filter(organization=scope.organization, pk=patient_id),
+        scope,
+        now=now,
+    ).first()
     if patient is None:
         raise Http404("No such patient")
+    access = require_care_access(scope, patient, purpose=purpose, now=now)
     with transaction.atomic():
         record_event(
             actor=scope.user,
@@ -51,6 +71,16 @@ def access_patient(scope: Scope, patient_id: int, *, purpose: str = "") -> Patie
             patient_id=patient.pk,
             object_type="patient",
             object_id=patient.pk,
-            reason=purpose,
+            reason=access.audit_reason(purpose),
         )
     return patient
+
+
+__all__ = [
+    "CareAccess",
+    "CareAccessRefused",
+    "access_patient",
+    "care_access",
+    "ensure_clinical_role",
+    "require_care_access",
+]

@@ -32,9 +32,11 @@ class PatientOut(Schema):
     id: int
     mrn: str
     full_name: str
-    birth_date: date
-    sex: str
-    registered_at_id: int
+    # Empty for a search result outside the user's care: identification only (docs/break-glass.md).
+    birth_date: date | None = None
+    sex: str | None = None
+    registered_at_id: int | None = None
+    in_care: bool = Field(True, description="False: outside your care; open it only through break-glass.")
 
 
 class PatientSearch(Schema):
@@ -43,10 +45,18 @@ class PatientSearch(Schema):
 
 @router.get("/patients", response=list[PatientOut], summary="Search patients (audited)")
 def list_patients(request: HttpRequest, filters: Query[PatientSearch]) -> object:
-    return search_patients(request_scope(request), filters.q[:100])
+    found = search_patients(request_scope(request), filters.q[:100])
+    return [
+        p if getattr(p, "in_care", True) else {"id": p.pk, "mrn": p.mrn, "full_name": p.full_name, "in_care": False}
+        for p in found
+    ]
 
 
-@router.get("/patients/{patient_id}", response={200: PatientOut, 404: ErrorEnvelope}, summary="One patient (audited)")
+@router.get(
+    "/patients/{patient_id}",
+    response={200: PatientOut, 403: ErrorEnvelope, 404: ErrorEnvelope},
+    summary="One patient (audited; 403 care_access_required outside your care)",
+)
 def get_patient(request: HttpRequest, patient_id: int) -> object:
     return access_patient(request_scope(request), patient_id, purpose="api")
 

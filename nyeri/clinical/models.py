@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -162,7 +164,7 @@ class EncounterParticipant(models.Model):
 
 
 class AssessmentSource(models.TextChoices):
-    # Who gave the answers: the clinician's rating, or the patient's own (a diary comes later).
+    # Who gave the answers: the clinician's rating, or the patient's own (a diary entry has a diary_link too).
     CLINICIAN = "clinician", _("Clinician")
     PATIENT = "patient", _("Patient")
 
@@ -230,6 +232,10 @@ class PainAssessment(models.Model):
     )
     entered_in_error_at = models.DateTimeField(null=True, blank=True)
     entered_in_error_reason = models.TextField(_("reason"), blank=True)
+    # A patient's own entry from a diary link (nyeri/clinical/diary): the link, and the key of
+    # the submission, so that a resent submission is stored once.
+    diary_link = models.ForeignKey("DiaryLink", on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
+    submission_key = models.CharField(_("submission key"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("pain assessment")
@@ -262,6 +268,18 @@ class PainAssessment(models.Model):
                 condition=~Q(status="entered_in_error")
                 | (~Q(entered_in_error_reason="") & Q(entered_in_error_at__isnull=False)),
                 name="assessment_error_has_reason",
+            ),
+            # A diary entry is the patient's own, and carries the key of its submission.
+            models.CheckConstraint(
+                condition=Q(diary_link__isnull=True, submission_key="")
+                | (Q(diary_link__isnull=False, source="patient") & ~Q(submission_key="")),
+                name="assessment_diary_entry_is_patients",
+            ),
+            # A submission sent again (double tap, reload, network retry) is stored once.
+            models.UniqueConstraint(
+                fields=["diary_link", "submission_key"],
+                condition=Q(diary_link__isnull=False),
+                name="assessment_diary_submission_once",
             ),
         ]
 
@@ -322,3 +340,64 @@ class AssessmentBodySite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region} ({self.view}, {self.laterality})"
+
+
+# --- Patient diary ------------------------------------------------------------------
+
+
+class DiaryLinkState(models.TextChoices):
+    # Derived from the dates (a link expires by itself), never stored.
+    ACTIVE = "active", _("Active")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
+class DiaryLink(models.Model):
+    """A private link through which a patient records their own pain diary (catatan harian nyeri).
+
+    Issued by a clinician who may record assessments at ``facility``; it expires by itself
+    and can be revoked, never deleted. Only the SHA-256 digest of the link's secret is
+    stored (the link is shown once, when issued), with a short public ``token_prefix`` to
+    find the row. See docs/diary.md.
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="diary_links")
+    # Where the entries are recorded (the engine allowed the issuer to record assessments there).
+    facility = models.ForeignKey(
+        "tenancy.Facility", on_delete=models.PROTECT, related_name="+", verbose_name=_("facility")
+    )
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("issued at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    token_prefix = models.CharField(max_length=16, unique=True)
+    token_digest = models.CharField(max_length=64)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoke_reason = models.TextField(_("reason for revoking"), blank=True)
+
+    class Meta:
+        verbose_name = _("diary link")
+        verbose_name_plural = _("diary links")
+        indexes = [models.Index(fields=["organization", "patient", "issued_at"], name="diary_link_patient")]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=F("issued_at")), name="diary_link_expires_after_issue"),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True, revoked_by__isnull=True, revoke_reason="")
+                | Q(revoked_at__isnull=False, revoked_by__isnull=False),
+                name="diary_link_revoked_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"diary link {self.pk} ({self.token_prefix})"
+
+    def state(self, now: datetime) -> DiaryLinkState:
+        if self.revoked_at is not None:
+            return DiaryLinkState.REVOKED
+        if self.expires_at <= now:
+            return DiaryLinkState.EXPIRED
+        return DiaryLinkState.ACTIVE
+

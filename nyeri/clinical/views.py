@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from nyeri.clinical.access import access_patient
+from nyeri.clinical.chart.views import patient_chart
 from nyeri.clinical.selectors import search_patients
 from nyeri.tenancy.scope import request_scope
 
@@ -17,7 +17,6 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     return render(request, "clinical/patient_list.html", {"patients": patients, "q": query})
 
 
-@login_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = access_patient(request_scope(request), patient_id, purpose="chart")
-    return render(request, "clinical/patient_detail.html", {"patient": patient})
+    # The patient page is the chart (nyeri/clinical/chart): one audited read of the record.
+    return patient_chart(request, patient_id)

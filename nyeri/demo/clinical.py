@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import random
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -21,6 +21,7 @@ from nyeri.accounts.models import User
 from nyeri.clinical.assessments.services import record_assessment
 from nyeri.clinical.diagnoses.models import BodySite, ClinicalStatus
 from nyeri.clinical.diagnoses.services import record_diagnosis
+from nyeri.clinical.diary.services import issue_link, record_entry
 from nyeri.clinical.encounters.services import add_participant, create_encounter
 from nyeri.clinical.instruments.loader import instrument
 from nyeri.clinical.instruments.schema import Item
@@ -35,6 +36,11 @@ VISIT_DAYS = (0, 28, 56, 91, 140, 182, 245, 300, 350)
 # Days of the instruments taken less often than NRS and PEG.
 BPI_DAYS = {0, 91, 182, 350}
 INTAKE_ONLY = ("phq9", "gad7", "ort")
+# Every DIARY_EVERY-th patient keeps a diary for the last DIARY_DAYS days: an NRS every
+# other day and a PEG once a week, through links renewed every LINK_DAYS days.
+DIARY_EVERY = 6
+DIARY_DAYS = 180
+LINK_DAYS = 60
 
 # (ICD-10, ICD-11 MG30 category, body site, laterality, suspected cause)
 DIAGNOSES: list[tuple[str, str, str, str, str]] = [
@@ -187,6 +193,46 @@ class ClinicalSeeder:
                 encounter_id=first.pk,
                 facility=facility,
             )
+        if n % DIARY_EVERY == 0:
+            self._diary(n, patient, course, first_day, user, scope, facility)
+
+    def _diary(
+        self,
+        n: int,
+        patient: Patient,
+        course: Course,
+        first_day: date,
+        user: User,
+        scope: Scope,
+        facility: Facility,
+    ) -> None:
+        today = timezone.localdate(self.now)
+        start = max(first_day + timedelta(days=1), today - timedelta(days=DIARY_DAYS))
+        link = None
+        for offset in range(0, (today - start).days, 2):
+            day = start + timedelta(days=offset)
+            moment = timezone.make_aware(datetime.combine(day, time(19, 30 + self.rng.randint(0, 25))))
+            if offset % LINK_DAYS == 0:
+                link = issue_link(
+                    scope=scope,
+                    acting_user=user,
+                    patient=patient,
+                    facility=facility,
+                    valid_days=LINK_DAYS + 1,
+                    now=moment - timedelta(hours=9),
+                ).link
+            assert link is not None
+            # A diary is noisier than a clinic rating: the evening's pain varies.
+            level = max(0.0, min(10.0, course.level((day - first_day).days) + self.rng.uniform(-1.3, 1.3)))
+            codes = ["nrs", "peg"] if offset % 7 == 0 else ["nrs"]
+            for code in codes:
+                record_entry(
+                    link=link,
+                    instrument_code=code,
+                    answers=answers_for(self.rng, code, level),
+                    submission_key=f"demo-{n}-{offset}-{code}",
+                    now=moment,
+                )
 
     def _participants(
         self, scope: Scope, user: User, encounter: Encounter, physician: Person, facility: Facility, *, minutes: int

@@ -48,6 +48,12 @@ def _params(notification: Notification) -> dict[str, object]:
 
 
 def _message(notification: Notification) -> str:
+    if notification.kind == NotificationKind.BREAK_GLASS:
+        # reference: the patient's record number; about: who broke the glass.
+        return _(
+            "%(person)s used emergency access (break-glass) to the record of patient %(record)s. "
+            "It is marked for your review."
+        ) % {"person": notification.about, "record": notification.reference}
     p = _params(notification)
     days = int(notification.days_left or 0)
     own = not notification.about
@@ -82,6 +88,8 @@ def _message(notification: Notification) -> str:
 
 
 def _subject(notification: Notification) -> str:
+    if notification.kind == NotificationKind.BREAK_GLASS:
+        return _("Emergency access by %(person)s") % {"person": notification.about}
     p = _params(notification)
     days = int(notification.days_left or 0)
     own = not notification.about

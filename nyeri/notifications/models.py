@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 class NotificationKind(models.TextChoices):
     CREDENTIAL_EXPIRING = "credential_expiring", _("Credential expiring")
     CREDENTIAL_EXPIRED = "credential_expired", _("Credential expired")
+    BREAK_GLASS = "break_glass", _("Emergency access")
 
 
 class Notification(models.Model):

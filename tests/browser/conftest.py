@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from playwright.sync_api import Browser, Page, sync_playwright
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
@@ -46,9 +48,31 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+# The seeded demo database, copied once (seeding takes seconds; restoring it, milliseconds).
+_demo_snapshot: sqlite3.Connection | None = None
+
+
 @pytest.fixture
 def demo(transactional_db: None) -> None:
-    call_command("seed_demo", quiet_accounts=True, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    """The demo network in the test database, as `make demo` builds it.
+
+    On SQLite (where the browser tests run) it is seeded once per session and restored
+    before each test with SQLite's online backup; the live server shares the in-memory
+    database, so it sees the restored copy. Elsewhere it is seeded for each test.
+    """
+    global _demo_snapshot
+    if connection.vendor != "sqlite":
+        call_command("seed_demo", quiet_accounts=True, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    if _demo_snapshot is None:
+        call_command("seed_demo", quiet_accounts=True, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        snapshot = sqlite3.connect(":memory:", check_same_thread=False)
+        raw.backup(snapshot)
+        _demo_snapshot = snapshot
+    else:
+        _demo_snapshot.backup(raw)
 
 
 def screenshot(page: Page, name: str) -> None:

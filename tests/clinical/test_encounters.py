@@ -366,9 +366,12 @@ def test_another_organizations_encounter_is_not_found_on_the_page_and_in_the_api
     assert not AuditEvent.objects.filter(patient_id=foreign.pk).exists()
 
 
-def test_a_membership_limited_to_another_facility_does_not_see_the_encounter(
+def test_a_membership_limited_to_another_facility_is_refused_the_encounter_and_offered_break_glass(
     org: Organization, clinician_scope: Scope, patient: Patient, facility: Facility, make_member: MakeMember
 ) -> None:
+    # Changed with break-glass (docs/break-glass.md): the patient is neither registered nor seen
+    # at the member's facility, so the encounter is refused (403, offering emergency access),
+    # no longer hidden as not found (404), which stays for other organizations.
     branch = Facility.objects.create(
         organization=org,
         name="Cabang",
@@ -380,7 +383,9 @@ def test_a_membership_limited_to_another_facility_does_not_see_the_encounter(
     )
     encounter = open_encounter(clinician_scope, patient, facility)
     limited = make_member(org, Role.NURSE, username="cabang", facilities=(branch,))
-    assert log_in(Client(), limited).get(f"/patients/encounters/{encounter.pk}/").status_code == 404
+    response = log_in(Client(), limited).get(f"/patients/encounters/{encounter.pk}/")
+    assert response.status_code == 403
+    assert f"/break-glass/patients/{patient.pk}/" in response.content.decode()
 
 
 def test_the_timeline_reads_any_number_of_encounters_in_a_fixed_number_of_queries(

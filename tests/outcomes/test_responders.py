@@ -9,12 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nyeri.clinical.outcomes.responders import (
+    LAST_WINDOW_CLOSES_DAYS,
     Point,
     ResponderLevel,
     change_from_baseline,
     follow_up,
+    follow_up_window,
     reduction,
     responder_level,
+    share_percent,
 )
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -95,7 +98,8 @@ def test_no_value_in_the_window_is_not_assessed_rather_than_no_relief() -> None:
 def test_the_baseline_itself_never_counts_as_a_follow_up() -> None:
     # A baseline taken 0 days in: a 0-month "follow-up" window would only hold itself.
     only = follow_up([at(0, "8")], 0)
-    assert only is not None and only.value is None
+    assert only is not None
+    assert only.value is None
 
 
 @given(
@@ -113,3 +117,23 @@ def test_the_level_agrees_with_the_percentage(baseline: int, value: int) -> None
         assert level is ResponderLevel.MODERATE
     else:
         assert level is ResponderLevel.NONE
+
+
+def test_the_window_at_three_months_runs_from_day_76_to_day_104() -> None:
+    low, high = follow_up_window(T0, 3)
+    assert (low, high) == (T0 + timedelta(days=76), T0 + timedelta(days=104))
+    # The report waits this long before a 6-month point is due: 180 + 14 days.
+    assert follow_up_window(T0, 6)[1] == T0 + timedelta(days=LAST_WINDOW_CLOSES_DAYS)
+    assert LAST_WINDOW_CLOSES_DAYS == 194
+
+
+def test_a_share_is_a_percentage_with_one_decimal_rounded_half_up() -> None:
+    assert share_percent(2, 3) == Decimal("66.7")
+    assert share_percent(1, 3) == Decimal("33.3")
+    assert share_percent(1, 8) == Decimal("12.5")
+    assert share_percent(1, 16) == Decimal("6.3")  # 6.25 -> 6.3 (half up)
+    assert share_percent(0, 4) == Decimal("0.0")
+
+
+def test_a_share_of_nobody_is_none_rather_than_zero() -> None:
+    assert share_percent(0, 0) is None

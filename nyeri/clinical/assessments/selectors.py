@@ -1,7 +1,9 @@
 """Assessment reads: one assessment with its history, a patient's assessments, trend series.
 
-Scoped to the organization (and a facility-limited membership's facilities), audited as
-reads of the patient's data, a fixed number of queries whatever the data size.
+Scoped to the organization and to the patients the user has care access to (a member limited
+to facilities: patients registered or seen there, or opened by break-glass; see
+``nyeri.clinical.breakglass.access``), audited as reads of the patient's data (marked with
+the grant under break-glass), a fixed number of queries whatever the data size.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.http import Http404
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
+from nyeri.clinical.breakglass.access import CareAccess, require_care_access
 from nyeri.clinical.instruments import all_instruments
 from nyeri.clinical.instruments.schema import Instrument
 from nyeri.clinical.models import AssessmentScore, AssessmentStatus, PainAssessment, Patient
@@ -24,13 +27,14 @@ from nyeri.tenancy.scope import Scope
 
 
 def _visible(scope: Scope) -> QuerySet[PainAssessment]:
-    qs = PainAssessment.objects.filter(organization=scope.organization)
-    if scope.facility_ids is not None:
-        qs = qs.filter(facility_id__in=scope.facility_ids)
-    return qs
+    # The organization's; whether the user may read the patient's is care access (per patient):
+    # with it, the whole record, whatever the facility an assessment was made at.
+    return PainAssessment.objects.filter(organization=scope.organization)
 
 
-def _audit_read(scope: Scope, patient_id: int, object_type: str, object_id: int | str, purpose: str) -> None:
+def _audit_read(
+    scope: Scope, patient_id: int, object_type: str, object_id: int | str, purpose: str, access: CareAccess
+) -> None:
     with transaction.atomic():
         record_event(
             actor=scope.user,
@@ -39,7 +43,7 @@ def _audit_read(scope: Scope, patient_id: int, object_type: str, object_id: int 
             patient_id=patient_id,
             object_type=object_type,
             object_id=object_id,
-            reason=purpose,
+            reason=access.audit_reason(purpose),
         )
 
 
@@ -55,6 +59,9 @@ def access_assessment(scope: Scope, assessment_id: int) -> PainAssessment:
     )
     if found is None:
         raise Http404("No such assessment")
+    require_care_access(
+        scope, found.patient, purpose="assessment", object_type="pain_assessment", object_id=assessment_id
+    )
     return found
 
 
@@ -78,28 +85,34 @@ class AssessmentHistory:
 
 
 def assessment_detail(scope: Scope, assessment_id: int, *, purpose: str = "") -> AssessmentHistory:
-    """One assessment with the whole chain of its versions: 5 queries and the audit row."""
+    """One assessment with the whole chain of its versions: 5 queries (6 for a member limited to
+    facilities, whose care access to the patient is one more) and the audit row."""
     ensure_clinical_role(scope, object_type="pain_assessment")
-    head = _visible(scope).filter(pk=assessment_id).values("pk", "original_id", "patient_id").first()
+    head = _visible(scope).select_related("patient").filter(pk=assessment_id).first()
     if head is None:
         raise Http404("No such assessment")
-    root = head["original_id"] or head["pk"]
+    access = require_care_access(
+        scope, head.patient, purpose=purpose, object_type="pain_assessment", object_id=assessment_id
+    )
+    root = head.original_id or head.pk
     versions = list(
         _with_rows(_visible(scope).filter(Q(pk=root) | Q(original_id=root)))
         .select_related("patient", "encounter")
         .order_by("created_at", "pk")
     )
     assessment = next(v for v in versions if v.pk == assessment_id)
-    _audit_read(scope, head["patient_id"], "pain_assessment", assessment_id, purpose)
+    _audit_read(scope, head.patient_id, "pain_assessment", assessment_id, purpose, access)
     return AssessmentHistory(assessment, versions, all_instruments().get(assessment.instrument_code))
 
 
 def patient_assessments(scope: Scope, patient: Patient, *, include_all: bool = False) -> list[PainAssessment]:
     """The patient's assessments, newest first: current ones, or every version with ``include_all``.
 
-    ``patient`` comes from ``access_patient`` (which audited the read). 4 queries.
+    ``patient`` comes from ``access_patient`` (which checked care access and audited the
+    read; the check is remembered, so asking again here costs nothing). 4 queries.
     """
     ensure_clinical_role(scope, object_type="pain_assessment")
+    require_care_access(scope, patient, purpose="assessments", object_type="pain_assessment")
     qs = _visible(scope).filter(patient=patient)
     if not include_all:
         qs = qs.filter(status=AssessmentStatus.CURRENT)
@@ -135,13 +148,12 @@ def assessment_series(scope: Scope, patient: Patient, *, instrument_code: str | 
     left out. Ordered by the time of assessment. One query and the audit row.
     """
     ensure_clinical_role(scope, object_type="pain_assessment")
+    access = require_care_access(scope, patient, purpose="series", object_type="pain_assessment_series")
     rows = AssessmentScore.objects.filter(
         organization=scope.organization,
         assessment__patient=patient,
         assessment__status=AssessmentStatus.CURRENT,
     )
-    if scope.facility_ids is not None:
-        rows = rows.filter(assessment__facility_id__in=scope.facility_ids)
     if instrument_code:
         rows = rows.filter(assessment__instrument_code=instrument_code)
     values = rows.order_by("assessment__instrument_code", "assessment__recorded_at", "assessment_id").values_list(
@@ -159,5 +171,5 @@ def assessment_series(scope: Scope, patient: Patient, *, instrument_code: str | 
             point = points[assessment_id] = SeriesPoint(assessment_id, recorded_at, {})
             series.points.append(point)
         point.scores[score_code] = (value, band_code)
-    _audit_read(scope, patient.pk, "pain_assessment_series", instrument_code or "", "series")
+    _audit_read(scope, patient.pk, "pain_assessment_series", instrument_code or "", "series", access)
     return list(by_code.values())

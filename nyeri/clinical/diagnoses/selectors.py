@@ -1,7 +1,8 @@
 """Diagnosis reads, scoped to the organization, each a fixed number of queries.
 
 The patient's reading is audited by ``access_patient`` (the caller fetched the patient
-through it); these selectors add no audit rows of their own.
+through it, or the diagnosis through ``access_diagnosis``: both check care access); these
+selectors add no audit rows of their own.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Case, IntegerField, Value, When
 
 from nyeri.clinical.access import ensure_clinical_role
+from nyeri.clinical.breakglass.access import require_care_access
 from nyeri.clinical.diagnoses import catalogue
 from nyeri.clinical.diagnoses.catalogue import Icd10Code, Icd11Category
 from nyeri.clinical.diagnoses.models import ClinicalStatus, Diagnosis, RecordStatus
@@ -36,8 +38,12 @@ class ProblemList:
 
 
 def problem_list(scope: Scope, patient: Patient) -> ProblemList:
-    """The patient's problem list: current versions, not entered in error, active first (1 query)."""
+    """The patient's problem list: current versions, not entered in error, active first (1 query).
+
+    Care access is asked again (remembered from ``access_patient``: no query).
+    """
     ensure_clinical_role(scope, object_type="diagnosis")
+    require_care_access(scope, patient, purpose="diagnoses", object_type="diagnosis")
     current: list[Diagnosis] = list(
         Diagnosis.objects.filter(organization=scope.organization, patient=patient, superseded_by__isnull=True)
         .select_related("recorded_by", "facility")

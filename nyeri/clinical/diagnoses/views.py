@@ -97,7 +97,7 @@ def _patient_and_diagnosis(
 ) -> tuple[Patient, Diagnosis]:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose=purpose)
-    return patient, access_diagnosis(scope, diagnosis_id, patient_id=patient.pk)
+    return patient, access_diagnosis(scope, diagnosis_id, patient=patient)
 
 
 @login_required

@@ -1,7 +1,9 @@
 """Encounter reads: one encounter, a patient's encounters, a patient's timeline.
 
-Each is scoped to the organization (and to a facility-limited membership's facilities),
-audited as a read of the patient's data, and takes a fixed number of queries.
+Each is scoped to the organization and to the patients the user has care access to (a
+member limited to facilities: patients registered or seen there, or opened by break-glass;
+see ``nyeri.clinical.breakglass.access``), audited as a read of the patient's data (marked
+with the grant under break-glass), and takes a fixed number of queries.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.http import Http404
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
+from nyeri.clinical.breakglass.access import CareAccess, require_care_access
 from nyeri.clinical.models import (
     AssessmentStatus,
     Encounter,
@@ -26,10 +29,9 @@ from nyeri.tenancy.scope import Scope
 
 
 def _visible(scope: Scope) -> QuerySet[Encounter]:
-    qs = Encounter.objects.filter(organization=scope.organization)
-    if scope.facility_ids is not None:
-        qs = qs.filter(facility_id__in=scope.facility_ids)
-    return qs
+    # The organization's; whether the user may read the patient's is care access (per patient):
+    # with it, every visit of the patient, whatever the facility.
+    return Encounter.objects.filter(organization=scope.organization)
 
 
 def access_encounter(scope: Scope, encounter_id: int) -> Encounter:
@@ -38,10 +40,13 @@ def access_encounter(scope: Scope, encounter_id: int) -> Encounter:
     encounter = _visible(scope).select_related("patient", "facility").filter(pk=encounter_id).first()
     if encounter is None:
         raise Http404("No such encounter")
+    require_care_access(scope, encounter.patient, purpose="encounter", object_type="encounter", object_id=encounter.pk)
     return encounter
 
 
-def _audit_read(scope: Scope, patient: Patient, object_type: str, object_id: int | str, purpose: str) -> None:
+def _audit_read(
+    scope: Scope, patient: Patient, object_type: str, object_id: int | str, purpose: str, access: CareAccess
+) -> None:
     with transaction.atomic():
         record_event(
             actor=scope.user,
@@ -50,7 +55,7 @@ def _audit_read(scope: Scope, patient: Patient, object_type: str, object_id: int
             patient_id=patient.pk,
             object_type=object_type,
             object_id=object_id,
-            reason=purpose,
+            reason=access.audit_reason(purpose),
         )
 
 
@@ -74,7 +79,8 @@ def _assessments() -> Prefetch[str, QuerySet[PainAssessment], str]:
 
 
 def encounter_detail(scope: Scope, encounter_id: int, *, purpose: str = "") -> Encounter:
-    """The encounter with its participants and assessments (with scores): 5 queries and the audit row."""
+    """The encounter with its participants and assessments (with scores): 5 queries (6 for a member
+    limited to facilities, whose care access to the patient is one more) and the audit row."""
     ensure_clinical_role(scope, object_type="encounter")
     encounter = (
         _visible(scope)
@@ -85,16 +91,21 @@ def encounter_detail(scope: Scope, encounter_id: int, *, purpose: str = "") -> E
     )
     if encounter is None:
         raise Http404("No such encounter")
-    _audit_read(scope, encounter.patient, "encounter", encounter.pk, purpose)
+    access = require_care_access(
+        scope, encounter.patient, purpose=purpose, object_type="encounter", object_id=encounter.pk
+    )
+    _audit_read(scope, encounter.patient, "encounter", encounter.pk, purpose, access)
     return encounter
 
 
 def patient_encounters(scope: Scope, patient: Patient) -> list[Encounter]:
     """The patient's encounters, newest first, with participants and assessments (fixed queries).
 
-    ``patient`` comes from ``access_patient`` (which audited the read).
+    ``patient`` comes from ``access_patient`` (which checked care access and audited the read;
+    the check is remembered, so asking again here costs nothing).
     """
     ensure_clinical_role(scope, object_type="encounter")
+    require_care_access(scope, patient, purpose="encounters", object_type="encounter")
     return list(
         _visible(scope)
         .filter(patient=patient)
@@ -125,6 +136,4 @@ def patient_timeline(scope: Scope, patient: Patient) -> Timeline:
         .prefetch_related("scores")
         .order_by("-recorded_at", "-pk")
     )
-    if scope.facility_ids is not None:
-        unlinked = [a for a in unlinked if a.facility_id in scope.facility_ids]
     return Timeline(encounters, unlinked)

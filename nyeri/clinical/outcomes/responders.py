@@ -150,3 +150,20 @@ def follow_up(points: Sequence[Point], months: int) -> FollowUp | None:
         return FollowUp(months, None, None, None)
     relative = reduction(baseline.value, value)
     return FollowUp(months, value, relative, responder_level(relative))
+
+
+def follow_up_window(baseline_at: datetime, months: int, *, days: int = WINDOW_DAYS) -> tuple[datetime, datetime]:
+    """The window (inclusive) whose values make the value at ``months`` after a baseline taken at ``baseline_at``."""
+    centre = baseline_at + timedelta(days=months * DAYS_PER_MONTH)
+    return centre - timedelta(days=days), centre + timedelta(days=days)
+
+
+# Days from a baseline until the window of the last follow-up point has closed (6 x 30 + 14).
+LAST_WINDOW_CLOSES_DAYS = max(FOLLOW_UP_MONTHS) * DAYS_PER_MONTH + WINDOW_DAYS
+
+
+def share_percent(part: int, whole: int) -> Decimal | None:
+    """``part`` as a percentage of ``whole``, one decimal, half up (12 of 40 -> 30.0); None when ``whole`` is 0."""
+    if whole <= 0:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

@@ -139,11 +139,27 @@ class Limits(_Strict):
     max_practice_permits_by_role: dict[Role, int] = {}
 
 
-class Thresholds(_Strict):
-    # Daily morphine milligram equivalents at which the prescriber is warned (lower) and
-    # must justify the prescription (upper).
+class Opioids(_Strict):
+    """The jurisdiction's opioid-prescribing rules (used by nyeri/prescriptions).
+
+    ``mme_warn``: daily morphine milligram equivalents (the patient's total) at or above
+    which the prescriber is warned; ``mme_justify``: at or above which a justification must
+    be recorded to sign. ``mme_table``: the conversion-factor table (a table code of the
+    medication catalogue) every calculation uses and records.
+    """
+
     mme_warn: float = Field(gt=0)
     mme_justify: float = Field(gt=0)
+    mme_table: str = Field(min_length=1)
+    # Warn when an opioid and a benzodiazepine are prescribed together (CDC 2022 recommendation 11).
+    warn_opioid_benzodiazepine: bool = True
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _justify_above_warn(self) -> Opioids:
+        if self.mme_justify <= self.mme_warn:
+            raise ValueError("mme_justify must be greater than mme_warn")
+        return self
 
 
 class PolicyPack(_Strict):
@@ -153,7 +169,7 @@ class PolicyPack(_Strict):
     name_id: str
     sources: tuple[str, ...] = ()
     limits: Limits
-    thresholds: Thresholds
+    opioids: Opioids
     requirement_sets: tuple[RequirementSet, ...] = ()
     actions: tuple[Action, ...] = Field(min_length=1)
     certifications: tuple[Certification, ...] = ()

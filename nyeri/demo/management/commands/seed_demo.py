@@ -15,6 +15,9 @@ from nyeri.clinical.models import AdministrativeSex, Patient
 from nyeri.clinical.services import register_patient
 from nyeri.demo import data
 from nyeri.demo.clinical import ClinicalSeeder
+from nyeri.demo.facilities import seed_facilities
+from nyeri.demo.prescriptions import seed_prescriptions
+from nyeri.demo.procedures import seed_procedures
 from nyeri.demo.workforce import WorkforceSeeder
 from nyeri.tenancy.models import Facility, Membership, Organization
 from nyeri.tenancy.scope import resolve_scope
@@ -64,9 +67,14 @@ class Command(BaseCommand):
         assert scope is not None
         self._patients(rng, scope, admin, list(facilities.values()))
         self._workforce(org, facilities)
+        seed_facilities(org, facilities, today=timezone.localdate())
         # Care needs the staff's credentials: the engine decides who may record it.
         patients = list(Patient.objects.filter(organization=org).select_related("registered_at").order_by("pk"))
-        ClinicalSeeder(org_id=org.pk, facilities=facilities, now=timezone.now()).seed(patients)
+        now = timezone.now()
+        ClinicalSeeder(org_id=org.pk, facilities=facilities, now=now).seed(patients)
+        # Procedures need the facilities' equipment and the care's diagnoses.
+        seed_procedures(org_id=org.pk, facilities=facilities, patients=patients, now=now)
+        seed_prescriptions(org_id=org.pk, facilities=facilities, patients=patients)
         return org
 
     def _workforce(self, org: Organization, facilities: dict[str, Facility]) -> None:

@@ -1,0 +1,78 @@
+"""The outcomes report as CSV: one row per group and follow-up point, aggregate figures only.
+
+Codes (breakdown, group code, measure) stay the same in every language so that a
+spreadsheet or a script can read them; headings and group names follow the user's
+language. Shares are percentages of the patients assessed, with a dot ("30.0"), empty when
+nobody was assessed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from nyeri.clinical.outcomes.responders import ResponderLevel
+from nyeri.clinical.outcomes.selectors import OutcomesReport
+
+
+def _header() -> list[str]:
+    return [
+        _("Breakdown"),
+        _("Code"),
+        _("Group"),
+        _("Baselines from"),
+        _("Baselines to"),
+        _("Measure"),
+        _("Patients"),
+        _("Baseline of 0"),
+        _("Months after baseline"),
+        _("Not yet due"),
+        _("Not assessed"),
+        _("Assessed"),
+        ResponderLevel.MODERATE.label,
+        _("%(level)s, percent of assessed") % {"level": ResponderLevel.MODERATE.label},
+        ResponderLevel.SUBSTANTIAL.label,
+        _("%(level)s, percent of assessed") % {"level": ResponderLevel.SUBSTANTIAL.label},
+    ]
+
+
+def _text(value: str) -> str:
+    # A spreadsheet would run a cell starting like a formula; facility names are typed text.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _percent(value: Decimal | None) -> str:
+    return "" if value is None else str(value)
+
+
+def report_csv(report: OutcomesReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_header())
+    filters = report.filters
+    for group in report.groups():
+        for figures in group.follow_ups:
+            writer.writerow(
+                [
+                    group.breakdown,
+                    _text(group.code),
+                    _text(group.label),
+                    filters.date_from.isoformat(),
+                    filters.date_to.isoformat(),
+                    filters.measure,
+                    group.patients,
+                    group.baseline_zero,
+                    figures.months,
+                    figures.not_yet_due,
+                    figures.not_assessed,
+                    figures.assessed,
+                    figures.moderate,
+                    _percent(figures.moderate_percent),
+                    figures.substantial,
+                    _percent(figures.substantial_percent),
+                ]
+            )
+    return out.getvalue()

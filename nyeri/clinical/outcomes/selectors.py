@@ -1,0 +1,496 @@
+"""The outcomes report: how many patients had 30 % and 50 % less pain 3 and 6 months after baseline.
+
+The cohort is every patient of the organization whose *baseline* (first current value of the
+measure, see ``responders``) falls in the chosen period. Each patient counts once in the
+total, once under the facility where the baseline was recorded, and once under each ICD-11
+chronic pain category (MG30.x) of their current diagnoses (or under "no chronic pain
+category"). For each follow-up point (``FOLLOW_UP_MONTHS``) a patient is
+
+* *not yet due* while the window (baseline + N x 30 days, ± 14 days) has not closed;
+* *not assessed* when the window has closed without a value in it;
+* *assessed* otherwise, and then a responder at 30 % and/or 50 % or not.
+
+A baseline of 0 has nothing to reduce: such patients are counted apart (``baseline_zero``)
+and in no follow-up. Shares are of the patients assessed. All the arithmetic is
+``nyeri.clinical.outcomes.responders``; this module only fetches and counts.
+
+Reads: 3 queries whatever the data size (the facilities; the cohort's baselines and the
+values near a follow-up window, in one ordered query; the organization's chronic pain
+categories). The database only narrows the rows down; the windows and the 30 % / 50 %
+rules are applied in Python by ``responders``. The caller audits the read (``services``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import NotSupportedError, connection
+from django.db.models import DateTimeField, Exists, Func, Min, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+from nyeri.clinical.diagnoses import catalogue
+from nyeri.clinical.diagnoses.models import ClinicalStatus, Diagnosis, RecordStatus
+from nyeri.clinical.instruments import all_instruments
+from nyeri.clinical.models import AssessmentScore, AssessmentStatus, PainAssessment
+from nyeri.clinical.outcomes.access import ensure_outcomes_access
+from nyeri.clinical.outcomes.responders import (
+    CHART_MEASURES,
+    DAYS_PER_MONTH,
+    FOLLOW_UP_MONTHS,
+    LAST_WINDOW_CLOSES_DAYS,
+    REPORT_MEASURE,
+    WINDOW_DAYS,
+    Measure,
+    Point,
+    ResponderLevel,
+    follow_up,
+    follow_up_window,
+    share_percent,
+)
+from nyeri.tenancy.models import Facility
+from nyeri.tenancy.scope import Scope
+
+# The measures the report can be asked for, by key (the instrument code): NRS by default.
+MEASURES: dict[str, Measure] = {m.instrument_code: m for m in CHART_MEASURES}
+DEFAULT_MEASURE = REPORT_MEASURE.instrument_code
+# The default period: the 12 months ending when the last 6-month window of its patients has
+# closed (today - 194 days), so that nobody in it is still "not yet due".
+DEFAULT_END_LAG_DAYS = LAST_WINDOW_CLOSES_DAYS
+NO_CATEGORY = "none"
+UNKNOWN_FACILITY = gettext_lazy("Unknown facility: choose one of the facilities of your organization.")
+TOTAL = "total"
+
+# Breakdown names (CSV and API use the codes; pages the labels).
+BREAKDOWN_LABELS = {
+    TOTAL: gettext_lazy("Total"),
+    "facility": gettext_lazy("Facility"),
+    "category": gettext_lazy("Chronic pain category"),
+}
+
+
+def measure_label(key: str, language: str | None = None) -> str:
+    """The label ("NRS · Pain intensity") from the instrument file, in ``language`` (default: the active one)."""
+    measure = MEASURES[key]
+    instrument = all_instruments().get(measure.instrument_code)
+    if instrument is None:
+        return key
+    score = instrument.score(measure.score_code)
+    lang = language or get_language() or "id"
+    return f"{instrument.abbreviation} · {score.label(lang)}" if score is not None else instrument.abbreviation
+
+
+def measure_choices() -> list[tuple[str, str]]:
+    return [(key, measure_label(key)) for key in MEASURES]
+
+
+# --- Filters ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutcomeFilters:
+    """The report's question: whose baseline fell in [date_from, date_to], where, on which measure."""
+
+    date_from: date
+    date_to: date
+    measure: str = DEFAULT_MEASURE
+    facility: Facility | None = None
+
+    def describe(self) -> str:
+        """For the audit trail (no patient data in it)."""
+        where = f"facility {self.facility.pk}" if self.facility is not None else "all facilities"
+        return f"baseline {self.date_from.isoformat()}..{self.date_to.isoformat()}; {where}; measure {self.measure}"
+
+
+def one_year_before(day: date) -> date:
+    """The same day a year earlier (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def one_year_after(day: date) -> date:
+    """The same day a year later (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The 12 months ending ``DEFAULT_END_LAG_DAYS`` (194) days before ``today``, both ends included."""
+    end = today - timedelta(days=DEFAULT_END_LAG_DAYS)
+    return one_year_before(end) + timedelta(days=1), end
+
+
+def resolve_filters(
+    scope: Scope,
+    *,
+    facility_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    measure: str | None = None,
+    today: date | None = None,
+) -> OutcomeFilters:
+    """Checked filters, or a ValidationError naming each bad field (``facility``, ``from``, ``to``, ``measure``).
+
+    A facility of another organization, or outside a facility-limited membership, is an
+    unknown facility (the same message as an id that does not exist). Without dates the
+    default period; with one date only, the 12 months starting (or ending) there.
+    """
+    errors: dict[str, str] = {}
+    facility = None
+    if facility_id is not None:
+        facility = Facility.objects.filter(organization=scope.organization, pk=facility_id).first()
+        if facility is None or not scope.covers_facility(facility.pk):
+            facility = None
+            errors["facility"] = str(UNKNOWN_FACILITY)
+    chosen_measure = measure or DEFAULT_MEASURE
+    if chosen_measure not in MEASURES:
+        errors["measure"] = _("Unknown measure: choose one of %(choices)s.") % {"choices": ", ".join(MEASURES)}
+    if date_from is None and date_to is None:
+        date_from, date_to = default_period(today or timezone.localdate())
+    elif date_to is None:
+        assert date_from is not None
+        date_to = one_year_after(date_from) - timedelta(days=1)
+    elif date_from is None:
+        date_from = one_year_before(date_to) + timedelta(days=1)
+    assert date_from is not None
+    assert date_to is not None
+    if date_to < date_from:
+        errors["to"] = _("The end of the period (%(end)s) is before its start (%(start)s).") % {
+            "end": date_to.isoformat(),
+            "start": date_from.isoformat(),
+        }
+    if errors:
+        raise ValidationError(errors)
+    return OutcomeFilters(date_from=date_from, date_to=date_to, measure=chosen_measure, facility=facility)
+
+
+# --- Figures ----------------------------------------------------------------------------------
+
+
+@dataclass
+class FollowUpFigures:
+    """One follow-up point (3 or 6 months) of one group of patients."""
+
+    months: int
+    not_yet_due: int = 0
+    assessed: int = 0
+    # At least 30 % (this includes the substantial responders) and at least 50 % less pain.
+    moderate: int = 0
+    substantial: int = 0
+    not_assessed: int = 0
+
+    @property
+    def due(self) -> int:
+        """Patients whose window has closed: assessed or not."""
+        return self.assessed + self.not_assessed
+
+    @property
+    def moderate_percent(self) -> Decimal | None:
+        return share_percent(self.moderate, self.assessed)
+
+    @property
+    def substantial_percent(self) -> Decimal | None:
+        return share_percent(self.substantial, self.assessed)
+
+
+@dataclass
+class OutcomeGroup:
+    """The patients of one row: the total, a facility, or a chronic pain category."""
+
+    breakdown: str  # "total", "facility" or "category"
+    key: str  # "total", the facility id, the MG30 code or "none"
+    code: str  # what the CSV shows: "total", the facility's code, the MG30 code or "none"
+    label: str
+    patients: int = 0
+    # Patients whose baseline was 0: no reduction is possible, they enter no follow-up.
+    baseline_zero: int = 0
+    follow_ups: list[FollowUpFigures] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.follow_ups:
+            self.follow_ups = [FollowUpFigures(months) for months in FOLLOW_UP_MONTHS]
+
+    def at(self, months: int) -> FollowUpFigures:
+        return next(f for f in self.follow_ups if f.months == months)
+
+
+@dataclass
+class OutcomesReport:
+    filters: OutcomeFilters
+    as_of: datetime
+    total: OutcomeGroup
+    by_facility: list[OutcomeGroup]
+    by_category: list[OutcomeGroup]
+
+    @property
+    def measure_label(self) -> str:
+        return measure_label(self.filters.measure)
+
+    def groups(self) -> Iterator[OutcomeGroup]:
+        """Every row: the facilities, the categories, then the total."""
+        yield from self.by_facility
+        yield from self.by_category
+        yield self.total
+
+
+# What happened to one patient at one follow-up point.
+_NOT_YET_DUE = "not_yet_due"
+_NOT_ASSESSED = "not_assessed"
+Outcome = ResponderLevel | str
+
+
+def patient_outcomes(points: list[Point], as_of: datetime) -> tuple[Outcome, ...] | None:
+    """The outcome at each of ``FOLLOW_UP_MONTHS`` for one patient's values (time order); None for a baseline of 0."""
+    baseline = points[0]
+    if baseline.value <= 0:
+        return None
+    outcomes: list[Outcome] = []
+    for months in FOLLOW_UP_MONTHS:
+        if follow_up_window(baseline.at, months)[1] > as_of:
+            outcomes.append(_NOT_YET_DUE)
+            continue
+        found = follow_up(points, months)
+        if found is None or found.level is None:
+            outcomes.append(_NOT_ASSESSED)
+        else:
+            outcomes.append(found.level)
+    return tuple(outcomes)
+
+
+def _count(group: OutcomeGroup, outcomes: tuple[Outcome, ...] | None) -> None:
+    group.patients += 1
+    if outcomes is None:
+        group.baseline_zero += 1
+        return
+    for figures, outcome in zip(group.follow_ups, outcomes, strict=True):
+        if outcome == _NOT_YET_DUE:
+            figures.not_yet_due += 1
+        elif outcome == _NOT_ASSESSED:
+            figures.not_assessed += 1
+        elif isinstance(outcome, ResponderLevel):
+            figures.assessed += 1
+            if outcome >= ResponderLevel.MODERATE:
+                figures.moderate += 1
+            if outcome >= ResponderLevel.SUBSTANTIAL:
+                figures.substantial += 1
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class _PlusDays(Func):
+    """A timestamp plus whole days, computed by the database.
+
+    Only used to narrow rows down: on SQLite ``datetime()`` drops fractions of a second,
+    hence the day to spare in ``_windows``.
+    """
+
+    output_field = DateTimeField()
+
+    def __init__(self, expression: Any, days: int) -> None:
+        super().__init__(expression)
+        self.days = days
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        sql, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "sqlite":
+            return f"datetime({sql}, %s)", (*params, f"{self.days:+d} days")
+        return f"({sql} + make_interval(days => %s))", (*params, self.days)
+
+
+def _windows() -> list[tuple[int, int]]:
+    """Day offsets from the baseline that contain every follow-up window, with a day to spare.
+
+    The database only narrows the rows down; which value falls in which window is decided
+    exactly (to the microsecond) by ``responders``.
+    """
+    return [
+        (months * DAYS_PER_MONTH - WINDOW_DAYS - 1, months * DAYS_PER_MONTH + WINDOW_DAYS + 1)
+        for months in FOLLOW_UP_MONTHS
+    ]
+
+
+def _cohort(scope: Scope, filters: OutcomeFilters, as_of: datetime) -> QuerySet[Any]:
+    """The patients whose first current value of the measure is in the period: patient_id, first_at,
+    and the bounds of each follow-up window around it (w0_low, w0_high, w1_low, ...).
+
+    Reads only the index ``assessment_series`` (organization, patient, status, instrument,
+    recorded_at) and the scores' unique (assessment, score_code) index. The bounds are
+    computed once per patient, not once per row.
+    """
+    measure = MEASURES[filters.measure]
+    start, end = _local_midnight(filters.date_from), _local_midnight(filters.date_to + timedelta(days=1))
+    scored = AssessmentScore.objects.filter(assessment=OuterRef("pk"), score_code=measure.score_code)
+    bounds: dict[str, Any] = {}
+    for n, (low, high) in enumerate(_windows()):
+        bounds[f"w{n}_low"] = _PlusDays(Min("recorded_at"), low)
+        bounds[f"w{n}_high"] = _PlusDays(Min("recorded_at"), high)
+    return (
+        PainAssessment.objects.filter(
+            organization=scope.organization,
+            status=AssessmentStatus.CURRENT,
+            instrument_code=measure.instrument_code,
+            recorded_at__lte=as_of,
+        )
+        .filter(Exists(scored))
+        .order_by()
+        .values("patient_id")
+        .annotate(first_at=Min("recorded_at"))
+        .filter(first_at__gte=start, first_at__lt=end)
+        .annotate(**bounds)
+    )
+
+
+def _values_sql(cohort_sql: str) -> str:
+    """The query of the cohort's baselines and follow-up values, for this database."""
+    q = connection.ops.quote_name
+    assessment, score = q(PainAssessment._meta.db_table), q(AssessmentScore._meta.db_table)
+    if connection.vendor == "postgresql":
+        # Text in UTC with its offset: datetime.fromisoformat reads it several times faster
+        # than the driver's time-zone aware loader (most of the cost of many rows).
+        at = "to_char(a.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00:00'"
+        value = "s.value"
+    elif connection.vendor == "sqlite":
+        # Django keeps an aware datetime on SQLite as UTC text; the concatenation also stops
+        # the driver from parsing it. A decimal is read as text too (no float in between).
+        at = "a.recorded_at || '+00:00'"
+        value = "CAST(s.value AS TEXT)"
+    else:  # pragma: no cover - Nyeri runs on PostgreSQL and SQLite
+        raise NotSupportedError(f"the outcomes report does not support {connection.vendor}")
+    windows = " OR ".join(f"a.recorded_at BETWEEN c.w{n}_low AND c.w{n}_high" for n in range(len(FOLLOW_UP_MONTHS)))
+    # Only quoted table names and fixed fragments are interpolated; every value is a parameter.
+    return f"""
+        SELECT a.patient_id, {at}, {value}, a.facility_id
+          FROM ({cohort_sql}) c
+          JOIN {assessment} a ON a.patient_id = c.patient_id
+          JOIN {score} s ON s.assessment_id = a.id AND s.score_code = %s
+         WHERE a.organization_id = %s AND a.status = %s AND a.instrument_code = %s AND a.recorded_at <= %s
+           AND (a.recorded_at = c.first_at OR {windows})
+         ORDER BY a.patient_id, a.recorded_at, a.id
+    """  # noqa: S608
+
+
+def values_query(scope: Scope, filters: OutcomeFilters, as_of: datetime) -> tuple[str, list[Any]]:
+    """The SQL and parameters of the one query that reads the cohort's values (see ``cohort_values``)."""
+    measure = MEASURES[filters.measure]
+    cohort_sql, cohort_params = _cohort(scope, filters, as_of).query.sql_with_params()
+    params = [
+        *cohort_params,
+        measure.score_code,
+        scope.organization.pk,
+        AssessmentStatus.CURRENT.value,
+        measure.instrument_code,
+        connection.ops.adapt_datetimefield_value(as_of),
+    ]
+    return _values_sql(cohort_sql), params
+
+
+def cohort_values(
+    scope: Scope, filters: OutcomeFilters, as_of: datetime
+) -> Iterator[tuple[int, datetime, Decimal, int]]:
+    """(patient, recorded_at, value, facility) of the cohort's baselines and follow-ups, by patient and time.
+
+    One query. Only the rows that can matter are read: each patient's baseline and the values
+    within a day of a follow-up window (a sixth of a year of diary entries, not all of them).
+    """
+    sql, params = values_query(scope, filters, as_of)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(5000):
+            for patient_id, at, value, facility_id in chunk:
+                yield patient_id, datetime.fromisoformat(at), Decimal(value), facility_id
+
+
+def _categories_of(scope: Scope) -> dict[int, list[str]]:
+    """patient id -> MG30 categories of their current diagnoses (not entered in error, not ruled out).
+
+    For the whole organization in one query (a few rows per patient, far fewer than the
+    assessments): cheaper than repeating the cohort's grouping as a subquery.
+    """
+    found: dict[int, list[str]] = {}
+    rows = (
+        Diagnosis.objects.filter(organization=scope.organization, superseded_by__isnull=True)
+        .exclude(record_status=RecordStatus.ENTERED_IN_ERROR)
+        .exclude(clinical_status=ClinicalStatus.RULED_OUT)
+        .exclude(icd11_category="")
+        .order_by()
+        .values_list("patient_id", "icd11_category")
+        .distinct()
+    )
+    for patient_id, category in rows:
+        found.setdefault(patient_id, []).append(category)
+    return found
+
+
+def report_facilities(scope: Scope) -> QuerySet[Facility]:
+    """The facilities the scope may report on (inactive ones too: their past patients count), by name."""
+    facilities = Facility.objects.filter(organization=scope.organization).order_by("name", "pk")
+    if scope.facility_ids is not None:
+        facilities = facilities.filter(pk__in=scope.facility_ids)
+    return facilities
+
+
+def outcomes_report(scope: Scope, filters: OutcomeFilters, *, as_of: datetime | None = None) -> OutcomesReport:
+    """The report for ``filters`` as it stands at ``as_of`` (default: now). 3 queries; not audited here."""
+    ensure_outcomes_access(scope)
+    as_of = as_of or timezone.now()
+    facilities = report_facilities(scope)
+    if filters.facility is not None:
+        facilities = facilities.filter(pk=filters.facility.pk)
+    by_facility: dict[int, OutcomeGroup] = {}
+    active: set[int] = set()
+    for facility in facilities:
+        by_facility[facility.pk] = OutcomeGroup("facility", str(facility.pk), facility.code, facility.name)
+        if facility.is_active:
+            active.add(facility.pk)
+    total = OutcomeGroup(TOTAL, TOTAL, TOTAL, str(BREAKDOWN_LABELS[TOTAL]))
+
+    rows = cohort_values(scope, filters, as_of)
+    per_patient: list[tuple[int, int, tuple[Outcome, ...] | None]] = []
+    current: int | None = None
+    facility_id = 0
+    points: list[Point] = []
+    for patient_id, recorded_at, value, at_facility in rows:
+        if patient_id != current:
+            if current is not None and facility_id in by_facility:
+                per_patient.append((current, facility_id, patient_outcomes(points, as_of)))
+            current, facility_id, points = patient_id, at_facility, []
+        points.append(Point(recorded_at, value))
+    if current is not None and facility_id in by_facility:
+        per_patient.append((current, facility_id, patient_outcomes(points, as_of)))
+
+    categories = _categories_of(scope) if per_patient else {}
+    by_category: dict[str, OutcomeGroup] = {}
+    for patient_id, facility_id, outcomes in per_patient:
+        _count(total, outcomes)
+        _count(by_facility[facility_id], outcomes)
+        for code in categories.get(patient_id) or [NO_CATEGORY]:
+            group = by_category.get(code)
+            if group is None:
+                group = by_category[code] = OutcomeGroup("category", code, code, _category_label(code))
+            _count(group, outcomes)
+    return OutcomesReport(
+        filters=filters,
+        as_of=as_of,
+        total=total,
+        # Inactive facilities only when patients of the period started there.
+        by_facility=[g for pk, g in by_facility.items() if pk in active or g.patients],
+        by_category=sorted(by_category.values(), key=lambda g: (g.key == NO_CATEGORY, g.key)),
+    )
+
+
+def _category_label(code: str) -> str:
+    if code == NO_CATEGORY:
+        return _("No chronic pain category")
+    return f"{code} {catalogue.icd11_title(code)}"

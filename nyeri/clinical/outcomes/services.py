@@ -1,0 +1,42 @@
+"""The outcomes report's audit rows: reading it (page, API) and exporting it.
+
+The report is aggregate data, but it is computed from patients' records: who looked at which
+figures, and who took a copy away, is recorded like any other read or export (without a
+patient, since no single patient is shown).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from nyeri.audit.models import AuditAction, AuditEvent
+from nyeri.audit.services import record_event
+from nyeri.clinical.outcomes.access import OBJECT_TYPE
+from nyeri.clinical.outcomes.selectors import OutcomeFilters
+from nyeri.tenancy.scope import Scope
+
+
+def record_report_read(*, scope: Scope, filters: OutcomeFilters, channel: str = "page") -> AuditEvent:
+    """A READ row for the report shown on the page (``channel="page"``) or sent by the API (``"api"``)."""
+    with transaction.atomic():
+        return record_event(
+            actor=scope.user,
+            action=AuditAction.READ,
+            organization=scope.organization,
+            facility=filters.facility,
+            object_type=OBJECT_TYPE,
+            reason=f"{channel}; {filters.describe()}",
+        )
+
+
+def record_report_export(*, scope: Scope, filters: OutcomeFilters) -> AuditEvent:
+    """An EXPORT row, committed before the file is sent."""
+    with transaction.atomic():
+        return record_event(
+            actor=scope.user,
+            action=AuditAction.EXPORT,
+            organization=scope.organization,
+            facility=filters.facility,
+            object_type=OBJECT_TYPE,
+            reason=f"csv; {filters.describe()}",
+        )

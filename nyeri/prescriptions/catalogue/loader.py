@@ -1,0 +1,35 @@
+"""Loading the medication catalogue, validated, with errors that name the file, the entry and the problem."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from nyeri.clinical.instruments.loader import describe_errors
+from nyeri.prescriptions.catalogue.schema import Catalogue
+
+DATA_FILE = Path(__file__).resolve().parent / "data" / "medications.toml"
+
+
+class CatalogueError(ValueError):
+    """A catalogue file that cannot be used; the message says which file, where, and why."""
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogueError(f"{path.name}: cannot be read: {exc}") from exc
+    try:
+        return Catalogue.model_validate(raw)
+    except ValidationError as exc:
+        raise CatalogueError(describe_errors(path.name, raw, exc)) from exc
+
+
+@cache
+def shipped_catalogue() -> Catalogue:
+    """The shipped catalogue (loaded once per process)."""
+    return load_catalogue(DATA_FILE)

@@ -1,0 +1,167 @@
+"""Prescription reads: a patient's prescriptions, the active ones, the safety check before signing.
+
+Reads of a patient's data are audited by ``access_patient`` in the views and the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from nyeri.clinical.models import Patient
+from nyeri.prescriptions import catalogue
+from nyeri.prescriptions.items import ParsedItem
+from nyeri.prescriptions.models import MAX_DAYS, Prescription, PrescriptionItem, PrescriptionStatus
+from nyeri.prescriptions.safety import ActiveLine, Line, SafetyCheck, assess
+from nyeri.tenancy.scope import Scope
+from nyeri.workforce.policy.loader import pack_for
+from nyeri.workforce.policy.schema import Opioids
+
+
+def rules_for(jurisdiction: str) -> Opioids:
+    """The jurisdiction's opioid rules (policy pack ``[opioids]``)."""
+    return pack_for(jurisdiction).pack.opioids
+
+
+def patient_prescriptions(scope: Scope, patient: Patient) -> list[Prescription]:
+    """Every prescription of ``patient``, newest first, with items (2 queries)."""
+    return list(
+        Prescription.objects.filter(organization=scope.organization, patient=patient)
+        .select_related("facility")
+        .prefetch_related(Prefetch("items", queryset=PrescriptionItem.objects.order_by("position")))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def items_of(prescription: Prescription) -> list[PrescriptionItem]:
+    return list(PrescriptionItem.objects.filter(prescription=prescription).order_by("position"))
+
+
+def item_line(item: PrescriptionItem) -> Line:
+    return Line(
+        label_en=item.label_en,
+        label_id=item.label_id,
+        opioid=item.opioid,
+        benzodiazepine=item.benzodiazepine,
+        controlled_class=item.controlled_class,
+        mme_per_day=item.mme_per_day,
+        mme_factor=item.mme_factor,
+        daily_amount=item.daily_amount,
+        strength_unit=item.strength_unit,
+        medication_code=item.medication_code,
+    )
+
+
+def parsed_line(item: ParsedItem) -> Line:
+    med = item.medication
+    return Line(
+        label_en=med.label_en,
+        label_id=med.label_id,
+        opioid=med.opioid,
+        benzodiazepine=med.benzodiazepine,
+        controlled_class=item.controlled_class,
+        mme_per_day=item.mme.mme_per_day if item.mme else None,
+        mme_factor=item.mme.factor if item.mme else None,
+        daily_amount=item.dose * item.doses_per_day,
+        strength_unit=med.strength_unit,
+        medication_code=med.code,
+    )
+
+
+ACTIVE_FIELDS = (
+    "prescription_id",
+    "prescription__signed_at",
+    "days",
+    "label_en",
+    "label_id",
+    "opioid",
+    "benzodiazepine",
+    "controlled_class",
+    "mme_per_day",
+    "mme_factor",
+    "dose",
+    "doses_per_day",
+    "strength_unit",
+    "medication_code",
+)
+
+
+def active_lines(
+    organization_id: int, patient_id: int, *, on: date | None = None, exclude_id: int | None = None
+) -> list[ActiveLine]:
+    """Opioid and benzodiazepine items of the patient's signed prescriptions active on ``on`` (1 query).
+
+    An item is active from the day its prescription was signed for its number of days.
+    """
+    day = on or timezone.localdate()
+    earliest = timezone.make_aware(datetime.combine(day - timedelta(days=MAX_DAYS), time.min))
+    rows = (
+        PrescriptionItem.objects.filter(
+            organization_id=organization_id,
+            prescription__patient_id=patient_id,
+            prescription__status=PrescriptionStatus.SIGNED,
+            prescription__signed_at__gte=earliest,
+        )
+        .filter(Q(opioid=True) | Q(benzodiazepine=True))
+        .order_by("prescription__signed_at", "position")
+    )
+    if exclude_id is not None:
+        rows = rows.exclude(prescription_id=exclude_id)
+    found = []
+    for (
+        prescription_id,
+        signed_at,
+        days,
+        label_en,
+        label_id,
+        opioid,
+        benzodiazepine,
+        controlled_class,
+        mme_per_day,
+        mme_factor,
+        dose,
+        doses_per_day,
+        strength_unit,
+        medication_code,
+    ) in rows.values_list(*ACTIVE_FIELDS):
+        start = timezone.localdate(signed_at)
+        ends_on = start + timedelta(days=days - 1)
+        if start <= day <= ends_on:
+            found.append(
+                ActiveLine(
+                    label_en=label_en,
+                    label_id=label_id,
+                    opioid=opioid,
+                    benzodiazepine=benzodiazepine,
+                    controlled_class=controlled_class,
+                    mme_per_day=mme_per_day,
+                    mme_factor=mme_factor,
+                    daily_amount=dose * doses_per_day,
+                    strength_unit=strength_unit,
+                    medication_code=medication_code,
+                    prescription_id=prescription_id,
+                    ends_on=ends_on,
+                )
+            )
+    return found
+
+
+def safety_check(
+    prescription: Prescription, items: Sequence[PrescriptionItem], *, on: date | None = None
+) -> SafetyCheck:
+    """MME totals and warnings for ``prescription`` with its ``items`` (1 query for the active ones)."""
+    others = active_lines(prescription.organization_id, prescription.patient_id, on=on, exclude_id=prescription.pk)
+    return assess([item_line(i) for i in items], others, rules_for(prescription.jurisdiction))
+
+
+def preview(scope: Scope, patient: Patient, items: Sequence[ParsedItem]) -> SafetyCheck:
+    """The safety check of items not yet saved (the API's preview)."""
+    others = active_lines(scope.organization.pk, patient.pk)
+    return assess([parsed_line(i) for i in items], others, rules_for(scope.organization.jurisdiction))
+
+
+def medications_for(jurisdiction: str) -> tuple[catalogue.Medication, ...]:
+    return catalogue.for_jurisdiction(jurisdiction)

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProceduresConfig(AppConfig):
+    name = "nyeri.procedures"
+    label = "procedures"
+    verbose_name = _("Procedures")
+
+    def ready(self) -> None:
+        from nyeri.procedures import checks  # noqa: F401 - registers the catalogue check

@@ -1,0 +1,94 @@
+"""The closed vocabularies of procedures: status, anesthesia levels, imaging guidance, complications.
+
+Stored codes: never rename one, add a new one. The catalogue file (``catalogue/data``) uses
+the same codes for anesthesia levels and guidance.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ProcedureStatus(models.TextChoices):
+    # FHIR Procedure/ServiceRequest: ordered and scheduled are a ServiceRequest (active),
+    # performed a Procedure (completed), cancelled a ServiceRequest (revoked).
+    ORDERED = "ordered", _("Ordered")
+    SCHEDULED = "scheduled", _("Scheduled")
+    PERFORMED = "performed", _("Performed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# Which status may follow which (the services and, on PostgreSQL, a trigger hold it).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    ProcedureStatus.ORDERED: frozenset(
+        {ProcedureStatus.SCHEDULED, ProcedureStatus.PERFORMED, ProcedureStatus.CANCELLED}
+    ),
+    # A scheduled procedure may be moved to another time (scheduled again).
+    ProcedureStatus.SCHEDULED: frozenset(
+        {ProcedureStatus.SCHEDULED, ProcedureStatus.PERFORMED, ProcedureStatus.CANCELLED}
+    ),
+    ProcedureStatus.PERFORMED: frozenset(),
+    ProcedureStatus.CANCELLED: frozenset(),
+}
+
+
+class AnesthesiaLevel(models.TextChoices):
+    NONE = "none", _("None")
+    LOCAL = "local", _("Local anesthesia")
+    SEDATION = "sedation", _("Sedation")
+    GENERAL = "general", _("General anesthesia")
+
+
+# The levels at which an anesthesiologist takes part, and the policy-pack action they need.
+ANESTHESIOLOGIST_ACTION: dict[str, str] = {
+    AnesthesiaLevel.SEDATION: "give_sedation",
+    AnesthesiaLevel.GENERAL: "give_anesthesia",
+}
+
+
+class Guidance(models.TextChoices):
+    NONE = "none", _("None (landmarks)")
+    FLUOROSCOPY = "fluoroscopy", _("Fluoroscopy (C-arm)")
+    ULTRASOUND = "ultrasound", _("Ultrasound")
+    CT = "ct", _("CT")
+
+
+# The equipment kind (nyeri.facilities EquipmentKind) each guidance needs in service.
+GUIDANCE_EQUIPMENT: dict[str, str | None] = {
+    Guidance.NONE: None,
+    Guidance.FLUOROSCOPY: "c_arm",
+    Guidance.ULTRASOUND: "ultrasound",
+    Guidance.CT: "ct",
+}
+
+
+class PerformanceKind(models.TextChoices):
+    """What a version of the performance record is (not whether it is still the current one)."""
+
+    ORIGINAL = "original", _("Original recording")
+    AMENDMENT = "amendment", _("Amendment")
+
+
+class ComplicationKind(models.TextChoices):
+    """Complications of interventional pain procedures, as a clinic records them.
+
+    After the complications discussed in the multisociety safeguards for epidural steroid
+    injections (Rathmell et al., Anesthesiology 2015) and the ASIPP guidelines; "other"
+    needs a note.
+    """
+
+    VASOVAGAL = "vasovagal", _("Vasovagal reaction")
+    HYPOTENSION = "hypotension", _("Hypotension")
+    DURAL_PUNCTURE = "dural_puncture", _("Dural puncture")
+    POST_DURAL_PUNCTURE_HEADACHE = "post_dural_puncture_headache", _("Post-dural puncture headache")
+    INTRAVASCULAR_INJECTION = "intravascular_injection", _("Intravascular injection")
+    LOCAL_ANESTHETIC_TOXICITY = "local_anesthetic_toxicity", _("Local anesthetic systemic toxicity")
+    BLEEDING = "bleeding", _("Bleeding or haematoma")
+    INFECTION = "infection", _("Infection")
+    TRANSIENT_NEURO = "transient_neuro", _("Transient numbness or weakness")
+    NERVE_INJURY = "nerve_injury", _("Nerve injury")
+    PNEUMOTHORAX = "pneumothorax", _("Pneumothorax")
+    ALLERGIC_REACTION = "allergic_reaction", _("Allergic reaction")
+    INCREASED_PAIN = "increased_pain", _("Increased pain")
+    OTHER = "other", _("Other (see the note)")

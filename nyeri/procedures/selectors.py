@@ -1,0 +1,299 @@
+"""Procedure reads: a patient's procedures, one procedure's history, a facility's worklist,
+who may perform at a facility, and the chart's markers.
+
+Each takes a fixed number of queries whatever the number of procedures or versions. The
+patient pages read the patient through ``access_patient`` (which audits the read); the
+worklist, which names patients of a facility, audits its own read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone, translation
+
+from nyeri.audit.models import AuditAction
+from nyeri.audit.services import record_event
+from nyeri.clinical.access import ensure_clinical_role
+from nyeri.clinical.models import Patient
+from nyeri.procedures.catalogue import procedure
+from nyeri.procedures.catalogue.schema import Procedure
+from nyeri.procedures.kinds import ANESTHESIOLOGIST_ACTION, GUIDANCE_EQUIPMENT, ProcedureStatus
+from nyeri.procedures.models import ProcedureComplication, ProcedurePerformance, ProcedureRecord
+from nyeri.procedures.refusals import Reason, from_unmet
+from nyeri.procedures.services import equipment_reasons, region_label, side_label
+from nyeri.tenancy.models import Facility
+from nyeri.tenancy.roles import Role
+from nyeri.tenancy.scope import Scope
+from nyeri.workforce.engine import decide_many
+from nyeri.workforce.models import Person
+
+# Who is offered as performer or anesthesiologist: the physicians working at the facility
+# (the engine then says who may; the others are listed with why not).
+PHYSICIAN_ROLES = (
+    Role.PAIN_PHYSICIAN,
+    Role.ANESTHESIOLOGIST,
+    Role.NEUROLOGIST,
+    Role.PSYCHIATRIST,
+    Role.PHYSIATRIST,
+    Role.GENERAL_PRACTITIONER,
+)
+# How far back the worklist shows performed procedures.
+RECENT_DAYS = 30
+
+
+def _language() -> str:
+    return (translation.get_language() or "id").split("-")[0]
+
+
+def procedure_label(code: str, language: str | None = None) -> str:
+    """The catalogue label of ``code`` in ``language`` (default: the active one); the code if unknown."""
+    found = procedure(code)
+    return found.label(language or _language()) if found is not None else code
+
+
+def site_text(body_site: str, laterality: str) -> str:
+    """ "Lower back, left" in the active language."""
+    region = region_label(body_site)
+    return f"{region}, {side_label(laterality)}" if laterality else region
+
+
+def _performances() -> QuerySet[ProcedurePerformance]:
+    return (
+        ProcedurePerformance.objects.select_related("performer", "anesthesiologist", "recorded_by")
+        .prefetch_related(Prefetch("complications", queryset=ProcedureComplication.objects.order_by("pk")))
+        .order_by("version")
+    )
+
+
+def _with_current(records: Iterable[ProcedureRecord]) -> list[ProcedureRecord]:
+    """The records, each with ``current``: the latest version of its ``versions`` (or None)."""
+    out: list[ProcedureRecord] = []
+    for record in records:
+        versions: list[ProcedurePerformance] = list(getattr(record, "versions", []))
+        record.current = versions[-1] if versions else None  # type: ignore[attr-defined]
+        out.append(record)
+    return out
+
+
+def _visible(scope: Scope) -> QuerySet[ProcedureRecord]:
+    records = ProcedureRecord.objects.filter(organization=scope.organization)
+    if scope.facility_ids is not None:
+        records = records.filter(facility_id__in=scope.facility_ids)
+    return records
+
+
+def patient_procedures(scope: Scope, patient: Patient) -> list[ProcedureRecord]:
+    """Every procedure of ``patient`` (newest order first), each with ``current`` (the latest
+    version of what was performed, or None) and ``versions``. A facility-limited membership
+    sees the procedures of its facilities. 4 queries, no audit row (``access_patient`` wrote it).
+    """
+    ensure_clinical_role(scope, object_type="procedure")
+    return _with_current(
+        _visible(scope)
+        .filter(patient=patient)
+        .select_related("facility", "ordered_by", "encounter")
+        .prefetch_related(Prefetch("performances", queryset=_performances(), to_attr="versions"))
+        .order_by("-ordered_at", "-pk")
+    )
+
+
+def procedure_history(scope: Scope, record: ProcedureRecord) -> list[ProcedurePerformance]:
+    """Every version of what was performed, the first first (2 queries)."""
+    ensure_clinical_role(scope, object_type="procedure")
+    return list(_performances().filter(organization=scope.organization, record=record))
+
+
+@dataclass
+class Worklist:
+    facility: Facility
+    # Ordered and scheduled: scheduled ones by time, then orders waiting for a time.
+    open: list[ProcedureRecord]
+    # Performed in the last RECENT_DAYS days, the latest first.
+    performed: list[ProcedureRecord]
+    since: datetime
+
+
+def facility_worklist(scope: Scope, facility: Facility, *, now: datetime | None = None) -> Worklist:
+    """The facility's procedures waiting to be done, and those done lately (4 queries and the audit row).
+
+    ``facility`` comes from ``access_facility`` (in the scope). The list names patients, so
+    its read is audited (a SEARCH of procedures at the facility, with the counts).
+    """
+    ensure_clinical_role(scope, object_type="procedure")
+    moment = now or timezone.now()
+    since = moment - timedelta(days=RECENT_DAYS)
+    base = (
+        _visible(scope)
+        .filter(facility=facility)
+        .select_related("patient", "ordered_by")
+        .prefetch_related(Prefetch("performances", queryset=_performances(), to_attr="versions"))
+    )
+    waiting = _with_current(
+        base.filter(status__in=[ProcedureStatus.ORDERED, ProcedureStatus.SCHEDULED]).order_by("ordered_at", "pk")
+    )
+    # Scheduled first (by time), then the orders without a time (by order).
+    waiting.sort(key=lambda r: (r.scheduled_for is None, r.scheduled_for or r.ordered_at, r.pk))
+    done = _with_current(
+        base.filter(status=ProcedureStatus.PERFORMED, performances__performed_at__gte=since)
+        .distinct()
+        .order_by("-ordered_at", "-pk")
+    )
+    done.sort(key=lambda r: r.current.performed_at if r.current else r.ordered_at, reverse=True)  # type: ignore[attr-defined]
+    with transaction.atomic():
+        record_event(
+            actor=scope.user,
+            action=AuditAction.SEARCH,
+            organization=scope.organization,
+            facility=facility,
+            object_type="procedure",
+            reason=f"procedure worklist: {len(waiting)} open, {len(done)} performed since {since.date().isoformat()}",
+        )
+    return Worklist(facility, waiting, done, since)
+
+
+# --- Who may perform here ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffOption:
+    person: Person
+    may_perform: bool
+    # Per anesthesia level needing an anesthesiologist: may this person give it here?
+    may_anesthetize: dict[str, bool]
+    perform_reasons: tuple[Reason, ...] = ()
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The physicians at a facility, and what the engine lets each of them do for a procedure."""
+
+    options: tuple[StaffOption, ...]
+
+    def performers(self) -> list[StaffOption]:
+        return [o for o in self.options if o.may_perform]
+
+    def anesthesiologists(self, level: str) -> list[StaffOption]:
+        return [o for o in self.options if o.may_anesthetize.get(level)]
+
+
+def candidates(scope: Scope, facility: Facility, proc: Procedure, *, at: datetime | None = None) -> Candidates:
+    """Every physician working at ``facility``, with the engine's answer for ``proc`` (5 queries)."""
+    people = (
+        Person.objects.filter(
+            organization=scope.organization,
+            facility_links__facility=facility,
+            roles__role__in=[r.value for r in PHYSICIAN_ROLES],
+        )
+        .distinct()
+        .order_by("full_name", "pk")
+    )
+    listed = list(people)
+    if not listed:
+        return Candidates(())
+    actions = [proc.action, *ANESTHESIOLOGIST_ACTION.values()]
+    decisions = decide_many(
+        [p.pk for p in listed], actions, facility, at=at, jurisdiction=scope.organization.jurisdiction
+    )
+    options = []
+    for person in listed:
+        perform = decisions[(person.pk, proc.action)]
+        options.append(
+            StaffOption(
+                person,
+                perform.allowed,
+                {level: decisions[(person.pk, action)].allowed for level, action in ANESTHESIOLOGIST_ACTION.items()},
+                tuple(from_unmet("performer", person.full_name, u) for u in perform.unmet),
+            )
+        )
+    return Candidates(tuple(options))
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    """Before performing: is the guidance equipment in service, and who may perform (and sedate)?"""
+
+    equipment_reasons: tuple[Reason, ...]
+    performers: tuple[Person, ...]
+    anesthesiologists: tuple[Person, ...]
+    needs_anesthesiologist: bool
+    equipment_kind: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return (
+            not self.equipment_reasons
+            and bool(self.performers)
+            and (not self.needs_anesthesiologist or bool(self.anesthesiologists))
+        )
+
+
+def plan_check(scope: Scope, record: ProcedureRecord) -> PlanCheck | None:
+    """For an open procedure: what stands in the way of performing it as ordered (a read, no audit)."""
+    if record.status not in (ProcedureStatus.ORDERED, ProcedureStatus.SCHEDULED):
+        return None
+    proc = procedure(record.procedure_code)
+    if proc is None:
+        return None
+    staff = candidates(scope, record.facility, proc)
+    needs = record.anesthesia in ANESTHESIOLOGIST_ACTION
+    kind = GUIDANCE_EQUIPMENT.get(record.guidance)
+    reasons, _said = equipment_reasons(record.facility, record.guidance)
+    return PlanCheck(
+        equipment_reasons=tuple(reasons),
+        performers=tuple(o.person for o in staff.performers()),
+        anesthesiologists=tuple(o.person for o in staff.anesthesiologists(record.anesthesia)) if needs else (),
+        needs_anesthesiologist=needs,
+        equipment_kind=kind,
+    )
+
+
+# --- The chart's markers -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcedureMarker:
+    """A performed procedure on the time axis: when, what (in the active language), which record.
+
+    ``kind`` is always ``"procedure"`` (the chart's CSS class); ``id`` is the procedure
+    record's id (``/patients/<patient>/procedures/<id>/``), ``performance_id`` the version
+    shown.
+    """
+
+    at: datetime
+    label: str
+    id: int
+    performance_id: int
+    kind: str = "procedure"
+
+
+def procedure_markers(scope: Scope, patient: Patient, *, since: datetime | None = None) -> list[ProcedureMarker]:
+    """The performed procedures of ``patient`` (current versions), oldest first: one query, no audit row.
+
+    For the chart (``nyeri/clinical/chart``): ``patient`` comes from ``access_patient``
+    (which audited the read); a facility-limited membership sees its facilities' procedures.
+    ``since`` leaves out those performed before it. Cancelled and not yet performed
+    procedures have no marker; an amended time moves the marker.
+    """
+    rows = ProcedurePerformance.objects.filter(
+        organization=scope.organization,
+        record__patient=patient,
+        record__status=ProcedureStatus.PERFORMED,
+        amended_by__isnull=True,
+    )
+    if scope.facility_ids is not None:
+        rows = rows.filter(record__facility_id__in=scope.facility_ids)
+    if since is not None:
+        rows = rows.filter(performed_at__gte=since)
+    language = _language()
+    markers = []
+    for pk, record_id, performed_at, code, site, side in rows.order_by("performed_at", "pk").values_list(
+        "pk", "record_id", "performed_at", "procedure_code", "body_site", "laterality"
+    ):
+        label = f"{procedure_label(code, language)} ({site_text(site, side).lower()})"
+        markers.append(ProcedureMarker(performed_at, label, record_id, pk))
+    return markers

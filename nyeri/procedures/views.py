@@ -1,0 +1,274 @@
+"""Procedure pages: a patient's procedures, ordering, scheduling, performing, cancelling, amending,
+one procedure's history, the catalogue and a facility's worklist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from nyeri.accounts.models import User
+from nyeri.clinical.access import access_patient, ensure_clinical_role
+from nyeri.clinical.models import Patient
+from nyeri.procedures import selectors, services
+from nyeri.procedures.access import access_procedure
+from nyeri.procedures.catalogue import catalogue, procedure
+from nyeri.procedures.catalogue.schema import Procedure
+from nyeri.procedures.forms import AmendForm, CancelForm, OrderForm, PerformForm, ScheduleForm, add_service_errors
+from nyeri.procedures.models import ProcedurePerformance, ProcedureRecord
+from nyeri.procedures.refusals import ProcedureRefused
+from nyeri.tenancy.access import access_facility
+from nyeri.tenancy.scope import Scope, request_scope
+from nyeri.workforce.models import Person
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _label(record: ProcedureRecord | ProcedurePerformance) -> str:
+    return selectors.procedure_label(record.procedure_code)
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any], refused: list[str]) -> HttpResponse:
+    return render(request, template, {**context, "refused": refused}, status=403 if refused else 200)
+
+
+def _patient_and_record(
+    request: HttpRequest, patient_id: int, record_id: int, purpose: str
+) -> tuple[Scope, Patient, ProcedureRecord]:
+    scope = request_scope(request)
+    patient = access_patient(scope, patient_id, purpose=purpose)
+    return scope, patient, access_procedure(scope, record_id, patient=patient)
+
+
+@login_required
+def patient_procedures(request: HttpRequest, patient_id: int) -> HttpResponse:
+    scope = request_scope(request)
+    patient = access_patient(scope, patient_id, purpose="procedures")
+    records = selectors.patient_procedures(scope, patient)
+    return render(request, "procedures/patient_list.html", {"patient": patient, "records": records})
+
+
+@login_required
+def catalogue_page(request: HttpRequest) -> HttpResponse:
+    ensure_clinical_role(request_scope(request), object_type="procedure")
+    return render(request, "procedures/catalogue.html", {"catalogue": catalogue()})
+
+
+@login_required
+def order(request: HttpRequest, patient_id: int) -> HttpResponse:
+    scope = request_scope(request)
+    patient = access_patient(scope, patient_id, purpose="procedure order")
+    proc = procedure(request.POST.get("procedure") or request.GET.get("procedure", ""))
+    if proc is None:
+        # First choose the procedure: its rules make the form.
+        return render(request, "procedures/choose.html", {"patient": patient, "catalogue": catalogue()})
+    form = OrderForm(
+        request.POST or None,
+        scope=scope,
+        patient=patient,
+        proc=proc,
+        initial={"facility": patient.registered_at_id},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = services.order_procedure(
+                scope=scope,
+                acting_user=_user(request),
+                patient=patient,
+                procedure_code=proc.code,
+                body_site=form.cleaned_data["body_site"],
+                laterality=form.cleaned_data["laterality"],
+                guidance=form.cleaned_data["guidance"],
+                anesthesia=form.cleaned_data["anesthesia"],
+                facility=form.cleaned_data["facility"],
+                encounter=form.cleaned_data["encounter"],
+                indication=form.cleaned_data["indication"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("%(procedure)s is ordered.") % {"procedure": _label(record)})
+            return redirect("procedures:detail", patient_id=patient.pk, record_id=record.pk)
+    return render(request, "procedures/order_form.html", {"patient": patient, "form": form, "proc": proc})
+
+
+@login_required
+def detail(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse:
+    scope, patient, record = _patient_and_record(request, patient_id, record_id, "procedure")
+    versions = selectors.procedure_history(scope, record)
+    context = {
+        "patient": patient,
+        "record": record,
+        "versions": versions,
+        "current": versions[-1] if versions else None,
+        "proc": procedure(record.procedure_code),
+        "check": selectors.plan_check(scope, record),
+        "open": record.status in ("ordered", "scheduled"),
+    }
+    return render(request, "procedures/detail.html", context)
+
+
+@login_required
+def schedule(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse:
+    scope, patient, record = _patient_and_record(request, patient_id, record_id, "procedure schedule")
+    form = ScheduleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.schedule_procedure(
+                scope=scope, acting_user=_user(request), record=record, scheduled_for=form.cleaned_data["scheduled_for"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("%(procedure)s is scheduled.") % {"procedure": _label(record)})
+            return redirect("procedures:detail", patient_id=patient.pk, record_id=record.pk)
+    return render(request, "procedures/schedule.html", {"patient": patient, "record": record, "form": form})
+
+
+@login_required
+def cancel(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse:
+    scope, patient, record = _patient_and_record(request, patient_id, record_id, "procedure cancel")
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cancel_procedure(
+                scope=scope, acting_user=_user(request), record=record, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("%(procedure)s is cancelled.") % {"procedure": _label(record)})
+            return redirect("procedures:detail", patient_id=patient.pk, record_id=record.pk)
+    return render(request, "procedures/cancel.html", {"patient": patient, "record": record, "form": form})
+
+
+def _person(scope: Scope, person_id: int | None) -> Person | None:
+    if person_id is None:
+        return None
+    return Person.objects.filter(organization=scope.organization, pk=person_id).first()
+
+
+def _perform_form(
+    request: HttpRequest, scope: Scope, record: ProcedureRecord, form_class: type[PerformForm], initial: dict[str, Any]
+) -> tuple[PerformForm, Procedure | None]:
+    proc = procedure(record.procedure_code)
+    options = selectors.candidates(scope, record.facility, proc).options if proc is not None else ()
+    level = request.POST.get("anesthesia") or initial.get("anesthesia") or record.anesthesia
+    form = form_class(
+        request.POST or None, proc=proc or catalogue().procedures[0], options=options, level=level, initial=initial
+    )
+    return form, proc
+
+
+def _performance_fields(scope: Scope, form: PerformForm) -> dict[str, Any]:
+    data = form.cleaned_data
+    return {
+        "procedure_code": data["procedure_code"],
+        "performed_at": data["performed_at"],
+        "performer": _person(scope, form.person_id("performer")),
+        "anesthesiologist": _person(scope, form.person_id("anesthesiologist")),
+        "anesthesia": data["anesthesia"],
+        "guidance": data["guidance"],
+        "body_site": data["body_site"],
+        "laterality": data["laterality"],
+        "pain_before": data["pain_before"],
+        "pain_after": data["pain_after"],
+        "complications": data["complications"],
+        "complication_note": data["complication_note"],
+        "note": data["note"],
+    }
+
+
+@login_required
+def perform(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse:
+    scope, patient, record = _patient_and_record(request, patient_id, record_id, "procedure performance")
+    initial = {
+        "procedure_code": record.procedure_code,
+        "body_site": record.body_site,
+        "laterality": record.laterality,
+        "guidance": record.guidance,
+        "anesthesia": record.anesthesia,
+    }
+    form, _proc = _perform_form(request, scope, record, PerformForm, initial)
+    refused: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_performance(
+                scope=scope, acting_user=_user(request), record=record, **_performance_fields(scope, form)
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except ProcedureRefused as denied:
+            refused = denied.messages()
+        else:
+            messages.success(request, _("%(procedure)s is recorded as performed.") % {"procedure": _label(record)})
+            return redirect("procedures:detail", patient_id=patient.pk, record_id=record.pk)
+    context = {"patient": patient, "record": record, "form": form, "amending": None}
+    return _page(request, "procedures/perform_form.html", context, refused)
+
+
+@login_required
+def amend(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse:
+    scope, patient, record = _patient_and_record(request, patient_id, record_id, "procedure amendment")
+    versions = selectors.procedure_history(scope, record)
+    if not versions:
+        messages.error(request, _("Only a performed procedure is amended."))
+        return redirect("procedures:detail", patient_id=patient.pk, record_id=record.pk)
+    current = versions[-1]
+    initial = {
+        "procedure_code": current.procedure_code,
+        "performed_at": current.performed_at,
+        "performer": str(current.performer_id),
+        "anesthesiologist": str(current.anesthesiologist_id or ""),
+        "anesthesia": current.anesthesia,
+        "guidance": current.guidance,
+        "body_site": current.body_site,
+        "laterality": current.laterality,
+        "pain_before": current.pain_before,
+        "pain_after": current.pain_after,
+        "complications": [c.kind for c in current.complications.all()],
+        "complication_note": current.complication_note,
+        "note": current.note,
+    }
+    form, _proc = _perform_form(request, scope, record, AmendForm, initial)
+    refused: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        fields = _performance_fields(scope, form)
+        # The form shows the time to the minute: the same minute is the same time.
+        if fields["performed_at"] == timezone.localtime(current.performed_at).replace(second=0, microsecond=0):
+            fields["performed_at"] = current.performed_at
+        try:
+            services.amend_performance(
+                scope=scope,
+                acting_user=_user(request),
+                performance=current,
+                reason=form.cleaned_data["reason"],
+                **fields,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except ProcedureRefused as denied:
+            refused = denied.messages()
+        else:
+            messages.success(request, _("%(procedure)s is amended.") % {"procedure": _label(record)})
+            return redirect("procedures:detail", patient_id=patient.pk, record_id=record.pk)
+    context = {"patient": patient, "record": record, "form": form, "amending": current}
+    return _page(request, "procedures/perform_form.html", context, refused)
+
+
+@login_required
+def worklist(request: HttpRequest, facility_id: int) -> HttpResponse:
+    scope = request_scope(request)
+    facility = access_facility(scope, facility_id)
+    work = selectors.facility_worklist(scope, facility)
+    return render(request, "procedures/worklist.html", {"facility": facility, "work": work})
