@@ -400,4 +400,3 @@ class DiaryLink(models.Model):
         if self.expires_at <= now:
             return DiaryLinkState.EXPIRED
         return DiaryLinkState.ACTIVE
-

@@ -275,7 +275,8 @@ def procedure_markers(scope: Scope, patient: Patient, *, since: datetime | None 
     """The performed procedures of ``patient`` (current versions), oldest first: one query, no audit row.
 
     For the chart (``nyeri/clinical/chart``): ``patient`` comes from ``access_patient``
-    (which audited the read); a facility-limited membership sees its facilities' procedures.
+    (which audited the read and applied the care-access rule: with care access the whole
+    record is shown, whatever the facility).
     ``since`` leaves out those performed before it. Cancelled and not yet performed
     procedures have no marker; an amended time moves the marker.
     """
@@ -285,8 +286,6 @@ def procedure_markers(scope: Scope, patient: Patient, *, since: datetime | None 
         record__status=ProcedureStatus.PERFORMED,
         amended_by__isnull=True,
     )
-    if scope.facility_ids is not None:
-        rows = rows.filter(record__facility_id__in=scope.facility_ids)
     if since is not None:
         rows = rows.filter(performed_at__gte=since)
     language = _language()

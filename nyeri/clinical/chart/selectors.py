@@ -296,15 +296,33 @@ def trend_points(scope: Scope, patient: Patient) -> dict[Measure, list[ChartPoin
 
 
 def treatment_markers(scope: Scope, patient: Patient, *, since: datetime | None) -> list[ChartMarker]:
-    """HOOK for the treatment issue: procedures and prescriptions of ``patient`` since ``since``.
+    """The procedures performed and prescriptions signed for ``patient`` since ``since``, oldest first.
 
-    Empty until treatment records exist. When they do, this returns one ``ChartMarker`` per
-    procedure (``kind="procedure"``) and per prescription started (``kind="prescription"``),
-    oldest first, read in a fixed number of queries, scoped like the rest of the chart and
-    WITHOUT an audit row of its own (the chart's one READ row covers it). ``svg.trend_svg``
-    already draws markers as vertical lines, and the legend and the API list them.
+    One ``ChartMarker`` per performed procedure (``kind="procedure"``) and per signed
+    prescription (``kind="prescription"``), in two queries whatever the data, WITHOUT an
+    audit row of its own (the chart's one READ row covers it). The patient was fetched
+    through the care-access rule, so the whole record is shown, whatever the facility.
     """
-    return []
+    # Imported here: the treatment apps build on the clinical app, not the other way round.
+    from nyeri.prescriptions.models import PrescriptionItem
+    from nyeri.procedures.selectors import procedure_markers
+
+    markers = [ChartMarker(m.at, m.kind, m.label) for m in procedure_markers(scope, patient, since=since)]
+    items = PrescriptionItem.objects.filter(
+        organization=scope.organization, prescription__patient=patient, prescription__signed_at__isnull=False
+    )
+    if since is not None:
+        items = items.filter(prescription__signed_at__gte=since)
+    language = get_language()
+    names: dict[int, tuple[datetime, list[str]]] = {}
+    for prescription_id, signed_at, generic_en, generic_id in items.order_by(
+        "prescription__signed_at", "prescription_id", "position"
+    ).values_list("prescription_id", "prescription__signed_at", "generic_en", "generic_id"):
+        assert signed_at is not None  # filtered above
+        _at, generics = names.setdefault(prescription_id, (signed_at, []))
+        generics.append(generic_id if language == "id" else generic_en)
+    markers += [ChartMarker(at, "prescription", ", ".join(generics)) for at, generics in names.values()]
+    return sorted(markers, key=lambda m: m.at)
 
 
 def pain_trend(
