@@ -224,10 +224,12 @@ def revoke_link(
     text = (reason or "").strip()
     if len(text) > REASON_MAX:
         raise ValidationError({"reason": [_("At most %(max)d characters.") % {"max": REASON_MAX}]})
-    moment = now or timezone.now()
     with transaction.atomic():
         # Locked: an entry being recorded through the link finishes first, or sees it revoked.
         locked = DiaryLink.objects.select_for_update().get(pk=link.pk)
+        # The time is read once the lock is held, so an entry stored just before (while this
+        # waited for the lock) is never later than the revocation it preceded.
+        moment = now or timezone.now()
         state = locked.state(moment)
         if state == DiaryLinkState.REVOKED:
             raise ValidationError({"link": [_("This link was already revoked.")]})
