@@ -62,8 +62,12 @@ INSTALLED_APPS = [
     "nyeri.workforce",
     "nyeri.facilities",
     "nyeri.staffing",
+    "nyeri.jobs",
+    "nyeri.candidates",
     "nyeri.procedures",
     "nyeri.prescriptions",
+    "nyeri.imaging",
+    "nyeri.register",
     "nyeri.notifications",
     "nyeri.demo",
 ]
@@ -242,6 +246,9 @@ EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 # Patient diary links (docs/diary.md): the validity a link gets by default, and the longest one may get.
 DIARY_LINK_DAYS = env_int("DIARY_LINK_DAYS", 30, minimum=1)
 DIARY_LINK_MAX_DAYS = env_int("DIARY_LINK_MAX_DAYS", 90, minimum=1)
+# The public job board's rate limit per client address (docs/jobs.md).
+JOBS_BOARD_RATE_LIMIT = env_int("JOBS_BOARD_RATE_LIMIT", 120, minimum=1)
+JOBS_BOARD_RATE_WINDOW = env_int("JOBS_BOARD_RATE_WINDOW", 60, minimum=1)
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

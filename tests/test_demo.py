@@ -13,6 +13,7 @@ from nyeri.audit.verify import verify_chain
 from nyeri.clinical.diagnoses.models import Diagnosis
 from nyeri.clinical.models import AssessmentScore, Patient
 from nyeri.clinical.outcomes.responders import Point, ResponderLevel, change_from_baseline
+from nyeri.demo.candidates import DEMO_CANDIDATE
 from nyeri.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD
 from nyeri.tenancy.models import Facility, MembershipRole, Organization
 from nyeri.tenancy.roles import Role
@@ -47,6 +48,7 @@ def test_seed_demo_builds_the_network_with_one_login_per_role_and_is_safe_to_run
     assert 24 <= Patient.objects.count() <= 60
     assert all(len(p.nik) in (0, 16) for p in Patient.objects.all())
     assert "already present" in out.getvalue()
+    assert DEMO_CANDIDATE in out.getvalue()
     for username, *_ in DEMO_ACCOUNTS:
         assert username in out.getvalue()
         assert User.objects.get(username=username).has_usable_password()

@@ -131,12 +131,16 @@ def _register_routers() -> None:
     from nyeri.clinical.breakglass.api import on_care_access_refused
     from nyeri.clinical.breakglass.api import router as breakglass_router
     from nyeri.clinical.chart.api import router as chart_router
+    from nyeri.clinical.consents.api import router as consents_router
     from nyeri.clinical.diagnoses.api import router as diagnoses_router
     from nyeri.clinical.diary.api import router as diary_router
     from nyeri.clinical.outcomes.api import router as outcomes_router
     from nyeri.facilities.api import router as facilities_router
+    from nyeri.imaging.api import router as imaging_router
+    from nyeri.jobs.api import router as jobs_router
     from nyeri.prescriptions.api import router as prescriptions_router
     from nyeri.procedures.api import router as procedures_router
+    from nyeri.register.api import router as register_router
     from nyeri.staffing.api import router as staffing_router
     from nyeri.tenancy.api import router as tenancy_router
     from nyeri.workforce.credentials.api import router as credentials_router
@@ -149,6 +153,7 @@ def _register_routers() -> None:
     api.add_router("/", diagnoses_router)
     api.add_router("/", outcomes_router)
     api.add_router("/", diary_router)
+    api.add_router("/", consents_router)
     api.add_router("/", breakglass_router)
     api.add_exception_handler(CareAccessRefused, on_care_access_refused)
     api.add_router("/", chart_router)
@@ -157,8 +162,11 @@ def _register_routers() -> None:
     api.add_router("/workforce", hours_router)
     api.add_router("/", facilities_router)
     api.add_router("/staffing", staffing_router)
+    api.add_router("/jobs", jobs_router)
     api.add_router("/", prescriptions_router)
+    api.add_router("/", register_router)
     api.add_router("/", procedures_router)
+    api.add_router("/", imaging_router)
 
 
 _register_routers()

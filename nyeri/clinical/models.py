@@ -400,3 +400,96 @@ class DiaryLink(models.Model):
         if self.expires_at <= now:
             return DiaryLinkState.EXPIRED
         return DiaryLinkState.ACTIVE
+
+
+# --- Consent ------------------------------------------------------------------------
+
+
+class ConsentKind(models.TextChoices):
+    # What the patient agreed to (docs/clinical.md, "Consent").
+    TREATMENT = "treatment", _("Treatment at the pain clinic")
+    PROCEDURE = "procedure", _("Procedure (informed consent)")
+    DATA_PROCESSING = "data_processing", _("Processing of personal health data")
+    DIARY_CONTACT = "diary_contact", _("Contact for the pain diary")
+    RESEARCH = "research", _("Research")
+
+
+class ConsentStatus(models.TextChoices):
+    GIVEN = "given", _("Given")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ConsentMethod(models.TextChoices):
+    # How the consent was given.
+    SIGNED_FORM = "signed_form", _("Signed form")
+    VERBAL_WITNESSED = "verbal_witnessed", _("Verbal, witnessed")
+    ELECTRONIC = "electronic", _("Electronic")
+
+
+class PatientConsent(models.Model):
+    """A patient's consent (persetujuan), as given; never deleted, never edited.
+
+    The one change a row knows is its withdrawal: *given* becomes *withdrawn* with who, when
+    and why (``withdraw_consent``). Consenting again after a withdrawal is a new row. A
+    patient has at most one consent *given* per kind at a time, except procedures: each
+    named procedure (``scope_note``) has its own informed consent. In PostgreSQL a trigger
+    (migration 0005) refuses DELETE and any UPDATE other than that withdrawal.
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents", verbose_name=_("patient"))
+    kind = models.CharField(_("consent to"), max_length=24, choices=ConsentKind.choices)
+    # For a procedure: the procedure consented to (its name, side, level); a note otherwise.
+    scope_note = models.TextField(_("scope of the consent"), blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=ConsentStatus.choices, default=ConsentStatus.GIVEN)
+    given_at = models.DateTimeField(_("given at"))
+    how = models.CharField(_("how it was given"), max_length=20, choices=ConsentMethod.choices)
+    witness = models.CharField(_("witness"), max_length=200, blank=True)
+    facility = models.ForeignKey(
+        "tenancy.Facility", on_delete=models.PROTECT, related_name="+", verbose_name=_("facility")
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawal_reason = models.TextField(_("reason for the withdrawal"), blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        indexes = [models.Index(fields=["organization", "patient", "given_at"], name="consent_patient_time")]
+        constraints = [
+            models.CheckConstraint(condition=_in("kind", ConsentKind), name="consent_kind_valid"),
+            models.CheckConstraint(condition=_in("status", ConsentStatus), name="consent_status_valid"),
+            models.CheckConstraint(condition=_in("how", ConsentMethod), name="consent_how_valid"),
+            # A verbal consent counts only with its witness.
+            models.CheckConstraint(
+                condition=~Q(how="verbal_witnessed") | ~Q(witness=""), name="consent_verbal_has_witness"
+            ),
+            # Informed consent is for a named procedure.
+            models.CheckConstraint(condition=~Q(kind="procedure") | ~Q(scope_note=""), name="consent_procedure_named"),
+            # Withdrawn if and only if who, when and why are recorded.
+            models.CheckConstraint(
+                condition=Q(status="given", withdrawn_at__isnull=True, withdrawn_by__isnull=True, withdrawal_reason="")
+                | (
+                    Q(status="withdrawn", withdrawn_at__isnull=False, withdrawn_by__isnull=False)
+                    & ~Q(withdrawal_reason="")
+                ),
+                name="consent_withdrawal_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=F("given_at")),
+                name="consent_withdrawn_after_given",
+            ),
+            # One consent given per kind at a time (procedures: one per procedure, so any number).
+            models.UniqueConstraint(
+                fields=["organization", "patient", "kind"],
+                condition=Q(status="given") & ~Q(kind="procedure"),
+                name="consent_given_once_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status} {self.given_at:%Y-%m-%d}"

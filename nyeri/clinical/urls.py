@@ -2,6 +2,7 @@ from django.urls import path
 
 from nyeri.clinical import views
 from nyeri.clinical.assessments import views as assessment_views
+from nyeri.clinical.consents import views as consent_views
 from nyeri.clinical.encounters import views as encounter_views
 
 app_name = "clinical"
@@ -16,6 +17,8 @@ urlpatterns = [
     path("encounters/<int:encounter_id>/participants/", encounter_views.add_participant, name="encounter_participant"),
     path("encounters/<int:encounter_id>/finish/", encounter_views.finish, name="encounter_finish"),
     path("encounters/<int:encounter_id>/cancel/", encounter_views.cancel, name="encounter_cancel"),
+    path("<int:patient_id>/consents/", consent_views.consents, name="patient_consents"),
+    path("consents/<int:consent_id>/withdraw/", consent_views.withdraw, name="consent_withdraw"),
     path("<int:patient_id>/assessments/new/", assessment_views.record, name="assessment_new"),
     path("assessments/<int:assessment_id>/", assessment_views.detail, name="assessment_detail"),
     path("assessments/<int:assessment_id>/amend/", assessment_views.amend, name="assessment_amend"),

@@ -19,13 +19,14 @@ from django.utils import timezone
 
 from nyeri.accounts.models import User
 from nyeri.clinical.assessments.services import record_assessment
+from nyeri.clinical.consents.services import record_consent, withdraw_consent
 from nyeri.clinical.diagnoses.models import BodySite, ClinicalStatus
 from nyeri.clinical.diagnoses.services import record_diagnosis
 from nyeri.clinical.diary.services import issue_link, record_entry
 from nyeri.clinical.encounters.services import add_participant, create_encounter
 from nyeri.clinical.instruments.loader import instrument
 from nyeri.clinical.instruments.schema import Item
-from nyeri.clinical.models import Encounter, EncounterKind, ParticipantRole, Patient
+from nyeri.clinical.models import ConsentKind, ConsentMethod, Encounter, EncounterKind, ParticipantRole, Patient
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope, resolve_scope
 from nyeri.workforce.engine import decide
@@ -171,7 +172,9 @@ class ClinicalSeeder:
                 starts_at=starts,
                 ends_at=starts + timedelta(minutes=40 if day == 0 else 20),
             )
-            first = first or encounter
+            if first is None:
+                first = encounter
+                self._consents(n, scope, user, patient, facility, starts)
             self._participants(scope, user, encounter, person, facility, minutes=40 if day == 0 else 20)
             level = course.level(day)
             codes = ["nrs", "peg"] + (["bpi_sf"] if day in BPI_DAYS else []) + (list(INTAKE_ONLY) if day == 0 else [])
@@ -195,6 +198,32 @@ class ClinicalSeeder:
             )
         if n % DIARY_EVERY == 0:
             self._diary(n, patient, course, first_day, user, scope, facility)
+
+    def _consents(
+        self, n: int, scope: Scope, user: User, patient: Patient, facility: Facility, given_at: datetime
+    ) -> None:
+        """At the first visit: treatment and data processing (signed forms) for everyone; the diary
+        patients agree to be contacted for it (electronically, before their first link); one patient
+        joined a study and later withdrew. No random draw: the rest of the demo stays the same."""
+        kinds = [
+            (ConsentKind.TREATMENT, ConsentMethod.SIGNED_FORM),
+            (ConsentKind.DATA_PROCESSING, ConsentMethod.SIGNED_FORM),
+        ]
+        if n % DIARY_EVERY == 0:
+            kinds.append((ConsentKind.DIARY_CONTACT, ConsentMethod.ELECTRONIC))
+        if n == 1:
+            kinds.append((ConsentKind.RESEARCH, ConsentMethod.SIGNED_FORM))
+        for kind, how in kinds:
+            consent = record_consent(
+                scope=scope, acting_user=user, patient=patient, kind=kind, how=how, given_at=given_at, facility=facility
+            )
+            if kind == ConsentKind.RESEARCH:
+                withdraw_consent(
+                    scope=scope,
+                    acting_user=user,
+                    consent=consent,
+                    reason="Pasien memilih tidak lagi ikut dalam studi registri nyeri kronis.",
+                )
 
     def _diary(
         self,

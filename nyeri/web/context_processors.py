@@ -36,4 +36,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_credentialing": scope.has_role(Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR),
         "nav_sees_expiring": scope.has_role(Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR),
         "nav_is_admin": scope.has_role(Role.ADMINISTRATOR),
+        "nav_keeps_register": scope.has_role(Role.PHARMACIST, Role.COMPLIANCE_OFFICER),
     }

@@ -21,6 +21,9 @@ logger = logging.getLogger(__name__)
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    # A job candidate has no membership: their home is their own profile, not a 403.
+    if not request.user.memberships.exists() and hasattr(request.user, "candidate_profile"):  # type: ignore[union-attr]
+        return redirect("candidates:profile")
     scope = request_scope(request)
     first = facilities_for(scope).first()
     if first is None:

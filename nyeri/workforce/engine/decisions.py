@@ -37,6 +37,8 @@ MESSAGES: dict[str, Promise] = {
     "training_hours_short": _("%(have)s of %(need)s hours of pain training in the last %(months)d months."),
     "experience_short": _("%(have)d of %(need)d months of experience at %(employers)s."),
     "one_of": _("One of these is needed: %(options)s."),
+    # Candidates (nyeri/candidates): a SIP is issued for a practice place, so only after hiring.
+    "permit_after_hiring": _("A practice permit (SIP) for %(regency)s is needed after hiring."),
     "unknown_action": _("Unknown action %(action)s."),
 }
 

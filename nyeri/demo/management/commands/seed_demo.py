@@ -14,10 +14,14 @@ from nyeri.accounts.models import User
 from nyeri.clinical.models import AdministrativeSex, Patient
 from nyeri.clinical.services import register_patient
 from nyeri.demo import data
+from nyeri.demo.candidates import DEMO_CANDIDATE, seed_candidates
 from nyeri.demo.clinical import ClinicalSeeder
 from nyeri.demo.facilities import seed_facilities
+from nyeri.demo.imaging import seed_imaging
+from nyeri.demo.jobs import seed_jobs
 from nyeri.demo.prescriptions import seed_prescriptions
 from nyeri.demo.procedures import seed_procedures
+from nyeri.demo.register import seed_register
 from nyeri.demo.workforce import WorkforceSeeder
 from nyeri.tenancy.models import Facility, Membership, Organization
 from nyeri.tenancy.scope import resolve_scope
@@ -74,7 +78,14 @@ class Command(BaseCommand):
         ClinicalSeeder(org_id=org.pk, facilities=facilities, now=now).seed(patients)
         # Procedures need the facilities' equipment and the care's diagnoses.
         seed_procedures(org_id=org.pk, facilities=facilities, patients=patients, now=now)
+        # The clinics without a C-arm refer their fluoroscopy-guided blocks to the hospital.
+        seed_imaging(org_id=org.pk, facilities=facilities, patients=patients, now=now)
         seed_prescriptions(org_id=org.pk, facilities=facilities, patients=patients)
+        # After the prescriptions were signed (just now): the register dispenses them.
+        seed_register(org.pk, facilities, timezone.now())
+        # Job postings come from the staffing plan's real gaps; candidates apply from outside.
+        seed_jobs(org_id=org.pk, facilities=facilities, now=now)
+        seed_candidates(now)
         return org
 
     def _workforce(self, org: Organization, facilities: dict[str, Facility]) -> None:
@@ -129,3 +140,4 @@ class Command(BaseCommand):
         for username, full_name, role, _codes in data.DEMO_ACCOUNTS:
             self.stdout.write(f"  {username:<18} {role.label!s:<{width}}  {full_name}")
         self.stdout.write("The administrator must enrol a second factor (any TOTP app) at first login.")
+        self.stdout.write(f"A job candidate (public board at /jobs/, career pathway): {DEMO_CANDIDATE}")

@@ -1,0 +1,335 @@
+"""Imaging and referral endpoints. Mounted on the root API at "/" (see docs/imaging.md).
+
+Bad input is a 422 envelope naming each field; a refusal to record an in-house result (the
+equipment's or the engine's) is a 403 envelope whose ``reasons`` carry each reason's code and
+its message in Indonesian and English; another organization's row is a 404.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from ninja import Field, Router, Schema, Status
+
+from nyeri.accounts.models import User
+from nyeri.api.errors import ErrorBody, ErrorEnvelope, envelope
+from nyeri.clinical.access import access_patient, ensure_clinical_role
+from nyeri.imaging import selectors, services
+from nyeri.imaging.access import access_order, access_referral
+from nyeri.imaging.models import ImagingOrder, Referral
+from nyeri.imaging.services import ImagingRefused
+from nyeri.procedures.access import access_procedure
+from nyeri.tenancy.access import access_facility
+from nyeri.tenancy.models import Facility
+from nyeri.tenancy.scope import Scope, request_scope
+
+router = Router(tags=["imaging"])
+
+
+class ReasonOut(Schema):
+    code: str = Field(description="Stable: equipment.not_in_service, operator.<engine code>, ...")
+    subject: str
+    message: str
+    message_id: str
+    message_en: str
+
+
+class RefusalBody(ErrorBody):
+    reasons: list[ReasonOut] = []
+
+
+class RefusalEnvelope(Schema):
+    error: RefusalBody
+
+
+ERRORS: dict[int, Any] = {403: RefusalEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
+
+
+class OrderIn(Schema):
+    modality: str = Field(description="xray, fluoroscopy, ultrasound, ct or mri")
+    body_region: str = Field(description="A body-map region code")
+    clinical_question: str
+    facility_id: int | None = Field(None, description="Default: where the patient is registered")
+
+
+class OrderOut(Schema):
+    id: int
+    patient_id: int
+    facility_id: int
+    modality: str
+    body_region: str
+    clinical_question: str
+    status: str
+    ordered_at: datetime
+    cancel_reason: str
+
+
+class ResultIn(Schema):
+    findings: str
+    impression: str
+    performed_at: datetime | None = None
+
+
+class ResultOut(Schema):
+    id: int
+    operator_id: int
+    performed_at: datetime
+    findings: str
+    impression: str
+
+
+class FacilityRef(Schema):
+    id: int
+    name: str
+
+
+class OperatorReasonsOut(Schema):
+    name: str
+    reasons_id: list[str]
+    reasons_en: list[str]
+
+
+class ReferralOut(Schema):
+    id: int
+    patient_id: int
+    imaging_order_id: int | None
+    procedure_id: int | None
+    equipment_kind: str
+    from_facility_id: int
+    to_facility_id: int | None
+    outside_name: str
+    outside_address: str
+    note: str
+    status: str
+    sent_at: datetime
+    responded_at: datetime | None
+    decline_reason: str
+    completed_at: datetime | None
+    report: str
+    has_file: bool
+
+    @staticmethod
+    def resolve_has_file(obj: Referral) -> bool:
+        return bool(obj.file_storage_name)
+
+
+class OrderDetailOut(OrderOut):
+    equipment_kind: str
+    in_house_possible: bool
+    equipment_in_service: bool
+    operators: list[str]
+    not_allowed: list[OperatorReasonsOut]
+    network: list[FacilityRef] = Field(description="Facilities of the network with the equipment in service")
+    referrals: list[ReferralOut]
+    result: ResultOut | None
+
+
+class ReferIn(Schema):
+    to_facility_id: int | None = None
+    outside_name: str = ""
+    outside_address: str = ""
+    note: str = ""
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class CompleteIn(Schema):
+    report: str
+
+
+class WorklistOut(Schema):
+    facility_id: int
+    incoming: list[ReferralOut]
+    outgoing: list[ReferralOut]
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _refused(denied: ImagingRefused) -> Status[dict[str, Any]]:
+    body = envelope(
+        "imaging_refused",
+        " ".join(denied.messages()),
+        [{"field": r.subject, "message": r.message()} for r in denied.reasons],
+    )
+    body["error"]["reasons"] = [r.as_dict() for r in denied.reasons]
+    return Status(403, body)
+
+
+def _order(request: HttpRequest, order_id: int, purpose: str) -> tuple[Scope, ImagingOrder]:
+    scope = request_scope(request)
+    order = access_order(scope, order_id)
+    access_patient(scope, order.patient_id, purpose=purpose)
+    return scope, order
+
+
+def _detail(request: HttpRequest, scope: Scope, order: ImagingOrder) -> dict[str, Any]:
+    page = selectors.order_page(scope, order, _user(request))
+    return {
+        **{f: getattr(order, f) for f in OrderOut.model_fields},
+        "equipment_kind": page.kind,
+        "in_house_possible": page.in_house.possible,
+        "equipment_in_service": page.in_house.equipment_in_service,
+        "operators": [p.full_name for p in page.operators],
+        "not_allowed": [
+            {"name": o.name, "reasons_id": o.reasons_id, "reasons_en": o.reasons_en} for o in page.not_allowed
+        ],
+        "network": page.network,
+        "referrals": page.referrals,
+        "result": page.result,
+    }
+
+
+def _facility(scope: Scope, facility_id: int | None) -> Facility | None:
+    if facility_id is None:
+        return None
+    facility = Facility.objects.filter(organization=scope.organization, pk=facility_id).first()
+    if facility is None:
+        raise Http404("No such facility")
+    return facility
+
+
+@router.get("/patients/{patient_id}/imaging", response={200: list[OrderOut], **ERRORS}, summary="A patient's orders")
+def list_orders(request: HttpRequest, patient_id: int) -> Any:
+    scope = request_scope(request)
+    patient = access_patient(scope, patient_id, purpose="api imaging")
+    return selectors.patient_orders(scope, patient)
+
+
+@router.post("/patients/{patient_id}/imaging", response={201: OrderOut, **ERRORS}, summary="Order an examination")
+def order(request: HttpRequest, patient_id: int, payload: OrderIn) -> Any:
+    scope = request_scope(request)
+    patient = access_patient(scope, patient_id, purpose="api imaging order")
+    created = services.order_imaging(
+        scope=scope,
+        acting_user=_user(request),
+        patient=patient,
+        modality=payload.modality,
+        body_region=payload.body_region,
+        clinical_question=payload.clinical_question,
+        facility=_facility(scope, payload.facility_id),
+    )
+    return Status(201, created)
+
+
+@router.get(
+    "/imaging/orders/{order_id}",
+    response={200: OrderDetailOut, **ERRORS},
+    summary="An order: in-house possibility (operators and the engine's reasons), the network, referrals, result",
+)
+def detail(request: HttpRequest, order_id: int) -> Any:
+    scope, found = _order(request, order_id, "api imaging")
+    return _detail(request, scope, found)
+
+
+@router.post("/imaging/orders/{order_id}/result", response={201: ResultOut, **ERRORS}, summary="Record the result")
+def result(request: HttpRequest, order_id: int, payload: ResultIn) -> Any:
+    scope, found = _order(request, order_id, "api imaging result")
+    performed_at = payload.performed_at
+    if performed_at is not None and timezone.is_naive(performed_at):
+        performed_at = timezone.make_aware(performed_at)
+    try:
+        recorded = services.record_imaging_result(
+            scope=scope,
+            acting_user=_user(request),
+            order=found,
+            findings=payload.findings,
+            impression=payload.impression,
+            performed_at=performed_at,
+        )
+    except ImagingRefused as denied:
+        return _refused(denied)
+    return Status(201, recorded)
+
+
+@router.post("/imaging/orders/{order_id}/cancel", response={200: OrderOut, **ERRORS}, summary="Cancel with a reason")
+def cancel(request: HttpRequest, order_id: int, payload: ReasonIn) -> Any:
+    scope, found = _order(request, order_id, "api imaging cancel")
+    return services.cancel_imaging_order(scope=scope, acting_user=_user(request), order=found, reason=payload.reason)
+
+
+@router.post("/imaging/orders/{order_id}/referrals", response={201: ReferralOut, **ERRORS}, summary="Refer an order")
+def refer_order(request: HttpRequest, order_id: int, payload: ReferIn) -> Any:
+    scope, found = _order(request, order_id, "api referral")
+    referral = services.refer(
+        scope=scope,
+        acting_user=_user(request),
+        order=found,
+        to_facility=_facility(scope, payload.to_facility_id),
+        outside_name=payload.outside_name,
+        outside_address=payload.outside_address,
+        note=payload.note,
+    )
+    return Status(201, referral)
+
+
+@router.post(
+    "/imaging/procedures/{record_id}/referrals",
+    response={201: ReferralOut, **ERRORS},
+    summary="Refer a procedure waiting for its guidance equipment",
+)
+def refer_procedure(request: HttpRequest, record_id: int, payload: ReferIn) -> Any:
+    scope = request_scope(request)
+    record = access_procedure(scope, record_id)
+    access_patient(scope, record.patient_id, purpose="api referral")
+    referral = services.refer(
+        scope=scope,
+        acting_user=_user(request),
+        procedure=record,
+        to_facility=_facility(scope, payload.to_facility_id),
+        outside_name=payload.outside_name,
+        outside_address=payload.outside_address,
+        note=payload.note,
+    )
+    return Status(201, referral)
+
+
+@router.get("/imaging/referrals/{referral_id}", response={200: ReferralOut, **ERRORS}, summary="A referral")
+def referral(request: HttpRequest, referral_id: int) -> Any:
+    return access_referral(request_scope(request), referral_id)
+
+
+@router.post("/imaging/referrals/{referral_id}/accept", response={200: ReferralOut, **ERRORS}, summary="Accept")
+def accept(request: HttpRequest, referral_id: int) -> Any:
+    scope = request_scope(request)
+    found = access_referral(scope, referral_id)
+    return services.accept_referral(scope=scope, acting_user=_user(request), referral=found)
+
+
+@router.post("/imaging/referrals/{referral_id}/decline", response={200: ReferralOut, **ERRORS}, summary="Decline")
+def decline(request: HttpRequest, referral_id: int, payload: ReasonIn) -> Any:
+    scope = request_scope(request)
+    found = access_referral(scope, referral_id)
+    return services.decline_referral(scope=scope, acting_user=_user(request), referral=found, reason=payload.reason)
+
+
+@router.post(
+    "/imaging/referrals/{referral_id}/complete",
+    response={200: ReferralOut, **ERRORS},
+    summary="Attach the returned report (a file is attached on the page)",
+)
+def complete(request: HttpRequest, referral_id: int, payload: CompleteIn) -> Any:
+    scope = request_scope(request)
+    found = access_referral(scope, referral_id)
+    return services.complete_referral(scope=scope, acting_user=_user(request), referral=found, report=payload.report)
+
+
+@router.get(
+    "/imaging/facilities/{facility_id}/referrals",
+    response={200: WorklistOut, **ERRORS},
+    summary="A facility's incoming and outgoing referrals",
+)
+def worklist(request: HttpRequest, facility_id: int) -> Any:
+    scope = request_scope(request)
+    ensure_clinical_role(scope, object_type="referral_worklist")
+    facility = access_facility(scope, facility_id)
+    lists = selectors.worklists(scope, facility, acting_user=_user(request))
+    return {"facility_id": facility.pk, "incoming": lists.incoming, "outgoing": lists.outgoing}

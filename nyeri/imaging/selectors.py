@@ -1,0 +1,165 @@
+"""Imaging reads: a patient's orders, what an order page shows, a facility's referral worklists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import translation
+
+from nyeri.accounts.models import User
+from nyeri.audit.models import AuditAction
+from nyeri.audit.services import record_event
+from nyeri.clinical.models import Patient
+from nyeri.facilities.selectors import InHouseImaging, in_house_imaging
+from nyeri.imaging.kinds import MODALITY_EQUIPMENT, OrderStatus
+from nyeri.imaging.models import ImagingOrder, ImagingResult, Referral
+from nyeri.imaging.services import OperatorCheck, operator_check, referral_destinations
+from nyeri.procedures.models import ProcedureRecord
+from nyeri.tenancy.models import Facility
+from nyeri.tenancy.scope import Scope
+from nyeri.workforce.models import Person
+
+
+def patient_orders(scope: Scope, patient: Patient) -> list[ImagingOrder]:
+    """The patient's imaging orders, newest first (the caller fetched the patient through access_patient)."""
+    return list(
+        ImagingOrder.objects.filter(organization=scope.organization, patient=patient)
+        .select_related("facility")
+        .order_by("-ordered_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class OperatorReasons:
+    name: str
+    reasons_id: list[str]
+    reasons_en: list[str]
+
+    @property
+    def reasons(self) -> list[str]:
+        return self.reasons_id if (translation.get_language() or "id").startswith("id") else self.reasons_en
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    order: ImagingOrder
+    kind: str
+    in_house: InHouseImaging
+    operators: list[Person]
+    # Why nobody here may operate the equipment (each person with the engine's reasons).
+    not_allowed: list[OperatorReasons]
+    # The acting user: may they record the result now, and if not why not.
+    me: OperatorCheck
+    network: list[Facility]
+    referrals: list[Referral]
+    result: ImagingResult | None
+
+    @property
+    def open(self) -> bool:
+        return self.order.status == OrderStatus.ORDERED
+
+
+def order_page(scope: Scope, order: ImagingOrder, user: User, *, at: datetime | None = None) -> OrderPage:
+    kind = MODALITY_EQUIPMENT[order.modality]
+    in_house = in_house_imaging(order.facility, kind, at=at)
+    people = {p.pk: p for p in Person.objects.filter(pk__in=[d.person_id for d in in_house.decisions])}
+    operators = [people[i] for i in in_house.operator_ids if i in people]
+    not_allowed = [
+        OperatorReasons(people[d.person_id].full_name, d.reasons("id"), d.reasons("en"))
+        for d in in_house.decisions
+        if not d.allowed and d.person_id in people and not any(u.code == "role_missing" for u in d.unmet)
+    ]
+    return OrderPage(
+        order=order,
+        kind=kind,
+        in_house=in_house,
+        operators=operators,
+        not_allowed=sorted(not_allowed, key=lambda o: o.name),
+        me=operator_check(scope, order, user, at=at),
+        network=referral_destinations(order.facility, kind),
+        referrals=list(
+            Referral.objects.filter(imaging_order=order).select_related("to_facility").order_by("-sent_at", "-pk")
+        ),
+        result=ImagingResult.objects.filter(order=order).select_related("operator").first(),
+    )
+
+
+@dataclass(frozen=True)
+class WaitingProcedure:
+    record: ProcedureRecord
+    equipment: str
+    open_referral: Referral | None
+
+
+def procedures_waiting_for_equipment(scope: Scope, patient: Patient) -> list[WaitingProcedure]:
+    """The patient's ordered or scheduled procedures whose guidance equipment is not in service where
+    they were ordered (to refer), with their open referral if any."""
+    from nyeri.facilities.selectors import equipment_in_service
+    from nyeri.procedures.kinds import GUIDANCE_EQUIPMENT, ProcedureStatus
+
+    waiting = []
+    records = ProcedureRecord.objects.filter(
+        organization=scope.organization,
+        patient=patient,
+        status__in=[ProcedureStatus.ORDERED, ProcedureStatus.SCHEDULED],
+    ).select_related("facility")
+    for record in records.order_by("ordered_at", "pk"):
+        kind = GUIDANCE_EQUIPMENT.get(record.guidance)
+        if kind is None or equipment_in_service(record.facility, kind):
+            continue
+        open_referral = (
+            Referral.objects.filter(procedure=record, status__in=["sent", "accepted", "done"])
+            .select_related("to_facility")
+            .order_by("-pk")
+            .first()
+        )
+        waiting.append(WaitingProcedure(record, kind, open_referral))
+    return waiting
+
+
+def procedure_referrals(procedure: ProcedureRecord) -> list[Referral]:
+    return list(Referral.objects.filter(procedure=procedure).select_related("to_facility").order_by("-sent_at", "-pk"))
+
+
+def _worklist_qs(scope: Scope) -> QuerySet[Referral]:
+    return Referral.objects.filter(organization=scope.organization).select_related(
+        "patient", "imaging_order", "procedure", "from_facility", "to_facility"
+    )
+
+
+@dataclass(frozen=True)
+class Worklists:
+    facility: Facility
+    incoming: list[Referral]
+    outgoing: list[Referral]
+
+
+def worklists(scope: Scope, facility: Facility, *, acting_user: User) -> Worklists:
+    """The referrals received by ``facility`` and those it sent (open ones first), the read audited.
+
+    Referrals to outside providers are answered by the referring facility, so they are in both.
+    """
+    order = ("-sent_at", "-pk")
+    incoming = list(
+        _worklist_qs(scope)
+        .filter(Q(to_facility=facility) | Q(to_facility__isnull=True, from_facility=facility))
+        .order_by(*order)
+    )
+    outgoing = list(_worklist_qs(scope).filter(from_facility=facility).order_by(*order))
+    rank = {"sent": 0, "accepted": 1, "declined": 2, "done": 3}
+    incoming.sort(key=lambda r: rank[r.status])
+    outgoing.sort(key=lambda r: rank[r.status])
+    with transaction.atomic():
+        record_event(
+            actor=acting_user,
+            action=AuditAction.READ,
+            organization=scope.organization,
+            facility=facility,
+            object_type="referral_worklist",
+            object_id=facility.pk,
+            reason=f"{len(incoming)} incoming, {len(outgoing)} outgoing",
+        )
+    return Worklists(facility, incoming, outgoing)

@@ -1,0 +1,151 @@
+"""Register reads: who may read it, the balances, the movements with filters, the report and its exports."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from nyeri.accounts.models import User
+from nyeri.audit.models import AuditAction, AuditOutcome
+from nyeri.audit.services import record_event
+from nyeri.prescriptions.models import PrescriptionItem, PrescriptionStatus
+from nyeri.register.models import Movement, MovementKind, StockBalance
+from nyeri.register.report import MonthlyReport, monthly_report
+from nyeri.tenancy.models import Facility
+from nyeri.tenancy.roles import Role
+from nyeri.tenancy.scope import Scope
+
+# Who reads the register: the pharmacists who keep it, and those who answer for the facility.
+READERS = (Role.PHARMACIST, Role.COMPLIANCE_OFFICER, Role.ADMINISTRATOR)
+OBJECT_TYPE = "register_report"
+
+
+def may_read(scope: Scope) -> bool:
+    return scope.has_role(*READERS)
+
+
+def ensure_reader(scope: Scope, facility: Facility | None = None) -> None:
+    """Others are refused, and the refusal is audited."""
+    from django.core.exceptions import PermissionDenied
+
+    if may_read(scope):
+        return
+    with transaction.atomic():
+        record_event(
+            actor=scope.user,
+            action=AuditAction.PERMISSION_DENIED,
+            outcome=AuditOutcome.DENIED,
+            organization=scope.organization,
+            facility=facility,
+            object_type="register",
+            reason=f"user {scope.user.pk} has none of the roles {', '.join(READERS)}",
+        )
+    raise PermissionDenied
+
+
+def balances(facility: Facility) -> list[StockBalance]:
+    return list(StockBalance.objects.filter(facility=facility).order_by("label_en", "medication_code"))
+
+
+@dataclass(frozen=True)
+class MovementFilters:
+    medication: str = ""
+    kind: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+def _start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def movements(facility: Facility, filters: MovementFilters, *, limit: int = 500) -> QuerySet[Movement]:
+    """The facility's movements, newest first, filtered by product, kind and dates (inclusive)."""
+    found = Movement.objects.filter(facility=facility).select_related(
+        "balance", "recorded_by", "witness_1", "witness_2", "patient", "reverses"
+    )
+    if filters.medication:
+        found = found.filter(balance__medication_code=filters.medication)
+    if filters.kind in MovementKind.values:
+        found = found.filter(kind=filters.kind)
+    if filters.since is not None:
+        found = found.filter(occurred_at__gte=_start(filters.since))
+    if filters.until is not None:
+        found = found.filter(occurred_at__lt=_start(filters.until + timedelta(days=1)))
+    return found.order_by("-occurred_at", "-pk")[:limit]
+
+
+def report_for(scope: Scope, facility: Facility, year: int, month: int) -> MonthlyReport:
+    ensure_reader(scope, facility)
+    return monthly_report(facility, year, month)
+
+
+def export_report(*, scope: Scope, acting_user: User, facility: Facility, year: int, month: int, kind: str) -> bytes:
+    """The month's report as ``csv`` or ``pdf``; the export is audited (EXPORT)."""
+    from nyeri.register.exports import render_csv, render_pdf
+
+    report = report_for(scope, facility, year, month)
+    content = render_pdf(report) if kind == "pdf" else render_csv(report)
+    with transaction.atomic():
+        record_event(
+            actor=acting_user,
+            action=AuditAction.EXPORT,
+            organization=scope.organization,
+            facility=facility,
+            object_type=OBJECT_TYPE,
+            object_id=f"{facility.pk}:{report.period}",
+            reason=f"{kind}, {len(report.lines)} products, {len(content)} bytes, "
+            f"sha256 {hashlib.sha256(content).hexdigest()}",
+        )
+    return content
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    item: PrescriptionItem
+    remaining: int
+
+
+def open_items(scope: Scope, facility: Facility, *, limit: int = 200) -> list[OpenItem]:
+    """Signed controlled prescription items written at ``facility`` with units left to dispense (oldest first).
+
+    Shows patients' names: the caller audits the read (``audit_queue_read``)."""
+    items = list(
+        PrescriptionItem.objects.filter(
+            organization=scope.organization,
+            prescription__facility=facility,
+            prescription__status=PrescriptionStatus.SIGNED,
+        )
+        .exclude(controlled_class="")
+        .select_related("prescription", "prescription__patient")
+        .order_by("prescription__signed_at", "pk")[:limit]
+    )
+    dispensed = dict(
+        Movement.objects.filter(
+            prescription_item__in=[i.pk for i in items], kind__in=[MovementKind.DISPENSING, MovementKind.REVERSAL]
+        )
+        .values("prescription_item")
+        .annotate(total=Sum("delta"))
+        .values_list("prescription_item", "total")
+    )
+    found = [OpenItem(i, i.quantity + (dispensed.get(i.pk) or 0)) for i in items]
+    return [o for o in found if o.remaining > 0]
+
+
+def audit_queue_read(scope: Scope, facility: Facility, shown: list[OpenItem]) -> None:
+    patients = sorted({str(o.item.prescription.patient_id) for o in shown})
+    with transaction.atomic():
+        record_event(
+            actor=scope.user,
+            action=AuditAction.READ,
+            organization=scope.organization,
+            facility=facility,
+            object_type="register_dispensing_queue",
+            object_id=facility.pk,
+            reason=f"{len(shown)} items of patients {', '.join(patients)}",
+        )
