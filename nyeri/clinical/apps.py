@@ -6,3 +6,6 @@ class ClinicalConfig(AppConfig):
     name = "nyeri.clinical"
     label = "clinical"
     verbose_name = _("Clinical care")
+
+    def ready(self) -> None:
+        from nyeri.clinical.instruments import checks  # noqa: F401 - registers the instrument-file check

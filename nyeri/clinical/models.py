@@ -7,9 +7,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-# Registers the system check that validates the instrument files and the body map; imported
-# here because the models module is loaded at start-up (apps.py belongs to the app's owner).
-from nyeri.clinical.instruments import checks as _instrument_checks  # noqa: F401
 from nyeri.clinical.validators import validate_nik, validate_not_in_future
 
 

@@ -71,7 +71,12 @@ class AssessmentRefused(PermissionDenied):
         super().__init__(self.message)
 
 
-class _Refusal(Exception):
+class PrivilegeRefused(Exception):
+    """The engine said no to ``record_assessment`` (or there is no professional record to ask about).
+
+    ``audit_reason`` is for the audit row, ``reasons`` for the user (translated).
+    """
+
     def __init__(self, audit_reason: str, reasons: Sequence[str]) -> None:
         super().__init__(audit_reason)
         self.audit_reason = audit_reason
@@ -192,17 +197,21 @@ def _reason(reason: str, errors: Errors) -> str:
 # --- The privilege ---------------------------------------------------------------------
 
 
-def _privilege(scope: Scope, facility: Facility) -> Decision:
-    """The engine's decision for the acting user at ``facility``; raises _Refusal on a no."""
+def record_privilege(scope: Scope, facility: Facility) -> Decision:
+    """The engine's decision for the acting user at ``facility``; raises PrivilegeRefused on a no.
+
+    Recording an assessment and issuing a diary link (entries recorded on the issuer's
+    behalf) ask the same question.
+    """
     person = person_of_user(scope)
     if person is None:
-        raise _Refusal(
+        raise PrivilegeRefused(
             f"{ACTION}: user {scope.user.pk} has no professional record in the organization",
             [_("You have no professional record in this organization, so your licences cannot be checked.")],
         )
     decision = decide(person.pk, ACTION, facility)
     if not decision.allowed:
-        raise _Refusal(
+        raise PrivilegeRefused(
             f"{ACTION} refused for person {person.pk} at facility {facility.pk} by {decision.pack}: "
             + ", ".join(u.code for u in decision.unmet),
             decision.reasons(),
@@ -210,13 +219,15 @@ def _privilege(scope: Scope, facility: Facility) -> Decision:
     return decision
 
 
-def _basis(decision: Decision) -> str:
+def privilege_basis(decision: Decision) -> str:
     relied = f" relying on credentials {', '.join(map(str, decision.relied_on))}" if decision.relied_on else ""
     who = f"person {decision.person_id} at facility {decision.facility_id}"
     return f"{ACTION} allowed for {who} by {decision.pack}{relied}"
 
 
-def _deny(scope: Scope, refusal: _Refusal, *, facility: Facility, patient_id: int, object_id: int | str) -> NoReturn:
+def _deny(
+    scope: Scope, refusal: PrivilegeRefused, *, facility: Facility, patient_id: int, object_id: int | str
+) -> NoReturn:
     # A refusal is a security event: audited in its own transaction (nothing else was written).
     with transaction.atomic():
         record_event(
@@ -315,7 +326,7 @@ def record_assessment(
         with transaction.atomic():
             if encounter is not None:
                 _lock_open_encounter(encounter)
-            decision = _privilege(scope, place)
+            decision = record_privilege(scope, place)
             assessment = PainAssessment(
                 organization=scope.organization,
                 patient=patient,
@@ -339,9 +350,9 @@ def record_assessment(
                 object_type="pain_assessment",
                 object_id=assessment.pk,
                 reason=f"{checked.instrument.code}@{checked.instrument.version}: {_scores_text(checked)}; "
-                + _basis(decision),
+                + privilege_basis(decision),
             )
-    except _Refusal as refusal:
+    except PrivilegeRefused as refusal:
         _deny(scope, refusal, facility=place, patient_id=patient.pk, object_id="")
     return assessment
 
@@ -457,7 +468,7 @@ def amend_assessment(
     try:
         with transaction.atomic():
             earlier = _lock_current(scope, assessment)
-            decision = _privilege(scope, earlier.facility)
+            decision = record_privilege(scope, earlier.facility)
             amendment = PainAssessment(
                 organization=scope.organization,
                 patient=earlier.patient,
@@ -484,9 +495,9 @@ def amend_assessment(
                 patient_id=earlier.patient_id,
                 object_type="pain_assessment",
                 object_id=amendment.pk,
-                reason=f"amends {earlier.pk}: {text}; {_scores_text(checked)}; {_basis(decision)}",
+                reason=f"amends {earlier.pk}: {text}; {_scores_text(checked)}; {privilege_basis(decision)}",
             )
-    except _Refusal as refusal:
+    except PrivilegeRefused as refusal:
         _deny(scope, refusal, facility=assessment.facility, patient_id=assessment.patient_id, object_id=assessment.pk)
     return amendment
 
@@ -506,7 +517,7 @@ def mark_entered_in_error(
     try:
         with transaction.atomic():
             locked = _lock_current(scope, assessment)
-            decision = _privilege(scope, locked.facility)
+            decision = record_privilege(scope, locked.facility)
             now = timezone.now()
             PainAssessment.objects.filter(pk=locked.pk).update(
                 status=AssessmentStatus.ENTERED_IN_ERROR,
@@ -522,9 +533,9 @@ def mark_entered_in_error(
                 patient_id=locked.patient_id,
                 object_type="pain_assessment",
                 object_id=locked.pk,
-                reason=f"entered in error: {text}; {_basis(decision)}",
+                reason=f"entered in error: {text}; {privilege_basis(decision)}",
             )
-    except _Refusal as refusal:
+    except PrivilegeRefused as refusal:
         _deny(scope, refusal, facility=assessment.facility, patient_id=assessment.patient_id, object_id=assessment.pk)
     locked.status = AssessmentStatus.ENTERED_IN_ERROR
     locked.entered_in_error_by, locked.entered_in_error_at, locked.entered_in_error_reason = acting_user, now, text

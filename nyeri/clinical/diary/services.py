@@ -32,6 +32,7 @@ from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
+from nyeri.clinical.assessments.services import PrivilegeRefused, privilege_basis, record_privilege
 from nyeri.clinical.diary.links import ACTOR_LABEL, LinkUnavailable, note_unavailable
 from nyeri.clinical.diary.tokens import new_token
 from nyeri.clinical.instruments import instrument as find_instrument
@@ -48,10 +49,7 @@ from nyeri.clinical.models import (
 )
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
-from nyeri.workforce.access import person_of_user
-from nyeri.workforce.engine import Decision, decide
 
-ACTION = "record_assessment"
 # The instruments a patient records in the diary, in the order the page shows them.
 DIARY_INSTRUMENTS = ("nrs", "peg")
 # Entries per link, per instrument, per local day (the clinic's TIME_ZONE).
@@ -90,37 +88,7 @@ class DiaryLinkRefused(PermissionDenied):
         super().__init__(self.message)
 
 
-class _Refusal(Exception):
-    def __init__(self, audit_reason: str, reasons: list[str]) -> None:
-        super().__init__(audit_reason)
-        self.audit_reason = audit_reason
-        self.reasons = reasons
-
-
-def _privilege(scope: Scope, facility: Facility) -> Decision:
-    person = person_of_user(scope)
-    if person is None:
-        raise _Refusal(
-            f"{ACTION}: user {scope.user.pk} has no professional record in the organization",
-            [_("You have no professional record in this organization, so your licences cannot be checked.")],
-        )
-    decision = decide(person.pk, ACTION, facility)
-    if not decision.allowed:
-        raise _Refusal(
-            f"{ACTION} refused for person {person.pk} at facility {facility.pk} by {decision.pack}: "
-            + ", ".join(u.code for u in decision.unmet),
-            decision.reasons(),
-        )
-    return decision
-
-
-def _basis(decision: Decision) -> str:
-    relied = f" relying on credentials {', '.join(map(str, decision.relied_on))}" if decision.relied_on else ""
-    who = f"person {decision.person_id} at facility {decision.facility_id}"
-    return f"{ACTION} allowed for {who} by {decision.pack}{relied}"
-
-
-def _deny(scope: Scope, refusal: _Refusal, *, facility: Facility, patient: Patient) -> NoReturn:
+def _deny(scope: Scope, refusal: PrivilegeRefused, *, facility: Facility, patient: Patient) -> NoReturn:
     with transaction.atomic():
         record_event(
             actor=scope.user,
@@ -132,7 +100,7 @@ def _deny(scope: Scope, refusal: _Refusal, *, facility: Facility, patient: Patie
             object_type="diary_link",
             reason=refusal.audit_reason,
         )
-    raise DiaryLinkRefused(refusal.reasons)
+    raise DiaryLinkRefused(list(refusal.reasons))
 
 
 # --- Issuing and revoking ----------------------------------------------------------------
@@ -186,7 +154,7 @@ def issue_link(
     prefix, secret_digest, token = new_token()
     try:
         with transaction.atomic():
-            decision = _privilege(scope, facility)
+            decision = record_privilege(scope, facility)
             link = DiaryLink(
                 organization=scope.organization,
                 patient=patient,
@@ -206,9 +174,10 @@ def issue_link(
                 patient_id=patient.pk,
                 object_type="diary_link",
                 object_id=link.pk,
-                reason=f"diary link issued for {days} day(s), until {link.expires_at.isoformat()}; " + _basis(decision),
+                reason=f"diary link issued for {days} day(s), until {link.expires_at.isoformat()}; "
+                + privilege_basis(decision),
             )
-    except _Refusal as refusal:
+    except PrivilegeRefused as refusal:
         _deny(scope, refusal, facility=facility, patient=patient)
     return IssuedLink(link, token)
 
