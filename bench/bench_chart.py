@@ -41,14 +41,12 @@ import os
 import random
 import re
 import statistics
-import sys
-import tempfile
 import time
-import urllib.parse
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
+
+from databases import on_both_databases
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "60"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "5"))
@@ -461,47 +459,5 @@ def _rows(database: str, m: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _postgres_admin_url(url: str) -> tuple[str, str]:
-    parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise ValueError(f"BENCH_POSTGRES_URL must name a plain database, got {name!r}")
-    return urllib.parse.urlunsplit(parts._replace(path="/postgres")), name
-
-
-def _run_postgres() -> list[dict[str, Any]]:
-    import psycopg
-
-    admin_url, name = _postgres_admin_url(POSTGRES_URL)
-    try:
-        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        print(f"!! PostgreSQL is not reachable ({exc}); its rows are missing from this run.", file=sys.stderr)
-        return []
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            print(f"-- postgresql ({name}): {REQUESTS} requests per page", flush=True)
-            measured = _in_child(POSTGRES_URL)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return _rows("postgresql", measured)
-
-
-def _run_sqlite() -> list[dict[str, Any]]:
-    with tempfile.TemporaryDirectory(prefix="nyeri-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        print(f"-- sqlite (temporary file): {REQUESTS} requests per page", flush=True)
-        measured = _in_child(url)
-    return _rows("sqlite", measured)
-
-
 def run() -> list[dict[str, Any]]:
-    print(f"   load average before: {os.getloadavg()[0]:.2f}", flush=True)
-    rows: list[dict[str, Any]] = []
-    if os.environ.get("BENCH_SKIP_POSTGRES") != "1":
-        rows += _run_postgres()
-    rows += _run_sqlite()
-    print(f"   load average after: {os.getloadavg()[0]:.2f}", flush=True)
-    return rows
+    return on_both_databases(POSTGRES_URL, measure=_in_child, rows=_rows, what=f"{REQUESTS} requests per page")
