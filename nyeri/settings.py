@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "nyeri.staffing",
     "nyeri.jobs",
     "nyeri.candidates",
+    "nyeri.hiring",
     "nyeri.procedures",
     "nyeri.prescriptions",
     "nyeri.imaging",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("staffing/", include("nyeri.staffing.urls")),
     path("jobs/", include("nyeri.jobs.urls")),
     path("candidates/", include("nyeri.candidates.urls")),
+    path("hiring/", include("nyeri.hiring.urls")),
     path("notifications/", include("nyeri.notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),

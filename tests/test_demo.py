@@ -129,3 +129,22 @@ def test_the_demo_patients_improve_stay_the_same_or_get_worse_over_a_year() -> N
     assert levels.count(ResponderLevel.SUBSTANTIAL) >= 5
     assert levels.count(ResponderLevel.NONE) >= 10
     assert worse >= 4
+
+
+def test_the_demo_candidates_have_applied_and_one_was_hired_through_the_pipeline() -> None:
+    from nyeri.hiring.models import Application, Stage
+
+    stages = dict(Application.objects.values_list("candidate__user__username", "stage"))
+    assert stages[DEMO_CANDIDATE] == Stage.RECEIVED
+    assert stages["siti.rahma@kandidat.example"] == Stage.OFFER
+    assert stages["budi.santoso@kandidat.example"] == Stage.REJECTED
+    assert stages["rina.marlina@kandidat.example"] == Stage.HIRED
+    rina = Person.objects.get(user__username="rina.marlina@kandidat.example")
+    queued = Credential.objects.filter(person=rina, status=CredentialStatus.SUBMITTED)
+    assert list(queued.values_list("kind", flat=True)) == ["work_experience"]
+    # The officer of the demo sees the ranked applications of the hospital's nurse posting.
+    client = Client()
+    client.post("/accounts/login/", {"username": "kredensial", "password": DEMO_PASSWORD})
+    siti = Application.objects.get(candidate__user__username="siti.rahma@kandidat.example")
+    page = client.get(f"/hiring/postings/{siti.posting_id}/").content.decode()
+    assert f'data-application="{siti.pk}"' in page

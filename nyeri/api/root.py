@@ -136,6 +136,7 @@ def _register_routers() -> None:
     from nyeri.clinical.diary.api import router as diary_router
     from nyeri.clinical.outcomes.api import router as outcomes_router
     from nyeri.facilities.api import router as facilities_router
+    from nyeri.hiring.api import router as hiring_router
     from nyeri.imaging.api import router as imaging_router
     from nyeri.jobs.api import router as jobs_router
     from nyeri.prescriptions.api import router as prescriptions_router
@@ -163,6 +164,7 @@ def _register_routers() -> None:
     api.add_router("/", facilities_router)
     api.add_router("/staffing", staffing_router)
     api.add_router("/jobs", jobs_router)
+    api.add_router("/hiring", hiring_router)
     api.add_router("/", prescriptions_router)
     api.add_router("/", register_router)
     api.add_router("/", procedures_router)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
+from nyeri.workforce.credentials.forms import MultipleFileField, evidence_help
 from nyeri.workforce.kinds import CheckKind, CredentialKind, EmployerKind, Specialty
 
 
@@ -61,3 +62,13 @@ class HoursForm(forms.Form):
     month = forms.DateField(label=_("Month (any day of it)"), widget=forms.DateInput(attrs={"type": "date"}))
     hours = forms.DecimalField(label=_("Hours with pain-clinic patients"), min_value=0, max_digits=6, decimal_places=1)
     where = forms.CharField(label=_("Where"), max_length=200, required=False)
+
+
+class EvidenceForm(forms.Form):
+    """Files for one declared credential; their content is checked by the service."""
+
+    evidence = MultipleFileField(label=_("Add files"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].help_text = evidence_help()

@@ -121,3 +121,35 @@ class CandidateHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}: {self.hours}"
+
+
+class CandidateEvidence(models.Model):
+    """A file the candidate attaches to a declared credential: a scan of the STR, SIP, certificate...
+
+    Kept in private storage like staff evidence, under ``candidate-evidence/<candidate id>/``.
+    Attaching a file verifies nothing: it is part of the declaration, checked by the
+    credentialing queue once the candidate is hired. Withdrawing the declaration removes its
+    files (rows by cascade, files from disk after the commit, by the service).
+    """
+
+    candidate = models.ForeignKey(CandidateProfile, on_delete=models.CASCADE, related_name="evidence")
+    credential = models.ForeignKey(CandidateCredential, on_delete=models.CASCADE, related_name="evidence")
+    storage_name = models.CharField(max_length=200, unique=True)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(content_type__in=["application/pdf", "image/png", "image/jpeg"]),
+                name="candidate_evidence_type_allowed",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name

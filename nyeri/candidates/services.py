@@ -6,13 +6,15 @@ organization). A candidate only ever writes their own rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -23,9 +25,16 @@ from django.utils.translation import gettext as _
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
-from nyeri.candidates.models import CandidateCredential, CandidateHours, CandidateProfile, CandidateTargetRole
+from nyeri.candidates.models import (
+    CandidateCredential,
+    CandidateEvidence,
+    CandidateHours,
+    CandidateProfile,
+    CandidateTargetRole,
+)
 from nyeri.candidates.tokens import TokenProblem, make_token, read_token
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
+from nyeri.workforce.credentials import evidence as evidence_files
 from nyeri.workforce.kinds import CredentialKind, EmployerKind
 
 OBJECT_TYPE = "candidate"
@@ -158,8 +167,6 @@ def update_profile(
 
 def _own(acting_user: User, profile: CandidateProfile) -> None:
     if profile.user_id != acting_user.pk:
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied
 
 
@@ -229,12 +236,115 @@ def declare_credential(*, acting_user: User, profile: CandidateProfile, **values
 
 @transaction.atomic
 def withdraw_credential(*, acting_user: User, credential: CandidateCredential) -> None:
-    """Take back a declaration (a candidate's own statement, not a clinical record)."""
+    """Take back a declaration (a candidate's own statement, not a clinical record).
+
+    Its evidence files go with it: the rows by cascade, the files on disk once the
+    withdrawal is committed (a rolled-back withdrawal keeps rows and files together).
+    """
     _own(acting_user, credential.candidate)
+    # Lock it as attaching does: a file attached meanwhile cannot escape the list below.
+    list(CandidateCredential.objects.select_for_update().filter(pk=credential.pk).values_list("pk", flat=True))
+    names = list(CandidateEvidence.objects.filter(credential=credential).values_list("storage_name", flat=True))
     record_event(
-        actor=acting_user, action=AuditAction.CANCEL, object_type="candidate_credential", object_id=credential.pk
+        actor=acting_user,
+        action=AuditAction.CANCEL,
+        object_type="candidate_credential",
+        object_id=credential.pk,
+        reason=f"{len(names)} evidence file(s) removed" if names else "",
     )
     credential.delete()
+    if names:
+        transaction.on_commit(lambda: evidence_files.discard(names))
+
+
+def candidate_evidence_folder(candidate_id: int) -> str:
+    """Where a candidate's files live under the private root (apart from any organization's)."""
+    return f"candidate-evidence/{candidate_id}"
+
+
+def attach_candidate_evidence(
+    *, acting_user: User, credential: CandidateCredential, uploads: Iterable[UploadedFile]
+) -> list[CandidateEvidence]:
+    """Attach evidence files (PDF, PNG, JPEG, checked by content) to the candidate's own declared credential.
+
+    Refused with ``ValidationError({"evidence": [...]})``, nothing saved and no file left on
+    disk: no file, a file that is empty, too large or not really a PDF/PNG/JPEG, or more
+    than the files a credential may have. Someone else's credential: PermissionDenied.
+    Attaching a file does not verify anything.
+    """
+    files = list(uploads)
+    written: list[str] = []
+    rows: list[CandidateEvidence] = []
+    try:
+        with transaction.atomic():
+            # Lock the credential: two uploads at once cannot both slip under the file limit.
+            locked = (
+                CandidateCredential.objects.select_for_update(of=("self",))
+                .select_related("candidate")
+                .filter(pk=credential.pk)
+                .first()
+            )
+            if locked is None:
+                raise ValidationError({"evidence": [_("This declaration no longer exists.")]})
+            _own(acting_user, locked.candidate)
+            if not files:
+                raise ValidationError({"evidence": [_("Choose a file.")]})
+            checked, errors = evidence_files.check_uploads(files, already=locked.evidence.count())
+            if errors:
+                raise ValidationError({"evidence": errors})
+            folder = candidate_evidence_folder(locked.candidate_id)
+            for item in checked:
+                stored = evidence_files.store(item, folder=folder)
+                written.append(stored.storage_name)
+                row = CandidateEvidence(
+                    candidate_id=locked.candidate_id,
+                    credential=locked,
+                    storage_name=stored.storage_name,
+                    original_name=item.original_name,
+                    content_type=item.content_type,
+                    size=stored.size,
+                    sha256=stored.sha256,
+                )
+                row.save(force_insert=True)
+                rows.append(row)
+                record_event(
+                    actor=acting_user,
+                    action=AuditAction.CREATE,
+                    object_type="candidate_evidence",
+                    object_id=row.pk,
+                    reason=(
+                        f"candidate credential {locked.pk}; {row.content_type}; {row.size} bytes; sha256 {row.sha256}"
+                    ),
+                )
+    except BaseException:
+        # Whatever failed (a refused file, the database, the disk), no file outlives its row.
+        evidence_files.discard(written)
+        raise
+    return rows
+
+
+@transaction.atomic
+def remove_candidate_evidence(*, acting_user: User, evidence: CandidateEvidence) -> None:
+    """Remove one of the candidate's own evidence files: the row now, the file after the commit."""
+    locked = (
+        CandidateEvidence.objects.select_for_update(of=("self",))
+        .select_related("candidate")
+        .filter(pk=evidence.pk)
+        .first()
+    )
+    if locked is None:
+        return
+    _own(acting_user, locked.candidate)
+    record_event(
+        actor=acting_user,
+        action=AuditAction.CANCEL,
+        object_type="candidate_evidence",
+        object_id=locked.pk,
+        reason=f"candidate credential {locked.credential_id}; sha256 {locked.sha256}",
+    )
+    name = locked.storage_name
+    locked.delete()
+    transaction.on_commit(lambda: evidence_files.discard([name]))
 
 
 @transaction.atomic

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from nyeri.candidates import services
+from nyeri.accounts.models import User
+from nyeri.candidates import selectors, services
 from nyeri.candidates.access import candidate_required
-from nyeri.candidates.forms import CredentialForm, HoursForm, ProfileForm, SignUpForm
-from nyeri.candidates.models import CandidateCredential, CandidateProfile
+from nyeri.candidates.forms import CredentialForm, EvidenceForm, HoursForm, ProfileForm, SignUpForm
+from nyeri.candidates.models import CandidateCredential, CandidateEvidence, CandidateProfile
 from nyeri.candidates.pathway import pathway
 from nyeri.candidates.tokens import TokenProblem
+from nyeri.workforce.credentials.evidence import download_name
 
 
 def _add_errors(form: Form, error: ValidationError) -> None:
@@ -29,6 +34,12 @@ def _add_errors(form: Form, error: ValidationError) -> None:
     else:
         for message in error.messages:
             form.add_error(None, message)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def _client_ip(request: HttpRequest) -> str:
@@ -106,15 +117,34 @@ def profile_view(request: HttpRequest, profile: CandidateProfile) -> HttpRespons
     return render(request, "candidates/profile.html", _profile_context(profile, form, CredentialForm(), HoursForm()))
 
 
+def _evidence_form(credential_id: int, data: object = None, files: object = None) -> EvidenceForm:
+    # One upload form per declared credential on the page: ids of its own, the same field name.
+    return EvidenceForm(data, files, auto_id=f"id_evidence_{credential_id}_%s")
+
+
 def _profile_context(
-    profile: CandidateProfile, form: Form, credential_form: Form, hours_form: Form
+    profile: CandidateProfile,
+    form: Form,
+    credential_form: Form,
+    hours_form: Form,
+    evidence_form: tuple[int, EvidenceForm] | None = None,
 ) -> dict[str, object]:
+    credentials = list(
+        profile.credentials.prefetch_related(
+            Prefetch("evidence", queryset=CandidateEvidence.objects.order_by("uploaded_at", "pk"))
+        ).order_by("kind", "-issued_on")
+    )
+    failed_id, failed_form = evidence_form if evidence_form else (None, None)
     return {
         "profile": profile,
         "form": form,
         "credential_form": credential_form,
         "hours_form": hours_form,
-        "credentials": profile.credentials.order_by("kind", "-issued_on"),
+        "credentials": credentials,
+        # (credential, its upload form): the one whose upload was refused keeps its errors.
+        "credential_rows": [
+            (c, failed_form if c.pk == failed_id and failed_form else _evidence_form(c.pk)) for c in credentials
+        ],
         "hours": profile.hours.order_by("-month"),
     }
 
@@ -140,6 +170,52 @@ def credential_withdraw_view(request: HttpRequest, profile: CandidateProfile, cr
     credential = get_object_or_404(CandidateCredential, pk=credential_id, candidate=profile)
     services.withdraw_credential(acting_user=request.user, credential=credential)  # type: ignore[arg-type]
     return redirect("candidates:profile")
+
+
+@require_POST
+@candidate_required
+def evidence_add_view(request: HttpRequest, profile: CandidateProfile, credential_id: int) -> HttpResponse:
+    credential = get_object_or_404(CandidateCredential, pk=credential_id, candidate=profile)
+    form = _evidence_form(credential.pk, request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attach_candidate_evidence(
+                acting_user=_user(request), credential=credential, uploads=form.cleaned_data["evidence"]
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            return redirect(f"{reverse('candidates:profile')}#credential-{credential.pk}")
+    context = _profile_context(
+        profile,
+        ProfileForm(initial={"full_name": profile.user.full_name}),
+        CredentialForm(),
+        HoursForm(),
+        evidence_form=(credential.pk, form),
+    )
+    return render(request, "candidates/profile.html", context, status=400)
+
+
+@require_POST
+@candidate_required
+def evidence_remove_view(request: HttpRequest, profile: CandidateProfile, evidence_id: int) -> HttpResponse:
+    evidence = get_object_or_404(CandidateEvidence, pk=evidence_id, candidate=profile)
+    services.remove_candidate_evidence(acting_user=_user(request), evidence=evidence)
+    return redirect(f"{reverse('candidates:profile')}#credential-{evidence.credential_id}")
+
+
+@require_GET
+@login_required
+def evidence_download_view(request: HttpRequest, evidence_id: int) -> FileResponse:
+    # Only the owner: no candidate_required, so that anyone else (staff too) gets the same 404.
+    evidence, handle = selectors.read_candidate_evidence(acting_user=_user(request), evidence_id=evidence_id)
+    response = FileResponse(
+        handle, as_attachment=True, filename=download_name(evidence), content_type=evidence.content_type
+    )
+    # The recorded type was found in the file's bytes; browsers must not guess another.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST

@@ -59,6 +59,8 @@ DEMO_ACCOUNTS: list[tuple[str, str, Role, tuple[str, ...]]] = [
     ("asisten.radiologi", "Rudi Hermawan", Role.XRAY_ASSISTANT, ("rsud-bandung",)),
     ("teknisi", "Iwan Gunawan, A.Md.T.", Role.MEDICAL_TECHNICIAN, ("klinik-cimahi", "klinik-sumedang")),
     ("apoteker", "apt. Nurul Hidayah, S.Farm.", Role.PHARMACIST, ("rsud-bandung",)),
+    # The Cimahi clinic's pharmacist keeps its own controlled-drug register (nyeri/demo/register.py).
+    ("apoteker.cimahi", "apt. Fitri Handayani, S.Farm.", Role.PHARMACIST, ("klinik-cimahi",)),
 ]
 
 # Further staff without a demo login, so every facility has people in its roles.
@@ -74,7 +76,6 @@ MORE_STAFF: list[tuple[str, Role, str]] = [
     ("Neneng Hasanah", Role.MEDICAL_ASSISTANT, "rsud-bandung"),
     ("Cecep Supriadi", Role.MEDICAL_ASSISTANT, "klinik-sumedang"),
     ("Irfan Maulana, A.Md.Rad.", Role.RADIOGRAPHER, "klinik-cimahi"),
-    ("apt. Fitri Handayani, S.Farm.", Role.PHARMACIST, "klinik-cimahi"),
 ]
 
 GIVEN_FEMALE = [

@@ -42,7 +42,8 @@ from nyeri.procedures.catalogue.schema import Procedure
 from nyeri.procedures.equipment import guidance_available
 from nyeri.procedures.kinds import GUIDANCE_EQUIPMENT
 from nyeri.procedures.models import ProcedureRecord
-from nyeri.procedures.selectors import candidates
+from nyeri.procedures.selectors import c_arm_operators, candidates
+from nyeri.procedures.services import OPERATED_GUIDANCE
 from nyeri.tenancy.models import Facility, Membership
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
 from nyeri.tenancy.scope import Scope, resolve_scope
@@ -134,6 +135,7 @@ class _Seeder:
         self.rng = random.Random(5150)
         self.summary = ProcedureSummary()
         self._recorders: dict[int, tuple[User, Scope]] = {}
+        self._orderers: dict[int, tuple[User, Scope]] = {}
         self.reader = organization_scope(org_id)
 
     def recorder(self, facility: Facility, person: Person | None = None) -> tuple[User, Scope]:
@@ -159,6 +161,32 @@ class _Seeder:
             else:
                 raise RuntimeError(f"no demo clinician covers {facility.code}")
         return self._recorders[facility.pk]
+
+    def orderer(self, facility: Facility, performer: Person | None, at: datetime) -> tuple[User, Scope]:
+        """Who orders: the recorder when the engine lets them ``order_procedure`` here, else the first
+        physician with a login who may (an expired SIP does not order)."""
+        user, scope = self.recorder(facility, performer)
+        if services.may_order(scope, facility, at=at).allowed:
+            return user, scope
+        if facility.pk not in self._orderers:
+            memberships = (
+                Membership.objects.filter(organization_id=self.org_id, is_active=True, roles__role__in=list(PHYSICIANS))
+                .select_related("user")
+                .distinct()
+                .order_by("user__username")
+            )
+            for membership in memberships:
+                found = resolve_scope(membership.user, self.org_id)
+                if (
+                    found is not None
+                    and found.covers_facility(facility.pk)
+                    and services.may_order(found, facility, at=at).allowed
+                ):
+                    self._orderers[facility.pk] = (membership.user, found)
+                    break
+            else:
+                raise RuntimeError(f"no demo physician may order procedures at {facility.code}")
+        return self._orderers[facility.pk]
 
     def guidance(self, proc: Procedure, facility: Facility) -> tuple[str, bool]:
         """The first guidance ``proc`` accepts whose equipment is in service here (and whether there is one)."""
@@ -193,11 +221,22 @@ class _Seeder:
             helpers = [o.person for o in staff.anesthesiologists("sedation") if o.person != performer]
             if helpers:
                 anesthesia, anesthesiologist = "sedation", helpers[0]
+        # Under fluoroscopy, the radiographer or x-ray assistant the engine lets operate the C-arm here.
+        operators = (
+            [o.person for o in c_arm_operators(self.reader, facility) if o.may_operate]
+            if guidance in OPERATED_GUIDANCE
+            else []
+        )
+        operator = operators[n % len(operators)] if operators else None
+        if guidance in OPERATED_GUIDANCE and operator is None:
+            performer = None  # nobody may operate the C-arm here: the procedure waits
         user, scope = self.recorder(facility, performer)
         when = self.moment(step.days_ago) if step.days_ago > 0 else None
+        ordered_at = (when or self.now) - timedelta(days=self.rng.randint(7, 21))
+        ordering_user, ordering_scope = self.orderer(facility, performer, ordered_at)
         record = services.order_procedure(
-            scope=scope,
-            acting_user=user,
+            scope=ordering_scope,
+            acting_user=ordering_user,
             patient=patient,
             procedure_code=proc.code,
             body_site=step.body_site,
@@ -206,7 +245,7 @@ class _Seeder:
             anesthesia=anesthesia,
             facility=facility,
             indication=step.indication,
-            ordered_at=(when or self.now) - timedelta(days=self.rng.randint(7, 21)),
+            ordered_at=ordered_at,
         )
         if not possible or performer is None:
             self.summary.waiting += 1
@@ -223,6 +262,7 @@ class _Seeder:
             record=record,
             performer=performer,
             anesthesiologist=anesthesiologist,
+            imaging_operator=operator,
             performed_at=when,
             pain_before=step.before,
             pain_after=max(0, min(10, step.after + self.rng.randint(-1, 1))),

@@ -19,7 +19,7 @@ from nyeri.api.errors import ErrorBody, ErrorEnvelope, envelope
 from nyeri.clinical.access import access_patient, ensure_clinical_role
 from nyeri.imaging import selectors, services
 from nyeri.imaging.access import access_order, access_referral
-from nyeri.imaging.models import ImagingOrder, Referral
+from nyeri.imaging.models import ImagingOrder, ImagingResult, Referral
 from nyeri.imaging.services import ImagingRefused
 from nyeri.procedures.access import access_procedure
 from nyeri.tenancy.access import access_facility
@@ -81,6 +81,48 @@ class ResultOut(Schema):
     impression: str
 
 
+class CorrectionIn(Schema):
+    reason: str = Field(description="Why the result is corrected (kept with the new version)")
+    version: int | None = Field(None, description="The version corrected: refused when it has been superseded")
+
+
+class AmendResultIn(CorrectionIn):
+    findings: str
+    impression: str
+
+
+class AmendReportIn(CorrectionIn):
+    report: str
+
+
+class ResultVersionOut(Schema):
+    version: int
+    kind: str = Field(description="original, amendment or entered_in_error")
+    findings: str
+    impression: str
+    report: str
+    reason: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class ResultHistoryOut(Schema):
+    current_version: int | None = Field(description="None when the result was entered in error")
+    entered_in_error: bool
+    versions: list[ResultVersionOut]
+
+
+def _history(history: selectors.ResultHistory | None) -> dict[str, Any] | None:
+    if history is None:
+        return None
+    current = history.current
+    return {
+        "current_version": current.version if current is not None else None,
+        "entered_in_error": history.entered_in_error,
+        "versions": history.versions,
+    }
+
+
 class FacilityRef(Schema):
     id: int
     name: str
@@ -124,7 +166,18 @@ class OrderDetailOut(OrderOut):
     not_allowed: list[OperatorReasonsOut]
     network: list[FacilityRef] = Field(description="Facilities of the network with the equipment in service")
     referrals: list[ReferralOut]
-    result: ResultOut | None
+    result: ResultOut | None = Field(description="The result as recorded (version 1)")
+    result_history: ResultHistoryOut | None = Field(description="Every version of the result, and the current one")
+
+
+class ReferralDetailOut(ReferralOut):
+    result_history: ResultHistoryOut | None = Field(
+        description="Every version of the returned result (report is version 1), and the current one"
+    )
+
+    @staticmethod
+    def resolve_result_history(obj: Referral) -> dict[str, Any] | None:
+        return _history(selectors.referral_result_history(obj))
 
 
 class ReferIn(Schema):
@@ -185,6 +238,7 @@ def _detail(request: HttpRequest, scope: Scope, order: ImagingOrder) -> dict[str
         "network": page.network,
         "referrals": page.referrals,
         "result": page.result,
+        "result_history": _history(page.history),
     }
 
 
@@ -292,7 +346,7 @@ def refer_procedure(request: HttpRequest, record_id: int, payload: ReferIn) -> A
     return Status(201, referral)
 
 
-@router.get("/imaging/referrals/{referral_id}", response={200: ReferralOut, **ERRORS}, summary="A referral")
+@router.get("/imaging/referrals/{referral_id}", response={200: ReferralDetailOut, **ERRORS}, summary="A referral")
 def referral(request: HttpRequest, referral_id: int) -> Any:
     return access_referral(request_scope(request), referral_id)
 
@@ -333,3 +387,86 @@ def worklist(request: HttpRequest, facility_id: int) -> Any:
     facility = access_facility(scope, facility_id)
     lists = selectors.worklists(scope, facility, acting_user=_user(request))
     return {"facility_id": facility.pk, "incoming": lists.incoming, "outgoing": lists.outgoing}
+
+
+# --- Corrections of results -------------------------------------------------------------------------
+
+
+def _result_of(order: ImagingOrder) -> ImagingResult:
+    found = ImagingResult.objects.filter(order=order).select_related("order__facility").first()
+    if found is None:
+        raise Http404("No result")
+    return found
+
+
+@router.post(
+    "/imaging/orders/{order_id}/result/amend",
+    response={201: ResultHistoryOut, **ERRORS},
+    summary="Amend the in-house result (a new version; the earlier ones are kept)",
+)
+def amend_result(request: HttpRequest, order_id: int, payload: AmendResultIn) -> Any:
+    scope, found = _order(request, order_id, "api imaging result amendment")
+    result = _result_of(found)
+    try:
+        services.amend_imaging_result(
+            scope=scope,
+            acting_user=_user(request),
+            result=result,
+            reason=payload.reason,
+            findings=payload.findings,
+            impression=payload.impression,
+            version=payload.version,
+        )
+    except ImagingRefused as denied:
+        return _refused(denied)
+    return Status(201, _history(selectors.result_history(result)))
+
+
+@router.post(
+    "/imaging/orders/{order_id}/result/entered-in-error",
+    response={201: ResultHistoryOut, **ERRORS},
+    summary="Mark the in-house result entered in error (kept, no longer the current result)",
+)
+def result_entered_in_error(request: HttpRequest, order_id: int, payload: CorrectionIn) -> Any:
+    scope, found = _order(request, order_id, "api imaging result entered in error")
+    result = _result_of(found)
+    try:
+        services.mark_result_entered_in_error(
+            scope=scope, acting_user=_user(request), result=result, reason=payload.reason, version=payload.version
+        )
+    except ImagingRefused as denied:
+        return _refused(denied)
+    return Status(201, _history(selectors.result_history(result)))
+
+
+@router.post(
+    "/imaging/referrals/{referral_id}/result/amend",
+    response={201: ResultHistoryOut, **ERRORS},
+    summary="Amend a referral's returned result (a new version; the earlier ones are kept)",
+)
+def amend_referral_result(request: HttpRequest, referral_id: int, payload: AmendReportIn) -> Any:
+    scope = request_scope(request)
+    found = access_referral(scope, referral_id)
+    services.amend_referral_result(
+        scope=scope,
+        acting_user=_user(request),
+        referral=found,
+        reason=payload.reason,
+        report=payload.report,
+        version=payload.version,
+    )
+    return Status(201, _history(selectors.referral_result_history(found)))
+
+
+@router.post(
+    "/imaging/referrals/{referral_id}/result/entered-in-error",
+    response={201: ResultHistoryOut, **ERRORS},
+    summary="Mark a referral's returned result entered in error (kept, no longer the current result)",
+)
+def referral_result_entered_in_error(request: HttpRequest, referral_id: int, payload: CorrectionIn) -> Any:
+    scope = request_scope(request)
+    found = access_referral(scope, referral_id)
+    services.mark_result_entered_in_error(
+        scope=scope, acting_user=_user(request), referral=found, reason=payload.reason, version=payload.version
+    )
+    return Status(201, _history(selectors.referral_result_history(found)))

@@ -85,3 +85,27 @@ class CompleteForm(forms.Form):
         required=False,
         help_text=_("Optional. Checked by its content, kept in private storage."),
     )
+
+
+class _CorrectionForm(forms.Form):
+    # The version the user corrects: a correction of a superseded version is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(
+        label=_("Reason for the correction"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("Kept with the new version, for whoever reads the history."),
+    )
+
+
+class AmendResultForm(_CorrectionForm):
+    findings = forms.CharField(label=_("Findings"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    impression = forms.CharField(label=_("Impression"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class AmendReportForm(_CorrectionForm):
+    report = forms.CharField(label=_("Report"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
+
+
+class EnteredInErrorForm(_CorrectionForm):
+    pass

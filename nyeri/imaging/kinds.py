@@ -53,3 +53,10 @@ REFERRAL_TRANSITIONS: dict[str, frozenset[str]] = {
     ReferralStatus.DONE: frozenset(),
 }
 OPEN_REFERRAL = (ReferralStatus.SENT, ReferralStatus.ACCEPTED)
+
+
+class RevisionKind(models.TextChoices):
+    """What a later version of a result is (the first is the result as recorded or returned)."""
+
+    AMENDMENT = "amendment", _("Amendment")
+    ENTERED_IN_ERROR = "entered_in_error", _("Entered in error")

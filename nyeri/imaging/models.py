@@ -8,6 +8,12 @@
 - ``Referral``: an imaging order or a procedure record sent to another facility of the
   network or to an outside provider; sent -> accepted | declined (with the reason) -> done
   (with the returned report and, optionally, a checked PDF/PNG/JPEG file in private storage).
+- ``ResultRevision``: a correction of a result, never an edit. Version 1 of a result is the
+  ``ImagingResult`` row (in-house) or the done referral's report (returned); each later
+  version is a revision row: an *amendment* (the corrected text, with who, when and why) or
+  *entered in error* (why; the result is kept, marked, and no longer the current result,
+  which is final). Result and revision rows are written once; on PostgreSQL triggers refuse
+  UPDATE and DELETE of them, and any change of a done referral (migration 0002).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from nyeri.imaging.kinds import Modality, OrderStatus, ReferralStatus
+from nyeri.imaging.kinds import Modality, OrderStatus, ReferralStatus, RevisionKind
 
 
 def _in(field: str, choices: type[models.TextChoices]) -> Q:
@@ -229,3 +235,78 @@ class Referral(models.Model):
     @property
     def destination(self) -> str:
         return self.outside_name if self.to_facility is None else self.to_facility.name
+
+
+class ResultRevision(models.Model):
+    """A later version of a result: an amendment or *entered in error* (written once).
+
+    Of exactly one of an in-house result or a done referral's returned result. In-house
+    amendments carry the findings and the impression, referral amendments the report (the
+    returned file, if any, stays the one returned).
+    """
+
+    Kind = RevisionKind
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("clinical.Patient", on_delete=models.PROTECT, related_name="+")
+    result = models.ForeignKey(ImagingResult, on_delete=models.PROTECT, null=True, blank=True, related_name="revisions")
+    referral = models.ForeignKey(
+        Referral, on_delete=models.PROTECT, null=True, blank=True, related_name="result_revisions"
+    )
+    version = models.PositiveIntegerField()
+    kind = models.CharField(_("record status"), max_length=20, choices=RevisionKind.choices)
+    reason = models.TextField(_("reason"))
+    findings = models.TextField(_("findings"), blank=True)
+    impression = models.TextField(_("impression"), blank=True)
+    report = models.TextField(_("report"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("result revision")
+        verbose_name_plural = _("result revisions")
+        constraints = [
+            models.CheckConstraint(condition=_in("kind", RevisionKind), name="result_revision_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(result__isnull=False, referral__isnull=True)
+                | Q(result__isnull=True, referral__isnull=False),
+                name="result_revision_exactly_one_subject",
+            ),
+            # Version 1 is the result itself.
+            models.CheckConstraint(condition=Q(version__gte=2), name="result_revision_after_the_result"),
+            models.CheckConstraint(condition=~Q(reason=""), name="result_revision_has_reason"),
+            # An amendment says what the result is now; entered in error says nothing more.
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=RevisionKind.AMENDMENT, result__isnull=False, report="")
+                    & ~Q(findings="")
+                    & ~Q(impression="")
+                )
+                | (Q(kind=RevisionKind.AMENDMENT, referral__isnull=False, findings="", impression="") & ~Q(report=""))
+                | Q(kind=RevisionKind.ENTERED_IN_ERROR, findings="", impression="", report=""),
+                name="result_revision_content",
+            ),
+            models.UniqueConstraint(
+                fields=["result", "version"], condition=Q(result__isnull=False), name="result_revision_version_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["referral", "version"],
+                condition=Q(referral__isnull=False),
+                name="referral_revision_version_unique",
+            ),
+            # Entered in error is final: one per result.
+            models.UniqueConstraint(
+                fields=["result"],
+                condition=Q(kind=RevisionKind.ENTERED_IN_ERROR, result__isnull=False),
+                name="result_entered_in_error_once",
+            ),
+            models.UniqueConstraint(
+                fields=["referral"],
+                condition=Q(kind=RevisionKind.ENTERED_IN_ERROR, referral__isnull=False),
+                name="referral_result_entered_in_error_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        subject = f"imaging result {self.result_id}" if self.result_id else f"referral {self.referral_id}"
+        return f"{self.kind} v{self.version} of {subject}"

@@ -8,15 +8,16 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.models import Patient
 from nyeri.facilities.selectors import InHouseImaging, in_house_imaging
-from nyeri.imaging.kinds import MODALITY_EQUIPMENT, OrderStatus
-from nyeri.imaging.models import ImagingOrder, ImagingResult, Referral
-from nyeri.imaging.services import OperatorCheck, operator_check, referral_destinations
+from nyeri.imaging.kinds import MODALITY_EQUIPMENT, OrderStatus, RevisionKind
+from nyeri.imaging.models import ImagingOrder, ImagingResult, Referral, ResultRevision
+from nyeri.imaging.services import OperatorCheck, operator_check, operator_privilege, referral_destinations
 from nyeri.procedures.models import ProcedureRecord
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
@@ -44,6 +45,79 @@ class OperatorReasons:
 
 
 @dataclass(frozen=True)
+class ResultVersion:
+    """One version of a result: as recorded (or returned), an amendment, or entered in error."""
+
+    version: int
+    # "original", or a RevisionKind
+    kind: str
+    findings: str
+    impression: str
+    report: str
+    reason: str
+    recorded_by: str
+    recorded_at: datetime
+
+    @property
+    def entered_in_error(self) -> bool:
+        return self.kind == RevisionKind.ENTERED_IN_ERROR
+
+    @property
+    def label(self) -> str:
+        if self.kind == "original":
+            return _("As recorded")
+        return str(RevisionKind(self.kind).label)
+
+
+@dataclass(frozen=True)
+class ResultHistory:
+    versions: list[ResultVersion]
+
+    @property
+    def latest(self) -> ResultVersion:
+        return self.versions[-1]
+
+    @property
+    def entered_in_error(self) -> bool:
+        return self.latest.entered_in_error
+
+    @property
+    def current(self) -> ResultVersion | None:
+        """The current result: the latest version, none when the result was entered in error."""
+        return None if self.entered_in_error else self.latest
+
+    @property
+    def amended(self) -> bool:
+        return len(self.versions) > 1
+
+
+def _revisions(**subject: object) -> list[ResultVersion]:
+    rows = ResultRevision.objects.filter(**subject).select_related("recorded_by").order_by("version")
+    return [
+        ResultVersion(
+            r.version, r.kind, r.findings, r.impression, r.report, r.reason, str(r.recorded_by), r.recorded_at
+        )
+        for r in rows
+    ]
+
+
+def result_history(result: ImagingResult) -> ResultHistory:
+    """Every version of an in-house result, the recorded one first (2 queries)."""
+    first = ResultVersion(
+        1, "original", result.findings, result.impression, "", "", str(result.recorded_by), result.recorded_at
+    )
+    return ResultHistory([first, *_revisions(result=result)])
+
+
+def referral_result_history(referral: Referral) -> ResultHistory | None:
+    """Every version of a done referral's returned result, the returned one first (none before done)."""
+    if referral.status != "done" or referral.completed_at is None:
+        return None
+    first = ResultVersion(1, "original", "", "", referral.report, "", str(referral.completed_by), referral.completed_at)
+    return ResultHistory([first, *_revisions(referral=referral)])
+
+
+@dataclass(frozen=True)
 class OrderPage:
     order: ImagingOrder
     kind: str
@@ -56,6 +130,10 @@ class OrderPage:
     network: list[Facility]
     referrals: list[Referral]
     result: ImagingResult | None
+    # Every version of the result (the recorded one first), when there is a result.
+    history: ResultHistory | None = None
+    # May the acting user correct the result (amend, or mark it entered in error)?
+    may_correct: bool = False
 
     @property
     def open(self) -> bool:
@@ -72,6 +150,7 @@ def order_page(scope: Scope, order: ImagingOrder, user: User, *, at: datetime | 
         for d in in_house.decisions
         if not d.allowed and d.person_id in people and not any(u.code == "role_missing" for u in d.unmet)
     ]
+    result = ImagingResult.objects.filter(order=order).select_related("operator", "recorded_by").first()
     return OrderPage(
         order=order,
         kind=kind,
@@ -83,7 +162,9 @@ def order_page(scope: Scope, order: ImagingOrder, user: User, *, at: datetime | 
         referrals=list(
             Referral.objects.filter(imaging_order=order).select_related("to_facility").order_by("-sent_at", "-pk")
         ),
-        result=ImagingResult.objects.filter(order=order).select_related("operator").first(),
+        result=result,
+        history=result_history(result) if result is not None else None,
+        may_correct=result is not None and operator_privilege(scope, order, user, at=at).allowed,
     )
 
 
@@ -121,7 +202,11 @@ def procedures_waiting_for_equipment(scope: Scope, patient: Patient) -> list[Wai
 
 
 def procedure_referrals(procedure: ProcedureRecord) -> list[Referral]:
-    return list(Referral.objects.filter(procedure=procedure).select_related("to_facility").order_by("-sent_at", "-pk"))
+    return list(
+        Referral.objects.filter(procedure=procedure)
+        .select_related("to_facility", "completed_by")
+        .order_by("-sent_at", "-pk")
+    )
 
 
 def _worklist_qs(scope: Scope) -> QuerySet[Referral]:

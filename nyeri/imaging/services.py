@@ -46,11 +46,13 @@ from nyeri.imaging.kinds import (
     Modality,
     OrderStatus,
     ReferralStatus,
+    RevisionKind,
 )
-from nyeri.imaging.models import ImagingOrder, ImagingResult, Referral
+from nyeri.imaging.models import ImagingOrder, ImagingResult, Referral, ResultRevision
 from nyeri.procedures.kinds import GUIDANCE_EQUIPMENT, ProcedureStatus
 from nyeri.procedures.models import ProcedureRecord
 from nyeri.procedures.refusals import Reason, reason
+from nyeri.procedures.services import close_performed_elsewhere
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import CLINICAL_ROLES
 from nyeri.tenancy.scope import Scope
@@ -64,6 +66,7 @@ ORDER: Final = "imaging_order"
 RESULT: Final = "imaging_result"
 REFERRAL: Final = "referral"
 STORAGE_DIR: Final = "referral-results"
+WAITING: Final = (ProcedureStatus.ORDERED, ProcedureStatus.SCHEDULED)
 
 Errors = dict[str, list[str]]
 
@@ -331,17 +334,27 @@ def operator_check(scope: Scope, order: ImagingOrder, user: User, *, at: datetim
     else:
         reasons.append(_equipment_reason(facility, kind))
         basis.append(f"no {kind} in service at facility {facility.pk}")
+    privilege = operator_privilege(scope, order, user, at=at)
+    reasons.extend(privilege.reasons)
+    basis.append(privilege.basis)
+    return OperatorCheck(privilege.person, tuple(reasons), "; ".join(basis))
+
+
+def operator_privilege(scope: Scope, order: ImagingOrder, user: User, *, at: datetime | None = None) -> OperatorCheck:
+    """The engine alone (no equipment): may ``user`` operate ``order``'s equipment kind at its facility.
+
+    Also who may correct an in-house result: the equipment need not be in service any more.
+    """
+    kind = MODALITY_EQUIPMENT[order.modality]
     person = person_of(scope, user)
     if person is None:
-        reasons.append(_no_person_reason())
-    else:
-        action = operate_action(kind)
-        decision = decide_many([person.pk], [action], facility, at=at, jurisdiction=scope.organization.jurisdiction)[
-            (person.pk, action)
-        ]
-        basis.append(_decision_text(decision))
-        reasons.extend(_operator_reason(person.full_name, u) for u in decision.unmet)
-    return OperatorCheck(person, tuple(reasons), "; ".join(basis))
+        return OperatorCheck(None, (_no_person_reason(),), f"user {user.pk} has no professional record")
+    action = operate_action(kind)
+    decision = decide_many([person.pk], [action], order.facility, at=at, jurisdiction=scope.organization.jurisdiction)[
+        (person.pk, action)
+    ]
+    reasons = tuple(_operator_reason(person.full_name, u) for u in decision.unmet)
+    return OperatorCheck(person, reasons, _decision_text(decision))
 
 
 def _refuse(
@@ -479,7 +492,7 @@ def refer(
     if not scope.covers_facility(origin.pk):
         _add(errors, "facility", _("Your membership does not reach this facility."))
     kind = referral_kind(order=order, procedure=procedure)
-    if procedure is not None and procedure.status not in (ProcedureStatus.ORDERED, ProcedureStatus.SCHEDULED):
+    if procedure is not None and procedure.status not in WAITING:
         _add(errors, "procedure", _("Only a procedure that waits (ordered or scheduled) can be referred."))
     name = _text(outside_name)
     address = _optional_text(outside_address, "outside_address", errors)
@@ -663,8 +676,11 @@ def complete_referral(
 ) -> Referral:
     """The result returns: the report (required) and optionally a PDF/PNG/JPEG file (checked by content).
 
-    The referred imaging order is done. A procedure record referred stays as it is at the
-    referring clinic (the performing facility records its own procedure).
+    The referred imaging order is done. A referred procedure record still waiting at the
+    referring clinic is closed in the same transaction as *performed elsewhere*
+    (``procedures.services.close_performed_elsewhere``, audited): the performing facility
+    records its own procedure, the referring clinic's order is fulfilled. A declined
+    referral leaves the procedure waiting, to be referred elsewhere.
     """
     _check_acting_user(scope, acting_user)
     _answering(scope, referral)
@@ -696,6 +712,14 @@ def complete_referral(
                 ImagingOrder.objects.filter(pk=referral.imaging_order_id, status=OrderStatus.REFERRED).update(
                     status=OrderStatus.DONE
                 )
+            elif referral.procedure is not None and referral.procedure.status in WAITING:
+                close_performed_elsewhere(
+                    scope=scope,
+                    acting_user=acting_user,
+                    record=referral.procedure,
+                    referral_id=referral.pk,
+                    facility_name=referral.destination,
+                )
             attached = f", file sha256 {stored.sha256}" if stored is not None else ""
             _audit_referral(
                 scope, acting_user, AuditAction.UPDATE, referral, f"referral done, result returned{attached}"
@@ -709,3 +733,226 @@ def complete_referral(
 
 def moment_text(value: datetime) -> str:
     return formats.date_format(timezone.localtime(value), "j F Y H:i")
+
+
+# --- Corrections of results: amendment and entered in error ----------------------------------------
+
+
+def _latest_revision(*, result: ImagingResult | None = None, referral: Referral | None = None) -> ResultRevision | None:
+    if result is not None:
+        return ResultRevision.objects.filter(result=result).order_by("-version").first()
+    return ResultRevision.objects.filter(referral=referral).order_by("-version").first()
+
+
+def _check_current(latest: ResultRevision | None, version: int | None) -> int:
+    """The current version number; refused when the result is entered in error or ``version`` is stale."""
+    if latest is not None and latest.kind == RevisionKind.ENTERED_IN_ERROR:
+        raise ValidationError(
+            _("This result was entered in error: it is kept as it was and not corrected any more."),
+            code="entered_in_error",
+        )
+    current = latest.version if latest is not None else 1
+    if version is not None and version != current:
+        raise ValidationError(
+            _("This result has been corrected since: open it again and correct its current version."),
+            code="superseded",
+        )
+    return current
+
+
+def _refuse_correction(scope: Scope, result: ImagingResult, found: OperatorCheck) -> NoReturn:
+    _refuse(
+        scope,
+        facility=result.order.facility_id,
+        patient_id=result.order.patient_id,
+        object_type=RESULT,
+        object_id=result.pk,
+        found=found,
+    )
+
+
+def _own_result(scope: Scope, acting_user: User, result: ImagingResult) -> OperatorCheck:
+    """Who may correct an in-house result: the order's facility's staff whom the engine lets operate
+    its equipment kind now (like recording it, without the equipment being in service)."""
+    _own_order(scope, result.order)
+    if not scope.covers_facility(result.order.facility_id):
+        raise ValidationError({"facility": [_("Your membership does not reach this facility.")]})
+    return operator_privilege(scope, result.order, acting_user)
+
+
+def amend_imaging_result(
+    *,
+    scope: Scope,
+    acting_user: User,
+    result: ImagingResult,
+    reason: str,
+    findings: str,
+    impression: str,
+    version: int | None = None,
+) -> ResultRevision:
+    """Correct an in-house result: a new version with the findings and impression, who, when and why.
+
+    The earlier versions are kept. ``version`` (the one the user corrected) refuses a stale
+    correction. Refused (``ImagingRefused``, audited) unless the engine lets the acting user
+    operate the order's equipment kind at its facility; a result entered in error is not
+    corrected any more; an amendment that changes nothing is refused.
+    """
+    _check_acting_user(scope, acting_user)
+    errors: Errors = {}
+    why = _required_text(reason, "reason", errors, _("Say why the result is amended."))
+    found_text = _required_text(findings, "findings", errors, _("Describe the findings."))
+    impression_text = _required_text(impression, "impression", errors, _("State the impression."))
+    check = _own_result(scope, acting_user, result)
+    _raise(errors)
+    if not check.allowed:
+        _refuse_correction(scope, result, check)
+    with transaction.atomic():
+        ImagingResult.objects.select_for_update().filter(pk=result.pk).first()
+        latest = _latest_revision(result=result)
+        current = _check_current(latest, version)
+        now_findings = latest.findings if latest is not None else result.findings
+        now_impression = latest.impression if latest is not None else result.impression
+        if (found_text, impression_text) == (now_findings, now_impression):
+            raise ValidationError(_("The amendment changes nothing: change a field or cancel."), code="unchanged")
+        revision = ResultRevision.objects.create(
+            organization=scope.organization,
+            patient_id=result.order.patient_id,
+            result=result,
+            version=current + 1,
+            kind=RevisionKind.AMENDMENT,
+            reason=why,
+            findings=found_text,
+            impression=impression_text,
+            recorded_by=acting_user,
+            recorded_at=timezone.now(),
+        )
+        _audit(
+            scope,
+            acting_user,
+            AuditAction.AMEND,
+            facility=result.order.facility_id,
+            patient_id=result.order.patient_id,
+            object_type=RESULT,
+            object_id=result.pk,
+            text=f"amended imaging result {result.pk}: version {current} -> {revision.version}; {check.basis}",
+        )
+    return revision
+
+
+def _answered_result(scope: Scope, referral: Referral) -> None:
+    _answering(scope, referral)
+    if referral.status != ReferralStatus.DONE:
+        raise ValidationError(_("This referral has no result yet."), code=referral.status)
+
+
+def amend_referral_result(
+    *,
+    scope: Scope,
+    acting_user: User,
+    referral: Referral,
+    reason: str,
+    report: str,
+    version: int | None = None,
+) -> ResultRevision:
+    """Correct the result a referral returned: a new version of the report, with who, when and why.
+
+    Who may: those who answer the referral (the receiving facility's staff; for an outside
+    provider, the referring facility's). The returned file, if any, stays as returned.
+    """
+    _check_acting_user(scope, acting_user)
+    errors: Errors = {}
+    why = _required_text(reason, "reason", errors, _("Say why the result is amended."))
+    text = _required_text(report, "report", errors, _("Write the report of the result."))
+    _answered_result(scope, referral)
+    _raise(errors)
+    with transaction.atomic():
+        Referral.objects.select_for_update().filter(pk=referral.pk).first()
+        latest = _latest_revision(referral=referral)
+        current = _check_current(latest, version)
+        if text == (latest.report if latest is not None else referral.report):
+            raise ValidationError(_("The amendment changes nothing: change a field or cancel."), code="unchanged")
+        revision = ResultRevision.objects.create(
+            organization=scope.organization,
+            patient_id=referral.patient_id,
+            referral=referral,
+            version=current + 1,
+            kind=RevisionKind.AMENDMENT,
+            reason=why,
+            report=text,
+            recorded_by=acting_user,
+            recorded_at=timezone.now(),
+        )
+        _audit_referral(
+            scope,
+            acting_user,
+            AuditAction.AMEND,
+            referral,
+            f"amended the returned result: version {current} -> {revision.version}",
+        )
+    return revision
+
+
+def mark_result_entered_in_error(
+    *,
+    scope: Scope,
+    acting_user: User,
+    reason: str,
+    result: ImagingResult | None = None,
+    referral: Referral | None = None,
+    version: int | None = None,
+) -> ResultRevision:
+    """Mark an in-house result or a referral's returned result *entered in error* (final).
+
+    The result and its versions are kept and shown, marked; the order (or the referral) has
+    no current result any more. Who may: as for an amendment.
+    """
+    _check_acting_user(scope, acting_user)
+    if (result is None) == (referral is None):
+        raise ValueError("mark a result or a referral's result, exactly one")
+    errors: Errors = {}
+    why = _required_text(reason, "reason", errors, _("Say why the result was entered in error."))
+    check: OperatorCheck | None = None
+    if result is not None:
+        check = _own_result(scope, acting_user, result)
+    else:
+        assert referral is not None
+        _answered_result(scope, referral)
+    _raise(errors)
+    if check is not None and not check.allowed:
+        assert result is not None
+        _refuse_correction(scope, result, check)
+    with transaction.atomic():
+        if result is not None:
+            ImagingResult.objects.select_for_update().filter(pk=result.pk).first()
+        else:
+            assert referral is not None
+            Referral.objects.select_for_update().filter(pk=referral.pk).first()
+        latest = _latest_revision(result=result, referral=referral)
+        current = _check_current(latest, version)
+        revision = ResultRevision.objects.create(
+            organization=scope.organization,
+            patient_id=result.order.patient_id if result is not None else referral.patient_id,  # type: ignore[union-attr]
+            result=result,
+            referral=referral,
+            version=current + 1,
+            kind=RevisionKind.ENTERED_IN_ERROR,
+            reason=why,
+            recorded_by=acting_user,
+            recorded_at=timezone.now(),
+        )
+        text = f"result entered in error (version {current} -> {revision.version}): {why[:200]}"
+        if result is not None:
+            _audit(
+                scope,
+                acting_user,
+                AuditAction.UPDATE,
+                facility=result.order.facility_id,
+                patient_id=result.order.patient_id,
+                object_type=RESULT,
+                object_id=result.pk,
+                text=f"imaging {text}; {check.basis if check is not None else ''}",
+            )
+        else:
+            assert referral is not None
+            _audit_referral(scope, acting_user, AuditAction.UPDATE, referral, f"returned {text}")
+    return revision

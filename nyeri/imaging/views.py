@@ -18,8 +18,18 @@ from nyeri.accounts.models import User
 from nyeri.clinical.access import access_patient
 from nyeri.imaging import selectors, services
 from nyeri.imaging.access import access_order, access_referral
-from nyeri.imaging.forms import CompleteForm, OrderForm, ReasonForm, ReferForm, ResultForm, add_service_errors
-from nyeri.imaging.models import ImagingOrder, Referral
+from nyeri.imaging.forms import (
+    AmendReportForm,
+    AmendResultForm,
+    CompleteForm,
+    EnteredInErrorForm,
+    OrderForm,
+    ReasonForm,
+    ReferForm,
+    ResultForm,
+    add_service_errors,
+)
+from nyeri.imaging.models import ImagingOrder, ImagingResult, Referral
 from nyeri.imaging.services import ImagingRefused
 from nyeri.procedures.access import access_procedure
 from nyeri.tenancy.access import access_facility
@@ -69,9 +79,25 @@ def patient_imaging(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(request, "imaging/patient.html", context, status=status)
 
 
+def _correction_initial(history: selectors.ResultHistory | None) -> dict[str, Any]:
+    if history is None:
+        return {}
+    latest = history.latest
+    return {
+        "version": latest.version,
+        "findings": latest.findings,
+        "impression": latest.impression,
+        "report": latest.report,
+    }
+
+
 def _order_context(request: HttpRequest, scope: Scope, order: ImagingOrder, **forms: Any) -> dict[str, Any]:
     page = selectors.order_page(scope, order, _user(request))
+    initial = _correction_initial(page.history)
     return {
+        "amend_form": forms.get("amend_form") or AmendResultForm(initial=initial),
+        "error_form": forms.get("error_form") or EnteredInErrorForm(initial={"version": initial.get("version")}),
+        "refused_title": forms.get("refused_title") or "",
         "patient": order.patient,
         "order": order,
         "page": page,
@@ -206,7 +232,12 @@ def refer_procedure(request: HttpRequest, patient_id: int, record_id: int) -> Ht
 
 
 def _referral_context(request: HttpRequest, scope: Scope, referral: Referral, **forms: Any) -> dict[str, Any]:
+    history = selectors.referral_result_history(referral)
+    initial = _correction_initial(history)
     return {
+        "history": history,
+        "amend_form": forms.get("amend_form") or AmendReportForm(initial=initial),
+        "error_form": forms.get("error_form") or EnteredInErrorForm(initial={"version": initial.get("version")}),
         "referral": referral,
         "patient": referral.patient,
         "equipment": services.equipment_label(referral.equipment_kind),
@@ -307,3 +338,128 @@ def worklist(request: HttpRequest, facility_id: int) -> HttpResponse:
     facility = access_facility(scope, facility_id)
     lists = selectors.worklists(scope, facility, acting_user=_user(request))
     return render(request, "imaging/worklist.html", {"lists": lists, "facility": facility})
+
+
+# --- Corrections of results -------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def amend_result(request: HttpRequest, patient_id: int, order_id: int) -> HttpResponse:
+    """Amend the in-house result: a new version, the earlier kept (refused with its reasons)."""
+    scope, order = _patient_order(request, patient_id, order_id)
+    form = AmendResultForm(request.POST)
+    result = ImagingResult.objects.filter(order=order).select_related("order__facility").first()
+    if result is None:
+        raise Http404("No result")
+    if form.is_valid():
+        try:
+            services.amend_imaging_result(
+                scope=scope,
+                acting_user=_user(request),
+                result=result,
+                reason=form.cleaned_data["reason"],
+                findings=form.cleaned_data["findings"],
+                impression=form.cleaned_data["impression"],
+                version=form.cleaned_data["version"],
+            )
+        except ImagingRefused as denied:
+            context = _order_context(
+                request,
+                scope,
+                order,
+                amend_form=form,
+                refused=denied.messages(),
+                refused_title=_("You may not correct this result:"),
+            )
+            return render(request, "imaging/order.html", context, status=403)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The result is amended; the earlier version is kept."))
+            return redirect("imaging:order", patient_id=order.patient_id, order_id=order.pk)
+    return render(request, "imaging/order.html", _order_context(request, scope, order, amend_form=form), status=422)
+
+
+@login_required
+@require_POST
+def result_entered_in_error(request: HttpRequest, patient_id: int, order_id: int) -> HttpResponse:
+    scope, order = _patient_order(request, patient_id, order_id)
+    form = EnteredInErrorForm(request.POST)
+    result = ImagingResult.objects.filter(order=order).select_related("order__facility").first()
+    if result is None:
+        raise Http404("No result")
+    if form.is_valid():
+        try:
+            services.mark_result_entered_in_error(
+                scope=scope,
+                acting_user=_user(request),
+                result=result,
+                reason=form.cleaned_data["reason"],
+                version=form.cleaned_data["version"],
+            )
+        except ImagingRefused as denied:
+            context = _order_context(
+                request,
+                scope,
+                order,
+                error_form=form,
+                refused=denied.messages(),
+                refused_title=_("You may not correct this result:"),
+            )
+            return render(request, "imaging/order.html", context, status=403)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The result is marked entered in error; it is kept in the history."))
+            return redirect("imaging:order", patient_id=order.patient_id, order_id=order.pk)
+    return render(request, "imaging/order.html", _order_context(request, scope, order, error_form=form), status=422)
+
+
+@login_required
+@require_POST
+def amend_referral_result(request: HttpRequest, referral_id: int) -> HttpResponse:
+    scope = request_scope(request)
+    referral = access_referral(scope, referral_id)
+    form = AmendReportForm(request.POST)
+    if form.is_valid():
+        try:
+            services.amend_referral_result(
+                scope=scope,
+                acting_user=_user(request),
+                referral=referral,
+                reason=form.cleaned_data["reason"],
+                report=form.cleaned_data["report"],
+                version=form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The result is amended; the earlier version is kept."))
+            return redirect("imaging:referral", referral_id=referral.pk)
+    context = _referral_context(request, scope, referral, amend_form=form)
+    return render(request, "imaging/referral.html", context, status=422)
+
+
+@login_required
+@require_POST
+def referral_result_entered_in_error(request: HttpRequest, referral_id: int) -> HttpResponse:
+    scope = request_scope(request)
+    referral = access_referral(scope, referral_id)
+    form = EnteredInErrorForm(request.POST)
+    if form.is_valid():
+        try:
+            services.mark_result_entered_in_error(
+                scope=scope,
+                acting_user=_user(request),
+                referral=referral,
+                reason=form.cleaned_data["reason"],
+                version=form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The result is marked entered in error; it is kept in the history."))
+            return redirect("imaging:referral", referral_id=referral.pk)
+    context = _referral_context(request, scope, referral, error_form=form)
+    return render(request, "imaging/referral.html", context, status=422)

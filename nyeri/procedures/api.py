@@ -37,8 +37,11 @@ router = Router(tags=["procedures"])
 
 
 class ReasonOut(Schema):
-    code: str = Field(description="Stable: performer.<engine code>, anesthesiologist.<engine code>, equipment.*")
-    subject: str = Field(description="performer, anesthesiologist or equipment")
+    code: str = Field(
+        description="Stable: performer.<engine code>, anesthesiologist.<engine code>, "
+        "imaging_operator.<engine code>, ordered_by.<engine code>, equipment.*"
+    )
+    subject: str = Field(description="performer, anesthesiologist, imaging_operator, ordered_by or equipment")
     message: str = Field(description="In the request's language")
     message_id: str
     message_en: str
@@ -108,6 +111,8 @@ class PerformanceOut(Schema):
     performer_name: str
     anesthesiologist_id: int | None
     anesthesiologist_name: str
+    imaging_operator_id: int | None = Field(description="Under fluoroscopy: who operated the C-arm")
+    imaging_operator_name: str
     anesthesia: str
     guidance: str
     body_site: str
@@ -140,6 +145,10 @@ class PerformanceOut(Schema):
         return obj.anesthesiologist.full_name if obj.anesthesiologist is not None else ""
 
     @staticmethod
+    def resolve_imaging_operator_name(obj: ProcedurePerformance) -> str:
+        return obj.imaging_operator.full_name if obj.imaging_operator is not None else ""
+
+    @staticmethod
     def resolve_relief_change(obj: ProcedurePerformance) -> int | None:
         return obj.relief.change if obj.relief is not None else None
 
@@ -167,7 +176,10 @@ class ProcedureOut(Schema):
     guidance: str
     anesthesia: str
     indication: str
-    status: str = Field(description="ordered, scheduled, performed or cancelled")
+    status: str = Field(
+        description="ordered, scheduled, performed, cancelled or elsewhere (performed elsewhere on referral: "
+        "the order is completed here, the performing facility keeps the procedure)"
+    )
     ordered_by_id: int
     ordered_at: datetime
     scheduled_for: datetime | None
@@ -240,6 +252,7 @@ class ReasonIn(Schema):
 class PerformIn(Schema):
     performer_id: int
     anesthesiologist_id: int | None = None
+    imaging_operator_id: int | None = None
     performed_at: datetime | None = Field(None, description="Default: now")
     procedure_code: str = Field("", max_length=40, description="Default: the procedure ordered")
     anesthesia: str = Field("", max_length=12, description="Default: as ordered")
@@ -259,6 +272,7 @@ class AmendIn(Schema):
     reason: str
     performer_id: int | None = None
     anesthesiologist_id: int | None = None
+    imaging_operator_id: int | None = None
     performed_at: datetime | None = None
     procedure_code: str | None = Field(None, max_length=40)
     anesthesia: str | None = Field(None, max_length=12)
@@ -325,24 +339,27 @@ def list_procedures(request: HttpRequest, patient_id: int) -> Any:
 @router.post(
     "/patients/{patient_id}/procedures",
     response={201: ProcedureOut, **ERRORS},
-    summary="Order a procedure of the catalogue for a patient",
+    summary="Order a procedure of the catalogue for a patient (the engine decides order_procedure)",
 )
 def order(request: HttpRequest, patient_id: int, payload: OrderIn) -> Any:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api procedure order")
-    record = services.order_procedure(
-        scope=scope,
-        acting_user=_user(request),
-        patient=patient,
-        procedure_code=payload.procedure_code,
-        body_site=payload.body_site,
-        laterality=payload.laterality,
-        guidance=payload.guidance,
-        anesthesia=payload.anesthesia,
-        facility=access_facility(scope, payload.facility_id) if payload.facility_id is not None else None,
-        encounter=access_encounter(scope, payload.encounter_id) if payload.encounter_id is not None else None,
-        indication=payload.indication,
-    )
+    try:
+        record = services.order_procedure(
+            scope=scope,
+            acting_user=_user(request),
+            patient=patient,
+            procedure_code=payload.procedure_code,
+            body_site=payload.body_site,
+            laterality=payload.laterality,
+            guidance=payload.guidance,
+            anesthesia=payload.anesthesia,
+            facility=access_facility(scope, payload.facility_id) if payload.facility_id is not None else None,
+            encounter=access_encounter(scope, payload.encounter_id) if payload.encounter_id is not None else None,
+            indication=payload.indication,
+        )
+    except ProcedureRefused as denied:
+        return _refused(denied)
     return Status(201, record)
 
 
@@ -392,6 +409,7 @@ def perform(request: HttpRequest, record_id: int, payload: PerformIn) -> Any:
             record=record,
             performer=_person(scope, payload.performer_id),
             anesthesiologist=_person(scope, payload.anesthesiologist_id),
+            imaging_operator=_person(scope, payload.imaging_operator_id),
             performed_at=_aware(payload.performed_at),
             procedure_code=payload.procedure_code,
             anesthesia=payload.anesthesia,
@@ -427,6 +445,8 @@ def amend(request: HttpRequest, record_id: int, payload: AmendIn) -> Any:
             changes["performer"] = _person(scope, value)
         elif name == "anesthesiologist_id":
             changes["anesthesiologist"] = _person(scope, value)
+        elif name == "imaging_operator_id":
+            changes["imaging_operator"] = _person(scope, value)
         elif name == "performed_at":
             changes["performed_at"] = _aware(value)
         elif name in (

@@ -20,7 +20,7 @@ from nyeri.clinical.models import Encounter, EncounterStatus, Laterality, Patien
 from nyeri.procedures.catalogue import catalogue
 from nyeri.procedures.catalogue.schema import Procedure
 from nyeri.procedures.kinds import AnesthesiaLevel, ComplicationKind, Guidance
-from nyeri.procedures.selectors import StaffOption
+from nyeri.procedures.selectors import OperatorOption, StaffOption
 from nyeri.procedures.services import REASON_MAX, TEXT_MAX, region_label, side_label
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
@@ -158,6 +158,11 @@ class PerformForm(WhereForm):
         required=False,
         help_text=_("For sedation or general anesthesia: who gave it (not the performer)."),
     )
+    imaging_operator = forms.ChoiceField(
+        label=_("C-arm operator"),
+        required=False,
+        help_text=_("For fluoroscopy guidance: the radiographer or x-ray assistant who operated the C-arm."),
+    )
     pain_before = _rating_field(_("Pain before (0-10)"))
     pain_after = _rating_field(_("Pain after (0-10)"))
     complications = forms.MultipleChoiceField(
@@ -183,6 +188,7 @@ class PerformForm(WhereForm):
         proc: Procedure,
         options: tuple[StaffOption, ...],
         level: str,
+        operators: tuple[OperatorOption, ...] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -192,6 +198,13 @@ class PerformForm(WhereForm):
         _choice(self, "performer").choices = [*NONE, *_person_choices(options, level=None)]
         anesthesiologists = _person_choices(options, level=level if level in ("sedation", "general") else "sedation")
         _choice(self, "anesthesiologist").choices = [*NONE, *anesthesiologists]
+        _choice(self, "imaging_operator").choices = [
+            *NONE,
+            *(
+                (str(o.person.pk), f"{o.person.full_name} ({_('allowed') if o.may_operate else _('not allowed here')})")
+                for o in operators
+            ),
+        ]
         if not self.is_bound:
             self.initial.setdefault("performed_at", timezone.localtime().strftime(DATETIME_LOCAL))
 

@@ -12,24 +12,30 @@ from django.utils.translation import gettext_lazy as _
 
 class ProcedureStatus(models.TextChoices):
     # FHIR Procedure/ServiceRequest: ordered and scheduled are a ServiceRequest (active),
-    # performed a Procedure (completed), cancelled a ServiceRequest (revoked).
+    # performed a Procedure (completed), cancelled a ServiceRequest (revoked). Performed
+    # elsewhere: the order was referred and the referral came back done; the ServiceRequest
+    # is completed here, while the Procedure belongs to the facility that performed it (no
+    # performance is recorded here, so the chart draws no marker of a procedure done here).
     ORDERED = "ordered", _("Ordered")
     SCHEDULED = "scheduled", _("Scheduled")
     PERFORMED = "performed", _("Performed")
     CANCELLED = "cancelled", _("Cancelled")
+    ELSEWHERE = "elsewhere", _("Performed elsewhere")
 
 
 # Which status may follow which (the services and, on PostgreSQL, a trigger hold it).
 TRANSITIONS: dict[str, frozenset[str]] = {
     ProcedureStatus.ORDERED: frozenset(
-        {ProcedureStatus.SCHEDULED, ProcedureStatus.PERFORMED, ProcedureStatus.CANCELLED}
+        {ProcedureStatus.SCHEDULED, ProcedureStatus.PERFORMED, ProcedureStatus.CANCELLED, ProcedureStatus.ELSEWHERE}
     ),
     # A scheduled procedure may be moved to another time (scheduled again).
     ProcedureStatus.SCHEDULED: frozenset(
-        {ProcedureStatus.SCHEDULED, ProcedureStatus.PERFORMED, ProcedureStatus.CANCELLED}
+        {ProcedureStatus.SCHEDULED, ProcedureStatus.PERFORMED, ProcedureStatus.CANCELLED, ProcedureStatus.ELSEWHERE}
     ),
     ProcedureStatus.PERFORMED: frozenset(),
     ProcedureStatus.CANCELLED: frozenset(),
+    # Only the completion of its referral closes a record so (imaging.services.complete_referral).
+    ProcedureStatus.ELSEWHERE: frozenset(),
 }
 
 

@@ -1,14 +1,16 @@
-"""Procedure records: an order's life (ordered, scheduled, performed or cancelled) and what was done.
+"""Procedure records: an order's life (ordered, scheduled, performed, cancelled, or performed
+elsewhere on referral) and what was done.
 
 - ``ProcedureRecord`` is the order of a procedure of the catalogue for a patient at a
   facility (optionally in an encounter): what was ordered (procedure, body site, side,
   guidance, anesthesia) and where it is in its life. Only the services move it from one
   status to the next (``kinds.TRANSITIONS``), each move audited; what was ordered never
-  changes. On PostgreSQL a trigger refuses any other change and every delete (migration
-  0002).
+  changes. On PostgreSQL a trigger refuses any other change and every delete (migrations
+  0002 and 0003; *performed elsewhere* only with a referral of the record that is done).
 - ``ProcedurePerformance`` is what was done, written once when the procedure is
   performed: who performed it (and the anesthesiologist at sedation or general
-  anesthesia), where on the body, with which guidance and anesthesia, the pain before and
+  anesthesia, and under fluoroscopy the radiographer or x-ray assistant who operated the
+  C-arm), where on the body, with which guidance and anesthesia, the pain before and
   after, the complications, and the decisions of the requirements engine relied on. A
   correction is a new version that ``amends`` the previous one and says why; the earlier
   version is kept, with who recorded it and when. Rows are only inserted (on PostgreSQL a
@@ -171,6 +173,16 @@ class ProcedurePerformance(models.Model):
         related_name="+",
         verbose_name=_("anesthesiologist"),
     )
+    # Under fluoroscopy: the radiographer or x-ray assistant who operated the C-arm (the engine
+    # allowed them ``operate_equipment:c_arm``). Older versions recorded before this field have none.
+    imaging_operator = models.ForeignKey(
+        "workforce.Person",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("C-arm operator"),
+    )
     anesthesia = models.CharField(_("anesthesia"), max_length=12, choices=AnesthesiaLevel.choices)
     guidance = models.CharField(_("imaging guidance"), max_length=16, choices=Guidance.choices)
     body_site = models.CharField(_("body site"), max_length=40)
@@ -212,6 +224,11 @@ class ProcedurePerformance(models.Model):
             models.CheckConstraint(
                 condition=Q(anesthesiologist__isnull=True) | ~Q(anesthesiologist=models.F("performer")),
                 name="performance_anesthesiologist_not_performer",
+            ),
+            # A C-arm operator is recorded with fluoroscopy guidance only (the service requires one there).
+            models.CheckConstraint(
+                condition=Q(imaging_operator__isnull=True) | Q(guidance=Guidance.FLUOROSCOPY),
+                name="performance_operator_only_fluoroscopy",
             ),
             # The first version amends nothing; every later one names the version it replaces and why.
             models.CheckConstraint(

@@ -26,7 +26,7 @@ LANGUAGES = ("id", "en")
 @dataclass(frozen=True)
 class Reason:
     code: str
-    # performer, anesthesiologist, equipment
+    # performer, anesthesiologist, imaging_operator, equipment, ordered_by
     subject: str
     message_id: str
     message_en: str
@@ -63,12 +63,17 @@ def reason(code: str, subject: str, render: Callable[[], str]) -> Reason:
 
 
 def from_unmet(subject: str, name: str, unmet: Unmet) -> Reason:
-    """An engine reason about ``name``, the performer or the anesthesiologist."""
+    """An engine reason about ``name``: the performer, the anesthesiologist, the C-arm operator or
+    the one who orders."""
 
     def render() -> str:
         text = unmet.message()
         if subject == "performer":
             return _("Performer %(name)s: %(reason)s") % {"name": name, "reason": text}
+        if subject == "imaging_operator":
+            return _("C-arm operator %(name)s: %(reason)s") % {"name": name, "reason": text}
+        if subject == "ordered_by":
+            return _("You may not order procedures here (%(name)s): %(reason)s") % {"name": name, "reason": text}
         return _("Anesthesiologist %(name)s: %(reason)s") % {"name": name, "reason": text}
 
     return reason(f"{subject}.{unmet.code}", subject, render)

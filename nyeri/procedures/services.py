@@ -9,9 +9,10 @@ a rating outside 0-10, sedation without an anesthesiologist, ...
 Performing (and an amendment that changes who did what, or how) also asks:
 
 - the requirements engine (``decide_many``), at the facility and the moment of the
-  procedure, whether the performer may ``perform_procedure:<class>`` and, at sedation or
-  general anesthesia, whether the anesthesiologist may ``give_sedation`` or
-  ``give_anesthesia``;
+  procedure, whether the performer may ``perform_procedure:<class>``, at sedation or
+  general anesthesia whether the anesthesiologist may ``give_sedation`` or
+  ``give_anesthesia``, and under fluoroscopy whether the radiographer or x-ray assistant
+  recorded at the C-arm may ``operate_equipment:c_arm``;
 - the facilities app whether the guidance equipment (C-arm, ultrasound, CT) is in service.
 
 A refusal lists every reason in both languages (``refusals.ProcedureRefused``), is audited
@@ -19,8 +20,10 @@ on its own (``permission_denied``, with the reason codes) and writes nothing els
 decisions relied on are stored with the performance and stated in its audit row.
 
 Who may write: a member with a clinical role whose membership reaches the facility.
-Ordering, scheduling and cancelling have no action of their own in the policy packs (like
-encounters); the privilege that matters, the performer's, is the engine's.
+Ordering also asks the engine for ``order_procedure`` at the facility (the ID pack: a
+physician with a valid STR and a SIP for the facility); a refusal is audited and raised as
+``ProcedureRefused``. Scheduling and cancelling have no action of their own in the policy
+packs (like encounters); the privilege that matters, the performer's, is the engine's.
 """
 
 from __future__ import annotations
@@ -72,7 +75,11 @@ from nyeri.workforce.models import Person
 TEXT_MAX: Final = 2000
 REASON_MAX: Final = 1000
 RECORD: Final = "procedure"
+# The guidance whose equipment is operated by someone other than the performer, who is recorded
+# (a radiographer or x-ray assistant at the C-arm); ultrasound is held by the performer.
+OPERATED_GUIDANCE: Final = frozenset({Guidance.FLUOROSCOPY})
 PERFORMANCE: Final = "procedure_performance"
+ORDER_ACTION: Final = "order_procedure"
 
 Errors = dict[str, list[str]]
 
@@ -322,6 +329,7 @@ def _not_now(status: str) -> ValidationError:
     messages: dict[str, str] = {
         ProcedureStatus.PERFORMED: _("This procedure has been performed: correct it with an amendment."),
         ProcedureStatus.CANCELLED: _("This procedure was cancelled."),
+        ProcedureStatus.ELSEWHERE: _("This procedure was performed elsewhere, on referral."),
     }
     return ValidationError(messages.get(status, _("This procedure cannot be changed so now.")), code=status)
 
@@ -400,30 +408,92 @@ def order_procedure(
     _raise(errors)
     assert proc is not None
     with transaction.atomic():
-        record = ProcedureRecord.objects.create(
+        allowed = may_order(scope, place, at=ordered_at or now)
+        if allowed.allowed:
+            return _create_order(
+                scope, acting_user, patient, place, encounter, proc, content, text, ordered_at or now, allowed.basis
+            )
+    # Nothing was written: the refusal is audited on its own.
+    _refuse_order(scope, place, patient, allowed)
+
+
+def may_order(scope: Scope, facility: Facility, *, at: datetime | None = None) -> Readiness:
+    """May the scope's user order procedures at ``facility`` at ``at``: the engine's ``order_procedure``
+    (the ID pack: a physician with a valid STR and a SIP for this facility). 2-4 queries."""
+    person = Person.objects.filter(organization=scope.organization, user=scope.user).first()
+    if person is None:
+        return Readiness(
+            (
+                reason(
+                    "ordered_by.no_professional_record",
+                    "ordered_by",
+                    lambda: _(
+                        "Your account has no professional record in this organization, so the platform cannot "
+                        "check that you may order procedures."
+                    ),
+                ),
+            ),
+            f"{ORDER_ACTION}: user {scope.user.pk} has no professional record",
+        )
+    decision = decide_many(
+        [person.pk], [ORDER_ACTION], facility, at=at or timezone.now(), jurisdiction=scope.organization.jurisdiction
+    )[(person.pk, ORDER_ACTION)]
+    return Readiness(
+        tuple(from_unmet("ordered_by", person.full_name, u) for u in decision.unmet), _decision_text(decision)
+    )
+
+
+def _refuse_order(scope: Scope, facility: Facility, patient: Patient, found: Readiness) -> NoReturn:
+    with transaction.atomic():
+        record_event(
+            actor=scope.user,
+            action=AuditAction.PERMISSION_DENIED,
+            outcome=AuditOutcome.DENIED,
             organization=scope.organization,
-            patient=patient,
-            facility=place,
-            encounter=encounter,
-            procedure_code=proc.code,
-            catalogue_version=catalogue().version,
-            body_site=content.body_site,
-            laterality=content.laterality,
-            guidance=content.guidance,
-            anesthesia=content.anesthesia,
-            indication=text,
-            status=ProcedureStatus.ORDERED,
-            ordered_by=acting_user,
-            ordered_at=ordered_at or now,
+            facility=facility,
+            patient_id=patient.pk,
+            object_type=RECORD,
+            reason=f"order refused: {', '.join(r.code for r in found.reasons)}; {found.basis}"[:2000],
         )
-        _audit(
-            scope,
-            acting_user,
-            AuditAction.CREATE,
-            record,
-            f"ordered {proc.code} ({content.body_site} {content.laterality or '-'}, {content.guidance}, "
-            f"{content.anesthesia}) at facility {place.pk}, catalogue {record.catalogue_version}",
-        )
+    raise ProcedureRefused(found.reasons)
+
+
+def _create_order(
+    scope: Scope,
+    acting_user: User,
+    patient: Patient,
+    place: Facility,
+    encounter: Encounter | None,
+    proc: Procedure,
+    content: Content,
+    text: str,
+    ordered_at: datetime,
+    basis: str,
+) -> ProcedureRecord:
+    record = ProcedureRecord.objects.create(
+        organization=scope.organization,
+        patient=patient,
+        facility=place,
+        encounter=encounter,
+        procedure_code=proc.code,
+        catalogue_version=catalogue().version,
+        body_site=content.body_site,
+        laterality=content.laterality,
+        guidance=content.guidance,
+        anesthesia=content.anesthesia,
+        indication=text,
+        status=ProcedureStatus.ORDERED,
+        ordered_by=acting_user,
+        ordered_at=ordered_at,
+    )
+    _audit(
+        scope,
+        acting_user,
+        AuditAction.CREATE,
+        record,
+        f"ordered {proc.code} ({content.body_site} {content.laterality or '-'}, {content.guidance}, "
+        f"{content.anesthesia}) at facility {place.pk}, catalogue {record.catalogue_version}; {basis}"[:2000],
+    )
     return record
 
 
@@ -469,6 +539,34 @@ def cancel_procedure(*, scope: Scope, acting_user: User, record: ProcedureRecord
         record.cancel_reason = text
         record.save(update_fields=["status", "cancelled_by", "cancelled_at", "cancel_reason"])
         _audit(scope, acting_user, AuditAction.CANCEL, record, f"cancelled (was {was}): {text[:200]}")
+    return record
+
+
+def close_performed_elsewhere(
+    *, scope: Scope, acting_user: User, record: ProcedureRecord, referral_id: int, facility_name: str
+) -> ProcedureRecord:
+    """Close a waiting record whose referral came back done: *performed elsewhere* (terminal).
+
+    Called by ``nyeri.imaging.services.complete_referral`` inside its transaction, so the
+    referral and the record close together. The acting user is whoever completed the
+    referral (the receiving facility's staff, whose membership need not reach the referring
+    facility): no facility check here, the referral's answering rule stands for it. What was
+    ordered is kept; no performance is written (the performing facility records its own).
+    """
+    _check_acting_user(scope, acting_user)
+    _own_record(scope, record)
+    with transaction.atomic():
+        _move(record, ProcedureStatus.ELSEWHERE)
+        was = record.status
+        record.status = ProcedureStatus.ELSEWHERE
+        record.save(update_fields=["status"])
+        _audit(
+            scope,
+            acting_user,
+            AuditAction.UPDATE,
+            record,
+            f"performed elsewhere (was {was}): referral {referral_id} to {facility_name[:120]} done",
+        )
     return record
 
 
@@ -564,6 +662,7 @@ def readiness(
     anesthesia: str,
     guidance: str,
     at: datetime,
+    imaging_operator: Person | None = None,
     check_people: bool = True,
     check_equipment: bool = True,
 ) -> Readiness:
@@ -571,7 +670,8 @@ def readiness(
 
     The engine decides the performer's ``perform_procedure:<class>`` and, at sedation or
     general anesthesia, the anesthesiologist's ``give_sedation`` / ``give_anesthesia``; the
-    facilities app says whether the guidance equipment is in service now.
+    facilities app says whether the guidance equipment is in service now. Under fluoroscopy
+    the engine also decides the C-arm operator's ``operate_equipment:c_arm``.
     """
     reasons: list[Reason] = []
     basis: list[str] = []
@@ -580,6 +680,9 @@ def readiness(
         level_action = ANESTHESIOLOGIST_ACTION.get(anesthesia)
         if level_action is not None and anesthesiologist is not None:
             asks.append((anesthesiologist, level_action, "anesthesiologist"))
+        operated = GUIDANCE_EQUIPMENT.get(guidance) if guidance in OPERATED_GUIDANCE else None
+        if operated is not None and imaging_operator is not None:
+            asks.append((imaging_operator, f"operate_equipment:{operated}", "imaging_operator"))
         people = list(dict.fromkeys(p.pk for p, _a, _s in asks))
         actions = list(dict.fromkeys(a for _p, a, _s in asks))
         decisions = decide_many(people, actions, facility, at=at, jurisdiction=scope.organization.jurisdiction)
@@ -620,6 +723,7 @@ class Performed:
     performed_at: datetime
     performer: Person
     anesthesiologist: Person | None
+    imaging_operator: Person | None
     pain_before: int | None
     pain_after: int | None
     complications: list[str]
@@ -645,6 +749,7 @@ def _clean_performance(
     performed_at: datetime | None,
     performer: Person | None,
     anesthesiologist: Person | None,
+    imaging_operator: Person | None,
     anesthesia: str,
     guidance: str,
     body_site: str,
@@ -689,6 +794,18 @@ def _clean_performance(
             "anesthesiologist",
             _("An anesthesiologist is recorded for sedation or general anesthesia only."),
         )
+    operator: Person | None = None
+    if content.guidance in OPERATED_GUIDANCE:
+        operator = _clean_person(
+            imaging_operator,
+            "imaging_operator",
+            scope,
+            errors,
+            _("%(guidance)s guidance needs the radiographer or x-ray assistant who operated the C-arm: choose who.")
+            % {"guidance": Guidance(content.guidance).label},
+        )
+    elif imaging_operator is not None:
+        _add(errors, "imaging_operator", _("A C-arm operator is recorded with fluoroscopy guidance only."))
     before = _clean_rating(pain_before, "pain_before", errors)
     after = _clean_rating(pain_after, "pain_after", errors)
     kinds, kinds_note = _clean_complications(complications, complication_note, errors)
@@ -696,7 +813,7 @@ def _clean_performance(
     _raise(errors)
     assert proc is not None
     assert who is not None
-    return Performed(proc, content, moment, who, helper, before, after, kinds, kinds_note, text)
+    return Performed(proc, content, moment, who, helper, operator, before, after, kinds, kinds_note, text)
 
 
 def _insert(
@@ -722,6 +839,7 @@ def _insert(
         performed_at=done.performed_at,
         performer=done.performer,
         anesthesiologist=done.anesthesiologist,
+        imaging_operator=done.imaging_operator,
         anesthesia=done.content.anesthesia,
         guidance=done.content.guidance,
         body_site=done.content.body_site,
@@ -751,6 +869,7 @@ def record_performance(
     performer: Person | None,
     performed_at: datetime | None = None,
     anesthesiologist: Person | None = None,
+    imaging_operator: Person | None = None,
     procedure_code: str = "",
     anesthesia: str = "",
     guidance: str = "",
@@ -767,7 +886,9 @@ def record_performance(
     Empty procedure, body site, side (None), guidance and anesthesia take what was ordered.
     Refused with a ValidationError naming the field on bad input; refused with
     ``ProcedureRefused`` (every reason, in both languages) when the engine does not allow
-    the performer or the anesthesiologist, or the guidance equipment is not in service.
+    the performer, the anesthesiologist or, under fluoroscopy, the C-arm operator
+    (``operate_equipment:c_arm``), or the guidance equipment is not in service. Under
+    fluoroscopy the C-arm operator is required (``imaging_operator``).
     """
     _check_acting_user(scope, acting_user)
     _own_record(scope, record)
@@ -779,6 +900,7 @@ def record_performance(
         performed_at=performed_at,
         performer=performer,
         anesthesiologist=anesthesiologist,
+        imaging_operator=imaging_operator,
         anesthesia=anesthesia or record.anesthesia,
         guidance=guidance or record.guidance,
         body_site=body_site or record.body_site,
@@ -798,6 +920,7 @@ def record_performance(
             done.proc,
             performer=done.performer,
             anesthesiologist=done.anesthesiologist,
+            imaging_operator=done.imaging_operator,
             anesthesia=done.content.anesthesia,
             guidance=done.content.guidance,
             at=done.performed_at,
@@ -842,6 +965,7 @@ AMENDABLE: Final = (
     "performed_at",
     "performer",
     "anesthesiologist",
+    "imaging_operator",
     "anesthesia",
     "guidance",
     "body_site",
@@ -852,8 +976,11 @@ AMENDABLE: Final = (
     "complication_note",
     "note",
 )
-# A change of these is decided again by the engine (at the time of the procedure).
-DECIDED: Final = frozenset({"procedure_code", "performed_at", "performer", "anesthesiologist", "anesthesia"})
+# A change of these is decided again by the engine (at the time of the procedure). A change of
+# the guidance to or from fluoroscopy changes who operated the C-arm, so it is decided again too.
+DECIDED: Final = frozenset(
+    {"procedure_code", "performed_at", "performer", "anesthesiologist", "imaging_operator", "anesthesia"}
+)
 
 
 def _complications_of(performance: ProcedurePerformance) -> list[str]:
@@ -870,6 +997,7 @@ def amend_performance(
     performed_at: datetime | Keep = KEEP,
     performer: Person | Keep = KEEP,
     anesthesiologist: Person | Keep | None = KEEP,
+    imaging_operator: Person | Keep | None = KEEP,
     anesthesia: str | Keep = KEEP,
     guidance: str | Keep = KEEP,
     body_site: str | Keep = KEEP,
@@ -897,6 +1025,7 @@ def amend_performance(
         "performed_at": performed_at,
         "performer": performer,
         "anesthesiologist": anesthesiologist,
+        "imaging_operator": imaging_operator,
         "anesthesia": anesthesia,
         "guidance": guidance,
         "body_site": body_site,
@@ -912,6 +1041,7 @@ def amend_performance(
         "performed_at": performance.performed_at,
         "performer": performance.performer,
         "anesthesiologist": performance.anesthesiologist,
+        "imaging_operator": performance.imaging_operator,
         "anesthesia": performance.anesthesia,
         "guidance": performance.guidance,
         "body_site": performance.body_site,
@@ -928,6 +1058,9 @@ def amend_performance(
     # Sedation dropped: the anesthesiologist goes with it unless one was given explicitly.
     if isinstance(anesthesiologist, Keep) and values["anesthesia"] not in ANESTHESIOLOGIST_ACTION:
         values["anesthesiologist"] = None
+    # Likewise the C-arm operator goes with fluoroscopy guidance.
+    if isinstance(imaging_operator, Keep) and values["guidance"] not in OPERATED_GUIDANCE:
+        values["imaging_operator"] = None
     errors: Errors = {}
     text = _clean_reason(reason, errors, _("Say why the procedure record is amended."))
     try:
@@ -938,6 +1071,7 @@ def amend_performance(
             performed_at=values["performed_at"],
             performer=values["performer"],
             anesthesiologist=values["anesthesiologist"],
+            imaging_operator=values["imaging_operator"],
             anesthesia=values["anesthesia"],
             guidance=values["guidance"],
             body_site=values["body_site"],
@@ -967,6 +1101,7 @@ def amend_performance(
             done.proc,
             performer=done.performer,
             anesthesiologist=done.anesthesiologist,
+            imaging_operator=done.imaging_operator,
             anesthesia=done.content.anesthesia,
             guidance=done.content.guidance,
             at=done.performed_at,
@@ -1012,6 +1147,7 @@ def _value_of(done: Performed, name: str) -> Any:
         "performed_at": done.performed_at,
         "performer": done.performer,
         "anesthesiologist": done.anesthesiologist,
+        "imaging_operator": done.imaging_operator,
         "anesthesia": done.content.anesthesia,
         "guidance": done.content.guidance,
         "body_site": done.content.body_site,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from nyeri.accounts.models import User
 from nyeri.clinical.access import access_patient, ensure_clinical_role
 from nyeri.clinical.models import Patient
+from nyeri.imaging.selectors import procedure_referrals, referral_result_history
 from nyeri.procedures import selectors, services
 from nyeri.procedures.access import access_procedure
 from nyeri.procedures.catalogue import catalogue, procedure
@@ -79,6 +80,7 @@ def order(request: HttpRequest, patient_id: int) -> HttpResponse:
         proc=proc,
         initial={"facility": patient.registered_at_id},
     )
+    refused: list[str] = []
     if request.method == "POST" and form.is_valid():
         try:
             record = services.order_procedure(
@@ -96,24 +98,40 @@ def order(request: HttpRequest, patient_id: int) -> HttpResponse:
             )
         except ValidationError as error:
             add_service_errors(form, error)
+        except ProcedureRefused as denied:
+            refused = denied.messages()
         else:
             messages.success(request, _("%(procedure)s is ordered.") % {"procedure": _label(record)})
             return redirect("procedures:detail", patient_id=patient.pk, record_id=record.pk)
-    return render(request, "procedures/order_form.html", {"patient": patient, "form": form, "proc": proc})
+    context = {"patient": patient, "form": form, "proc": proc}
+    return _page(request, "procedures/order_form.html", context, refused)
 
 
 @login_required
 def detail(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse:
     scope, patient, record = _patient_and_record(request, patient_id, record_id, "procedure")
     versions = selectors.procedure_history(scope, record)
+    check = selectors.plan_check(scope, record)
+    referrals = procedure_referrals(record)
+    is_open = record.status in ("ordered", "scheduled")
+    done = next((r for r in referrals if r.status == "done"), None)
     context = {
         "patient": patient,
         "record": record,
         "versions": versions,
         "current": versions[-1] if versions else None,
         "proc": procedure(record.procedure_code),
-        "check": selectors.plan_check(scope, record),
-        "open": record.status in ("ordered", "scheduled"),
+        "check": check,
+        "open": is_open,
+        "referrals": referrals,
+        # The referral that closed the record as performed elsewhere (its result is the record's).
+        "done_referral": done,
+        "elsewhere_result": referral_result_history(done) if done is not None else None,
+        # Refer: the guidance equipment is not in service here, and no referral is open.
+        "may_refer": is_open
+        and check is not None
+        and bool(check.equipment_reasons)
+        and not any(r.status in ("sent", "accepted") for r in referrals),
     }
     return render(request, "procedures/detail.html", context)
 
@@ -165,7 +183,12 @@ def _perform_form(
     options = selectors.candidates(scope, record.facility, proc).options if proc is not None else ()
     level = request.POST.get("anesthesia") or initial.get("anesthesia") or record.anesthesia
     form = form_class(
-        request.POST or None, proc=proc or catalogue().procedures[0], options=options, level=level, initial=initial
+        request.POST or None,
+        proc=proc or catalogue().procedures[0],
+        options=options,
+        level=level,
+        operators=selectors.c_arm_operators(scope, record.facility),
+        initial=initial,
     )
     return form, proc
 
@@ -177,6 +200,7 @@ def _performance_fields(scope: Scope, form: PerformForm) -> dict[str, Any]:
         "performed_at": data["performed_at"],
         "performer": _person(scope, form.person_id("performer")),
         "anesthesiologist": _person(scope, form.person_id("anesthesiologist")),
+        "imaging_operator": _person(scope, form.person_id("imaging_operator")),
         "anesthesia": data["anesthesia"],
         "guidance": data["guidance"],
         "body_site": data["body_site"],
@@ -230,6 +254,7 @@ def amend(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse
         "performed_at": current.performed_at,
         "performer": str(current.performer_id),
         "anesthesiologist": str(current.anesthesiologist_id or ""),
+        "imaging_operator": str(current.imaging_operator_id or ""),
         "anesthesia": current.anesthesia,
         "guidance": current.guidance,
         "body_site": current.body_site,

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from nyeri.candidates.access import candidate_of
 from nyeri.clinical.outcomes.access import may_read_outcomes
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
 from nyeri.tenancy.scope import request_scope
@@ -21,7 +22,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     try:
         scope = request_scope(request)
     except PermissionDenied:
-        return {}
+        # A candidate belongs to no organization: their own pages only.
+        return {"nav_candidate": candidate_of(user) is not None}
     return {
         "scope": scope,
         "nav_facilities": list(facilities_for(scope)),

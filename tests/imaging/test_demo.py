@@ -37,5 +37,7 @@ def test_the_demo_refers_the_clinics_fluoroscopy_guided_blocks_to_the_hospital()
         assert referral.status == "done"
         assert referral.procedure is not None
         assert referral.procedure.guidance == "fluoroscopy"
+        # The referring clinic's record is closed with the referral: performed elsewhere.
+        assert referral.procedure.status == "elsewhere"
     assert ImagingOrder.objects.filter(status="done").count() == 3
     assert verify_chain().ok

@@ -139,6 +139,12 @@ def nurse(make_staff: MakeStaff) -> Staff:
 
 
 @pytest.fixture
+def radiographer(make_staff: MakeStaff) -> Staff:
+    """A radiographer licensed here (STR + SIP): may operate the C-arm under fluoroscopy."""
+    return make_staff(Role.RADIOGRAPHER, "dedi_rad")
+
+
+@pytest.fixture
 def admin(make_member: MakeMember, org: Organization) -> User:
     return make_member(org, Role.ADMINISTRATOR, username="admin_rina")
 
@@ -199,8 +205,9 @@ Order = Callable[..., ProcedureRecord]
 
 
 @pytest.fixture
-def order(nurse: Staff, patient: Patient) -> Order:
-    """Order a procedure for ``patient`` as the nurse (a transforaminal ESI, lower back, left by default)."""
+def order(physician: Staff, patient: Patient) -> Order:
+    """Order a procedure for ``patient`` as the pain physician, whom the engine allows
+    ``order_procedure`` (a transforaminal ESI, lower back, left by default)."""
 
     def make(**fields: Any) -> ProcedureRecord:
         values: dict[str, Any] = {
@@ -210,20 +217,24 @@ def order(nurse: Staff, patient: Patient) -> Order:
             "patient": patient,
         }
         values.update(fields)
-        return services.order_procedure(scope=nurse.scope, acting_user=nurse.user, **values)
+        return services.order_procedure(scope=physician.scope, acting_user=physician.user, **values)
 
     return make
 
 
 @pytest.fixture
-def performed(order: Order, nurse: Staff, physician: Staff, c_arm: Equipment) -> ProcedurePerformance:
-    """A transforaminal ESI at the left L5 performed ten minutes ago: pain 7 before, 2 after."""
+def performed(
+    order: Order, nurse: Staff, physician: Staff, radiographer: Staff, c_arm: Equipment
+) -> ProcedurePerformance:
+    """A transforaminal ESI at the left L5 performed ten minutes ago (the radiographer at the
+    C-arm): pain 7 before, 2 after."""
     record = order()
     return services.record_performance(
         scope=nurse.scope,
         acting_user=nurse.user,
         record=record,
         performer=physician.person,
+        imaging_operator=radiographer.person,
         performed_at=timezone.now() - timedelta(minutes=10),
         pain_before=7,
         pain_after=2,

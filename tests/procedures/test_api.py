@@ -35,8 +35,8 @@ def test_the_catalogue_lists_each_procedure_with_its_rules(nurse: Staff) -> None
     assert stellate["icd9cm"]["code"] == "05.31"
 
 
-def test_a_procedure_is_ordered_and_bad_input_names_the_field(nurse: Staff, patient: Patient) -> None:
-    client = client_of(nurse.user)
+def test_a_procedure_is_ordered_and_bad_input_names_the_field(physician: Staff, patient: Patient) -> None:
+    client = client_of(physician.user)
     url = f"/api/patients/{patient.pk}/procedures"
     bad = post(client, url, {"procedure_code": "esi_transforaminal", "body_site": "knee"})
     assert bad.status_code == 422
@@ -58,9 +58,15 @@ def test_a_procedure_is_ordered_and_bad_input_names_the_field(nurse: Staff, pati
     assert body["current"] is None
 
 
-def test_a_refusal_gives_every_reason_with_its_code_in_both_languages(order: Order, nurse: Staff, gp: Staff) -> None:
+def test_a_refusal_gives_every_reason_with_its_code_in_both_languages(
+    order: Order, nurse: Staff, gp: Staff, radiographer: Staff
+) -> None:
     record = order()
-    response = post(client_of(nurse.user), f"/api/procedures/{record.pk}/perform", {"performer_id": gp.person.pk})
+    response = post(
+        client_of(nurse.user),
+        f"/api/procedures/{record.pk}/perform",
+        {"performer_id": gp.person.pk, "imaging_operator_id": radiographer.person.pk},
+    )
     assert response.status_code == 403
     error = response.json()["error"]
     assert error["code"] == "procedure_refused"
@@ -75,7 +81,7 @@ def test_a_refusal_gives_every_reason_with_its_code_in_both_languages(order: Ord
 
 
 def test_a_procedure_is_scheduled_performed_and_amended_through_the_api(
-    order: Order, nurse: Staff, physician: Staff, anesthesiologist: Staff, c_arm: Equipment
+    order: Order, nurse: Staff, physician: Staff, anesthesiologist: Staff, radiographer: Staff, c_arm: Equipment
 ) -> None:
     client = client_of(nurse.user)
     record = order(anesthesia="sedation")
@@ -92,6 +98,7 @@ def test_a_procedure_is_scheduled_performed_and_amended_through_the_api(
         {
             "performer_id": physician.person.pk,
             "anesthesiologist_id": anesthesiologist.person.pk,
+            "imaging_operator_id": radiographer.person.pk,
             "pain_before": 9,
             "pain_after": 4,
             "complications": ["hypotension"],
@@ -101,6 +108,7 @@ def test_a_procedure_is_scheduled_performed_and_amended_through_the_api(
     body = performed.json()
     assert (body["version"], body["kind"], body["relief_change"], body["relief_percent"]) == (1, "original", -5, "56")
     assert body["anesthesiologist_name"] == "Dr Bambang"
+    assert (body["imaging_operator_id"], body["imaging_operator_name"]) == (radiographer.person.pk, "Dedi Rad")
     assert body["complications"] == ["hypotension"]
     assert "give_sedation allowed" in body["decision"]
     amended = post(

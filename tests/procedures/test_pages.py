@@ -37,6 +37,7 @@ def perform_data(staff: Staff, **fields: object) -> dict[str, object]:
         "performed_at": (timezone.localtime() - timedelta(minutes=5)).strftime(LOCAL),
         "performer": str(staff.person.pk),
         "anesthesiologist": "",
+        "imaging_operator": "",
         "anesthesia": "local",
         "guidance": "fluoroscopy",
         "body_site": "lower_back",
@@ -65,8 +66,8 @@ def test_ordering_starts_from_the_catalogue_in_the_users_language(nurse: Staff, 
     assert "Punggung bawah (lumbal)" in indonesian
 
 
-def test_a_procedure_is_ordered_from_its_form(nurse: Staff, patient: Patient, facility: Facility) -> None:
-    client = client_of(nurse.user)
+def test_a_procedure_is_ordered_from_its_form(physician: Staff, patient: Patient, facility: Facility) -> None:
+    client = client_of(physician.user)
     url = f"/patients/{patient.pk}/procedures/new/?procedure=rfa_medial_branch"
     form = html_of(client.get(url))
     assert "Radiofrequency ablation of the medial branches" in form
@@ -145,14 +146,14 @@ def test_the_procedure_page_says_what_stands_in_the_way_before_performing(
 
 
 def test_a_refused_performer_is_shown_with_every_reason_and_nothing_is_saved(
-    order: Order, nurse: Staff, patient: Patient, gp: Staff, c_arm: Equipment
+    order: Order, nurse: Staff, patient: Patient, gp: Staff, c_arm: Equipment, radiographer: Staff
 ) -> None:
     record = order()
     client = client_of(nurse.user)
     url = f"/patients/{patient.pk}/procedures/{record.pk}/perform/"
     form = html_of(client.get(url))
     assert f'<option value="{gp.person.pk}">Dr Fajar (not allowed here)</option>' in form
-    response = client.post(url, perform_data(gp))
+    response = client.post(url, perform_data(gp, imaging_operator=str(radiographer.person.pk)))
     html = html_of(response)
     assert response.status_code == 403
     assert 'data-testid="refused"' in html
@@ -163,12 +164,13 @@ def test_a_refused_performer_is_shown_with_every_reason_and_nothing_is_saved(
 
 
 def test_a_refusal_is_shown_in_indonesian_to_an_indonesian_user(
-    order: Order, make_staff: MakeStaff, patient: Patient, gp: Staff, c_arm: Equipment
+    order: Order, make_staff: MakeStaff, patient: Patient, gp: Staff, c_arm: Equipment, radiographer: Staff
 ) -> None:
     perawat = make_staff(Role.NURSE, "ns_dewi", language="id")
     record = order()
     response = client_of(perawat.user, "id").post(
-        f"/patients/{patient.pk}/procedures/{record.pk}/perform/", perform_data(gp)
+        f"/patients/{patient.pk}/procedures/{record.pk}/perform/",
+        perform_data(gp, imaging_operator=str(radiographer.person.pk)),
     )
     html = html_of(response)
     assert response.status_code == 403
@@ -176,12 +178,19 @@ def test_a_refusal_is_shown_in_indonesian_to_an_indonesian_user(
 
 
 def test_missing_equipment_is_shown_as_a_refusal(
-    order: Order, nurse: Staff, patient: Patient, physician: Staff, add_unit: AddUnit, facility: Facility
+    order: Order,
+    nurse: Staff,
+    patient: Patient,
+    physician: Staff,
+    add_unit: AddUnit,
+    facility: Facility,
+    radiographer: Staff,
 ) -> None:
     add_unit("c_arm", status="under_maintenance")
     record = order()
     response = client_of(nurse.user).post(
-        f"/patients/{patient.pk}/procedures/{record.pk}/perform/", perform_data(physician)
+        f"/patients/{patient.pk}/procedures/{record.pk}/perform/",
+        perform_data(physician, imaging_operator=str(radiographer.person.pk)),
     )
     assert response.status_code == 403
     assert (
@@ -191,17 +200,31 @@ def test_missing_equipment_is_shown_as_a_refusal(
 
 
 def test_sedation_without_an_anesthesiologist_is_a_field_error_and_an_unprivileged_one_a_refusal(
-    order: Order, nurse: Staff, patient: Patient, physician: Staff, make_staff: MakeStaff, c_arm: Equipment
+    order: Order,
+    nurse: Staff,
+    patient: Patient,
+    physician: Staff,
+    make_staff: MakeStaff,
+    c_arm: Equipment,
+    radiographer: Staff,
 ) -> None:
     record = order(anesthesia="sedation")
     client = client_of(nurse.user)
     url = f"/patients/{patient.pk}/procedures/{record.pk}/perform/"
-    response = client.post(url, perform_data(physician, anesthesia="sedation"))
+    response = client.post(
+        url, perform_data(physician, imaging_operator=str(radiographer.person.pk), anesthesia="sedation")
+    )
     assert response.status_code == 200
     assert "Sedation needs an anesthesiologist: choose who gave it." in html_of(response)
     neurologist = make_staff(Role.NEUROLOGIST, "dr_maya")
     response = client.post(
-        url, perform_data(physician, anesthesia="sedation", anesthesiologist=str(neurologist.person.pk))
+        url,
+        perform_data(
+            physician,
+            imaging_operator=str(radiographer.person.pk),
+            anesthesia="sedation",
+            anesthesiologist=str(neurologist.person.pk),
+        ),
     )
     assert response.status_code == 403
     assert "Anesthesiologist Dr Maya: Needs one of these roles: Anesthesiologist." in html_of(response)
@@ -209,14 +232,25 @@ def test_sedation_without_an_anesthesiologist_is_a_field_error_and_an_unprivileg
 
 
 def test_performing_shows_the_relief_on_the_procedure_and_the_patients_list(
-    order: Order, nurse: Staff, patient: Patient, physician: Staff, anesthesiologist: Staff, c_arm: Equipment
+    order: Order,
+    nurse: Staff,
+    patient: Patient,
+    physician: Staff,
+    anesthesiologist: Staff,
+    c_arm: Equipment,
+    radiographer: Staff,
 ) -> None:
     record = order(anesthesia="sedation")
     client = client_of(nurse.user)
     response = client.post(
         f"/patients/{patient.pk}/procedures/{record.pk}/perform/",
         {
-            **perform_data(physician, anesthesia="sedation", anesthesiologist=str(anesthesiologist.person.pk)),
+            **perform_data(
+                physician,
+                imaging_operator=str(radiographer.person.pk),
+                anesthesia="sedation",
+                anesthesiologist=str(anesthesiologist.person.pk),
+            ),
             "complications": ["vasovagal"],
         },
     )
@@ -252,7 +286,7 @@ def test_scheduling_and_cancelling_from_their_pages(order: Order, nurse: Staff, 
 
 
 def test_an_amendment_from_its_page_keeps_the_earlier_version_in_the_history(
-    performed: ProcedurePerformance, physician: Staff, patient: Patient
+    performed: ProcedurePerformance, physician: Staff, patient: Patient, radiographer: Staff
 ) -> None:
     record = performed.record
     client = client_of(physician.user)
@@ -261,6 +295,7 @@ def test_an_amendment_from_its_page_keeps_the_earlier_version_in_the_history(
     assert 'name="reason"' in form
     data = perform_data(
         physician,
+        imaging_operator=str(radiographer.person.pk),
         performed_at=timezone.localtime(performed.performed_at).strftime(LOCAL),
         pain_before="7",
         pain_after="4",

@@ -18,22 +18,35 @@ from nyeri.tenancy.models import Facility
 from tests.procedures.conftest import Order, Staff
 
 
-def perform(record: Any, nurse: Staff, physician: Staff, *, days_ago: int = 0, **fields: Any) -> ProcedurePerformance:
+def perform(
+    record: Any, nurse: Staff, physician: Staff, operator: Staff, *, days_ago: int = 0, **fields: Any
+) -> ProcedurePerformance:
+    # The radiographer at the C-arm is recorded under fluoroscopy only.
+    at_c_arm = (fields.get("guidance") or record.guidance) == "fluoroscopy"
     return services.record_performance(
         scope=nurse.scope,
         acting_user=nurse.user,
         record=record,
         performer=physician.person,
+        imaging_operator=operator.person if at_c_arm else None,
         performed_at=timezone.now() - timedelta(days=days_ago, minutes=5),
         **fields,
     )
 
 
 def test_markers_are_the_performed_procedures_oldest_first_in_one_query(
-    order: Order, nurse: Staff, physician: Staff, patient: Patient, c_arm: Equipment, django_assert_num_queries: Any
+    order: Order,
+    nurse: Staff,
+    physician: Staff,
+    patient: Patient,
+    c_arm: Equipment,
+    django_assert_num_queries: Any,
+    radiographer: Staff,
 ) -> None:
-    older = perform(order(), nurse, physician, days_ago=40)
-    newer = perform(order(procedure_code="medial_branch_block", laterality="right"), nurse, physician, days_ago=3)
+    older = perform(order(), nurse, physician, radiographer, days_ago=40)
+    newer = perform(
+        order(procedure_code="medial_branch_block", laterality="right"), nurse, physician, radiographer, days_ago=3
+    )
     order(procedure_code="esi_caudal", body_site="sacrum_buttock", laterality="")  # not performed: no marker
     scope = nurse.scope
     with translation.override("en"), django_assert_num_queries(1):
@@ -64,10 +77,18 @@ def test_an_amended_time_moves_the_marker(performed: ProcedurePerformance, physi
 
 
 def test_a_patients_procedures_take_a_fixed_number_of_queries(
-    order: Order, nurse: Staff, physician: Staff, patient: Patient, c_arm: Equipment, django_assert_max_num_queries: Any
+    order: Order,
+    nurse: Staff,
+    physician: Staff,
+    patient: Patient,
+    c_arm: Equipment,
+    django_assert_max_num_queries: Any,
+    radiographer: Staff,
 ) -> None:
     for _n in range(4):
-        performance = perform(order(), nurse, physician, pain_before=6, pain_after=2, complications=["vasovagal"])
+        performance = perform(
+            order(), nurse, physician, radiographer, pain_before=6, pain_after=2, complications=["vasovagal"]
+        )
         services.amend_performance(
             scope=physician.scope, acting_user=physician.user, performance=performance, reason="Koreksi", pain_after=3
         )
@@ -95,9 +116,10 @@ def test_the_worklist_takes_a_fixed_number_of_queries(
     facility: Facility,
     c_arm: Equipment,
     django_assert_max_num_queries: Any,
+    radiographer: Staff,
 ) -> None:
     for _n in range(3):
-        perform(order(), nurse, physician)
+        perform(order(), nurse, physician, radiographer)
         services.schedule_procedure(
             scope=nurse.scope, acting_user=nurse.user, record=order(), scheduled_for=timezone.now() + timedelta(days=2)
         )
@@ -123,19 +145,19 @@ def test_candidates_say_who_may_perform_and_who_may_sedate(
 
 
 def test_every_write_leaves_an_audit_row_with_the_patient(
-    order: Order, nurse: Staff, physician: Staff, gp: Staff, patient: Patient, c_arm: Equipment
+    order: Order, nurse: Staff, physician: Staff, gp: Staff, patient: Patient, c_arm: Equipment, radiographer: Staff
 ) -> None:
     record = order()
     services.schedule_procedure(
         scope=nurse.scope, acting_user=nurse.user, record=record, scheduled_for=timezone.now() + timedelta(hours=3)
     )
     try:
-        perform(record, nurse, gp)
+        perform(record, nurse, gp, radiographer)
     except PermissionError:  # pragma: no cover - ProcedureRefused is a PermissionDenied
         raise
     except Exception:  # noqa: S110 - the refusal is what is audited here
         pass
-    performance = perform(record, nurse, physician, pain_before=5, pain_after=1)
+    performance = perform(record, nurse, physician, radiographer, pain_before=5, pain_after=1)
     services.amend_performance(
         scope=nurse.scope, acting_user=nurse.user, performance=performance, reason="Koreksi", pain_after=2
     )
@@ -152,4 +174,13 @@ def test_every_write_leaves_an_audit_row_with_the_patient(
         AuditAction.CANCEL,
     ]
     assert {e.patient_id for e in events} == {patient.pk}
-    assert all(e.actor == nurse.user for e in events)
+    # The orders are the physician's (the engine allows them order_procedure), the rest the nurse's.
+    assert [e.actor for e in events] == [
+        physician.user,
+        nurse.user,
+        nurse.user,
+        nurse.user,
+        nurse.user,
+        physician.user,
+        nurse.user,
+    ]

@@ -140,7 +140,7 @@ def test_another_organizations_patient_is_not_found(order: Order, foreign_patien
 
 
 def test_an_order_is_scheduled_moved_and_then_performed(
-    order: Order, nurse: Staff, physician: Staff, c_arm: Equipment
+    order: Order, nurse: Staff, physician: Staff, c_arm: Equipment, radiographer: Staff
 ) -> None:
     record = order()
     tomorrow = timezone.now() + timedelta(days=1)
@@ -152,7 +152,13 @@ def test_an_order_is_scheduled_moved_and_then_performed(
     moved = AuditEvent.objects.filter(action=AuditAction.UPDATE, object_type="procedure").order_by("pk").last()
     assert moved is not None
     assert f"(was {tomorrow.isoformat()})" in moved.reason
-    services.record_performance(scope=nurse.scope, acting_user=nurse.user, record=record, performer=physician.person)
+    services.record_performance(
+        scope=nurse.scope,
+        acting_user=nurse.user,
+        record=record,
+        performer=physician.person,
+        imaging_operator=radiographer.person,
+    )
     record.refresh_from_db()
     assert record.status == ProcedureStatus.PERFORMED
 
@@ -169,7 +175,7 @@ def test_a_time_in_the_past_is_refused(order: Order, nurse: Staff) -> None:
 
 
 def test_a_cancelled_procedure_keeps_its_reason_and_moves_no_further(
-    order: Order, nurse: Staff, physician: Staff, c_arm: Equipment
+    order: Order, nurse: Staff, physician: Staff, c_arm: Equipment, radiographer: Staff
 ) -> None:
     record = order()
     with pytest.raises(ValidationError):
@@ -180,7 +186,11 @@ def test_a_cancelled_procedure_keeps_its_reason_and_moves_no_further(
     assert AuditEvent.objects.filter(action=AuditAction.CANCEL, object_id=str(record.pk)).exists()
     with pytest.raises(ValidationError) as caught:
         services.record_performance(
-            scope=nurse.scope, acting_user=nurse.user, record=record, performer=physician.person
+            scope=nurse.scope,
+            acting_user=nurse.user,
+            record=record,
+            performer=physician.person,
+            imaging_operator=radiographer.person,
         )
     assert caught.value.messages == ["This procedure was cancelled."]
     with pytest.raises(ValidationError):
@@ -190,7 +200,7 @@ def test_a_cancelled_procedure_keeps_its_reason_and_moves_no_further(
 
 
 def test_a_performed_procedure_is_not_cancelled_nor_performed_again(
-    performed: ProcedurePerformance, nurse: Staff, physician: Staff
+    performed: ProcedurePerformance, nurse: Staff, physician: Staff, radiographer: Staff
 ) -> None:
     record = performed.record
     with pytest.raises(ValidationError) as caught:
@@ -198,7 +208,11 @@ def test_a_performed_procedure_is_not_cancelled_nor_performed_again(
     assert caught.value.messages == ["This procedure has been performed: correct it with an amendment."]
     with pytest.raises(ValidationError):
         services.record_performance(
-            scope=nurse.scope, acting_user=nurse.user, record=record, performer=physician.person
+            scope=nurse.scope,
+            acting_user=nurse.user,
+            record=record,
+            performer=physician.person,
+            imaging_operator=radiographer.person,
         )
     assert ProcedurePerformance.objects.count() == 1
 
@@ -226,11 +240,17 @@ def test_performing_records_the_decisions_relied_on(
 
 
 def test_a_performer_without_the_privilege_is_refused_with_the_engines_reasons(
-    order: Order, nurse: Staff, gp: Staff, c_arm: Equipment
+    order: Order, nurse: Staff, gp: Staff, c_arm: Equipment, radiographer: Staff
 ) -> None:
     record = order()
     with pytest.raises(ProcedureRefused) as caught:
-        services.record_performance(scope=nurse.scope, acting_user=nurse.user, record=record, performer=gp.person)
+        services.record_performance(
+            scope=nurse.scope,
+            acting_user=nurse.user,
+            record=record,
+            performer=gp.person,
+            imaging_operator=radiographer.person,
+        )
     codes = [r.code for r in caught.value.reasons]
     assert codes == ["performer.role_missing", "performer.one_of"]
     first = caught.value.reasons[0]
@@ -246,30 +266,40 @@ def test_a_performer_without_the_privilege_is_refused_with_the_engines_reasons(
 
 
 def test_an_expired_practice_permit_refuses_the_performer(
-    order: Order, nurse: Staff, make_staff: MakeStaff, c_arm: Equipment
+    order: Order, nurse: Staff, make_staff: MakeStaff, c_arm: Equipment, radiographer: Staff
 ) -> None:
     lapsed = make_staff(
         Role.PAIN_PHYSICIAN, "dr_lapsed", residency=Specialty.ANESTHESIOLOGY, fellowship=True, sip_expired=True
     )
     with pytest.raises(ProcedureRefused) as caught:
-        services.record_performance(scope=nurse.scope, acting_user=nurse.user, record=order(), performer=lapsed.person)
+        services.record_performance(
+            scope=nurse.scope,
+            acting_user=nurse.user,
+            record=order(),
+            performer=lapsed.person,
+            imaging_operator=radiographer.person,
+        )
     assert [r.code for r in caught.value.reasons] == ["performer.credential_expired"]
 
 
 def test_sedation_without_an_anesthesiologist_is_refused_as_a_missing_field(
-    order: Order, nurse: Staff, physician: Staff, c_arm: Equipment
+    order: Order, nurse: Staff, physician: Staff, c_arm: Equipment, radiographer: Staff
 ) -> None:
     record = order(anesthesia="sedation")
     with pytest.raises(ValidationError) as caught:
         services.record_performance(
-            scope=nurse.scope, acting_user=nurse.user, record=record, performer=physician.person
+            scope=nurse.scope,
+            acting_user=nurse.user,
+            record=record,
+            performer=physician.person,
+            imaging_operator=radiographer.person,
         )
     assert field_errors(caught.value)["anesthesiologist"] == ["Sedation needs an anesthesiologist: choose who gave it."]
     assert not ProcedurePerformance.objects.exists()
 
 
 def test_sedation_by_an_anesthesiologist_who_holds_the_privilege_is_recorded(
-    order: Order, nurse: Staff, physician: Staff, anesthesiologist: Staff, c_arm: Equipment
+    order: Order, nurse: Staff, physician: Staff, anesthesiologist: Staff, c_arm: Equipment, radiographer: Staff
 ) -> None:
     record = order(anesthesia="sedation")
     performance = services.record_performance(
@@ -277,6 +307,7 @@ def test_sedation_by_an_anesthesiologist_who_holds_the_privilege_is_recorded(
         acting_user=nurse.user,
         record=record,
         performer=physician.person,
+        imaging_operator=radiographer.person,
         anesthesiologist=anesthesiologist.person,
     )
     assert performance.anesthesiologist == anesthesiologist.person
@@ -284,7 +315,7 @@ def test_sedation_by_an_anesthesiologist_who_holds_the_privilege_is_recorded(
 
 
 def test_an_anesthesiologist_without_the_privilege_is_refused(
-    order: Order, nurse: Staff, physician: Staff, make_staff: MakeStaff, c_arm: Equipment
+    order: Order, nurse: Staff, physician: Staff, make_staff: MakeStaff, c_arm: Equipment, radiographer: Staff
 ) -> None:
     # An anesthesiologist by role, but no anesthesiology residency on record.
     unqualified = make_staff(Role.ANESTHESIOLOGIST, "dr_baru")
@@ -295,6 +326,7 @@ def test_an_anesthesiologist_without_the_privilege_is_refused(
             acting_user=nurse.user,
             record=record,
             performer=physician.person,
+            imaging_operator=radiographer.person,
             anesthesiologist=unqualified.person,
         )
     codes = [r.code for r in caught.value.reasons]
@@ -307,7 +339,7 @@ def test_an_anesthesiologist_without_the_privilege_is_refused(
 
 
 def test_the_performer_is_not_also_the_anesthesiologist(
-    order: Order, nurse: Staff, anesthesiologist: Staff, c_arm: Equipment
+    order: Order, nurse: Staff, anesthesiologist: Staff, c_arm: Equipment, radiographer: Staff
 ) -> None:
     record = order(anesthesia="sedation")
     with pytest.raises(ValidationError) as caught:
@@ -316,18 +348,23 @@ def test_the_performer_is_not_also_the_anesthesiologist(
             acting_user=nurse.user,
             record=record,
             performer=anesthesiologist.person,
+            imaging_operator=radiographer.person,
             anesthesiologist=anesthesiologist.person,
         )
     assert "anesthesiologist" in field_errors(caught.value)
 
 
 def test_fluoroscopy_without_a_c_arm_is_refused(
-    order: Order, nurse: Staff, physician: Staff, facility: Facility
+    order: Order, nurse: Staff, physician: Staff, facility: Facility, radiographer: Staff
 ) -> None:
     record = order()
     with pytest.raises(ProcedureRefused) as caught:
         services.record_performance(
-            scope=nurse.scope, acting_user=nurse.user, record=record, performer=physician.person
+            scope=nurse.scope,
+            acting_user=nurse.user,
+            record=record,
+            performer=physician.person,
+            imaging_operator=radiographer.person,
         )
     [reason] = caught.value.reasons
     assert reason.code == "equipment.not_in_service"
@@ -338,22 +375,32 @@ def test_fluoroscopy_without_a_c_arm_is_refused(
 
 
 def test_a_c_arm_under_maintenance_does_not_count(
-    order: Order, nurse: Staff, physician: Staff, add_unit: AddUnit
+    order: Order, nurse: Staff, physician: Staff, add_unit: AddUnit, radiographer: Staff
 ) -> None:
     add_unit("c_arm", status="under_maintenance")
     record = order()
     with pytest.raises(ProcedureRefused) as caught:
         services.record_performance(
-            scope=nurse.scope, acting_user=nurse.user, record=record, performer=physician.person
+            scope=nurse.scope,
+            acting_user=nurse.user,
+            record=record,
+            performer=physician.person,
+            imaging_operator=radiographer.person,
         )
     [reason] = caught.value.reasons
     assert reason.code == "equipment.under_maintenance"
     assert "(under maintenance: 1)" in reason.message_en
 
 
-def test_a_refusal_lists_every_reason_at_once(order: Order, nurse: Staff, gp: Staff) -> None:
+def test_a_refusal_lists_every_reason_at_once(order: Order, nurse: Staff, gp: Staff, radiographer: Staff) -> None:
     with pytest.raises(ProcedureRefused) as caught:
-        services.record_performance(scope=nurse.scope, acting_user=nurse.user, record=order(), performer=gp.person)
+        services.record_performance(
+            scope=nurse.scope,
+            acting_user=nurse.user,
+            record=order(),
+            performer=gp.person,
+            imaging_operator=radiographer.person,
+        )
     subjects = [r.subject for r in caught.value.reasons]
     assert subjects == ["performer", "performer", "equipment"]
 
@@ -383,7 +430,7 @@ def test_a_landmark_injection_needs_no_equipment_and_a_gp_may_do_it(order: Order
 
 
 def test_the_performance_is_checked_like_the_order(
-    order: Order, nurse: Staff, physician: Staff, c_arm: Equipment
+    order: Order, nurse: Staff, physician: Staff, c_arm: Equipment, radiographer: Staff
 ) -> None:
     with pytest.raises(ValidationError) as caught:
         services.record_performance(
@@ -391,6 +438,7 @@ def test_the_performance_is_checked_like_the_order(
             acting_user=nurse.user,
             record=order(),
             performer=physician.person,
+            imaging_operator=radiographer.person,
             body_site="knee",
             pain_before=11,
             complications=["other"],
@@ -400,13 +448,14 @@ def test_the_performance_is_checked_like_the_order(
 
 
 def test_complications_are_recorded_with_the_note(
-    order: Order, nurse: Staff, physician: Staff, c_arm: Equipment
+    order: Order, nurse: Staff, physician: Staff, c_arm: Equipment, radiographer: Staff
 ) -> None:
     performance = services.record_performance(
         scope=nurse.scope,
         acting_user=nurse.user,
         record=order(),
         performer=physician.person,
+        imaging_operator=radiographer.person,
         complications=["other", "vasovagal", "vasovagal"],
         complication_note="Mual sesaat",
     )

@@ -19,15 +19,13 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-
-from nyeri.workforce.models import CredentialEvidence
 
 # Used unless the settings define EVIDENCE_MAX_BYTES.
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -76,7 +74,20 @@ def clean_name(name: str | None) -> str:
     return base
 
 
-def download_name(evidence: CredentialEvidence) -> str:
+class StoredEvidence(Protocol):
+    """What the download helpers read of an evidence row: staff's or a candidate's."""
+
+    @property
+    def storage_name(self) -> str: ...
+
+    @property
+    def original_name(self) -> str: ...
+
+    @property
+    def content_type(self) -> str: ...
+
+
+def download_name(evidence: StoredEvidence) -> str:
     """The file name offered on download, with an extension that matches the real type.
 
     A PDF sent as "scan.png" is accepted (it is a PDF); it is offered back as
@@ -161,10 +172,18 @@ def path_of(storage_name: str) -> Path:
     return path
 
 
-def store(checked: CheckedUpload, *, organization_id: int) -> StoredFile:
-    """Write the upload under a new random name, hashing it on the way; returns where and what."""
+def store(checked: CheckedUpload, *, organization_id: int | None = None, folder: str | None = None) -> StoredFile:
+    """Write the upload under a new random name, hashing it on the way; returns where and what.
+
+    Staff evidence goes under ``credential-evidence/<organization id>/``; other owners
+    (a candidate, who belongs to no organization) name their own ``folder`` under the
+    private root instead. Exactly one of the two is given.
+    """
+    if (organization_id is None) == (folder is None):
+        raise TypeError("store() needs exactly one of organization_id and folder")
+    base = PurePosixPath(folder) if folder is not None else PurePosixPath(STORAGE_DIR, str(organization_id))
     extension = EXTENSIONS[checked.content_type][0]
-    storage_name = str(PurePosixPath(STORAGE_DIR, str(organization_id), secrets.token_hex(16) + extension))
+    storage_name = str(base / (secrets.token_hex(16) + extension))
     path = path_of(storage_name)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     digest = hashlib.sha256()
@@ -194,5 +213,5 @@ def discard(storage_names: Iterable[str]) -> None:
         path_of(name).unlink(missing_ok=True)
 
 
-def open_stored(evidence: CredentialEvidence) -> BinaryIO:
+def open_stored(evidence: StoredEvidence) -> BinaryIO:
     return path_of(evidence.storage_name).open("rb")

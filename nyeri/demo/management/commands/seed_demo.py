@@ -17,6 +17,7 @@ from nyeri.demo import data
 from nyeri.demo.candidates import DEMO_CANDIDATE, seed_candidates
 from nyeri.demo.clinical import ClinicalSeeder
 from nyeri.demo.facilities import seed_facilities
+from nyeri.demo.hiring import seed_applications
 from nyeri.demo.imaging import seed_imaging
 from nyeri.demo.jobs import seed_jobs
 from nyeri.demo.prescriptions import seed_prescriptions
@@ -86,6 +87,8 @@ class Command(BaseCommand):
         # Job postings come from the staffing plan's real gaps; candidates apply from outside.
         seed_jobs(org_id=org.pk, facilities=facilities, now=now)
         seed_candidates(now)
+        # The candidates apply; the credentialing officer takes some through to hiring.
+        seed_applications(org_id=org.pk, now=now)
         return org
 
     def _workforce(self, org: Organization, facilities: dict[str, Facility]) -> None:
