@@ -13,8 +13,10 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import Http404
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -27,10 +29,12 @@ from nyeri.hiring.access import OBJECT_TYPE
 from nyeri.hiring.eligibility import posting_eligibility
 from nyeri.hiring.handover import HandOver, hand_over_credentials
 from nyeri.hiring.models import ACTIVE_STAGES, NEXT_STAGE, Application, ApplicationEvent, EventKind, Stage
-from nyeri.jobs.access import require_manager
+from nyeri.jobs.access import POSTING_MANAGERS, require_manager
 from nyeri.jobs.models import JobPosting, PostingStatus
 from nyeri.jobs.services import mark_filled
-from nyeri.tenancy.models import Membership
+from nyeri.notifications.models import NotificationKind
+from nyeri.notifications.services import create_notification
+from nyeri.tenancy.models import Membership, MembershipRole
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 from nyeri.tenancy.services import add_member
@@ -126,6 +130,7 @@ def apply_to_posting(
                 stage_changed_at=moment,
             )
             _event(application, EventKind.APPLIED, "", Stage.RECEIVED, acting_user, "", moment)
+            _notify_managers(application, acting_user)
             _audit(
                 acting_user,
                 AuditAction.CREATE,
@@ -140,6 +145,38 @@ def apply_to_posting(
             raise
         raise ValidationError({"posting": [_duplicate(earlier)]}) from None
     return application
+
+
+def _notify_managers(application: Application, candidate: User) -> None:
+    """An in-app notice to each posting manager whose scope covers the facility."""
+    links = (
+        MembershipRole.objects.filter(
+            organization_id=application.organization_id,
+            role__in=POSTING_MANAGERS,
+            membership__is_active=True,
+            membership__user__is_active=True,
+        )
+        .filter(
+            Q(membership__facility_links__isnull=True)
+            | Q(membership__facility_links__facility_id=application.facility_id)
+        )
+        .select_related("membership__user")
+        .order_by("membership__user_id")
+    )
+    recipients = {link.membership.user_id: link.membership.user for link in links}
+    for recipient in recipients.values():
+        create_notification(
+            organization=application.organization,
+            recipient=recipient,
+            kind=NotificationKind.APPLICATION_RECEIVED,
+            dedupe_key=f"application:{application.pk}:user:{recipient.pk}",
+            object_type=OBJECT_TYPE,
+            object_id=application.pk,
+            reference=application.posting.title[:100],
+            about=candidate.full_name or candidate.get_username(),
+            link=reverse("hiring:application", args=[application.pk]),
+            actor=candidate,
+        )
 
 
 def _duplicate(earlier: Application) -> str:

@@ -48,6 +48,12 @@ def _params(notification: Notification) -> dict[str, object]:
 
 
 def _message(notification: Notification) -> str:
+    if notification.kind == NotificationKind.APPLICATION_RECEIVED:
+        # reference: the posting's title; about: the candidate.
+        return _("%(person)s applied to the posting “%(posting)s”. The application waits in the pipeline.") % {
+            "person": notification.about,
+            "posting": notification.reference,
+        }
     if notification.kind == NotificationKind.BREAK_GLASS:
         # reference: the patient's record number; about: who broke the glass.
         return _(
@@ -88,6 +94,8 @@ def _message(notification: Notification) -> str:
 
 
 def _subject(notification: Notification) -> str:
+    if notification.kind == NotificationKind.APPLICATION_RECEIVED:
+        return _("New application: %(posting)s") % {"posting": notification.reference}
     if notification.kind == NotificationKind.BREAK_GLASS:
         return _("Emergency access by %(person)s") % {"person": notification.about}
     p = _params(notification)

@@ -10,6 +10,7 @@ class NotificationKind(models.TextChoices):
     CREDENTIAL_EXPIRING = "credential_expiring", _("Credential expiring")
     CREDENTIAL_EXPIRED = "credential_expired", _("Credential expired")
     BREAK_GLASS = "break_glass", _("Emergency access")
+    APPLICATION_RECEIVED = "application_received", _("New job application")
 
 
 class Notification(models.Model):

@@ -25,7 +25,14 @@ def access_procedure(scope: Scope, record_id: int, *, patient: Patient | None = 
     """
     ensure_clinical_role(scope, object_type="procedure")
     qs = ProcedureRecord.objects.select_related(
-        "patient", "patient__registered_at", "facility", "encounter", "ordered_by", "scheduled_by", "cancelled_by"
+        "patient",
+        "patient__registered_at",
+        "facility",
+        "encounter",
+        "ordered_by",
+        "scheduled_by",
+        "cancelled_by",
+        "entered_in_error_by",
     ).filter(organization=scope.organization, pk=record_id)
     if patient is not None:
         qs = qs.filter(patient_id=patient.pk)

@@ -177,8 +177,9 @@ class ProcedureOut(Schema):
     anesthesia: str
     indication: str
     status: str = Field(
-        description="ordered, scheduled, performed, cancelled or elsewhere (performed elsewhere on referral: "
-        "the order is completed here, the performing facility keeps the procedure)"
+        description="ordered, scheduled, performed, cancelled, elsewhere (performed elsewhere on referral: "
+        "the order is completed here, the performing facility keeps the procedure) or entered_in_error "
+        "(recorded as performed by mistake: kept with every version, not counted as performed)"
     )
     ordered_by_id: int
     ordered_at: datetime
@@ -187,6 +188,9 @@ class ProcedureOut(Schema):
     cancelled_by_id: int | None
     cancelled_at: datetime | None
     cancel_reason: str
+    entered_in_error_by_id: int | None
+    entered_in_error_at: datetime | None
+    entered_in_error_reason: str
     current: PerformanceOut | None = Field(description="The current version of what was performed")
 
     @staticmethod
@@ -247,6 +251,11 @@ class ScheduleIn(Schema):
 
 class ReasonIn(Schema):
     reason: str
+
+
+class EnteredInErrorIn(Schema):
+    reason: str = Field(description="Why it was entered in error (the wrong patient, it was not done, ...)")
+    version: int = Field(description="The current version seen: refused when the procedure has been amended since")
 
 
 class PerformIn(Schema):
@@ -470,6 +479,19 @@ def amend(request: HttpRequest, record_id: int, payload: AmendIn) -> Any:
     except ProcedureRefused as denied:
         return _refused(denied)
     return Status(201, successor)
+
+
+@router.post(
+    "/procedures/{record_id}/entered-in-error",
+    response={200: ProcedureDetailOut, **ERRORS},
+    summary="Mark a performed procedure entered in error (kept with every version; no longer counted as performed)",
+)
+def entered_in_error(request: HttpRequest, record_id: int, payload: EnteredInErrorIn) -> Any:
+    scope, record = _record(request, record_id, "api procedure entered in error")
+    services.mark_performance_entered_in_error(
+        scope=scope, acting_user=_user(request), record=record, reason=payload.reason, version=payload.version
+    )
+    return _detail(scope, record)
 
 
 @router.get(

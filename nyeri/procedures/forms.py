@@ -130,6 +130,21 @@ class ScheduleForm(forms.Form):
     scheduled_for = _datetime_field(_("Date and time"), required=True)
 
 
+class EnteredInErrorForm(forms.Form):
+    # The version the user saw: marking a procedure amended since is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    # Not required here: the service refuses an empty reason with its own message.
+    reason = forms.CharField(
+        label=_("Why was it entered in error?"),
+        max_length=REASON_MAX,
+        required=False,
+        help_text=_(
+            "For example: recorded for the wrong patient, or it was not done. The record and every version are kept."
+        ),
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": str(REASON_MAX)}),
+    )
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(
         label=_("Why is the procedure cancelled?"),

@@ -16,11 +16,15 @@ class ProcedureStatus(models.TextChoices):
     # elsewhere: the order was referred and the referral came back done; the ServiceRequest
     # is completed here, while the Procedure belongs to the facility that performed it (no
     # performance is recorded here, so the chart draws no marker of a procedure done here).
+    # Entered in error: recorded as performed by mistake (the wrong patient, or it never
+    # happened); FHIR Procedure.status entered-in-error. The record and every version of the
+    # performance are kept and shown, marked; nothing counts it as performed any more.
     ORDERED = "ordered", _("Ordered")
     SCHEDULED = "scheduled", _("Scheduled")
     PERFORMED = "performed", _("Performed")
     CANCELLED = "cancelled", _("Cancelled")
     ELSEWHERE = "elsewhere", _("Performed elsewhere")
+    ENTERED_IN_ERROR = "entered_in_error", _("Entered in error")
 
 
 # Which status may follow which (the services and, on PostgreSQL, a trigger hold it).
@@ -32,10 +36,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     ProcedureStatus.SCHEDULED: frozenset(
         {ProcedureStatus.SCHEDULED, ProcedureStatus.PERFORMED, ProcedureStatus.CANCELLED, ProcedureStatus.ELSEWHERE}
     ),
-    ProcedureStatus.PERFORMED: frozenset(),
+    # Only marking it entered in error moves a performed record (mark_performance_entered_in_error).
+    ProcedureStatus.PERFORMED: frozenset({ProcedureStatus.ENTERED_IN_ERROR}),
     ProcedureStatus.CANCELLED: frozenset(),
     # Only the completion of its referral closes a record so (imaging.services.complete_referral).
     ProcedureStatus.ELSEWHERE: frozenset(),
+    ProcedureStatus.ENTERED_IN_ERROR: frozenset(),
 }
 
 

@@ -6,7 +6,8 @@ elsewhere on referral) and what was done.
   guidance, anesthesia) and where it is in its life. Only the services move it from one
   status to the next (``kinds.TRANSITIONS``), each move audited; what was ordered never
   changes. On PostgreSQL a trigger refuses any other change and every delete (migrations
-  0002 and 0003; *performed elsewhere* only with a referral of the record that is done).
+  0002, 0003 and 0004; *performed elsewhere* only with a referral of the record that is done;
+  *entered in error* only from *performed*, with who marked it, when and why).
 - ``ProcedurePerformance`` is what was done, written once when the procedure is
   performed: who performed it (and the anesthesiologist at sedation or general
   anesthesia, and under fluoroscopy the radiographer or x-ray assistant who operated the
@@ -82,7 +83,7 @@ class ProcedureRecord(models.Model):
     indication = models.TextField(_("indication"), blank=True)
 
     status = models.CharField(
-        _("status"), max_length=12, choices=ProcedureStatus.choices, default=ProcedureStatus.ORDERED
+        _("status"), max_length=20, choices=ProcedureStatus.choices, default=ProcedureStatus.ORDERED
     )
     ordered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("ordered by")
@@ -98,6 +99,13 @@ class ProcedureRecord(models.Model):
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    # A performed procedure recorded by mistake (the wrong patient, or it never happened): the
+    # record and its versions are kept as they were; these say who marked it, when and why.
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error_reason = models.TextField(_("reason it was entered in error"), blank=True)
 
     class Meta:
         verbose_name = _("procedure")
@@ -138,6 +146,19 @@ class ProcedureRecord(models.Model):
                     & Q(cancelled_by__isnull=True, cancelled_at__isnull=True, cancel_reason="")
                 ),
                 name="procedure_cancel_has_reason",
+            ),
+            # Only a record entered in error says so, and it says who, when and why.
+            models.CheckConstraint(
+                condition=(
+                    Q(status=ProcedureStatus.ENTERED_IN_ERROR)
+                    & Q(entered_in_error_by__isnull=False, entered_in_error_at__isnull=False)
+                    & ~Q(entered_in_error_reason="")
+                )
+                | (
+                    ~Q(status=ProcedureStatus.ENTERED_IN_ERROR)
+                    & Q(entered_in_error_by__isnull=True, entered_in_error_at__isnull=True, entered_in_error_reason="")
+                ),
+                name="procedure_error_has_reason",
             ),
         ]
 

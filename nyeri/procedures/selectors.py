@@ -96,7 +96,7 @@ def patient_procedures(scope: Scope, patient: Patient) -> list[ProcedureRecord]:
     return _with_current(
         _visible(scope)
         .filter(patient=patient)
-        .select_related("facility", "ordered_by", "encounter")
+        .select_related("facility", "ordered_by", "encounter", "entered_in_error_by")
         .prefetch_related(Prefetch("performances", queryset=_performances(), to_attr="versions"))
         .order_by("-ordered_at", "-pk")
     )
@@ -113,7 +113,7 @@ class Worklist:
     facility: Facility
     # Ordered and scheduled: scheduled ones by time, then orders waiting for a time.
     open: list[ProcedureRecord]
-    # Performed in the last RECENT_DAYS days, the latest first.
+    # Performed in the last RECENT_DAYS days, the latest first (not those entered in error).
     performed: list[ProcedureRecord]
     since: datetime
 
@@ -309,11 +309,13 @@ def procedure_markers(scope: Scope, patient: Patient, *, since: datetime | None 
     (which audited the read and applied the care-access rule: with care access the whole
     record is shown, whatever the facility).
     ``since`` leaves out those performed before it. Cancelled and not yet performed
-    procedures have no marker; an amended time moves the marker.
+    procedures have no marker, nor one entered in error (still on the patient's procedure
+    list, marked); an amended time moves the marker.
     """
     rows = ProcedurePerformance.objects.filter(
         organization=scope.organization,
         record__patient=patient,
+        # Not ENTERED_IN_ERROR: a procedure recorded by mistake is no treatment on the chart.
         record__status=ProcedureStatus.PERFORMED,
         amended_by__isnull=True,
     )

@@ -1,4 +1,4 @@
-"""Procedure writes: order, schedule, perform, cancel, amend what was performed.
+"""Procedure writes: order, schedule, perform, cancel, amend what was performed, mark it entered in error.
 
 Every write is one transaction with its audit row (with the patient). Bad input is refused
 before anything is written, with a ``ValidationError`` naming each field in the user's
@@ -330,6 +330,7 @@ def _not_now(status: str) -> ValidationError:
         ProcedureStatus.PERFORMED: _("This procedure has been performed: correct it with an amendment."),
         ProcedureStatus.CANCELLED: _("This procedure was cancelled."),
         ProcedureStatus.ELSEWHERE: _("This procedure was performed elsewhere, on referral."),
+        ProcedureStatus.ENTERED_IN_ERROR: _("This procedure was entered in error: it is kept as it was."),
     }
     return ValidationError(messages.get(status, _("This procedure cannot be changed so now.")), code=status)
 
@@ -952,7 +953,11 @@ def current_version(record: ProcedureRecord) -> ProcedurePerformance | None:
 
 
 def _lock_current(performance: ProcedurePerformance) -> None:
-    _lock(performance.record)
+    if _lock(performance.record) == ProcedureStatus.ENTERED_IN_ERROR:
+        raise ValidationError(
+            _("This procedure was entered in error: it is kept as it was and not amended any more."),
+            code=ProcedureStatus.ENTERED_IN_ERROR,
+        )
     if ProcedurePerformance.objects.filter(amends=performance).exists():
         raise ValidationError(
             _("This version has been amended since: open the procedure again and amend its current version."),
@@ -1166,3 +1171,74 @@ def _comparable(name: str, value: Any) -> Any:
     if name == "complications":
         return tuple(value)
     return value
+
+
+# --- Entered in error -------------------------------------------------------------------------
+
+
+def mark_performance_entered_in_error(
+    *, scope: Scope, acting_user: User, record: ProcedureRecord, reason: str, version: int
+) -> ProcedureRecord:
+    """Mark a performed procedure *entered in error* (the wrong patient, or it never happened); final.
+
+    The record and every version of what was performed are kept as they were; the record
+    says who marked it, when and why. It is no longer counted as performed (no chart marker,
+    not on the worklist's performed list) and is not amended any more. Who may: whoever may
+    amend the performance (a clinical role, a membership reaching the facility; no engine
+    action, as for an amendment that changes no one's part). ``version`` is the version the
+    user saw: refused (``version``) when the procedure has been amended since. Refused
+    (``reason``) without a reason, (``status``) unless the procedure is performed, which
+    includes a second marking.
+    """
+    _check_acting_user(scope, acting_user)
+    _own_record(scope, record)
+    _covers(scope, record)
+    errors: Errors = {}
+    text = _clean_reason(reason, errors, _("Say why the procedure was entered in error."))
+    _raise(errors)
+    with transaction.atomic():
+        status = _lock(record)
+        if status == ProcedureStatus.ENTERED_IN_ERROR:
+            marked = ProcedureRecord.objects.select_related("entered_in_error_by").get(pk=record.pk)
+            raise ValidationError(
+                {
+                    "status": [
+                        _("This procedure was already marked entered in error by %(who)s on %(when)s.")
+                        % {"who": marked.entered_in_error_by, "when": _moment(marked.entered_in_error_at)}  # type: ignore[arg-type]
+                    ]
+                },
+                code=status,
+            )
+        if status != ProcedureStatus.PERFORMED:
+            raise ValidationError(
+                {"status": [_("Only a performed procedure is marked entered in error; cancel an order instead.")]},
+                code=status,
+            )
+        current = current_version(record)
+        assert current is not None
+        if version != current.version:
+            raise ValidationError(
+                {
+                    "version": [
+                        _(
+                            "This procedure has been amended since (version %(current)d now): open it again "
+                            "and check its current version."
+                        )
+                        % {"current": current.version}
+                    ]
+                },
+                code="superseded",
+            )
+        record.status = ProcedureStatus.ENTERED_IN_ERROR
+        record.entered_in_error_by = acting_user
+        record.entered_in_error_at = timezone.now()
+        record.entered_in_error_reason = text
+        record.save(update_fields=["status", "entered_in_error_by", "entered_in_error_at", "entered_in_error_reason"])
+        _audit(
+            scope,
+            acting_user,
+            AuditAction.UPDATE,
+            record,
+            f"entered in error (was performed, version {current.version} kept): {text[:200]}",
+        )
+    return record

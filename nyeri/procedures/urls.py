@@ -15,6 +15,11 @@ urlpatterns = [
     path("patients/<int:patient_id>/procedures/<int:record_id>/perform/", views.perform, name="perform"),
     path("patients/<int:patient_id>/procedures/<int:record_id>/cancel/", views.cancel, name="cancel"),
     path("patients/<int:patient_id>/procedures/<int:record_id>/amend/", views.amend, name="amend"),
+    path(
+        "patients/<int:patient_id>/procedures/<int:record_id>/entered-in-error/",
+        views.entered_in_error,
+        name="entered_in_error",
+    ),
     path("procedures/catalogue/", views.catalogue_page, name="catalogue"),
     path("procedures/facilities/<int:facility_id>/", views.worklist, name="worklist"),
 ]

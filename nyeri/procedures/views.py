@@ -1,5 +1,5 @@
 """Procedure pages: a patient's procedures, ordering, scheduling, performing, cancelling, amending,
-one procedure's history, the catalogue and a facility's worklist."""
+marking entered in error, one procedure's history, the catalogue and a facility's worklist."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from nyeri.accounts.models import User
 from nyeri.clinical.access import access_patient, ensure_clinical_role
@@ -21,7 +22,16 @@ from nyeri.procedures import selectors, services
 from nyeri.procedures.access import access_procedure
 from nyeri.procedures.catalogue import catalogue, procedure
 from nyeri.procedures.catalogue.schema import Procedure
-from nyeri.procedures.forms import AmendForm, CancelForm, OrderForm, PerformForm, ScheduleForm, add_service_errors
+from nyeri.procedures.forms import (
+    AmendForm,
+    CancelForm,
+    EnteredInErrorForm,
+    OrderForm,
+    PerformForm,
+    ScheduleForm,
+    add_service_errors,
+)
+from nyeri.procedures.kinds import ProcedureStatus
 from nyeri.procedures.models import ProcedurePerformance, ProcedureRecord
 from nyeri.procedures.refusals import ProcedureRefused
 from nyeri.tenancy.access import access_facility
@@ -107,9 +117,9 @@ def order(request: HttpRequest, patient_id: int) -> HttpResponse:
     return _page(request, "procedures/order_form.html", context, refused)
 
 
-@login_required
-def detail(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse:
-    scope, patient, record = _patient_and_record(request, patient_id, record_id, "procedure")
+def _detail_context(
+    scope: Scope, patient: Patient, record: ProcedureRecord, error_form: EnteredInErrorForm | None = None
+) -> dict[str, Any]:
     versions = selectors.procedure_history(scope, record)
     check = selectors.plan_check(scope, record)
     referrals = procedure_referrals(record)
@@ -132,8 +142,50 @@ def detail(request: HttpRequest, patient_id: int, record_id: int) -> HttpRespons
         and check is not None
         and bool(check.equipment_reasons)
         and not any(r.status in ("sent", "accepted") for r in referrals),
+        # Marking it entered in error: a performed procedure, at the version shown.
+        "error_form": error_form
+        or (EnteredInErrorForm(initial={"version": versions[-1].version}) if versions else None),
     }
-    return render(request, "procedures/detail.html", context)
+    return context
+
+
+@login_required
+def detail(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse:
+    scope, patient, record = _patient_and_record(request, patient_id, record_id, "procedure")
+    return render(request, "procedures/detail.html", _detail_context(scope, patient, record))
+
+
+@login_required
+@require_POST
+def entered_in_error(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse:
+    scope, patient, record = _patient_and_record(request, patient_id, record_id, "procedure entered in error")
+    form = EnteredInErrorForm(request.POST)
+    if form.is_valid():
+        try:
+            services.mark_performance_entered_in_error(
+                scope=scope,
+                acting_user=_user(request),
+                record=record,
+                reason=form.cleaned_data["reason"],
+                version=form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(procedure)s is marked entered in error; the record and every version are kept.")
+                % {"procedure": _label(record)},
+            )
+            return redirect("procedures:detail", patient_id=patient.pk, record_id=record.pk)
+    elif "version" in form.errors:
+        # The hidden version is missing or not a number (a page not from here).
+        form.errors["version"] = form.error_class([_("Open the procedure again and mark its current version.")])
+    # The version is a hidden field: its refusal is shown above the form.
+    for message in form.errors.pop("version", []):
+        form.add_error(None, message)
+    context = _detail_context(scope, patient, record, error_form=form)
+    return render(request, "procedures/detail.html", context, status=422)
 
 
 @login_required
@@ -247,6 +299,11 @@ def amend(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse
     versions = selectors.procedure_history(scope, record)
     if not versions:
         messages.error(request, _("Only a performed procedure is amended."))
+        return redirect("procedures:detail", patient_id=patient.pk, record_id=record.pk)
+    if record.status == ProcedureStatus.ENTERED_IN_ERROR:
+        messages.error(
+            request, _("This procedure was entered in error: it is kept as it was and not amended any more.")
+        )
         return redirect("procedures:detail", patient_id=patient.pk, record_id=record.pk)
     current = versions[-1]
     initial = {

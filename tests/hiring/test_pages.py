@@ -171,3 +171,25 @@ def test_the_api_applies_ranks_and_refuses_a_duplicate_with_the_field(
     ranked = officer_client.get(f"/api/hiring/postings/{posting.pk}/applications").json()
     assert [r["candidate_id"] for r in ranked] == [ayu.pk, budi.pk]
     assert ranked[0]["eligibility"]["eligible"] is True
+
+
+def test_the_ranked_list_takes_as_many_queries_for_six_applications_as_for_two(
+    posting: JobPosting, officer_client: Client
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from nyeri.hiring import services
+    from tests.hiring.conftest import ready_nurse
+
+    def apply_many(start: int, count: int) -> int:
+        for n in range(start, start + count):
+            profile = ready_nurse(f"perawat{n}@example.id")
+            services.apply_to_posting(acting_user=profile.user, profile=profile, posting_id=posting.pk)
+        with CaptureQueriesContext(connection) as queries:
+            assert officer_client.get(f"/hiring/postings/{posting.pk}/").status_code == 200
+        return len(queries)
+
+    two = apply_many(0, 2)
+    six = apply_many(2, 4)
+    assert six == two

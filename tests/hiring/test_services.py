@@ -249,3 +249,18 @@ def test_a_member_without_a_hiring_role_is_refused_and_the_refusal_audited(
     with pytest.raises(PermissionDenied):
         access_application(scope_of(member_nurse), application.pk)
     assert AuditEvent.objects.filter(action="permission_denied", actor=member_nurse).exists()
+
+
+def test_the_facilitys_posting_managers_are_notified_of_a_new_application(
+    posting: JobPosting, ayu: CandidateProfile, admin: User, officer: User, member_nurse: User
+) -> None:
+    from nyeri.notifications.models import Notification
+
+    application = apply(ayu, posting)
+    notices = Notification.objects.filter(kind="application_received", object_id=application.pk)
+    assert sorted(notices.values_list("recipient__username", flat=True)) == ["admin_rina", "officer_dewi"]
+    notice = notices.get(recipient=officer)
+    assert notice.link == f"/hiring/applications/{application.pk}/"
+    assert notice.message("en") == (
+        f"{ayu.user.full_name} applied to the posting “{posting.title}”. The application waits in the pipeline."
+    )
