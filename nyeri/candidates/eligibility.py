@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db.models import Case, DecimalField, QuerySet, Sum, When
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from nyeri.candidates.models import CandidateCredential, CandidateHours, CandidateProfile, CandidateTargetRole
 from nyeri.staffing.loader import rules_for
@@ -82,7 +82,7 @@ class Eligibility(NamedTuple):
         return [u.message(language) for u in self.unmet]
 
 
-def _dedupe(requirements: Iterable[Requirement]) -> tuple[Requirement, ...]:
+def dedupe(requirements: Iterable[Requirement]) -> tuple[Requirement, ...]:
     seen: dict[Requirement, None] = {}
     for req in requirements:
         seen.setdefault(req, None)
@@ -100,30 +100,50 @@ def requirement_set(
     label_id: str = "",
 ) -> RequirementSet:
     """A set from pack entries (actions and certifications); equal requirements count once."""
+    return role_set(
+        code,
+        role,
+        [req for entry in entries for req in entry.requirements],
+        regency_code=regency_code,
+        regency=regency,
+        label_en=label_en,
+        label_id=label_id,
+    )
+
+
+def role_set(
+    code: str,
+    role: str,
+    requirements: Iterable[Requirement],
+    *,
+    regency_code: str = "",
+    regency: str = "",
+    label_en: str = "",
+    label_id: str = "",
+) -> RequirementSet:
+    """A set for ``role``: the role first, then ``requirements`` without the wider role
+    requirements that include it; equal requirements count once. Labels default to the role's."""
     role_label = Role(role).label if role in Role.values else role
     with_language = {"en": label_en, "id": label_id}
     for language in ("en", "id"):
         if not with_language[language]:
-            from django.utils import translation
-
             with translation.override(language):
                 with_language[language] = str(role_label)
     own_role = RoleRequirement(kind="role", any_of=(Role(role),))
-    requirements = [
-        req
-        for entry in entries
-        for req in entry.requirements
-        if not (isinstance(req, RoleRequirement) and role in req.any_of)
-    ]
     return RequirementSet(
         code,
         role,
         with_language["en"],
         with_language["id"],
-        _dedupe([own_role, *requirements]),
+        dedupe([own_role, *without_role(requirements, role)]),
         regency_code,
         regency,
     )
+
+
+def without_role(requirements: Iterable[Requirement], role: str) -> list[Requirement]:
+    """``requirements`` less the role requirements that ``role`` meets (the set names its role itself)."""
+    return [req for req in requirements if not (isinstance(req, RoleRequirement) and role in req.any_of)]
 
 
 def role_catalogue(jurisdiction: str) -> list[str]:

@@ -23,17 +23,8 @@ from nyeri.candidates.forms import CredentialForm, EvidenceForm, HoursForm, Prof
 from nyeri.candidates.models import CandidateCredential, CandidateEvidence, CandidateProfile
 from nyeri.candidates.pathway import pathway
 from nyeri.candidates.tokens import TokenProblem
+from nyeri.web.forms import add_service_errors
 from nyeri.workforce.credentials.evidence import download_name
-
-
-def _add_errors(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 def _user(request: HttpRequest) -> User:
@@ -77,7 +68,7 @@ def signup_view(request: HttpRequest) -> HttpResponse:
                     language=form.cleaned_data["language"],
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 return redirect("candidates:signup_done")
     return render(request, "candidates/signup.html", {"form": form})
@@ -111,7 +102,7 @@ def profile_view(request: HttpRequest, profile: CandidateProfile) -> HttpRespons
         try:
             services.update_profile(acting_user=request.user, profile=profile, **form.cleaned_data)  # type: ignore[arg-type]
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             return redirect("candidates:profile")
     return render(request, "candidates/profile.html", _profile_context(profile, form, CredentialForm(), HoursForm()))
@@ -157,7 +148,7 @@ def credential_add_view(request: HttpRequest, profile: CandidateProfile) -> Http
         try:
             services.declare_credential(acting_user=request.user, profile=profile, **form.cleaned_data)  # type: ignore[arg-type]
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             return redirect("candidates:profile")
     context = _profile_context(profile, ProfileForm(initial={"full_name": profile.user.full_name}), form, HoursForm())
@@ -183,7 +174,7 @@ def evidence_add_view(request: HttpRequest, profile: CandidateProfile, credentia
                 acting_user=_user(request), credential=credential, uploads=form.cleaned_data["evidence"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             return redirect(f"{reverse('candidates:profile')}#credential-{credential.pk}")
     context = _profile_context(
@@ -226,7 +217,7 @@ def hours_add_view(request: HttpRequest, profile: CandidateProfile) -> HttpRespo
         try:
             services.declare_hours(acting_user=request.user, profile=profile, **form.cleaned_data)  # type: ignore[arg-type]
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             return redirect("candidates:profile")
     context = _profile_context(

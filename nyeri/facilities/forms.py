@@ -129,12 +129,3 @@ class StatusForm(forms.Form):
         help_text=_("Kept in the unit's history, for example: tube replaced, calibration due."),
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": str(REASON_MAX_LENGTH)}),
     )
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: each field's message under that field."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)

@@ -12,11 +12,12 @@ from django.utils.translation import gettext as _
 from nyeri.accounts.models import User
 from nyeri.facilities import selectors, services
 from nyeri.facilities.access import access_equipment, deny, may_add_equipment, may_change_status, may_edit_profile
-from nyeri.facilities.forms import EquipmentForm, ProfileForm, StatusForm, add_service_errors
+from nyeri.facilities.forms import EquipmentForm, ProfileForm, StatusForm
 from nyeri.facilities.models import EquipmentStatus
 from nyeri.staffing.selectors import may_read_plan
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.scope import request_scope
+from nyeri.web.forms import add_service_errors
 
 
 def _user(request: HttpRequest) -> User:

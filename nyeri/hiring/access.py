@@ -17,6 +17,7 @@ from nyeri.audit.services import record_event
 from nyeri.candidates.models import CandidateProfile
 from nyeri.hiring.models import Application
 from nyeri.jobs.access import require_manager
+from nyeri.jobs.models import JobPosting
 from nyeri.tenancy.scope import Scope
 
 OBJECT_TYPE = "application"
@@ -50,6 +51,19 @@ def audit_read(scope: Scope, application: Application, what: str = "application"
         object_type=OBJECT_TYPE,
         object_id=application.pk,
         reason=what,
+    )
+
+
+def audit_listing(scope: Scope, posting: JobPosting, application_ids: list[int]) -> None:
+    """A manager read a posting's ranked applications: one row naming every application shown."""
+    record_event(
+        actor=scope.user,
+        action=AuditAction.READ,
+        organization=scope.organization,
+        facility=posting.facility,
+        object_type="job_posting",
+        object_id=posting.pk,
+        reason="applications listed: " + (", ".join(str(i) for i in application_ids) or "none"),
     )
 
 

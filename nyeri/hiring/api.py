@@ -26,7 +26,7 @@ from nyeri.api.errors import ErrorEnvelope
 from nyeri.candidates.access import candidate_of
 from nyeri.candidates.models import CandidateProfile
 from nyeri.hiring import selectors, services
-from nyeri.hiring.access import access_application, audit_read
+from nyeri.hiring.access import access_application, audit_listing
 from nyeri.hiring.eligibility import PostingEligibility, posting_eligibility
 from nyeri.hiring.models import Application
 from nyeri.jobs.access import require_manager
@@ -175,8 +175,7 @@ def applications(request: HttpRequest, posting_id: int, stage: str = "") -> Any:
     if posting is None:
         raise Http404("No such posting")
     ranked = selectors.ranked_applications(posting, stage=stage)
-    for r in ranked:
-        audit_read(scope, r.application, "listed with its eligibility")
+    audit_listing(scope, posting, [r.application.pk for r in ranked])
     return [_out(r.application, r.eligibility) for r in ranked]
 
 

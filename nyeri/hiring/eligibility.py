@@ -22,15 +22,16 @@ from nyeri.candidates.eligibility import (
     Eligibility,
     EligibilityBatch,
     RequirementSet,
-    _dedupe,
+    dedupe,
     evaluate_many,
+    role_set,
+    without_role,
 )
 from nyeri.jobs.models import Importance, JobPosting
 from nyeri.jobs.requirements import engine_requirements
-from nyeri.tenancy.roles import Role
 from nyeri.workforce.engine.decisions import Unmet
 from nyeri.workforce.policy.loader import pack_for
-from nyeri.workforce.policy.schema import Requirement, RoleRequirement
+from nyeri.workforce.policy.schema import Requirement
 
 
 def required_code(posting_id: int) -> str:
@@ -47,27 +48,21 @@ def posting_sets(posting: JobPosting) -> list[RequirementSet]:
     The posting's requirement rows must be loaded (prefetch ``requirements`` for many).
     """
     pack = pack_for(posting.organization.jurisdiction)
-    required: list[Requirement] = [RoleRequirement(kind="role", any_of=(Role(posting.role),))]
+    required: list[Requirement] = []
     preferred: list[Requirement] = []
     for row in posting.requirements.all():
-        for req in engine_requirements(row, pack):
-            # A row's own "physician or nurse" is narrowed to the posting's role (the first requirement).
-            if isinstance(req, RoleRequirement) and posting.role in req.any_of:
-                continue
-            (preferred if row.importance == Importance.PREFERRED else required).append(req)
+        (preferred if row.importance == Importance.PREFERRED else required).extend(engine_requirements(row, pack))
     facility = posting.facility
     place = {"regency_code": facility.regency_code, "regency": facility.regency}
-    sets = [
-        RequirementSet(
-            required_code(posting.pk), posting.role, posting.title, posting.title, _dedupe(required), **place
-        )
+    labels = {"label_en": posting.title, "label_id": posting.title}
+    main = role_set(required_code(posting.pk), posting.role, required, **place, **labels)
+    extra = tuple(r for r in dedupe(without_role(preferred, posting.role)) if r not in main.requirements)
+    if not extra:
+        return [main]
+    return [
+        main,
+        RequirementSet(preferred_code(posting.pk), posting.role, posting.title, posting.title, extra, **place),
     ]
-    extra = tuple(r for r in _dedupe(preferred) if r not in sets[0].requirements)
-    if extra:
-        sets.append(
-            RequirementSet(preferred_code(posting.pk), posting.role, posting.title, posting.title, extra, **place)
-        )
-    return sets
 
 
 @dataclass(frozen=True)
@@ -102,13 +97,13 @@ class PostingBatch:
 
     def __init__(self, batch: EligibilityBatch, postings: Sequence[JobPosting]) -> None:
         self._batch = batch
-        self._preferred = {s.code for s in batch.sets}
+        self._codes = {s.code for s in batch.sets}
         self.postings = {p.pk: p for p in postings}
 
     def get(self, candidate_id: int, posting_id: int) -> PostingEligibility:
         required = self._batch.get(candidate_id, required_code(posting_id))
         code = preferred_code(posting_id)
-        preferred = self._batch.get(candidate_id, code).unmet if code in self._preferred else ()
+        preferred = self._batch.get(candidate_id, code).unmet if code in self._codes else ()
         return PostingEligibility(candidate_id, posting_id, required, preferred)
 
 

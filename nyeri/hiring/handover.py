@@ -27,7 +27,7 @@ from nyeri.candidates.models import CandidateCredential
 from nyeri.candidates.selectors import evidence_uploads
 from nyeri.hiring.models import Application, HandedOverCredential
 from nyeri.tenancy.scope import Scope
-from nyeri.workforce.credentials.services import _COMMON, OPTIONAL, REQUIRED, submit_credential
+from nyeri.workforce.credentials.services import applicable_fields, submit_credential
 from nyeri.workforce.kinds import CheckResult, CredentialKind
 from nyeri.workforce.models import Credential, CredentialEvidence, Person
 
@@ -74,7 +74,7 @@ def _fields(declared: CandidateCredential) -> tuple[dict[str, Any], str]:
             return {}, _("A background check needs its validity: it will be checked anew by the credentialing officer.")
         values["valid_months"] = max(1, _months_between(declared.issued_on, declared.expires_on))
         values["expires_on"] = None
-    applicable = _COMMON | set(REQUIRED.get(kind, ())) | set(OPTIONAL.get(kind, ()))
+    applicable = applicable_fields(kind)
     return {k: v for k, v in values.items() if k in applicable and v not in (None, "")}, ""
 
 

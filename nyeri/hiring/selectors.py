@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet, Sum
 from django.http import Http404
 
-from nyeri.candidates.models import CandidateCredential, CandidateEvidence, CandidateProfile
+from nyeri.candidates.models import CandidateCredential, CandidateEvidence, CandidateHours, CandidateProfile
 from nyeri.candidates.selectors import open_candidate_evidence
 from nyeri.hiring.access import audit_read
 from nyeri.hiring.eligibility import PostingEligibility, evaluate_postings
@@ -128,7 +128,7 @@ def application_detail(application: Application) -> ApplicationDetail:
         .prefetch_related(Prefetch("evidence", queryset=CandidateEvidence.objects.order_by("uploaded_at", "pk")))
         .order_by("kind", "-issued_on")
     )
-    hours = CandidateProfile.objects.filter(pk=application.candidate_id).aggregate(total=Sum("hours__hours"))["total"]
+    hours = CandidateHours.objects.filter(candidate_id=application.candidate_id).aggregate(total=Sum("hours"))["total"]
     events = list(application.events.select_related("actor").order_by("at", "pk"))
     handed = list(application.handed_over.select_related("credential").order_by("pk"))
     return ApplicationDetail(application, eligibility, credentials, hours or Decimal(0), events, handed)

@@ -38,6 +38,7 @@ from nyeri.tenancy.models import Membership, MembershipRole
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 from nyeri.tenancy.services import add_member
+from nyeri.workforce.credentials import evidence as evidence_files
 from nyeri.workforce.kinds import Citizenship
 from nyeri.workforce.services import create_person
 
@@ -364,8 +365,6 @@ def hire(
             transaction.on_commit(lambda: _send_hired(locked))
     except BaseException:
         # Files copied for credentials of a hiring that did not commit.
-        from nyeri.workforce.credentials import evidence as evidence_files
-
         evidence_files.discard(written)
         raise
     return handed

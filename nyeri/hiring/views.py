@@ -15,14 +15,15 @@ from nyeri.accounts.models import User
 from nyeri.candidates.access import candidate_required
 from nyeri.candidates.models import CandidateProfile
 from nyeri.hiring import selectors, services
-from nyeri.hiring.access import access_application, access_own_application, audit_read
+from nyeri.hiring.access import access_application, access_own_application, audit_listing, audit_read
 from nyeri.hiring.eligibility import posting_eligibility
-from nyeri.hiring.forms import AdvanceForm, ApplyForm, HireForm, RejectForm, WithdrawForm, add_errors
+from nyeri.hiring.forms import AdvanceForm, ApplyForm, HireForm, RejectForm, WithdrawForm
 from nyeri.hiring.models import NEXT_STAGE, Application, Stage
 from nyeri.jobs.access import require_manager
 from nyeri.jobs.models import JobPosting, PostingStatus
 from nyeri.jobs.selectors import described
 from nyeri.tenancy.scope import request_scope
+from nyeri.web.forms import add_service_errors
 from nyeri.workforce.credentials.evidence import download_name
 
 
@@ -54,7 +55,7 @@ def apply(request: HttpRequest, profile: CandidateProfile, posting_id: int) -> H
                     acting_user=_user(request), profile=profile, posting_id=posting.pk, note=form.cleaned_data["note"]
                 )
             except ValidationError as error:
-                add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(
                     request, _("Your application was sent to %(facility)s.") % {"facility": posting.facility.name}
@@ -92,7 +93,7 @@ def withdraw(request: HttpRequest, profile: CandidateProfile, application_id: in
                 acting_user=_user(request), profile=profile, application=application, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Your application was withdrawn."))
             return redirect("hiring:mine")
@@ -124,6 +125,7 @@ def posting(request: HttpRequest, posting_id: int) -> HttpResponse:
         raise Http404("No such posting")
     stage = request.GET.get("stage", "")
     ranked = selectors.ranked_applications(found, stage=stage)
+    audit_listing(scope, found, [r.application.pk for r in ranked])
     return render(
         request,
         "hiring/posting.html",
@@ -188,7 +190,7 @@ def _act(request: HttpRequest, application_id: int, form_class: type[Form], name
                     % {"submitted": len(handed.submitted), "problems": len(handed.problems)},
                 )
         except ValidationError as error:
-            add_errors(form, error)
+            add_service_errors(form, error)
         else:
             return redirect("hiring:application", found.pk)
     found.refresh_from_db()

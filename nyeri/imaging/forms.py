@@ -5,22 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from nyeri.clinical.instruments.body_map import body_map
 from nyeri.imaging.kinds import Modality
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: each field's message under that field."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _regions(language: str) -> list[tuple[str, str]]:

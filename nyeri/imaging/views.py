@@ -3,11 +3,13 @@ referring a waiting procedure, and a facility's referral worklists."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -27,13 +29,13 @@ from nyeri.imaging.forms import (
     ReasonForm,
     ReferForm,
     ResultForm,
-    add_service_errors,
 )
 from nyeri.imaging.models import ImagingOrder, ImagingResult, Referral
 from nyeri.imaging.services import ImagingRefused
 from nyeri.procedures.access import access_procedure
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.scope import Scope, request_scope
+from nyeri.web.forms import add_service_errors
 from nyeri.workforce.credentials.evidence import EXTENSIONS, path_of
 
 
@@ -343,32 +345,26 @@ def worklist(request: HttpRequest, facility_id: int) -> HttpResponse:
 # --- Corrections of results -------------------------------------------------------------------------
 
 
-@login_required
-@require_POST
-def amend_result(request: HttpRequest, patient_id: int, order_id: int) -> HttpResponse:
-    """Amend the in-house result: a new version, the earlier kept (refused with its reasons)."""
+Correct = Callable[[Scope, User, dict[str, Any]], object]
+
+
+def _correct_result(
+    request: HttpRequest, patient_id: int, order_id: int, form: Form, form_key: str, write: Correct, done: str
+) -> HttpResponse:
+    """Amend or mark the in-house result through ``write``; refusals and field errors on the order page."""
     scope, order = _patient_order(request, patient_id, order_id)
-    form = AmendResultForm(request.POST)
     result = ImagingResult.objects.filter(order=order).select_related("order__facility").first()
     if result is None:
         raise Http404("No result")
     if form.is_valid():
         try:
-            services.amend_imaging_result(
-                scope=scope,
-                acting_user=_user(request),
-                result=result,
-                reason=form.cleaned_data["reason"],
-                findings=form.cleaned_data["findings"],
-                impression=form.cleaned_data["impression"],
-                version=form.cleaned_data["version"],
-            )
+            write(scope, _user(request), {"result": result, **form.cleaned_data})
         except ImagingRefused as denied:
             context = _order_context(
                 request,
                 scope,
                 order,
-                amend_form=form,
+                **{form_key: form},
                 refused=denied.messages(),
                 refused_title=_("You may not correct this result:"),
             )
@@ -376,90 +372,80 @@ def amend_result(request: HttpRequest, patient_id: int, order_id: int) -> HttpRe
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("The result is amended; the earlier version is kept."))
+            messages.success(request, done)
             return redirect("imaging:order", patient_id=order.patient_id, order_id=order.pk)
-    return render(request, "imaging/order.html", _order_context(request, scope, order, amend_form=form), status=422)
+    context = _order_context(request, scope, order, **{form_key: form})
+    return render(request, "imaging/order.html", context, status=422)
+
+
+def _correct_referral_result(
+    request: HttpRequest, referral_id: int, form: Form, form_key: str, write: Correct, done: str
+) -> HttpResponse:
+    """Amend or mark a referral's returned result through ``write``; field errors on the referral page."""
+    scope = request_scope(request)
+    referral = access_referral(scope, referral_id)
+    if form.is_valid():
+        try:
+            write(scope, _user(request), {"referral": referral, **form.cleaned_data})
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("imaging:referral", referral_id=referral.pk)
+    context = _referral_context(request, scope, referral, **{form_key: form})
+    return render(request, "imaging/referral.html", context, status=422)
+
+
+@login_required
+@require_POST
+def amend_result(request: HttpRequest, patient_id: int, order_id: int) -> HttpResponse:
+    """Amend the in-house result: a new version, the earlier kept (refused with its reasons)."""
+    return _correct_result(
+        request,
+        patient_id,
+        order_id,
+        AmendResultForm(request.POST),
+        "amend_form",
+        lambda scope, user, data: services.amend_imaging_result(scope=scope, acting_user=user, **data),
+        _("The result is amended; the earlier version is kept."),
+    )
 
 
 @login_required
 @require_POST
 def result_entered_in_error(request: HttpRequest, patient_id: int, order_id: int) -> HttpResponse:
-    scope, order = _patient_order(request, patient_id, order_id)
-    form = EnteredInErrorForm(request.POST)
-    result = ImagingResult.objects.filter(order=order).select_related("order__facility").first()
-    if result is None:
-        raise Http404("No result")
-    if form.is_valid():
-        try:
-            services.mark_result_entered_in_error(
-                scope=scope,
-                acting_user=_user(request),
-                result=result,
-                reason=form.cleaned_data["reason"],
-                version=form.cleaned_data["version"],
-            )
-        except ImagingRefused as denied:
-            context = _order_context(
-                request,
-                scope,
-                order,
-                error_form=form,
-                refused=denied.messages(),
-                refused_title=_("You may not correct this result:"),
-            )
-            return render(request, "imaging/order.html", context, status=403)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The result is marked entered in error; it is kept in the history."))
-            return redirect("imaging:order", patient_id=order.patient_id, order_id=order.pk)
-    return render(request, "imaging/order.html", _order_context(request, scope, order, error_form=form), status=422)
+    return _correct_result(
+        request,
+        patient_id,
+        order_id,
+        EnteredInErrorForm(request.POST),
+        "error_form",
+        lambda scope, user, data: services.mark_result_entered_in_error(scope=scope, acting_user=user, **data),
+        _("The result is marked entered in error; it is kept in the history."),
+    )
 
 
 @login_required
 @require_POST
 def amend_referral_result(request: HttpRequest, referral_id: int) -> HttpResponse:
-    scope = request_scope(request)
-    referral = access_referral(scope, referral_id)
-    form = AmendReportForm(request.POST)
-    if form.is_valid():
-        try:
-            services.amend_referral_result(
-                scope=scope,
-                acting_user=_user(request),
-                referral=referral,
-                reason=form.cleaned_data["reason"],
-                report=form.cleaned_data["report"],
-                version=form.cleaned_data["version"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The result is amended; the earlier version is kept."))
-            return redirect("imaging:referral", referral_id=referral.pk)
-    context = _referral_context(request, scope, referral, amend_form=form)
-    return render(request, "imaging/referral.html", context, status=422)
+    return _correct_referral_result(
+        request,
+        referral_id,
+        AmendReportForm(request.POST),
+        "amend_form",
+        lambda scope, user, data: services.amend_referral_result(scope=scope, acting_user=user, **data),
+        _("The result is amended; the earlier version is kept."),
+    )
 
 
 @login_required
 @require_POST
 def referral_result_entered_in_error(request: HttpRequest, referral_id: int) -> HttpResponse:
-    scope = request_scope(request)
-    referral = access_referral(scope, referral_id)
-    form = EnteredInErrorForm(request.POST)
-    if form.is_valid():
-        try:
-            services.mark_result_entered_in_error(
-                scope=scope,
-                acting_user=_user(request),
-                referral=referral,
-                reason=form.cleaned_data["reason"],
-                version=form.cleaned_data["version"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The result is marked entered in error; it is kept in the history."))
-            return redirect("imaging:referral", referral_id=referral.pk)
-    context = _referral_context(request, scope, referral, error_form=form)
-    return render(request, "imaging/referral.html", context, status=422)
+    return _correct_referral_result(
+        request,
+        referral_id,
+        EnteredInErrorForm(request.POST),
+        "error_form",
+        lambda scope, user, data: services.mark_result_entered_in_error(scope=scope, acting_user=user, **data),
+        _("The result is marked entered in error; it is kept in the history."),
+    )

@@ -29,13 +29,13 @@ from nyeri.procedures.forms import (
     OrderForm,
     PerformForm,
     ScheduleForm,
-    add_service_errors,
 )
 from nyeri.procedures.kinds import ProcedureStatus
 from nyeri.procedures.models import ProcedurePerformance, ProcedureRecord
 from nyeri.procedures.refusals import ProcedureRefused
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.scope import Scope, request_scope
+from nyeri.web.forms import add_service_errors
 from nyeri.workforce.models import Person
 
 

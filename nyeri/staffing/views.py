@@ -12,12 +12,12 @@ from django.views.decorators.http import require_POST
 
 from nyeri.accounts.models import User
 from nyeri.facilities.access import deny, may_add_equipment, may_edit_profile
-from nyeri.facilities.forms import add_service_errors
 from nyeri.facilities.inputs import load_inputs
 from nyeri.staffing import selectors, services
 from nyeri.staffing.forms import PreviewForm, ResetForm, RuleForm
 from nyeri.staffing.loader import effective_rules
 from nyeri.tenancy.scope import request_scope
+from nyeri.web.forms import add_service_errors
 
 
 def _user(request: HttpRequest) -> User:

@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from nyeri.accounts.models import User
 from nyeri.clinical.breakglass import selectors, services
 from nyeri.clinical.breakglass.access import CareAccessRefused, care_access
-from nyeri.clinical.breakglass.forms import BreakGlassForm, ReviewForm, add_service_errors
+from nyeri.clinical.breakglass.forms import BreakGlassForm, ReviewForm
 from nyeri.clinical.breakglass.models import BreakGlassGrant
 from nyeri.clinical.models import Patient
 from nyeri.tenancy.scope import request_scope
+from nyeri.web.forms import add_service_errors
 
 
 def _user(request: HttpRequest) -> User:

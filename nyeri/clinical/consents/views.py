@@ -15,9 +15,9 @@ from nyeri.accounts.models import User
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.consents import selectors, services
 from nyeri.clinical.consents.forms import RecordConsentForm, WithdrawConsentForm
-from nyeri.clinical.encounters.forms import add_service_errors
 from nyeri.clinical.models import Patient
 from nyeri.tenancy.scope import Scope, request_scope
+from nyeri.web.forms import add_service_errors
 
 BADGES = {"given": "ok", "withdrawn": "bad", "none": ""}
 

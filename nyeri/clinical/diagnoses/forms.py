@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext_lazy as _
@@ -107,12 +106,3 @@ class EnteredInErrorForm(forms.Form):
         help_text=_("For example: recorded for the wrong patient. The entry stays in the history."),
         widget=forms.TextInput(attrs={"maxlength": str(REASON_MAX_LENGTH)}),
     )
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: each field's message under that field."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)

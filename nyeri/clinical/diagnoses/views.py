@@ -15,11 +15,12 @@ from nyeri.accounts.models import User
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.diagnoses import catalogue, selectors, services
 from nyeri.clinical.diagnoses.access import access_diagnosis
-from nyeri.clinical.diagnoses.forms import AmendDiagnosisForm, DiagnosisForm, EnteredInErrorForm, add_service_errors
+from nyeri.clinical.diagnoses.forms import AmendDiagnosisForm, DiagnosisForm, EnteredInErrorForm
 from nyeri.clinical.diagnoses.models import Diagnosis
 from nyeri.clinical.diagnoses.services import DiagnosisPrivilegeDenied
 from nyeri.clinical.models import Patient
 from nyeri.tenancy.scope import request_scope
+from nyeri.web.forms import add_service_errors
 
 
 def _user(request: HttpRequest) -> User:

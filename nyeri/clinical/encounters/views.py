@@ -17,9 +17,10 @@ from nyeri.clinical.access import access_patient
 from nyeri.clinical.assessments.display import describe, series_tables
 from nyeri.clinical.assessments.selectors import assessment_series
 from nyeri.clinical.encounters import selectors, services
-from nyeri.clinical.encounters.forms import CancelForm, EncounterForm, FinishForm, ParticipantForm, add_service_errors
+from nyeri.clinical.encounters.forms import CancelForm, EncounterForm, FinishForm, ParticipantForm
 from nyeri.clinical.models import EncounterStatus
 from nyeri.tenancy.scope import request_scope
+from nyeri.web.forms import add_service_errors
 
 
 def _user(request: HttpRequest) -> User:

@@ -222,6 +222,11 @@ def may_submit_for(scope: Scope, person: Person) -> bool:
 # --- Submission -----------------------------------------------------------------------
 
 
+def applicable_fields(kind: str) -> frozenset[str]:
+    """The fields a credential of ``kind`` has (any other must be left empty)."""
+    return _COMMON | set(REQUIRED.get(kind, ())) | set(OPTIONAL.get(kind, ()))
+
+
 def _empty(value: Any) -> bool:
     return value is None or value == ""
 
@@ -274,7 +279,7 @@ def _rule_errors(scope: Scope, person: Person, kind: str, v: dict[str, Any]) -> 
 
     label = _kind_label(kind)
     required = REQUIRED.get(kind, ())
-    applicable = _COMMON | set(required) | set(OPTIONAL.get(kind, ()))
+    applicable = applicable_fields(kind)
     for name in required:
         if _empty(v[name]):
             add(name, _("Required for this kind of credential (%(kind)s).") % {"kind": label})

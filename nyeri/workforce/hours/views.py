@@ -14,9 +14,10 @@ from django.views.decorators.http import require_POST
 from nyeri.accounts.models import User
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope, request_scope
+from nyeri.web.forms import add_service_errors
 from nyeri.workforce.access import access_hours_entry, access_person, person_of_user
 from nyeri.workforce.hours import rules, selectors, services
-from nyeri.workforce.hours.forms import ManualHoursForm, RejectHoursForm, add_service_errors
+from nyeri.workforce.hours.forms import ManualHoursForm, RejectHoursForm
 from nyeri.workforce.models import HoursEntry
 
 
