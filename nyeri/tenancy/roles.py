@@ -14,6 +14,7 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Administrator")
     COMPLIANCE_OFFICER = "compliance_officer", _("Compliance officer")
     CREDENTIALING_OFFICER = "credentialing_officer", _("Credentialing officer")
+    FACILITY_MANAGER = "facility_manager", _("Facility manager")
     PAIN_PHYSICIAN = "pain_physician", _("Pain physician")
     ANESTHESIOLOGIST = "anesthesiologist", _("Anesthesiologist")
     NEUROLOGIST = "neurologist", _("Neurologist")

@@ -32,6 +32,8 @@ class Person(models.Model):
     )
     full_name = models.CharField(_("full name"), max_length=200)
     citizenship = models.CharField(_("citizenship"), max_length=16, choices=Citizenship.choices)
+    # The national identity number (NIK), how imports and invitations recognise a person.
+    nik = models.CharField(_("NIK"), max_length=16, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -43,6 +45,9 @@ class Person(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "user"], condition=Q(user__isnull=False), name="person_user_unique_per_org"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "nik"], condition=~Q(nik=""), name="person_nik_unique_per_org"
             ),
             models.CheckConstraint(condition=_in("citizenship", Citizenship), name="person_citizenship_valid"),
         ]
