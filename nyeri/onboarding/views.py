@@ -146,7 +146,7 @@ def _status_change(request: HttpRequest, membership_id: int, *, deactivate: bool
     scope = request_scope(request)
     membership = access_member(scope, membership_id)
     row = selectors.member_row(scope, membership)
-    form = DeactivateForm(request.POST or None)
+    form = DeactivateForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
