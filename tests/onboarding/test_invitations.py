@@ -113,7 +113,17 @@ def test_a_second_invitation_to_a_waiting_address_is_refused(invite: Invite) -> 
 def test_a_nik_of_15_digits_is_refused(invite: Invite) -> None:
     with pytest.raises(ValidationError) as caught:
         invite(nik="327301010190000")
-    assert "nik" in caught.value.message_dict
+    assert caught.value.message_dict["nik"] == ["A NIK has 16 digits; 15 were given."]
+    assert not Invitation.objects.exists()
+
+
+def test_a_nik_of_an_unknown_province_or_regency_is_refused(invite: Invite) -> None:
+    with pytest.raises(ValidationError) as caught:
+        invite(nik="9973010101900001")
+    assert "not the code of an Indonesian province" in caught.value.message_dict["nik"][0]
+    with pytest.raises(ValidationError) as caught:
+        invite(nik="3299010101900001")
+    assert "32.99" in caught.value.message_dict["nik"][0]
     assert not Invitation.objects.exists()
 
 
