@@ -196,21 +196,25 @@ def create_member(
 
 
 def _send_invitation(invitation: Invitation, secret: str) -> None:
+    """The invitation e-mail: the subject and first text in the invitation's language, then
+    the same text in the other languages (the invitee's own preference is not known yet)."""
     link = absolute_link(reverse("onboarding:accept", args=[secret]))
+    context = {
+        "invitation": invitation,
+        "organization": invitation.organization,
+        "link": link,
+        "expires_at": invitation.expires_at,
+    }
+    languages = [invitation.language, *(code for code, _name in settings.LANGUAGES if code != invitation.language)]
+    parts = []
+    for language in languages:
+        with translation.override(language):
+            parts.append(render_to_string("onboarding/email_invitation.txt", context).strip())
     with translation.override(invitation.language):
         subject = _("You are invited to join %(organization)s on Nyeri") % {
             "organization": invitation.organization.name
         }
-        body = render_to_string(
-            "onboarding/email_invitation.txt",
-            {
-                "invitation": invitation,
-                "organization": invitation.organization,
-                "link": link,
-                "expires_at": invitation.expires_at,
-            },
-        )
-    send_mail(subject, body, None, [invitation.email])
+    send_mail(subject, "\n\n-----\n\n".join(parts) + "\n", None, [invitation.email])
 
 
 def _new_link(invitation: Invitation) -> str:
@@ -258,8 +262,16 @@ def invite_member(
         _add(errors, "citizenship", _("Choose the citizenship from the identity document."))
     if language not in dict(settings.LANGUAGES):
         _add(errors, "language", _("Choose one of the offered languages."))
-    if email and Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+    existing = Membership.objects.filter(organization=organization, user__email__iexact=email).first()
+    if email and existing is not None and existing.is_active:
         _add(errors, "email", _("%(email)s is already a member of your organization.") % {"email": email})
+    elif email and existing is not None:
+        _add(
+            errors,
+            "email",
+            _("%(email)s is a deactivated member of your organization: reactivate them on the People page instead.")
+            % {"email": email},
+        )
     elif (
         email
         and Invitation.objects.filter(organization=organization, email=email, status=InvitationStatus.PENDING).exists()

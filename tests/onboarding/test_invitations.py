@@ -81,12 +81,16 @@ def test_an_invitation_is_created_audited_and_e_mailed_with_a_link(
     assert "roles: nurse" in event.reason
 
 
-def test_the_e_mail_is_written_in_the_language_chosen_for_the_invitee(invite: Invite) -> None:
+def test_the_e_mail_is_in_the_chosen_language_first_then_in_the_other(invite: Invite) -> None:
     invite(language="id")
-    assert "Anda diundang" in mail.outbox[0].subject
-    assert "Tautan ini" in mail.outbox[0].body
+    message = mail.outbox[0]
+    assert "Anda diundang" in message.subject
+    assert message.body.index("Tautan ini") < message.body.index("The link works once")
+    assert message.body.count(f"/invitation/{link_secret()}/") == 2
     invite(email="ani@sehat.example", language="en")
-    assert "You are invited" in mail.outbox[1].subject
+    message = mail.outbox[1]
+    assert "You are invited" in message.subject
+    assert message.body.index("The link works once") < message.body.index("Tautan ini")
 
 
 def test_an_invitation_to_an_address_that_is_already_a_member_is_refused(
@@ -100,6 +104,18 @@ def test_an_invitation_to_an_address_that_is_already_a_member_is_refused(
     assert caught.value.message_dict["email"] == ["siti@sehat.example is already a member of your organization."]
     assert not Invitation.objects.exists()
     assert mail.outbox == []
+
+
+def test_an_invitation_to_a_deactivated_member_points_to_reactivation(
+    invite: Invite, make_member: Any, org: Organization
+) -> None:
+    member = make_member(org, Role.NURSE, username="siti")
+    member.email = "siti@sehat.example"
+    member.save(update_fields=["email"])
+    Membership.objects.filter(user=member).update(is_active=False)
+    with pytest.raises(ValidationError) as caught:
+        invite(email="siti@sehat.example")
+    assert "reactivate them" in caught.value.message_dict["email"][0]
 
 
 def test_a_second_invitation_to_a_waiting_address_is_refused(invite: Invite) -> None:
