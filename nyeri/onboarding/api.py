@@ -171,6 +171,7 @@ def create_invitation(request: HttpRequest, payload: InvitationIn) -> Status[dic
         nik=payload.nik,
         citizenship=payload.citizenship,
         language=payload.language,
+        site_url=request.build_absolute_uri("/"),
     )
     row = selectors.invitation_row(scope, invitation)
     assert row is not None
@@ -185,7 +186,9 @@ def create_invitation(request: HttpRequest, payload: InvitationIn) -> Status[dic
 def resend(request: HttpRequest, invitation_id: int) -> object:
     scope = request_scope(request)
     invitation = access_invitation(scope, invitation_id)
-    services.resend_invitation(scope=scope, acting_user=_user(request), invitation=invitation)
+    services.resend_invitation(
+        scope=scope, acting_user=_user(request), invitation=invitation, site_url=request.build_absolute_uri("/")
+    )
     row = selectors.invitation_row(scope, invitation)
     assert row is not None
     return _invitation_out(row)

@@ -195,10 +195,19 @@ def create_member(
 # --- Invitations ----------------------------------------------------------------------
 
 
-def _send_invitation(invitation: Invitation, secret: str) -> None:
+def _link(secret: str, site_url: str) -> str:
+    """The full address of the acceptance page: NYERI_SITE_URL when set, else the address
+    the administrator used (``site_url``), else only the path."""
+    path = reverse("onboarding:accept", args=[secret])
+    if settings.NYERI_SITE_URL or not site_url:
+        return absolute_link(path)
+    return f"{site_url.rstrip('/')}{path}"
+
+
+def _send_invitation(invitation: Invitation, secret: str, site_url: str = "") -> None:
     """The invitation e-mail: the subject and first text in the invitation's language, then
     the same text in the other languages (the invitee's own preference is not known yet)."""
-    link = absolute_link(reverse("onboarding:accept", args=[secret]))
+    link = _link(secret, site_url)
     context = {
         "invitation": invitation,
         "organization": invitation.organization,
@@ -237,8 +246,12 @@ def invite_member(
     nik: str = "",
     citizenship: Citizenship | str = Citizenship.CITIZEN,
     language: str = "",
+    site_url: str = "",
 ) -> Invitation:
-    """Invite a staff member by e-mail; the link (valid 7 days) is sent once the invitation is saved."""
+    """Invite a staff member by e-mail; the link (valid 7 days) is sent once the invitation is saved.
+
+    ``site_url`` (``https://host``): where the link points when NYERI_SITE_URL is not set.
+    """
     require_people_administrator(scope, object_type="invitation", reason="invite a member")
     organization = scope.organization
     errors: Errors = {}
@@ -315,7 +328,7 @@ def invite_member(
             object_id=invitation.pk,
             reason=f"roles: {', '.join(role_list)}; facilities: {_describe_facilities([f.pk for f in facility_list])}",
         )
-        transaction.on_commit(lambda: _send_invitation(invitation, secret))
+        transaction.on_commit(lambda: _send_invitation(invitation, secret, site_url))
     return invitation
 
 
@@ -335,7 +348,7 @@ def _locked_pending(scope: Scope, invitation: Invitation) -> Invitation:
     return locked
 
 
-def resend_invitation(*, scope: Scope, acting_user: User, invitation: Invitation) -> Invitation:
+def resend_invitation(*, scope: Scope, acting_user: User, invitation: Invitation, site_url: str = "") -> Invitation:
     """A new link, valid 7 days from now; the previous link stops working."""
     require_people_administrator(scope, object_type="invitation", object_id=invitation.pk, reason="resend")
     with transaction.atomic():
@@ -350,7 +363,7 @@ def resend_invitation(*, scope: Scope, acting_user: User, invitation: Invitation
             object_id=locked.pk,
             reason="sent again with a new link",
         )
-        transaction.on_commit(lambda: _send_invitation(locked, secret))
+        transaction.on_commit(lambda: _send_invitation(locked, secret, site_url))
     return locked
 
 

@@ -68,6 +68,7 @@ def invite(request: HttpRequest) -> HttpResponse:
                 nik=data["nik"],
                 citizenship=data["citizenship"],
                 language=data["language"],
+                site_url=request.build_absolute_uri("/"),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -84,7 +85,9 @@ def _invitation_action(request: HttpRequest, invitation_id: int, *, resend: bool
     invitation = access_invitation(scope, invitation_id)
     try:
         if resend:
-            services.resend_invitation(scope=scope, acting_user=_user(request), invitation=invitation)
+            services.resend_invitation(
+                scope=scope, acting_user=_user(request), invitation=invitation, site_url=request.build_absolute_uri("/")
+            )
             messages.success(request, _("The invitation was sent again with a new link."), fail_silently=True)
         else:
             services.revoke_invitation(scope=scope, acting_user=_user(request), invitation=invitation)

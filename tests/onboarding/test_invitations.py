@@ -72,6 +72,8 @@ def test_an_invitation_is_created_audited_and_e_mailed_with_a_link(
     assert message.to == ["budi@sehat.example"]
     assert "RS Sehat Sentosa" in message.subject
     secret = link_secret()
+    # A full link, to the address the administrator used (no NYERI_SITE_URL here).
+    assert f"http://testserver/invitation/{secret}/" in message.body
     # Only the digest is stored: the secret is in the e-mail alone.
     assert invitation.token_digest == digest(secret)
     assert secret not in invitation.token_digest
@@ -91,6 +93,12 @@ def test_the_e_mail_is_in_the_chosen_language_first_then_in_the_other(invite: In
     message = mail.outbox[1]
     assert "You are invited" in message.subject
     assert message.body.index("The link works once") < message.body.index("Tautan ini")
+
+
+def test_the_link_points_to_the_configured_site_address(invite: Invite, settings: Any) -> None:
+    settings.NYERI_SITE_URL = "https://nyeri.example.org/"
+    invite(site_url="http://internal:8000/")
+    assert f"https://nyeri.example.org/invitation/{link_secret()}/" in mail.outbox[0].body
 
 
 def test_an_invitation_to_an_address_that_is_already_a_member_is_refused(
