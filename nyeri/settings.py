@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "nyeri.imaging",
     "nyeri.register",
     "nyeri.notifications",
+    "nyeri.onboarding",
     "nyeri.demo",
 ]
 

@@ -139,6 +139,7 @@ def _register_routers() -> None:
     from nyeri.hiring.api import router as hiring_router
     from nyeri.imaging.api import router as imaging_router
     from nyeri.jobs.api import router as jobs_router
+    from nyeri.onboarding.api import router as onboarding_router
     from nyeri.prescriptions.api import router as prescriptions_router
     from nyeri.procedures.api import router as procedures_router
     from nyeri.register.api import router as register_router
@@ -169,6 +170,7 @@ def _register_routers() -> None:
     api.add_router("/", register_router)
     api.add_router("/", procedures_router)
     api.add_router("/", imaging_router)
+    api.add_router("/people", onboarding_router)
 
 
 _register_routers()
