@@ -62,7 +62,16 @@ def main(catalogue: Path = CATALOGUE) -> int:
         print("GNU gettext (xgettext) is needed for the translation check: apt-get install gettext")
         return 2
     extracted = extract()
-    committed = {(e.msgctxt, e.msgid): e for e in polib.pofile(str(catalogue))} if catalogue.exists() else {}
+    entries = list(polib.pofile(str(catalogue))) if catalogue.exists() else []
+    committed = {(e.msgctxt, e.msgid): e for e in entries}
+    if len(committed) != len(entries):
+        # Branches append to the catalogue and git merges it by union: a string two branches
+        # both added is there twice, and gettext would keep only one of them silently.
+        seen: set[tuple[str | None, str]] = set()
+        repeated = [e.msgid for e in entries if (e.msgctxt, e.msgid) in seen or seen.add((e.msgctxt, e.msgid))]
+        print(f"{len(repeated)} string(s) are in {catalogue} more than once: {repeated}")
+        print("Run `python scripts/dedupe_catalogue.py` and commit the .po file.")
+        return 1
     missing = []
     for entry in extracted:
         have = committed.get((entry.msgctxt, entry.msgid))
