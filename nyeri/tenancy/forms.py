@@ -103,7 +103,9 @@ class SetupForm(forms.Form):
     admin_password_again = forms.CharField(
         label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
-    language = forms.ChoiceField(label=_("Your language"), choices=settings.LANGUAGES, initial=settings.LANGUAGE_CODE)
+    language = forms.ChoiceField(
+        label=_("Your language"), choices=settings.LANGUAGES, initial=settings.LANGUAGE_CODE, required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -129,7 +131,7 @@ class SetupForm(forms.Form):
             "admin_username": data["admin_username"],
             "admin_email": data["admin_email"],
             "admin_password": data["admin_password"],
-            "language": data["language"],
+            "language": data["language"] or settings.LANGUAGE_CODE,
             "setup_code": data["setup_code"],
         }
 
