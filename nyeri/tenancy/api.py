@@ -47,8 +47,25 @@ class FacilityOut(Schema):
     is_active: bool = Field(description="False: deactivated (not offered for new work; its records stay)")
 
     @staticmethod
-    def resolve_province_code(obj: Facility) -> str:
+    def resolve_province_code(obj: Facility | dict[str, Any]) -> str:
+        if isinstance(obj, dict):
+            return str(obj["province_code"])
         return obj.regency_code.split(".")[0]
+
+
+FACILITY_FIELDS = (
+    "id",
+    "code",
+    "name",
+    "kind",
+    "province",
+    "regency",
+    "regency_code",
+    "address",
+    "phone",
+    "time_zone",
+    "is_active",
+)
 
 
 class OpeningHoursIO(Schema):
@@ -120,7 +137,9 @@ def _organization_out(request: HttpRequest) -> dict[str, object]:
 
 
 def _detail(settings: selectors.FacilitySettings) -> dict[str, Any]:
-    out = FacilityOut.from_orm(settings.facility).dict()
+    facility = settings.facility
+    out: dict[str, Any] = {name: getattr(facility, name) for name in FACILITY_FIELDS}
+    out["province_code"] = settings.province_code
     out["planned_visits_per_week"] = settings.planned_visits_per_week
     out["opening_hours"] = [{"weekday": d, "opens": o, "closes": c} for d, o, c in settings.opening_hours]
     return out
@@ -209,8 +228,8 @@ def patch_facility(request: HttpRequest, facility_id: int, payload: FacilityPatc
         time_zone=sent.get("time_zone") or ("" if "regency_code" in sent else facility.time_zone),
         confirm_time_zone=payload.confirm_time_zone,
     )
-    services.update_facility(scope=scope, acting_user=_user(request), facility=facility, fields=fields)
-    return _detail(selectors.facility_settings(scope, facility))
+    updated = services.update_facility(scope=scope, acting_user=_user(request), facility=facility, fields=fields)
+    return _detail(selectors.facility_settings(scope, updated))
 
 
 @router.post(

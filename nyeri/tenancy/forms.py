@@ -149,7 +149,7 @@ class FacilityForm(forms.Form):
 
     kind = forms.ChoiceField(label=_("Kind"), choices=FacilityKind.choices)
     name = forms.CharField(label=_("Name"), max_length=200)
-    code = forms.SlugField(
+    code = forms.CharField(
         label=_("Code"),
         max_length=40,
         help_text=_("A short name used in record numbers and links, e.g. klinik-cimahi."),
