@@ -12,7 +12,9 @@ from nyeri.tenancy.setup import has_organization
 class SetupRedirectMiddleware:
     """On an installation without any organization, the home page and the login page lead to /setup/.
 
-    Only those two paths pay the one query; once an organization exists they answer as usual.
+    Only anonymous visits to those two paths pay the one query; once an organization exists
+    they answer as usual. (Someone logged in on such an installation, a job candidate, say,
+    goes on to their own pages.)
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -20,6 +22,7 @@ class SetupRedirectMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         paths = (reverse("web:home"), reverse("accounts:login"))
-        if request.method == "GET" and request.path in paths and not has_organization():
+        anonymous = not request.user.is_authenticated
+        if request.method == "GET" and anonymous and request.path in paths and not has_organization():
             return redirect("tenancy:setup")
         return self.get_response(request)
