@@ -110,6 +110,13 @@ def _refuse_code(reason: str) -> None:
         )
 
 
+def _code_is_waiting(code: str) -> bool:
+    """Whether ``code`` may set up the installation now (checked again, locked, when it is used)."""
+    if not normalise_setup_code(code) or has_organization():
+        return False
+    return SetupCode.objects.filter(digest=_digest(code), used_at__isnull=True, expires_at__gt=timezone.now()).exists()
+
+
 def _consume_code(code: str) -> None:
     """Mark the code used (inside the caller's transaction), or refuse it, keyed ``setup_code``.
 
@@ -216,7 +223,7 @@ def start_organization(
     errors.update(_account_problems(admin_username, admin_email, admin_password, admin_full_name, language))
     if admin_username and "admin_username" not in errors and User.objects.filter(username=admin_username).exists():
         errors["admin_username"] = [_("The username %(username)s is taken.") % {"username": admin_username}]
-    if setup_code is not None and (has_organization() or not normalise_setup_code(setup_code)):
+    if setup_code is not None and not _code_is_waiting(setup_code):
         errors.setdefault("setup_code", []).append(
             _("That set-up code is not valid. Copy the newest code from the server's log.")
         )

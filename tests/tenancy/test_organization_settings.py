@@ -346,3 +346,26 @@ def test_there_is_no_way_to_delete_a_facility(admin: User, facility: Facility, c
     assert client.delete(f"/api/facilities/{facility.pk}", **auth).status_code == 405
     assert client_of(admin).post(f"/organization/facilities/{facility.pk}/delete/").status_code == 404
     assert Facility.objects.filter(pk=facility.pk).exists()
+
+
+def test_the_settings_list_reads_every_facility_in_a_fixed_number_of_queries(
+    admin: User, org: Organization, client: Client, django_assert_max_num_queries: Any
+) -> None:
+    auth = bearer(admin)
+    client.get("/api/facilities?include_inactive=true", **auth)
+    with django_assert_max_num_queries(12) as few:
+        client.get("/api/facilities?include_inactive=true", **auth)
+    for n in range(5):
+        Facility.objects.create(
+            organization=org,
+            name=f"Klinik {n}",
+            code=f"klinik-{n}",
+            kind="pain_clinic",
+            province="Jawa Barat",
+            regency="Kota Cimahi",
+            regency_code="32.77",
+            is_active=n % 2 == 0,
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/api/facilities?include_inactive=true", **auth)
+    assert len(response.json()) == 6

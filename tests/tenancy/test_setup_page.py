@@ -175,3 +175,11 @@ def test_the_regency_select_offers_only_the_chosen_provinces_regencies(client: C
     page = client.post("/setup/", form(code, regency="")).content.decode()
     assert 'value="73.71"' in page
     assert 'value="32.73"' not in page
+
+
+def test_a_wrong_code_is_named_together_with_the_other_problems(client: Client) -> None:
+    issue_setup_code()
+    response = client.post("/setup/", form("AAAAA-BBBBB-CCCCC-DDDDD", regency="32.73"))
+    assert response.status_code == 400
+    assert {"setup_code", "regency"} <= set(response.context["form"].errors)
+    assert AuditEvent.objects.filter(action=AuditAction.PERMISSION_DENIED, object_type="setup").count() == 1
