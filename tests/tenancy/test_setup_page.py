@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -183,3 +184,22 @@ def test_a_wrong_code_is_named_together_with_the_other_problems(client: Client) 
     assert response.status_code == 400
     assert {"setup_code", "regency"} <= set(response.context["form"].errors)
     assert AuditEvent.objects.filter(action=AuditAction.PERMISSION_DENIED, object_type="setup").count() == 1
+
+
+def test_an_expired_code_no_longer_works_and_a_new_one_is_logged(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    import time_machine
+    from django.utils import timezone
+
+    caplog.set_level("WARNING", logger="nyeri.setup")
+    old = issue_setup_code()
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
+        caplog.clear()
+        client.get("/setup/")
+        new = logged_code(caplog)
+        assert new != old
+        refused = client.post("/setup/", form(old))
+        assert refused.status_code == 400
+        assert "setup_code" in refused.context["form"].errors
+        assert client.post("/setup/", form(new)).status_code == 302
