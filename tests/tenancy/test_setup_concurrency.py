@@ -49,20 +49,22 @@ def test_two_set_ups_at_once_with_two_codes_make_one_organization_and_one_refusa
     codes = [issue_setup_code(), issue_setup_code()]
 
     def set_up(n: int) -> Callable[[], object]:
-        return lambda: start_organization(
-            acting_user=None,
-            name=f"RS Nomor {n}",
-            kind="hospital",
-            facility_name=f"Layanan Nyeri {n}",
-            facility_kind="hospital_pain_unit",
-            province_code="32",
-            regency_code="32.73",
-            admin_username=f"admin{n}",
-            admin_email=f"admin{n}@example.org",
-            admin_password="tulang-belakang-2026",
-            setup_code=codes[n],
-            via="browser",
-        ).organization.pk
+        return lambda: (
+            start_organization(
+                acting_user=None,
+                name=f"RS Nomor {n}",
+                kind="hospital",
+                facility_name=f"Layanan Nyeri {n}",
+                facility_kind="hospital_pain_unit",
+                province_code="32",
+                regency_code="32.73",
+                admin_username=f"admin{n}",
+                admin_email=f"admin{n}@example.org",
+                admin_password="tulang-belakang-2026",
+                setup_code=codes[n],
+                via="browser",
+            ).organization.pk
+        )
 
     results = all_at_once([set_up(0), set_up(1)])
     refusals = [r for r in results if isinstance(r, ValidationError)]
