@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,10 +25,10 @@ from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_access_denied, record_event
 from nyeri.clinical import bulk as patient_bulk
 from nyeri.clinical.models import AdministrativeSex
-from nyeri.clinical.validators import validate_nik
 from nyeri.imports import cells, storage
 from nyeri.imports.columns import PATIENT_COLUMNS, STAFF_COLUMNS, Column, column_of, key_of_header
 from nyeri.imports.reading import Cell, Sheet, read_sheet
+from nyeri.regions.nik import check_nik
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
@@ -188,13 +188,10 @@ class _Rows:
             report.problems.append(Problem(row=row, column=header, reason=reason))
 
 
-def nik_problems(value: str, *, birth_date: date | None = None, sex: str | None = None) -> list[str]:
-    """The reasons a NIK is not acceptable (the registration's checks); empty when it is."""
-    try:
-        validate_nik(value)
-    except ValidationError as exc:
-        return list(exc.messages)
-    return []
+def nik_problems(value: str, *, birth_date: date | None = None, sex: str | None = None) -> list[tuple[str, str]]:
+    """The problems of a NIK as (column key, reason): its format, province, regency, encoded
+    birth date, and its contradictions with the birth date and sex given (nyeri.regions)."""
+    return [(problem.field, problem.message) for problem in check_nik(value, birth_date=birth_date, sex=sex)]
 
 
 def _facilities(scope: Scope) -> dict[str, Facility]:
@@ -383,8 +380,8 @@ def _parse_staff(scope: Scope, rows: _Rows) -> tuple[list[staff_bulk.PersonIn], 
         else:
             if not nik:
                 rows.add(number, "nik", _("This field cannot be blank."))
-            for reason in nik_problems(nik) if nik else []:
-                rows.add(number, "nik", reason)
+            for key, reason in nik_problems(nik) if nik else []:
+                rows.add(number, key, reason)
                 nik = ""
         person = _person(rows, number, values, facilities)
         credential = _credential_fields(rows, number, values, facilities)
@@ -476,8 +473,8 @@ def _parse_patients(scope: Scope, rows: _Rows) -> list[patient_bulk.PatientIn]:
             rows.add(number, "facility", _("Unknown facility code: %(code)s.") % {"code": code})
             ok = False
         if nik:
-            for reason in nik_problems(nik, birth_date=birth_date, sex=sex or None):
-                rows.add(number, "nik", reason)
+            for key, reason in nik_problems(nik, birth_date=birth_date, sex=sex or None):
+                rows.add(number, key, reason)
                 ok = False
             if nik in niks:
                 rows.add(number, "nik", _("This NIK is already in row %(row)d of this file.") % {"row": niks[nik]})
