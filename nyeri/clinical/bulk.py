@@ -1,55 +1,47 @@
-"""Many patients at once (the patient import): checked together, written together.
+"""Many patients at once (the patient import): matched, checked and registered together.
 
-The same rules as ``register_patient`` (every field validated by the model, the facility
-of the organization and within the user's facilities) with the facts read once for the
-whole batch: the patients already recorded with these NIKs and record numbers (two
-queries whatever the size), then bulk inserts with one audit row per patient (carrying
-the patient, so that their access history shows the import) appended in bulk.
-
-A patient is recognised by their NIK, or by their record number when the row has no NIK:
-one already recorded is left as it is ("unchanged"), so importing the same file twice
-changes nothing.
+A row is recognised as a patient already registered by its NIK or, without a NIK, by its
+other identifier (kind and number): such a row is left as it is ("unchanged"), so that
+importing the same file twice changes nothing. Every other row goes through the checks of
+registration (``check_bulk_registration``: ``validate_registration`` and the duplicate
+rules) and is registered by ``register_patients_bulk`` (a record number generated when the
+row has none, one audit row per patient), all in one transaction. A fixed number of
+queries per 500 rows, whatever the size of the file.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
-from nyeri.audit.models import AuditAction
-from nyeri.audit.services import record_events
+from nyeri.clinical.access import REGISTRATION_ROLES
 from nyeri.clinical.models import Patient
+from nyeri.clinical.registration import PatientDetails
+from nyeri.clinical.services import BulkRegistrationRefused, BulkRow, check_bulk_registration, register_patients_bulk
 from nyeri.tenancy.models import Facility
-from nyeri.tenancy.roles import CLINICAL_ROLES, Role
 from nyeri.tenancy.scope import Scope
 
-BATCH_SIZE = 1000
-# Who may register patients in bulk: clinical staff (as on the registration page) and administrators.
-IMPORT_ROLES = frozenset({*CLINICAL_ROLES, Role.ADMINISTRATOR})
+CHUNK = 500
 
 
 def may_import_patients(scope: Scope) -> bool:
-    return bool(scope.roles & {str(r) for r in IMPORT_ROLES})
+    return bool(scope.roles & {str(r) for r in REGISTRATION_ROLES})
 
 
 @dataclass(frozen=True)
 class PatientIn:
+    """A row of the import: where it came from (``ref``), where to register, the details."""
+
     ref: int
-    mrn: str
-    full_name: str
-    birth_date: date | None
-    sex: str
     facility: Facility | None
-    nik: str = ""
-    phone: str = ""
-    address: str = ""
-    regency: str = ""
+    details: PatientDetails
+    mrn: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,66 +59,55 @@ class PatientPlan:
     written: bool = False
 
 
-def _unsaved(scope: Scope, item: PatientIn) -> Patient:
-    return Patient(
-        organization=scope.organization,
-        registered_at=item.facility,
-        mrn=item.mrn.strip(),
-        full_name=item.full_name.strip(),
-        birth_date=item.birth_date,
-        sex=item.sex,
-        nik=item.nik.strip(),
-        phone=item.phone.strip(),
-        address=item.address.strip(),
-        regency=item.regency.strip(),
-    )
+def _registered(scope: Scope, rows: list[PatientIn]) -> tuple[set[str], set[tuple[str, str]]]:
+    """The NIKs and other identifiers of ``rows`` already registered (one query per CHUNK rows)."""
+    niks: set[str] = set()
+    others: set[tuple[str, str]] = set()
+    for start in range(0, len(rows), CHUNK):
+        chunk = [r.details for r in rows[start : start + CHUNK]]
+        wanted_niks = {d.nik for d in chunk if d.nik}
+        wanted_others = {d.other_identifier for d in chunk if not d.nik and d.other_identifier}
+        if not wanted_niks and not wanted_others:
+            continue
+        found = Patient.objects.filter(organization=scope.organization).filter(
+            Q(nik__in=wanted_niks) | Q(other_identifier__in=wanted_others)
+        )
+        for nik, kind, other in found.values_list("nik", "other_identifier_kind", "other_identifier"):
+            if nik:
+                niks.add(nik)
+            if other:
+                others.add((kind, other))
+    return niks, others
 
 
-def plan_patients(scope: Scope, patients: list[PatientIn]) -> PatientPlan:
-    """Check every patient against the rules and what is already recorded (two queries)."""
+def plan_patients(scope: Scope, rows: list[PatientIn]) -> PatientPlan:
+    """Which rows are registered already, and the problems of the others (no write)."""
     plan = PatientPlan()
-    niks = sorted({p.nik for p in patients if p.nik})
-    mrns = sorted({p.mrn for p in patients if p.mrn})
-    org = scope.organization
-    by_nik: dict[str, str] = dict(Patient.objects.filter(organization=org, nik__in=niks).values_list("nik", "mrn"))
-    by_mrn: dict[str, str] = dict(Patient.objects.filter(organization=org, mrn__in=mrns).values_list("mrn", "nik"))
-    for item in patients:
-        if item.nik and item.nik in by_nik:
+    cleaned = [PatientIn(r.ref, r.facility, r.details.cleaned(), r.mrn.strip()) for r in rows]
+    niks, others = _registered(scope, cleaned)
+    for row in cleaned:
+        d = row.details
+        if (d.nik and d.nik in niks) or (not d.nik and (d.other_identifier_kind, d.other_identifier) in others):
             plan.unchanged += 1
-            continue
-        if item.mrn in by_mrn:
-            if not item.nik or by_mrn[item.mrn] == item.nik:
-                plan.unchanged += 1
-            else:
-                plan.problems.append(
-                    FieldProblem(
-                        item.ref, "mrn", _("This record number is already used by another patient (another NIK).")
-                    )
-                )
-            continue
-        errors: dict[str, list[str]] = {}
-        if item.facility is not None and (
-            item.facility.organization_id != org.pk or not scope.covers_facility(item.facility.pk)
-        ):
-            errors["registered_at"] = [_("You cannot register patients at this facility.")]
-        try:
-            _unsaved(scope, item).full_clean(
-                exclude=["organization", "registered_at"], validate_unique=False, validate_constraints=False
+        else:
+            plan.new_patients.append(row)
+    errors = check_bulk_registration(
+        scope.organization.pk, [BulkRow(details=r.details, mrn=r.mrn) for r in plan.new_patients]
+    )
+    for index, row in enumerate(plan.new_patients):
+        facility = row.facility
+        if facility is None:
+            plan.problems.append(FieldProblem(row.ref, "registered_at", _("Give the facility's code.")))
+        elif facility.organization_id != scope.organization.pk or not scope.covers_facility(facility.pk):
+            plan.problems.append(
+                FieldProblem(row.ref, "registered_at", _("You cannot register patients at this facility."))
             )
-        except ValidationError as exc:
-            for name, messages in exc.message_dict.items():
-                errors.setdefault(name, []).extend(messages)
-        if item.facility is None:
-            errors.setdefault("registered_at", []).append(_("This field cannot be blank."))
-        for name, messages in errors.items():
-            plan.problems.extend(FieldProblem(item.ref, name, m) for m in messages)
-        plan.new_patients.append(item)
+        for name, messages in errors.get(index, {}).items():
+            plan.problems.extend(FieldProblem(row.ref, name, m) for m in messages)
     return plan
 
 
-def import_patients(
-    *, scope: Scope, acting_user: User, patients: list[PatientIn], source: str, dry_run: bool
-) -> PatientPlan:
+def import_patients(*, scope: Scope, acting_user: User, patients: list[PatientIn], dry_run: bool) -> PatientPlan:
     """Plan, and unless ``dry_run`` or a problem was found, register every new patient in one transaction."""
     if scope.user.pk != acting_user.pk:
         raise ValueError("acting_user must be the user of the scope")
@@ -136,17 +117,24 @@ def import_patients(
         plan = plan_patients(scope, patients)
         if dry_run or plan.problems:
             return plan
-        created = Patient.objects.bulk_create([_unsaved(scope, p) for p in plan.new_patients], batch_size=BATCH_SIZE)
-        events: list[dict[str, Any]] = [
-            {
-                "object_type": "patient",
-                "object_id": p.pk,
-                "patient_id": p.pk,
-                "facility": p.registered_at,
-                "reason": f"imported from {source}",
-            }
-            for p in created
-        ]
-        record_events(actor=acting_user, organization=scope.organization, events=events, action=AuditAction.CREATE)
+        by_facility: dict[int, list[PatientIn]] = defaultdict(list)
+        for row in plan.new_patients:
+            assert row.facility is not None
+            by_facility[row.facility.pk].append(row)
+        for group in by_facility.values():
+            try:
+                register_patients_bulk(
+                    scope=scope,
+                    acting_user=acting_user,
+                    facility=group[0].facility,
+                    rows=[BulkRow(details=r.details, mrn=r.mrn) for r in group],
+                )
+            except BulkRegistrationRefused as refused:
+                # Someone registered one of these patients since the plan was made.
+                transaction.set_rollback(True)
+                for index, errors in refused.rows.items():
+                    for name, messages in errors.items():
+                        plan.problems.extend(FieldProblem(group[index].ref, name, m) for m in messages)
+                return plan
         plan.written = True
     return plan

@@ -74,19 +74,34 @@ STAFF_COLUMNS: tuple[Column, ...] = (
 )
 
 PATIENT_COLUMNS: tuple[Column, ...] = (
-    Column("mrn", _("Record number"), _("The medical record number, unique in the organization."), required=True),
+    Column(
+        "mrn",
+        _("Record number"),
+        _("The medical record number the patient already has; empty: Nyeri gives the next number of the facility."),
+    ),
     Column(
         "nik",
         _("NIK"),
-        _("National identity number: 16 digits, entered as text; empty when the patient has none."),
+        _("National identity number: 16 digits, entered as text; it must agree with the birth date and sex."),
     ),
+    Column(
+        "no_nik_reason",
+        _("Reason for no NIK"),
+        _("Without a NIK: foreign national, newborn or unknown (and give another identifier)."),
+    ),
+    Column(
+        "other_identifier_kind",
+        _("Other identifier kind"),
+        _("Passport number, residence permit (KITAS/KITAP), mother's NIK or other identifier."),
+    ),
+    Column("other_identifier", _("Other identifier"), _("Its number. Recognises the patient when there is no NIK.")),
     Column("full_name", _("Full name"), _("The patient's full name."), required=True),
     Column("birth_date", _("Birth date"), _("Date (YYYY-MM-DD or DD/MM/YYYY)."), required=True),
     Column("sex", _("Sex"), _("Female, male, other or unknown."), required=True),
     Column("facility", _("Facility"), _("Code of the facility where the patient is registered."), required=True),
     Column("phone", _("Phone"), _("Optional.")),
     Column("address", _("Address"), _("Optional.")),
-    Column("regency", _("Regency or city"), _("Optional.")),
+    Column("regency_code", _("Regency code"), _("Optional: Kemendagri code of the regency or city, e.g. 32.73.")),
 )
 
 

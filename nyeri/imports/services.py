@@ -24,7 +24,8 @@ from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_access_denied, record_event
 from nyeri.clinical import bulk as patient_bulk
-from nyeri.clinical.models import AdministrativeSex
+from nyeri.clinical.models import AdministrativeSex, NoNikReason, OtherIdentifierKind
+from nyeri.clinical.registration import PatientDetails
 from nyeri.imports import cells, storage
 from nyeri.imports.columns import PATIENT_COLUMNS, STAFF_COLUMNS, Column, column_of, key_of_header
 from nyeri.imports.reading import Cell, Sheet, read_sheet
@@ -80,15 +81,23 @@ _STAFF_FIELD_COLUMNS = {
     },
 }
 _PATIENT_FIELD_COLUMNS = {
-    "mrn": "mrn",
-    "nik": "nik",
-    "full_name": "full_name",
-    "birth_date": "birth_date",
-    "sex": "sex",
+    **{
+        name: name
+        for name in (
+            "mrn",
+            "nik",
+            "no_nik_reason",
+            "other_identifier_kind",
+            "other_identifier",
+            "full_name",
+            "birth_date",
+            "sex",
+            "phone",
+            "address",
+            "regency_code",
+        )
+    },
     "registered_at": "facility",
-    "phone": "phone",
-    "address": "address",
-    "regency": "regency",
 }
 _CREDENTIAL_COLUMNS = (
     "credential_kind",
@@ -448,63 +457,72 @@ def _parse_patients(scope: Scope, rows: _Rows) -> list[patient_bulk.PatientIn]:
     facilities = _facilities(scope)
     patients: list[patient_bulk.PatientIn] = []
     niks: dict[str, int] = {}
-    mrns: dict[str, int] = {}
+    others: dict[tuple[str, str], int] = {}
     for number, values in rows.sheet.rows:
         ok = True
+        chosen: dict[str, str] = {}
+        for key, kinds in (
+            ("sex", AdministrativeSex),
+            ("no_nik_reason", NoNikReason),
+            ("other_identifier_kind", OtherIdentifierKind),
+        ):
+            try:
+                chosen[key] = cells.choice(rows.cell(values, key), kinds)
+            except cells.CellError as exc:
+                rows.add(number, key, str(exc))
+                chosen[key], ok = "", False
         try:
             nik = cells.nik(rows.cell(values, "nik"))
         except cells.CellError as exc:
             rows.add(number, "nik", str(exc))
             nik, ok = "", False
-        mrn = cells.text(rows.cell(values, "mrn"))
         try:
             birth_date = cells.day(rows.cell(values, "birth_date"))
         except cells.CellError as exc:
             rows.add(number, "birth_date", str(exc))
             birth_date, ok = None, False
-        try:
-            sex = cells.choice(rows.cell(values, "sex"), AdministrativeSex)
-        except cells.CellError as exc:
-            rows.add(number, "sex", str(exc))
-            sex, ok = "", False
         code = cells.text(rows.cell(values, "facility"))
         facility = facilities.get(code.casefold()) if code else None
         if code and facility is None:
             rows.add(number, "facility", _("Unknown facility code: %(code)s.") % {"code": code})
             ok = False
-        if nik:
-            for key, reason in nik_problems(nik, birth_date=birth_date, sex=sex or None):
-                rows.add(number, key, reason)
-                ok = False
-            if nik in niks:
-                rows.add(number, "nik", _("This NIK is already in row %(row)d of this file.") % {"row": niks[nik]})
-                ok = False
-            else:
-                niks[nik] = number
-        if mrn:
-            if mrn in mrns:
+        details = PatientDetails(
+            full_name=cells.text(rows.cell(values, "full_name")),
+            birth_date=birth_date,
+            sex=chosen["sex"],
+            nik=nik,
+            no_nik_reason=chosen["no_nik_reason"],
+            other_identifier_kind=chosen["other_identifier_kind"],
+            other_identifier=cells.text(rows.cell(values, "other_identifier")),
+            phone=cells.text(rows.cell(values, "phone")),
+            address=cells.text(rows.cell(values, "address")),
+            regency_code=cells.text(rows.cell(values, "regency_code")),
+        ).cleaned()
+        if details.nik:
+            if details.nik in niks:
                 rows.add(
-                    number, "mrn", _("This record number is already in row %(row)d of this file.") % {"row": mrns[mrn]}
+                    number, "nik", _("This NIK is already in row %(row)d of this file.") % {"row": niks[details.nik]}
                 )
                 ok = False
             else:
-                mrns[mrn] = number
-        if not ok:
-            continue
-        patients.append(
-            patient_bulk.PatientIn(
-                ref=number,
-                mrn=mrn,
-                nik=nik,
-                full_name=cells.text(rows.cell(values, "full_name")),
-                birth_date=birth_date,
-                sex=sex,
-                facility=facility,
-                phone=cells.text(rows.cell(values, "phone")),
-                address=cells.text(rows.cell(values, "address")),
-                regency=cells.text(rows.cell(values, "regency")),
+                niks[details.nik] = number
+        elif details.other_identifier:
+            key = (details.other_identifier_kind, details.other_identifier)
+            if key in others:
+                rows.add(
+                    number,
+                    "other_identifier",
+                    _("This identifier is already in row %(row)d of this file.") % {"row": others[key]},
+                )
+                ok = False
+            else:
+                others[key] = number
+        if ok:
+            patients.append(
+                patient_bulk.PatientIn(
+                    ref=number, facility=facility, details=details, mrn=cells.text(rows.cell(values, "mrn"))
+                )
             )
-        )
     return patients
 
 
@@ -526,7 +544,7 @@ def import_patients(
                 scope=scope,
                 acting_user=acting_user,
                 patients=patients,
-                source=f"spreadsheet {label}",
+                # Rows with a bad cell are left out of the plan: it must not write.
                 dry_run=dry_run or bool(rows.problems),
             )
             for problem in plan.problems:

@@ -9,6 +9,7 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
+from nyeri.clinical.models import AdministrativeSex
 from nyeri.imports.columns import PATIENT_COLUMNS, STAFF_COLUMNS, Column
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
@@ -40,11 +41,11 @@ def _example(what: str, facility: Facility | None) -> dict[str, object]:
         "nik": PATIENT_EXAMPLE_NIK,
         "full_name": "Sri Wahyuni",
         "birth_date": date(1990, 7, 5),
-        "sex": "female",
+        "sex": str(AdministrativeSex.FEMALE.label),
         "facility": code,
         "phone": "+62 812 0000 0002",
         "address": "Jl. Merdeka 1",
-        "regency": facility.regency if facility is not None else "",
+        "regency_code": facility.regency_code if facility is not None else "",
     }
 
 

@@ -140,9 +140,7 @@ def test_one_bad_row_among_a_thousand_writes_nothing_and_names_its_row_and_colum
     rows[736] = str_row("Perawat 737", nik(737, female=True), number="STR-737", issued_on="31/02/2020")
     problems, _created, written = run(admin_scope, xlsx(STAFF_HEADERS, rows))
     assert not written
-    assert problems == [
-        Problem(738, "Issued on", "“31/02/2020” is not a date: write it as YYYY-MM-DD or DD/MM/YYYY.")
-    ]
+    assert problems == [Problem(738, "Issued on", "“31/02/2020” is not a date: write it as YYYY-MM-DD or DD/MM/YYYY.")]
     assert not Person.objects.exists()
     assert not Credential.objects.exists()
     refused = AuditEvent.objects.get(object_type="staff_import")
@@ -187,7 +185,9 @@ def test_an_imported_person_gains_no_privilege_until_an_officer_verifies(
 def test_a_pdf_renamed_xlsx_is_refused(admin_scope: Scope) -> None:
     with pytest.raises(ValidationError) as caught:
         run(admin_scope, b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n")
-    assert caught.value.message_dict == {"file": ["This file is a PDF, not a spreadsheet: upload an .xlsx or .csv file."]}
+    assert caught.value.message_dict == {
+        "file": ["This file is a PDF, not a spreadsheet: upload an .xlsx or .csv file."]
+    }
 
 
 def test_a_missing_required_column_is_named(admin_scope: Scope) -> None:
