@@ -137,8 +137,8 @@ def _register_routers() -> None:
     from nyeri.clinical.outcomes.api import router as outcomes_router
     from nyeri.facilities.api import router as facilities_router
     from nyeri.hiring.api import router as hiring_router
-    from nyeri.imports.api import router as imports_router
     from nyeri.imaging.api import router as imaging_router
+    from nyeri.imports.api import router as imports_router
     from nyeri.jobs.api import router as jobs_router
     from nyeri.prescriptions.api import router as prescriptions_router
     from nyeri.procedures.api import router as procedures_router

@@ -117,7 +117,7 @@ def _rows_xlsx(content: bytes) -> Iterator[list[Cell]]:
 
 def _cell(value: Any) -> Cell:
     if value is None or isinstance(value, str | int | float | date | datetime):
-        return value  # type: ignore[no-any-return]
+        return value
     return str(value)
 
 

@@ -507,16 +507,16 @@ def _parse_patients(scope: Scope, rows: _Rows) -> list[patient_bulk.PatientIn]:
             else:
                 niks[details.nik] = number
         elif details.other_identifier:
-            key = (details.other_identifier_kind, details.other_identifier)
-            if key in others:
+            identifier = (details.other_identifier_kind, details.other_identifier)
+            if identifier in others:
                 rows.add(
                     number,
                     "other_identifier",
-                    _("This identifier is already in row %(row)d of this file.") % {"row": others[key]},
+                    _("This identifier is already in row %(row)d of this file.") % {"row": others[identifier]},
                 )
                 ok = False
             else:
-                others[key] = number
+                others[identifier] = number
         if ok:
             patients.append(
                 patient_bulk.PatientIn(

@@ -13,10 +13,10 @@ from django.test import Client
 from openpyxl import Workbook
 
 from nyeri.accounts.models import User
+from nyeri.accounts.services import create_api_token
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope, resolve_scope
-from nyeri.accounts.services import create_api_token
 from tests.accounts_fixtures import give_second_factor, verify
 from tests.conftest import MakeMember, log_in
 
