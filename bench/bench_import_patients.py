@@ -199,16 +199,20 @@ def _measure(url: str) -> dict[str, Any]:
         return time.perf_counter() - started, dry, done
 
     patients_s, dry, done = twice(import_patients, patients_file)
-    assert dry.problems == [] and done.problems == [], (dry.problems[:5], done.problems[:5])
-    assert done.written and done.created == {"patients": PATIENTS}, done.created
+    assert dry.problems == [], dry.problems[:5]
+    assert done.problems == [], done.problems[:5]
+    assert done.written, done.created
+    assert done.created == {"patients": PATIENTS}, done.created
     assert Patient.objects.filter(organization=org).count() == PATIENTS
     started = time.perf_counter()
     again = import_patients(scope=scope, acting_user=user, content=patients_file, dry_run=False)
     reimport_s = time.perf_counter() - started
-    assert again.created == {"patients": 0} and again.unchanged == {"patients": PATIENTS}, again.created
+    assert again.created == {"patients": 0}, again.created
+    assert again.unchanged == {"patients": PATIENTS}, again.unchanged
 
     staff_s, dry_staff, done_staff = twice(import_staff, staff_file)
-    assert dry_staff.problems == [] and done_staff.problems == [], done_staff.problems[:5]
+    assert dry_staff.problems == [], dry_staff.problems[:5]
+    assert done_staff.problems == [], done_staff.problems[:5]
     assert done_staff.created == {"people": STAFF, "credentials": STAFF * CREDENTIALS}, done_staff.created
     assert Person.objects.filter(organization=org).count() == STAFF
     assert not Credential.objects.filter(organization=org).exclude(status="submitted").exists()
