@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditOutcome
-from nyeri.audit.services import record_event
+from nyeri.audit.services import record_event, record_events
 from nyeri.clinical.access import MERGE_ROLES, REGISTRATION_ROLES, ensure_clinical_role
 from nyeri.clinical.models import Patient, PatientEdit, PatientFieldChange, PatientMerge, RecordNumberFormat
 from nyeri.clinical.record_numbers import allocate_numbers, validate_pattern
@@ -78,7 +78,9 @@ def _facility_allowed(scope: Scope, facility: Facility | None) -> Facility:
 
 def _raise_field_errors(errors: FieldErrors) -> None:
     if errors:
-        raise ValidationError({name: [ValidationError(m, code="invalid") for m in msgs] for name, msgs in errors.items()})
+        raise ValidationError(
+            {name: [ValidationError(m, code="invalid") for m in msgs] for name, msgs in errors.items()}
+        )
 
 
 def _duplicate_error(found: Duplicates, *, confirmed: bool) -> DuplicatePatient | None:
@@ -294,17 +296,22 @@ def register_patients_bulk(
                 }
             )
         created = Patient.objects.bulk_create(patients, batch_size=batch_size)
-        for patient in created:
-            record_event(
-                actor=acting_user,
-                action=AuditAction.CREATE,
-                organization=scope.organization,
-                facility=facility,
-                patient_id=patient.pk,
-                object_type="patient",
-                object_id=patient.pk,
-                reason="bulk registration",
-            )
+        # One CREATE row per patient, appended in bulk (the chain's head locked once).
+        record_events(
+            actor=acting_user,
+            organization=scope.organization,
+            action=AuditAction.CREATE,
+            events=[
+                {
+                    "facility": facility,
+                    "patient_id": patient.pk,
+                    "object_type": "patient",
+                    "object_id": patient.pk,
+                    "reason": "bulk registration",
+                }
+                for patient in created
+            ],
+        )
     return created
 
 

@@ -17,6 +17,7 @@ from ninja.files import UploadedFile
 from nyeri.accounts.models import User
 from nyeri.api.errors import ErrorEnvelope
 from nyeri.imports import services
+from nyeri.imports.reading import check_size
 from nyeri.tenancy.scope import request_scope
 
 router = Router(tags=["imports"])
@@ -64,6 +65,7 @@ def _answer(report: services.ImportReport) -> Status[dict[str, Any]]:
 
 @router.post("/staff", response=RESPONSES, summary="Import staff and credentials from a spreadsheet")
 def import_staff(request: HttpRequest, file: File[UploadedFile], dry_run: bool = True) -> Status[dict[str, Any]]:
+    check_size(file.size or 0)
     report = services.import_staff(
         scope=request_scope(request), acting_user=_user(request), content=file.read(), dry_run=dry_run
     )
@@ -72,6 +74,7 @@ def import_staff(request: HttpRequest, file: File[UploadedFile], dry_run: bool =
 
 @router.post("/patients", response=RESPONSES, summary="Import patients from a spreadsheet")
 def import_patients(request: HttpRequest, file: File[UploadedFile], dry_run: bool = True) -> Status[dict[str, Any]]:
+    check_size(file.size or 0)
     report = services.import_patients(
         scope=request_scope(request), acting_user=_user(request), content=file.read(), dry_run=dry_run
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -265,17 +266,8 @@ def ensure_may_import(scope: Scope, what: str) -> None:
 # --- Uploads ------------------------------------------------------------------------------
 
 
-def keep_upload(*, scope: Scope, content: bytes) -> str:
-    """Check the file's size and type by its content and keep it privately; returns its SHA-256."""
-    from nyeri.imports.reading import file_type
-
-    file_type(content)
-    return storage.keep(scope.organization.pk, content)
-
-
 def stored_upload(*, scope: Scope, sha256: str) -> bytes:
-    from django.http import Http404
-
+    """An upload kept by an earlier dry run of this organization; Http404 when there is none."""
     content = storage.load(scope.organization.pk, sha256)
     if content is None:
         raise Http404("No such upload")

@@ -54,6 +54,12 @@ _CREDENTIAL_NOT_CLEANED = [
     "status",
 ]
 BATCH_SIZE = 1000
+# Values per IN (...) lookup: well under SQLite's limit of bound parameters.
+LOOKUP_CHUNK = 5000
+
+
+def _chunks(values: list[Any]) -> list[list[Any]]:
+    return [values[i : i + LOOKUP_CHUNK] for i in range(0, len(values), LOOKUP_CHUNK)]
 
 
 @dataclass(frozen=True)
@@ -150,16 +156,16 @@ class _PermitBook:
 
 
 def _stored_permits(scope: Scope, people: dict[str, Person]) -> _PermitBook:
-    """Two queries: the stored people's active permits and their roles."""
+    """Two queries per LOOKUP_CHUNK people: the stored people's active permits and their roles."""
     by_id = {p.pk: nik for nik, p in people.items()}
     permits: dict[str, list[tuple[int | None, str, date, date | None]]] = defaultdict(list)
     roles: dict[str, set[str]] = defaultdict(set)
-    if by_id:
-        today = timezone.localdate()
+    today = timezone.localdate()
+    for ids in _chunks(list(by_id)):
         for person_id, facility_id, number, issued, expires in (
             Credential.objects.filter(
                 organization=scope.organization,
-                person_id__in=list(by_id),
+                person_id__in=ids,
                 kind=CredentialKind.PRACTICE_PERMIT,
                 status__in=ACTIVE_STATUSES,
             )
@@ -168,7 +174,7 @@ def _stored_permits(scope: Scope, people: dict[str, Person]) -> _PermitBook:
         ):
             permits[by_id[person_id]].append((facility_id, number, issued, expires))
         for person_id, role in PersonRole.objects.filter(
-            organization=scope.organization, person_id__in=list(by_id)
+            organization=scope.organization, person_id__in=ids
         ).values_list("person_id", "role"):
             roles[by_id[person_id]].add(role)
     return _PermitBook(permits=dict(permits), roles={k: frozenset(v) for k, v in roles.items()})
@@ -183,13 +189,14 @@ def plan_staff(scope: Scope, people: list[PersonIn], credentials: list[Credentia
     plan = StaffPlan()
     niks = sorted({p.nik for p in people if p.nik})
     stored_people: dict[str, Person] = {
-        p.nik: p for p in Person.objects.filter(organization=scope.organization, nik__in=niks)
+        p.nik: p for part in _chunks(niks) for p in Person.objects.filter(organization=scope.organization, nik__in=part)
     }
     numbers = sorted({c.fields.get("number", "") for c in credentials if c.fields.get("number")})
     stored_credentials: dict[tuple[str, str], str] = {
         (kind, number): nik
+        for part in _chunks(numbers)
         for kind, number, nik in Credential.objects.filter(
-            organization=scope.organization, number__in=numbers
+            organization=scope.organization, number__in=part
         ).values_list("kind", "number", "person__nik")
     }
 
