@@ -78,7 +78,9 @@ def _facility_allowed(scope: Scope, facility: Facility | None) -> Facility:
 
 def _raise_field_errors(errors: FieldErrors) -> None:
     if errors:
-        raise ValidationError({name: [ValidationError(m, code="invalid") for m in msgs] for name, msgs in errors.items()})
+        raise ValidationError(
+            {name: [ValidationError(m, code="invalid") for m in messages] for name, messages in errors.items()}
+        )
 
 
 def _duplicate_error(found: Duplicates, *, confirmed: bool) -> DuplicatePatient | None:
@@ -354,7 +356,8 @@ def update_patient(
                     code="stale",
                 )
             before = PatientDetails.of(patient)
-            after = replace(before, **{k: ("" if v is None and k != "birth_date" else v) for k, v in changes.items()})
+            given: dict[str, Any] = {k: ("" if v is None and k != "birth_date" else v) for k, v in changes.items()}
+            after = replace(before, **given)
             after = after.cleaned()
             fields = changed_fields(before, after)
             if not fields:
@@ -439,9 +442,10 @@ def patient_links() -> list[PatientLink]:
         if not (relation.auto_created and not relation.concrete and (relation.one_to_many or relation.one_to_one)):
             continue
         model = relation.related_model
-        if not isinstance(model, type) or model in NOT_MOVED:
+        if not (isinstance(model, type) and issubclass(model, models.Model)) or model in NOT_MOVED:
             continue
         fk = relation.field  # type: ignore[union-attr]
+        assert isinstance(fk, models.ForeignKey)
         sets: list[tuple[tuple[str, ...], Q | None]] = []
         if fk.unique:
             sets.append(((fk.name,), None))
