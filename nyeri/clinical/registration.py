@@ -308,7 +308,7 @@ def regency_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     groups: list[tuple[str, list[tuple[str, str]]]] = []
     for prov in provinces():
         code = str(prov.code)
-        members = [(str(r.code), str(r.name)) for r in all_regencies() if str(r.code).startswith(code + ".")]
+        members = [(r.code, r.name) for r in all_regencies(code)]
         if members:
             groups.append((str(prov.name), sorted(members, key=lambda m: m[1])))
     return groups

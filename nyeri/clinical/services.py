@@ -41,6 +41,8 @@ from nyeri.clinical.registration import (
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 
+# Set from the scope, not from input: full_clean need not query them.
+RELATIONS = ["organization", "registered_at", "merged_into"]
 # A generated record number already taken (e.g. imported with the same format): try the next.
 MRN_ATTEMPTS = 5
 
@@ -193,8 +195,9 @@ def register_patient(
                 **{k: v for k, v in details.as_dict().items() if k != "ihs_number"},
             )
             # Each field's own checks (lengths, choices); uniqueness was the duplicate check's
-            # (one query), and the database's constraints hold the rest.
-            patient.full_clean(validate_unique=False, validate_constraints=False)
+            # (one query), the database's constraints hold the rest, and the organization and
+            # facility come from the scope (no query to see that they exist).
+            patient.full_clean(exclude=RELATIONS, validate_unique=False, validate_constraints=False)
             patient.save(force_insert=True)
             record_event(
                 actor=acting_user,
@@ -397,7 +400,7 @@ def update_patient(
                 patient.regency = regency_name(after.regency_code)
                 fields.append("regency")
             patient.version += 1
-            patient.full_clean(validate_unique=False, validate_constraints=False)
+            patient.full_clean(exclude=RELATIONS, validate_unique=False, validate_constraints=False)
             patient.save(update_fields=[*fields, "version"])
             record_event(
                 actor=acting_user,
