@@ -169,7 +169,7 @@ def test_the_same_nik_in_another_organization_is_no_duplicate(
     assert register(scope_of(other_nurse), other_facility, **euis()).pk
 
 
-def test_validation_is_a_pure_function_naming_each_field(django_assert_num_queries: Any) -> None:
+def test_validation_is_a_pure_function_naming_each_field(db: None, django_assert_num_queries: Any) -> None:
     details = PatientDetails(full_name="", birth_date=None, sex="x", nik="123")
     with django_assert_num_queries(0):
         errors = validate_registration(details)
