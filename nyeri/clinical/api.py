@@ -169,8 +169,8 @@ def _record_out(patient: Patient) -> dict[str, Any]:
 
 def _conflict(error: ValidationError) -> Status[dict[str, Any]]:
     """409: a duplicate (naming the registered patients) or a stale edit."""
-    fields = [{"field": name, "message": " ".join(messages)} for name, messages in error.message_dict.items()]
     if isinstance(error, DuplicatePatient):
+        fields = [{"field": name, "message": " ".join(msgs)} for name, msgs in error.message_dict.items()]
         envelope_body = envelope(error.duplicate_code, fields[0]["message"], fields)
         envelope_body["error"]["patients"] = [
             {"id": p.id, "mrn": p.mrn, "full_name": p.full_name, "birth_date": p.birth_date, "url": p.url}

@@ -181,8 +181,8 @@ class PatientMerge(models.Model):
     merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     merged_at = models.DateTimeField()
     reason = models.TextField(_("reason for the merge"))
-    moved = models.JSONField(default=dict)
-    kept = models.JSONField(default=dict)
+    moved = models.JSONField(default=dict, blank=True)
+    kept = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
