@@ -23,7 +23,9 @@ class PatientDetailsForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         help_text=_("16 digits, from the identity card (KTP) or family card (KK)."),
     )
-    no_nik_reason = forms.ChoiceField(label=_("Reason for no NIK"), choices=[*BLANK, *NoNikReason.choices], required=False)
+    no_nik_reason = forms.ChoiceField(
+        label=_("Reason for no NIK"), choices=[*BLANK, *NoNikReason.choices], required=False
+    )
     other_identifier_kind = forms.ChoiceField(
         label=_("Kind of other identifier"), choices=[*BLANK, *OtherIdentifierKind.choices], required=False
     )
