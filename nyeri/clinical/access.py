@@ -32,9 +32,7 @@ REGISTRATION_ROLES = CLINICAL_ROLES | {Role.ADMINISTRATOR}
 MERGE_ROLES = frozenset({Role.ADMINISTRATOR})
 
 
-def ensure_clinical_role(
-    scope: Scope, *, object_type: str = "patient", roles: frozenset[str] = CLINICAL_ROLES
-) -> None:
+def ensure_clinical_role(scope: Scope, *, object_type: str = "patient", roles: frozenset[str] = CLINICAL_ROLES) -> None:
     """Patient data is for clinical staff (or ``roles``): others are refused, and the refusal is audited.
 
     (Need to know: a compliance officer reads the audit trail, not the charts.)

@@ -51,6 +51,7 @@ def install(schema_editor: Any) -> None:
             continue
         body = f"{head}BEGIN{PROLOGUE}{rest}"
         schema_editor.execute(
-            f'CREATE OR REPLACE FUNCTION "{schema}"."{name}"() RETURNS trigger LANGUAGE plpgsql AS $nyeri_body${body}$nyeri_body$;',
+            f'CREATE OR REPLACE FUNCTION "{schema}"."{name}"() RETURNS trigger LANGUAGE plpgsql '
+            f"AS $nyeri_body${body}$nyeri_body$;",
             params=None,
         )

@@ -53,9 +53,7 @@ class Patient(models.Model):
     mrn = models.CharField(_("record number"), max_length=32)
     nik = models.CharField(_("NIK"), max_length=16, blank=True, validators=[validate_nik])
     # Without a NIK: why, and which other identifier stands in for it.
-    no_nik_reason = models.CharField(
-        _("reason for no NIK"), max_length=16, choices=NoNikReason.choices, blank=True
-    )
+    no_nik_reason = models.CharField(_("reason for no NIK"), max_length=16, choices=NoNikReason.choices, blank=True)
     other_identifier_kind = models.CharField(
         _("kind of other identifier"), max_length=20, choices=OtherIdentifierKind.choices, blank=True
     )
@@ -183,8 +181,8 @@ class PatientMerge(models.Model):
     merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     merged_at = models.DateTimeField()
     reason = models.TextField(_("reason for the merge"))
-    moved = models.JSONField(default=dict)
-    kept = models.JSONField(default=dict)
+    moved = models.JSONField(default=dict, blank=True)
+    kept = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -205,9 +203,7 @@ class RecordNumberFormat(models.Model):
     """
 
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    facility = models.ForeignKey(
-        "tenancy.Facility", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    facility = models.ForeignKey("tenancy.Facility", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     pattern = models.CharField(_("record number format"), max_length=60)
 
     class Meta:

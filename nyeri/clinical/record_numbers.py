@@ -54,7 +54,7 @@ def pattern_for(facility: Facility) -> str:
     formats = RecordNumberFormat.objects.filter(
         Q(facility=facility) | Q(facility__isnull=True), organization_id=facility.organization_id
     ).values_list("facility_id", "pattern")
-    by_facility = dict(formats)
+    by_facility: dict[int | None, str] = dict(formats)
     return by_facility.get(facility.pk) or by_facility.get(None) or DEFAULT_PATTERN
 
 
@@ -72,7 +72,9 @@ def allocate_numbers(facility: Facility, *, on: date, count: int = 1) -> list[st
     counter = _locked_counter(facility.organization_id, sequence, year)
     first = counter.last_value + 1
     RecordNumberCounter.objects.filter(pk=counter.pk).update(last_value=F("last_value") + count)
-    return [format_number(pattern, facility_code=facility.code, year=on.year, seq=n) for n in range(first, first + count)]
+    return [
+        format_number(pattern, facility_code=facility.code, year=on.year, seq=n) for n in range(first, first + count)
+    ]
 
 
 def _locked_counter(organization_id: int, sequence: str, year: int) -> RecordNumberCounter:

@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nyeri.clinical.models import AdministrativeSex, NoNikReason, OtherIdentifierKind, Patient
+from nyeri.regions import provinces
+from nyeri.regions import regencies as all_regencies
 from nyeri.regions import regency as find_regency
 from nyeri.regions.nik import check_nik
 
@@ -299,3 +301,14 @@ def iter_errors(errors: FieldErrors) -> Iterable[tuple[str, str]]:
     for name, messages in errors.items():
         for message in messages:
             yield name, message
+
+
+def regency_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The regencies and cities of ``nyeri.regions``, grouped by province, for a select."""
+    groups: list[tuple[str, list[tuple[str, str]]]] = []
+    for prov in provinces():
+        code = str(prov.code)
+        members = [(r.code, r.name) for r in all_regencies(code)]
+        if members:
+            groups.append((str(prov.name), sorted(members, key=lambda m: m[1])))
+    return groups

@@ -41,6 +41,8 @@ from nyeri.clinical.registration import (
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 
+# Set from the scope, not from input: full_clean need not query them.
+RELATIONS = ["organization", "registered_at", "merged_into"]
 # A generated record number already taken (e.g. imported with the same format): try the next.
 MRN_ATTEMPTS = 5
 
@@ -79,7 +81,7 @@ def _facility_allowed(scope: Scope, facility: Facility | None) -> Facility:
 def _raise_field_errors(errors: FieldErrors) -> None:
     if errors:
         raise ValidationError(
-            {name: [ValidationError(m, code="invalid") for m in msgs] for name, msgs in errors.items()}
+            {name: [ValidationError(m, code="invalid") for m in messages] for name, messages in errors.items()}
         )
 
 
@@ -193,8 +195,9 @@ def register_patient(
                 **{k: v for k, v in details.as_dict().items() if k != "ihs_number"},
             )
             # Each field's own checks (lengths, choices); uniqueness was the duplicate check's
-            # (one query), and the database's constraints hold the rest.
-            patient.full_clean(validate_unique=False, validate_constraints=False)
+            # (one query), the database's constraints hold the rest, and the organization and
+            # facility come from the scope (no query to see that they exist).
+            patient.full_clean(exclude=RELATIONS, validate_unique=False, validate_constraints=False)
             patient.save(force_insert=True)
             record_event(
                 actor=acting_user,
@@ -361,7 +364,8 @@ def update_patient(
                     code="stale",
                 )
             before = PatientDetails.of(patient)
-            after = replace(before, **{k: ("" if v is None and k != "birth_date" else v) for k, v in changes.items()})
+            given: dict[str, Any] = {k: ("" if v is None and k != "birth_date" else v) for k, v in changes.items()}
+            after = replace(before, **given)
             after = after.cleaned()
             fields = changed_fields(before, after)
             if not fields:
@@ -401,7 +405,7 @@ def update_patient(
                 patient.regency = regency_name(after.regency_code)
                 fields.append("regency")
             patient.version += 1
-            patient.full_clean(validate_unique=False, validate_constraints=False)
+            patient.full_clean(exclude=RELATIONS, validate_unique=False, validate_constraints=False)
             patient.save(update_fields=[*fields, "version"])
             record_event(
                 actor=acting_user,
@@ -446,9 +450,10 @@ def patient_links() -> list[PatientLink]:
         if not (relation.auto_created and not relation.concrete and (relation.one_to_many or relation.one_to_one)):
             continue
         model = relation.related_model
-        if not isinstance(model, type) or model in NOT_MOVED:
+        if not (isinstance(model, type) and issubclass(model, models.Model)) or model in NOT_MOVED:
             continue
         fk = relation.field  # type: ignore[union-attr]
+        assert isinstance(fk, models.ForeignKey)
         sets: list[tuple[tuple[str, ...], Q | None]] = []
         if fk.unique:
             sets.append(((fk.name,), None))

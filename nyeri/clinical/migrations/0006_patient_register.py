@@ -39,8 +39,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('merged_at', models.DateTimeField()),
                 ('reason', models.TextField(verbose_name='reason for the merge')),
-                ('moved', models.JSONField(default=dict)),
-                ('kept', models.JSONField(default=dict)),
+                ('moved', models.JSONField(blank=True, default=dict)),
+                ('kept', models.JSONField(blank=True, default=dict)),
             ],
         ),
         migrations.CreateModel(
