@@ -175,7 +175,8 @@ def test_an_imported_person_gains_no_privilege_until_an_officer_verifies(
     siti = Person.objects.get(nik=NIK_WOMAN)
     refused = decide(siti.pk, "record_assessment", facility)
     assert not refused.allowed
-    assert {u.code for u in refused.unmet} >= {"credential_missing"} or refused.unmet
+    # Both credentials are there, neither is verified: the engine says so, not "missing".
+    assert {u.code for u in refused.unmet} == {"credential_unverified"}, refused.unmet
     officer = scope_of(make_member(org, Role.CREDENTIALING_OFFICER, username="officer"))
     for credential in Credential.objects.filter(person=siti):
         verify_credential(scope=officer, acting_user=officer.user, credential=credential)
@@ -287,3 +288,22 @@ def test_the_import_reads_a_fixed_number_of_queries_whatever_the_rows(
         problems, created, _written = run(admin_scope, xlsx(STAFF_HEADERS, rows))
     assert problems == []
     assert created == {"people": 200, "credentials": 200}
+
+
+def test_an_old_excel_file_and_a_csv_that_is_not_utf8_are_refused(admin_scope: Scope) -> None:
+    with pytest.raises(ValidationError) as old_excel:
+        run(admin_scope, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    assert old_excel.value.message_dict["file"] == [
+        "This is an old Excel file (.xls): save it as .xlsx or .csv and upload it again."
+    ]
+    latin1 = ",".join(STAFF_HEADERS).encode() + b"\nJos\xe9,3273014507900001\n"
+    with pytest.raises(ValidationError) as not_utf8:
+        run(admin_scope, latin1)
+    assert "not UTF-8" in not_utf8.value.message_dict["file"][0]
+    assert not AuditEvent.objects.filter(object_type="staff_import").exists()
+
+
+def test_an_unknown_column_is_named_before_any_row_is_read(admin_scope: Scope) -> None:
+    problems, _created, written = run(admin_scope, csv_bytes([*STAFF_HEADERS, "Golongan darah"], [[*str_row(), "O"]]))
+    assert not written
+    assert problems == [Problem(1, "", "Unknown column “Golongan darah”: use the template's headers.")]
