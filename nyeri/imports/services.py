@@ -439,6 +439,8 @@ def import_staff(*, scope: Scope, acting_user: User, content: bytes, dry_run: bo
             report.written = plan.written
         rows.report(report)
         _audit_run(scope, acting_user, report, source=label)
+        if report.written:
+            transaction.on_commit(lambda: storage.discard(scope.organization.pk, report.sha256))
     return report
 
 
@@ -546,4 +548,6 @@ def import_patients(
             report.written = plan.written
         rows.report(report)
         _audit_run(scope, acting_user, report, source=label)
+        if report.written:
+            transaction.on_commit(lambda: storage.discard(scope.organization.pk, report.sha256))
     return report

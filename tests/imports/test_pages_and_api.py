@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -45,7 +47,9 @@ def test_the_navigation_leads_an_administrator_to_the_imports(admin: User) -> No
     assert "/imports/patients/" in page
 
 
-def test_upload_dry_run_confirm_and_result(admin: User, facility: Facility) -> None:
+def test_upload_dry_run_confirm_and_result(
+    admin: User, facility: Facility, private_storage: Path, django_capture_on_commit_callbacks: Any
+) -> None:
     client = client_of(admin)
     response = client.post("/imports/staff/", {"file": staff_file(registration())})
     assert response.status_code == 200
@@ -54,15 +58,19 @@ def test_upload_dry_run_confirm_and_result(admin: User, facility: Facility) -> N
     assert not Person.objects.exists()
     sha256 = response.context["report"].sha256
     assert f'value="{sha256}"' in page
-    result = client.post("/imports/staff/confirm/", {"sha256": sha256, "source": "staf.xlsx"})
+    with django_capture_on_commit_callbacks(execute=True):
+        result = client.post("/imports/staff/confirm/", {"sha256": sha256, "source": "staf.xlsx"})
     assert result.status_code == 200
     assert result.context["report"].written
     assert "Imported" in result.content.decode()
     assert Credential.objects.get().status == CredentialStatus.SUBMITTED
     assert Person.objects.get().nik == NIK_WOMAN
-    # Confirming the same upload again changes nothing.
-    again = client.post("/imports/staff/confirm/", {"sha256": sha256, "source": "staf.xlsx"})
+    # The imported file is not kept; uploading it again changes nothing.
+    assert not list(private_storage.rglob("*.upload"))
+    assert client.post("/imports/staff/confirm/", {"sha256": sha256}).status_code == 404
+    again = client.post("/imports/staff/", {"file": staff_file(registration())})
     assert again.context["report"].unchanged == {"people": 1, "credentials": 1}
+    assert again.context["report"].created == {"people": 0, "credentials": 0}
     assert Person.objects.count() == 1
 
 
@@ -186,3 +194,20 @@ def test_the_api_imports_patients(nurse: User, facility: Facility) -> None:
     assert response.status_code == 200, response.content
     assert response.json()["created"] == {"patients": 1}
     assert Patient.objects.get().nik == NIK_WOMAN
+
+
+def test_uploads_never_confirmed_are_removed_after_a_day(org: Organization, private_storage: Path) -> None:
+    import os
+    import time
+
+    from nyeri.imports import storage
+
+    old = storage.keep(org.pk, b"Nama lengkap\nSiti\n")
+    [path] = private_storage.rglob(f"{old}.upload")
+    day_ago = time.time() - storage.KEEP_SECONDS - 60
+    os.utime(path, (day_ago, day_ago))
+    fresh = storage.keep(org.pk, b"Nama lengkap\nBudi\n")
+    assert storage.load(org.pk, old) is None
+    assert storage.load(org.pk, fresh) == b"Nama lengkap\nBudi\n"
+    assert storage.load(org.pk + 1, fresh) is None
+    assert storage.load(org.pk, "../../etc/passwd") is None
