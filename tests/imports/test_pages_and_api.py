@@ -211,3 +211,10 @@ def test_uploads_never_confirmed_are_removed_after_a_day(org: Organization, priv
     assert storage.load(org.pk, fresh) == b"Nama lengkap\nBudi\n"
     assert storage.load(org.pk + 1, fresh) is None
     assert storage.load(org.pk, "../../etc/passwd") is None
+
+
+def test_the_openapi_document_describes_both_imports(admin: User) -> None:
+    paths = Client().get("/api/openapi.json", **bearer(admin)).json()["paths"]
+    assert "/api/imports/staff" in paths
+    assert "/api/imports/patients" in paths
+    assert "dry_run" in str(paths["/api/imports/staff"]["post"]["parameters"])
