@@ -217,9 +217,9 @@ def _measure(url: str) -> dict[str, Any]:
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                "SELECT id, mrn, nik FROM clinical_patient WHERE organization_id = %s AND "
-                "(nik = %s OR (name_key = %s AND birth_date = %s))",
-                [built["org_id"], facts["nik"], f"floor{serial}", facts["birth_date"]],
+                "SELECT id, mrn, nik FROM clinical_patient WHERE (organization_id = %s AND nik = %s) "
+                "OR (organization_id = %s AND name_key = %s AND birth_date = %s)",
+                [built["org_id"], facts["nik"], built["org_id"], f"floor{serial}", facts["birth_date"]],
             )
             cursor.fetchall()
             cursor.execute(

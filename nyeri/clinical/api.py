@@ -41,6 +41,9 @@ class PatientOut(Schema):
     sex: str | None = None
     registered_at_id: int | None = None
     in_care: bool = Field(True, description="False: outside your care; open it only through break-glass.")
+
+
+class OnePatientOut(PatientOut):
     merged_into_id: int | None = Field(None, description="Set: this record was merged into that one.")
 
 
@@ -59,7 +62,7 @@ def list_patients(request: HttpRequest, filters: Query[PatientSearch]) -> object
 
 @router.get(
     "/patients/{patient_id}",
-    response={200: PatientOut, 403: ErrorEnvelope, 404: ErrorEnvelope},
+    response={200: OnePatientOut, 403: ErrorEnvelope, 404: ErrorEnvelope},
     summary="One patient (audited; 403 care_access_required outside your care)",
 )
 def get_patient(request: HttpRequest, patient_id: int) -> object:

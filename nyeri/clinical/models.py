@@ -89,6 +89,9 @@ class Patient(models.Model):
         indexes = [
             # The possible-duplicate check: same name (case and spaces aside) and birth date.
             models.Index(fields=["organization", "name_key", "birth_date"], name="patient_duplicate_check"),
+            # Finding a NIK: the unique constraint's index is partial (non-empty NIKs), which
+            # SQLite cannot use for "nik = ?" with a bound parameter.
+            models.Index(fields=["organization", "nik"], name="patient_nik_lookup"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["organization", "mrn"], name="patient_mrn_unique_per_org"),

@@ -204,12 +204,15 @@ def find_duplicates(
     whether the record number ``mrn`` is taken. One query (served by the NIK, record number
     and ``patient_duplicate_check`` indexes)."""
     d = details.cleaned()
-    condition = Q(name_key=name_key(d.full_name), birth_date=d.birth_date, merged_into__isnull=True)
+    # The organization in each branch of the OR: each is then served by its own index
+    # (SQLite's OR optimisation and PostgreSQL's BitmapOr), never by a scan of the organization.
+    org = Q(organization_id=organization_id)
+    condition = org & Q(name_key=name_key(d.full_name), birth_date=d.birth_date, merged_into__isnull=True)
     if d.nik:
-        condition |= Q(nik=d.nik)
+        condition |= org & Q(nik=d.nik)
     if mrn:
-        condition |= Q(mrn=mrn)
-    rows = Patient.objects.filter(condition, organization_id=organization_id)
+        condition |= org & Q(mrn=mrn)
+    rows = Patient.objects.filter(condition)
     if exclude_id is not None:
         rows = rows.exclude(pk=exclude_id)
     found = Duplicates()
@@ -242,15 +245,16 @@ def find_duplicates_bulk(
         keys = {name_key(d.full_name) for d in chunk}
         dates = {d.birth_date for d in chunk if d.birth_date is not None}
         chunk_mrns = {m for m in mrn_list[start : start + BULK_CHUNK] if m}
-        condition = Q(name_key__in=keys, birth_date__in=dates, merged_into__isnull=True)
+        org = Q(organization_id=organization_id)
+        condition = org & Q(name_key__in=keys, birth_date__in=dates, merged_into__isnull=True)
         if niks:
-            condition |= Q(nik__in=niks)
+            condition |= org & Q(nik__in=niks)
         if chunk_mrns:
-            condition |= Q(mrn__in=chunk_mrns)
+            condition |= org & Q(mrn__in=chunk_mrns)
         by_nik: dict[str, ExistingPatient] = {}
         by_person: dict[tuple[str, date], list[ExistingPatient]] = {}
         taken: set[str] = set()
-        found = Patient.objects.filter(condition, organization_id=organization_id).order_by("pk")
+        found = Patient.objects.filter(condition).order_by("pk")
         for pk, row_mrn, full_name, birth_date, nik, row_key, merged_into_id in found.values_list(*_COLUMNS):
             existing = ExistingPatient(id=pk, mrn=row_mrn, full_name=full_name, birth_date=birth_date)
             if nik:

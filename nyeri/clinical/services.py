@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event, record_events
-from nyeri.clinical.access import MERGE_ROLES, REGISTRATION_ROLES, ensure_clinical_role
+from nyeri.clinical.access import MERGE_ROLES, REGISTRATION_ROLES, access_patient, ensure_clinical_role
 from nyeri.clinical.models import Patient, PatientEdit, PatientFieldChange, PatientMerge, RecordNumberFormat
 from nyeri.clinical.record_numbers import allocate_numbers, validate_pattern
 from nyeri.clinical.registration import (
@@ -340,10 +340,12 @@ def update_patient(
     confirmed). A merged record is not edited (its survivor is). Another organization's
     patient: Http404.
     """
-    ensure_clinical_role(scope, roles=REGISTRATION_ROLES)
     unknown = sorted(set(changes) - set(DEMOGRAPHIC_FIELDS))
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    # The role, the organization (404) and care access (a facility-limited member: 403,
+    # offering break-glass), as for any opening of the record; audited as a read.
+    access_patient(scope, patient_id, purpose="demographics edit", roles=REGISTRATION_ROLES)
     try:
         with transaction.atomic():
             patient = (

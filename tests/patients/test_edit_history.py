@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.test import Client
 
@@ -123,3 +123,23 @@ def test_the_edit_page_saves_and_shows_the_history(nurse: User, nurse_client: Cl
     stale = nurse_client.post(f"/patients/{patient.pk}/edit/", {**form, "phone": "0899"})
     assert stale.status_code == 200
     assert Patient.objects.get().phone == "0877 1234 5678"
+
+
+def test_a_member_limited_to_another_facility_may_not_edit_the_patient(
+    patient: Patient, org: Organization, make_member: MakeMember
+) -> None:
+    branch = Facility.objects.create(
+        organization=org,
+        name="Klinik Cabang",
+        code="cabang",
+        kind=Facility.Kind.PAIN_CLINIC,
+        province="Jawa Barat",
+        regency="Kota Cimahi",
+        regency_code="32.77",
+    )
+    branch_nurse = make_member(org, Role.NURSE, facilities=(branch,))
+    with pytest.raises(PermissionDenied):
+        update_patient(
+            scope=scope_of(branch_nurse), acting_user=branch_nurse, patient_id=patient.pk, changes={"phone": "0811"}
+        )
+    assert not PatientEdit.objects.exists()

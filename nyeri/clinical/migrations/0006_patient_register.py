@@ -193,6 +193,10 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['organization', 'name_key', 'birth_date'], name='patient_duplicate_check'),
         ),
         migrations.AddIndex(
+            model_name='patient',
+            index=models.Index(fields=['organization', 'nik'], name='patient_nik_lookup'),
+        ),
+        migrations.AddIndex(
             model_name='patientedit',
             index=models.Index(fields=['organization', 'patient', 'edited_at'], name='patient_edit_time'),
         ),
