@@ -36,8 +36,8 @@ from nyeri.workforce.credentials.services import (
     ACTIVE_STATUSES,
     FIELDS,
     SUBMITTER_ROLES,
-    _normalised,
-    _rule_errors,
+    PermitFacts,
+    check_credential_fields,
 )
 from nyeri.workforce.kinds import CredentialKind, CredentialStatus
 from nyeri.workforce.models import Credential, Person, PersonFacility, PersonRole
@@ -143,7 +143,7 @@ class _PermitBook:
     permits: dict[str, list[tuple[int | None, str, date, date | None]]]
     roles: dict[str, frozenset[str]]
 
-    def facts(self, nik: str) -> Any:
+    def facts(self, nik: str) -> PermitFacts:
         def overlapping(issued: date, expires: date | None) -> tuple[list[tuple[int | None, str]], frozenset[str]]:
             rows = [
                 (facility_id, number)
@@ -241,9 +241,9 @@ def plan_staff(scope: Scope, people: list[PersonIn], credentials: list[Credentia
                 )
             continue
         person = persons[cred.nik]
-        values, errors = _normalised(cred.fields)
-        for name, messages in _rule_errors(scope, person, cred.kind, values, permit_facts=book.facts(cred.nik)).items():
-            errors.setdefault(name, []).extend(messages)
+        values, errors = check_credential_fields(
+            scope, person, cred.kind, cred.fields, permit_facts=book.facts(cred.nik)
+        )
         if cred.kind in CredentialKind.values:
             candidate = Credential(
                 organization=scope.organization,

@@ -336,6 +336,20 @@ def _rule_errors(
     return errors
 
 
+def check_credential_fields(
+    scope: Scope, person: Person, kind: str, fields: dict[str, Any], *, permit_facts: PermitFacts | None = None
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The values of a submission and its errors by field, by the rules of ``submit_credential``; no write.
+
+    For checking many at once (imports): ``person`` may be unsaved, and ``permit_facts``
+    gives the person's active practice permits instead of a query per credential.
+    """
+    values, errors = _normalised(fields)
+    for name, messages in _rule_errors(scope, person, kind, values, permit_facts=permit_facts).items():
+        errors.setdefault(name, []).extend(messages)
+    return values, errors
+
+
 def _stored_permit_facts(
     scope: Scope, person: Person, issued: date, expires: date | None
 ) -> tuple[list[tuple[int | None, str]], frozenset[str]]:
