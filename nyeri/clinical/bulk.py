@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -113,6 +113,16 @@ def import_patients(*, scope: Scope, acting_user: User, patients: list[PatientIn
         raise ValueError("acting_user must be the user of the scope")
     if not may_import_patients(scope):
         raise PermissionDenied(_("Your role does not allow registering patients."))
+    try:
+        return _import(scope, acting_user, patients, dry_run=dry_run)
+    except IntegrityError:
+        # Someone registered one of these patients (same NIK or record number) meanwhile.
+        raise ValidationError(
+            {"file": [_("Some of these patients were registered by someone else meanwhile: check the file again.")]}
+        ) from None
+
+
+def _import(scope: Scope, acting_user: User, patients: list[PatientIn], *, dry_run: bool) -> PatientPlan:
     with transaction.atomic():
         plan = plan_patients(scope, patients)
         if dry_run or plan.problems:

@@ -11,11 +11,13 @@ for the import. A dry run and a refused import are audited too.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -231,6 +233,18 @@ def _audit_run(scope: Scope, acting_user: User, report: ImportReport, *, source:
     )
 
 
+@contextmanager
+def _refusal_audited(scope: Scope, acting_user: User, report: ImportReport, *, source: str) -> Iterator[None]:
+    """An import refused by a service (a race on a NIK) is audited after its rollback, then re-raised."""
+    try:
+        yield
+    except ValidationError as refused:
+        report.problems.append(Problem(row=0, column="", reason=" ".join(refused.messages)))
+        with transaction.atomic():
+            _audit_run(scope, acting_user, report, source=source)
+        raise
+
+
 def _check_user(scope: Scope, acting_user: User) -> None:
     if scope.user.pk != acting_user.pk:
         raise ValueError("acting_user must be the user of the scope")
@@ -420,7 +434,7 @@ def import_staff(*, scope: Scope, acting_user: User, content: bytes, dry_run: bo
     report.rows = len(sheet.rows)
     rows = _Rows(STAFF_COLUMNS, sheet)
     label = source or report.sha256[:12]
-    with transaction.atomic():
+    with _refusal_audited(scope, acting_user, report, source=label), transaction.atomic():
         if not rows.problems:
             people, credentials = _parse_staff(scope, rows)
             plan = staff_bulk.import_staff(
@@ -531,7 +545,7 @@ def import_patients(
     report.rows = len(sheet.rows)
     rows = _Rows(PATIENT_COLUMNS, sheet)
     label = source or report.sha256[:12]
-    with transaction.atomic():
+    with _refusal_audited(scope, acting_user, report, source=label), transaction.atomic():
         if not rows.problems:
             patients = _parse_patients(scope, rows)
             plan = patient_bulk.import_patients(

@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -288,12 +288,18 @@ def import_staff(
         raise ValueError("acting_user must be the user of the scope")
     if not scope.has_role(*SUBMITTER_ROLES):
         raise PermissionDenied(_("Only an administrator or a credentialing officer imports staff."))
-    with transaction.atomic():
-        plan = plan_staff(scope, people, credentials)
-        if dry_run or plan.problems:
-            return plan
-        _write(scope, acting_user, plan, source)
-        plan.written = True
+    try:
+        with transaction.atomic():
+            plan = plan_staff(scope, people, credentials)
+            if dry_run or plan.problems:
+                return plan
+            _write(scope, acting_user, plan, source)
+            plan.written = True
+    except IntegrityError:
+        # Someone recorded one of these people (same NIK) between the check and the write.
+        raise ValidationError(
+            {"file": [_("Some of these people were recorded by someone else meanwhile: check the file again.")]}
+        ) from None
     return plan
 
 

@@ -307,3 +307,25 @@ def test_an_unknown_column_is_named_before_any_row_is_read(admin_scope: Scope) -
     problems, _created, written = run(admin_scope, csv_bytes([*STAFF_HEADERS, "Golongan darah"], [[*str_row(), "O"]]))
     assert not written
     assert problems == [Problem(1, "", "Unknown column “Golongan darah”: use the template's headers.")]
+
+
+def test_a_person_recorded_by_someone_else_meanwhile_refuses_the_import_without_a_500(
+    admin_scope: Scope, org: Organization, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nyeri.workforce import bulk
+
+    original = bulk.plan_staff
+
+    def plan_then_race(*args: object, **kwargs: object) -> bulk.StaffPlan:
+        plan = original(*args, **kwargs)  # type: ignore[arg-type]
+        Person.objects.create(organization=org, full_name="Siti (elsewhere)", nik=NIK_WOMAN, citizenship="citizen")
+        return plan
+
+    monkeypatch.setattr(bulk, "plan_staff", plan_then_race)
+    with pytest.raises(ValidationError) as caught:
+        run(admin_scope, xlsx(STAFF_HEADERS, [str_row()]))
+    assert "recorded by someone else meanwhile" in caught.value.message_dict["file"][0]
+    assert not Person.objects.exists()
+    assert not Credential.objects.exists()
+    refused = AuditEvent.objects.get(object_type="staff_import")
+    assert refused.outcome == AuditOutcome.FAILURE
