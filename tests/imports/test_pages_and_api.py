@@ -218,3 +218,13 @@ def test_the_openapi_document_describes_both_imports(admin: User) -> None:
     assert "/api/imports/staff" in paths
     assert "/api/imports/patients" in paths
     assert "dry_run" in str(paths["/api/imports/staff"]["post"]["parameters"])
+
+
+def test_the_api_refuses_a_nurse_the_staff_import(nurse: User) -> None:
+    content = xlsx(STAFF_HEADERS, [registration()])
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").post(
+        "/api/imports/staff?dry_run=true", {"file": SimpleUploadedFile("s.xlsx", content)}, **bearer(nurse)
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+    assert AuditEvent.objects.filter(action=AuditAction.PERMISSION_DENIED, object_type="staff_import").exists()

@@ -13,7 +13,7 @@ from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
 from nyeri.audit.verify import verify_chain
 from nyeri.imports.services import Problem, import_staff
-from nyeri.tenancy.models import Facility, Organization
+from nyeri.tenancy.models import Facility, Membership, Organization
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.credentials.services import verify_credential
@@ -171,8 +171,12 @@ def test_a_new_credential_of_a_recorded_person_is_added_to_them(admin_scope: Sco
 def test_an_imported_person_gains_no_privilege_until_an_officer_verifies(
     admin_scope: Scope, facility: Facility, org: Organization, make_member: MakeMember
 ) -> None:
+    memberships = Membership.objects.count()
     run(admin_scope, xlsx(STAFF_HEADERS, [str_row(), sip_row()]))
     siti = Person.objects.get(nik=NIK_WOMAN)
+    # A professional record only: no account, no membership, no role in the organization.
+    assert siti.user is None
+    assert Membership.objects.count() == memberships
     refused = decide(siti.pk, "record_assessment", facility)
     assert not refused.allowed
     # Both credentials are there, neither is verified: the engine says so, not "missing".
