@@ -11,7 +11,7 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/nyeri
 B ?=
 
 .PHONY: help setup demo serve test check lint typecheck migrations-check translations-check \
-        test-sqlite test-postgres bench lock messages makemessages format clean
+        test-sqlite test-postgres test-clock bench bench-smoke lock messages makemessages format clean
 
 help:
 	@echo "make demo    run Nyeri on http://127.0.0.1:$(PORT) with demo data (SQLite)"
@@ -70,9 +70,32 @@ test-postgres: setup
 		echo "!! Start PostgreSQL or set TEST_POSTGRES_URL, then run 'make test-postgres'."; \
 	fi
 
+# The days that break naive calendar arithmetic: the last day of a 31-day month that ends a
+# year, 28 February of a common year, 29 February, and 31 July (the day after which a month
+# is exactly 31 days back). See tests/clock.py and docs/requirements-engine.md.
+CLOCK_DAYS ?= 2026-12-31 2027-02-28 2028-02-29 2027-07-31
+
+test-clock: setup
+	scripts/test-clock.sh $(CLOCK_DAYS)
+
+# One clock day, so that `make test` can run the days side by side.
+test-clock-%: setup
+	scripts/test-clock.sh $*
+
+# Every benchmark once at a tiny size, checking its own assertions (bench/sizes.py).
+bench-smoke: setup
+	BENCH_SMOKE=1 BENCH_SKIP_POSTGRES=$${BENCH_SKIP_POSTGRES:-1} $(PY) bench/run.py
+
 check: lint typecheck migrations-check translations-check
 
-test: check test-sqlite test-postgres
+# The parts after the checks are independent (SQLite runs in memory, PostgreSQL in its own
+# test database, the clock days in memory): two at a time on a two-core machine, each
+# part's output printed whole when it ends (--output-sync), a failure of any fails the run.
+TEST_JOBS ?= 2
+test: check
+	scripts/ensure-system-deps.sh
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-sqlite test-postgres \
+		$(addprefix test-clock-,$(CLOCK_DAYS)) bench-smoke
 
 bench: setup
 	$(PY) bench/run.py $(B)

@@ -53,10 +53,12 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
+from sizes import size
+
 ROOT = Path(__file__).resolve().parent.parent
-CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
-WRITES = int(os.environ.get("BENCH_WRITES", "100"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "8"))
+CLIENTS = size("BENCH_CLIENTS", 8, 2)
+WRITES = size("BENCH_WRITES", 100, 5)
+ROUNDS = size("BENCH_ROUNDS", 8, 1)
 DEADLINE_S = float(os.environ.get("BENCH_DEADLINE_S", "60"))
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/nyeri_bench")
 TARGET_RATIO = 0.5

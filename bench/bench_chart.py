@@ -47,9 +47,10 @@ from decimal import Decimal
 from typing import Any
 
 from databases import on_both_databases
+from sizes import size
 
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "60"))
-WARMUP = int(os.environ.get("BENCH_WARMUP", "5"))
+REQUESTS = size("BENCH_REQUESTS", 60, 2)
+WARMUP = size("BENCH_WARMUP", 5, 1)
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/nyeri_bench_chart")
 TARGET_P95_MS = 150.0
 ASSESSMENTS = 1800  # current assessments of the charted patient
@@ -319,6 +320,7 @@ def _measure(url: str, runs: int, warmup: int) -> dict[str, Any]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.utils import translation
 
     from nyeri.clinical.chart.selectors import patient_chart
     from nyeri.tenancy.scope import resolve_scope
@@ -343,7 +345,10 @@ def _measure(url: str, runs: int, warmup: int) -> dict[str, Any]:
     default_path, all_path = f"/patients/{charted.pk}/", f"/patients/{charted.pk}/?months=all"
     html = client.get(all_path).content.decode()
     plotted = len(re.findall(r'<circle class="pt ', html))
-    assert "weekly means" in html, "five years of a daily diary are drawn as weekly means"
+    # The nurse reads the page in her own language: look for the caption in that language.
+    with translation.override(nurse.language):
+        weekly = str(translation.gettext("drawn as weekly means"))
+    assert weekly in html, f"five years of a daily diary are drawn as weekly means ({weekly!r} not on the page)"
     sizes = {"default_bytes": page(default_path), "all_bytes": page(all_path), "points_plotted_all": plotted}
     times = _timed(lambda: page(default_path), runs, warmup)
     times_all = _timed(lambda: page(all_path), runs, warmup)
@@ -400,7 +405,7 @@ def _rows(database: str, m: dict[str, Any]) -> list[dict[str, Any]]:
         return round(value, 1)
 
     rows = []
-    for prefix, times, label, size in (
+    for prefix, times, label, html_bytes in (
         ("page", m["times"], "default page (12 months)", m["default_bytes"]),
         ("page_all", m["times_all"], "?months=all (5 years, weekly means)", m["all_bytes"]),
     ):
@@ -413,7 +418,7 @@ def _rows(database: str, m: dict[str, Any]) -> list[dict[str, Any]]:
                 "unit": "ms",
                 "target": None,
                 "met": True,
-                "note": f"{label}: {len(times)} requests after {WARMUP} warm-up; {size:,} bytes of HTML; "
+                "note": f"{label}: {len(times)} requests after {WARMUP} warm-up; {html_bytes:,} bytes of HTML; "
                 f"max {max(times):.1f} ms",
             },
             {

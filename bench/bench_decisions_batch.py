@@ -42,10 +42,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from databases import on_both_databases
+from sizes import size
 
-PEOPLE = int(os.environ.get("BENCH_PEOPLE", "10000"))
-OTHERS = int(os.environ.get("BENCH_OTHERS", "1000"))
-RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+PEOPLE = size("BENCH_PEOPLE", 10000, 500)
+OTHERS = size("BENCH_OTHERS", 1000, 10)
+RUNS = size("BENCH_RUNS", 5, 1)
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/nyeri_bench_decisions")
 TARGET_S = 2.0
 SINGLE_DECISION_MAX_QUERIES = 5

@@ -42,9 +42,10 @@ from zoneinfo import ZoneInfo
 
 from bench_decisions_batch import _timed
 from databases import on_both_databases
+from sizes import size
 
-CANDIDATES = int(os.environ.get("BENCH_CANDIDATES", "10000"))
-RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+CANDIDATES = size("BENCH_CANDIDATES", 10000, 50)
+RUNS = size("BENCH_RUNS", 5, 1)
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/nyeri_bench_eligibility")
 TARGET_S = 5.0
 MAX_QUERIES = 4

@@ -41,9 +41,10 @@ from decimal import Decimal
 from typing import Any
 
 from databases import on_both_databases
+from sizes import size
 
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100"))
-WARMUP = int(os.environ.get("BENCH_WARMUP", "10"))
+REQUESTS = size("BENCH_REQUESTS", 100, 2)
+WARMUP = size("BENCH_WARMUP", 10, 1)
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/nyeri_bench_job_search")
 TARGET_P95_MS = 100.0
 ORGS = 10

@@ -50,11 +50,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from databases import on_both_databases
+from sizes import size
 
-PATIENTS = int(os.environ.get("BENCH_PATIENTS", "2000"))
-ASSESSMENTS = int(os.environ.get("BENCH_ASSESSMENTS", "100"))
-OTHER_PATIENTS = int(os.environ.get("BENCH_OTHER_PATIENTS", "200"))
-RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+PATIENTS = size("BENCH_PATIENTS", 2000, 20)
+ASSESSMENTS = size("BENCH_ASSESSMENTS", 100, 10)
+OTHER_PATIENTS = size("BENCH_OTHER_PATIENTS", 200, 5)
+RUNS = size("BENCH_RUNS", 5, 1)
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/nyeri_bench_outcomes")
 TARGET_S = 3.0
 PASSWORD = "bench-password-1"

@@ -44,11 +44,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from databases import on_both_databases
+from sizes import size
 
-RUNS = int(os.environ.get("BENCH_RUNS", "200"))
+RUNS = size("BENCH_RUNS", 200, 3)
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", str(RUNS)))
-ACTIVE = int(os.environ.get("BENCH_ACTIVE", "3"))
-BACKGROUND = int(os.environ.get("BENCH_BACKGROUND", "3000"))
+ACTIVE = size("BENCH_ACTIVE", 3, 3)
+BACKGROUND = size("BENCH_BACKGROUND", 3000, 20)
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/nyeri_bench_prescriptions")
 TARGET_MS = 100.0
 # The active opioids each patient holds (the first ACTIVE of them), and a benzodiazepine.

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "nyeri.register",
     "nyeri.notifications",
     "nyeri.imports",
+    "nyeri.onboarding",
     "nyeri.demo",
 ]
 

@@ -11,6 +11,8 @@ from nyeri.accounts.models import User
 from nyeri.tenancy.models import Facility, Membership, MembershipFacility, MembershipRole, Organization
 from nyeri.tenancy.roles import Role
 
+pytest_plugins = ["tests.clock"]
+
 PASSWORD = "correct-horse-battery-9"
 
 

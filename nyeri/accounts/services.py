@@ -410,17 +410,27 @@ def deactivate_user(*, acting_user: User | None, user: User, reason: str) -> Non
     with transaction.atomic():
         user.is_active = False
         user.save(update_fields=["is_active"])
-        revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        store = _session_store()
-        keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
-        for key in keys:
-            store().delete(key)
-        UserSession.objects.filter(user=user).delete()
+        sessions, revoked = end_sessions_and_tokens(user)
         record_event(
             actor=acting_user,
             action=AuditAction.ACCOUNT_DEACTIVATED,
             organization=organization,
             object_type="user",
             object_id=user.pk,
-            reason=f"{reason} (sessions ended: {len(keys)}, tokens revoked: {revoked})",
+            reason=f"{reason} (sessions ended: {sessions}, tokens revoked: {revoked})",
         )
+
+
+def end_sessions_and_tokens(user: User) -> tuple[int, int]:
+    """End every session of ``user`` and revoke their API tokens, at once.
+
+    Returns (sessions ended, tokens revoked). The caller runs it in its own transaction and
+    audits it there (account deactivation, a member's off-boarding).
+    """
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    store = _session_store()
+    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    for key in keys:
+        store().delete(key)
+    UserSession.objects.filter(user=user).delete()
+    return len(keys), revoked

@@ -140,6 +140,7 @@ def _register_routers() -> None:
     from nyeri.imaging.api import router as imaging_router
     from nyeri.imports.api import router as imports_router
     from nyeri.jobs.api import router as jobs_router
+    from nyeri.onboarding.api import router as onboarding_router
     from nyeri.prescriptions.api import router as prescriptions_router
     from nyeri.procedures.api import router as procedures_router
     from nyeri.register.api import router as register_router
@@ -171,6 +172,7 @@ def _register_routers() -> None:
     api.add_router("/", procedures_router)
     api.add_router("/", imaging_router)
     api.add_router("/imports", imports_router)
+    api.add_router("/people", onboarding_router)
 
 
 _register_routers()

@@ -41,11 +41,11 @@ from tests.conftest import MakeMember, log_in
 from tests.diagnoses.conftest import licensed_staff
 
 VERSIONS = {"nrs": "2026.11-1", "peg": "2026.11-1", "bpi_sf": "2026.11-1", "phq9": "2026.11-1"}
-NOW = timezone.now()
 
 
 def days_ago(days: float) -> datetime:
-    return NOW - timedelta(days=days)
+    # Read the clock on each call: a test that travels in time (time_machine) gets its own day.
+    return timezone.now() - timedelta(days=days)
 
 
 def add(

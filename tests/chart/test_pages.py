@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -28,6 +30,14 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 
 def at(year: int, month: int, day: int) -> datetime:
     return datetime(year, month, day, 9, 0, tzinfo=JAKARTA)
+
+
+@pytest.fixture(autouse=True)
+def chart_day() -> Iterator[None]:
+    """The charted year below is written in calendar dates (5 January to 20 November 2026):
+    these tests look at it from 1 December 2026, whatever day they run on."""
+    with time_machine.travel(datetime(2026, 12, 1, 10, 0, tzinfo=JAKARTA), tick=True):
+        yield
 
 
 def chart_of(patient: Patient, **params: str) -> str:

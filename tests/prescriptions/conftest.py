@@ -89,7 +89,9 @@ def staff(
             kind=CredentialKind.BACKGROUND_CHECK,
             number=f"SKCK-{username}",
             issuer="Polrestabes Bandung",
-            issued_on=today - timedelta(days=30),
+            # A week old: well inside the shortest validity any pack asks for (the US
+            # exclusion-list check, one month), whatever the length of last month.
+            issued_on=today - timedelta(days=7),
             check_kind=check,
             check_result=CheckResult.PASSED,
             valid_months=12,

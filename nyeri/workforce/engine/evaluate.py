@@ -22,6 +22,7 @@ from django.utils import timezone
 from nyeri.tenancy.models import Facility
 from nyeri.workforce.engine.decisions import Decision, Unmet
 from nyeri.workforce.engine.facts import CredentialFact, People, PersonFacts, load_facts, months_before
+from nyeri.workforce.engine.periods import earliest_valid_start
 from nyeri.workforce.kinds import CheckResult, CredentialKind, CredentialStatus
 from nyeri.workforce.policy.loader import CompiledEntry, CompiledPack, pack_for
 from nyeri.workforce.policy.schema import (
@@ -170,8 +171,10 @@ def _compile_background_check(req: BackgroundCheckRequirement, today: date) -> C
     wanted = req.check.value if req.check is not None else None
     label = req.check or CredentialKind.BACKGROUND_CHECK
     within = req.within_months
-    oldest_allowed = months_before(today, within)
-    # The oldest issue date a check valid for N months may have today, per N seen.
+    # A check is current when both the requirement's N months and the check's own validity
+    # (if it states one) still cover today; see periods.py for what "N months" means.
+    oldest_allowed = earliest_valid_start(today, within)
+    # The earliest issue date a check valid for N months may have today, per N seen.
     valid_since: dict[int, date] = {}
     missing: Outcome = (Unmet("check_missing", {"check": label}), ())
     pending: Outcome = (Unmet("check_pending", {"check": label}), ())
@@ -187,8 +190,8 @@ def _compile_background_check(req: BackgroundCheckRequirement, today: date) -> C
             months = c.valid_months or within
             since = valid_since.get(months)
             if since is None:
-                since = valid_since[months] = months_before(today, months)
-            if oldest_allowed < c.issued_on <= today and since < c.issued_on:
+                since = valid_since[months] = earliest_valid_start(today, months)
+            if oldest_allowed <= c.issued_on <= today and since <= c.issued_on:
                 current.append(c)
         if current:
             return None, (max(current, key=lambda c: c.issued_on).id,)

@@ -1,0 +1,157 @@
+"""Reads of the people administration: members and invitations of the scope's organization.
+
+Administrators only (a refusal is audited, 403). Each list is a fixed number of queries
+whatever the number of members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from nyeri.onboarding.access import require_people_administrator
+from nyeri.onboarding.models import Invitation, InvitationFacility, InvitationStatus
+from nyeri.tenancy.models import Facility, Membership, MembershipFacility
+from nyeri.tenancy.roles import Role
+from nyeri.tenancy.scope import Scope
+from nyeri.workforce.models import Person
+
+
+@dataclass(frozen=True)
+class FacilityRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    membership_id: int
+    user_id: int
+    username: str
+    full_name: str
+    email: str
+    roles: tuple[str, ...]
+    # Empty: every facility of the organization.
+    facilities: tuple[FacilityRef, ...]
+    is_active: bool
+    is_self: bool
+    person_id: int | None
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [str(Role(r).label) for r in self.roles]
+
+
+@dataclass(frozen=True)
+class InvitationRow:
+    id: int
+    full_name: str
+    email: str
+    nik: str
+    roles: tuple[str, ...]
+    facilities: tuple[FacilityRef, ...]
+    sent_at: datetime
+    expires_at: datetime
+    expired: bool
+    invited_by: str
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [str(Role(r).label) for r in self.roles]
+
+
+def members(scope: Scope) -> list[MemberRow]:
+    """Every member of the organization, active first, by name (4 queries)."""
+    require_people_administrator(scope, reason="list members")
+    memberships = list(
+        Membership.objects.filter(organization=scope.organization)
+        .select_related("user")
+        .prefetch_related(
+            "roles",
+            Prefetch(
+                "facility_links",
+                queryset=MembershipFacility.objects.select_related("facility").order_by("facility__name"),
+            ),
+        )
+    )
+    people = dict(
+        Person.objects.filter(organization=scope.organization, user__isnull=False).values_list("user_id", "pk")
+    )
+    rows = [
+        MemberRow(
+            membership_id=m.pk,
+            user_id=m.user_id,
+            username=m.user.get_username(),
+            full_name=str(m.user),
+            email=m.user.email,
+            roles=tuple(sorted(r.role for r in m.roles.all())),
+            facilities=tuple(FacilityRef(link.facility_id, link.facility.name) for link in m.facility_links.all()),
+            is_active=m.is_active,
+            is_self=m.user_id == scope.user.pk,
+            person_id=people.get(m.user_id),
+        )
+        for m in memberships
+    ]
+    return sorted(rows, key=lambda r: (not r.is_active, r.full_name.lower()))
+
+
+def pending_invitations(scope: Scope) -> list[InvitationRow]:
+    """Invitations waiting for an answer (expired ones too: they can be sent again), newest first (3 queries)."""
+    require_people_administrator(scope, object_type="invitation", reason="list invitations")
+    now = timezone.now()
+    invitations = (
+        Invitation.objects.filter(organization=scope.organization, status=InvitationStatus.PENDING)
+        .select_related("invited_by")
+        .prefetch_related(
+            "roles",
+            Prefetch(
+                "facility_links",
+                queryset=InvitationFacility.objects.select_related("facility").order_by("facility__name"),
+            ),
+        )
+        .order_by("-sent_at", "-pk")
+    )
+    return [
+        InvitationRow(
+            id=i.pk,
+            full_name=i.full_name,
+            email=i.email,
+            nik=i.nik,
+            roles=tuple(sorted(r.role for r in i.roles.all())),
+            facilities=tuple(FacilityRef(link.facility_id, link.facility.name) for link in i.facility_links.all()),
+            sent_at=i.sent_at,
+            expires_at=i.expires_at,
+            expired=i.expires_at <= now,
+            invited_by=str(i.invited_by) if i.invited_by is not None else "",
+        )
+        for i in invitations
+    ]
+
+
+def member_row(scope: Scope, membership: Membership) -> MemberRow:
+    """One member as the list shows them (after a change, for the API's answer)."""
+    return next(row for row in members(scope) if row.membership_id == membership.pk)
+
+
+def invitation_row(scope: Scope, invitation: Invitation) -> InvitationRow | None:
+    return next((row for row in pending_invitations(scope) if row.id == invitation.pk), None)
+
+
+def organization_facilities(scope: Scope) -> list[Facility]:
+    """The facilities an administrator may limit a member to (every active one of the organization)."""
+    return list(Facility.objects.filter(organization=scope.organization, is_active=True).order_by("name"))
+
+
+def facilities_by_ids(scope: Scope, ids: Iterable[int]) -> list[Facility]:
+    """The organization's facilities with ``ids``; an unknown id (or another organization's) names the field."""
+    wanted = set(ids)
+    found = list(Facility.objects.filter(organization=scope.organization, pk__in=wanted))
+    if len(found) != len(wanted):
+        raise ValidationError({"facilities": [_("A facility does not belong to your organization.")]})
+    return found
