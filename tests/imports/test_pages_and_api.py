@@ -42,6 +42,8 @@ def test_the_navigation_leads_an_administrator_to_the_imports(admin: User) -> No
     client = client_of(admin)
     home = client.get("/", follow=True).content.decode()
     assert 'href="/imports/"' in home
+    people = client.get("/people/").content.decode()
+    assert 'href="/imports/staff/"' in people
     page = client.get("/imports/").content.decode()
     assert "/imports/staff/" in page
     assert "/imports/patients/" in page
