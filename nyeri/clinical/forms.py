@@ -92,3 +92,19 @@ class MergeForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason for the merge"), widget=forms.Textarea(attrs={"rows": 2}))
     confirm = forms.BooleanField(label=_("I have checked: both records are the same person."))
+
+
+class RecordNumberFormatForm(forms.Form):
+    facility = forms.TypedChoiceField(label=_("For"), coerce=int, required=False, empty_value=None)
+    pattern = forms.CharField(
+        label=_("Record number format"),
+        max_length=60,
+        help_text=_("{facility}: the facility code; {year}: the year; {seq:06d}: the number, six digits."),
+    )
+
+    def __init__(self, *args: Any, facilities: list[Facility], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.facilities = {f.pk: f for f in facilities}
+        field = self.fields["facility"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", _("The whole organization")), *[(f.pk, f.name) for f in facilities]]
