@@ -35,7 +35,9 @@ class PatientDetailsForm(forms.Form):
         required=False,
         help_text=_("Without a NIK: a passport number, or the mother's NIK for a newborn."),
     )
-    birth_date = forms.DateField(label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = forms.DateField(
+        label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     sex = forms.ChoiceField(label=_("Sex"), choices=[*BLANK, *AdministrativeSex.choices])
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
