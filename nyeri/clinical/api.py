@@ -12,8 +12,9 @@ from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.accounts.models import User
 from nyeri.api.errors import ErrorEnvelope, envelope
+from nyeri.clinical import selectors as patient_selectors
 from nyeri.clinical import services
-from nyeri.clinical.access import access_patient
+from nyeri.clinical.access import MERGE_ROLES, access_patient, ensure_clinical_role
 from nyeri.clinical.assessments import selectors as assessment_selectors
 from nyeri.clinical.assessments import services as assessment_services
 from nyeri.clinical.assessments.display import describe, instrument_name
@@ -239,6 +240,50 @@ def merge_patient(request: HttpRequest, patient_id: int, payload: MergeIn) -> St
         reason=payload.reason,
     )
     return Status(200, merge)
+
+
+class RecordNumberFormatIn(Schema):
+    facility_id: int | None = Field(
+        None, description="Empty: the organization's format (facilities without their own)."
+    )
+    pattern: str = Field(max_length=60, description="Placeholders {facility}, {year}, {seq} (e.g. {seq:06d}).")
+
+
+class RecordNumberFormatOut(Schema):
+    facility_id: int | None
+    pattern: str
+    example: str = Field(description="The first number this format makes this year.")
+
+
+def _format_rows(request: HttpRequest) -> list[dict[str, Any]]:
+    rows = patient_selectors.record_number_formats(request_scope(request))
+    return [
+        {"facility_id": r.facility.pk if r.facility else None, "pattern": r.pattern, "example": r.example} for r in rows
+    ]
+
+
+@router.get(
+    "/record-number-formats",
+    response={200: list[RecordNumberFormatOut], 403: ErrorEnvelope},
+    summary="Record number formats of the organization and its facilities (administrators)",
+)
+def list_record_number_formats(request: HttpRequest) -> list[dict[str, Any]]:
+    ensure_clinical_role(request_scope(request), object_type="record_number_format", roles=MERGE_ROLES)
+    return _format_rows(request)
+
+
+@router.put(
+    "/record-number-formats",
+    response={200: list[RecordNumberFormatOut], 403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope},
+    summary="Set the record number format of the organization or of one facility (administrators; audited)",
+)
+def set_record_number_format(request: HttpRequest, payload: RecordNumberFormatIn) -> list[dict[str, Any]]:
+    scope = request_scope(request)
+    facility = access_facility(scope, payload.facility_id) if payload.facility_id is not None else None
+    services.set_record_number_format(
+        scope=scope, acting_user=_user(request), pattern=payload.pattern, facility=facility
+    )
+    return _format_rows(request)
 
 
 # --- Encounters and pain assessments ---------------------------------------------------

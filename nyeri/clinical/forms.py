@@ -35,7 +35,9 @@ class PatientDetailsForm(forms.Form):
         required=False,
         help_text=_("Without a NIK: a passport number, or the mother's NIK for a newborn."),
     )
-    birth_date = forms.DateField(label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = forms.DateField(
+        label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     sex = forms.ChoiceField(label=_("Sex"), choices=[*BLANK, *AdministrativeSex.choices])
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
@@ -92,3 +94,19 @@ class MergeForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason for the merge"), widget=forms.Textarea(attrs={"rows": 2}))
     confirm = forms.BooleanField(label=_("I have checked: both records are the same person."))
+
+
+class RecordNumberFormatForm(forms.Form):
+    facility = forms.TypedChoiceField(label=_("For"), coerce=int, required=False, empty_value=None)
+    pattern = forms.CharField(
+        label=_("Record number format"),
+        max_length=60,
+        help_text=_("{facility}: the facility code; {year}: the year; {seq:06d}: the number, six digits."),
+    )
+
+    def __init__(self, *args: Any, facilities: list[Facility], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.facilities = {f.pk: f for f in facilities}
+        field = self.fields["facility"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", _("The whole organization")), *[(f.pk, f.name) for f in facilities]]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -169,6 +170,28 @@ class PatientFieldChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.before!r} -> {self.after!r}"
+
+    def _model_field(self) -> models.Field[Any, Any]:
+        found = Patient._meta.get_field(self.field)
+        assert isinstance(found, models.Field)
+        return found
+
+    @property
+    def label(self) -> str:
+        """The changed field's name in the active language."""
+        return str(self._model_field().verbose_name)
+
+    def _shown(self, value: str) -> str:
+        choices = dict(self._model_field().flatchoices or [])
+        return str(choices.get(value, value))
+
+    @property
+    def before_shown(self) -> str:
+        return self._shown(self.before)
+
+    @property
+    def after_shown(self) -> str:
+        return self._shown(self.after)
 
 
 class PatientMerge(models.Model):

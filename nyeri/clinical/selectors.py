@@ -7,12 +7,13 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Prefetch, Q
+from django.utils import timezone
 
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.breakglass.access import annotate_care_access, care_access, in_care_q
-from nyeri.clinical.models import Patient, PatientEdit, PatientFieldChange, PatientMerge
+from nyeri.clinical.models import Patient, PatientEdit, PatientFieldChange, PatientMerge, RecordNumberFormat
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 
@@ -101,3 +102,24 @@ def registration_facilities(scope: Scope) -> list[Facility]:
 def patient_by_mrn(scope: Scope, mrn: str) -> Patient | None:
     """The patient of the organization with record number ``mrn`` (one query; the merge page's lookup)."""
     return Patient.objects.filter(organization=scope.organization, mrn=mrn.strip()).first()
+
+
+@dataclass(frozen=True)
+class FormatRow:
+    facility: Facility | None
+    pattern: str
+    example: str
+
+
+def record_number_formats(scope: Scope) -> list[FormatRow]:
+    """The record number format of the organization and of each facility, with an example (two queries)."""
+    from nyeri.clinical.record_numbers import DEFAULT_PATTERN, format_number
+
+    by_facility = {f.facility_id: f.pattern for f in RecordNumberFormat.objects.filter(organization=scope.organization)}
+    year = timezone.localdate().year
+    default = by_facility.get(None, DEFAULT_PATTERN)
+    rows = [FormatRow(None, default, format_number(default, facility_code="RS", year=year, seq=1))]
+    for facility in Facility.objects.filter(organization=scope.organization).order_by("name"):
+        pattern = by_facility.get(facility.pk, default)
+        rows.append(FormatRow(facility, pattern, format_number(pattern, facility_code=facility.code, year=year, seq=1)))
+    return rows

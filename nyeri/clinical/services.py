@@ -492,11 +492,11 @@ def _merge_allowed() -> Iterator[None]:
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('nyeri.patient_merge', 'on', true)")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('nyeri.patient_merge', 'off', true)")
+    # On an error the transaction rolls back, and the setting with it (no reset: an aborted
+    # transaction would refuse it and hide the error).
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('nyeri.patient_merge', 'off', true)")
 
 
 def merge_patients(

@@ -13,8 +13,9 @@ from nyeri.accounts.models import User
 from nyeri.clinical import services
 from nyeri.clinical.access import MERGE_ROLES, REGISTRATION_ROLES, access_patient, ensure_clinical_role
 from nyeri.clinical.chart.views import patient_chart
-from nyeri.clinical.forms import EditForm, MergeForm, RegisterForm
+from nyeri.clinical.forms import EditForm, MergeForm, RecordNumberFormatForm, RegisterForm
 from nyeri.clinical.selectors import patient_by_mrn, patient_history, registration_facilities, search_patients
+from nyeri.clinical.selectors import record_number_formats as record_number_formats_of
 from nyeri.clinical.services import DuplicatePatient
 from nyeri.tenancy.roles import CLINICAL_ROLES
 from nyeri.tenancy.scope import Scope, request_scope
@@ -73,7 +74,12 @@ def patient_register(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "clinical/patient_register.html",
-        {"form": form, "duplicates": duplicates, "duplicate_code": duplicate_code},
+        {
+            "form": form,
+            "duplicates": duplicates,
+            "duplicate_code": duplicate_code,
+            "can_configure": bool(scope.roles & MERGE_ROLES),
+        },
     )
 
 
@@ -152,3 +158,27 @@ def patient_merge(request: HttpRequest, patient_id: int) -> HttpResponse:
                 messages.success(request, _("Record %(merged)s is merged into %(survivor)s.") % done)
                 return redirect("clinical:patient_edit", survivor.pk)
     return render(request, "clinical/patient_merge.html", {"patient": patient, "form": form})
+
+
+@login_required
+def record_number_formats(request: HttpRequest) -> HttpResponse:
+    scope = request_scope(request)
+    ensure_clinical_role(scope, object_type="record_number_format", roles=MERGE_ROLES)
+    facilities = registration_facilities(scope)
+    form = RecordNumberFormatForm(request.POST or None, facilities=facilities)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_record_number_format(
+                scope=scope,
+                acting_user=_user(request),
+                pattern=form.cleaned_data["pattern"],
+                facility=form.facilities.get(form.cleaned_data["facility"] or 0),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The record number format is saved; the next registration uses it."))
+            return redirect("clinical:record_number_formats")
+    return render(
+        request, "clinical/record_number_formats.html", {"form": form, "formats": record_number_formats_of(scope)}
+    )

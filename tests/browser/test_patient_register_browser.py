@@ -67,3 +67,15 @@ def test_a_nurse_registers_a_patient_and_a_second_registration_links_the_first(
     )
     assert baby != twin
     assert Patient.objects.count() == 3
+
+    # The demographics page: a change is saved and shown in the history, before and after.
+    page.goto(f"{live_server.url}/patients/{patient_id}/edit/")
+    form = page.get_by_test_id("edit-form")
+    form.locator("input[name=phone]").fill("0877 1234 5678")
+    form.locator("textarea[name=reason]").fill("nomor baru")
+    form.locator("button[type=submit]").click()
+    rows = page.get_by_test_id("history-row")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("0812 3456 7890")
+    expect(rows.first).to_contain_text("0877 1234 5678")
+    screenshot(page, "patient-edit-history")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
+from django.test import Client
 from django.utils import timezone
 
 from nyeri.accounts.models import User
@@ -22,7 +24,7 @@ from nyeri.clinical.services import (
 )
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.scope import Scope
-from tests.patients.conftest import asep, euis, register, scope_of
+from tests.patients.conftest import asep, bearer, client_of, euis, register, scope_of
 
 
 def foreigner(n: int) -> dict[str, object]:
@@ -131,3 +133,31 @@ def test_concurrent_registrations_never_get_the_same_number(org: Organization, f
     assert len(mrns) == 24
     assert len(set(mrns)) == 24
     assert RecordNumberCounter.objects.get().last_value == 24
+
+
+def test_the_administrator_sets_formats_on_the_page_and_through_the_api(
+    admin: User, facility: Facility, nurse: User, other_facility: Facility
+) -> None:
+    client = client_of(admin)
+    assert client.get("/patients/record-numbers/").status_code == 200
+    response = client.post("/patients/record-numbers/", {"facility": "", "pattern": "RM-{year}-{seq:05d}"})
+    assert response.status_code == 302
+    bad = client.post("/patients/record-numbers/", {"facility": str(facility.pk), "pattern": "RM-{year}"})
+    assert "pattern" in bad.context["form"].errors
+    put = Client().put(
+        "/api/record-number-formats",
+        json.dumps({"facility_id": facility.pk, "pattern": "{facility}/{seq}"}),
+        content_type="application/json",
+        **bearer(admin),
+    )
+    assert put.status_code == 200
+    assert {r["facility_id"]: r["example"] for r in put.json()}[facility.pk] == "RS-SEHAT/1"
+    foreign = Client().put(
+        "/api/record-number-formats",
+        json.dumps({"facility_id": other_facility.pk, "pattern": "{seq}"}),
+        content_type="application/json",
+        **bearer(admin),
+    )
+    assert foreign.status_code == 404
+    assert Client().get("/api/record-number-formats", **bearer(nurse)).status_code == 403
+    assert client_of(nurse).get("/patients/record-numbers/").status_code == 403
