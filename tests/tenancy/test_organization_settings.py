@@ -193,6 +193,7 @@ def test_deactivation_and_reactivation_through_the_page_keep_the_facilitys_recor
         full_name="Ani",
         birth_date=date(1970, 1, 1),
         sex="female",
+        nik="3273014101700001",  # Kota Bandung, a woman born 1 January 1970
     )
     client = client_of(admin)
     response = client.post(f"/organization/facilities/{second.pk}/deactivate/")
