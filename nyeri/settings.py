@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "nyeri.accounts.middleware.SessionLifetimeMiddleware",
     "nyeri.accounts.middleware.SecondFactorMiddleware",
+    # An installation without any organization sends / and the login page to /setup/.
+    "nyeri.tenancy.middleware.SetupRedirectMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

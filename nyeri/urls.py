@@ -4,6 +4,7 @@ from nyeri.api.root import api
 
 urlpatterns = [
     path("", include("nyeri.web.urls")),
+    path("", include("nyeri.tenancy.urls")),
     path("accounts/", include("nyeri.accounts.urls")),
     path("audit/", include("nyeri.audit.urls")),
     path("patients/", include("nyeri.clinical.urls")),

@@ -38,7 +38,8 @@ def test_the_committed_catalogue_translates_every_string() -> None:
 
 
 @pytest.mark.django_db
-def test_the_login_page_is_in_indonesian_by_default_and_in_english_on_request(client: Client) -> None:
+def test_the_login_page_is_in_indonesian_by_default_and_in_english_on_request(client: Client, org: object) -> None:
+    # (An installation without any organization sends the login page to /setup/.)
     assert "Masuk ke Nyeri" in client.get("/accounts/login/").content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
     assert "Log in to Nyeri" in client.get("/accounts/login/").content.decode()

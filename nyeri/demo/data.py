@@ -61,6 +61,8 @@ DEMO_ACCOUNTS: list[tuple[str, str, Role, tuple[str, ...]]] = [
     ("apoteker", "apt. Nurul Hidayah, S.Farm.", Role.PHARMACIST, ("rsud-bandung",)),
     # The Cimahi clinic's pharmacist keeps its own controlled-drug register (nyeri/demo/register.py).
     ("apoteker.cimahi", "apt. Fitri Handayani, S.Farm.", Role.PHARMACIST, ("klinik-cimahi",)),
+    # Runs the facilities day to day (opening hours, rooms, planned visits); not an administrator.
+    ("manajer", "Yusuf Ramdani, S.E., M.M.", Role.FACILITY_MANAGER, ()),
 ]
 
 # Further staff without a demo login, so every facility has people in its roles.

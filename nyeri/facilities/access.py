@@ -12,18 +12,14 @@ another organization's facility or equipment is *not found* (404).
 
 from __future__ import annotations
 
-from typing import NoReturn
-
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 
-from nyeri.audit.models import AuditAction, AuditOutcome
-from nyeri.audit.services import record_event
 from nyeri.facilities.models import Equipment
-from nyeri.tenancy.models import Facility
+from nyeri.tenancy.access import deny
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
+
+__all__ = ["access_equipment", "deny", "may_add_equipment", "may_change_status", "may_edit_profile"]
 
 PROFILE_EDITORS = (Role.ADMINISTRATOR,)
 EQUIPMENT_ADDERS = (Role.ADMINISTRATOR,)
@@ -40,22 +36,6 @@ def may_add_equipment(scope: Scope) -> bool:
 
 def may_change_status(scope: Scope) -> bool:
     return scope.has_role(*STATUS_CHANGERS)
-
-
-def deny(scope: Scope, *, facility: Facility | None, object_type: str, object_id: int | str, reason: str) -> NoReturn:
-    """Audit a refusal (in its own transaction, so it stays when the caller's rolls back) and raise 403."""
-    with transaction.atomic():
-        record_event(
-            actor=scope.user,
-            action=AuditAction.PERMISSION_DENIED,
-            outcome=AuditOutcome.DENIED,
-            organization=scope.organization,
-            facility=facility,
-            object_type=object_type,
-            object_id=object_id,
-            reason=reason,
-        )
-    raise PermissionDenied
 
 
 def access_equipment(scope: Scope, equipment_id: int) -> Equipment:

@@ -3,14 +3,27 @@
 A row that exists but belongs to another organization (or to a facility outside a
 facility-limited membership) raises Http404, exactly like a row that does not exist, so
 that ids of other tenants cannot be probed.
+
+``deny`` is the one way to refuse an action: the refusal is audited, then raised as
+``PermissionDenied`` (403 on pages and in the API).
 """
 
 from __future__ import annotations
 
+from typing import NoReturn
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404
 
+from nyeri.audit.models import AuditAction, AuditOutcome
+from nyeri.audit.services import record_event
 from nyeri.tenancy.models import Facility
+from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
+
+# Who edits the organization and adds, edits, deactivates and reactivates its facilities.
+ORGANIZATION_ADMINISTRATORS = (Role.ADMINISTRATOR,)
 
 
 def access_facility(scope: Scope, facility_id: int) -> Facility:
@@ -18,3 +31,31 @@ def access_facility(scope: Scope, facility_id: int) -> Facility:
     if facility is None or not scope.covers_facility(facility.pk):
         raise Http404("No such facility")
     return facility
+
+
+def may_administer_organization(scope: Scope) -> bool:
+    return scope.has_role(*ORGANIZATION_ADMINISTRATORS)
+
+
+def deny(scope: Scope, *, facility: Facility | None, object_type: str, object_id: int | str, reason: str) -> NoReturn:
+    """Audit a refusal (in its own transaction, so it stays when the caller's rolls back) and raise 403."""
+    with transaction.atomic():
+        record_event(
+            actor=scope.user,
+            action=AuditAction.PERMISSION_DENIED,
+            outcome=AuditOutcome.DENIED,
+            organization=scope.organization,
+            facility=facility,
+            object_type=object_type,
+            object_id=object_id,
+            reason=reason,
+        )
+    raise PermissionDenied
+
+
+def require_organization_administrator(
+    scope: Scope, *, object_type: str, object_id: int | str = "", reason: str, facility: Facility | None = None
+) -> None:
+    """Let administrators through; refuse (audited, 403) everyone else."""
+    if not may_administer_organization(scope):
+        deny(scope, facility=facility, object_type=object_type, object_id=object_id, reason=reason)

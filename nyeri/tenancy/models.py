@@ -62,6 +62,9 @@ class Facility(models.Model):
     regency_code = models.CharField(_("regency code"), max_length=16)
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # The IANA time zone the facility's local times are in (defaulted from its province).
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Jakarta")
+    # A deactivated facility is not offered for new work; its records stay (never deleted).
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -72,6 +75,8 @@ class Facility(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "code"], name="facility_code_unique_per_org"),
             models.CheckConstraint(condition=Q(kind__in=[k.value for k in FacilityKind]), name="facility_kind_valid"),
+            models.CheckConstraint(condition=~Q(time_zone=""), name="facility_time_zone_required"),
+            models.CheckConstraint(condition=~Q(name=""), name="facility_name_required"),
         ]
 
     def __str__(self) -> str:
@@ -130,3 +135,24 @@ class MembershipFacility(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership_id} @ {self.facility_id}"
+
+
+class SetupCode(models.Model):
+    """A one-time code that lets the first person set up an installation in the browser.
+
+    Only its SHA-256 digest is stored; the code itself is written to the server's log. It
+    works until it is used or expires, and only while no organization exists.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="setup_code_expires_later"),
+        ]
+
+    def __str__(self) -> str:
+        return f"setup code {self.digest[:8]}"

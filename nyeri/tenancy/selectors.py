@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import time
+
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from nyeri.facilities.models import FacilityProfile, OpeningHours
 from nyeri.tenancy.models import Facility, MembershipFacility, MembershipRole
 from nyeri.tenancy.scope import Scope
 
@@ -27,3 +31,40 @@ def staff_counts_by_role(scope: Scope, facility: Facility) -> dict[str, int]:
         .annotate(n=Count("membership", distinct=True))
     )
     return {row["role"]: row["n"] for row in rows}
+
+
+# --- The organization settings (administrators) ------------------------------------------
+
+
+def organization_facilities(scope: Scope) -> list[Facility]:
+    """Every facility of the organization, active ones first, then by name (1 query).
+
+    Unlike ``facilities_for`` (the pickers), deactivated facilities are listed too: the
+    administrator reactivates them from here.
+    """
+    return list(Facility.objects.filter(organization=scope.organization).order_by("-is_active", "name"))
+
+
+@dataclass(frozen=True)
+class FacilitySettings:
+    """A facility as its settings page and the API show it: details, planned visits, opening hours."""
+
+    facility: Facility
+    planned_visits_per_week: int | None
+    # (weekday 1-7, opens, closes) for each day the facility is open.
+    opening_hours: tuple[tuple[int, time, time], ...]
+
+    @property
+    def province_code(self) -> str:
+        return self.facility.regency_code.split(".")[0]
+
+
+def facility_settings(scope: Scope, facility: Facility) -> FacilitySettings:
+    """The facility's settings (2 queries). ``facility`` was fetched through the scope."""
+    profile = FacilityProfile.objects.filter(organization=scope.organization, facility=facility).first()
+    hours: tuple[tuple[int, time, time], ...] = ()
+    if profile is not None:
+        hours = tuple(
+            (h.weekday, h.opens, h.closes) for h in OpeningHours.objects.filter(profile=profile).order_by("weekday")
+        )
+    return FacilitySettings(facility, profile.planned_visits_per_week if profile else None, hours)

@@ -330,7 +330,8 @@ def test_store_takes_exactly_one_of_an_organization_and_a_folder(private_root: P
     assert stored_files(private_root) == []
 
 
-def test_the_login_page_invites_job_seekers_to_sign_up_and_to_the_job_board(client: Client, db: None) -> None:
+def test_the_login_page_invites_job_seekers_to_sign_up_and_to_the_job_board(client: Client, org: Organization) -> None:
+    # (An installation without any organization sends the login page to /setup/.)
     page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'href="/candidates/sign-up/"' in page
     assert "Looking for a job? Sign up as a candidate" in page

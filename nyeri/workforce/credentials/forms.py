@@ -113,7 +113,9 @@ class CredentialForm(forms.Form):
         super().__init__(*args, **kwargs)
         facility_field = self.fields["facility"]
         assert isinstance(facility_field, forms.ModelChoiceField)
-        facility_field.queryset = Facility.objects.filter(organization=scope.organization).order_by("name")
+        facility_field.queryset = Facility.objects.filter(organization=scope.organization, is_active=True).order_by(
+            "name"
+        )
         self.fields["evidence"].help_text = evidence_help()
 
     def groups(self) -> list[tuple[Promise, list[BoundField]]]:

@@ -33,7 +33,9 @@ class ManualHoursForm(forms.Form):
     def __init__(self, *args: Any, scope: Scope, person: Person, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only the facilities where the person works and the user's membership reaches.
-        facilities = Facility.objects.filter(organization=scope.organization, person_links__person=person)
+        facilities = Facility.objects.filter(
+            organization=scope.organization, person_links__person=person, is_active=True
+        )
         if scope.facility_ids is not None:
             facilities = facilities.filter(pk__in=scope.facility_ids)
         field = self.fields["facility"]
