@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "nyeri.imaging",
     "nyeri.register",
     "nyeri.notifications",
+    "nyeri.imports",
     "nyeri.onboarding",
     "nyeri.demo",
 ]

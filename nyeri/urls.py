@@ -23,6 +23,7 @@ urlpatterns = [
     path("candidates/", include("nyeri.candidates.urls")),
     path("hiring/", include("nyeri.hiring.urls")),
     path("notifications/", include("nyeri.notifications.urls")),
+    path("imports/", include("nyeri.imports.urls")),
     path("", include("nyeri.onboarding.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),

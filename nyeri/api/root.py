@@ -138,6 +138,7 @@ def _register_routers() -> None:
     from nyeri.facilities.api import router as facilities_router
     from nyeri.hiring.api import router as hiring_router
     from nyeri.imaging.api import router as imaging_router
+    from nyeri.imports.api import router as imports_router
     from nyeri.jobs.api import router as jobs_router
     from nyeri.onboarding.api import router as onboarding_router
     from nyeri.prescriptions.api import router as prescriptions_router
@@ -170,6 +171,7 @@ def _register_routers() -> None:
     api.add_router("/", register_router)
     api.add_router("/", procedures_router)
     api.add_router("/", imaging_router)
+    api.add_router("/imports", imports_router)
     api.add_router("/people", onboarding_router)
 
 

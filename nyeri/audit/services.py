@@ -308,3 +308,63 @@ def record_report_export(*, scope: Scope, filters: AuditFilters, sort: str) -> A
             object_type="audit_report",
             reason=f"csv; {filters.describe()}; sort {sort}",
         )
+
+
+# --- Many events at once (imports) ------------------------------------------------------
+
+
+def record_events(
+    *,
+    actor: User | AnonymousUser | None,
+    organization: Organization,
+    events: list[dict[str, Any]],
+    action: AuditAction = AuditAction.CREATE,
+    outcome: AuditOutcome = AuditOutcome.SUCCESS,
+) -> int:
+    """Append many events of one actor to ``organization``'s chain, inside the caller's transaction.
+
+    Each item of ``events`` gives the per-event fields (``object_type``, ``object_id`` and
+    optionally ``facility``, ``patient_id``, ``reason``). The chain's head is locked once,
+    each row is hashed on the one before it exactly as ``record_event`` would have, and the
+    rows are inserted in batches: an import of ten thousand rows costs a handful of
+    statements instead of ten thousand. Returns the number of events appended.
+    """
+    if not events:
+        return 0
+    ctx = current_context()
+    real_actor = actor if actor is not None and actor.is_authenticated else None
+    label = (real_actor.get_username() if real_actor is not None else "")[:150]
+    address = normalised_address(ctx.client_address)
+    chain = chain_of(organization)
+    rows: list[AuditEvent] = []
+    with transaction.atomic(savepoint=False):
+        head = _locked_head(chain)
+        seq, prev_hash = head.seq, head.hash
+        occurred_at = timezone.now()
+        for item in events:
+            facility = item.get("facility")
+            seq += 1
+            event = AuditEvent(
+                chain=chain,
+                seq=seq,
+                occurred_at=occurred_at,
+                actor=real_actor,
+                actor_label=label,
+                organization=organization,
+                facility=facility,
+                patient_id=item.get("patient_id"),
+                action=action,
+                object_type=str(item.get("object_type", "")),
+                object_id=str(item.get("object_id", "")),
+                outcome=outcome,
+                reason=str(item.get("reason", "")),
+                request_id=ctx.request_id,
+                client_address=address,
+                prev_hash=prev_hash,
+            )
+            event.hash = row_hash(payload_of(event))
+            prev_hash = event.hash
+            rows.append(event)
+        AuditEvent.objects.bulk_create(rows, batch_size=1000)
+        AuditChainHead.objects.filter(pk=chain).update(seq=seq, prev_hash=rows[-1].prev_hash, hash=prev_hash)
+    return len(rows)

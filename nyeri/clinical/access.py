@@ -22,16 +22,22 @@ from nyeri.clinical.breakglass.access import (
     require_care_access,
 )
 from nyeri.clinical.models import Patient
-from nyeri.tenancy.roles import CLINICAL_ROLES
+from nyeri.tenancy.roles import CLINICAL_ROLES, Role
 from nyeri.tenancy.scope import Scope
 
+# Who registers patients and keeps their demographics: clinical staff, and the
+# organization's administrator (who sets up a new clinic and its first patients).
+REGISTRATION_ROLES = CLINICAL_ROLES | {Role.ADMINISTRATOR}
+# Who merges two records of one person: the administrator only (docs/patients.md).
+MERGE_ROLES = frozenset({Role.ADMINISTRATOR})
 
-def ensure_clinical_role(scope: Scope, *, object_type: str = "patient") -> None:
-    """Patient data is for clinical staff: others are refused, and the refusal is audited.
+
+def ensure_clinical_role(scope: Scope, *, object_type: str = "patient", roles: frozenset[str] = CLINICAL_ROLES) -> None:
+    """Patient data is for clinical staff (or ``roles``): others are refused, and the refusal is audited.
 
     (Need to know: a compliance officer reads the audit trail, not the charts.)
     """
-    if scope.roles & CLINICAL_ROLES:
+    if scope.roles & roles:
         return
     record_event(
         actor=scope.user,
@@ -39,12 +45,19 @@ def ensure_clinical_role(scope: Scope, *, object_type: str = "patient") -> None:
         outcome=AuditOutcome.DENIED,
         organization=scope.organization,
         object_type=object_type,
-        reason="no clinical role",
+        reason="no clinical role" if roles is CLINICAL_ROLES else "role not allowed",
     )
     raise PermissionDenied
 
 
-def access_patient(scope: Scope, patient_id: int, *, purpose: str = "", now: datetime | None = None) -> Patient:
+def access_patient(
+    scope: Scope,
+    patient_id: int,
+    *,
+    purpose: str = "",
+    now: datetime | None = None,
+    roles: frozenset[str] = CLINICAL_ROLES,
+) -> Patient:
     """The patient ``patient_id`` of the scope's organization, with a READ audit row.
 
     Another organization's patient is *not found*, exactly like one that does not exist.
@@ -53,7 +66,7 @@ def access_patient(scope: Scope, patient_id: int, *, purpose: str = "", now: dat
     ``CareAccessRefused`` (a 403 that offers break-glass). A read under break-glass names
     the grant in the audit row. One query (the care facts ride along) and the audit row.
     """
-    ensure_clinical_role(scope)
+    ensure_clinical_role(scope, roles=roles)
     patient = annotate_care_access(
         Patient.objects.select_related("registered_at").filter(organization=scope.organization, pk=patient_id),
         scope,
@@ -77,6 +90,8 @@ def access_patient(scope: Scope, patient_id: int, *, purpose: str = "", now: dat
 
 
 __all__ = [
+    "MERGE_ROLES",
+    "REGISTRATION_ROLES",
     "CareAccess",
     "CareAccessRefused",
     "access_patient",

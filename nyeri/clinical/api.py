@@ -5,12 +5,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.accounts.models import User
 from nyeri.api.errors import ErrorEnvelope, envelope
+from nyeri.clinical import services
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.assessments import selectors as assessment_selectors
 from nyeri.clinical.assessments import services as assessment_services
@@ -19,8 +21,10 @@ from nyeri.clinical.assessments.services import AssessmentRefused, BodySiteIn
 from nyeri.clinical.encounters import selectors as encounter_selectors
 from nyeri.clinical.encounters import services as encounter_services
 from nyeri.clinical.instruments import all_instruments
-from nyeri.clinical.models import Encounter, EncounterParticipant, PainAssessment
+from nyeri.clinical.models import Encounter, EncounterParticipant, PainAssessment, Patient, PatientMerge
 from nyeri.clinical.selectors import search_patients
+from nyeri.clinical.services import DuplicatePatient, StaleEdit
+from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import request_scope
 from nyeri.workforce.models import Person
@@ -39,6 +43,10 @@ class PatientOut(Schema):
     in_care: bool = Field(True, description="False: outside your care; open it only through break-glass.")
 
 
+class OnePatientOut(PatientOut):
+    merged_into_id: int | None = Field(None, description="Set: this record was merged into that one.")
+
+
 class PatientSearch(Schema):
     q: str = ""
 
@@ -54,11 +62,183 @@ def list_patients(request: HttpRequest, filters: Query[PatientSearch]) -> object
 
 @router.get(
     "/patients/{patient_id}",
-    response={200: PatientOut, 403: ErrorEnvelope, 404: ErrorEnvelope},
+    response={200: OnePatientOut, 403: ErrorEnvelope, 404: ErrorEnvelope},
     summary="One patient (audited; 403 care_access_required outside your care)",
 )
 def get_patient(request: HttpRequest, patient_id: int) -> object:
     return access_patient(request_scope(request), patient_id, purpose="api")
+
+
+# --- Registration, demographics with history, merge --------------------------------------
+# (Services in nyeri/clinical/services.py; checks in nyeri/clinical/registration.py; docs/patients.md.)
+
+
+class PatientRecordOut(Schema):
+    id: int
+    mrn: str
+    full_name: str
+    nik: str
+    no_nik_reason: str
+    other_identifier_kind: str
+    other_identifier: str
+    birth_date: date
+    sex: str
+    phone: str
+    address: str
+    regency_code: str
+    regency: str
+    ihs_number: str = Field(description="SATUSEHAT patient identifier; empty until the patient is linked.")
+    registered_at_id: int
+    version: int = Field(description="Send it back with PATCH: an edit of an older version is refused (409).")
+    merged_into_id: int | None
+    url: str
+
+
+class RegisterIn(Schema):
+    facility_id: int
+    full_name: str = Field(max_length=200)
+    birth_date: date = Field(description="Not in the future; must match the date encoded in the NIK.")
+    sex: str = Field(description="female, male, other or unknown; must match the NIK.")
+    nik: str = Field("", description="16 digits; empty only with no_nik_reason and another identifier.")
+    no_nik_reason: str = Field("", description="Without a NIK: foreigner, newborn or unknown.")
+    other_identifier_kind: str = Field("", description="passport, residence_permit, mother_nik or other.")
+    other_identifier: str = Field("", max_length=40)
+    phone: str = Field("", max_length=40)
+    address: str = Field("", max_length=300)
+    regency_code: str = Field("", description="Kemendagri code of the regency or city, e.g. 32.73.")
+    confirm_possible_duplicate: bool = Field(
+        False, description="Register although a patient with the same name and birth date exists (else 409)."
+    )
+
+
+class PatientPatchIn(Schema):
+    full_name: str | None = Field(None, max_length=200)
+    nik: str | None = None
+    no_nik_reason: str | None = None
+    other_identifier_kind: str | None = None
+    other_identifier: str | None = Field(None, max_length=40)
+    birth_date: date | None = None
+    sex: str | None = None
+    phone: str | None = Field(None, max_length=40)
+    address: str | None = Field(None, max_length=300)
+    regency_code: str | None = None
+    ihs_number: str | None = Field(None, max_length=20)
+    version: int | None = Field(None, description="The version you read; a stale edit is refused with 409.")
+    reason: str = Field("", max_length=1000)
+    confirm_possible_duplicate: bool = False
+
+
+class MergeIn(Schema):
+    survivor_id: int = Field(description="The record that stays; this record ({patient_id}) is merged into it.")
+    reason: str = Field(max_length=1000)
+
+
+class MergeOut(Schema):
+    id: int
+    survivor_id: int
+    merged_id: int
+    merged_at: datetime
+    reason: str
+    moved: dict[str, int] = Field(description="Rows moved to the survivor, per table.field.")
+    kept: dict[str, int] = Field(
+        description="Rows left on the merged record (the survivor had their unique counterpart)."
+    )
+
+
+class DuplicateRef(Schema):
+    id: int
+    mrn: str
+    full_name: str
+    birth_date: date
+    url: str
+
+
+class DuplicateBody(Schema):
+    code: str
+    message: str
+    fields: list[dict[str, str]] = []
+    patients: list[DuplicateRef] = []
+
+
+class DuplicateEnvelope(Schema):
+    error: DuplicateBody
+
+
+def _record_out(patient: Patient) -> dict[str, Any]:
+    fields = {name: getattr(patient, name) for name in PatientRecordOut.model_fields if name != "url"}
+    fields["url"] = reverse("clinical:patient_detail", args=[patient.pk])
+    return fields
+
+
+def _conflict(error: ValidationError) -> Status[dict[str, Any]]:
+    """409: a duplicate (naming the registered patients) or a stale edit."""
+    if isinstance(error, DuplicatePatient):
+        fields = [{"field": name, "message": " ".join(msgs)} for name, msgs in error.message_dict.items()]
+        envelope_body = envelope(error.duplicate_code, fields[0]["message"], fields)
+        envelope_body["error"]["patients"] = [
+            {"id": p.id, "mrn": p.mrn, "full_name": p.full_name, "birth_date": p.birth_date, "url": p.url}
+            for p in error.patients
+        ]
+        return Status(409, envelope_body)
+    return Status(409, envelope("stale", " ".join(error.messages)))
+
+
+REGISTER_ERRORS = {403: ErrorEnvelope, 404: ErrorEnvelope, 409: DuplicateEnvelope, 422: ErrorEnvelope}
+
+
+@router.post(
+    "/patients",
+    response={201: PatientRecordOut, **REGISTER_ERRORS},
+    summary="Register a patient (record number generated; NIK and duplicates checked; audited)",
+)
+def register(request: HttpRequest, payload: RegisterIn) -> Status[dict[str, Any]]:
+    scope = request_scope(request)
+    facility = access_facility(scope, payload.facility_id)
+    fields = payload.model_dump(exclude={"facility_id"})
+    try:
+        patient = services.register_patient(scope=scope, acting_user=_user(request), facility=facility, **fields)
+    except DuplicatePatient as error:
+        return _conflict(error)
+    return Status(201, _record_out(patient))
+
+
+@router.patch(
+    "/patients/{patient_id}",
+    response={200: PatientRecordOut, **REGISTER_ERRORS},
+    summary="Edit a patient's demographics (each change kept with who, when, before and after)",
+)
+def edit_patient(request: HttpRequest, patient_id: int, payload: PatientPatchIn) -> Status[dict[str, Any]]:
+    scope = request_scope(request)
+    changes = payload.model_dump(exclude_unset=True, exclude={"version", "reason", "confirm_possible_duplicate"})
+    try:
+        patient = services.update_patient(
+            scope=scope,
+            acting_user=_user(request),
+            patient_id=patient_id,
+            changes=changes,
+            version=payload.version,
+            reason=payload.reason,
+            confirm_possible_duplicate=payload.confirm_possible_duplicate,
+        )
+    except (DuplicatePatient, StaleEdit) as error:
+        return _conflict(error)
+    return Status(200, _record_out(patient))
+
+
+@router.post(
+    "/patients/{patient_id}/merge",
+    response={200: MergeOut, 403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope},
+    summary="Merge this record into survivor_id (administrators; everything moves; audited)",
+)
+def merge_patient(request: HttpRequest, patient_id: int, payload: MergeIn) -> Status[PatientMerge]:
+    merge = services.merge_patients(
+        scope=request_scope(request),
+        acting_user=_user(request),
+        survivor_id=payload.survivor_id,
+        merged_id=patient_id,
+        reason=payload.reason,
+    )
+    return Status(200, merge)
 
 
 # --- Encounters and pain assessments ---------------------------------------------------

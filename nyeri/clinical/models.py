@@ -4,7 +4,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Lower, Replace
 from django.utils.translation import gettext_lazy as _
 
 from nyeri.clinical.validators import validate_nik, validate_not_in_future
@@ -18,37 +19,229 @@ class AdministrativeSex(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
+class NoNikReason(models.TextChoices):
+    # Why a patient is registered without a NIK (another identifier is then required).
+    FOREIGNER = "foreigner", _("Foreign national")
+    NEWBORN = "newborn", _("Newborn without a NIK yet")
+    UNKNOWN = "unknown", _("Unknown (no documents)")
+
+
+class OtherIdentifierKind(models.TextChoices):
+    PASSPORT = "passport", _("Passport number")
+    RESIDENCE_PERMIT = "residence_permit", _("Residence permit (KITAS/KITAP)")
+    MOTHER_NIK = "mother_nik", _("Mother's NIK")
+    OTHER = "other", _("Other identifier")
+
+
+def name_key_expression() -> models.Func:
+    """The name as the duplicate check compares it: lower case, without spaces.
+
+    ``nyeri.clinical.registration.name_key`` computes the same in Python.
+    """
+    return Lower(Replace(F("full_name"), Value(" "), Value("")))
+
+
 class Patient(models.Model):
-    """A person whose pain the organization observes and treats. Never hard-deleted."""
+    """A person whose pain the organization observes and treats. Never hard-deleted.
+
+    Demographics are edited with a history (``PatientEdit``); two records of one person are
+    merged (``PatientMerge``): the merged record is kept, pointing to the survivor.
+    """
 
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="patients")
     # The medical record number (nomor rekam medis), unique within the organization.
     mrn = models.CharField(_("record number"), max_length=32)
     nik = models.CharField(_("NIK"), max_length=16, blank=True, validators=[validate_nik])
+    # Without a NIK: why, and which other identifier stands in for it.
+    no_nik_reason = models.CharField(_("reason for no NIK"), max_length=16, choices=NoNikReason.choices, blank=True)
+    other_identifier_kind = models.CharField(
+        _("kind of other identifier"), max_length=20, choices=OtherIdentifierKind.choices, blank=True
+    )
+    other_identifier = models.CharField(_("other identifier"), max_length=40, blank=True)
     full_name = models.CharField(_("full name"), max_length=200)
+    # Lower case without spaces (name_key_expression): the duplicate check's key.
+    name_key = models.GeneratedField(
+        expression=name_key_expression(), output_field=models.CharField(max_length=200), db_persist=True
+    )
     birth_date = models.DateField(_("birth date"), validators=[validate_not_in_future])
     sex = models.CharField(_("sex"), max_length=8, choices=AdministrativeSex.choices)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
+    # Kemendagri code of the regency or city (nyeri.regions), and its name as registered.
+    regency_code = models.CharField(_("regency code"), max_length=16, blank=True)
     regency = models.CharField(_("regency or city"), max_length=100, blank=True)
+    # The SATUSEHAT patient identifier (IHS number), filled in once the patient is linked.
+    ihs_number = models.CharField(_("SATUSEHAT patient identifier"), max_length=20, blank=True)
     registered_at = models.ForeignKey(
         "tenancy.Facility", on_delete=models.PROTECT, related_name="+", verbose_name=_("registered at")
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Incremented by each edit of the demographics: an edit made on an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_records"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
+        indexes = [
+            # The possible-duplicate check: same name (case and spaces aside) and birth date.
+            models.Index(fields=["organization", "name_key", "birth_date"], name="patient_duplicate_check"),
+            # Finding a NIK: the unique constraint's index is partial (non-empty NIKs), which
+            # SQLite cannot use for "nik = ?" with a bound parameter.
+            models.Index(fields=["organization", "nik"], name="patient_nik_lookup"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["organization", "mrn"], name="patient_mrn_unique_per_org"),
             models.UniqueConstraint(
                 fields=["organization", "nik"], condition=~Q(nik=""), name="patient_nik_unique_per_org"
             ),
+            models.UniqueConstraint(
+                fields=["organization", "ihs_number"], condition=~Q(ihs_number=""), name="patient_ihs_unique_per_org"
+            ),
             models.CheckConstraint(condition=Q(sex__in=[s.value for s in AdministrativeSex]), name="patient_sex_valid"),
+            models.CheckConstraint(
+                condition=Q(no_nik_reason="") | Q(no_nik_reason__in=[r.value for r in NoNikReason]),
+                name="patient_no_nik_reason_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(other_identifier_kind="")
+                | Q(other_identifier_kind__in=[k.value for k in OtherIdentifierKind]),
+                name="patient_other_identifier_kind_valid",
+            ),
+            # A reason for no NIK only without a NIK, and with another identifier.
+            models.CheckConstraint(
+                condition=Q(no_nik_reason="") | (Q(nik="") & ~Q(other_identifier="")),
+                name="patient_no_nik_has_other_identifier",
+            ),
+            models.CheckConstraint(
+                condition=(Q(other_identifier="") & Q(other_identifier_kind=""))
+                | (~Q(other_identifier="") & ~Q(other_identifier_kind="")),
+                name="patient_other_identifier_has_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True, merged_at__isnull=True)
+                | (Q(merged_into__isnull=False, merged_at__isnull=False) & ~Q(merged_into=F("id"))),
+                name="patient_merged_into_another",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.mrn})"
+
+
+class PatientEdit(models.Model):
+    """One edit of a patient's demographics: who and when; its fields say before and after."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="edits")
+    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    edited_at = models.DateTimeField()
+    # The patient's version this edit produced.
+    version = models.PositiveIntegerField()
+    reason = models.TextField(_("reason for the change"), blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "version"], name="patient_edit_once_per_version"),
+        ]
+        indexes = [models.Index(fields=["organization", "patient", "edited_at"], name="patient_edit_time")]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} v{self.version}"
+
+
+class PatientFieldChange(models.Model):
+    """A field changed by an edit, with its value before and after (as text)."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    edit = models.ForeignKey(PatientEdit, on_delete=models.PROTECT, related_name="changes")
+    field = models.CharField(max_length=40)
+    before = models.TextField(blank=True)
+    after = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["edit", "field"], name="patient_field_change_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.before!r} -> {self.after!r}"
+
+
+class PatientMerge(models.Model):
+    """Two records of one person made one: everything of ``merged`` moved to ``survivor``.
+
+    ``moved`` counts the rows moved per table; ``kept`` those left on the merged record
+    because the survivor already had their unique counterpart (e.g. a consent of the same kind).
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    survivor = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges_received")
+    merged = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="merge")
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField()
+    reason = models.TextField(_("reason for the merge"))
+    moved = models.JSONField(default=dict, blank=True)
+    kept = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(survivor=F("merged")), name="patient_merge_two_records"),
+            models.CheckConstraint(condition=~Q(reason=""), name="patient_merge_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} -> {self.survivor_id}"
+
+
+class RecordNumberFormat(models.Model):
+    """How record numbers are made: for the organization (no facility) or one facility.
+
+    Placeholders: ``{facility}`` (the facility's code, upper case), ``{year}`` and
+    ``{seq}`` (with a format such as ``{seq:06d}``). Numbers count per facility when the
+    format names the facility, otherwise per organization; and per year when it names the year.
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    facility = models.ForeignKey("tenancy.Facility", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    pattern = models.CharField(_("record number format"), max_length=60)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"], condition=Q(facility__isnull=True), name="record_format_once_per_org"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "facility"],
+                condition=Q(facility__isnull=False),
+                name="record_format_once_per_facility",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.pattern
+
+
+class RecordNumberCounter(models.Model):
+    """The last number given in one sequence; locked (SELECT ... FOR UPDATE) while a number is taken."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    # "org" for an organization-wide sequence, "f<id>" for a facility's.
+    sequence = models.CharField(max_length=24)
+    # 0 when the format has no year.
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "sequence", "year"], name="record_counter_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sequence}/{self.year}: {self.last_value}"
 
 
 def _in(field: str, choices: type[models.TextChoices]) -> Q:

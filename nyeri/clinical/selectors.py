@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.breakglass.access import annotate_care_access, care_access, in_care_q
-from nyeri.clinical.models import Patient
+from nyeri.clinical.models import Patient, PatientEdit, PatientFieldChange, PatientMerge
+from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 
 SEARCH_LIMIT = 50
@@ -52,3 +54,50 @@ def search_patients(
             reason=f"query length {len(query)}; {len(results)} result(s)",
         )
     return results
+
+
+@dataclass(frozen=True)
+class PatientHistory:
+    """A record's demographic edits (newest first, each with its field changes) and merges."""
+
+    edits: list[PatientEdit]
+    # Records merged into this one, newest first.
+    merged_in: list[PatientMerge]
+    # Where this record went, if it was merged into another.
+    merged_out: PatientMerge | None
+
+
+def patient_history(scope: Scope, patient: Patient) -> PatientHistory:
+    """The history of ``patient`` (already fetched through ``access_patient``, whose READ row covers it).
+
+    Three queries whatever the length of the history.
+    """
+    edits = list(
+        PatientEdit.objects.filter(organization=scope.organization, patient=patient)
+        .select_related("edited_by")
+        .prefetch_related(Prefetch("changes", queryset=PatientFieldChange.objects.order_by("pk")))
+        .order_by("-version")
+    )
+    merges = list(
+        PatientMerge.objects.filter(Q(survivor=patient) | Q(merged=patient), organization=scope.organization)
+        .select_related("survivor", "merged", "merged_by")
+        .order_by("-merged_at", "-pk")
+    )
+    return PatientHistory(
+        edits=edits,
+        merged_in=[m for m in merges if m.survivor_id == patient.pk],
+        merged_out=next((m for m in merges if m.merged_id == patient.pk), None),
+    )
+
+
+def registration_facilities(scope: Scope) -> list[Facility]:
+    """The facilities where the user may register a patient (active ones of their scope)."""
+    facilities = Facility.objects.filter(organization=scope.organization, is_active=True).order_by("name")
+    if scope.facility_ids is not None:
+        facilities = facilities.filter(pk__in=scope.facility_ids)
+    return list(facilities)
+
+
+def patient_by_mrn(scope: Scope, mrn: str) -> Patient | None:
+    """The patient of the organization with record number ``mrn`` (one query; the merge page's lookup)."""
+    return Patient.objects.filter(organization=scope.organization, mrn=mrn.strip()).first()

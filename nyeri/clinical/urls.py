@@ -9,7 +9,10 @@ app_name = "clinical"
 
 urlpatterns = [
     path("", views.patient_list, name="patient_list"),
+    path("new/", views.patient_register, name="patient_register"),
     path("<int:patient_id>/", views.patient_detail, name="patient_detail"),
+    path("<int:patient_id>/edit/", views.patient_edit, name="patient_edit"),
+    path("<int:patient_id>/merge/", views.patient_merge, name="patient_merge"),
     # Encounters and assessments (nyeri/clinical/encounters, nyeri/clinical/assessments).
     path("<int:patient_id>/care/", encounter_views.timeline, name="patient_timeline"),
     path("<int:patient_id>/encounters/new/", encounter_views.new, name="encounter_new"),

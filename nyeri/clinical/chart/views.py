@@ -25,6 +25,7 @@ from nyeri.clinical.chart import selectors
 from nyeri.clinical.chart.selectors import ChartPoint, ChartWindow, MeasureSeries, parse_window, plotted_measures
 from nyeri.clinical.chart.svg import Granularity, trend_svg
 from nyeri.clinical.consents.selectors import consent_summary
+from nyeri.clinical.selectors import patient_history
 from nyeri.tenancy.scope import request_scope
 
 # Rows of the data table per page (the table lists every value of the window, newest first).
@@ -94,5 +95,7 @@ def patient_chart(request: HttpRequest, patient_id: int) -> HttpResponse:
             "table_opened": "page" in request.GET,
             # One query more, whatever the data (the chart's READ audit row covers it).
             "consent_summary": consent_summary(scope, chart.patient),
+            # Edits and merges of the record (three queries; nyeri/clinical/selectors.py).
+            "history": patient_history(scope, chart.patient),
         },
     )

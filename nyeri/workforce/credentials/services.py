@@ -10,7 +10,7 @@ and every move is audited.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NoReturn
@@ -261,7 +261,15 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _rule_errors(scope: Scope, person: Person, kind: str, v: dict[str, Any]) -> dict[str, list[str]]:
+# Given a new permit's (issued_on, expires_on): the person's active permits overlapping it,
+# as (facility id, number) pairs, and the person's roles. Used by bulk checks (imports),
+# which know these facts already instead of asking the database once per row.
+PermitFacts = Callable[[date, date | None], tuple[list[tuple[int | None, str]], frozenset[str]]]
+
+
+def _rule_errors(
+    scope: Scope, person: Person, kind: str, v: dict[str, Any], *, permit_facts: PermitFacts | None = None
+) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
 
     def add(field: str, message: str) -> None:
@@ -324,19 +332,27 @@ def _rule_errors(scope: Scope, person: Person, kind: str, v: dict[str, Any]) -> 
                 },
             )
         if issued is not None:
-            _permit_limits(scope, person, facility, issued, expires, add)
+            _permit_limits(scope, person, facility, issued, expires, add, permit_facts=permit_facts)
     return errors
 
 
-def _permit_limits(
-    scope: Scope, person: Person, facility: Facility, issued: date, expires: date | None, add: Any
-) -> None:
-    """One SIP per practice place, and at most the pack's number of places, at any time.
+def check_credential_fields(
+    scope: Scope, person: Person, kind: str, fields: dict[str, Any], *, permit_facts: PermitFacts | None = None
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The values of a submission and its errors by field, by the rules of ``submit_credential``; no write.
 
-    Counted over the permits that are active (submitted or verified, not past their
-    expiry) and whose validity overlaps the new one's: a renewal that starts when the
-    current permit ends is not a second permit.
+    For checking many at once (imports): ``person`` may be unsaved, and ``permit_facts``
+    gives the person's active practice permits instead of a query per credential.
     """
+    values, errors = _normalised(fields)
+    for name, messages in _rule_errors(scope, person, kind, values, permit_facts=permit_facts).items():
+        errors.setdefault(name, []).extend(messages)
+    return values, errors
+
+
+def _stored_permit_facts(
+    scope: Scope, person: Person, issued: date, expires: date | None
+) -> tuple[list[tuple[int | None, str]], frozenset[str]]:
     overlap = Q(expires_on__isnull=True) | Q(expires_on__gte=issued)
     if expires is not None:
         overlap &= Q(issued_on__lte=expires)
@@ -350,7 +366,31 @@ def _permit_limits(
         .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=timezone.localdate()))
         .filter(overlap)
     )
-    rows = list(active.values_list("facility_id", "number"))
+    rows: list[tuple[int | None, str]] = list(active.values_list("facility_id", "number"))
+    roles = frozenset(PersonRole.objects.filter(person=person).values_list("role", flat=True))
+    return rows, roles
+
+
+def _permit_limits(
+    scope: Scope,
+    person: Person,
+    facility: Facility,
+    issued: date,
+    expires: date | None,
+    add: Any,
+    *,
+    permit_facts: PermitFacts | None = None,
+) -> None:
+    """One SIP per practice place, and at most the pack's number of places, at any time.
+
+    Counted over the permits that are active (submitted or verified, not past their
+    expiry) and whose validity overlaps the new one's: a renewal that starts when the
+    current permit ends is not a second permit.
+    """
+    if permit_facts is not None:
+        rows, roles = permit_facts(issued, expires)
+    else:
+        rows, roles = _stored_permit_facts(scope, person, issued, expires)
     here = [number for facility_id, number in rows if facility_id == facility.pk]
     if here:
         add(
@@ -362,7 +402,6 @@ def _permit_limits(
             % {"person": person.full_name, "facility": facility.name, "number": here[0] or "—"},
         )
         return
-    roles = frozenset(PersonRole.objects.filter(person=person).values_list("role", flat=True))
     limit = pack_for(scope.organization.jurisdiction).max_practice_permits(roles)
     if len(rows) >= limit:
         add(

@@ -122,6 +122,9 @@ class Command(BaseCommand):
             # NIK: 6-digit region, birth date as DDMMYY (day + 40 for women), 4-digit serial.
             day = born.day + (40 if female else 0)
             nik = f"{region}{day:02d}{born.month:02d}{born.year % 100:02d}{rng.randint(1, 9999):04d}"
+            has_nik = rng.random() < 0.9
+            # Without a NIK (documents not brought): the family card number stands in.
+            no_nik = {} if has_nik else {"no_nik_reason": "unknown", "other_identifier_kind": "other"}
             register_patient(
                 scope=scope,
                 acting_user=admin,
@@ -130,10 +133,14 @@ class Command(BaseCommand):
                 full_name=name,
                 birth_date=born,
                 sex=AdministrativeSex.FEMALE if female else AdministrativeSex.MALE,
-                nik=nik if rng.random() < 0.9 else "",
+                nik=nik if has_nik else "",
+                other_identifier="" if has_nik else f"KK-{region}-{n:06d}",
+                **no_nik,
                 phone=f"08{rng.randint(11, 59)}{rng.randint(10000000, 99999999)}",
                 address=f"{rng.choice(data.STREETS)} No. {rng.randint(1, 250)}",
                 regency=regency,
+                regency_code=f"{region[:2]}.{region[2:4]}",
+                confirm_possible_duplicate=True,
             )
 
     def _print_accounts(self) -> None:
