@@ -131,3 +131,14 @@ def test_concurrent_registrations_never_get_the_same_number(org: Organization, f
     assert len(mrns) == 24
     assert len(set(mrns)) == 24
     assert RecordNumberCounter.objects.get().last_value == 24
+
+
+def test_a_facility_with_the_longest_code_registers_patients_with_the_default_number(
+    scope: Scope, facility: Facility
+) -> None:
+    # /setup/ makes the code from the facility's name: up to 40 characters.
+    facility.code = "layanan-nyeri-rumah-sakit-sentosa-makass"
+    facility.save(update_fields=["code"])
+    year = timezone.localdate().year
+    patient = register(scope, facility, **euis())
+    assert patient.mrn == f"LAYANAN-NYERI-RUMAH-SAKIT-SENTOSA-MAKASS-{year}-000001"

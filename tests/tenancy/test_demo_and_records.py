@@ -48,6 +48,7 @@ def test_a_facility_with_records_cannot_be_deleted_even_by_the_database(
         full_name="Ani",
         birth_date=date(1970, 1, 1),
         sex="female",
+        nik="3273014101700001",  # Kota Bandung, a woman born 1 January 1970
     )
     with pytest.raises(ProtectedError):
         facility.delete()
