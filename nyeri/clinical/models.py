@@ -41,7 +41,7 @@ def name_key_expression() -> models.Func:
     return Lower(Replace(F("full_name"), Value(" "), Value("")))
 
 
-MRN_MAX_LENGTH = 32
+MRN_MAX_LENGTH = 64
 
 
 class Patient(models.Model):

@@ -222,11 +222,12 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
     physician.get_by_role("navigation").get_by_role("link", name="Pasien", exact=True).click()
     physician.get_by_role("link", name=PATIENT).click()
     expect(physician.locator("h1")).to_have_text(PATIENT)
-    physician.get_by_role("link", name="Catat asesmen").click()
+    physician.get_by_role("navigation", name="Rekam medis pasien").get_by_role("link", name="Catat asesmen").click()
     physician.get_by_role("link", name="NRS", exact=True).click()
     physician.fill("input[name=item_intensity]", "7")
     physician.select_option("select[name=source]", "clinician")
     physician.check("input[name=site_lower_back_back]")
+    physician.select_option("select[name=side_lower_back_back]", "midline")
     physician.get_by_role("button", name="Catat asesmen").click()
     expect(physician).to_have_url(re.compile(r"/patients/assessments/\d+/$"))
     expect(physician.locator(".messages")).to_contain_text("Asesmen sudah dicatat; skornya ada di bawah.")
@@ -235,7 +236,7 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
 
     # 8. ... a diagnosis, its code found by words ...
     physician.goto(f"{live_server.url}/patients/{patient.pk}/")
-    physician.get_by_role("link", name="Daftar masalah").click()
+    physician.get_by_role("navigation", name="Rekam medis pasien").get_by_role("link", name="Daftar masalah").click()
     physician.get_by_role("link", name="Catat diagnosis").click()
     physician.fill("#code-q", "nyeri punggung bawah")
     physician.get_by_test_id("code-results").locator("a[data-code='M54.5']").click()
@@ -249,7 +250,7 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
 
     # 9. ... and signs a prescription of paracetamol (not a controlled drug: no code needed).
     physician.goto(f"{live_server.url}/patients/{patient.pk}/")
-    physician.get_by_role("link", name="Resep", exact=True).click()
+    physician.get_by_role("navigation", name="Rekam medis pasien").get_by_role("link", name="Resep").click()
     physician.get_by_role("link", name="Resep baru").click()
     physician.select_option("select[name=items-0-medication]", "paracetamol-500mg-tab")
     physician.fill("input[name=items-0-dose]", "1")
@@ -270,9 +271,7 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
     # 10. In the database: what the pages promised.
     org = Organization.objects.get()
     budi = User.objects.get(username="budi")
-    assert set(
-        Credential.objects.filter(person__user=budi).values_list("kind", "status", "decided_by__username")
-    ) == {
+    assert set(Credential.objects.filter(person__user=budi).values_list("kind", "status", "decided_by__username")) == {
         ("registration", CredentialStatus.VERIFIED, "sri"),
         ("practice_permit", CredentialStatus.VERIFIED, "sri"),
     }
