@@ -203,7 +203,7 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
     form.locator("input[name=phone]").fill("0812 4455 6677")
     form.locator("input[name=address]").fill("Jl. Pettarani No. 7")
     form.locator("select[name=regency_code]").select_option("73.71")
-    form.locator("button[type=submit]").click()
+    form.get_by_role("button", name="Daftarkan", exact=True).click()
     birth_date_error = nurse.locator(".field:has(input[name=birth_date]) .field-error")
     expect(birth_date_error).to_have_text(
         "Tanggal lahir tidak sesuai dengan NIK, yang memuat 15-03-68 (tanggal-bulan-tahun)."
@@ -211,7 +211,7 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
     assert not Patient.objects.exists()
     screenshot(nurse, "go-live-07-nik-contradicts-birth-date")
     form.locator("input[name=birth_date]").fill("1968-03-15")
-    form.locator("button[type=submit]").click()
+    form.get_by_role("button", name="Daftarkan", exact=True).click()
     expect(nurse).to_have_url(re.compile(r"/patients/\d+/$"))
     expect(nurse.locator("h1")).to_have_text(PATIENT)
     patient = Patient.objects.get()
@@ -238,6 +238,10 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
     physician.goto(f"{live_server.url}/patients/{patient.pk}/")
     physician.get_by_role("navigation", name="Rekam medis pasien").get_by_role("link", name="Daftar masalah").click()
     physician.get_by_role("link", name="Catat diagnosis").click()
+    expect(physician.locator("h1")).to_have_text("Catat diagnosis")
+    # The search answers as one types (htmx): wait for the page's scripts before typing.
+    physician.wait_for_load_state("load")
+    physician.wait_for_function("() => window.htmx !== undefined")
     physician.fill("#code-q", "nyeri punggung bawah")
     physician.get_by_test_id("code-results").locator("a[data-code='M54.5']").click()
     diagnosis_form = physician.get_by_test_id("diagnosis-form")
