@@ -170,7 +170,9 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
     screenshot(physician, "go-live-04-credentials-submitted")
     # Not verified yet: he may not prescribe here, and the page says why.
     physician.get_by_role("link", name="Apa yang boleh dilakukan di sini").click()
-    expect(physician.locator("tr", has_text="Menulis resep").first).to_contain_text("Tidak")
+    prescribe = physician.locator("[data-testid=matrix] tr[data-action=prescribe]")
+    expect(prescribe.locator(".badge")).to_have_text("Tidak")
+    expect(prescribe).to_contain_text("Surat Tanda Registrasi (STR)")
 
     # 5. The officer opens the credentialing queue, downloads the evidence and verifies both.
     officer.get_by_role("navigation").get_by_role("link", name="Kredensial", exact=True).click()
@@ -183,13 +185,17 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
     assert evidence_path is not None
     assert Path(evidence_path).read_bytes().startswith(b"%PDF-")
     screenshot(officer, "go-live-05-credentialing-queue")
-    for _ in range(2):
+    for still_waiting in (1, 0):
         waiting.first.get_by_role("button", name="Verifikasi").click()
+        expect(waiting).to_have_count(still_waiting)
         expect(officer.locator(".messages")).to_contain_text(f"{PHYSICIAN}: kredensial terverifikasi.")
     expect(officer.locator("main")).to_contain_text("Tidak ada yang menunggu verifikasi.")
     screenshot(officer, "go-live-06-credentials-verified")
+    # Now he may, relying on the two verified documents.
     physician.reload()
-    expect(physician.locator("tr", has_text="Menulis resep").first).to_contain_text("Ya")
+    expect(prescribe.locator(".badge")).to_have_text("Ya")
+    expect(prescribe).to_contain_text(STR_NUMBER)
+    expect(prescribe).to_contain_text(SIP_NUMBER)
 
     # 6. The nurse registers the patient; a NIK whose birth date contradicts the form is refused
     #    on the birth date field, then corrected.
