@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from nyeri.clinical.models import AdministrativeSex, NoNikReason, OtherIdentifierKind, Patient
+from nyeri.clinical.models import MRN_MAX_LENGTH, AdministrativeSex, NoNikReason, OtherIdentifierKind, Patient
 from nyeri.clinical.registration import regency_choices
 from nyeri.tenancy.models import Facility
 
@@ -89,7 +89,7 @@ class EditForm(PatientDetailsForm):
 class MergeForm(forms.Form):
     survivor_mrn = forms.CharField(
         label=_("Record number of the record to keep"),
-        max_length=32,
+        max_length=MRN_MAX_LENGTH,
         help_text=_("Everything of this record moves there; this record is kept, marked as merged."),
     )
     reason = forms.CharField(label=_("Reason for the merge"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -42,6 +42,9 @@ def name_key_expression() -> models.Func:
     return Lower(Replace(F("full_name"), Value(" "), Value("")))
 
 
+MRN_MAX_LENGTH = 64
+
+
 class Patient(models.Model):
     """A person whose pain the organization observes and treats. Never hard-deleted.
 
@@ -50,8 +53,9 @@ class Patient(models.Model):
     """
 
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="patients")
-    # The medical record number (nomor rekam medis), unique within the organization.
-    mrn = models.CharField(_("record number"), max_length=32)
+    # The medical record number (nomor rekam medis), unique within the organization. Room for
+    # the default format with the longest facility code: 40 + len("-2026-000001") = 52.
+    mrn = models.CharField(_("record number"), max_length=MRN_MAX_LENGTH)
     nik = models.CharField(_("NIK"), max_length=16, blank=True, validators=[validate_nik])
     # Without a NIK: why, and which other identifier stands in for it.
     no_nik_reason = models.CharField(_("reason for no NIK"), max_length=16, choices=NoNikReason.choices, blank=True)

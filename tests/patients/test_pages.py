@@ -37,6 +37,17 @@ def test_the_patient_list_offers_register_patient_in_both_languages(
     assert "Reason for no NIK" in english
 
 
+def test_the_register_button_is_in_indonesian_not_the_controlled_drug_register(
+    nurse: User, org: Organization, make_member: MakeMember
+) -> None:
+    # "Register" alone is also the noun of the controlled-drug register ("Register" in Bahasa).
+    indonesian = client_of(nurse, "id").get("/patients/new/").content.decode()
+    assert '<button type="submit" class="primary">Daftarkan pasien</button>' in indonesian
+    english_nurse = make_member(org, Role.NURSE, language="en")
+    english = client_of(english_nurse, "en").get("/patients/new/").content.decode()
+    assert '<button type="submit" class="primary">Register the patient</button>' in english
+
+
 def test_the_form_registers_and_opens_the_patient(nurse: User, facility: Facility) -> None:
     response = client_of(nurse).post("/patients/new/", form(facility))
     patient = Patient.objects.get()

@@ -161,3 +161,14 @@ def test_the_administrator_sets_formats_on_the_page_and_through_the_api(
     assert foreign.status_code == 404
     assert Client().get("/api/record-number-formats", **bearer(nurse)).status_code == 403
     assert client_of(nurse).get("/patients/record-numbers/").status_code == 403
+
+
+def test_a_facility_with_the_longest_code_registers_patients_with_the_default_number(
+    scope: Scope, facility: Facility
+) -> None:
+    # /setup/ makes the code from the facility's name: up to 40 characters.
+    facility.code = "layanan-nyeri-rumah-sakit-sentosa-makass"
+    facility.save(update_fields=["code"])
+    year = timezone.localdate().year
+    patient = register(scope, facility, **euis())
+    assert patient.mrn == f"LAYANAN-NYERI-RUMAH-SAKIT-SENTOSA-MAKASS-{year}-000001"
