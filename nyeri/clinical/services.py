@@ -75,6 +75,15 @@ class BulkRegistrationRefused(ValidationError):
 def _facility_allowed(scope: Scope, facility: Facility | None) -> Facility:
     if facility is None or facility.organization_id != scope.organization.pk or not scope.covers_facility(facility.pk):
         raise PermissionDenied
+    if not facility.is_active:
+        # A deactivated facility keeps its records, but no new patient is registered there.
+        raise ValidationError(
+            {
+                "facility": _("%(facility)s is deactivated: register the patient at an open facility.")
+                % {"facility": facility.name}
+            },
+            code="facility_inactive",
+        )
     return facility
 
 

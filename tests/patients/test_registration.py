@@ -185,3 +185,11 @@ def test_registration_costs_a_fixed_number_of_queries(
     # audit row (three statements on SQLite, one on PostgreSQL), and the savepoint (two).
     with django_assert_max_num_queries(10):
         register(scope, facility, **euis())
+
+
+def test_no_patient_is_registered_at_a_deactivated_facility(scope: Scope, facility: Facility) -> None:
+    Facility.objects.filter(pk=facility.pk).update(is_active=False)
+    facility.refresh_from_db()
+    errors = refused(scope, facility, **euis())
+    assert "deactivated" in " ".join(errors["facility"])
+    assert not Patient.objects.exists()
