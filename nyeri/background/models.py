@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class JobStatus(models.TextChoices):
@@ -25,7 +26,7 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     RETRY_WAITING = "retry_waiting", _("Waiting to retry")
     SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("job status", "Failed")
 
 
 # Statuses in which a run still has work ahead of it.

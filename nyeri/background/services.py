@@ -3,6 +3,8 @@
 A run and its queue entry are written together: on the database queue in the same
 transaction (the run exists exactly when its task row does); on other queues (Redis) the
 task is sent once the run is committed, so a worker never picks up a run it cannot see.
+With the immediate backend (unit tests) each attempt runs on the spot, and a retry
+follows at once (that backend cannot defer).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks.backends.immediate import ImmediateBackend
 from django_tasks_db import DatabaseBackend
 
 from nyeri.audit.models import AuditAction
@@ -79,9 +82,12 @@ def _send(run: JobRun, job_definition: JobDefinition, *, run_after: datetime | N
     def send() -> None:
         result = task.enqueue(job_run_id=run.pk, **run.arguments)
         # Not when the run moved on meanwhile (a backend that runs tasks at once).
-        JobRun.objects.filter(pk=run.pk, attempts=attempts).update(task_result_id=str(result.id)[:64])
+        if JobRun.objects.filter(pk=run.pk, attempts=attempts).update(task_result_id=str(result.id)[:64]):
+            run.task_result_id = str(result.id)[:64]
 
-    if isinstance(backend, DatabaseBackend):
+    # The database queue writes in this transaction; the immediate backend (tests) runs
+    # the task here and now. Any other queue (Redis) is sent once the run is committed.
+    if isinstance(backend, DatabaseBackend | ImmediateBackend):
         send()
     else:
         transaction.on_commit(send)
