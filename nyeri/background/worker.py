@@ -15,13 +15,10 @@ logger = logging.getLogger(__name__)
 def schedule_once() -> int:
     """One scheduler round: enqueue the periodic jobs now due; never raises (logs instead)."""
     try:
-        close_old_connections()
         return len(enqueue_due())
     except Exception:
         logger.exception("the scheduler round failed; trying again at the next one")
         return 0
-    finally:
-        connection.close()
 
 
 class SchedulerThread(threading.Thread):
@@ -35,7 +32,12 @@ class SchedulerThread(threading.Thread):
     def run(self) -> None:
         logger.info("scheduler started (every %s s)", self.interval)
         while not self.stopped.is_set():
-            schedule_once()
+            close_old_connections()
+            try:
+                schedule_once()
+            finally:
+                # This thread's own connection: not held open between rounds.
+                connection.close()
             self.stopped.wait(self.interval)
 
     def stop(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -25,8 +26,13 @@ def database_queue() -> Iterator[None]:
 
 
 def work_once(*extra: str) -> None:
-    """One worker round: every task that is due now runs, then the worker exits."""
-    call_command("run_worker", "--batch", "--no-scheduler", *extra)
+    """One worker round: every task that is due now runs, then the worker exits.
+
+    The worker closes stale database connections between tasks, as a long-running process
+    should; here that connection holds the test's transaction, so it stays open.
+    """
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("run_worker", "--batch", "--no-scheduler", *extra)
 
 
 def client_of(user: User, language: str = "en") -> Client:

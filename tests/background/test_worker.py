@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
 from nyeri.audit.models import AuditAction
@@ -30,10 +32,11 @@ def test_the_worker_runs_a_queued_task_from_the_database(db: None) -> None:
 
 @pytest.mark.usefixtures("database_queue")
 def test_one_batch_round_enqueues_the_due_periodic_jobs_and_runs_them(db: None) -> None:
-    with record_event.__globals__["transaction"].atomic():
+    with transaction.atomic():
         record_event(actor=None, action=AuditAction.LOGIN_FAILED, reason="a row to verify")
     out = io.StringIO()
-    call_command("run_worker", "--batch", stdout=out)
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("run_worker", "--batch", stdout=out)
     assert "3 periodic job(s) enqueued" in out.getvalue()
     runs = {run.job: run for run in JobRun.objects.all()}
     assert set(runs) == {"workforce.expiry_watch", "audit.verify", "background.recover_stalled"}
