@@ -299,3 +299,5 @@ else:
 JOB_STALLED_MINUTES = env_int("JOB_STALLED_MINUTES", 120, minimum=1)
 # How many days of finished jobs the administrators' page shows.
 JOB_HISTORY_DAYS = env_int("JOB_HISTORY_DAYS", 7, minimum=1)
+# Successful jobs (and their queue rows) are forgotten after this many days; failed ones stay.
+JOB_KEEP_DAYS = env_int("JOB_KEEP_DAYS", 30, minimum=1)

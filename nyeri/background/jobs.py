@@ -58,7 +58,20 @@ def audit_verify() -> dict[str, Any]:
     name="background.recover_stalled",
     label=_("Recovery of interrupted jobs"),
     retry=RetryPolicy(max_attempts=2, base_delay=timedelta(minutes=1)),
+    quiet=True,
 )
 def recover_stalled() -> dict[str, Any]:
     """Retry the attempts whose worker stopped before they finished."""
     return {"recovered": services.recover_stalled()}
+
+
+@background_job(
+    name="background.prune",
+    label=_("Clean-up of old job records"),
+    retry=RetryPolicy(max_attempts=3, base_delay=timedelta(minutes=5)),
+    quiet=True,
+)
+def prune() -> dict[str, Any]:
+    """Forget the successful runs (and queue rows) older than JOB_KEEP_DAYS; failed ones stay."""
+    runs, results = services.prune_finished()
+    return {"runs": runs, "results": results}

@@ -53,13 +53,15 @@ class JobDefinition:
     label: str | Promise
     task: Task[..., Any]
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # A housekeeping job that runs often: its successful runs are not listed on the page.
+    quiet: bool = False
 
 
 REGISTRY: dict[str, JobDefinition] = {}
 
 
 def background_job(
-    *, name: str, label: str | Promise, retry: RetryPolicy | None = None
+    *, name: str, label: str | Promise, retry: RetryPolicy | None = None, quiet: bool = False
 ) -> Callable[[Callable[..., Any]], Task[..., Any]]:
     """Turn ``body`` into a registered, retried task named ``name``."""
 
@@ -76,7 +78,7 @@ def background_job(
             return run_attempt(job_run_id, body, arguments)
 
         job_task: Task[..., Any] = task(run)
-        REGISTRY[name] = JobDefinition(name=name, label=label, task=job_task, retry=retry or RetryPolicy())
+        REGISTRY[name] = JobDefinition(name=name, label=label, task=job_task, retry=retry or RetryPolicy(), quiet=quiet)
         return job_task
 
     return decorate

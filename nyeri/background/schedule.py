@@ -54,7 +54,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # Early in the morning, local time: notices are waiting when the clinics open.
     PeriodicJob("workforce.expiry_watch", daily_at=time(1, 0)),
     PeriodicJob("audit.verify", daily_at=time(2, 0)),
-    PeriodicJob("background.recover_stalled", every=timedelta(minutes=10)),
+    PeriodicJob("background.prune", daily_at=time(3, 0)),
+    PeriodicJob("background.recover_stalled", every=timedelta(minutes=15)),
 )
 
 

@@ -76,6 +76,8 @@ def recent_job_runs(
     )
     if status in JobStatus.values:
         runs = runs.filter(status=status)
+    quiet = [name for name, definition in REGISTRY.items() if definition.quiet]
+    runs = runs.exclude(job__in=quiet, status=JobStatus.SUCCEEDED)
     page = list(runs.select_related("requested_by").order_by("-enqueued_at", "-pk")[:limit])
     retried = set(
         JobRun.objects.filter(retry_of_id__in=[r.pk for r in page if r.status == JobStatus.FAILED]).values_list(

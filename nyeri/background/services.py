@@ -149,6 +149,18 @@ def recover_stalled(*, now: datetime | None = None) -> int:
     return len(stalled)
 
 
+def prune_finished(*, now: datetime | None = None) -> tuple[int, int]:
+    """Delete successful runs and finished queue rows older than JOB_KEEP_DAYS: (runs, queue rows)."""
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = (now or timezone.now()) - timedelta(days=settings.JOB_KEEP_DAYS)
+    with transaction.atomic():
+        # A successful run that retried a failed one goes too; the failed one stays.
+        runs, _by_model = JobRun.objects.filter(status=JobStatus.SUCCEEDED, finished_at__lt=cutoff).delete()
+        results, _by_model = DBTaskResult.objects.filter(status="SUCCESSFUL", finished_at__lt=cutoff).delete()
+    return runs, results
+
+
 def retry_by_hand(*, scope: Scope, acting_user: User, job_run_id: int) -> JobRun:
     """An administrator retries a failed run: a new run with a fresh set of attempts (audited)."""
     from nyeri.background.selectors import access_job_run

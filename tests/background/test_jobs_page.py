@@ -157,3 +157,10 @@ def test_the_page_reads_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(2):  # type: ignore[operator]
         rows = recent_job_runs(scope)
     assert len(rows) == 5
+
+
+def test_successful_housekeeping_runs_are_not_listed_but_failed_ones_are(org: Organization, admin: User) -> None:
+    enqueue_job("background.recover_stalled")
+    work_once()
+    page = client_of(admin).get(URL).content.decode()
+    assert 'data-job="background.recover_stalled"' not in page

@@ -10,7 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from nyeri.background.models import JobRun, JobStatus
 from nyeri.background.registry import RetryPolicy
-from nyeri.background.services import enqueue_job, recover_stalled
+from nyeri.background.services import enqueue_job, prune_finished, recover_stalled
 from tests.background.conftest import work_once
 from tests.background.jobs_for_tests import FAILURES_LEFT, POLICY
 
@@ -101,3 +101,23 @@ def test_the_delays_grow_exponentially_and_stop_at_the_cap() -> None:
 def test_a_policy_without_attempts_is_refused() -> None:
     with pytest.raises(ValueError, match="max_attempts"):
         RetryPolicy(max_attempts=0)
+
+
+def test_old_successful_runs_are_pruned_and_failed_ones_kept(db: None) -> None:
+    with time_machine.travel(START, tick=False) as clock:
+        ok = enqueue_job("tests.echo", arguments={"text": "lama"})
+        failed = enqueue_job("tests.broken")
+        for _attempt in range(3):
+            work_once()
+            failed.refresh_from_db()
+            if failed.next_run_at is not None:
+                clock.move_to(failed.next_run_at + timedelta(seconds=1))
+        assert prune_finished() == (0, 0)
+        clock.move_to(START + timedelta(days=31))
+        recent = enqueue_job("tests.echo", arguments={"text": "baru"})
+        work_once()
+        assert prune_finished() == (1, 1)
+    assert not JobRun.objects.filter(pk=ok.pk).exists()
+    assert JobRun.objects.get(pk=failed.pk).status == JobStatus.FAILED
+    assert JobRun.objects.get(pk=recent.pk).status == JobStatus.SUCCEEDED
+    assert DBTaskResult.objects.filter(status="FAILED").count() == 3
