@@ -41,9 +41,10 @@ def rq_queue() -> Iterator[Any]:
         pytest.skip(message)
     with override_settings(TASKS=RQ_QUEUE, RQ_QUEUES={"default": {"URL": REDIS_TEST_URL}}):
         queue = django_rq.get_queue("default")
-        queue.empty()
+        # The tests' own Redis database: emptied before and after (queued and scheduled jobs).
+        queue.connection.flushdb()
         yield queue
-        queue.empty()
+        queue.connection.flushdb()
 
 
 def work_burst() -> None:

@@ -81,4 +81,4 @@ class Command(BaseCommand):
         if "django_rq" not in settings.INSTALLED_APPS:
             raise CommandError("the default task backend is neither the database queue nor RQ (TASKS_BACKEND)")
         # RQ's own scheduler moves retries whose run_after has come back onto the queue.
-        call_command("rqworker", "default", burst=batch, with_scheduler=True)
+        call_command("rqworker", "default", burst=batch, with_scheduler=True, job_class="django_tasks_rq.Job")
