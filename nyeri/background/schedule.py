@@ -49,6 +49,15 @@ class PeriodicJob:
         elapsed = (now - _EPOCH).total_seconds()
         return _EPOCH + timedelta(seconds=(elapsed // step) * step)
 
+    def next_slot(self, now: datetime) -> datetime:
+        """The start of the slot after the current one."""
+        if self.daily_at is not None:
+            local = timezone.localtime(self.slot(now))
+            following = datetime.combine(local.date() + timedelta(days=1), self.daily_at, tzinfo=local.tzinfo)
+            return following.astimezone(UTC)
+        assert self.every is not None
+        return self.slot(now) + self.every
+
 
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # Early in the morning, local time: notices are waiting when the clinics open.

@@ -9,7 +9,7 @@ exception class is; the message and traceback are in the worker's log.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from nyeri.background.models import JobRun, JobStatus
 from nyeri.background.registry import REGISTRY
+from nyeri.background.schedule import PERIODIC_JOBS
 from nyeri.tenancy.access import require_organization_administrator
 from nyeri.tenancy.scope import Scope
 
@@ -108,6 +109,43 @@ def recent_job_runs(
                 retried=run.pk in retried,
                 retry_of_id=run.retry_of_id,
                 requested_by=run.requested_by.get_username() if run.requested_by is not None else "",
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    job: str
+    label: str
+    daily_at: time | None
+    every_minutes: int | None
+    next_run_at: datetime
+    due_now: bool
+
+
+def schedule_overview(scope: Scope, *, now: datetime | None = None) -> list[ScheduleRow]:
+    """The periodic jobs and when each runs next (one query)."""
+    require_jobs_administrator(scope, reason="open the background jobs page")
+    moment = now or timezone.now()
+    slots = {entry.job: entry.slot(moment) for entry in PERIODIC_JOBS}
+    enqueued = set(
+        JobRun.objects.filter(job__in=list(slots), schedule_slot__in=list(slots.values())).values_list(
+            "job", "schedule_slot"
+        )
+    )
+    rows = []
+    for entry in PERIODIC_JOBS:
+        due_now = (entry.job, slots[entry.job]) not in enqueued
+        definition = REGISTRY.get(entry.job)
+        rows.append(
+            ScheduleRow(
+                job=entry.job,
+                label=str(definition.label) if definition is not None else entry.job,
+                daily_at=entry.daily_at,
+                every_minutes=int(entry.every.total_seconds() // 60) if entry.every is not None else None,
+                next_run_at=slots[entry.job] if due_now else entry.next_slot(moment),
+                due_now=due_now,
             )
         )
     return rows

@@ -26,6 +26,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "background/jobs.html",
         {
             "rows": rows,
+            "schedule": selectors.schedule_overview(scope),
             "statuses": JobStatus.choices,
             "status": status if status in JobStatus.values else "",
             "failed": JobStatus.FAILED.value,

@@ -159,8 +159,23 @@ def test_the_page_reads_in_a_fixed_number_of_queries(
     assert len(rows) == 5
 
 
-def test_successful_housekeeping_runs_are_not_listed_but_failed_ones_are(org: Organization, admin: User) -> None:
+def test_successful_housekeeping_runs_are_not_listed(org: Organization, admin: User) -> None:
     enqueue_job("background.recover_stalled")
+    enqueue_job("tests.echo", arguments={"text": "x"})
     work_once()
     page = client_of(admin).get(URL).content.decode()
-    assert 'data-job="background.recover_stalled"' not in page
+    assert 'data-testid="job-run" data-job="tests.echo"' in page
+    assert 'data-testid="job-run" data-job="background.recover_stalled"' not in page
+
+
+def test_the_page_shows_the_schedule_with_each_periodic_jobs_next_run(org: Organization, admin: User) -> None:
+    from nyeri.background.schedule import enqueue_due
+
+    page = client_of(admin).get(URL).content.decode()
+    assert page.count('data-testid="periodic-job"') == 4
+    assert "Daily at 01:00" in page
+    assert "Every 15 minutes" in page
+    assert page.count("Due now") == 4  # no worker ran yet
+    enqueue_due()
+    page = client_of(admin).get(URL).content.decode()
+    assert "Due now" not in page

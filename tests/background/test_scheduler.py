@@ -77,3 +77,12 @@ def test_two_schedulers_racing_enqueue_a_due_job_exactly_once() -> None:
     assert len(enqueued) == 1
     assert JobRun.objects.filter(job="tests.echo").count() == 1
     assert DBTaskResult.objects.count() == 1
+
+
+def test_the_next_slot_follows_the_current_one() -> None:
+    daily = PeriodicJob("tests.echo", daily_at=time(1, 0))
+    # 10:30 in Jakarta: today's 01:00 slot is current, tomorrow's 01:00 (18:00 UTC today) next.
+    assert daily.slot(NOW) == datetime(2026, 12, 5, 18, 0, tzinfo=UTC)
+    assert daily.next_slot(NOW) == datetime(2026, 12, 6, 18, 0, tzinfo=UTC)
+    every = PeriodicJob("tests.echo", every=timedelta(minutes=15))
+    assert every.next_slot(NOW) == NOW + timedelta(minutes=15)
