@@ -52,6 +52,8 @@ def enqueue_job(
 ) -> JobRun:
     """Create the run of ``job`` and put its first attempt on the queue."""
     job_definition = definition(job)
+    if arguments and "job_run_id" in arguments:
+        raise ValueError("job_run_id is the name the queue gives the run; choose another argument name")
     run = JobRun(
         job=job,
         organization=organization,
