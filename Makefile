@@ -35,15 +35,16 @@ var/secret_key:
 	@chmod 600 $@
 
 # The demo runs the production stack (gunicorn, WhiteNoise, DEBUG off) over plain HTTP on
-# the loopback address, with a generated secret key.
+# the loopback address, with a generated secret key, and the background worker with its
+# scheduler (manage.py run_worker) beside gunicorn (scripts/demo.py).
 DEMO_ENV = SECRET_KEY="$$(cat var/secret_key)" HTTPS=0 DEBUG=0
 
 demo: setup var/secret_key
 	@$(DEMO_ENV) $(PY) manage.py migrate --noinput -v 0
 	@$(DEMO_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	@$(DEMO_ENV) $(PY) manage.py seed_demo
-	@echo "Serving Nyeri at http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
-	@$(DEMO_ENV) $(VENV)/bin/gunicorn nyeri.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile -
+	@echo "Serving Nyeri at http://127.0.0.1:$(PORT)/ with its background worker (Ctrl-C stops both)"
+	@$(DEMO_ENV) $(PY) scripts/demo.py --port $(PORT)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

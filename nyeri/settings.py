@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "nyeri.imports",
     "nyeri.onboarding",
     "nyeri.demo",
+    "django_tasks",
+    "django_tasks_db",
+    "nyeri.background",
 ]
 
 MIDDLEWARE = [
@@ -278,3 +281,23 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# --- Background work (docs/background.md) ----------------------------------------------
+# A queue in the database by default, so the embedded set-up needs nothing else; Redis
+# (RQ) in production if wanted. `manage.py run_worker` runs the jobs and the scheduler.
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database").strip().lower()
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "redis":
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be 'database' or 'redis', got {TASKS_BACKEND!r}")
+# A job that has been running this long is taken for lost (its worker died) and retried.
+JOB_STALLED_MINUTES = env_int("JOB_STALLED_MINUTES", 120, minimum=1)
+# How many days of finished jobs the administrators' page shows.
+JOB_HISTORY_DAYS = env_int("JOB_HISTORY_DAYS", 7, minimum=1)
+# Successful jobs (and their queue rows) are forgotten after this many days; failed ones stay.
+JOB_KEEP_DAYS = env_int("JOB_KEEP_DAYS", 30, minimum=1)

@@ -1,6 +1,7 @@
 """``manage.py audit_verify``: check the audit trail's hash chains; non-zero exit when broken.
 
-Meant for a daily cron job (every chain), or for one organization's compliance check
+The background worker verifies every chain daily (docs/background.md); this command is for a run
+by hand with anchors (every chain), or for one organization's compliance check
 (``--organization ID``). Its output is for operators and log files, so it stays in English
 (like log messages) whatever the site's language.
 """

@@ -1,8 +1,9 @@
 """``manage.py expiry_watch [--today YYYY-MM-DD]``: the daily credential expiry watch.
 
-Meant for a daily cron job (see docs/hours-and-expiry.md). Safe to run again the same day:
-nothing is notified twice. Its output is for operators and log files, so it stays in
-English (like log messages); the notices themselves are in each recipient's language.
+The background worker runs the watch daily (docs/background.md); this command runs it by
+hand. Safe to run again the same day: nothing is notified twice. Its output is for
+operators and log files, so it stays in English (like log messages); the notices
+themselves are in each recipient's language.
 """
 
 from __future__ import annotations

@@ -1,0 +1,72 @@
+"""Serve the demo: gunicorn and the background worker side by side (``make demo``).
+
+Ctrl-C (or SIGTERM) stops both; when one of them stops by itself, the other is stopped
+too and the launcher exits with the first one's status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", default="8000")
+    options = parser.parse_args()
+    commands = {
+        "web": [
+            str(BIN / "gunicorn"),
+            "nyeri.wsgi",
+            "--bind",
+            f"127.0.0.1:{options.port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+        ],
+        "worker": [sys.executable, "manage.py", "run_worker"],
+    }
+    children = {name: subprocess.Popen(command, cwd=ROOT) for name, command in commands.items()}  # noqa: S603
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    status = 0
+    while not stopping:
+        ended = {name: child.poll() for name, child in children.items() if child.poll() is not None}
+        if ended:
+            name, code = next(iter(ended.items()))
+            print(f"demo: the {name} process stopped (exit status {code}); stopping the other one", file=sys.stderr)
+            status = code or 1
+            break
+        time.sleep(0.5)
+    for child in children.values():
+        if child.poll() is None:
+            child.terminate()
+    deadline = time.monotonic() + 15
+    for child in children.values():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
