@@ -11,6 +11,7 @@ from nyeri.prescriptions import catalogue
 from nyeri.register.models import MovementKind
 from nyeri.tenancy.models import Membership
 from nyeri.tenancy.scope import Scope
+from nyeri.tenancy.selectors import organization_member
 
 
 def controlled_choices(scope: Scope, language: str) -> list[tuple[str, str]]:
@@ -76,7 +77,7 @@ class DestructionForm(_ProductForm):
         value = self.cleaned_data.get(field)
         if not value:
             return None
-        found = User.objects.filter(pk=int(value), memberships__organization=self.scope.organization).first()
+        found = organization_member(self.scope, int(value))
         if found is None:
             raise ValidationError({field: _("A witness must be an active member of this organization.")})
         return found

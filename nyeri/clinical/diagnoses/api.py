@@ -9,13 +9,13 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from nyeri.accounts.models import User
 from nyeri.api.errors import ErrorEnvelope, envelope
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.diagnoses import catalogue, selectors, services
 from nyeri.clinical.diagnoses.access import access_diagnosis
 from nyeri.clinical.diagnoses.models import Diagnosis
 from nyeri.clinical.diagnoses.services import DiagnosisPrivilegeDenied
+from nyeri.lib.http import request_user
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope, request_scope
@@ -119,12 +119,6 @@ class CodeSearch(Schema):
     limit: int = Field(catalogue.SEARCH_LIMIT, ge=1, le=catalogue.SEARCH_MAX)
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _facility(scope: Scope, facility_id: int | None) -> Facility | None:
     return access_facility(scope, facility_id) if facility_id is not None else None
 
@@ -157,7 +151,7 @@ def record(request: HttpRequest, patient_id: int, payload: DiagnosisIn) -> Any:
     try:
         diagnosis = services.record_diagnosis(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             patient=patient,
             facility=_facility(scope, payload.facility_id),
             **values,
@@ -196,7 +190,7 @@ def amend(request: HttpRequest, diagnosis_id: int, payload: AmendIn) -> Any:
     try:
         successor = services.amend_diagnosis(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             diagnosis=diagnosis,
             reason=payload.reason,
             facility=_facility(scope, payload.facility_id),
@@ -218,7 +212,7 @@ def entered_in_error(request: HttpRequest, diagnosis_id: int, payload: ReasonIn)
     try:
         marked = services.mark_entered_in_error(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             diagnosis=diagnosis,
             reason=payload.reason,
             facility=_facility(scope, payload.facility_id),
