@@ -44,12 +44,17 @@ class AppBoundariesContract(Contract):
             ignore_imports=self.ignore_imports,  # type: ignore[arg-type]
             unmatched_alerting=self.unmatched_ignore_imports_alerting,  # type: ignore[arg-type]
         )
+        # The fields hold the parsed options once the contract is built.
         apps: list[str] = list(self.apps)  # type: ignore[call-overload]
+        platform: list[str] = list(self.platform)  # type: ignore[call-overload]
         importers = set(self.importers)  # type: ignore[call-overload]
         forbidden = set(self.forbidden)  # type: ignore[call-overload]
+        missing = [m for m in [*apps, *platform] if m not in graph.modules]
+        if missing:
+            raise ValueError(f"Module {', '.join(missing)} is not present in the graph.")
         broken: list[dict[str, Any]] = []
         chains: list[tuple[str, ...]] = []
-        for base in self.platform:  # type: ignore[attr-defined]
+        for base in platform:
             for app in apps:
                 chains.extend(sorted(graph.find_shortest_chains(importer=base, imported=app, as_packages=True)))
         for module in sorted(graph.modules):
