@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from nyeri.api.errors import ErrorEnvelope, envelope
+from nyeri.api.errors import ErrorEnvelope, envelope, forbidden, with_api_names
 from nyeri.clinical import selectors as patient_selectors
 from nyeri.clinical import services
 from nyeri.clinical.access import MERGE_ROLES, access_patient, ensure_clinical_role
@@ -294,12 +294,6 @@ ERRORS = {403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
 API_FIELDS = {"facility": "facility_id", "encounter": "encounter_id", "person": "person_id"}
 
 
-def _api_fields(error: ValidationError) -> ValidationError:
-    if not hasattr(error, "error_dict"):
-        return error
-    return ValidationError({API_FIELDS.get(name, name): errors for name, errors in error.error_dict.items()})
-
-
 class ParticipantIn(Schema):
     person_id: int
     role: str = Field(description="primary_performer, secondary_performer, attender or consultant")
@@ -388,7 +382,7 @@ def create_encounter(request: HttpRequest, payload: EncounterIn) -> Status[dict[
             ends_at=payload.ends_at,
         )
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, API_FIELDS) from None
     return Status(201, _reloaded_encounter(request, encounter.pk))
 
 
@@ -423,7 +417,7 @@ def add_participant(request: HttpRequest, encounter_id: int, payload: Participan
             minutes=payload.minutes,
         )
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, API_FIELDS) from None
     return Status(201, _reloaded_encounter(request, encounter.pk))
 
 
@@ -674,10 +668,6 @@ def _sites(payload: AssessmentIn | AmendIn) -> list[BodySiteIn]:
     return [BodySiteIn(s.region, s.view, s.laterality) for s in payload.body_sites]
 
 
-def _refused(error: AssessmentRefused) -> Status[dict[str, Any]]:
-    return Status(403, envelope("forbidden", error.message))
-
-
 def _reloaded_assessment(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
     return _assessment_out(assessment_selectors.access_assessment(request_scope(request), assessment_id))
 
@@ -719,9 +709,9 @@ def create_assessment(request: HttpRequest, patient_id: int, payload: Assessment
             pain_character=payload.pain_character,
         )
     except AssessmentRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, API_FIELDS) from None
     return Status(201, _reloaded_assessment(request, assessment.pk))
 
 
@@ -792,9 +782,9 @@ def amend_assessment(request: HttpRequest, assessment_id: int, payload: AmendIn)
             pain_character=payload.pain_character,
         )
     except AssessmentRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, API_FIELDS) from None
     return Status(201, _reloaded_assessment(request, amendment.pk))
 
 
@@ -811,5 +801,5 @@ def entered_in_error(request: HttpRequest, assessment_id: int, payload: ReasonIn
             scope=scope, acting_user=request_user(request), assessment=assessment, reason=payload.reason
         )
     except AssessmentRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     return _reloaded_assessment(request, assessment.pk)

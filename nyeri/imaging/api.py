@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
-from nyeri.api.errors import ErrorBody, ErrorEnvelope, envelope
+from nyeri.api.errors import ErrorEnvelope, RefusalEnvelope, refusal
 from nyeri.clinical.access import access_patient, ensure_clinical_role
 from nyeri.imaging import selectors, services
 from nyeri.imaging.access import access_order, access_referral
@@ -28,22 +28,6 @@ from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.tenancy.selectors import organization_facility
 
 router = Router(tags=["imaging"])
-
-
-class ReasonOut(Schema):
-    code: str = Field(description="Stable: equipment.not_in_service, operator.<engine code>, ...")
-    subject: str
-    message: str
-    message_id: str
-    message_en: str
-
-
-class RefusalBody(ErrorBody):
-    reasons: list[ReasonOut] = []
-
-
-class RefusalEnvelope(Schema):
-    error: RefusalBody
 
 
 ERRORS: dict[int, Any] = {403: RefusalEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
@@ -202,16 +186,6 @@ class WorklistOut(Schema):
     outgoing: list[ReferralOut]
 
 
-def _refused(denied: ImagingRefused) -> Status[dict[str, Any]]:
-    body = envelope(
-        "imaging_refused",
-        " ".join(denied.messages()),
-        [{"field": r.subject, "message": r.message()} for r in denied.reasons],
-    )
-    body["error"]["reasons"] = [r.as_dict() for r in denied.reasons]
-    return Status(403, body)
-
-
 def _order(request: HttpRequest, order_id: int, purpose: str) -> tuple[Scope, ImagingOrder]:
     scope = request_scope(request)
     order = access_order(scope, order_id)
@@ -295,7 +269,7 @@ def result(request: HttpRequest, order_id: int, payload: ResultIn) -> Any:
             performed_at=performed_at,
         )
     except ImagingRefused as denied:
-        return _refused(denied)
+        return refusal("imaging_refused", denied)
     return Status(201, recorded)
 
 
@@ -419,7 +393,7 @@ def amend_result(request: HttpRequest, order_id: int, payload: AmendResultIn) ->
             version=payload.version,
         )
     except ImagingRefused as denied:
-        return _refused(denied)
+        return refusal("imaging_refused", denied)
     return Status(201, _history(selectors.result_history(result)))
 
 
@@ -440,7 +414,7 @@ def result_entered_in_error(request: HttpRequest, order_id: int, payload: Correc
             version=payload.version,
         )
     except ImagingRefused as denied:
-        return _refused(denied)
+        return refusal("imaging_refused", denied)
     return Status(201, _history(selectors.result_history(result)))
 
 

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
-from nyeri.api.errors import ErrorEnvelope, envelope
+from nyeri.api.errors import ErrorEnvelope, forbidden, with_api_names
 from nyeri.clinical.access import access_patient
 from nyeri.lib.http import request_user
 from nyeri.prescriptions import catalogue, display, selectors, services
@@ -239,19 +239,6 @@ def _check_out(check: SafetyCheck, may: Privilege) -> dict[str, Any]:
     }
 
 
-def _refused(denied: PrescriptionRefused) -> Status[dict[str, Any]]:
-    # The engine's reasons, so that a client can say what is missing.
-    return Status(
-        403, envelope("forbidden", str(denied), [{"field": "prescriber", "message": r} for r in denied.reasons])
-    )
-
-
-def _api_fields(error: ValidationError) -> ValidationError:
-    if not hasattr(error, "error_dict"):
-        return error
-    return ValidationError({("facility_id" if k == "facility" else k): v for k, v in error.error_dict.items()})
-
-
 def _items(payload: PrescriptionIn) -> list[ItemIn]:
     return [ItemIn(**i.model_dump()) for i in payload.items]
 
@@ -321,9 +308,9 @@ def create(request: HttpRequest, patient_id: int, payload: PrescriptionIn, respo
             facility=facility,
         )
     except PrescriptionRefused as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons, field="prescriber")
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, {"facility": "facility_id"}) from None
     if not written.created:
         response["Idempotent-Replayed"] = "true"
     return Status(201 if written.created else 200, _out(written.prescription))
@@ -373,9 +360,9 @@ def update(request: HttpRequest, prescription_id: int, payload: PrescriptionIn) 
             facility=facility,
         )
     except PrescriptionRefused as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons, field="prescriber")
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, {"facility": "facility_id"}) from None
     return _out(changed)
 
 
@@ -409,7 +396,7 @@ def sign(request: HttpRequest, prescription_id: int, payload: SignIn) -> Any:
             second_factor=factor,
         )
     except PrescriptionRefused as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons, field="prescriber")
     return _out(signed)
 
 
@@ -426,7 +413,7 @@ def cancel(request: HttpRequest, prescription_id: int, payload: ReasonIn) -> Any
             scope=scope, acting_user=request_user(request), prescription=prescription, reason=payload.reason
         )
     except PrescriptionRefused as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons, field="prescriber")
     return _out(cancelled)
 
 
@@ -443,7 +430,7 @@ def reissue(request: HttpRequest, prescription_id: int, response: HttpResponse) 
             scope=scope, acting_user=request_user(request), prescription=prescription, idempotency_key=_key(request)
         )
     except PrescriptionRefused as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons, field="prescriber")
     if not written.created:
         response["Idempotent-Replayed"] = "true"
     return Status(201 if written.created else 200, _out(written.prescription))

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from nyeri.api.errors import ErrorBody, ErrorEnvelope, envelope
+from nyeri.api.errors import ErrorEnvelope, RefusalEnvelope, refusal
 from nyeri.clinical.access import access_patient, ensure_clinical_role
 from nyeri.clinical.encounters.selectors import access_encounter
 from nyeri.lib.http import request_user
@@ -36,25 +36,6 @@ if TYPE_CHECKING:
     from nyeri.workforce.models import Person
 
 router = Router(tags=["procedures"])
-
-
-class ReasonOut(Schema):
-    code: str = Field(
-        description="Stable: performer.<engine code>, anesthesiologist.<engine code>, "
-        "imaging_operator.<engine code>, ordered_by.<engine code>, equipment.*"
-    )
-    subject: str = Field(description="performer, anesthesiologist, imaging_operator, ordered_by or equipment")
-    message: str = Field(description="In the request's language")
-    message_id: str
-    message_en: str
-
-
-class RefusalBody(ErrorBody):
-    reasons: list[ReasonOut] = []
-
-
-class RefusalEnvelope(Schema):
-    error: RefusalBody
 
 
 ERRORS: dict[int, Any] = {403: RefusalEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
@@ -307,16 +288,6 @@ def _person(scope: Scope, person_id: int | None) -> Person | None:
     return access_person(scope, person_id) if person_id is not None else None
 
 
-def _refused(denied: ProcedureRefused) -> Status[dict[str, Any]]:
-    body = envelope(
-        "procedure_refused",
-        " ".join(denied.messages()),
-        [{"field": r.subject, "message": r.message()} for r in denied.reasons],
-    )
-    body["error"]["reasons"] = [r.as_dict() for r in denied.reasons]
-    return Status(403, body)
-
-
 def _detail(scope: Scope, record: ProcedureRecord) -> ProcedureRecord:
     versions = selectors.procedure_history(scope, record)
     record.versions = versions  # type: ignore[attr-defined]
@@ -364,7 +335,7 @@ def order(request: HttpRequest, patient_id: int, payload: OrderIn) -> Any:
             indication=payload.indication,
         )
     except ProcedureRefused as denied:
-        return _refused(denied)
+        return refusal("procedure_refused", denied)
     return Status(201, record)
 
 
@@ -430,7 +401,7 @@ def perform(request: HttpRequest, record_id: int, payload: PerformIn) -> Any:
             note=payload.note,
         )
     except ProcedureRefused as denied:
-        return _refused(denied)
+        return refusal("procedure_refused", denied)
     return Status(201, performance)
 
 
@@ -475,7 +446,7 @@ def amend(request: HttpRequest, record_id: int, payload: AmendIn) -> Any:
             scope=scope, acting_user=request_user(request), performance=current, reason=payload.reason, **changes
         )
     except ProcedureRefused as denied:
-        return _refused(denied)
+        return refusal("procedure_refused", denied)
     return Status(201, successor)
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from nyeri.accounts.models import User
-from nyeri.api.errors import ErrorEnvelope, envelope
+from nyeri.api.errors import ErrorEnvelope, forbidden
 from nyeri.lib.http import request_user
 from nyeri.prescriptions import display
 from nyeri.prescriptions.selectors import organization_item
@@ -37,12 +37,6 @@ def _facility(request: HttpRequest, facility_id: int) -> tuple[Scope, Facility]:
     facility = access_facility(scope, facility_id)
     selectors.ensure_reader(scope, facility)
     return scope, facility
-
-
-def _refused(denied: RegisterRefused) -> Status[dict[str, Any]]:
-    return Status(
-        403, envelope("forbidden", str(denied), [{"field": "pharmacist", "message": r} for r in denied.reasons])
-    )
 
 
 class BalanceOut(Schema):
@@ -196,7 +190,7 @@ def _write(request: HttpRequest, facility_id: int, write: Any) -> Any:
     try:
         movement = write(scope, request_user(request), facility)
     except RegisterRefused as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons, field="pharmacist")
     return Status(201, _movement_out(movement))
 
 

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.errors import ErrorEnvelope, with_api_names
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.consents import selectors, services
 from nyeri.clinical.models import PatientConsent
@@ -27,12 +27,6 @@ router = Router(tags=["patient consents"])
 ERRORS = {403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
 # The service names model fields; the API's bodies name references with _id.
 API_FIELDS = {"facility": "facility_id"}
-
-
-def _api_fields(error: ValidationError) -> ValidationError:
-    if not hasattr(error, "error_dict"):
-        return error
-    return ValidationError({API_FIELDS.get(name, name): errors for name, errors in error.error_dict.items()})
 
 
 class ConsentIn(Schema):
@@ -137,7 +131,7 @@ def record_consent(request: HttpRequest, patient_id: int, payload: ConsentIn) ->
             facility=facility,
         )
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, API_FIELDS) from None
     return Status(201, _consent_out(consent))
 
 

@@ -9,7 +9,7 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from nyeri.api.errors import ErrorEnvelope, envelope
+from nyeri.api.errors import ErrorEnvelope, forbidden
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.diagnoses import catalogue, selectors, services
 from nyeri.clinical.diagnoses.access import access_diagnosis
@@ -123,11 +123,6 @@ def _facility(scope: Scope, facility_id: int | None) -> Facility | None:
     return access_facility(scope, facility_id) if facility_id is not None else None
 
 
-def _refused(denied: DiagnosisPrivilegeDenied) -> Status[dict[str, Any]]:
-    # The reasons of the engine, so that a client can say what is missing.
-    return Status(403, envelope("forbidden", str(denied), [{"field": "", "message": r} for r in denied.reasons]))
-
-
 @router.get(
     "/patients/{patient_id}/diagnoses",
     response={200: list[DiagnosisOut], **ERRORS},
@@ -157,7 +152,7 @@ def record(request: HttpRequest, patient_id: int, payload: DiagnosisIn) -> Any:
             **values,
         )
     except DiagnosisPrivilegeDenied as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons)
     return Status(201, diagnosis)
 
 
@@ -197,7 +192,7 @@ def amend(request: HttpRequest, diagnosis_id: int, payload: AmendIn) -> Any:
             **changes,
         )
     except DiagnosisPrivilegeDenied as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons)
     return Status(201, successor)
 
 
@@ -218,7 +213,7 @@ def entered_in_error(request: HttpRequest, diagnosis_id: int, payload: ReasonIn)
             facility=_facility(scope, payload.facility_id),
         )
     except DiagnosisPrivilegeDenied as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons)
     return Status(201, marked)
 
 

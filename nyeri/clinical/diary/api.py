@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.params import HeaderEx, P
 
-from nyeri.api.errors import ErrorEnvelope, envelope
+from nyeri.api.errors import ErrorEnvelope, envelope, forbidden, with_api_names
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.assessments.display import describe
 from nyeri.clinical.diary import selectors, services
@@ -106,18 +106,12 @@ def issue(request: HttpRequest, patient_id: int, payload: IssueIn) -> Status[dic
             valid_days=payload.valid_days,
         )
     except services.DiaryLinkRefused as error:
-        return Status(403, envelope("forbidden", error.message))
+        return forbidden(error.message)
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, {"facility": "facility_id"}) from None
     body = _link_out(issued.link)
     body.update(url=link_url(request, issued.token), token=issued.token)
     return Status(201, body)
-
-
-def _api_fields(error: ValidationError) -> ValidationError:
-    if not hasattr(error, "error_dict"):
-        return error
-    return ValidationError({"facility_id" if k == "facility" else k: v for k, v in error.error_dict.items()})
 
 
 @router.get(

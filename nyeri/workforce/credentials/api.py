@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from nyeri.api.errors import ErrorEnvelope, envelope
+from nyeri.api.errors import ErrorEnvelope, forbidden, with_api_names
 from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import organization_facility
@@ -120,16 +120,6 @@ def _out(credential: Credential) -> dict[str, Any]:
     return fields
 
 
-def _api_fields(error: ValidationError, names: dict[str, str] = API_FIELD) -> ValidationError:
-    if not hasattr(error, "error_dict"):
-        return error
-    return ValidationError({names.get(name, name): errors for name, errors in error.error_dict.items()})
-
-
-def _refused(error: services.CredentialRefused) -> Status[dict[str, Any]]:
-    return Status(403, envelope("forbidden", error.message))
-
-
 def _reloaded(request: HttpRequest, credential_id: int) -> dict[str, Any]:
     return _out(selectors.credential_detail(request_scope(request), credential_id))
 
@@ -183,9 +173,9 @@ def submit_credential(request: HttpRequest, payload: CredentialIn) -> Status[dic
             scope=scope, acting_user=request_user(request), person=person, kind=kind, facility=facility, **data
         )
     except services.CredentialRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, API_FIELD) from None
     return Status(201, _reloaded(request, credential.pk))
 
 
@@ -202,9 +192,9 @@ def add_evidence(request: HttpRequest, credential_id: int, file: File[UploadedFi
             scope=scope, acting_user=request_user(request), credential=credential, uploads=[file]
         )
     except services.CredentialRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     except ValidationError as error:
-        raise _api_fields(error, {"evidence": "file"}) from None
+        raise with_api_names(error, {"evidence": "file"}) from None
     return Status(201, [_evidence_out(row) for row in rows])
 
 
@@ -215,7 +205,7 @@ def verify_credential(request: HttpRequest, credential_id: int) -> object:
     try:
         services.verify_credential(scope=scope, acting_user=request_user(request), credential=credential)
     except services.CredentialRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     return _reloaded(request, credential_id)
 
 
@@ -228,7 +218,7 @@ def reject_credential(request: HttpRequest, credential_id: int, payload: ReasonI
             scope=scope, acting_user=request_user(request), credential=credential, reason=payload.reason
         )
     except services.CredentialRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     return _reloaded(request, credential_id)
 
 
@@ -241,7 +231,7 @@ def revoke_credential(request: HttpRequest, credential_id: int, payload: ReasonI
             scope=scope, acting_user=request_user(request), credential=credential, reason=payload.reason
         )
     except services.CredentialRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     return _reloaded(request, credential_id)
 
 
@@ -258,5 +248,5 @@ def approve_credential(request: HttpRequest, credential_id: int) -> object:
             scope=scope, acting_user=request_user(request), credential=credential, request=request
         )
     except services.CredentialRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     return _reloaded(request, credential_id)

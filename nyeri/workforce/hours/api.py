@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.errors import ErrorEnvelope, with_api_names
 from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import organization_facility
@@ -130,16 +130,8 @@ def create_hours(request: HttpRequest, payload: HoursIn) -> Status:
             note=payload.note,
         )
     except ValidationError as error:
-        raise _with_api_names(error) from error
+        raise with_api_names(error, {"facility": "facility_id", "person": "person_id"}) from error
     return Status(201, entry)
-
-
-def _with_api_names(error: ValidationError) -> ValidationError:
-    # The service names model fields; the API's body names them with _id.
-    renames = {"facility": "facility_id", "person": "person_id"}
-    if not hasattr(error, "error_dict"):
-        return error
-    return ValidationError({renames.get(name, name): errors for name, errors in error.error_dict.items()})
 
 
 @router.post("/hours/{entry_id}/verify", response={200: HoursOut, **ERRORS}, summary="Verify manual hours")
