@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,6 +31,7 @@ from nyeri.accounts.second_factor import (
 from nyeri.lib.http import request_user
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import request_scope
+from nyeri.web.forms import add_service_errors
 
 
 def _next_url(request: HttpRequest, default: str = "/") -> str:
@@ -53,14 +53,6 @@ def set_language_cookie(response: HttpResponse, language: str) -> None:
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
-
-
-def _add_validation_errors(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # --- Logging in and out ---------------------------------------------------------------
@@ -209,7 +201,7 @@ def mfa_setup_view(request: HttpRequest) -> HttpResponse:
             try:
                 codes = services.confirm_totp_enrolment(request, acting_user=user, code=form.cleaned_data["token"])
             except ValidationError as error:
-                _add_validation_errors(form, error)
+                add_service_errors(form, error)
             else:
                 if codes is not None:
                     return _show_recovery_codes(request, codes, enrolled=True)
@@ -293,7 +285,7 @@ def token_new_view(request: HttpRequest) -> HttpResponse:
                 expires_in_days=form.cleaned_data["expires_in_days"],
             )
         except ValidationError as error:
-            _add_validation_errors(form, error)
+            add_service_errors(form, error)
         else:
             # Rendered straight from the POST: the secret is shown this once and only its
             # digest is stored.

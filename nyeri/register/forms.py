@@ -109,14 +109,3 @@ class FilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", "---"), *MovementKind.choices])
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Each of the service's field errors next to its field (others at the top of the form)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        for e in errors:
-            for message in e.messages:
-                form.add_error(name if name in form.fields else None, message)

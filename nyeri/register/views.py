@@ -30,6 +30,7 @@ from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.tenancy.selectors import facilities_for
+from nyeri.web.forms import add_service_errors
 
 
 def _facility(request: HttpRequest, facility_id: int) -> tuple[Scope, Facility]:
@@ -147,7 +148,7 @@ def write(request: HttpRequest, facility_id: int, kind: str) -> HttpResponse:
         except RegisterRefused as denied:
             refused = denied.reasons
         except ValidationError as error:
-            register_forms.add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -182,7 +183,7 @@ def dispensing(request: HttpRequest, facility_id: int) -> HttpResponse:
         except RegisterRefused as denied:
             refused = denied.reasons
         except ValidationError as error:
-            register_forms.add_service_errors(form, error)
+            add_service_errors(form, error)
             failed_item = item.pk
         else:
             messages.success(

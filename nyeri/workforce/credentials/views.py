@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django_otp import user_has_device
 from nyeri.accounts.reauth import ReauthenticationRequired, has_recent_authentication, reauthenticate_url
 from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import Scope, request_scope
+from nyeri.web.forms import add_service_errors
 from nyeri.workforce.access import access_credential, access_person
 from nyeri.workforce.credentials import selectors, services
 from nyeri.workforce.credentials.evidence import download_name
@@ -35,14 +35,6 @@ def _next_url(request: HttpRequest, default: str) -> str:
     ):
         return target
     return default
-
-
-def _add_errors(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _refused(request: HttpRequest, error: services.CredentialRefused) -> HttpResponse:
@@ -88,7 +80,7 @@ def submit(request: HttpRequest, person_id: int) -> HttpResponse:
                 **form.service_fields(),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except services.CredentialRefused as error:
             return _refused(request, error)
         else:
@@ -168,7 +160,7 @@ def _reason_page(request: HttpRequest, credential_id: int, *, revoke: bool) -> H
         except services.CredentialRefused as error:
             return _refused(request, error)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             name = {"person": credential.person.full_name}
             if revoke:
@@ -261,7 +253,7 @@ def evidence_add(request: HttpRequest, credential_id: int) -> HttpResponse:
         except services.CredentialRefused as error:
             return _refused(request, error)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The evidence is added."))
             return redirect("workforce:credential_detail", credential_id=credential.pk)
