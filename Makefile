@@ -49,6 +49,7 @@ demo: setup var/secret_key
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy nyeri

@@ -8,9 +8,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from nyeri.accounts import selectors, services
-from nyeri.accounts.models import ApiToken, User
+from nyeri.accounts.models import ApiToken
 from nyeri.accounts.reauth import require_recent_authentication
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.lib.http import request_user
 
 router = Router(tags=["accounts"])
 
@@ -55,13 +56,6 @@ def _token_out(token: ApiToken) -> dict[str, object]:
     }
 
 
-def _user(request: HttpRequest) -> User:
-    # Both authentication methods of the API leave a real User on the request.
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @router.get("/me", response=MeOut, summary="Who you are")
 def me(request: HttpRequest) -> object:
     return request.user
@@ -69,7 +63,7 @@ def me(request: HttpRequest) -> object:
 
 @router.get("/tokens", response=list[TokenOut], summary="Your API tokens")
 def list_tokens(request: HttpRequest) -> object:
-    return [_token_out(token) for token in selectors.api_tokens_of(_user(request))]
+    return [_token_out(token) for token in selectors.api_tokens_of(request_user(request))]
 
 
 @router.post(
@@ -85,13 +79,13 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, obj
     # (and second factor), like any sensitive action.
     require_recent_authentication(request)
     token, secret = services.create_api_token(
-        acting_user=_user(request), name=payload.name, expires_in_days=payload.expires_in_days
+        acting_user=request_user(request), name=payload.name, expires_in_days=payload.expires_in_days
     )
     return Status(201, {**_token_out(token), "token": secret})
 
 
 @router.delete("/tokens/{token_id}", response={204: None, 404: ErrorEnvelope}, summary="Revoke one of your tokens")
 def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
-    user = _user(request)
+    user = request_user(request)
     services.revoke_api_token(acting_user=user, token=selectors.own_api_token(user, token_id))
     return Status(204, None)

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +20,6 @@ from django_otp import user_has_device
 
 from nyeri.accounts import selectors, services
 from nyeri.accounts.forms import ApiTokenForm, LanguageForm, LoginForm, ReauthenticationForm, TokenForm, TotpConfirmForm
-from nyeri.accounts.models import User
 from nyeri.accounts.reauth import reauthentication_required
 from nyeri.accounts.second_factor import (
     format_recovery_code,
@@ -30,8 +28,10 @@ from nyeri.accounts.second_factor import (
     totp_qr_svg,
     totp_secret_base32,
 )
+from nyeri.lib.http import request_user
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import request_scope
+from nyeri.web.forms import add_service_errors
 
 
 def _next_url(request: HttpRequest, default: str = "/") -> str:
@@ -39,13 +39,6 @@ def _next_url(request: HttpRequest, default: str = "/") -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return default
-
-
-def _user(request: HttpRequest) -> User:
-    # Only called behind login_required, where request.user is a real User.
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def set_language_cookie(response: HttpResponse, language: str) -> None:
@@ -60,14 +53,6 @@ def set_language_cookie(response: HttpResponse, language: str) -> None:
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
-
-
-def _add_validation_errors(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # --- Logging in and out ---------------------------------------------------------------
@@ -107,7 +92,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def verify_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if is_verified(user) or not user_has_device(user, confirmed=True):
         return redirect(_next_url(request))
     form = TokenForm(request.POST or None)
@@ -129,7 +114,7 @@ def _code_error(result: services.CodeCheck | services.ReauthOutcome) -> str:
 @never_cache
 @sensitive_post_parameters("password")
 def reauthenticate_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     needs_code = user_has_device(user, confirmed=True)
     form = ReauthenticationForm(request.POST or None, needs_code=needs_code)
     if request.method == "POST" and form.is_valid():
@@ -158,7 +143,7 @@ def reauthenticate_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def profile_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         scope = request_scope(request)
     except PermissionDenied:
@@ -180,7 +165,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def language_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = LanguageForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose one of the offered languages."))
@@ -203,7 +188,7 @@ def language_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 def mfa_setup_view(request: HttpRequest) -> HttpResponse:
     """Set up (or replace) the authenticator app: start, scan, confirm with a code."""
-    user = _user(request)
+    user = request_user(request)
     form = TotpConfirmForm()
     if request.method == "POST":
         if request.POST.get("action") == "start":
@@ -216,7 +201,7 @@ def mfa_setup_view(request: HttpRequest) -> HttpResponse:
             try:
                 codes = services.confirm_totp_enrolment(request, acting_user=user, code=form.cleaned_data["token"])
             except ValidationError as error:
-                _add_validation_errors(form, error)
+                add_service_errors(form, error)
             else:
                 if codes is not None:
                     return _show_recovery_codes(request, codes, enrolled=True)
@@ -253,7 +238,7 @@ def _show_recovery_codes(request: HttpRequest, codes: list[str], *, enrolled: bo
 @reauthentication_required
 @never_cache
 def recovery_codes_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     error = ""
     if request.method == "POST":
         try:
@@ -271,7 +256,7 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
 @reauthentication_required
 @never_cache
 def mfa_remove_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if request.method == "POST":
         try:
             services.remove_second_factor(request, acting_user=user)
@@ -290,7 +275,7 @@ def mfa_remove_view(request: HttpRequest) -> HttpResponse:
 @reauthentication_required
 @never_cache
 def token_new_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -300,7 +285,7 @@ def token_new_view(request: HttpRequest) -> HttpResponse:
                 expires_in_days=form.cleaned_data["expires_in_days"],
             )
         except ValidationError as error:
-            _add_validation_errors(form, error)
+            add_service_errors(form, error)
         else:
             # Rendered straight from the POST: the secret is shown this once and only its
             # digest is stored.
@@ -311,7 +296,7 @@ def token_new_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     token = selectors.own_api_token(user, token_id)
     services.revoke_api_token(acting_user=user, token=token)
     messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})

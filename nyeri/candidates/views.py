@@ -16,21 +16,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from nyeri.accounts.models import User
 from nyeri.candidates import selectors, services
 from nyeri.candidates.access import candidate_required
 from nyeri.candidates.forms import CredentialForm, EvidenceForm, HoursForm, ProfileForm, SignUpForm
 from nyeri.candidates.models import CandidateCredential, CandidateEvidence, CandidateProfile
 from nyeri.candidates.pathway import pathway
 from nyeri.candidates.tokens import TokenProblem
+from nyeri.lib.http import request_user
 from nyeri.web.forms import add_service_errors
 from nyeri.workforce.credentials.evidence import download_name
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _client_ip(request: HttpRequest) -> str:
@@ -171,7 +165,7 @@ def evidence_add_view(request: HttpRequest, profile: CandidateProfile, credentia
     if form.is_valid():
         try:
             services.attach_candidate_evidence(
-                acting_user=_user(request), credential=credential, uploads=form.cleaned_data["evidence"]
+                acting_user=request_user(request), credential=credential, uploads=form.cleaned_data["evidence"]
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -191,7 +185,7 @@ def evidence_add_view(request: HttpRequest, profile: CandidateProfile, credentia
 @candidate_required
 def evidence_remove_view(request: HttpRequest, profile: CandidateProfile, evidence_id: int) -> HttpResponse:
     evidence = get_object_or_404(CandidateEvidence, pk=evidence_id, candidate=profile)
-    services.remove_candidate_evidence(acting_user=_user(request), evidence=evidence)
+    services.remove_candidate_evidence(acting_user=request_user(request), evidence=evidence)
     return redirect(f"{reverse('candidates:profile')}#credential-{evidence.credential_id}")
 
 
@@ -199,7 +193,7 @@ def evidence_remove_view(request: HttpRequest, profile: CandidateProfile, eviden
 @login_required
 def evidence_download_view(request: HttpRequest, evidence_id: int) -> FileResponse:
     # Only the owner: no candidate_required, so that anyone else (staff too) gets the same 404.
-    evidence, handle = selectors.read_candidate_evidence(acting_user=_user(request), evidence_id=evidence_id)
+    evidence, handle = selectors.read_candidate_evidence(acting_user=request_user(request), evidence_id=evidence_id)
     response = FileResponse(
         handle, as_attachment=True, filename=download_name(evidence), content_type=evidence.content_type
     )

@@ -10,8 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from nyeri.accounts.models import User
-from nyeri.api.errors import ErrorEnvelope, envelope
+from nyeri.api.errors import ErrorEnvelope, envelope, forbidden, with_api_names
 from nyeri.clinical import selectors as patient_selectors
 from nyeri.clinical import services
 from nyeri.clinical.access import MERGE_ROLES, access_patient, ensure_clinical_role
@@ -25,10 +24,11 @@ from nyeri.clinical.instruments import all_instruments
 from nyeri.clinical.models import Encounter, EncounterParticipant, PainAssessment, Patient, PatientMerge
 from nyeri.clinical.selectors import search_patients
 from nyeri.clinical.services import DuplicatePatient, StaleEdit
+from nyeri.lib.http import request_user
+from nyeri.tenancy import selectors as tenancy_selectors
 from nyeri.tenancy.access import access_facility
-from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import request_scope
-from nyeri.workforce.models import Person
+from nyeri.workforce import selectors as workforce_selectors
 
 router = Router(tags=["patients"])
 
@@ -197,7 +197,7 @@ def register(request: HttpRequest, payload: RegisterIn) -> Status[dict[str, Any]
     facility = access_facility(scope, payload.facility_id)
     fields = payload.model_dump(exclude={"facility_id"})
     try:
-        patient = services.register_patient(scope=scope, acting_user=_user(request), facility=facility, **fields)
+        patient = services.register_patient(scope=scope, acting_user=request_user(request), facility=facility, **fields)
     except DuplicatePatient as error:
         return _conflict(error)
     return Status(201, _record_out(patient))
@@ -214,7 +214,7 @@ def edit_patient(request: HttpRequest, patient_id: int, payload: PatientPatchIn)
     try:
         patient = services.update_patient(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             patient_id=patient_id,
             changes=changes,
             version=payload.version,
@@ -234,7 +234,7 @@ def edit_patient(request: HttpRequest, patient_id: int, payload: PatientPatchIn)
 def merge_patient(request: HttpRequest, patient_id: int, payload: MergeIn) -> Status[PatientMerge]:
     merge = services.merge_patients(
         scope=request_scope(request),
-        acting_user=_user(request),
+        acting_user=request_user(request),
         survivor_id=payload.survivor_id,
         merged_id=patient_id,
         reason=payload.reason,
@@ -281,7 +281,7 @@ def set_record_number_format(request: HttpRequest, payload: RecordNumberFormatIn
     scope = request_scope(request)
     facility = access_facility(scope, payload.facility_id) if payload.facility_id is not None else None
     services.set_record_number_format(
-        scope=scope, acting_user=_user(request), pattern=payload.pattern, facility=facility
+        scope=scope, acting_user=request_user(request), pattern=payload.pattern, facility=facility
     )
     return _format_rows(request)
 
@@ -292,18 +292,6 @@ def set_record_number_format(request: HttpRequest, payload: RecordNumberFormatIn
 ERRORS = {403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
 # The services name model fields; the API's bodies name references with _id.
 API_FIELDS = {"facility": "facility_id", "encounter": "encounter_id", "person": "person_id"}
-
-
-def _api_fields(error: ValidationError) -> ValidationError:
-    if not hasattr(error, "error_dict"):
-        return error
-    return ValidationError({API_FIELDS.get(name, name): errors for name, errors in error.error_dict.items()})
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 class ParticipantIn(Schema):
@@ -382,11 +370,11 @@ def _reloaded_encounter(request: HttpRequest, encounter_id: int) -> dict[str, An
 def create_encounter(request: HttpRequest, payload: EncounterIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     patient = access_patient(scope, payload.patient_id, purpose="api: new encounter")
-    facility = Facility.objects.filter(organization=scope.organization, pk=payload.facility_id).first()
+    facility = tenancy_selectors.organization_facility(scope, payload.facility_id)
     try:
         encounter = encounter_services.create_encounter(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             patient=patient,
             facility=facility,
             kind=payload.kind,
@@ -394,7 +382,7 @@ def create_encounter(request: HttpRequest, payload: EncounterIn) -> Status[dict[
             ends_at=payload.ends_at,
         )
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, API_FIELDS) from None
     return Status(201, _reloaded_encounter(request, encounter.pk))
 
 
@@ -418,18 +406,18 @@ def get_encounter(request: HttpRequest, encounter_id: int) -> dict[str, Any]:
 def add_participant(request: HttpRequest, encounter_id: int, payload: ParticipantIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     encounter = encounter_selectors.access_encounter(scope, encounter_id)
-    person = Person.objects.filter(organization=scope.organization, pk=payload.person_id).first()
+    person = workforce_selectors.organization_person(scope, payload.person_id)
     try:
         encounter_services.add_participant(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             encounter=encounter,
             person=person,
             role=payload.role,
             minutes=payload.minutes,
         )
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, API_FIELDS) from None
     return Status(201, _reloaded_encounter(request, encounter.pk))
 
 
@@ -438,7 +426,7 @@ def finish_encounter(request: HttpRequest, encounter_id: int, payload: FinishIn)
     scope = request_scope(request)
     encounter = encounter_selectors.access_encounter(scope, encounter_id)
     encounter_services.finish_encounter(
-        scope=scope, acting_user=_user(request), encounter=encounter, ends_at=payload.ends_at
+        scope=scope, acting_user=request_user(request), encounter=encounter, ends_at=payload.ends_at
     )
     return _reloaded_encounter(request, encounter.pk)
 
@@ -452,7 +440,7 @@ def cancel_encounter(request: HttpRequest, encounter_id: int, payload: ReasonIn)
     scope = request_scope(request)
     encounter = encounter_selectors.access_encounter(scope, encounter_id)
     encounter_services.cancel_encounter(
-        scope=scope, acting_user=_user(request), encounter=encounter, reason=payload.reason
+        scope=scope, acting_user=request_user(request), encounter=encounter, reason=payload.reason
     )
     return _reloaded_encounter(request, encounter.pk)
 
@@ -680,10 +668,6 @@ def _sites(payload: AssessmentIn | AmendIn) -> list[BodySiteIn]:
     return [BodySiteIn(s.region, s.view, s.laterality) for s in payload.body_sites]
 
 
-def _refused(error: AssessmentRefused) -> Status[dict[str, Any]]:
-    return Status(403, envelope("forbidden", error.message))
-
-
 def _reloaded_assessment(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
     return _assessment_out(assessment_selectors.access_assessment(request_scope(request), assessment_id))
 
@@ -705,7 +689,7 @@ def create_assessment(request: HttpRequest, patient_id: int, payload: Assessment
         if encounter is None:
             errors["encounter_id"] = [_("This encounter is not one of this patient's.")]
     if payload.facility_id is not None:
-        facility = Facility.objects.filter(organization=scope.organization, pk=payload.facility_id).first()
+        facility = tenancy_selectors.organization_facility(scope, payload.facility_id)
         if facility is None:
             errors["facility_id"] = [_("This facility is not part of your organization.")]
     if errors:
@@ -713,7 +697,7 @@ def create_assessment(request: HttpRequest, patient_id: int, payload: Assessment
     try:
         assessment = assessment_services.record_assessment(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             patient=patient,
             instrument_code=payload.instrument,
             answers=payload.answers,
@@ -725,9 +709,9 @@ def create_assessment(request: HttpRequest, patient_id: int, payload: Assessment
             pain_character=payload.pain_character,
         )
     except AssessmentRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, API_FIELDS) from None
     return Status(201, _reloaded_assessment(request, assessment.pk))
 
 
@@ -788,7 +772,7 @@ def amend_assessment(request: HttpRequest, assessment_id: int, payload: AmendIn)
     try:
         amendment = assessment_services.amend_assessment(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             assessment=assessment,
             reason=payload.reason,
             answers=payload.answers,
@@ -798,9 +782,9 @@ def amend_assessment(request: HttpRequest, assessment_id: int, payload: AmendIn)
             pain_character=payload.pain_character,
         )
     except AssessmentRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, API_FIELDS) from None
     return Status(201, _reloaded_assessment(request, amendment.pk))
 
 
@@ -814,8 +798,8 @@ def entered_in_error(request: HttpRequest, assessment_id: int, payload: ReasonIn
     assessment = assessment_selectors.access_assessment(scope, assessment_id)
     try:
         assessment_services.mark_entered_in_error(
-            scope=scope, acting_user=_user(request), assessment=assessment, reason=payload.reason
+            scope=scope, acting_user=request_user(request), assessment=assessment, reason=payload.reason
         )
     except AssessmentRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     return _reloaded_assessment(request, assessment.pk)

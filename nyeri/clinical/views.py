@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from nyeri.accounts.models import User
 from nyeri.clinical import services
 from nyeri.clinical.access import MERGE_ROLES, REGISTRATION_ROLES, access_patient, ensure_clinical_role
 from nyeri.clinical.chart.views import patient_chart
@@ -17,14 +16,10 @@ from nyeri.clinical.forms import EditForm, MergeForm, RecordNumberFormatForm, Re
 from nyeri.clinical.selectors import patient_by_mrn, patient_history, registration_facilities, search_patients
 from nyeri.clinical.selectors import record_number_formats as record_number_formats_of
 from nyeri.clinical.services import DuplicatePatient
+from nyeri.lib.http import request_user
 from nyeri.tenancy.roles import CLINICAL_ROLES
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.web.forms import add_service_errors
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _after_save(scope: Scope, patient_id: int) -> HttpResponse:
@@ -61,7 +56,7 @@ def patient_register(request: HttpRequest) -> HttpResponse:
     duplicate_code = ""
     if request.method == "POST" and form.is_valid():
         try:
-            patient = services.register_patient(scope=scope, acting_user=_user(request), **form.details())
+            patient = services.register_patient(scope=scope, acting_user=request_user(request), **form.details())
         except DuplicatePatient as error:
             add_service_errors(form, error)
             duplicates, duplicate_code = error.patients, error.duplicate_code
@@ -95,7 +90,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             services.update_patient(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 patient_id=patient.pk,
                 changes=form.changes(),
                 version=form.cleaned_data["version"],
@@ -142,7 +137,7 @@ def patient_merge(request: HttpRequest, patient_id: int) -> HttpResponse:
             try:
                 services.merge_patients(
                     scope=scope,
-                    acting_user=_user(request),
+                    acting_user=request_user(request),
                     survivor_id=survivor.pk,
                     merged_id=patient.pk,
                     reason=form.cleaned_data["reason"],
@@ -170,7 +165,7 @@ def record_number_formats(request: HttpRequest) -> HttpResponse:
         try:
             services.set_record_number_format(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 pattern=form.cleaned_data["pattern"],
                 facility=form.facilities.get(form.cleaned_data["facility"] or 0),
             )

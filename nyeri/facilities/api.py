@@ -11,24 +11,18 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from nyeri.accounts.models import User
 from nyeri.api.errors import ErrorEnvelope
 from nyeri.facilities import selectors, services
 from nyeri.facilities.access import access_equipment
 from nyeri.facilities.models import Equipment, EquipmentStatusChange
 from nyeri.facilities.offered import PartResult, ServiceResult
+from nyeri.lib.http import request_user
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.scope import request_scope
 
 router = Router(tags=["facilities"])
 
 ERRORS: dict[int, Any] = {403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 class OpeningHoursIO(Schema):
@@ -171,7 +165,7 @@ def put_profile(request: HttpRequest, facility_id: int, payload: ProfileIn) -> A
     data = payload.dict()
     hours = [(h["weekday"], h["opens"], h["closes"]) for h in data.pop("opening_hours")]
     services.save_facility_profile(
-        scope=scope, acting_user=_user(request), facility=facility, opening_hours=hours, **data
+        scope=scope, acting_user=request_user(request), facility=facility, opening_hours=hours, **data
     )
     return _profile_out(selectors.facility_profile(scope, facility))
 
@@ -195,7 +189,7 @@ def list_equipment(request: HttpRequest, facility_id: int) -> Any:
 def add_equipment(request: HttpRequest, facility_id: int, payload: EquipmentIn) -> Any:
     scope = request_scope(request)
     facility = access_facility(scope, facility_id)
-    unit = services.add_equipment(scope=scope, acting_user=_user(request), facility=facility, **payload.dict())
+    unit = services.add_equipment(scope=scope, acting_user=request_user(request), facility=facility, **payload.dict())
     return Status(201, unit)
 
 
@@ -208,7 +202,7 @@ def change_status(request: HttpRequest, equipment_id: int, payload: StatusIn) ->
     scope = request_scope(request)
     unit = access_equipment(scope, equipment_id)
     services.change_equipment_status(
-        scope=scope, acting_user=_user(request), equipment=unit, status=payload.status, reason=payload.reason
+        scope=scope, acting_user=request_user(request), equipment=unit, status=payload.status, reason=payload.reason
     )
     return unit
 

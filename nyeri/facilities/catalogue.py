@@ -16,7 +16,6 @@ pack does not know (a system check stops the deploy).
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -24,6 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from nyeri.facilities.models import EquipmentKind
+from nyeri.lib.toml import read_toml
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.policy.loader import all_packs
 
@@ -128,10 +128,7 @@ def _where(raw: dict[str, Any], loc: tuple[int | str, ...]) -> tuple[str, str]:
 
 
 def load_catalogue(path: Path) -> ServiceCatalogue:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogueError(f"{path.name}: cannot be read: {exc}") from exc
+    raw = read_toml(path, CatalogueError)
     try:
         catalogue = ServiceCatalogue.model_validate(raw)
     except ValidationError as exc:

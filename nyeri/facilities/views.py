@@ -9,21 +9,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from nyeri.accounts.models import User
 from nyeri.facilities import selectors, services
 from nyeri.facilities.access import access_equipment, deny, may_add_equipment, may_change_status, may_edit_profile
 from nyeri.facilities.forms import EquipmentForm, ProfileForm, StatusForm
 from nyeri.facilities.models import EquipmentStatus
+from nyeri.lib.http import request_user
 from nyeri.staffing.selectors import may_read_plan
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.scope import request_scope
 from nyeri.web.forms import add_service_errors
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 @login_required
@@ -50,7 +44,7 @@ def profile_edit(request: HttpRequest, facility_id: int) -> HttpResponse:
         try:
             services.save_facility_profile(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 facility=facility,
                 opening_hours=form.opening_rows(),
                 **form.sizes(),
@@ -90,7 +84,7 @@ def equipment_add(request: HttpRequest, facility_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             unit = services.add_equipment(
-                scope=scope, acting_user=_user(request), facility=facility, **form.cleaned_data
+                scope=scope, acting_user=request_user(request), facility=facility, **form.cleaned_data
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -118,7 +112,7 @@ def equipment_status(request: HttpRequest, equipment_id: int) -> HttpResponse:
             try:
                 services.change_equipment_status(
                     scope=scope,
-                    acting_user=_user(request),
+                    acting_user=request_user(request),
                     equipment=unit,
                     status=form.cleaned_data["status"],
                     reason=form.cleaned_data["reason"],

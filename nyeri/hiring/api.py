@@ -15,23 +15,25 @@ Another organization's application or posting is 404; bad input a 422 naming the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
 
-from nyeri.accounts.models import User
 from nyeri.api.errors import ErrorEnvelope
 from nyeri.candidates.access import candidate_of
-from nyeri.candidates.models import CandidateProfile
 from nyeri.hiring import selectors, services
 from nyeri.hiring.access import access_application, audit_listing
 from nyeri.hiring.eligibility import PostingEligibility, posting_eligibility
 from nyeri.hiring.models import Application
 from nyeri.jobs.access import require_manager
-from nyeri.jobs.models import JobPosting
+from nyeri.jobs.selectors import posting_for_candidates
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
+
+if TYPE_CHECKING:
+    from nyeri.candidates.models import CandidateProfile
 
 router = Router(tags=["hiring"])
 
@@ -117,23 +119,11 @@ def _out(application: Application, e: PostingEligibility) -> dict[str, Any]:
     }
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _candidate(request: HttpRequest) -> CandidateProfile:
     profile = candidate_of(request.user)
     if profile is None:
         raise PermissionDenied
     return profile
-
-
-def _public_posting(posting_id: int) -> JobPosting:
-    posting = JobPosting.objects.select_related("facility", "organization").filter(pk=posting_id).first()
-    if posting is None or not posting.facility.is_active:
-        raise Http404("No such posting")
-    return posting
 
 
 # --- Candidates ---------------------------------------------------------------------------------
@@ -142,14 +132,14 @@ def _public_posting(posting_id: int) -> JobPosting:
 @router.get("/postings/{posting_id}/eligibility", response={200: EligibilityOut, **ERRORS}, summary="My eligibility")
 def eligibility(request: HttpRequest, posting_id: int) -> Any:
     profile = _candidate(request)
-    return _eligibility(posting_eligibility(profile.pk, _public_posting(posting_id)))
+    return _eligibility(posting_eligibility(profile.pk, posting_for_candidates(posting_id)))
 
 
 @router.post("/postings/{posting_id}/apply", response={201: ApplicationOut, **ERRORS}, summary="Apply to a posting")
 def apply(request: HttpRequest, posting_id: int, payload: ApplyIn) -> Any:
     profile = _candidate(request)
     application = services.apply_to_posting(
-        acting_user=_user(request), profile=profile, posting_id=posting_id, note=payload.note
+        acting_user=request_user(request), profile=profile, posting_id=posting_id, note=payload.note
     )
     return Status(201, _out(application, posting_eligibility(profile.pk, application.posting)))
 
@@ -189,7 +179,9 @@ def advance(request: HttpRequest, application_id: int, payload: NoteIn) -> Any:
     scope = request_scope(request)
     found = access_application(scope, application_id)
     return _after(
-        services.advance_application(scope=scope, acting_user=_user(request), application=found, note=payload.note)
+        services.advance_application(
+            scope=scope, acting_user=request_user(request), application=found, note=payload.note
+        )
     )
 
 
@@ -198,7 +190,9 @@ def reject(request: HttpRequest, application_id: int, payload: ReasonIn) -> Any:
     scope = request_scope(request)
     found = access_application(scope, application_id)
     return _after(
-        services.reject_application(scope=scope, acting_user=_user(request), application=found, reason=payload.reason)
+        services.reject_application(
+            scope=scope, acting_user=request_user(request), application=found, reason=payload.reason
+        )
     )
 
 
@@ -208,7 +202,7 @@ def hire(request: HttpRequest, application_id: int, payload: HireIn) -> Any:
     found = access_application(scope, application_id)
     handed = services.hire(
         scope=scope,
-        acting_user=_user(request),
+        acting_user=request_user(request),
         application=found,
         citizenship=payload.citizenship,
         reason=payload.reason,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -11,26 +13,22 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from nyeri.accounts.models import User
 from nyeri.candidates.access import candidate_required
-from nyeri.candidates.models import CandidateProfile
 from nyeri.hiring import selectors, services
 from nyeri.hiring.access import access_application, access_own_application, audit_listing, audit_read
 from nyeri.hiring.eligibility import posting_eligibility
 from nyeri.hiring.forms import AdvanceForm, ApplyForm, HireForm, RejectForm, WithdrawForm
 from nyeri.hiring.models import NEXT_STAGE, Application, Stage
 from nyeri.jobs.access import require_manager
-from nyeri.jobs.models import JobPosting, PostingStatus
-from nyeri.jobs.selectors import described
+from nyeri.jobs.models import PostingStatus
+from nyeri.jobs.selectors import described, posting_for_candidates
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
 from nyeri.web.forms import add_service_errors
 from nyeri.workforce.credentials.evidence import download_name
 
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
+if TYPE_CHECKING:
+    from nyeri.candidates.models import CandidateProfile
 
 # --- The candidate ------------------------------------------------------------------------------
 
@@ -38,21 +36,18 @@ def _user(request: HttpRequest) -> User:
 @candidate_required
 def apply(request: HttpRequest, profile: CandidateProfile, posting_id: int) -> HttpResponse:
     """The candidate's eligibility for a posting, every unmet requirement, and the application form."""
-    posting = (
-        JobPosting.objects.select_related("facility", "organization")
-        .filter(pk=posting_id, facility__is_active=True)
-        .first()
-    )
     # A posting that was never public (or whose facility closed) is not found; a closed one says so.
-    if posting is None:
-        raise Http404("No such posting")
+    posting = posting_for_candidates(posting_id)
     form = ApplyForm(request.POST or None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 services.apply_to_posting(
-                    acting_user=_user(request), profile=profile, posting_id=posting.pk, note=form.cleaned_data["note"]
+                    acting_user=request_user(request),
+                    profile=profile,
+                    posting_id=posting.pk,
+                    note=form.cleaned_data["note"],
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
@@ -90,7 +85,10 @@ def withdraw(request: HttpRequest, profile: CandidateProfile, application_id: in
     if form.is_valid():
         try:
             services.withdraw_application(
-                acting_user=_user(request), profile=profile, application=application, reason=form.cleaned_data["reason"]
+                acting_user=request_user(request),
+                profile=profile,
+                application=application,
+                reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -164,18 +162,18 @@ def _act(request: HttpRequest, application_id: int, form_class: type[Form], name
         try:
             if name == "advance_form":
                 services.advance_application(
-                    scope=scope, acting_user=_user(request), application=found, note=data["note"]
+                    scope=scope, acting_user=request_user(request), application=found, note=data["note"]
                 )
                 messages.success(request, _("The application moved on."))
             elif name == "reject_form":
                 services.reject_application(
-                    scope=scope, acting_user=_user(request), application=found, reason=data["reason"]
+                    scope=scope, acting_user=request_user(request), application=found, reason=data["reason"]
                 )
                 messages.success(request, _("The application was rejected."))
             else:
                 handed = services.hire(
                     scope=scope,
-                    acting_user=_user(request),
+                    acting_user=request_user(request),
                     application=found,
                     citizenship=data["citizenship"],
                     reason=data["reason"],

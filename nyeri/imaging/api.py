@@ -14,35 +14,20 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
-from nyeri.accounts.models import User
-from nyeri.api.errors import ErrorBody, ErrorEnvelope, envelope
+from nyeri.api.errors import ErrorEnvelope, RefusalEnvelope, refusal
 from nyeri.clinical.access import access_patient, ensure_clinical_role
 from nyeri.imaging import selectors, services
 from nyeri.imaging.access import access_order, access_referral
 from nyeri.imaging.models import ImagingOrder, ImagingResult, Referral
 from nyeri.imaging.services import ImagingRefused
+from nyeri.lib.http import request_user
 from nyeri.procedures.access import access_procedure
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope, request_scope
+from nyeri.tenancy.selectors import organization_facility
 
 router = Router(tags=["imaging"])
-
-
-class ReasonOut(Schema):
-    code: str = Field(description="Stable: equipment.not_in_service, operator.<engine code>, ...")
-    subject: str
-    message: str
-    message_id: str
-    message_en: str
-
-
-class RefusalBody(ErrorBody):
-    reasons: list[ReasonOut] = []
-
-
-class RefusalEnvelope(Schema):
-    error: RefusalBody
 
 
 ERRORS: dict[int, Any] = {403: RefusalEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
@@ -201,22 +186,6 @@ class WorklistOut(Schema):
     outgoing: list[ReferralOut]
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _refused(denied: ImagingRefused) -> Status[dict[str, Any]]:
-    body = envelope(
-        "imaging_refused",
-        " ".join(denied.messages()),
-        [{"field": r.subject, "message": r.message()} for r in denied.reasons],
-    )
-    body["error"]["reasons"] = [r.as_dict() for r in denied.reasons]
-    return Status(403, body)
-
-
 def _order(request: HttpRequest, order_id: int, purpose: str) -> tuple[Scope, ImagingOrder]:
     scope = request_scope(request)
     order = access_order(scope, order_id)
@@ -225,7 +194,7 @@ def _order(request: HttpRequest, order_id: int, purpose: str) -> tuple[Scope, Im
 
 
 def _detail(request: HttpRequest, scope: Scope, order: ImagingOrder) -> dict[str, Any]:
-    page = selectors.order_page(scope, order, _user(request))
+    page = selectors.order_page(scope, order, request_user(request))
     return {
         **{f: getattr(order, f) for f in OrderOut.model_fields},
         "equipment_kind": page.kind,
@@ -245,7 +214,7 @@ def _detail(request: HttpRequest, scope: Scope, order: ImagingOrder) -> dict[str
 def _facility(scope: Scope, facility_id: int | None) -> Facility | None:
     if facility_id is None:
         return None
-    facility = Facility.objects.filter(organization=scope.organization, pk=facility_id).first()
+    facility = organization_facility(scope, facility_id)
     if facility is None:
         raise Http404("No such facility")
     return facility
@@ -264,7 +233,7 @@ def order(request: HttpRequest, patient_id: int, payload: OrderIn) -> Any:
     patient = access_patient(scope, patient_id, purpose="api imaging order")
     created = services.order_imaging(
         scope=scope,
-        acting_user=_user(request),
+        acting_user=request_user(request),
         patient=patient,
         modality=payload.modality,
         body_region=payload.body_region,
@@ -293,21 +262,23 @@ def result(request: HttpRequest, order_id: int, payload: ResultIn) -> Any:
     try:
         recorded = services.record_imaging_result(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             order=found,
             findings=payload.findings,
             impression=payload.impression,
             performed_at=performed_at,
         )
     except ImagingRefused as denied:
-        return _refused(denied)
+        return refusal("imaging_refused", denied)
     return Status(201, recorded)
 
 
 @router.post("/imaging/orders/{order_id}/cancel", response={200: OrderOut, **ERRORS}, summary="Cancel with a reason")
 def cancel(request: HttpRequest, order_id: int, payload: ReasonIn) -> Any:
     scope, found = _order(request, order_id, "api imaging cancel")
-    return services.cancel_imaging_order(scope=scope, acting_user=_user(request), order=found, reason=payload.reason)
+    return services.cancel_imaging_order(
+        scope=scope, acting_user=request_user(request), order=found, reason=payload.reason
+    )
 
 
 @router.post("/imaging/orders/{order_id}/referrals", response={201: ReferralOut, **ERRORS}, summary="Refer an order")
@@ -315,7 +286,7 @@ def refer_order(request: HttpRequest, order_id: int, payload: ReferIn) -> Any:
     scope, found = _order(request, order_id, "api referral")
     referral = services.refer(
         scope=scope,
-        acting_user=_user(request),
+        acting_user=request_user(request),
         order=found,
         to_facility=_facility(scope, payload.to_facility_id),
         outside_name=payload.outside_name,
@@ -336,7 +307,7 @@ def refer_procedure(request: HttpRequest, record_id: int, payload: ReferIn) -> A
     access_patient(scope, record.patient_id, purpose="api referral")
     referral = services.refer(
         scope=scope,
-        acting_user=_user(request),
+        acting_user=request_user(request),
         procedure=record,
         to_facility=_facility(scope, payload.to_facility_id),
         outside_name=payload.outside_name,
@@ -355,14 +326,16 @@ def referral(request: HttpRequest, referral_id: int) -> Any:
 def accept(request: HttpRequest, referral_id: int) -> Any:
     scope = request_scope(request)
     found = access_referral(scope, referral_id)
-    return services.accept_referral(scope=scope, acting_user=_user(request), referral=found)
+    return services.accept_referral(scope=scope, acting_user=request_user(request), referral=found)
 
 
 @router.post("/imaging/referrals/{referral_id}/decline", response={200: ReferralOut, **ERRORS}, summary="Decline")
 def decline(request: HttpRequest, referral_id: int, payload: ReasonIn) -> Any:
     scope = request_scope(request)
     found = access_referral(scope, referral_id)
-    return services.decline_referral(scope=scope, acting_user=_user(request), referral=found, reason=payload.reason)
+    return services.decline_referral(
+        scope=scope, acting_user=request_user(request), referral=found, reason=payload.reason
+    )
 
 
 @router.post(
@@ -373,7 +346,9 @@ def decline(request: HttpRequest, referral_id: int, payload: ReasonIn) -> Any:
 def complete(request: HttpRequest, referral_id: int, payload: CompleteIn) -> Any:
     scope = request_scope(request)
     found = access_referral(scope, referral_id)
-    return services.complete_referral(scope=scope, acting_user=_user(request), referral=found, report=payload.report)
+    return services.complete_referral(
+        scope=scope, acting_user=request_user(request), referral=found, report=payload.report
+    )
 
 
 @router.get(
@@ -385,7 +360,7 @@ def worklist(request: HttpRequest, facility_id: int) -> Any:
     scope = request_scope(request)
     ensure_clinical_role(scope, object_type="referral_worklist")
     facility = access_facility(scope, facility_id)
-    lists = selectors.worklists(scope, facility, acting_user=_user(request))
+    lists = selectors.worklists(scope, facility, acting_user=request_user(request))
     return {"facility_id": facility.pk, "incoming": lists.incoming, "outgoing": lists.outgoing}
 
 
@@ -410,7 +385,7 @@ def amend_result(request: HttpRequest, order_id: int, payload: AmendResultIn) ->
     try:
         services.amend_imaging_result(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             result=result,
             reason=payload.reason,
             findings=payload.findings,
@@ -418,7 +393,7 @@ def amend_result(request: HttpRequest, order_id: int, payload: AmendResultIn) ->
             version=payload.version,
         )
     except ImagingRefused as denied:
-        return _refused(denied)
+        return refusal("imaging_refused", denied)
     return Status(201, _history(selectors.result_history(result)))
 
 
@@ -432,10 +407,14 @@ def result_entered_in_error(request: HttpRequest, order_id: int, payload: Correc
     result = _result_of(found)
     try:
         services.mark_result_entered_in_error(
-            scope=scope, acting_user=_user(request), result=result, reason=payload.reason, version=payload.version
+            scope=scope,
+            acting_user=request_user(request),
+            result=result,
+            reason=payload.reason,
+            version=payload.version,
         )
     except ImagingRefused as denied:
-        return _refused(denied)
+        return refusal("imaging_refused", denied)
     return Status(201, _history(selectors.result_history(result)))
 
 
@@ -449,7 +428,7 @@ def amend_referral_result(request: HttpRequest, referral_id: int, payload: Amend
     found = access_referral(scope, referral_id)
     services.amend_referral_result(
         scope=scope,
-        acting_user=_user(request),
+        acting_user=request_user(request),
         referral=found,
         reason=payload.reason,
         report=payload.report,
@@ -467,6 +446,6 @@ def referral_result_entered_in_error(request: HttpRequest, referral_id: int, pay
     scope = request_scope(request)
     found = access_referral(scope, referral_id)
     services.mark_result_entered_in_error(
-        scope=scope, acting_user=_user(request), referral=found, reason=payload.reason, version=payload.version
+        scope=scope, acting_user=request_user(request), referral=found, reason=payload.reason, version=payload.version
     )
     return Status(201, _history(selectors.referral_result_history(found)))

@@ -32,17 +32,12 @@ from nyeri.imaging.forms import (
 )
 from nyeri.imaging.models import ImagingOrder, ImagingResult, Referral
 from nyeri.imaging.services import ImagingRefused
+from nyeri.lib.http import request_user
 from nyeri.procedures.access import access_procedure
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.web.forms import add_service_errors
 from nyeri.workforce.credentials.evidence import EXTENSIONS, path_of
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _language() -> str:
@@ -60,7 +55,7 @@ def patient_imaging(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             order = services.order_imaging(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 patient=patient,
                 modality=form.cleaned_data["modality"],
                 body_region=form.cleaned_data["body_region"],
@@ -94,7 +89,7 @@ def _correction_initial(history: selectors.ResultHistory | None) -> dict[str, An
 
 
 def _order_context(request: HttpRequest, scope: Scope, order: ImagingOrder, **forms: Any) -> dict[str, Any]:
-    page = selectors.order_page(scope, order, _user(request))
+    page = selectors.order_page(scope, order, request_user(request))
     initial = _correction_initial(page.history)
     return {
         "amend_form": forms.get("amend_form") or AmendResultForm(initial=initial),
@@ -133,7 +128,7 @@ def record_result(request: HttpRequest, patient_id: int, order_id: int) -> HttpR
         try:
             services.record_imaging_result(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 order=order,
                 findings=form.cleaned_data["findings"],
                 impression=form.cleaned_data["impression"],
@@ -160,7 +155,7 @@ def refer_order(request: HttpRequest, patient_id: int, order_id: int) -> HttpRes
         try:
             referral = services.refer(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 order=order,
                 to_facility=form.cleaned_data["to_facility"],
                 outside_name=form.cleaned_data["outside_name"],
@@ -183,7 +178,7 @@ def cancel_order(request: HttpRequest, patient_id: int, order_id: int) -> HttpRe
     if form.is_valid():
         try:
             services.cancel_imaging_order(
-                scope=scope, acting_user=_user(request), order=order, reason=form.cleaned_data["reason"]
+                scope=scope, acting_user=request_user(request), order=order, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -209,7 +204,7 @@ def refer_procedure(request: HttpRequest, patient_id: int, record_id: int) -> Ht
         try:
             referral = services.refer(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 procedure=record,
                 to_facility=form.cleaned_data["to_facility"],
                 outside_name=form.cleaned_data["outside_name"],
@@ -260,7 +255,7 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
 def _answer(request: HttpRequest, referral_id: int, what: str) -> HttpResponse:
     scope = request_scope(request)
     referral = access_referral(scope, referral_id)
-    user = _user(request)
+    user = request_user(request)
     decline_form = ReasonForm(request.POST) if what == "decline" else None
     complete_form = CompleteForm(request.POST, request.FILES) if what == "complete" else None
     try:
@@ -338,7 +333,7 @@ def worklist(request: HttpRequest, facility_id: int) -> HttpResponse:
     scope = request_scope(request)
     services.ensure_clinical_role(scope, object_type="referral_worklist")
     facility = access_facility(scope, facility_id)
-    lists = selectors.worklists(scope, facility, acting_user=_user(request))
+    lists = selectors.worklists(scope, facility, acting_user=request_user(request))
     return render(request, "imaging/worklist.html", {"lists": lists, "facility": facility})
 
 
@@ -358,7 +353,7 @@ def _correct_result(
         raise Http404("No result")
     if form.is_valid():
         try:
-            write(scope, _user(request), {"result": result, **form.cleaned_data})
+            write(scope, request_user(request), {"result": result, **form.cleaned_data})
         except ImagingRefused as denied:
             context = _order_context(
                 request,
@@ -386,7 +381,7 @@ def _correct_referral_result(
     referral = access_referral(scope, referral_id)
     if form.is_valid():
         try:
-            write(scope, _user(request), {"referral": referral, **form.cleaned_data})
+            write(scope, request_user(request), {"referral": referral, **form.cleaned_data})
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -14,10 +14,10 @@ from django.http import HttpRequest
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from nyeri.accounts.models import User
 from nyeri.api.errors import ErrorEnvelope
 from nyeri.imports import services
 from nyeri.imports.reading import check_size
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
 
 router = Router(tags=["imports"])
@@ -43,12 +43,6 @@ class ReportOut(Schema):
 RESPONSES: dict[int, Any] = {200: ReportOut, 422: ReportOut | ErrorEnvelope, 403: ErrorEnvelope}
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _answer(report: services.ImportReport) -> Status[dict[str, Any]]:
     body = {
         "what": report.what,
@@ -67,7 +61,7 @@ def _answer(report: services.ImportReport) -> Status[dict[str, Any]]:
 def import_staff(request: HttpRequest, file: File[UploadedFile], dry_run: bool = True) -> Status[dict[str, Any]]:
     check_size(file.size or 0)
     report = services.import_staff(
-        scope=request_scope(request), acting_user=_user(request), content=file.read(), dry_run=dry_run
+        scope=request_scope(request), acting_user=request_user(request), content=file.read(), dry_run=dry_run
     )
     return _answer(report)
 
@@ -76,6 +70,6 @@ def import_staff(request: HttpRequest, file: File[UploadedFile], dry_run: bool =
 def import_patients(request: HttpRequest, file: File[UploadedFile], dry_run: bool = True) -> Status[dict[str, Any]]:
     check_size(file.size or 0)
     report = services.import_patients(
-        scope=request_scope(request), acting_user=_user(request), content=file.read(), dry_run=dry_run
+        scope=request_scope(request), acting_user=request_user(request), content=file.read(), dry_run=dry_run
     )
     return _answer(report)

@@ -9,11 +9,11 @@ from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.http import require_GET, require_POST
 
-from nyeri.accounts.models import User
 from nyeri.imports import services
 from nyeri.imports.forms import ConfirmForm, UploadForm
 from nyeri.imports.reading import check_size
 from nyeri.imports.template_files import template_csv, template_xlsx
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import facilities_for
 from nyeri.web.forms import add_service_errors
@@ -21,12 +21,6 @@ from nyeri.web.forms import add_service_errors
 WHAT = (services.STAFF, services.PATIENTS)
 RUNNERS = {services.STAFF: services.import_staff, services.PATIENTS: services.import_patients}
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _what(what: str) -> str:
@@ -58,7 +52,7 @@ def upload(request: HttpRequest, what: str) -> HttpResponse:
             check_size(upload_file.size or 0)
             report = RUNNERS[what](
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 content=upload_file.read(),
                 dry_run=True,
                 source=upload_file.name[:200],
@@ -88,7 +82,7 @@ def confirm(request: HttpRequest, what: str) -> HttpResponse:
     content = services.stored_upload(scope=scope, sha256=form.cleaned_data["sha256"])
     report = RUNNERS[what](
         scope=scope,
-        acting_user=_user(request),
+        acting_user=request_user(request),
         content=content,
         dry_run=False,
         source=form.cleaned_data["source"] or form.cleaned_data["sha256"][:12],

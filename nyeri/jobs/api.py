@@ -21,13 +21,13 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from nyeri.accounts.models import User
 from nyeri.api.errors import ErrorEnvelope
 from nyeri.jobs import selectors, services
 from nyeri.jobs.access import access_posting, require_manager
 from nyeri.jobs.models import JobPosting
 from nyeri.jobs.ratelimit import over_limit
 from nyeri.jobs.requirements import RequirementInput, describe
+from nyeri.lib.http import request_user
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.scope import request_scope
 from nyeri.workforce.policy.loader import pack_for
@@ -143,12 +143,6 @@ def _out(posting: JobPosting, *, internal: bool) -> dict[str, Any]:
     }
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @router.get("/board", auth=None, response={200: BoardOut, 429: ErrorEnvelope}, summary="The public job board")
 def board(
     request: HttpRequest,
@@ -205,7 +199,7 @@ def create_posting(request: HttpRequest, payload: PostingIn) -> Any:
     facility = access_facility(scope, payload.facility_id)
     posting = services.create_posting(
         scope=scope,
-        acting_user=_user(request),
+        acting_user=request_user(request),
         facility=facility,
         data=services.PostingInput(
             role=payload.role,
@@ -230,7 +224,7 @@ def from_gap(request: HttpRequest, facility_id: int, payload: GapIn) -> Any:
     scope = request_scope(request)
     facility = access_facility(scope, facility_id)
     posting = services.create_posting_from_gap(
-        scope=scope, acting_user=_user(request), facility=facility, role=payload.role
+        scope=scope, acting_user=request_user(request), facility=facility, role=payload.role
     )
     return Status(201, _out(posting, internal=True))
 
@@ -238,12 +232,16 @@ def from_gap(request: HttpRequest, facility_id: int, payload: GapIn) -> Any:
 @router.post("/postings/{posting_id}/close", response={200: PostingOut, **ERRORS}, summary="Close an open posting")
 def close(request: HttpRequest, posting_id: int) -> Any:
     scope = request_scope(request)
-    posting = services.close_posting(scope=scope, acting_user=_user(request), posting=access_posting(scope, posting_id))
+    posting = services.close_posting(
+        scope=scope, acting_user=request_user(request), posting=access_posting(scope, posting_id)
+    )
     return _out(posting, internal=True)
 
 
 @router.post("/postings/{posting_id}/fill", response={200: PostingOut, **ERRORS}, summary="Mark an open posting filled")
 def fill(request: HttpRequest, posting_id: int) -> Any:
     scope = request_scope(request)
-    posting = services.mark_filled(scope=scope, acting_user=_user(request), posting=access_posting(scope, posting_id))
+    posting = services.mark_filled(
+        scope=scope, acting_user=request_user(request), posting=access_posting(scope, posting_id)
+    )
     return _out(posting, internal=True)

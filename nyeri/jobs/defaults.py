@@ -10,7 +10,6 @@ load every file). A posting created from a gap starts with its role's rows.
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nyeri.jobs.models import Importance, RequirementKind
 from nyeri.jobs.requirements import RequirementInput, requirement_problems
+from nyeri.lib.toml import read_toml
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.kinds import CredentialKind, EmployerKind, Specialty
 from nyeri.workforce.policy.loader import PolicyPackError, pack_for
@@ -67,11 +67,9 @@ class DefaultsFile(_Strict):
 
 
 def load_defaults_file(path: Path) -> dict[str, tuple[RequirementInput, ...]]:
+    raw = read_toml(path, DefaultsFileError)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
         data = DefaultsFile.model_validate(raw)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DefaultsFileError(f"{path.name}: cannot be read: {exc}") from exc
     except ValidationError as exc:
         problems = [f"{path.name}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise DefaultsFileError("\n".join(problems)) from exc

@@ -142,6 +142,22 @@ def public_posting(posting_id: int) -> PostingView:
     return PostingView(posting, described(posting))
 
 
+def posting_for_candidates(posting_id: int) -> JobPosting:
+    """A posting a candidate may look at and apply to (1 query): any status, at an active facility.
+
+    A posting whose facility closed is not found (404), like one that never existed; a closed
+    posting is found, and the application says it is closed.
+    """
+    posting = (
+        JobPosting.objects.select_related("facility", "organization")
+        .filter(pk=posting_id, facility__is_active=True)
+        .first()
+    )
+    if posting is None:
+        raise Http404("No such posting")
+    return posting
+
+
 # --- Managers ---------------------------------------------------------------------------------
 
 

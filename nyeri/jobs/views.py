@@ -16,24 +16,18 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from nyeri.accounts.models import User
 from nyeri.facilities.access import deny
 from nyeri.jobs import selectors, services
 from nyeri.jobs.access import access_posting, may_read_network, require_manager
 from nyeri.jobs.forms import PostingForm, RequirementForm, RequirementFormSet, add_errors, requirement_rows
 from nyeri.jobs.models import EmploymentKind, PostingStatus
 from nyeri.jobs.ratelimit import rate_limited
+from nyeri.lib.http import request_user
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.models import Facility, FacilityKind
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
 from nyeri.tenancy.scope import Scope, request_scope
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
+from nyeri.tenancy.selectors import facilities_for
 
 # --- Public -----------------------------------------------------------------------------------
 
@@ -87,8 +81,7 @@ def detail(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 
 def _facilities(scope: Scope) -> QuerySet[Facility]:
-    qs = Facility.objects.filter(organization=scope.organization, is_active=True).order_by("name")
-    return qs.filter(pk__in=scope.facility_ids) if scope.facility_ids is not None else qs
+    return facilities_for(scope)
 
 
 @login_required
@@ -120,7 +113,7 @@ def new(request: HttpRequest) -> HttpResponse:
         try:
             posting = services.create_posting(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 facility=form.cleaned_data["facility"],
                 data=form.posting_input(),
                 requirements=rows,
@@ -147,7 +140,7 @@ def edit(request: HttpRequest, posting_id: int) -> HttpResponse:
             try:
                 services.update_posting(
                     scope=scope,
-                    acting_user=_user(request),
+                    acting_user=request_user(request),
                     posting=posting,
                     data=form.posting_input(),
                     requirements=rows,
@@ -178,7 +171,7 @@ def _end(request: HttpRequest, posting_id: int, filled: bool) -> HttpResponse:
     posting = access_posting(scope, posting_id)
     end = services.mark_filled if filled else services.close_posting
     try:
-        end(scope=scope, acting_user=_user(request), posting=posting)
+        end(scope=scope, acting_user=request_user(request), posting=posting)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -207,7 +200,7 @@ def from_gap(request: HttpRequest, facility_id: int) -> HttpResponse:
     facility = access_facility(scope, facility_id)
     try:
         posting = services.create_posting_from_gap(
-            scope=scope, acting_user=_user(request), facility=facility, role=request.POST.get("role", "")
+            scope=scope, acting_user=request_user(request), facility=facility, role=request.POST.get("role", "")
         )
     except ValidationError as error:
         for message in error.messages:

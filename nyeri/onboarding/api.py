@@ -7,8 +7,8 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from nyeri.accounts.models import User
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.lib.http import request_user
 from nyeri.onboarding import selectors, services
 from nyeri.onboarding.access import access_invitation, access_member, require_people_administrator
 from nyeri.onboarding.selectors import InvitationRow, MemberRow
@@ -70,12 +70,6 @@ class DeactivateIn(Schema):
     reason: str = Field(default="", max_length=300)
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _member_out(row: MemberRow) -> dict[str, object]:
     return {
         "id": row.membership_id,
@@ -120,7 +114,7 @@ def change_access(request: HttpRequest, membership_id: int, payload: AccessIn) -
     membership = access_member(scope, membership_id)
     services.change_access(
         scope=scope,
-        acting_user=_user(request),
+        acting_user=request_user(request),
         membership=membership,
         roles=payload.roles,
         facilities=selectors.facilities_by_ids(scope, payload.facility_ids),
@@ -136,7 +130,9 @@ def change_access(request: HttpRequest, membership_id: int, payload: AccessIn) -
 def deactivate(request: HttpRequest, membership_id: int, payload: DeactivateIn) -> object:
     scope = request_scope(request)
     membership = access_member(scope, membership_id)
-    services.deactivate_member(scope=scope, acting_user=_user(request), membership=membership, reason=payload.reason)
+    services.deactivate_member(
+        scope=scope, acting_user=request_user(request), membership=membership, reason=payload.reason
+    )
     return _member_out(selectors.member_row(scope, membership))
 
 
@@ -144,7 +140,7 @@ def deactivate(request: HttpRequest, membership_id: int, payload: DeactivateIn) 
 def reactivate(request: HttpRequest, membership_id: int) -> object:
     scope = request_scope(request)
     membership = access_member(scope, membership_id)
-    services.reactivate_member(scope=scope, acting_user=_user(request), membership=membership)
+    services.reactivate_member(scope=scope, acting_user=request_user(request), membership=membership)
     return _member_out(selectors.member_row(scope, membership))
 
 
@@ -163,7 +159,7 @@ def create_invitation(request: HttpRequest, payload: InvitationIn) -> Status[dic
     require_people_administrator(scope, object_type="invitation", reason="invite a member")
     invitation = services.invite_member(
         scope=scope,
-        acting_user=_user(request),
+        acting_user=request_user(request),
         full_name=payload.full_name,
         email=payload.email,
         roles=payload.roles,
@@ -187,7 +183,7 @@ def resend(request: HttpRequest, invitation_id: int) -> object:
     scope = request_scope(request)
     invitation = access_invitation(scope, invitation_id)
     services.resend_invitation(
-        scope=scope, acting_user=_user(request), invitation=invitation, site_url=request.build_absolute_uri("/")
+        scope=scope, acting_user=request_user(request), invitation=invitation, site_url=request.build_absolute_uri("/")
     )
     row = selectors.invitation_row(scope, invitation)
     assert row is not None
@@ -198,5 +194,5 @@ def resend(request: HttpRequest, invitation_id: int) -> object:
 def revoke(request: HttpRequest, invitation_id: int) -> Status[None]:
     scope = request_scope(request)
     invitation = access_invitation(scope, invitation_id)
-    services.revoke_invitation(scope=scope, acting_user=_user(request), invitation=invitation)
+    services.revoke_invitation(scope=scope, acting_user=request_user(request), invitation=invitation)
     return Status(204, None)

@@ -16,18 +16,13 @@ from django.views.decorators.http import require_POST
 from nyeri.accounts import services as account_services
 from nyeri.accounts.models import User
 from nyeri.accounts.views import set_language_cookie
+from nyeri.lib.http import request_user
 from nyeri.onboarding import selectors, services
 from nyeri.onboarding.access import access_invitation, access_member, require_people_administrator
 from nyeri.onboarding.forms import AcceptForm, AccessForm, DeactivateForm, InviteForm
 from nyeri.onboarding.services import InvitationProblem, InvitationUnavailable
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.web.forms import add_service_errors
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _people_page(request: HttpRequest, scope: Scope, form: InviteForm, status: int = 200) -> HttpResponse:
@@ -44,7 +39,7 @@ def people(request: HttpRequest) -> HttpResponse:
     scope = request_scope(request)
     require_people_administrator(scope, reason="open the people page")
     form = InviteForm(
-        facilities=selectors.organization_facilities(scope), initial={"language": _user(request).language}
+        facilities=selectors.organization_facilities(scope), initial={"language": request_user(request).language}
     )
     return _people_page(request, scope, form)
 
@@ -60,7 +55,7 @@ def invite(request: HttpRequest) -> HttpResponse:
         try:
             invitation = services.invite_member(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 full_name=data["full_name"],
                 email=data["email"],
                 roles=data["roles"],
@@ -86,11 +81,14 @@ def _invitation_action(request: HttpRequest, invitation_id: int, *, resend: bool
     try:
         if resend:
             services.resend_invitation(
-                scope=scope, acting_user=_user(request), invitation=invitation, site_url=request.build_absolute_uri("/")
+                scope=scope,
+                acting_user=request_user(request),
+                invitation=invitation,
+                site_url=request.build_absolute_uri("/"),
             )
             messages.success(request, _("The invitation was sent again with a new link."), fail_silently=True)
         else:
-            services.revoke_invitation(scope=scope, acting_user=_user(request), invitation=invitation)
+            services.revoke_invitation(scope=scope, acting_user=request_user(request), invitation=invitation)
             messages.success(request, _("The invitation was withdrawn."), fail_silently=True)
     except ValidationError as error:
         for message in error.messages:
@@ -122,7 +120,7 @@ def member_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
             try:
                 services.change_access(
                     scope=scope,
-                    acting_user=_user(request),
+                    acting_user=request_user(request),
                     membership=membership,
                     roles=form.cleaned_data["roles"],
                     facilities=list(form.cleaned_data["facilities"]),
@@ -155,11 +153,14 @@ def _status_change(request: HttpRequest, membership_id: int, *, deactivate: bool
         try:
             if deactivate:
                 services.deactivate_member(
-                    scope=scope, acting_user=_user(request), membership=membership, reason=form.cleaned_data["reason"]
+                    scope=scope,
+                    acting_user=request_user(request),
+                    membership=membership,
+                    reason=form.cleaned_data["reason"],
                 )
                 message = _("%(name)s was deactivated: their sessions and API tokens have ended.")
             else:
-                services.reactivate_member(scope=scope, acting_user=_user(request), membership=membership)
+                services.reactivate_member(scope=scope, acting_user=request_user(request), membership=membership)
                 message = _("%(name)s was reactivated and can log in again.")
         except ValidationError as error:
             add_service_errors(form, error)

@@ -17,9 +17,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
-from nyeri.accounts.models import User
-from nyeri.api.errors import ErrorEnvelope, envelope
+from nyeri.api.errors import ErrorEnvelope, forbidden, with_api_names
 from nyeri.clinical.access import access_patient
+from nyeri.lib.http import request_user
 from nyeri.prescriptions import catalogue, display, selectors, services
 from nyeri.prescriptions.access import access_prescription
 from nyeri.prescriptions.items import INSTRUCTIONS_MAX_LENGTH, ItemIn, parse_items
@@ -34,12 +34,6 @@ router = Router(tags=["prescriptions"])
 
 ERRORS: dict[int, Any] = {403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
 KEY_HEADER = "Idempotency-Key"
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 class MedicationOut(Schema):
@@ -245,19 +239,6 @@ def _check_out(check: SafetyCheck, may: Privilege) -> dict[str, Any]:
     }
 
 
-def _refused(denied: PrescriptionRefused) -> Status[dict[str, Any]]:
-    # The engine's reasons, so that a client can say what is missing.
-    return Status(
-        403, envelope("forbidden", str(denied), [{"field": "prescriber", "message": r} for r in denied.reasons])
-    )
-
-
-def _api_fields(error: ValidationError) -> ValidationError:
-    if not hasattr(error, "error_dict"):
-        return error
-    return ValidationError({("facility_id" if k == "facility" else k): v for k, v in error.error_dict.items()})
-
-
 def _items(payload: PrescriptionIn) -> list[ItemIn]:
     return [ItemIn(**i.model_dump()) for i in payload.items]
 
@@ -320,16 +301,16 @@ def create(request: HttpRequest, patient_id: int, payload: PrescriptionIn, respo
     try:
         written = services.create_prescription(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             patient=patient,
             items=_items(payload),
             idempotency_key=_key(request),
             facility=facility,
         )
     except PrescriptionRefused as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons, field="prescriber")
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, {"facility": "facility_id"}) from None
     if not written.created:
         response["Idempotent-Replayed"] = "true"
     return Status(201 if written.created else 200, _out(written.prescription))
@@ -372,12 +353,16 @@ def update(request: HttpRequest, prescription_id: int, payload: PrescriptionIn) 
     facility = access_facility(scope, payload.facility_id) if payload.facility_id is not None else None
     try:
         changed = services.update_draft(
-            scope=scope, acting_user=_user(request), prescription=prescription, items=_items(payload), facility=facility
+            scope=scope,
+            acting_user=request_user(request),
+            prescription=prescription,
+            items=_items(payload),
+            facility=facility,
         )
     except PrescriptionRefused as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons, field="prescriber")
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, {"facility": "facility_id"}) from None
     return _out(changed)
 
 
@@ -405,13 +390,13 @@ def sign(request: HttpRequest, prescription_id: int, payload: SignIn) -> Any:
     try:
         signed = services.sign_prescription(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             prescription=prescription,
             justification=payload.justification,
             second_factor=factor,
         )
     except PrescriptionRefused as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons, field="prescriber")
     return _out(signed)
 
 
@@ -425,10 +410,10 @@ def cancel(request: HttpRequest, prescription_id: int, payload: ReasonIn) -> Any
     prescription = _read(scope, prescription_id, "api prescription cancel")
     try:
         cancelled = services.cancel_prescription(
-            scope=scope, acting_user=_user(request), prescription=prescription, reason=payload.reason
+            scope=scope, acting_user=request_user(request), prescription=prescription, reason=payload.reason
         )
     except PrescriptionRefused as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons, field="prescriber")
     return _out(cancelled)
 
 
@@ -442,10 +427,10 @@ def reissue(request: HttpRequest, prescription_id: int, response: HttpResponse) 
     prescription = _read(scope, prescription_id, "api prescription reissue")
     try:
         written = services.reissue_prescription(
-            scope=scope, acting_user=_user(request), prescription=prescription, idempotency_key=_key(request)
+            scope=scope, acting_user=request_user(request), prescription=prescription, idempotency_key=_key(request)
         )
     except PrescriptionRefused as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons, field="prescriber")
     if not written.created:
         response["Idempotent-Replayed"] = "true"
     return Status(201 if written.created else 200, _out(written.prescription))
@@ -459,7 +444,7 @@ def reissue(request: HttpRequest, prescription_id: int, response: HttpResponse) 
 def pdf(request: HttpRequest, prescription_id: int) -> HttpResponse:
     scope = request_scope(request)
     prescription = _read(scope, prescription_id, "api prescription print")
-    content = services.export_pdf(scope=scope, acting_user=_user(request), prescription=prescription)
+    content = services.export_pdf(scope=scope, acting_user=request_user(request), prescription=prescription)
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{prescription.number}.pdf"'
     response["Cache-Control"] = "no-store"

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.utils import timezone
 
 from nyeri.clinical.models import Patient
@@ -38,6 +39,14 @@ def patient_prescriptions(scope: Scope, patient: Patient) -> list[Prescription]:
 
 def items_of(prescription: Prescription) -> list[PrescriptionItem]:
     return list(PrescriptionItem.objects.filter(prescription=prescription).order_by("position"))
+
+
+def organization_item(scope: Scope, item_id: int) -> PrescriptionItem:
+    """The prescription item ``item_id`` of the scope's organization (1 query); 404 otherwise."""
+    found = PrescriptionItem.objects.filter(organization=scope.organization, pk=item_id).first()
+    if found is None:
+        raise Http404("No such prescription item")
+    return found
 
 
 def item_line(item: PrescriptionItem) -> Line:

@@ -4,7 +4,7 @@ cancel, reissue, print. Thin: parse, call one service or selector, render."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,10 +17,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import user_has_device
 
-from nyeri.accounts.models import User
 from nyeri.accounts.reauth import ReauthenticationRequired, has_recent_authentication, reauthenticate_url
 from nyeri.clinical.access import access_patient
-from nyeri.clinical.models import Patient
+from nyeri.lib.http import request_user
 from nyeri.prescriptions import display, selectors, services
 from nyeri.prescriptions.access import access_prescription
 from nyeri.prescriptions.forms import (
@@ -39,13 +38,10 @@ from nyeri.prescriptions.services import PrescriptionRefused
 from nyeri.prescriptions.signing import CODE_FIELD, SessionSecondFactor, legal_statement
 from nyeri.tenancy.scope import Scope, request_scope
 
+if TYPE_CHECKING:
+    from nyeri.clinical.models import Patient
+
 ROWS = 3
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _frequency_value(value: Decimal) -> str:
@@ -141,7 +137,7 @@ def new(request: HttpRequest, patient_id: int) -> HttpResponse:
             try:
                 written = services.create_prescription(
                     scope=scope,
-                    acting_user=_user(request),
+                    acting_user=request_user(request),
                     patient=patient,
                     items=[item for _n, item in rows],
                     idempotency_key=form.cleaned_data["idempotency_key"],
@@ -179,7 +175,7 @@ def edit(request: HttpRequest, patient_id: int, prescription_id: int) -> HttpRes
             try:
                 services.update_draft(
                     scope=scope,
-                    acting_user=_user(request),
+                    acting_user=request_user(request),
                     prescription=prescription,
                     items=[item for _n, item in rows],
                     facility=form.cleaned_data["facility"],
@@ -224,7 +220,7 @@ def check(request: HttpRequest, patient_id: int, prescription_id: int) -> HttpRe
 @never_cache
 def sign(request: HttpRequest, patient_id: int, prescription_id: int) -> HttpResponse:
     scope, patient, prescription = _patient_and_prescription(request, patient_id, prescription_id, "prescription sign")
-    user = _user(request)
+    user = request_user(request)
     if not prescription.is_draft:
         return redirect("prescriptions:detail", patient_id=patient.pk, prescription_id=prescription.pk)
     context = _review_context(scope, patient, prescription)
@@ -311,7 +307,10 @@ def cancel(request: HttpRequest, patient_id: int, prescription_id: int) -> HttpR
     if request.method == "POST" and form.is_valid():
         try:
             services.cancel_prescription(
-                scope=scope, acting_user=_user(request), prescription=prescription, reason=form.cleaned_data["reason"]
+                scope=scope,
+                acting_user=request_user(request),
+                prescription=prescription,
+                reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
             add_service_errors(form, None, error, [])
@@ -342,7 +341,7 @@ def reissue(request: HttpRequest, patient_id: int, prescription_id: int) -> Http
     try:
         written = services.reissue_prescription(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             prescription=prescription,
             idempotency_key=form.cleaned_data["idempotency_key"],
         )
@@ -364,7 +363,7 @@ def reissue(request: HttpRequest, patient_id: int, prescription_id: int) -> Http
 def pdf(request: HttpRequest, patient_id: int, prescription_id: int) -> HttpResponse:
     scope, patient, prescription = _patient_and_prescription(request, patient_id, prescription_id, "prescription print")
     try:
-        content = services.export_pdf(scope=scope, acting_user=_user(request), prescription=prescription)
+        content = services.export_pdf(scope=scope, acting_user=request_user(request), prescription=prescription)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)

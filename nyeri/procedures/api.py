@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from nyeri.accounts.models import User
-from nyeri.api.errors import ErrorBody, ErrorEnvelope, envelope
+from nyeri.api.errors import ErrorEnvelope, RefusalEnvelope, refusal
 from nyeri.clinical.access import access_patient, ensure_clinical_role
 from nyeri.clinical.encounters.selectors import access_encounter
+from nyeri.lib.http import request_user
 from nyeri.procedures import selectors, services
 from nyeri.procedures.access import access_procedure
 from nyeri.procedures.catalogue import catalogue, procedure
@@ -31,28 +31,11 @@ from nyeri.procedures.refusals import ProcedureRefused
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.workforce.access import access_person
-from nyeri.workforce.models import Person
+
+if TYPE_CHECKING:
+    from nyeri.workforce.models import Person
 
 router = Router(tags=["procedures"])
-
-
-class ReasonOut(Schema):
-    code: str = Field(
-        description="Stable: performer.<engine code>, anesthesiologist.<engine code>, "
-        "imaging_operator.<engine code>, ordered_by.<engine code>, equipment.*"
-    )
-    subject: str = Field(description="performer, anesthesiologist, imaging_operator, ordered_by or equipment")
-    message: str = Field(description="In the request's language")
-    message_id: str
-    message_en: str
-
-
-class RefusalBody(ErrorBody):
-    reasons: list[ReasonOut] = []
-
-
-class RefusalEnvelope(Schema):
-    error: RefusalBody
 
 
 ERRORS: dict[int, Any] = {403: RefusalEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
@@ -295,12 +278,6 @@ class AmendIn(Schema):
     note: str | None = None
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and timezone.is_naive(value):
         return timezone.make_aware(value)
@@ -309,16 +286,6 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def _person(scope: Scope, person_id: int | None) -> Person | None:
     return access_person(scope, person_id) if person_id is not None else None
-
-
-def _refused(denied: ProcedureRefused) -> Status[dict[str, Any]]:
-    body = envelope(
-        "procedure_refused",
-        " ".join(denied.messages()),
-        [{"field": r.subject, "message": r.message()} for r in denied.reasons],
-    )
-    body["error"]["reasons"] = [r.as_dict() for r in denied.reasons]
-    return Status(403, body)
 
 
 def _detail(scope: Scope, record: ProcedureRecord) -> ProcedureRecord:
@@ -356,7 +323,7 @@ def order(request: HttpRequest, patient_id: int, payload: OrderIn) -> Any:
     try:
         record = services.order_procedure(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             patient=patient,
             procedure_code=payload.procedure_code,
             body_site=payload.body_site,
@@ -368,7 +335,7 @@ def order(request: HttpRequest, patient_id: int, payload: OrderIn) -> Any:
             indication=payload.indication,
         )
     except ProcedureRefused as denied:
-        return _refused(denied)
+        return refusal("procedure_refused", denied)
     return Status(201, record)
 
 
@@ -393,14 +360,16 @@ def detail(request: HttpRequest, record_id: int) -> Any:
 def schedule(request: HttpRequest, record_id: int, payload: ScheduleIn) -> Any:
     scope, record = _record(request, record_id, "api procedure schedule")
     return services.schedule_procedure(
-        scope=scope, acting_user=_user(request), record=record, scheduled_for=_aware(payload.scheduled_for)
+        scope=scope, acting_user=request_user(request), record=record, scheduled_for=_aware(payload.scheduled_for)
     )
 
 
 @router.post("/procedures/{record_id}/cancel", response={200: ProcedureOut, **ERRORS}, summary="Cancel with a reason")
 def cancel(request: HttpRequest, record_id: int, payload: ReasonIn) -> Any:
     scope, record = _record(request, record_id, "api procedure cancel")
-    return services.cancel_procedure(scope=scope, acting_user=_user(request), record=record, reason=payload.reason)
+    return services.cancel_procedure(
+        scope=scope, acting_user=request_user(request), record=record, reason=payload.reason
+    )
 
 
 @router.post(
@@ -414,7 +383,7 @@ def perform(request: HttpRequest, record_id: int, payload: PerformIn) -> Any:
     try:
         performance = services.record_performance(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             record=record,
             performer=_person(scope, payload.performer_id),
             anesthesiologist=_person(scope, payload.anesthesiologist_id),
@@ -432,7 +401,7 @@ def perform(request: HttpRequest, record_id: int, payload: PerformIn) -> Any:
             note=payload.note,
         )
     except ProcedureRefused as denied:
-        return _refused(denied)
+        return refusal("procedure_refused", denied)
     return Status(201, performance)
 
 
@@ -474,10 +443,10 @@ def amend(request: HttpRequest, record_id: int, payload: AmendIn) -> Any:
             changes[name] = value
     try:
         successor = services.amend_performance(
-            scope=scope, acting_user=_user(request), performance=current, reason=payload.reason, **changes
+            scope=scope, acting_user=request_user(request), performance=current, reason=payload.reason, **changes
         )
     except ProcedureRefused as denied:
-        return _refused(denied)
+        return refusal("procedure_refused", denied)
     return Status(201, successor)
 
 
@@ -489,7 +458,7 @@ def amend(request: HttpRequest, record_id: int, payload: AmendIn) -> Any:
 def entered_in_error(request: HttpRequest, record_id: int, payload: EnteredInErrorIn) -> Any:
     scope, record = _record(request, record_id, "api procedure entered in error")
     services.mark_performance_entered_in_error(
-        scope=scope, acting_user=_user(request), record=record, reason=payload.reason, version=payload.version
+        scope=scope, acting_user=request_user(request), record=record, reason=payload.reason, version=payload.version
     )
     return _detail(scope, record)
 

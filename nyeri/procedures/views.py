@@ -3,7 +3,7 @@ marking entered in error, one procedure's history, the catalogue and a facility'
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,10 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from nyeri.accounts.models import User
 from nyeri.clinical.access import access_patient, ensure_clinical_role
-from nyeri.clinical.models import Patient
 from nyeri.imaging.selectors import procedure_referrals, referral_result_history
+from nyeri.lib.http import request_user
 from nyeri.procedures import selectors, services
 from nyeri.procedures.access import access_procedure
 from nyeri.procedures.catalogue import catalogue, procedure
@@ -36,13 +35,11 @@ from nyeri.procedures.refusals import ProcedureRefused
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.web.forms import add_service_errors
-from nyeri.workforce.models import Person
+from nyeri.workforce.selectors import organization_person
 
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+if TYPE_CHECKING:
+    from nyeri.clinical.models import Patient
+    from nyeri.workforce.models import Person
 
 
 def _label(record: ProcedureRecord | ProcedurePerformance) -> str:
@@ -95,7 +92,7 @@ def order(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             record = services.order_procedure(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 patient=patient,
                 procedure_code=proc.code,
                 body_site=form.cleaned_data["body_site"],
@@ -164,7 +161,7 @@ def entered_in_error(request: HttpRequest, patient_id: int, record_id: int) -> H
         try:
             services.mark_performance_entered_in_error(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 record=record,
                 reason=form.cleaned_data["reason"],
                 version=form.cleaned_data["version"],
@@ -195,7 +192,10 @@ def schedule(request: HttpRequest, patient_id: int, record_id: int) -> HttpRespo
     if request.method == "POST" and form.is_valid():
         try:
             services.schedule_procedure(
-                scope=scope, acting_user=_user(request), record=record, scheduled_for=form.cleaned_data["scheduled_for"]
+                scope=scope,
+                acting_user=request_user(request),
+                record=record,
+                scheduled_for=form.cleaned_data["scheduled_for"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -212,7 +212,7 @@ def cancel(request: HttpRequest, patient_id: int, record_id: int) -> HttpRespons
     if request.method == "POST" and form.is_valid():
         try:
             services.cancel_procedure(
-                scope=scope, acting_user=_user(request), record=record, reason=form.cleaned_data["reason"]
+                scope=scope, acting_user=request_user(request), record=record, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -225,7 +225,7 @@ def cancel(request: HttpRequest, patient_id: int, record_id: int) -> HttpRespons
 def _person(scope: Scope, person_id: int | None) -> Person | None:
     if person_id is None:
         return None
-    return Person.objects.filter(organization=scope.organization, pk=person_id).first()
+    return organization_person(scope, person_id)
 
 
 def _perform_form(
@@ -280,7 +280,7 @@ def perform(request: HttpRequest, patient_id: int, record_id: int) -> HttpRespon
     if request.method == "POST" and form.is_valid():
         try:
             services.record_performance(
-                scope=scope, acting_user=_user(request), record=record, **_performance_fields(scope, form)
+                scope=scope, acting_user=request_user(request), record=record, **_performance_fields(scope, form)
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -332,7 +332,7 @@ def amend(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse
         try:
             services.amend_performance(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 performance=current,
                 reason=form.cleaned_data["reason"],
                 **fields,

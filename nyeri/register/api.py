@@ -15,9 +15,10 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from nyeri.accounts.models import User
-from nyeri.api.errors import ErrorEnvelope, envelope
+from nyeri.api.errors import ErrorEnvelope, forbidden
+from nyeri.lib.http import request_user
 from nyeri.prescriptions import display
-from nyeri.prescriptions.models import PrescriptionItem
+from nyeri.prescriptions.selectors import organization_item
 from nyeri.register import selectors, services
 from nyeri.register.models import Movement, StockBalance
 from nyeri.register.report import COLUMNS, check_report
@@ -25,15 +26,10 @@ from nyeri.register.services import RegisterRefused
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope, request_scope
+from nyeri.tenancy.selectors import organization_member
 
 router = Router(tags=["controlled-drug register"])
 ERRORS: dict[int, Any] = {403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _facility(request: HttpRequest, facility_id: int) -> tuple[Scope, Facility]:
@@ -41,12 +37,6 @@ def _facility(request: HttpRequest, facility_id: int) -> tuple[Scope, Facility]:
     facility = access_facility(scope, facility_id)
     selectors.ensure_reader(scope, facility)
     return scope, facility
-
-
-def _refused(denied: RegisterRefused) -> Status[dict[str, Any]]:
-    return Status(
-        403, envelope("forbidden", str(denied), [{"field": "pharmacist", "message": r} for r in denied.reasons])
-    )
 
 
 class BalanceOut(Schema):
@@ -198,9 +188,9 @@ def movements(
 def _write(request: HttpRequest, facility_id: int, write: Any) -> Any:
     scope, facility = _facility(request, facility_id)
     try:
-        movement = write(scope, _user(request), facility)
+        movement = write(scope, request_user(request), facility)
     except RegisterRefused as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons, field="pharmacist")
     return Status(201, _movement_out(movement))
 
 
@@ -222,11 +212,7 @@ def receipt(request: HttpRequest, facility_id: int, payload: ReceiptIn) -> Any:
 )
 def dispensing(request: HttpRequest, facility_id: int, payload: DispensingIn) -> Any:
     def write(scope: Scope, user: User, facility: Facility) -> Movement:
-        found = PrescriptionItem.objects.filter(
-            organization=scope.organization, pk=payload.prescription_item_id
-        ).first()
-        if found is None:
-            raise Http404("No such prescription item")
+        found = organization_item(scope, payload.prescription_item_id)
         return services.dispense(
             scope=scope, acting_user=user, facility=facility, item=found, quantity=payload.quantity
         )
@@ -262,7 +248,7 @@ def return_(request: HttpRequest, facility_id: int, payload: ReturnIn) -> Any:
 
 
 def _member(scope: Scope, user_id: int, field: str) -> User:
-    found = User.objects.filter(pk=user_id, memberships__organization=scope.organization).first()
+    found = organization_member(scope, user_id)
     if found is None:
         raise services.not_a_member(field)
     return found
@@ -371,7 +357,7 @@ def report_file(
     scope, facility = _facility(request, facility_id)
     year, month = _period(year, month)
     content = selectors.export_report(
-        scope=scope, acting_user=_user(request), facility=facility, year=year, month=month, kind=kind
+        scope=scope, acting_user=request_user(request), facility=facility, year=year, month=month, kind=kind
     )
     return file_response(content, kind, facility, year, month)
 

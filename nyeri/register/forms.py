@@ -11,6 +11,7 @@ from nyeri.prescriptions import catalogue
 from nyeri.register.models import MovementKind
 from nyeri.tenancy.models import Membership
 from nyeri.tenancy.scope import Scope
+from nyeri.tenancy.selectors import organization_member
 
 
 def controlled_choices(scope: Scope, language: str) -> list[tuple[str, str]]:
@@ -76,7 +77,7 @@ class DestructionForm(_ProductForm):
         value = self.cleaned_data.get(field)
         if not value:
             return None
-        found = User.objects.filter(pk=int(value), memberships__organization=self.scope.organization).first()
+        found = organization_member(self.scope, int(value))
         if found is None:
             raise ValidationError({field: _("A witness must be an active member of this organization.")})
         return found
@@ -108,14 +109,3 @@ class FilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", "---"), *MovementKind.choices])
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Each of the service's field errors next to its field (others at the top of the form)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        for e in errors:
-            for message in e.messages:
-                form.add_error(name if name in form.fields else None, message)

@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nyeri.accounts.models import User
+from nyeri.lib.http import request_user
 from nyeri.prescriptions import display
-from nyeri.prescriptions.models import PrescriptionItem
+from nyeri.prescriptions.selectors import organization_item
 from nyeri.register import forms as register_forms
 from nyeri.register import selectors, services
 from nyeri.register.api import file_response
@@ -29,12 +30,7 @@ from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.tenancy.selectors import facilities_for
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+from nyeri.web.forms import add_service_errors
 
 
 def _facility(request: HttpRequest, facility_id: int) -> tuple[Scope, Facility]:
@@ -148,11 +144,11 @@ def write(request: HttpRequest, facility_id: int, kind: str) -> HttpResponse:
     refused: tuple[str, ...] = ()
     if request.method == "POST" and form.is_valid():
         try:
-            movement = service(scope, _user(request), facility, form)
+            movement = service(scope, request_user(request), facility, form)
         except RegisterRefused as denied:
             refused = denied.reasons
         except ValidationError as error:
-            register_forms.add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -175,15 +171,11 @@ def dispensing(request: HttpRequest, facility_id: int) -> HttpResponse:
     refused: tuple[str, ...] = ()
     failed_item: int | None = None
     if request.method == "POST" and form.is_valid():
-        item = PrescriptionItem.objects.filter(
-            organization=scope.organization, pk=form.cleaned_data["prescription_item"]
-        ).first()
-        if item is None:
-            raise Http404("No such prescription item")
+        item = organization_item(scope, form.cleaned_data["prescription_item"])
         try:
             movement = services.dispense(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 facility=facility,
                 item=item,
                 quantity=form.cleaned_data["quantity"],
@@ -191,7 +183,7 @@ def dispensing(request: HttpRequest, facility_id: int) -> HttpResponse:
         except RegisterRefused as denied:
             refused = denied.reasons
         except ValidationError as error:
-            register_forms.add_service_errors(form, error)
+            add_service_errors(form, error)
             failed_item = item.pk
         else:
             messages.success(
@@ -224,7 +216,7 @@ def reverse(request: HttpRequest, facility_id: int, movement_id: int) -> HttpRes
         if not form.is_valid():
             raise ValidationError({"reason": _("Give the reason for the correction.")})
         services.reverse_movement(
-            scope=scope, acting_user=_user(request), movement=movement, reason=form.cleaned_data["reason"]
+            scope=scope, acting_user=request_user(request), movement=movement, reason=form.cleaned_data["reason"]
         )
     except RegisterRefused as denied:
         messages.error(request, " ".join(denied.reasons))
@@ -274,6 +266,6 @@ def report_file(request: HttpRequest, facility_id: int, kind: str) -> HttpRespon
     scope, facility = _facility(request, facility_id)
     year, month = _period(request)
     content = selectors.export_report(
-        scope=scope, acting_user=_user(request), facility=facility, year=year, month=month, kind=kind
+        scope=scope, acting_user=request_user(request), facility=facility, year=year, month=month, kind=kind
     )
     return file_response(content, kind, facility, year, month)

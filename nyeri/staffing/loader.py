@@ -9,7 +9,6 @@ check), so is a qualification naming an action or certification its policy pack 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -18,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from nyeri.lib.toml import read_toml
 from nyeri.staffing.models import StaffingRule
 from nyeri.staffing.schema import RULE_FIELDS, Qualification, Rule, RuleFile
 from nyeri.tenancy.models import Organization
@@ -65,10 +65,7 @@ def _where(raw: dict[str, Any], loc: tuple[int | str, ...]) -> tuple[str, str]:
 
 
 def load_rule_file(path: Path) -> CompiledRules:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise RuleFileError(f"{path.name}: cannot be read: {exc}") from exc
+    raw = read_toml(path, RuleFileError)
     try:
         data = RuleFile.model_validate(raw)
     except ValidationError as exc:

@@ -10,20 +10,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from nyeri.accounts.models import User
 from nyeri.facilities.access import deny, may_add_equipment, may_edit_profile
 from nyeri.facilities.inputs import load_inputs
+from nyeri.lib.http import request_user
 from nyeri.staffing import selectors, services
 from nyeri.staffing.forms import PreviewForm, ResetForm, RuleForm
 from nyeri.staffing.loader import effective_rules
 from nyeri.tenancy.scope import request_scope
 from nyeri.web.forms import add_service_errors
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 @login_required
@@ -104,7 +98,7 @@ def _rule_page(request: HttpRequest, code: str | None) -> HttpResponse:
         try:
             services.save_staffing_rule(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 code=code or form.cleaned_data["code"],
                 reason=form.cleaned_data["reason"],
                 **form.values(),
@@ -140,7 +134,7 @@ def rule_reset(request: HttpRequest, code: str) -> HttpResponse:
     if form.is_valid():
         try:
             services.reset_staffing_rule(
-                scope=scope, acting_user=_user(request), code=code, reason=form.cleaned_data["reason"]
+                scope=scope, acting_user=request_user(request), code=code, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))

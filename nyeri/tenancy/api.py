@@ -13,8 +13,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from nyeri.accounts.models import User
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.lib.http import request_user
 from nyeri.tenancy import selectors, services
 from nyeri.tenancy.access import access_facility, require_organization_administrator
 from nyeri.tenancy.models import Facility
@@ -24,12 +24,6 @@ from nyeri.tenancy.selectors import facilities_for
 router = Router(tags=["tenancy"])
 
 ERRORS: dict[int, Any] = {403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 class FacilityOut(Schema):
@@ -164,7 +158,7 @@ def patch_organization(request: HttpRequest, payload: OrganizationPatch) -> Any:
     org = scope.organization
     services.update_organization(
         scope=scope,
-        acting_user=_user(request),
+        acting_user=request_user(request),
         name=payload.name if payload.name is not None else org.name,
         kind=payload.kind if payload.kind is not None else org.kind,
     )
@@ -186,7 +180,9 @@ def add_facility(request: HttpRequest, payload: FacilityIn) -> Any:
     scope = request_scope(request)
     data = payload.dict()
     data["opening_hours"] = _rows(payload.opening_hours)
-    facility = services.add_facility(scope=scope, acting_user=_user(request), fields=services.FacilityFields(**data))
+    facility = services.add_facility(
+        scope=scope, acting_user=request_user(request), fields=services.FacilityFields(**data)
+    )
     return Status(201, _detail(selectors.facility_settings(scope, facility)))
 
 
@@ -228,7 +224,7 @@ def patch_facility(request: HttpRequest, facility_id: int, payload: FacilityPatc
         time_zone=sent.get("time_zone") or ("" if "regency_code" in sent else facility.time_zone),
         confirm_time_zone=payload.confirm_time_zone,
     )
-    updated = services.update_facility(scope=scope, acting_user=_user(request), facility=facility, fields=fields)
+    updated = services.update_facility(scope=scope, acting_user=request_user(request), facility=facility, fields=fields)
     return _detail(selectors.facility_settings(scope, updated))
 
 
@@ -241,7 +237,9 @@ def deactivate_facility(request: HttpRequest, facility_id: int, payload: ReasonI
     scope = request_scope(request)
     facility = access_facility(scope, facility_id)
     reason = payload.reason if payload is not None else ""
-    return services.deactivate_facility(scope=scope, acting_user=_user(request), facility=facility, reason=reason)
+    return services.deactivate_facility(
+        scope=scope, acting_user=request_user(request), facility=facility, reason=reason
+    )
 
 
 @router.post(
@@ -253,4 +251,6 @@ def reactivate_facility(request: HttpRequest, facility_id: int, payload: ReasonI
     scope = request_scope(request)
     facility = access_facility(scope, facility_id)
     reason = payload.reason if payload is not None else ""
-    return services.reactivate_facility(scope=scope, acting_user=_user(request), facility=facility, reason=reason)
+    return services.reactivate_facility(
+        scope=scope, acting_user=request_user(request), facility=facility, reason=reason
+    )

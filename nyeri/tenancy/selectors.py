@@ -5,6 +5,7 @@ from datetime import time
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from nyeri.accounts.models import User
 from nyeri.facilities.models import FacilityProfile, OpeningHours
 from nyeri.tenancy.models import Facility, MembershipFacility, MembershipRole
 from nyeri.tenancy.scope import Scope
@@ -15,6 +16,20 @@ def facilities_for(scope: Scope) -> QuerySet[Facility]:
     if scope.facility_ids is not None:
         qs = qs.filter(pk__in=scope.facility_ids)
     return qs.order_by("name")
+
+
+def organization_facility(scope: Scope, facility_id: int) -> Facility | None:
+    """The facility ``facility_id`` of the scope's organization (active or not), or None (1 query).
+
+    For a facility named in a form or a request body: the caller turns None into an error
+    on that field (a lookup by URL goes through ``access_facility`` and a 404 instead).
+    """
+    return Facility.objects.filter(organization=scope.organization, pk=facility_id).first()
+
+
+def organization_member(scope: Scope, user_id: int) -> User | None:
+    """The user ``user_id`` if they have a membership in the scope's organization, or None (1 query)."""
+    return User.objects.filter(pk=user_id, memberships__organization=scope.organization).first()
 
 
 def staff_counts_by_role(scope: Scope, facility: Facility) -> dict[str, int]:

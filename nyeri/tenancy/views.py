@@ -17,21 +17,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from nyeri.accounts import services as accounts_services
-from nyeri.accounts.models import User
 from nyeri.accounts.views import set_language_cookie
+from nyeri.lib.http import request_user
 from nyeri.tenancy import selectors, services
 from nyeri.tenancy.access import access_facility, require_organization_administrator
 from nyeri.tenancy.forms import FacilityForm, OrganizationForm, ReasonForm, SetupForm, regency_choices
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.tenancy.setup import ensure_setup_code, has_organization, start_organization
 from nyeri.web.forms import add_service_errors
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
 
 # --- A new installation ---------------------------------------------------------------------
 
@@ -97,7 +90,7 @@ def organization_edit(request: HttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None, initial={"name": org.name, "kind": org.kind})
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_organization(scope=scope, acting_user=_user(request), **form.cleaned_data)
+            services.update_organization(scope=scope, acting_user=request_user(request), **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -118,7 +111,7 @@ def facility_new(request: HttpRequest) -> HttpResponse:
     form = FacilityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            facility = services.add_facility(scope=scope, acting_user=_user(request), fields=form.fields_value())
+            facility = services.add_facility(scope=scope, acting_user=request_user(request), fields=form.fields_value())
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -143,7 +136,7 @@ def facility_edit(request: HttpRequest, facility_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.update_facility(
-                scope=scope, acting_user=_user(request), facility=facility, fields=form.fields_value()
+                scope=scope, acting_user=request_user(request), facility=facility, fields=form.fields_value()
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -165,7 +158,7 @@ def _set_active(request: HttpRequest, facility_id: int, *, active: bool) -> Http
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     change = services.reactivate_facility if active else services.deactivate_facility
     try:
-        change(scope=scope, acting_user=_user(request), facility=facility, reason=reason)
+        change(scope=scope, acting_user=request_user(request), facility=facility, reason=reason)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

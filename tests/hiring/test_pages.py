@@ -13,6 +13,7 @@ from nyeri.candidates.models import CandidateProfile
 from nyeri.hiring.models import Application, Stage
 from nyeri.jobs.models import JobPosting
 from nyeri.jobs.services import close_posting
+from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.models import Credential
 from tests.conftest import PASSWORD
@@ -193,3 +194,14 @@ def test_the_ranked_list_takes_as_many_queries_for_six_applications_as_for_two(
     two = apply_many(0, 2)
     six = apply_many(2, 4)
     assert six == two
+
+
+def test_a_posting_whose_facility_closed_is_not_found_on_the_page_nor_in_the_api(
+    posting: JobPosting, ayu: CandidateProfile
+) -> None:
+    client = candidate_client(ayu)
+    assert client.get(f"/api/hiring/postings/{posting.pk}/eligibility").status_code == 200
+    Facility.objects.filter(pk=posting.facility_id).update(is_active=False)
+    assert client.get(f"/hiring/apply/{posting.pk}/").status_code == 404
+    assert client.get(f"/api/hiring/postings/{posting.pk}/eligibility").status_code == 404
+    assert not Application.objects.exists()

@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from nyeri.accounts.models import User
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.assessments import selectors, services
 from nyeri.clinical.assessments.display import describe
@@ -18,13 +17,8 @@ from nyeri.clinical.assessments.forms import AssessmentForm, ReasonForm
 from nyeri.clinical.encounters.selectors import access_encounter
 from nyeri.clinical.instruments import all_instruments, instrument
 from nyeri.clinical.models import Encounter
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _refused(request: HttpRequest, error: services.AssessmentRefused) -> HttpResponse:
@@ -65,7 +59,7 @@ def record(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             assessment = services.record_assessment(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 patient=patient,
                 instrument_code=found.code,
                 answers=form.answers(),
@@ -125,7 +119,7 @@ def amend(request: HttpRequest, assessment_id: int) -> HttpResponse:
         try:
             amendment = services.amend_assessment(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 assessment=assessment,
                 reason=form.cleaned_data.get("reason") or "",
                 answers=form.answers(),
@@ -163,7 +157,10 @@ def entered_in_error(request: HttpRequest, assessment_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.mark_entered_in_error(
-                scope=scope, acting_user=_user(request), assessment=assessment, reason=form.cleaned_data["reason"]
+                scope=scope,
+                acting_user=request_user(request),
+                assessment=assessment,
+                reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
             form.add_service_errors(error)

@@ -13,12 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from nyeri.accounts.models import User
 from nyeri.api.errors import ErrorEnvelope, envelope
 from nyeri.audit.models import AuditEvent
 from nyeri.clinical.breakglass import selectors, services
 from nyeri.clinical.breakglass.access import CareAccessRefused
 from nyeri.clinical.breakglass.models import BreakGlassGrant
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
 
 router = Router(tags=["break-glass"])
@@ -36,12 +36,6 @@ def on_care_access_refused(request: HttpRequest, exc: Exception | type[Exception
         "ask for emergency access: POST /api/patients/%(patient)s/break-glass with your reason."
     ) % {"patient": exc.patient.pk}
     return api.create_response(request, envelope("care_access_required", message), status=403)
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 class BreakGlassIn(Schema):
@@ -134,7 +128,7 @@ def _event_out(event: AuditEvent) -> dict[str, Any]:
 def break_glass(request: HttpRequest, patient_id: int, payload: BreakGlassIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     patient = selectors.patient_to_break_glass(scope, patient_id)
-    grant = services.break_glass(scope=scope, acting_user=_user(request), patient=patient, reason=payload.reason)
+    grant = services.break_glass(scope=scope, acting_user=request_user(request), patient=patient, reason=payload.reason)
     return Status(201, _grant_out(grant))
 
 
@@ -173,6 +167,6 @@ def review(request: HttpRequest, grant_id: int, payload: ReviewIn) -> dict[str, 
     scope = request_scope(request)
     grant = selectors.access_grant(scope, grant_id)
     services.review_grant(
-        scope=scope, acting_user=_user(request), grant=grant, outcome=payload.outcome, note=payload.note
+        scope=scope, acting_user=request_user(request), grant=grant, outcome=payload.outcome, note=payload.note
     )
     return _grant_out(grant)

@@ -12,20 +12,14 @@ from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from nyeri.accounts.models import User
 from nyeri.clinical.breakglass import selectors, services
 from nyeri.clinical.breakglass.access import CareAccessRefused, care_access
 from nyeri.clinical.breakglass.forms import BreakGlassForm, ReviewForm
 from nyeri.clinical.breakglass.models import BreakGlassGrant
 from nyeri.clinical.models import Patient
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
 from nyeri.web.forms import add_service_errors
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _chart(patient: Patient) -> str:
@@ -69,7 +63,7 @@ def break_glass(request: HttpRequest, patient_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             grant = services.break_glass(
-                scope=scope, acting_user=_user(request), patient=patient, reason=form.cleaned_data["reason"]
+                scope=scope, acting_user=request_user(request), patient=patient, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -134,7 +128,7 @@ def review_detail(request: HttpRequest, grant_id: int) -> HttpResponse:
         try:
             services.review_grant(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 grant=grant,
                 outcome=form.cleaned_data.get("outcome") or "",
                 note=form.cleaned_data.get("note") or "",

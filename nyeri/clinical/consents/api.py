@@ -14,31 +14,19 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from nyeri.accounts.models import User
-from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.errors import ErrorEnvelope, with_api_names
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.consents import selectors, services
 from nyeri.clinical.models import PatientConsent
-from nyeri.tenancy.models import Facility
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
+from nyeri.tenancy.selectors import organization_facility
 
 router = Router(tags=["patient consents"])
 
 ERRORS = {403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
 # The service names model fields; the API's bodies name references with _id.
 API_FIELDS = {"facility": "facility_id"}
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _api_fields(error: ValidationError) -> ValidationError:
-    if not hasattr(error, "error_dict"):
-        return error
-    return ValidationError({API_FIELDS.get(name, name): errors for name, errors in error.error_dict.items()})
 
 
 class ConsentIn(Schema):
@@ -127,13 +115,13 @@ def record_consent(request: HttpRequest, patient_id: int, payload: ConsentIn) ->
     patient = access_patient(scope, patient_id, purpose="api: new consent")
     facility = None
     if payload.facility_id is not None:
-        facility = Facility.objects.filter(organization=scope.organization, pk=payload.facility_id).first()
+        facility = organization_facility(scope, payload.facility_id)
         if facility is None:
             raise ValidationError({"facility_id": [_("This facility is not part of your organization.")]})
     try:
         consent = services.record_consent(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             patient=patient,
             kind=payload.kind,
             how=payload.how,
@@ -143,7 +131,7 @@ def record_consent(request: HttpRequest, patient_id: int, payload: ConsentIn) ->
             facility=facility,
         )
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, API_FIELDS) from None
     return Status(201, _consent_out(consent))
 
 
@@ -156,6 +144,6 @@ def withdraw_consent(request: HttpRequest, consent_id: int, payload: WithdrawIn)
     scope = request_scope(request)
     consent = selectors.access_consent(scope, consent_id)
     withdrawn = services.withdraw_consent(
-        scope=scope, acting_user=_user(request), consent=consent, reason=payload.reason
+        scope=scope, acting_user=request_user(request), consent=consent, reason=payload.reason
     )
     return _consent_out(withdrawn)

@@ -11,21 +11,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from nyeri.accounts.models import User
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.consents import selectors, services
 from nyeri.clinical.consents.forms import RecordConsentForm, WithdrawConsentForm
 from nyeri.clinical.models import Patient
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.web.forms import add_service_errors
 
 BADGES = {"given": "ok", "withdrawn": "bad", "none": ""}
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _page(
@@ -64,7 +58,7 @@ def consents(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             services.record_consent(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 patient=patient,
                 kind=form.cleaned_data["kind"],
                 how=form.cleaned_data["how"],
@@ -90,7 +84,7 @@ def withdraw(request: HttpRequest, consent_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.withdraw_consent(
-                scope=scope, acting_user=_user(request), consent=consent, reason=form.cleaned_data["reason"]
+                scope=scope, acting_user=request_user(request), consent=consent, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
             add_service_errors(form, error)

@@ -9,13 +9,13 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from nyeri.accounts.models import User
-from nyeri.api.errors import ErrorEnvelope, envelope
+from nyeri.api.errors import ErrorEnvelope, forbidden
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.diagnoses import catalogue, selectors, services
 from nyeri.clinical.diagnoses.access import access_diagnosis
 from nyeri.clinical.diagnoses.models import Diagnosis
 from nyeri.clinical.diagnoses.services import DiagnosisPrivilegeDenied
+from nyeri.lib.http import request_user
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope, request_scope
@@ -119,19 +119,8 @@ class CodeSearch(Schema):
     limit: int = Field(catalogue.SEARCH_LIMIT, ge=1, le=catalogue.SEARCH_MAX)
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _facility(scope: Scope, facility_id: int | None) -> Facility | None:
     return access_facility(scope, facility_id) if facility_id is not None else None
-
-
-def _refused(denied: DiagnosisPrivilegeDenied) -> Status[dict[str, Any]]:
-    # The reasons of the engine, so that a client can say what is missing.
-    return Status(403, envelope("forbidden", str(denied), [{"field": "", "message": r} for r in denied.reasons]))
 
 
 @router.get(
@@ -157,13 +146,13 @@ def record(request: HttpRequest, patient_id: int, payload: DiagnosisIn) -> Any:
     try:
         diagnosis = services.record_diagnosis(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             patient=patient,
             facility=_facility(scope, payload.facility_id),
             **values,
         )
     except DiagnosisPrivilegeDenied as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons)
     return Status(201, diagnosis)
 
 
@@ -196,14 +185,14 @@ def amend(request: HttpRequest, diagnosis_id: int, payload: AmendIn) -> Any:
     try:
         successor = services.amend_diagnosis(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             diagnosis=diagnosis,
             reason=payload.reason,
             facility=_facility(scope, payload.facility_id),
             **changes,
         )
     except DiagnosisPrivilegeDenied as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons)
     return Status(201, successor)
 
 
@@ -218,13 +207,13 @@ def entered_in_error(request: HttpRequest, diagnosis_id: int, payload: ReasonIn)
     try:
         marked = services.mark_entered_in_error(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             diagnosis=diagnosis,
             reason=payload.reason,
             facility=_facility(scope, payload.facility_id),
         )
     except DiagnosisPrivilegeDenied as denied:
-        return _refused(denied)
+        return forbidden(str(denied), denied.reasons)
     return Status(201, marked)
 
 

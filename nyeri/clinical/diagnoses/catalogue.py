@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from nyeri.clinical.diagnoses.models import Icd11PainCategory
+from nyeri.lib.toml import read_toml
 
 DATA = Path(__file__).resolve().parent / "data"
 ICD10_FILE = DATA / "icd10_pain_id.toml"
@@ -103,10 +103,7 @@ def _is_code(code: str) -> bool:
 
 @cache
 def _catalogue() -> _Catalogue:
-    try:
-        data = tomllib.loads(ICD10_FILE.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogueError(f"{ICD10_FILE.name}: {exc}") from exc
+    data = read_toml(ICD10_FILE, CatalogueError)
     titles = data.get("titles", {})
     keywords = data.get("keywords", {})
     chronic = data.get("chronic_pain", [])
@@ -133,10 +130,7 @@ def _catalogue() -> _Catalogue:
 
 @cache
 def _icd11() -> dict[str, Icd11Category]:
-    try:
-        data = tomllib.loads(ICD11_FILE.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogueError(f"{ICD11_FILE.name}: {exc}") from exc
+    data = read_toml(ICD11_FILE, CatalogueError)
     categories = {
         str(row["code"]): Icd11Category(str(row["code"]), str(row["en"]), str(row["id"]))
         for row in data.get("category", [])

@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from nyeri.accounts.models import User
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.diagnoses import catalogue, selectors, services
 from nyeri.clinical.diagnoses.access import access_diagnosis
@@ -19,14 +18,9 @@ from nyeri.clinical.diagnoses.forms import AmendDiagnosisForm, DiagnosisForm, En
 from nyeri.clinical.diagnoses.models import Diagnosis
 from nyeri.clinical.diagnoses.services import DiagnosisPrivilegeDenied
 from nyeri.clinical.models import Patient
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
 from nyeri.web.forms import add_service_errors
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _query(request: HttpRequest) -> str:
@@ -78,7 +72,7 @@ def add(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             diagnosis = services.record_diagnosis(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 patient=patient,
                 facility=form.cleaned_data["facility"],
                 **form.content(),
@@ -114,7 +108,7 @@ def amend(request: HttpRequest, patient_id: int, diagnosis_id: int) -> HttpRespo
         try:
             successor = services.amend_diagnosis(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 diagnosis=diagnosis,
                 reason=form.cleaned_data["reason"],
                 facility=form.cleaned_data["facility"],
@@ -140,7 +134,7 @@ def entered_in_error(request: HttpRequest, patient_id: int, diagnosis_id: int) -
     if request.method == "POST" and form.is_valid():
         try:
             services.mark_entered_in_error(
-                scope=scope, acting_user=_user(request), diagnosis=diagnosis, reason=form.cleaned_data["reason"]
+                scope=scope, acting_user=request_user(request), diagnosis=diagnosis, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
             add_service_errors(form, error)

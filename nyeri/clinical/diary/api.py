@@ -18,26 +18,20 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.params import HeaderEx, P
 
-from nyeri.accounts.models import User
-from nyeri.api.errors import ErrorEnvelope, envelope
+from nyeri.api.errors import ErrorEnvelope, envelope, forbidden, with_api_names
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.assessments.display import describe
 from nyeri.clinical.diary import selectors, services
 from nyeri.clinical.diary.links import LinkUnavailable, link_url, resolve_link, unavailable_message
 from nyeri.clinical.diary.selectors import LinkRow
 from nyeri.clinical.models import DiaryLink, PainAssessment
-from nyeri.tenancy.models import Facility
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
+from nyeri.tenancy.selectors import organization_facility
 
 router = Router(tags=["patient diary"])
 
 ERRORS = {403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 class IssueIn(Schema):
@@ -99,27 +93,25 @@ def issue(request: HttpRequest, patient_id: int, payload: IssueIn) -> Status[dic
     if payload.facility_id is None:
         facility = patient.registered_at
     else:
-        found = Facility.objects.filter(organization=scope.organization, pk=payload.facility_id).first()
+        found = organization_facility(scope, payload.facility_id)
         if found is None:
             raise ValidationError({"facility_id": [_("This facility is not part of your organization.")]})
         facility = found
     try:
         issued = services.issue_link(
-            scope=scope, acting_user=_user(request), patient=patient, facility=facility, valid_days=payload.valid_days
+            scope=scope,
+            acting_user=request_user(request),
+            patient=patient,
+            facility=facility,
+            valid_days=payload.valid_days,
         )
     except services.DiaryLinkRefused as error:
-        return Status(403, envelope("forbidden", error.message))
+        return forbidden(error.message)
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, {"facility": "facility_id"}) from None
     body = _link_out(issued.link)
     body.update(url=link_url(request, issued.token), token=issued.token)
     return Status(201, body)
-
-
-def _api_fields(error: ValidationError) -> ValidationError:
-    if not hasattr(error, "error_dict"):
-        return error
-    return ValidationError({"facility_id" if k == "facility" else k: v for k, v in error.error_dict.items()})
 
 
 @router.get(
@@ -141,7 +133,7 @@ def list_links(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
 def revoke(request: HttpRequest, link_id: int, payload: RevokeIn) -> dict[str, Any]:
     scope = request_scope(request)
     link = selectors.access_link(scope, link_id)
-    services.revoke_link(scope=scope, acting_user=_user(request), link=link, reason=payload.reason)
+    services.revoke_link(scope=scope, acting_user=request_user(request), link=link, reason=payload.reason)
     return _link_out(link)
 
 

@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST
 
-from nyeri.accounts.models import User
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.assessments.display import describe
 from nyeri.clinical.diary import selectors, services
@@ -30,6 +29,7 @@ from nyeri.clinical.diary.forms import VISIT_KEY, EntryForm, FieldProblem, Issue
 from nyeri.clinical.diary.links import LinkUnavailable, link_url, resolve_link
 from nyeri.clinical.diary.selectors import DiaryInstrument
 from nyeri.clinical.models import DiaryLinkState
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
 
 # What the patient is asked, above each instrument's questions (the files' instructions are the clinician's).
@@ -38,12 +38,6 @@ PATIENT_PROMPTS = {
     "peg": gettext_lazy("About the past week: choose a number from 0 to 10 for each question."),
 }
 BADGES = {DiaryLinkState.ACTIVE: "ok", DiaryLinkState.EXPIRED: "warn", DiaryLinkState.REVOKED: "bad"}
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def qr_svg(url: str, *, title: str) -> SafeString:
@@ -67,7 +61,7 @@ def links(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             issued = services.issue_link(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 patient=patient,
                 facility=form.cleaned_data["facility"],
                 valid_days=form.cleaned_data.get("valid_days"),
@@ -117,7 +111,9 @@ def revoke(request: HttpRequest, link_id: int) -> HttpResponse:
             messages.error(request, str(message))
     else:
         try:
-            services.revoke_link(scope=scope, acting_user=_user(request), link=link, reason=form.cleaned_data["reason"])
+            services.revoke_link(
+                scope=scope, acting_user=request_user(request), link=link, reason=form.cleaned_data["reason"]
+            )
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)

@@ -12,21 +12,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from nyeri.accounts.models import User
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.assessments.display import describe, series_tables
 from nyeri.clinical.assessments.selectors import assessment_series
 from nyeri.clinical.encounters import selectors, services
 from nyeri.clinical.encounters.forms import CancelForm, EncounterForm, FinishForm, ParticipantForm
 from nyeri.clinical.models import EncounterStatus
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
 from nyeri.web.forms import add_service_errors
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 @login_required
@@ -55,7 +49,7 @@ def new(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             encounter = services.create_encounter(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 patient=patient,
                 facility=form.cleaned_data["facility"],
                 kind=form.cleaned_data["kind"],
@@ -102,7 +96,7 @@ def add_participant(request: HttpRequest, encounter_id: int) -> HttpResponse:
         try:
             participant = services.add_participant(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 encounter=encounter,
                 person=form.cleaned_data["person"],
                 role=form.cleaned_data["role"],
@@ -128,7 +122,10 @@ def finish(request: HttpRequest, encounter_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.finish_encounter(
-                scope=scope, acting_user=_user(request), encounter=encounter, ends_at=form.cleaned_data.get("ends_at")
+                scope=scope,
+                acting_user=request_user(request),
+                encounter=encounter,
+                ends_at=form.cleaned_data.get("ends_at"),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -147,7 +144,7 @@ def cancel(request: HttpRequest, encounter_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.cancel_encounter(
-                scope=scope, acting_user=_user(request), encounter=encounter, reason=form.cleaned_data["reason"]
+                scope=scope, acting_user=request_user(request), encounter=encounter, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
             add_service_errors(form, error)

@@ -6,15 +6,14 @@ left, the right or both sides; an axial one (the lower back) may also be in the 
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from nyeri.clinical.instruments.loader import describe_errors
 from nyeri.clinical.instruments.schema import CODE, Label, _Strict
+from nyeri.lib.toml import describe_errors, read_toml
 
 BODY_MAP_PATH = Path(__file__).resolve().parent / "body_map.toml"
 
@@ -62,10 +61,7 @@ class BodyMap(_Strict):
 
 
 def load_body_map(path: Path) -> BodyMap:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise BodyMapError(f"{path.name}: cannot be read: {exc}") from exc
+    raw = read_toml(path, BodyMapError)
     try:
         return BodyMap.model_validate(raw)
     except ValidationError as exc:

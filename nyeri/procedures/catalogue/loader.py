@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from nyeri.clinical.instruments.loader import describe_errors
+from nyeri.lib.toml import describe_errors, read_toml
 from nyeri.procedures.catalogue.schema import Procedure, ProcedureCatalogue
 
 CATALOGUE_PATH = Path(__file__).resolve().parent / "data" / "procedures.toml"
@@ -19,10 +18,7 @@ class CatalogueError(ValueError):
 
 
 def load_catalogue(path: Path) -> ProcedureCatalogue:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogueError(f"{path.name}: cannot be read: {exc}") from exc
+    raw = read_toml(path, CatalogueError)
     try:
         return ProcedureCatalogue.model_validate(raw)
     except ValidationError as exc:

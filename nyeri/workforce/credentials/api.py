@@ -13,14 +13,15 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from nyeri.accounts.models import User
-from nyeri.api.errors import ErrorEnvelope, envelope
-from nyeri.tenancy.models import Facility
+from nyeri.api.errors import ErrorEnvelope, forbidden, with_api_names
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
+from nyeri.tenancy.selectors import organization_facility
 from nyeri.workforce.access import access_credential
 from nyeri.workforce.credentials import selectors, services
 from nyeri.workforce.credentials.evidence import download_name
-from nyeri.workforce.models import Credential, CredentialEvidence, Person
+from nyeri.workforce.models import Credential, CredentialEvidence
+from nyeri.workforce.selectors import organization_person
 
 router = Router(tags=["workforce"])
 
@@ -100,13 +101,6 @@ class ReasonIn(Schema):
     reason: str = ""
 
 
-def _user(request: HttpRequest) -> User:
-    # Both authentication methods of the API leave a real User on the request.
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _evidence_out(evidence: CredentialEvidence) -> dict[str, Any]:
     return {
         "id": evidence.pk,
@@ -124,16 +118,6 @@ def _out(credential: Credential) -> dict[str, Any]:
     fields["person_name"] = credential.person.full_name
     fields["evidence"] = [_evidence_out(e) for e in credential.evidence.all()]
     return fields
-
-
-def _api_fields(error: ValidationError, names: dict[str, str] = API_FIELD) -> ValidationError:
-    if not hasattr(error, "error_dict"):
-        return error
-    return ValidationError({names.get(name, name): errors for name, errors in error.error_dict.items()})
-
-
-def _refused(error: services.CredentialRefused) -> Status[dict[str, Any]]:
-    return Status(403, envelope("forbidden", error.message))
 
 
 def _reloaded(request: HttpRequest, credential_id: int) -> dict[str, Any]:
@@ -171,9 +155,9 @@ def get_credential(request: HttpRequest, credential_id: int) -> object:
 def submit_credential(request: HttpRequest, payload: CredentialIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     data = payload.dict()
-    person = Person.objects.filter(organization=scope.organization, pk=data.pop("person_id")).first()
+    person = organization_person(scope, data.pop("person_id"))
     facility_id = data.pop("facility_id")
-    facility = Facility.objects.filter(organization=scope.organization, pk=facility_id).first() if facility_id else None
+    facility = organization_facility(scope, facility_id) if facility_id else None
     missing = {}
     # Another organization's person or facility is unknown here, exactly like one that does not exist.
     if person is None:
@@ -186,12 +170,12 @@ def submit_credential(request: HttpRequest, payload: CredentialIn) -> Status[dic
     kind = data.pop("kind")
     try:
         credential = services.submit_credential(
-            scope=scope, acting_user=_user(request), person=person, kind=kind, facility=facility, **data
+            scope=scope, acting_user=request_user(request), person=person, kind=kind, facility=facility, **data
         )
     except services.CredentialRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     except ValidationError as error:
-        raise _api_fields(error) from None
+        raise with_api_names(error, API_FIELD) from None
     return Status(201, _reloaded(request, credential.pk))
 
 
@@ -204,11 +188,13 @@ def add_evidence(request: HttpRequest, credential_id: int, file: File[UploadedFi
     scope = request_scope(request)
     credential = selectors.credential_detail(scope, credential_id)
     try:
-        rows = services.attach_evidence(scope=scope, acting_user=_user(request), credential=credential, uploads=[file])
+        rows = services.attach_evidence(
+            scope=scope, acting_user=request_user(request), credential=credential, uploads=[file]
+        )
     except services.CredentialRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     except ValidationError as error:
-        raise _api_fields(error, {"evidence": "file"}) from None
+        raise with_api_names(error, {"evidence": "file"}) from None
     return Status(201, [_evidence_out(row) for row in rows])
 
 
@@ -217,9 +203,9 @@ def verify_credential(request: HttpRequest, credential_id: int) -> object:
     scope = request_scope(request)
     credential = access_credential(scope, credential_id)
     try:
-        services.verify_credential(scope=scope, acting_user=_user(request), credential=credential)
+        services.verify_credential(scope=scope, acting_user=request_user(request), credential=credential)
     except services.CredentialRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     return _reloaded(request, credential_id)
 
 
@@ -229,10 +215,10 @@ def reject_credential(request: HttpRequest, credential_id: int, payload: ReasonI
     credential = access_credential(scope, credential_id)
     try:
         services.reject_credential(
-            scope=scope, acting_user=_user(request), credential=credential, reason=payload.reason
+            scope=scope, acting_user=request_user(request), credential=credential, reason=payload.reason
         )
     except services.CredentialRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     return _reloaded(request, credential_id)
 
 
@@ -242,10 +228,10 @@ def revoke_credential(request: HttpRequest, credential_id: int, payload: ReasonI
     credential = access_credential(scope, credential_id)
     try:
         services.revoke_credential(
-            scope=scope, acting_user=_user(request), credential=credential, reason=payload.reason
+            scope=scope, acting_user=request_user(request), credential=credential, reason=payload.reason
         )
     except services.CredentialRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     return _reloaded(request, credential_id)
 
 
@@ -259,8 +245,8 @@ def approve_credential(request: HttpRequest, credential_id: int) -> object:
     credential = access_credential(scope, credential_id)
     try:
         services.approve_controlled_authorisation(
-            scope=scope, acting_user=_user(request), credential=credential, request=request
+            scope=scope, acting_user=request_user(request), credential=credential, request=request
         )
     except services.CredentialRefused as error:
-        return _refused(error)
+        return forbidden(error.message)
     return _reloaded(request, credential_id)

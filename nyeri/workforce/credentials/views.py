@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,9 +14,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_otp import user_has_device
 
-from nyeri.accounts.models import User
 from nyeri.accounts.reauth import ReauthenticationRequired, has_recent_authentication, reauthenticate_url
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import Scope, request_scope
+from nyeri.web.forms import add_service_errors
 from nyeri.workforce.access import access_credential, access_person
 from nyeri.workforce.credentials import selectors, services
 from nyeri.workforce.credentials.evidence import download_name
@@ -28,13 +28,6 @@ from nyeri.workforce.models import Credential
 QUEUE = "workforce:credential_queue"
 
 
-def _user(request: HttpRequest) -> User:
-    # Only called behind login_required, where request.user is a real User.
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _next_url(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
@@ -42,14 +35,6 @@ def _next_url(request: HttpRequest, default: str) -> str:
     ):
         return target
     return default
-
-
-def _add_errors(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _refused(request: HttpRequest, error: services.CredentialRefused) -> HttpResponse:
@@ -88,14 +73,14 @@ def submit(request: HttpRequest, person_id: int) -> HttpResponse:
         try:
             credential = services.submit_credential(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 person=person,
                 kind=form.cleaned_data["kind"],
                 evidence=form.cleaned_data["evidence"],
                 **form.service_fields(),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except services.CredentialRefused as error:
             return _refused(request, error)
         else:
@@ -147,7 +132,7 @@ def verify(request: HttpRequest, credential_id: int) -> HttpResponse:
     scope = request_scope(request)
     credential = access_credential(scope, credential_id)
     try:
-        services.verify_credential(scope=scope, acting_user=_user(request), credential=credential)
+        services.verify_credential(scope=scope, acting_user=request_user(request), credential=credential)
     except services.CredentialRefused as error:
         return _refused(request, error)
     except ValidationError as error:
@@ -166,11 +151,16 @@ def _reason_page(request: HttpRequest, credential_id: int, *, revoke: bool) -> H
     if request.method == "POST" and form.is_valid():
         act = services.revoke_credential if revoke else services.reject_credential
         try:
-            act(scope=scope, acting_user=_user(request), credential=credential, reason=form.cleaned_data["reason"])
+            act(
+                scope=scope,
+                acting_user=request_user(request),
+                credential=credential,
+                reason=form.cleaned_data["reason"],
+            )
         except services.CredentialRefused as error:
             return _refused(request, error)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             name = {"person": credential.person.full_name}
             if revoke:
@@ -217,7 +207,7 @@ def approve(request: HttpRequest, credential_id: int) -> HttpResponse:
         messages.error(request, _("This credential is not a controlled-substance authorisation awaiting approval."))
         return redirect("workforce:credential_detail", credential_id=credential.pk)
     here = reverse("workforce:credential_approve", kwargs={"credential_id": credential.pk})
-    user = _user(request)
+    user = request_user(request)
     has_second_factor = user_has_device(user, confirmed=True)
     if has_second_factor and not has_recent_authentication(request):
         return redirect(reauthenticate_url(here))
@@ -255,12 +245,15 @@ def evidence_add(request: HttpRequest, credential_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.attach_evidence(
-                scope=scope, acting_user=_user(request), credential=credential, uploads=form.cleaned_data["evidence"]
+                scope=scope,
+                acting_user=request_user(request),
+                credential=credential,
+                uploads=form.cleaned_data["evidence"],
             )
         except services.CredentialRefused as error:
             return _refused(request, error)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The evidence is added."))
             return redirect("workforce:credential_detail", credential_id=credential.pk)

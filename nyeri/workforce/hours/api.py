@@ -10,13 +10,14 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from nyeri.accounts.models import User
-from nyeri.api.errors import ErrorEnvelope
-from nyeri.tenancy.models import Facility
+from nyeri.api.errors import ErrorEnvelope, with_api_names
+from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
+from nyeri.tenancy.selectors import organization_facility
 from nyeri.workforce.access import access_hours_entry, access_person
 from nyeri.workforce.hours import selectors, services
-from nyeri.workforce.models import HoursEntry, Person
+from nyeri.workforce.models import HoursEntry
+from nyeri.workforce.selectors import organization_person
 
 router = Router(tags=["workforce"])
 
@@ -84,12 +85,6 @@ class TotalsOut(Schema):
     pending: float = Field(description="Submitted hours not verified yet (they do not count).")
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @router.get("/hours", response={200: HoursPageOut, **ERRORS}, summary="A person's hours ledger, newest first")
 def list_hours(request: HttpRequest, filters: Query[HoursQuery]) -> object:
     scope = request_scope(request)
@@ -113,8 +108,8 @@ def create_hours(request: HttpRequest, payload: HoursIn) -> Status:
     scope = request_scope(request)
     # A reference in the body that is not in the organization is a bad field, and reads
     # the same whether the row exists elsewhere or not at all.
-    person = Person.objects.filter(organization=scope.organization, pk=payload.person_id).first()
-    facility = Facility.objects.filter(organization=scope.organization, pk=payload.facility_id).first()
+    person = organization_person(scope, payload.person_id)
+    facility = organization_facility(scope, payload.facility_id)
     errors: dict[str, list[str]] = {}
     if person is None:
         errors["person_id"] = [_("No such person in your organization.")]
@@ -127,7 +122,7 @@ def create_hours(request: HttpRequest, payload: HoursIn) -> Status:
     try:
         entry = services.record_manual_hours(
             scope=scope,
-            acting_user=_user(request),
+            acting_user=request_user(request),
             person=person,
             facility=facility,
             worked_on=payload.worked_on,
@@ -135,23 +130,15 @@ def create_hours(request: HttpRequest, payload: HoursIn) -> Status:
             note=payload.note,
         )
     except ValidationError as error:
-        raise _with_api_names(error) from error
+        raise with_api_names(error, {"facility": "facility_id", "person": "person_id"}) from error
     return Status(201, entry)
-
-
-def _with_api_names(error: ValidationError) -> ValidationError:
-    # The service names model fields; the API's body names them with _id.
-    renames = {"facility": "facility_id", "person": "person_id"}
-    if not hasattr(error, "error_dict"):
-        return error
-    return ValidationError({renames.get(name, name): errors for name, errors in error.error_dict.items()})
 
 
 @router.post("/hours/{entry_id}/verify", response={200: HoursOut, **ERRORS}, summary="Verify manual hours")
 def verify_hours(request: HttpRequest, entry_id: int) -> HoursEntry:
     scope = request_scope(request)
     entry = access_hours_entry(scope, entry_id)
-    return services.verify_hours(scope=scope, acting_user=_user(request), entry=entry)
+    return services.verify_hours(scope=scope, acting_user=request_user(request), entry=entry)
 
 
 @router.post(
@@ -160,7 +147,7 @@ def verify_hours(request: HttpRequest, entry_id: int) -> HoursEntry:
 def reject_hours(request: HttpRequest, entry_id: int, payload: RejectIn) -> HoursEntry:
     scope = request_scope(request)
     entry = access_hours_entry(scope, entry_id)
-    return services.reject_hours(scope=scope, acting_user=_user(request), entry=entry, reason=payload.reason)
+    return services.reject_hours(scope=scope, acting_user=request_user(request), entry=entry, reason=payload.reason)
 
 
 @router.get(

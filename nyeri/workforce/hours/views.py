@@ -11,7 +11,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from nyeri.accounts.models import User
+from nyeri.lib.http import request_user
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.web.forms import add_service_errors
@@ -19,12 +19,6 @@ from nyeri.workforce.access import access_hours_entry, access_person, person_of_
 from nyeri.workforce.hours import rules, selectors, services
 from nyeri.workforce.hours.forms import ManualHoursForm, RejectHoursForm
 from nyeri.workforce.models import HoursEntry
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 @login_required
@@ -70,7 +64,7 @@ def add(request: HttpRequest, person_id: int) -> HttpResponse:
         try:
             entry = services.record_manual_hours(
                 scope=scope,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 person=person,
                 facility=form.cleaned_data["facility"],
                 worked_on=form.cleaned_data["worked_on"],
@@ -118,7 +112,7 @@ def verify(request: HttpRequest, entry_id: int) -> HttpResponse:
     scope = request_scope(request)
     entry = access_hours_entry(scope, entry_id)
     try:
-        services.verify_hours(scope=scope, acting_user=_user(request), entry=entry)
+        services.verify_hours(scope=scope, acting_user=request_user(request), entry=entry)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -139,7 +133,7 @@ def reject(request: HttpRequest, entry_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.reject_hours(
-                scope=scope, acting_user=_user(request), entry=entry, reason=form.cleaned_data["reason"]
+                scope=scope, acting_user=request_user(request), entry=entry, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
             if "status" in getattr(error, "error_dict", {}):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from nyeri.lib.toml import read_toml
 from nyeri.workforce.policy.schema import Entry, PolicyPack, Requirement, UseSet
 
 PACKS_DIR = Path(__file__).resolve().parent / "packs"
@@ -74,10 +74,7 @@ def _compile(entry: Entry, sets: dict[str, tuple[Requirement, ...]]) -> Compiled
 
 
 def load_pack(path: Path) -> CompiledPack:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise PolicyPackError(f"{path.name}: cannot be read: {exc}") from exc
+    raw = read_toml(path, PolicyPackError)
     try:
         pack = PolicyPack.model_validate(raw)
     except ValidationError as exc:
