@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "nyeri.imports",
     "nyeri.onboarding",
     "nyeri.demo",
+    "nyeri.interop",
 ]
 
 MIDDLEWARE = [

@@ -761,3 +761,25 @@ def facility_decisions(
         reason=f"facility decisions (API): {len(ids)} people",
     )
     return DecisionPage(facility, paged.paginator.count, paged, out)
+
+
+# --- Interoperability (FHIR Practitioner) ----------------------------------------------------
+
+# Credentials published as a practitioner's qualifications: the registration (STR) and the
+# practice permits (SIP), once verified.
+PUBLISHED_QUALIFICATIONS = (REGISTRATION, PRACTICE_PERMIT)
+
+
+def practitioners(scope: Scope) -> QuerySet[Person]:
+    """The organization's people, each with their verified STR and SIP (``published_credentials``).
+
+    Limited, for a facility-limited membership, to the people working at its facilities.
+    Two queries whatever the number of people; not audited here (the caller audits).
+    """
+    people = Person.objects.filter(organization=scope.organization)
+    if scope.facility_ids is not None:
+        people = people.filter(facility_links__facility_id__in=scope.facility_ids).distinct()
+    published = Credential.objects.filter(kind__in=PUBLISHED_QUALIFICATIONS, status=CredentialStatus.VERIFIED).order_by(
+        "kind", "issued_on", "pk"
+    )
+    return people.prefetch_related(models.Prefetch("credentials", queryset=published, to_attr="published_credentials"))

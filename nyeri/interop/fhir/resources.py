@@ -1,0 +1,307 @@
+"""What is served: each resource type, where its rows come from, how it is built and searched.
+
+Rows come from the apps' selectors (scoped to the organization); a search is limited to the
+patients the member has care access to; a read of a patient's resource asks care access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from fhir.resources.R4B.resource import Resource
+
+from nyeri.clinical.assessments.selectors import organization_scores
+from nyeri.clinical.diagnoses.selectors import organization_diagnoses
+from nyeri.clinical.encounters.selectors import organization_encounters
+from nyeri.clinical.models import Patient
+from nyeri.clinical.selectors import patients_in_care
+from nyeri.interop.fhir import condition, encounter, location, observation, organization, patient, practitioner, systems
+from nyeri.interop.fhir.errors import FhirError
+from nyeri.interop.fhir.params import invalid, parse_date, parse_id, parse_token
+from nyeri.tenancy.scope import Scope
+from nyeri.tenancy.selectors import organization_locations, own_organization
+from nyeri.workforce.people.selectors import practitioners
+
+# A search parameter: (rows, parameter name, raw value) -> filtered rows.
+Filter = Callable[[QuerySet[Any], str, str], QuerySet[Any]]
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str  # FHIR search parameter type, for the CapabilityStatement
+    apply: Filter
+    documentation: str = ""
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    name: str
+    # The organization's rows (not yet limited to care access), ready to build.
+    rows: Callable[[Scope], QuerySet[Any]]
+    build: Callable[[Any], Resource]
+    order: tuple[str, ...]
+    params: dict[str, Param] = field(default_factory=dict)
+    # The path from a row to its patient's id (None: not patient data).
+    patient_field: str | None = None
+    # The row's patient object (for care access on a read).
+    patient_of: Callable[[Any], Patient] | None = None
+    # The reference search parameter that _include=<Type>:patient follows.
+    includes_patient: bool = False
+
+
+# --- Filters --------------------------------------------------------------------------------
+
+
+def by_id(path: str = "pk", resource_type: str = "") -> Filter:
+    def apply(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+        ids = [parse_id(name, part, resource_type or "?") for part in raw.split(",")]
+        return rows.filter(**{f"{path}__in": ids})
+
+    return apply
+
+
+def by_patient(path: str) -> Filter:
+    def apply(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+        ids = [parse_id(name, part, "Patient") for part in raw.split(",")]
+        return rows.filter(**{f"{path}__in": ids})
+
+    return apply
+
+
+def by_date(path: str, *, date_column: bool = False) -> Filter:
+    def apply(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+        found = parse_date(name, raw)
+        return rows.filter(found.q_date(path) if date_column else found.q(path))
+
+    return apply
+
+
+def by_choice(path: str, mapping: dict[str, str]) -> Filter:
+    """A token mapped to the stored value (``mapping``: FHIR code -> stored value)."""
+
+    def apply(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+        values = []
+        for part in raw.split(","):
+            _system, code = parse_token(part)
+            if code not in mapping:
+                raise invalid(name, raw)
+            values.append(mapping[code])
+        return rows.filter(**{f"{path}__in": values})
+
+    return apply
+
+
+def by_text(*paths: str) -> Filter:
+    def apply(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+        q = Q()
+        for path in paths:
+            q |= Q(**{f"{path}__icontains": raw.strip()})
+        return rows.filter(q)
+
+    return apply
+
+
+def _patient_identifier(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    system, value = parse_token(raw)
+    if not value:
+        raise invalid(name, raw)
+    if system == systems.NIK:
+        return rows.filter(nik=value)
+    if system == systems.IHS_NUMBER:
+        return rows.filter(ihs_number=value)
+    if system is None or system == "":
+        return rows.filter(Q(nik=value) | Q(ihs_number=value) | Q(mrn=value))
+    if system.startswith(systems.MRN + "/"):
+        return rows.filter(mrn=value, organization_id=system.rsplit("/", 1)[-1] or 0)
+    return rows.none()
+
+
+def _observation_code(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    q = Q()
+    for part in raw.split(","):
+        system, code = parse_token(part)
+        if not code:
+            raise invalid(name, raw)
+        if system in (None, systems.LOINC):
+            pairs = observation.scores_with_loinc(code)
+            for instrument_code, score_code in pairs:
+                q |= Q(assessment__instrument_code=instrument_code, score_code=score_code)
+        if system in (None, systems.INSTRUMENT_SCORE):
+            instrument_code, _dot, score_code = code.partition(".")
+            if score_code:
+                q |= Q(assessment__instrument_code=instrument_code, score_code=score_code)
+    return rows.filter(q) if q else rows.none()
+
+
+def _condition_code(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    q = Q()
+    for part in raw.split(","):
+        system, code = parse_token(part)
+        if not code:
+            raise invalid(name, raw)
+        if system in (None, systems.ICD10):
+            q |= Q(icd10_code__iexact=code)
+        if system in (None, systems.ICD11):
+            q |= Q(icd11_category__iexact=code)
+    return rows.filter(q) if q else rows.none()
+
+
+OBSERVATION_STATUS = {"final": "final", "amended": "amended", "entered-in-error": "entered-in-error"}
+
+
+def _observation_status(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    q = Q()
+    for part in raw.split(","):
+        _system, code = parse_token(part)
+        if code == "final":
+            q |= Q(assessment__status="current", assessment__amends__isnull=True)
+        elif code == "amended":
+            q |= Q(assessment__status="current", assessment__amends__isnull=False)
+        elif code == "entered-in-error":
+            q |= Q(assessment__status="entered_in_error")
+        else:
+            raise invalid(name, raw)
+    return rows.filter(q)
+
+
+def _condition_clinical_status(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    q = Q()
+    for part in raw.split(","):
+        _system, code = parse_token(part)
+        if code not in ("active", "resolved"):
+            raise invalid(name, raw)
+        q |= Q(clinical_status=code)
+    return rows.filter(q).exclude(record_status="entered_in_error")
+
+
+def _gender(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    mapping = {"male": "male", "female": "female"}
+    if raw not in mapping:
+        raise invalid(name, raw)
+    return rows.filter(sex=mapping[raw])
+
+
+def _location_status(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    if raw not in ("active", "inactive"):
+        raise invalid(name, raw)
+    return rows.filter(is_active=raw == "active")
+
+
+# --- The resource types ---------------------------------------------------------------------
+
+
+def _params(*params: Param) -> dict[str, Param]:
+    return {p.name: p for p in params}
+
+
+def _id(resource_type: str) -> Param:
+    return Param("_id", "token", by_id("pk", resource_type), "The logical id.")
+
+
+RESOURCE_TYPES: dict[str, ResourceType] = {
+    "Patient": ResourceType(
+        name="Patient",
+        rows=lambda scope: patients_in_care(scope).select_related("organization"),
+        build=patient.build,
+        order=("pk",),
+        params=_params(
+            _id("Patient"),
+            Param("identifier", "token", _patient_identifier, "NIK, IHS number or record number (system|value)."),
+            Param("name", "string", by_text("full_name"), "Part of the name."),
+            Param("birthdate", "date", by_date("birth_date", date_column=True)),
+            Param("gender", "token", _gender),
+        ),
+        patient_field="pk",
+        patient_of=lambda row: row,
+    ),
+    "Organization": ResourceType(
+        name="Organization",
+        rows=own_organization,
+        build=organization.build,
+        order=("pk",),
+        params=_params(_id("Organization"), Param("name", "string", by_text("name"))),
+    ),
+    "Location": ResourceType(
+        name="Location",
+        rows=organization_locations,
+        build=location.build,
+        order=("pk",),
+        params=_params(
+            _id("Location"),
+            Param("name", "string", by_text("name")),
+            Param("status", "token", _location_status),
+        ),
+    ),
+    "Practitioner": ResourceType(
+        name="Practitioner",
+        rows=practitioners,
+        build=practitioner.build,
+        order=("pk",),
+        params=_params(_id("Practitioner"), Param("name", "string", by_text("full_name"))),
+    ),
+    "Encounter": ResourceType(
+        name="Encounter",
+        rows=organization_encounters,
+        build=encounter.build,
+        order=("starts_at", "pk"),
+        params=_params(
+            _id("Encounter"),
+            Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
+            Param("subject", "reference", by_patient("patient_id"), "Patient/<id>."),
+            Param("date", "date", by_date("starts_at"), "The start of the visit (prefixes ge, le, gt, lt, eq)."),
+            Param("status", "token", by_choice("status", encounter.STATUS_FROM_FHIR)),
+            Param("location", "reference", by_id("facility_id", "Location")),
+        ),
+        patient_field="patient_id",
+        patient_of=lambda row: row.patient,
+        includes_patient=True,
+    ),
+    "Observation": ResourceType(
+        name="Observation",
+        rows=organization_scores,
+        build=observation.build,
+        order=("assessment__recorded_at", "pk"),
+        params=_params(
+            _id("Observation"),
+            Param("patient", "reference", by_patient("assessment__patient_id"), "Patient/<id>."),
+            Param("subject", "reference", by_patient("assessment__patient_id"), "Patient/<id>."),
+            Param("date", "date", by_date("assessment__recorded_at"), "When the patient was assessed."),
+            Param("code", "token", _observation_code, "LOINC (72514-3 for the NRS) or <instrument>.<score>."),
+            Param("status", "token", _observation_status, "final, amended, entered-in-error."),
+            Param("encounter", "reference", by_id("assessment__encounter_id", "Encounter")),
+        ),
+        patient_field="assessment__patient_id",
+        patient_of=lambda row: row.assessment.patient,
+        includes_patient=True,
+    ),
+    "Condition": ResourceType(
+        name="Condition",
+        rows=organization_diagnoses,
+        build=condition.build,
+        order=("recorded_at", "pk"),
+        params=_params(
+            _id("Condition"),
+            Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
+            Param("subject", "reference", by_patient("patient_id"), "Patient/<id>."),
+            Param("code", "token", _condition_code, "ICD-10 code or ICD-11 MG30 category."),
+            Param("clinical-status", "token", _condition_clinical_status, "active, resolved."),
+            Param("recorded-date", "date", by_date("recorded_at")),
+            Param("onset-date", "date", by_date("onset_date", date_column=True)),
+        ),
+        patient_field="patient_id",
+        patient_of=lambda row: row.patient,
+        includes_patient=True,
+    ),
+}
+
+
+def resource_type(name: str) -> ResourceType:
+    found = RESOURCE_TYPES.get(name)
+    if found is None:
+        raise FhirError(404, "not-supported", _("The resource type %(name)s is not served here.") % {"name": name})
+    return found

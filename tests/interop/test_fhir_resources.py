@@ -1,0 +1,143 @@
+"""Every resource served validates against the R4B models, with the identifiers and codes of the mapping."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.encounter import Encounter
+from fhir.resources.R4B.location import Location
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.organization import Organization
+from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.practitioner import Practitioner
+
+from tests.interop.conftest import NIK, Clinic
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/fhir/R4"
+
+
+def get(client: Client, path: str, status: int = 200) -> dict[str, Any]:
+    response = client.get(BASE + path)
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/fhir+json")
+    return json.loads(response.content)
+
+
+@pytest.mark.parametrize(
+    ("model", "path"),
+    [
+        (Patient, "/Patient/{patient}"),
+        (Organization, "/Organization/{org}"),
+        (Location, "/Location/{facility}"),
+        (Practitioner, "/Practitioner/{person}"),
+        (Encounter, "/Encounter/{encounter}"),
+        (Observation, "/Observation/{nrs}"),
+        (Observation, "/Observation/{odi}"),
+        (Condition, "/Condition/{diagnosis}"),
+    ],
+)
+def test_each_resource_read_round_trips_through_the_r4b_model(
+    fhir: Client, clinic: Clinic, model: type[Any], path: str
+) -> None:
+    ids = {
+        "patient": clinic.patient.pk,
+        "org": clinic.org.pk,
+        "facility": clinic.facility.pk,
+        "person": clinic.person.pk,
+        "encounter": clinic.encounter.pk,
+        "nrs": clinic.nrs.pk,
+        "odi": clinic.odi.pk,
+        "diagnosis": clinic.diagnosis.pk,
+    }
+    data = get(fhir, path.format(**ids))
+    parsed = model.model_validate(data)
+    assert parsed.get_resource_type() == model.__name__
+    assert json.loads(parsed.model_dump_json(exclude_none=True)) == data
+
+
+def test_the_patient_carries_the_nik_in_the_satusehat_identifier_system(fhir: Client, clinic: Clinic) -> None:
+    data = get(fhir, f"/Patient/{clinic.patient.pk}")
+    nik = [i for i in data["identifier"] if i["system"] == "https://fhir.kemkes.go.id/id/nik"]
+    assert [i["value"] for i in nik] == [NIK]
+    assert data["gender"] == "male"
+    assert data["birthDate"] == "1970-01-01"
+    assert data["managingOrganization"] == {"reference": f"Organization/{clinic.org.pk}"}
+
+
+def test_the_nrs_is_an_observation_coded_loinc_72514_3_with_an_integer_and_a_body_site(
+    fhir: Client, clinic: Clinic
+) -> None:
+    data = get(fhir, f"/Observation/{clinic.nrs.pk}")
+    assert {"system": "http://loinc.org", "code": "72514-3"} in data["code"]["coding"]
+    assert data["valueInteger"] == 7
+    assert data["status"] == "final"
+    assert data["subject"] == {"reference": f"Patient/{clinic.patient.pk}"}
+    assert data["encounter"] == {"reference": f"Encounter/{clinic.encounter.pk}"}
+    assert data["bodySite"]["coding"][0]["code"] == "lower_back"
+    assert data["effectiveDateTime"] == "2026-11-03T10:00:00+07:00"
+
+
+def test_another_instruments_score_is_an_observation_with_the_instruments_code_and_a_quantity(
+    fhir: Client, clinic: Clinic
+) -> None:
+    data = get(fhir, f"/Observation/{clinic.odi.pk}")
+    codes = {(c["system"], c["code"]) for c in data["code"]["coding"]}
+    assert ("https://nyeri.id/fhir/CodeSystem/instrument-score", "odi.index") in codes
+    assert data["valueQuantity"]["value"] == 42.5
+
+
+def test_the_condition_is_coded_in_icd_10_and_in_the_icd_11_mg30_category(fhir: Client, clinic: Clinic) -> None:
+    data = get(fhir, f"/Condition/{clinic.diagnosis.pk}")
+    codes = {(c["system"], c["code"]) for c in data["code"]["coding"]}
+    assert codes == {("http://hl7.org/fhir/sid/icd-10", "M54.5"), ("http://id.who.int/icd/release/11/mms", "MG30.3")}
+    assert data["clinicalStatus"]["coding"][0]["code"] == "active"
+    assert data["bodySite"][0]["coding"][0]["code"] == "lower_back"
+    assert data["onsetDateTime"] == "2025-06-01"
+
+
+def test_the_practitioner_lists_only_verified_str_and_sip_as_qualifications(fhir: Client, clinic: Clinic) -> None:
+    data = get(fhir, f"/Practitioner/{clinic.person.pk}")
+    qualifications = data["qualification"]
+    assert [q["code"]["coding"][0]["code"] for q in qualifications] == ["SIP", "STR"]
+    sip = qualifications[0]
+    assert sip["identifier"][0]["value"] == "SIP-456"
+    assert sip["period"] == {"start": "2024-02-01", "end": "2029-02-01"}
+    assert sip["issuer"] == {"display": "DPMPTSP Kota Bandung"}
+
+
+def test_the_encounter_names_its_patient_location_and_status(fhir: Client, clinic: Clinic) -> None:
+    data = get(fhir, f"/Encounter/{clinic.encounter.pk}")
+    assert data["status"] == "finished"
+    assert data["class"]["code"] == "AMB"
+    assert data["location"][0]["location"] == {"reference": f"Location/{clinic.facility.pk}"}
+
+
+def test_the_capability_statement_lists_exactly_the_served_resources(client: Client) -> None:
+    data = get(client, "/metadata")
+    statement = CapabilityStatement.model_validate(data)
+    assert statement.fhirVersion == "4.0.1"
+    served = {r["type"] for r in data["rest"][0]["resource"]}
+    assert served == {
+        "Patient",
+        "Organization",
+        "Location",
+        "Practitioner",
+        "Encounter",
+        "Observation",
+        "Condition",
+    }
+
+
+def test_a_search_answer_is_a_valid_searchset_bundle(fhir: Client, clinic: Clinic) -> None:
+    data = get(fhir, "/Observation")
+    bundle = Bundle.model_validate(data)
+    assert bundle.type == "searchset"
+    assert bundle.total == 2
