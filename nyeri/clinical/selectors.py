@@ -129,14 +129,22 @@ def record_number_formats(scope: Scope) -> list[FormatRow]:
 # --- Interoperability (FHIR): the organization's records, limited to the patients in care ----
 
 
+def organization_patients(scope: Scope) -> QuerySet[Patient]:
+    """The organization's patients, care access not yet asked (a read asks it per patient).
+
+    Refuses (audited) a member without a clinical role.
+    """
+    ensure_clinical_role(scope)
+    return Patient.objects.filter(organization=scope.organization)
+
+
 def patients_in_care(scope: Scope) -> QuerySet[Patient]:
     """The organization's patients the member has care access to (all of them when not facility-limited).
 
     Refuses (audited) a member without a clinical role. Not audited as a read: the caller
     audits what it returns (one row per search or read).
     """
-    ensure_clinical_role(scope)
-    patients = Patient.objects.filter(organization=scope.organization)
+    patients = organization_patients(scope)
     if scope.facility_ids is None:
         return patients
     return annotate_care_access(patients, scope).filter(in_care_q(scope))

@@ -180,9 +180,7 @@ def clinic(org: Organization, facility: Facility, make_member: MakeMember) -> Cl
     )
     patient = make_patient(org, facility, "RM-1", "Dadang Suryana", NIK)
     encounter = make_encounter(patient, user, at(3))
-    nrs = make_score(
-        patient, user, at(3, 10), encounter=encounter, sites=(("lower_back", "back", "bilateral"),)
-    )
+    nrs = make_score(patient, user, at(3, 10), encounter=encounter, sites=(("lower_back", "back", "bilateral"),))
     odi = make_score(patient, user, at(3, 11), instrument="odi", score="index", value="42.50", band="severe")
     diagnosis = make_diagnosis(patient, user)
     _token, raw = create_api_token(acting_user=user, name="fhir", expires_in_days=None)

@@ -18,7 +18,7 @@ from nyeri.clinical.assessments.selectors import organization_scores
 from nyeri.clinical.diagnoses.selectors import organization_diagnoses
 from nyeri.clinical.encounters.selectors import organization_encounters
 from nyeri.clinical.models import Patient
-from nyeri.clinical.selectors import patients_in_care
+from nyeri.clinical.selectors import organization_patients
 from nyeri.interop.fhir import condition, encounter, location, observation, organization, patient, practitioner, systems
 from nyeri.interop.fhir.errors import FhirError
 from nyeri.interop.fhir.params import invalid, parse_date, parse_id, parse_token
@@ -206,7 +206,7 @@ def _id(resource_type: str) -> Param:
 RESOURCE_TYPES: dict[str, ResourceType] = {
     "Patient": ResourceType(
         name="Patient",
-        rows=lambda scope: patients_in_care(scope).select_related("organization"),
+        rows=organization_patients,
         build=patient.build,
         order=("pk",),
         params=_params(

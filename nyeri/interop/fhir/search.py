@@ -26,7 +26,7 @@ from nyeri.tenancy.scope import Scope
 DEFAULT_COUNT = 50
 MAX_COUNT = 500
 # Parameters of every search; "_format" is accepted (the answer is always JSON).
-RESULT_PARAMS = frozenset({"_count", "_offset", "_include", "_format"})
+RESULT_PARAMS = frozenset({"_count", "_offset", "_include", "_format", "_summary", "_total"})
 PATIENT_PARAMS = ("patient", "subject")
 
 
@@ -62,19 +62,27 @@ def _single_patient(kind: ResourceType, params: list[tuple[str, list[str]]]) -> 
 
 
 def _result_params(params: list[tuple[str, list[str]]], kind: ResourceType) -> tuple[int, int, bool]:
-    count, offset, include_patient = DEFAULT_COUNT, 0, False
+    count, offset, include_patient, summary_count = DEFAULT_COUNT, 0, False, False
     for name, values in params:
         value = values[-1]
         if name == "_count":
             count = parse_count(name, value, maximum=MAX_COUNT)
         elif name == "_offset":
             offset = parse_count(name, value, maximum=10**9)
+        elif name == "_summary":
+            if value != "count":
+                raise invalid(name, value)
+            summary_count = True
+        elif name == "_total":
+            # The total is always counted.
+            if value not in ("none", "estimate", "accurate"):
+                raise invalid(name, value)
         elif name == "_include":
             for one in values:
                 if one not in (f"{kind.name}:patient", f"{kind.name}:subject") or not kind.includes_patient:
                     raise invalid(name, one)
             include_patient = True
-    return count, offset, include_patient
+    return (0 if summary_count else count), offset, include_patient
 
 
 def _link(base: str, kind: ResourceType, params: list[tuple[str, list[str]]], *, offset: int, count: int) -> str:
