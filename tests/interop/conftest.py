@@ -25,6 +25,7 @@ from nyeri.clinical.models import (
     PainAssessment,
     Patient,
 )
+from nyeri.procedures.models import ProcedurePerformance, ProcedureRecord
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.kinds import Citizenship, CredentialKind, CredentialStatus
@@ -191,3 +192,39 @@ def clinic(org: Organization, facility: Facility, make_member: MakeMember) -> Cl
 def fhir(clinic: Clinic) -> Client:
     """A client that sends the clinic's token with every request."""
     return Client(**bearer(clinic.token))
+
+
+def make_procedure(clinic: Clinic) -> ProcedureRecord:
+    """An interlaminar epidural steroid injection performed under fluoroscopy at the clinic."""
+    record = ProcedureRecord.objects.create(
+        organization=clinic.org,
+        patient=clinic.patient,
+        facility=clinic.facility,
+        encounter=clinic.encounter,
+        procedure_code="esi_interlaminar",
+        catalogue_version="2026.11-1",
+        body_site="lower_back",
+        laterality="left",
+        guidance="fluoroscopy",
+        anesthesia="local",
+        status="performed",
+        ordered_by=clinic.user,
+        ordered_at=at(3, 9),
+    )
+    ProcedurePerformance.objects.create(
+        organization=clinic.org,
+        record=record,
+        kind="original",
+        procedure_code="esi_interlaminar",
+        catalogue_version="2026.11-1",
+        performed_at=at(3, 12),
+        performer=clinic.person,
+        anesthesia="local",
+        guidance="fluoroscopy",
+        body_site="lower_back",
+        laterality="left",
+        decision="allowed",
+        recorded_by=clinic.user,
+        recorded_at=at(3, 13),
+    )
+    return record

@@ -16,8 +16,9 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
+from fhir.resources.R4B.procedure import Procedure
 
-from tests.interop.conftest import NIK, Clinic
+from tests.interop.conftest import NIK, Clinic, make_procedure
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +134,7 @@ def test_the_capability_statement_lists_exactly_the_served_resources(client: Cli
         "Encounter",
         "Observation",
         "Condition",
+        "Procedure",
     }
 
 
@@ -141,3 +143,20 @@ def test_a_search_answer_is_a_valid_searchset_bundle(fhir: Client, clinic: Clini
     bundle = Bundle.model_validate(data)
     assert bundle.type == "searchset"
     assert bundle.total == 2
+
+
+def test_a_performed_procedure_carries_icd_9_cm_body_site_performers_and_guidance(fhir: Client, clinic: Clinic) -> None:
+    record = make_procedure(clinic)
+    data = get(fhir, f"/Procedure/{record.pk}")
+    Procedure.model_validate(data)
+    assert data["status"] == "completed"
+    assert {k: v for k, v in data["code"]["coding"][0].items() if k != "display"} == {
+        "system": "http://hl7.org/fhir/sid/icd-9-cm",
+        "code": "03.92",
+    }
+    assert [c["code"] for c in data["bodySite"][0]["coding"]] == ["lower_back", "left"]
+    assert data["performer"][0]["actor"] == {"reference": f"Practitioner/{clinic.person.pk}"}
+    assert data["performer"][0]["function"]["coding"][0]["code"] == "304292004"
+    assert data["usedCode"][0]["coding"][0]["code"] == "fluoroscopy"
+    bundle = get(fhir, f"/Procedure?patient={clinic.patient.pk}&code=03.92&date=ge2026-11-01")
+    assert bundle["total"] == 1

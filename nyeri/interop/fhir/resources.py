@@ -19,9 +19,20 @@ from nyeri.clinical.diagnoses.selectors import organization_diagnoses
 from nyeri.clinical.encounters.selectors import organization_encounters
 from nyeri.clinical.models import Patient
 from nyeri.clinical.selectors import organization_patients
-from nyeri.interop.fhir import condition, encounter, location, observation, organization, patient, practitioner, systems
+from nyeri.interop.fhir import (
+    condition,
+    encounter,
+    location,
+    observation,
+    organization,
+    patient,
+    practitioner,
+    procedure,
+    systems,
+)
 from nyeri.interop.fhir.errors import FhirError
 from nyeri.interop.fhir.params import invalid, parse_date, parse_id, parse_token
+from nyeri.procedures.selectors import organization_performed_procedures
 from nyeri.tenancy.scope import Scope
 from nyeri.tenancy.selectors import organization_locations, own_organization
 from nyeri.workforce.people.selectors import practitioners
@@ -73,10 +84,13 @@ def by_patient(path: str) -> Filter:
     return apply
 
 
-def by_date(path: str, *, date_column: bool = False) -> Filter:
+def by_date(path: str, *, date_column: bool = False, distinct: bool = False) -> Filter:
+    """``distinct``: ``path`` crosses a to-many relation (each row once)."""
+
     def apply(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
         found = parse_date(name, raw)
-        return rows.filter(found.q_date(path) if date_column else found.q(path))
+        rows = rows.filter(found.q_date(path) if date_column else found.q(path))
+        return rows.distinct() if distinct else rows
 
     return apply
 
@@ -148,6 +162,19 @@ def _condition_code(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
             q |= Q(icd10_code__iexact=code)
         if system in (None, systems.ICD11):
             q |= Q(icd11_category__iexact=code)
+    return rows.filter(q) if q else rows.none()
+
+
+def _procedure_code(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    q = Q()
+    for part in raw.split(","):
+        system, code = parse_token(part)
+        if not code:
+            raise invalid(name, raw)
+        if system in (None, procedure.ICD9CM):
+            q |= Q(procedure_code__in=procedure.codes_for_icd9cm(code))
+        if system in (None, f"{systems.BASE}/CodeSystem/procedure"):
+            q |= Q(procedure_code=code)
     return rows.filter(q) if q else rows.none()
 
 
@@ -292,6 +319,23 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("clinical-status", "token", _condition_clinical_status, "active, resolved."),
             Param("recorded-date", "date", by_date("recorded_at")),
             Param("onset-date", "date", by_date("onset_date", date_column=True)),
+        ),
+        patient_field="patient_id",
+        patient_of=lambda row: row.patient,
+        includes_patient=True,
+    ),
+    "Procedure": ResourceType(
+        name="Procedure",
+        rows=organization_performed_procedures,
+        build=procedure.build,
+        order=("pk",),
+        params=_params(
+            _id("Procedure"),
+            Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
+            Param("subject", "reference", by_patient("patient_id"), "Patient/<id>."),
+            Param("date", "date", by_date("performances__performed_at", distinct=True), "When it was performed."),
+            Param("code", "token", _procedure_code, "ICD-9-CM code or Nyeri procedure code."),
+            Param("status", "token", by_choice("status", procedure.STATUS_FROM_FHIR), "completed, entered-in-error."),
         ),
         patient_field="patient_id",
         patient_of=lambda row: row.patient,

@@ -22,15 +22,15 @@ PARTICIPATION_TYPE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType
 ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
 
 # Nyeri's own systems, for what has no standard code.
-_BASE = "https://nyeri.id/fhir"
-MRN = f"{_BASE}/sid/mrn"
-ORGANIZATION_SLUG = f"{_BASE}/sid/organization"
-FACILITY_CODE = f"{_BASE}/sid/facility"
-INSTRUMENT_SCORE = f"{_BASE}/CodeSystem/instrument-score"
-BODY_REGION = f"{_BASE}/CodeSystem/body-region"
-LATERALITY = f"{_BASE}/CodeSystem/laterality"
-ENCOUNTER_KIND = f"{_BASE}/CodeSystem/encounter-kind"
-CREDENTIAL_KIND = f"{_BASE}/CodeSystem/credential-kind"
+BASE = "https://nyeri.id/fhir"
+MRN = f"{BASE}/sid/mrn"
+ORGANIZATION_SLUG = f"{BASE}/sid/organization"
+FACILITY_CODE = f"{BASE}/sid/facility"
+INSTRUMENT_SCORE = f"{BASE}/CodeSystem/instrument-score"
+BODY_REGION = f"{BASE}/CodeSystem/body-region"
+LATERALITY = f"{BASE}/CodeSystem/laterality"
+ENCOUNTER_KIND = f"{BASE}/CodeSystem/encounter-kind"
+CREDENTIAL_KIND = f"{BASE}/CodeSystem/credential-kind"
 
 
 def ref(resource_type: str, pk: int | str) -> dict[str, Any]:
