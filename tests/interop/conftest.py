@@ -25,6 +25,7 @@ from nyeri.clinical.models import (
     PainAssessment,
     Patient,
 )
+from nyeri.prescriptions.models import Prescription, PrescriptionItem
 from nyeri.procedures.models import ProcedurePerformance, ProcedureRecord
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
@@ -228,3 +229,42 @@ def make_procedure(clinic: Clinic) -> ProcedureRecord:
         recorded_at=at(3, 13),
     )
     return record
+
+
+def make_prescription(clinic: Clinic) -> PrescriptionItem:
+    """A signed prescription of paracetamol 500 mg, 2 tablets 3 times a day for 5 days."""
+    prescription = Prescription.objects.create(
+        organization=clinic.org,
+        patient=clinic.patient,
+        facility=clinic.facility,
+        status="signed",
+        jurisdiction="ID",
+        catalogue_version="2026.11-1",
+        idempotency_key="rx-1",
+        created_by=clinic.user,
+        signed_at=at(3, 12),
+        signed_by=clinic.user,
+        prescriber=clinic.person,
+        prescriber_name=clinic.person.full_name,
+    )
+    return PrescriptionItem.objects.create(
+        organization=clinic.org,
+        prescription=prescription,
+        position=1,
+        medication_code="paracetamol-500-tab",
+        label_en="Paracetamol 500 mg tablet",
+        label_id="Parasetamol 500 mg tablet",
+        generic_en="Paracetamol",
+        generic_id="Parasetamol",
+        strength=Decimal("500"),
+        strength_unit="mg",
+        dose_unit="tablet",
+        form="tablet",
+        route="oral",
+        atc="N02BE01",
+        dose=Decimal("2"),
+        doses_per_day=Decimal("3"),
+        days=5,
+        quantity=30,
+        instructions="After meals",
+    )

@@ -12,13 +12,14 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.location import Location
+from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.procedure import Procedure
 
-from tests.interop.conftest import NIK, Clinic, make_procedure
+from tests.interop.conftest import NIK, Clinic, make_prescription, make_procedure
 
 pytestmark = pytest.mark.django_db
 
@@ -135,6 +136,7 @@ def test_the_capability_statement_lists_exactly_the_served_resources(client: Cli
         "Observation",
         "Condition",
         "Procedure",
+        "MedicationRequest",
     }
 
 
@@ -159,4 +161,18 @@ def test_a_performed_procedure_carries_icd_9_cm_body_site_performers_and_guidanc
     assert data["performer"][0]["function"]["coding"][0]["code"] == "304292004"
     assert data["usedCode"][0]["coding"][0]["code"] == "fluoroscopy"
     bundle = get(fhir, f"/Procedure?patient={clinic.patient.pk}&code=03.92&date=ge2026-11-01")
+    assert bundle["total"] == 1
+
+
+def test_a_prescription_line_is_a_medication_request_with_atc_dose_and_supply(fhir: Client, clinic: Clinic) -> None:
+    item = make_prescription(clinic)
+    data = get(fhir, f"/MedicationRequest/{item.pk}")
+    MedicationRequest.model_validate(data)
+    assert data["status"] == "active"
+    assert data["intent"] == "order"
+    assert {"system": "http://www.whocc.no/atc", "code": "N02BE01"} in data["medicationCodeableConcept"]["coding"]
+    assert data["requester"] == {"reference": f"Practitioner/{clinic.person.pk}"}
+    assert data["dosageInstruction"][0]["timing"]["repeat"] == {"frequency": 3, "period": 1.0, "periodUnit": "d"}
+    assert data["dispenseRequest"]["quantity"]["value"] == 30
+    bundle = get(fhir, f"/MedicationRequest?patient={clinic.patient.pk}&status=active&code=N02BE01")
     assert bundle["total"] == 1

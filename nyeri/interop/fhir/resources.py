@@ -23,6 +23,7 @@ from nyeri.interop.fhir import (
     condition,
     encounter,
     location,
+    medication_request,
     observation,
     organization,
     patient,
@@ -32,6 +33,7 @@ from nyeri.interop.fhir import (
 )
 from nyeri.interop.fhir.errors import FhirError
 from nyeri.interop.fhir.params import invalid, parse_date, parse_id, parse_token
+from nyeri.prescriptions.selectors import organization_prescription_items
 from nyeri.procedures.selectors import organization_performed_procedures
 from nyeri.tenancy.scope import Scope
 from nyeri.tenancy.selectors import organization_locations, own_organization
@@ -175,6 +177,19 @@ def _procedure_code(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
             q |= Q(procedure_code__in=procedure.codes_for_icd9cm(code))
         if system in (None, f"{systems.BASE}/CodeSystem/procedure"):
             q |= Q(procedure_code=code)
+    return rows.filter(q) if q else rows.none()
+
+
+def _medication_code(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    q = Q()
+    for part in raw.split(","):
+        system, code = parse_token(part)
+        if not code:
+            raise invalid(name, raw)
+        if system in (None, medication_request.ATC):
+            q |= Q(atc=code)
+        if system in (None, medication_request.MEDICATION):
+            q |= Q(medication_code=code)
     return rows.filter(q) if q else rows.none()
 
 
@@ -339,6 +354,23 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         ),
         patient_field="patient_id",
         patient_of=lambda row: row.patient,
+        includes_patient=True,
+    ),
+    "MedicationRequest": ResourceType(
+        name="MedicationRequest",
+        rows=organization_prescription_items,
+        build=medication_request.build,
+        order=("prescription__created_at", "pk"),
+        params=_params(
+            _id("MedicationRequest"),
+            Param("patient", "reference", by_patient("prescription__patient_id"), "Patient/<id>."),
+            Param("subject", "reference", by_patient("prescription__patient_id"), "Patient/<id>."),
+            Param("authoredon", "date", by_date("prescription__signed_at"), "When it was signed."),
+            Param("code", "token", _medication_code, "ATC code or Nyeri medication code."),
+            Param("status", "token", by_choice("prescription__status", medication_request.STATUS_FROM_FHIR)),
+        ),
+        patient_field="prescription__patient_id",
+        patient_of=lambda row: row.prescription.patient,
         includes_patient=True,
     ),
 }
