@@ -25,6 +25,7 @@ from nyeri.clinical.models import (
     PainAssessment,
     Patient,
 )
+from nyeri.imaging.models import ImagingOrder
 from nyeri.prescriptions.models import Prescription, PrescriptionItem
 from nyeri.procedures.models import ProcedurePerformance, ProcedureRecord
 from nyeri.tenancy.models import Facility, Organization
@@ -267,4 +268,17 @@ def make_prescription(clinic: Clinic) -> PrescriptionItem:
         days=5,
         quantity=30,
         instructions="After meals",
+    )
+
+
+def make_imaging_order(clinic: Clinic) -> ImagingOrder:
+    return ImagingOrder.objects.create(
+        organization=clinic.org,
+        patient=clinic.patient,
+        facility=clinic.facility,
+        modality="mri",
+        body_region="lower_back",
+        clinical_question="Disc herniation L4-L5?",
+        ordered_by=clinic.user,
+        ordered_at=at(3, 12),
     )

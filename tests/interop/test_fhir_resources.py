@@ -18,8 +18,9 @@ from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.procedure import Procedure
+from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from tests.interop.conftest import NIK, Clinic, make_prescription, make_procedure
+from tests.interop.conftest import NIK, Clinic, make_imaging_order, make_prescription, make_procedure
 
 pytestmark = pytest.mark.django_db
 
@@ -137,6 +138,7 @@ def test_the_capability_statement_lists_exactly_the_served_resources(client: Cli
         "Condition",
         "Procedure",
         "MedicationRequest",
+        "ServiceRequest",
     }
 
 
@@ -176,3 +178,15 @@ def test_a_prescription_line_is_a_medication_request_with_atc_dose_and_supply(fh
     assert data["dispenseRequest"]["quantity"]["value"] == 30
     bundle = get(fhir, f"/MedicationRequest?patient={clinic.patient.pk}&status=active&code=N02BE01")
     assert bundle["total"] == 1
+
+
+def test_an_imaging_order_is_a_service_request_with_a_dicom_modality(fhir: Client, clinic: Clinic) -> None:
+    order = make_imaging_order(clinic)
+    data = get(fhir, f"/ServiceRequest/{order.pk}")
+    ServiceRequest.model_validate(data)
+    assert data["status"] == "active"
+    assert data["code"]["coding"][0] == {"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "MR"}
+    assert data["reasonCode"] == [{"text": "Disc herniation L4-L5?"}]
+    assert data["locationReference"] == [{"reference": f"Location/{clinic.facility.pk}"}]
+    assert get(fhir, f"/ServiceRequest?patient={clinic.patient.pk}&code=MR&status=active")["total"] == 1
+    assert get(fhir, "/ServiceRequest?code=CT")["total"] == 0

@@ -19,6 +19,7 @@ from nyeri.clinical.diagnoses.selectors import organization_diagnoses
 from nyeri.clinical.encounters.selectors import organization_encounters
 from nyeri.clinical.models import Patient
 from nyeri.clinical.selectors import organization_patients
+from nyeri.imaging.selectors import organization_imaging_orders
 from nyeri.interop.fhir import (
     condition,
     encounter,
@@ -29,6 +30,7 @@ from nyeri.interop.fhir import (
     patient,
     practitioner,
     procedure,
+    service_request,
     systems,
 )
 from nyeri.interop.fhir.errors import FhirError
@@ -191,6 +193,28 @@ def _medication_code(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
         if system in (None, medication_request.MEDICATION):
             q |= Q(medication_code=code)
     return rows.filter(q) if q else rows.none()
+
+
+def _modality(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    by_code = {v: k for k, v in service_request.MODALITY.items()}
+    wanted = []
+    for part in raw.split(","):
+        system, code = parse_token(part)
+        if not code:
+            raise invalid(name, raw)
+        if code in by_code and system in (None, service_request.DICOM):
+            wanted.append(by_code[code])
+    return rows.filter(modality__in=wanted)
+
+
+def _service_request_status(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    wanted: list[str] = []
+    for part in raw.split(","):
+        _system, code = parse_token(part)
+        if code not in service_request.STATUS_FROM_FHIR:
+            raise invalid(name, raw)
+        wanted += service_request.STATUS_FROM_FHIR[code]
+    return rows.filter(status__in=wanted)
 
 
 OBSERVATION_STATUS = {"final": "final", "amended": "amended", "entered-in-error": "entered-in-error"}
@@ -371,6 +395,23 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         ),
         patient_field="prescription__patient_id",
         patient_of=lambda row: row.prescription.patient,
+        includes_patient=True,
+    ),
+    "ServiceRequest": ResourceType(
+        name="ServiceRequest",
+        rows=organization_imaging_orders,
+        build=service_request.build,
+        order=("ordered_at", "pk"),
+        params=_params(
+            _id("ServiceRequest"),
+            Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
+            Param("subject", "reference", by_patient("patient_id"), "Patient/<id>."),
+            Param("authored", "date", by_date("ordered_at"), "When it was ordered."),
+            Param("code", "token", _modality, "DICOM modality code (DX, RF, US, CT, MR)."),
+            Param("status", "token", _service_request_status, "active, completed, revoked."),
+        ),
+        patient_field="patient_id",
+        patient_of=lambda row: row.patient,
         includes_patient=True,
     ),
 }
