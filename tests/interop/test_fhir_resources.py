@@ -10,6 +10,7 @@ from django.test import Client
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.location import Location
 from fhir.resources.R4B.medicationrequest import MedicationRequest
@@ -17,10 +18,20 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
+from fhir.resources.R4B.practitionerrole import PractitionerRole
 from fhir.resources.R4B.procedure import Procedure
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from tests.interop.conftest import NIK, Clinic, make_imaging_order, make_prescription, make_procedure
+from nyeri.clinical.models import PatientConsent
+from nyeri.workforce.models import PersonFacility
+from tests.interop.conftest import (
+    NIK,
+    Clinic,
+    at,
+    make_imaging_order,
+    make_prescription,
+    make_procedure,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -139,6 +150,8 @@ def test_the_capability_statement_lists_exactly_the_served_resources(client: Cli
         "Procedure",
         "MedicationRequest",
         "ServiceRequest",
+        "PractitionerRole",
+        "Consent",
     }
 
 
@@ -190,3 +203,34 @@ def test_an_imaging_order_is_a_service_request_with_a_dicom_modality(fhir: Clien
     assert data["locationReference"] == [{"reference": f"Location/{clinic.facility.pk}"}]
     assert get(fhir, f"/ServiceRequest?patient={clinic.patient.pk}&code=MR&status=active")["total"] == 1
     assert get(fhir, "/ServiceRequest?code=CT")["total"] == 0
+
+
+def test_a_persons_work_at_a_facility_is_a_practitioner_role_with_their_roles(fhir: Client, clinic: Clinic) -> None:
+    link = PersonFacility.objects.get(person=clinic.person)
+    data = get(fhir, f"/PractitionerRole/{link.pk}")
+    PractitionerRole.model_validate(data)
+    assert data["practitioner"] == {"reference": f"Practitioner/{clinic.person.pk}"}
+    assert data["location"] == [{"reference": f"Location/{clinic.facility.pk}"}]
+    assert data["code"][0]["coding"][0]["code"] == "pain_physician"
+    assert (
+        get(fhir, f"/PractitionerRole?practitioner=Practitioner/{clinic.person.pk}&role=pain_physician")["total"] == 1
+    )
+
+
+def test_a_consent_record_is_a_consent_active_until_withdrawn(fhir: Client, clinic: Clinic) -> None:
+    consent = PatientConsent.objects.create(
+        organization=clinic.org,
+        patient=clinic.patient,
+        kind="data_processing",
+        given_at=at(3, 9),
+        how="signed_form",
+        facility=clinic.facility,
+        recorded_by=clinic.user,
+    )
+    data = get(fhir, f"/Consent/{consent.pk}")
+    Consent.model_validate(data)
+    assert data["status"] == "active"
+    assert data["scope"]["coding"][0]["code"] == "patient-privacy"
+    assert data["patient"] == {"reference": f"Patient/{clinic.patient.pk}"}
+    assert get(fhir, f"/Consent?patient={clinic.patient.pk}&status=active")["total"] == 1
+    assert get(fhir, "/Consent?status=inactive")["total"] == 0

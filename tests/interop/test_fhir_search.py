@@ -202,7 +202,7 @@ def test_a_search_page_costs_the_same_queries_whatever_its_size(
     for day in range(10, 30):
         make_score(clinic.patient, clinic.user, at(day), sites=(("neck", "back", "midline"),))
     kinds = ("Observation?_include=Observation:patient", "Encounter", "Condition", "Patient", "Practitioner")
-    for kind in (*kinds, "Procedure", "MedicationRequest", "ServiceRequest"):
+    for kind in (*kinds, "Procedure", "MedicationRequest", "ServiceRequest", "PractitionerRole", "Consent"):
         with django_assert_max_num_queries(14):
             search(fhir, f"/{kind}")
 

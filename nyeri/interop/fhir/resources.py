@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from fhir.resources.R4B.resource import Resource
 
 from nyeri.clinical.assessments.selectors import organization_scores
+from nyeri.clinical.consents.selectors import organization_consents
 from nyeri.clinical.diagnoses.selectors import organization_diagnoses
 from nyeri.clinical.encounters.selectors import organization_encounters
 from nyeri.clinical.models import Patient
@@ -22,6 +23,7 @@ from nyeri.clinical.selectors import organization_patients
 from nyeri.imaging.selectors import organization_imaging_orders
 from nyeri.interop.fhir import (
     condition,
+    consent,
     encounter,
     location,
     medication_request,
@@ -29,6 +31,7 @@ from nyeri.interop.fhir import (
     organization,
     patient,
     practitioner,
+    practitioner_role,
     procedure,
     service_request,
     systems,
@@ -39,7 +42,7 @@ from nyeri.prescriptions.selectors import organization_prescription_items
 from nyeri.procedures.selectors import organization_performed_procedures
 from nyeri.tenancy.scope import Scope
 from nyeri.tenancy.selectors import organization_locations, own_organization
-from nyeri.workforce.people.selectors import practitioners
+from nyeri.workforce.people.selectors import practitioner_roles, practitioners
 
 # A search parameter: (rows, parameter name, raw value) -> filtered rows.
 Filter = Callable[[QuerySet[Any], str, str], QuerySet[Any]]
@@ -215,6 +218,13 @@ def _service_request_status(rows: QuerySet[Any], name: str, raw: str) -> QuerySe
             raise invalid(name, raw)
         wanted += service_request.STATUS_FROM_FHIR[code]
     return rows.filter(status__in=wanted)
+
+
+def _role(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    codes = [parse_token(part)[1] for part in raw.split(",")]
+    if not all(codes):
+        raise invalid(name, raw)
+    return rows.filter(person__roles__role__in=codes).distinct()
 
 
 OBSERVATION_STATUS = {"final": "final", "amended": "amended", "entered-in-error": "entered-in-error"}
@@ -409,6 +419,33 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("authored", "date", by_date("ordered_at"), "When it was ordered."),
             Param("code", "token", _modality, "DICOM modality code (DX, RF, US, CT, MR)."),
             Param("status", "token", _service_request_status, "active, completed, revoked."),
+        ),
+        patient_field="patient_id",
+        patient_of=lambda row: row.patient,
+        includes_patient=True,
+    ),
+    "PractitionerRole": ResourceType(
+        name="PractitionerRole",
+        rows=practitioner_roles,
+        build=practitioner_role.build,
+        order=("pk",),
+        params=_params(
+            _id("PractitionerRole"),
+            Param("practitioner", "reference", by_id("person_id", "Practitioner"), "Practitioner/<id>."),
+            Param("location", "reference", by_id("facility_id", "Location"), "Location/<id>."),
+            Param("role", "token", _role, "A Nyeri role code."),
+        ),
+    ),
+    "Consent": ResourceType(
+        name="Consent",
+        rows=organization_consents,
+        build=consent.build,
+        order=("given_at", "pk"),
+        params=_params(
+            _id("Consent"),
+            Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
+            Param("date", "date", by_date("given_at"), "When it was given."),
+            Param("status", "token", by_choice("status", consent.STATUS_FROM_FHIR), "active, inactive."),
         ),
         patient_field="patient_id",
         patient_of=lambda row: row.patient,

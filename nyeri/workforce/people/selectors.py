@@ -783,3 +783,14 @@ def practitioners(scope: Scope) -> QuerySet[Person]:
         "kind", "issued_on", "pk"
     )
     return people.prefetch_related(models.Prefetch("credentials", queryset=published, to_attr="published_credentials"))
+
+
+def practitioner_roles(scope: Scope) -> QuerySet[PersonFacility]:
+    """Where each person of the organization works, with their roles (for FHIR PractitionerRole).
+
+    Limited to a facility-limited membership's facilities. Two queries; not audited here.
+    """
+    links = PersonFacility.objects.filter(organization=scope.organization)
+    if scope.facility_ids is not None:
+        links = links.filter(facility_id__in=scope.facility_ids)
+    return links.select_related("person", "facility").prefetch_related("person__roles")
