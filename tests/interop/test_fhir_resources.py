@@ -20,9 +20,10 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.practitionerrole import PractitionerRole
 from fhir.resources.R4B.procedure import Procedure
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from nyeri.clinical.models import PatientConsent
+from nyeri.clinical.models import AssessmentAnswer, PatientConsent
 from nyeri.workforce.models import PersonFacility
 from tests.interop.conftest import (
     NIK,
@@ -152,6 +153,7 @@ def test_the_capability_statement_lists_exactly_the_served_resources(client: Cli
         "ServiceRequest",
         "PractitionerRole",
         "Consent",
+        "QuestionnaireResponse",
     }
 
 
@@ -234,3 +236,16 @@ def test_a_consent_record_is_a_consent_active_until_withdrawn(fhir: Client, clin
     assert data["patient"] == {"reference": f"Patient/{clinic.patient.pk}"}
     assert get(fhir, f"/Consent?patient={clinic.patient.pk}&status=active")["total"] == 1
     assert get(fhir, "/Consent?status=inactive")["total"] == 0
+
+
+def test_an_assessments_answers_are_a_questionnaire_response(fhir: Client, clinic: Clinic) -> None:
+    assessment = clinic.nrs.assessment
+    AssessmentAnswer.objects.create(organization=clinic.org, assessment=assessment, item_code="intensity", value=7)
+    data = get(fhir, f"/QuestionnaireResponse/{assessment.pk}")
+    QuestionnaireResponse.model_validate(data)
+    assert data["questionnaire"] == "https://nyeri.id/fhir/Questionnaire/nrs|2026.11-1"
+    assert data["status"] == "completed"
+    assert data["item"] == [{"linkId": "intensity", "answer": [{"valueInteger": 7}]}]
+    assert data["encounter"] == {"reference": f"Encounter/{clinic.encounter.pk}"}
+    found = get(fhir, f"/QuestionnaireResponse?patient={clinic.patient.pk}&questionnaire=nrs&authored=2026-11-03")
+    assert [e["resource"]["id"] for e in found["entry"]] == [str(assessment.pk)]

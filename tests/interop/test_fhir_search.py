@@ -14,6 +14,7 @@ from nyeri.accounts.models import User
 from nyeri.accounts.services import create_api_token
 from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.clinical.models import AssessmentStatus, Patient
+from nyeri.interop.fhir.resources import RESOURCE_TYPES
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from tests.conftest import MakeMember
@@ -201,8 +202,7 @@ def test_a_search_page_costs_the_same_queries_whatever_its_size(
     search(fhir, "/Observation?_include=Observation:patient")  # token "last used" written once
     for day in range(10, 30):
         make_score(clinic.patient, clinic.user, at(day), sites=(("neck", "back", "midline"),))
-    kinds = ("Observation?_include=Observation:patient", "Encounter", "Condition", "Patient", "Practitioner")
-    for kind in (*kinds, "Procedure", "MedicationRequest", "ServiceRequest", "PractitionerRole", "Consent"):
+    for kind in ["Observation?_include=Observation:patient", *RESOURCE_TYPES]:
         with django_assert_max_num_queries(14):
             search(fhir, f"/{kind}")
 

@@ -187,3 +187,15 @@ def organization_scores(scope: Scope) -> QuerySet[AssessmentScore]:
         .select_related("assessment", "assessment__patient", "assessment__facility")
         .prefetch_related("assessment__body_sites")
     )
+
+
+def organization_assessments(scope: Scope) -> QuerySet[PainAssessment]:
+    """The organization's assessments with their answers, current or entered in error (for FHIR
+    QuestionnaireResponse; superseded versions left out). Not audited here."""
+    ensure_clinical_role(scope, object_type="pain_assessment")
+    return (
+        PainAssessment.objects.filter(organization=scope.organization)
+        .exclude(status=AssessmentStatus.AMENDED)
+        .select_related("patient")
+        .prefetch_related("answers")
+    )

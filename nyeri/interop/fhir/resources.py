@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.resource import Resource
 
-from nyeri.clinical.assessments.selectors import organization_scores
+from nyeri.clinical.assessments.selectors import organization_assessments, organization_scores
 from nyeri.clinical.consents.selectors import organization_consents
 from nyeri.clinical.diagnoses.selectors import organization_diagnoses
 from nyeri.clinical.encounters.selectors import organization_encounters
@@ -33,6 +33,7 @@ from nyeri.interop.fhir import (
     practitioner,
     practitioner_role,
     procedure,
+    questionnaire_response,
     service_request,
     systems,
 )
@@ -225,6 +226,27 @@ def _role(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
     if not all(codes):
         raise invalid(name, raw)
     return rows.filter(person__roles__role__in=codes).distinct()
+
+
+def _questionnaire(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    url, _bar, version = raw.partition("|")
+    prefix = questionnaire_response.QUESTIONNAIRE + "/"
+    code = url.removeprefix(prefix) if url.startswith(prefix) else url
+    if not code or "/" in code:
+        raise invalid(name, raw)
+    rows = rows.filter(instrument_code=code)
+    return rows.filter(instrument_version=version) if version else rows
+
+
+def _questionnaire_status(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    mapping = {"completed": "current", "entered-in-error": "entered_in_error"}
+    wanted = []
+    for part in raw.split(","):
+        _system, code = parse_token(part)
+        if code not in mapping:
+            raise invalid(name, raw)
+        wanted.append(mapping[code])
+    return rows.filter(status__in=wanted)
 
 
 OBSERVATION_STATUS = {"final": "final", "amended": "amended", "entered-in-error": "entered-in-error"}
@@ -446,6 +468,23 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
             Param("date", "date", by_date("given_at"), "When it was given."),
             Param("status", "token", by_choice("status", consent.STATUS_FROM_FHIR), "active, inactive."),
+        ),
+        patient_field="patient_id",
+        patient_of=lambda row: row.patient,
+        includes_patient=True,
+    ),
+    "QuestionnaireResponse": ResourceType(
+        name="QuestionnaireResponse",
+        rows=organization_assessments,
+        build=questionnaire_response.build,
+        order=("recorded_at", "pk"),
+        params=_params(
+            _id("QuestionnaireResponse"),
+            Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
+            Param("subject", "reference", by_patient("patient_id"), "Patient/<id>."),
+            Param("authored", "date", by_date("recorded_at"), "When the patient was assessed."),
+            Param("questionnaire", "reference", _questionnaire, "<base>/Questionnaire/<instrument>[|version]."),
+            Param("status", "token", _questionnaire_status, "completed, entered-in-error."),
         ),
         patient_field="patient_id",
         patient_of=lambda row: row.patient,
