@@ -11,6 +11,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.consent import Consent
+from fhir.resources.R4B.device import Device
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.location import Location
 from fhir.resources.R4B.medicationrequest import MedicationRequest
@@ -24,6 +25,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from nyeri.clinical.models import AssessmentAnswer, PatientConsent
+from nyeri.facilities.models import Equipment
 from nyeri.workforce.models import PersonFacility
 from tests.interop.conftest import (
     NIK,
@@ -154,6 +156,7 @@ def test_the_capability_statement_lists_exactly_the_served_resources(client: Cli
         "PractitionerRole",
         "Consent",
         "QuestionnaireResponse",
+        "Device",
     }
 
 
@@ -249,3 +252,25 @@ def test_an_assessments_answers_are_a_questionnaire_response(fhir: Client, clini
     assert data["encounter"] == {"reference": f"Encounter/{clinic.encounter.pk}"}
     found = get(fhir, f"/QuestionnaireResponse?patient={clinic.patient.pk}&questionnaire=nrs&authored=2026-11-03")
     assert [e["resource"]["id"] for e in found["entry"]] == [str(assessment.pk)]
+
+
+def test_a_unit_of_equipment_is_a_device_owned_by_the_organization_at_its_facility(
+    fhir: Client, clinic: Clinic
+) -> None:
+    unit = Equipment.objects.create(
+        organization=clinic.org,
+        facility=clinic.facility,
+        kind="c_arm",
+        model_name="Siemens Cios Spin",
+        serial_number="CS-1",
+        status="in_service",
+        status_changed_at=at(1),
+    )
+    data = get(fhir, f"/Device/{unit.pk}")
+    Device.model_validate(data)
+    assert data["status"] == "active"
+    assert data["type"]["coding"][0]["code"] == "c_arm"
+    assert data["owner"] == {"reference": f"Organization/{clinic.org.pk}"}
+    assert data["location"] == {"reference": f"Location/{clinic.facility.pk}"}
+    assert get(fhir, "/Device?type=c_arm&status=active")["total"] == 1
+    assert get(fhir, "/Device?status=inactive")["total"] == 0

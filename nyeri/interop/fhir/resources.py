@@ -20,10 +20,12 @@ from nyeri.clinical.diagnoses.selectors import organization_diagnoses
 from nyeri.clinical.encounters.selectors import organization_encounters
 from nyeri.clinical.models import Patient
 from nyeri.clinical.selectors import organization_patients
+from nyeri.facilities.selectors import organization_equipment
 from nyeri.imaging.selectors import organization_imaging_orders
 from nyeri.interop.fhir import (
     condition,
     consent,
+    device,
     encounter,
     location,
     medication_request,
@@ -246,6 +248,23 @@ def _questionnaire_status(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[
         if code not in mapping:
             raise invalid(name, raw)
         wanted.append(mapping[code])
+    return rows.filter(status__in=wanted)
+
+
+def _equipment_kind(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    codes = [parse_token(part)[1] for part in raw.split(",")]
+    if not all(codes):
+        raise invalid(name, raw)
+    return rows.filter(kind__in=codes)
+
+
+def _device_status(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    wanted: list[str] = []
+    for part in raw.split(","):
+        _system, code = parse_token(part)
+        if code not in device.STATUS_FROM_FHIR:
+            raise invalid(name, raw)
+        wanted += device.STATUS_FROM_FHIR[code]
     return rows.filter(status__in=wanted)
 
 
@@ -489,6 +508,18 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         patient_field="patient_id",
         patient_of=lambda row: row.patient,
         includes_patient=True,
+    ),
+    "Device": ResourceType(
+        name="Device",
+        rows=organization_equipment,
+        build=device.build,
+        order=("pk",),
+        params=_params(
+            _id("Device"),
+            Param("location", "reference", by_id("facility_id", "Location"), "Location/<id>."),
+            Param("type", "token", _equipment_kind, "c_arm, ultrasound, ct, mri, xray."),
+            Param("status", "token", _device_status, "active, inactive."),
+        ),
     ),
 }
 
