@@ -157,6 +157,7 @@ def test_the_capability_statement_lists_exactly_the_served_resources(client: Cli
         "Consent",
         "QuestionnaireResponse",
         "Device",
+        "AuditEvent",
     }
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
+from fhir.resources.R4B.bundle import Bundle
 from pytest_django import DjangoAssertNumQueries
 
 from nyeri.accounts.models import User
@@ -202,7 +203,8 @@ def test_a_search_page_costs_the_same_queries_whatever_its_size(
     search(fhir, "/Observation?_include=Observation:patient")  # token "last used" written once
     for day in range(10, 30):
         make_score(clinic.patient, clinic.user, at(day), sites=(("neck", "back", "midline"),))
-    for kind in ["Observation?_include=Observation:patient", *RESOURCE_TYPES]:
+    clinical = [name for name in RESOURCE_TYPES if name != "AuditEvent"]  # the compliance officer's
+    for kind in ["Observation?_include=Observation:patient", *clinical]:
         with django_assert_max_num_queries(14):
             search(fhir, f"/{kind}")
 
@@ -226,3 +228,24 @@ def test_a_facility_limited_member_finds_only_the_patients_in_their_care(
     assert search(client, "/Observation")["total"] == 0
     outcome = search(client, f"/Patient/{clinic.patient.pk}", status=403)
     assert outcome["resourceType"] == "OperationOutcome"
+
+
+def test_the_compliance_officer_reads_the_audit_trail_as_audit_events(
+    fhir: Client, clinic: Clinic, make_member: MakeMember, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    search(fhir, f"/Patient/{clinic.patient.pk}")
+    search(fhir, "/AuditEvent", status=403)
+    officer = make_member(clinic.org, Role.COMPLIANCE_OFFICER, username="kepatuhan")
+    _token, raw = create_api_token(acting_user=officer, name="fhir", expires_in_days=None)
+    client = Client(**bearer(raw))
+    search(client, "/Organization")
+    with django_assert_max_num_queries(14):
+        bundle = search(client, f"/AuditEvent?patient={clinic.patient.pk}&subtype=read")
+    Bundle.model_validate(bundle)
+    events = [e["resource"] for e in bundle["entry"]]
+    assert len(events) == 1
+    assert events[0]["agent"][0]["who"] == {"display": clinic.user.username}
+    assert events[0]["entity"][0]["what"] == {"reference": f"Patient/{clinic.patient.pk}"}
+    assert events[0]["action"] == "R"
+    refused = AuditEvent.objects.filter(actor=clinic.user, action=AuditAction.PERMISSION_DENIED)
+    assert refused.filter(object_type="fhir.AuditEvent").count() == 1

@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.resource import Resource
 
+from nyeri.audit.selectors import organization_audit_events
 from nyeri.clinical.assessments.selectors import organization_assessments, organization_scores
 from nyeri.clinical.consents.selectors import organization_consents
 from nyeri.clinical.diagnoses.selectors import organization_diagnoses
@@ -23,6 +24,7 @@ from nyeri.clinical.selectors import organization_patients
 from nyeri.facilities.selectors import organization_equipment
 from nyeri.imaging.selectors import organization_imaging_orders
 from nyeri.interop.fhir import (
+    audit_event,
     condition,
     consent,
     device,
@@ -266,6 +268,13 @@ def _device_status(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
             raise invalid(name, raw)
         wanted += device.STATUS_FROM_FHIR[code]
     return rows.filter(status__in=wanted)
+
+
+def _audit_action(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    codes = [parse_token(part)[1] for part in raw.split(",")]
+    if not all(codes):
+        raise invalid(name, raw)
+    return rows.filter(action__in=codes)
 
 
 OBSERVATION_STATUS = {"final": "final", "amended": "amended", "entered-in-error": "entered-in-error"}
@@ -519,6 +528,18 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("location", "reference", by_id("facility_id", "Location"), "Location/<id>."),
             Param("type", "token", _equipment_kind, "c_arm, ultrasound, ct, mri, xray."),
             Param("status", "token", _device_status, "active, inactive."),
+        ),
+    ),
+    "AuditEvent": ResourceType(
+        name="AuditEvent",
+        rows=organization_audit_events,
+        build=audit_event.build,
+        order=("occurred_at", "pk"),
+        params=_params(
+            _id("AuditEvent"),
+            Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
+            Param("date", "date", by_date("occurred_at"), "When it happened."),
+            Param("subtype", "token", _audit_action, "A Nyeri audit action (read, search, create...)."),
         ),
     ),
 }
