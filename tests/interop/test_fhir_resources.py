@@ -14,6 +14,7 @@ from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.device import Device
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.location import Location
+from fhir.resources.R4B.medicationdispense import MedicationDispense
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.organization import Organization
@@ -26,6 +27,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from nyeri.clinical.models import AssessmentAnswer, PatientConsent
 from nyeri.facilities.models import Equipment
+from nyeri.register.models import Movement, StockBalance
 from nyeri.workforce.models import PersonFacility
 from tests.interop.conftest import (
     NIK,
@@ -158,6 +160,7 @@ def test_the_capability_statement_lists_exactly_the_served_resources(client: Cli
         "QuestionnaireResponse",
         "Device",
         "AuditEvent",
+        "MedicationDispense",
     }
 
 
@@ -275,3 +278,39 @@ def test_a_unit_of_equipment_is_a_device_owned_by_the_organization_at_its_facili
     assert data["location"] == {"reference": f"Location/{clinic.facility.pk}"}
     assert get(fhir, "/Device?type=c_arm&status=active")["total"] == 1
     assert get(fhir, "/Device?status=inactive")["total"] == 0
+
+
+def test_a_dispensing_is_a_medication_dispense_against_its_prescription_line(fhir: Client, clinic: Clinic) -> None:
+    item = make_prescription(clinic)
+    product = StockBalance.objects.create(
+        organization=clinic.org,
+        facility=clinic.facility,
+        medication_code=item.medication_code,
+        label_en=item.label_en,
+        label_id=item.label_id,
+        strength=item.strength,
+        strength_unit=item.strength_unit,
+        dose_unit=item.dose_unit,
+        controlled_class="narkotika_II",
+        quantity=70,
+    )
+    dispensing = Movement.objects.create(
+        organization=clinic.org,
+        facility=clinic.facility,
+        balance=product,
+        kind="dispensing",
+        quantity=30,
+        delta=-30,
+        balance_after=70,
+        occurred_at=at(3, 13),
+        recorded_by=clinic.user,
+        prescription=item.prescription,
+        prescription_item=item,
+        patient=clinic.patient,
+    )
+    data = get(fhir, f"/MedicationDispense/{dispensing.pk}")
+    MedicationDispense.model_validate(data)
+    assert data["status"] == "completed"
+    assert data["authorizingPrescription"] == [{"reference": f"MedicationRequest/{item.pk}"}]
+    assert data["quantity"]["value"] == 30
+    assert get(fhir, f"/MedicationDispense?patient={clinic.patient.pk}&whenhandedover=ge2026-11-03")["total"] == 1

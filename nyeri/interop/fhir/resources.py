@@ -30,6 +30,7 @@ from nyeri.interop.fhir import (
     device,
     encounter,
     location,
+    medication_dispense,
     medication_request,
     observation,
     organization,
@@ -45,6 +46,7 @@ from nyeri.interop.fhir.errors import FhirError
 from nyeri.interop.fhir.params import invalid, parse_date, parse_id, parse_token
 from nyeri.prescriptions.selectors import organization_prescription_items
 from nyeri.procedures.selectors import organization_performed_procedures
+from nyeri.register.selectors import organization_dispensings
 from nyeri.tenancy.scope import Scope
 from nyeri.tenancy.selectors import organization_locations, own_organization
 from nyeri.workforce.people.selectors import practitioner_roles, practitioners
@@ -541,6 +543,22 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("date", "date", by_date("occurred_at"), "When it happened."),
             Param("subtype", "token", _audit_action, "A Nyeri audit action (read, search, create...)."),
         ),
+    ),
+    "MedicationDispense": ResourceType(
+        name="MedicationDispense",
+        rows=organization_dispensings,
+        build=medication_dispense.build,
+        order=("occurred_at", "pk"),
+        params=_params(
+            _id("MedicationDispense"),
+            Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
+            Param("subject", "reference", by_patient("patient_id"), "Patient/<id>."),
+            Param("whenhandedover", "date", by_date("occurred_at"), "When it was handed over."),
+            Param("prescription", "reference", by_id("prescription_item_id", "MedicationRequest")),
+        ),
+        patient_field="patient_id",
+        patient_of=lambda row: row.patient,
+        includes_patient=True,
     ),
 }
 
