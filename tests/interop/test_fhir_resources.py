@@ -25,14 +25,18 @@ from fhir.resources.R4B.procedure import Procedure
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from nyeri.accounts.services import create_api_token
 from nyeri.clinical.models import AssessmentAnswer, PatientConsent
 from nyeri.facilities.models import Equipment
 from nyeri.register.models import Movement, StockBalance
+from nyeri.tenancy.roles import Role
 from nyeri.workforce.models import PersonFacility
+from tests.conftest import MakeMember
 from tests.interop.conftest import (
     NIK,
     Clinic,
     at,
+    bearer,
     make_imaging_order,
     make_prescription,
     make_procedure,
@@ -314,3 +318,15 @@ def test_a_dispensing_is_a_medication_dispense_against_its_prescription_line(fhi
     assert data["authorizingPrescription"] == [{"reference": f"MedicationRequest/{item.pk}"}]
     assert data["quantity"]["value"] == 30
     assert get(fhir, f"/MedicationDispense?patient={clinic.patient.pk}&whenhandedover=ge2026-11-03")["total"] == 1
+
+
+def test_a_practitioners_nik_is_shown_to_themself_and_workforce_readers_only(
+    fhir: Client, clinic: Clinic, make_member: MakeMember
+) -> None:
+    own = get(fhir, f"/Practitioner/{clinic.person.pk}")
+    assert own["identifier"][0]["system"] == "https://fhir.kemkes.go.id/id/nik"
+    colleague = make_member(clinic.org, Role.NURSE, username="perawat")
+    _token, raw = create_api_token(acting_user=colleague, name="fhir", expires_in_days=None)
+    seen = get(Client(**bearer(raw)), f"/Practitioner/{clinic.person.pk}")
+    assert "identifier" not in seen
+    assert [q["code"]["coding"][0]["code"] for q in seen["qualification"]] == ["SIP", "STR"]

@@ -38,15 +38,17 @@ def build(person: Person) -> FhirPractitioner:
         "active": True,
         "name": [{"use": "official", "text": person.full_name}],
     }
-    if person.nik:
-        data["identifier"] = [{"use": "official", "system": systems.NIK, "value": person.nik}]
-    telecom = []
-    if person.phone:
-        telecom.append({"system": "phone", "value": person.phone})
-    if person.email:
-        telecom.append({"system": "email", "value": person.email})
-    if telecom:
-        data["telecom"] = telecom
+    # The NIK and contact details only for those who may read the person's workforce record.
+    if getattr(person, "private_details_visible", False):
+        if person.nik:
+            data["identifier"] = [{"use": "official", "system": systems.NIK, "value": person.nik}]
+        telecom = []
+        if person.phone:
+            telecom.append({"system": "phone", "value": person.phone})
+        if person.email:
+            telecom.append({"system": "email", "value": person.email})
+        if telecom:
+            data["telecom"] = telecom
     if credentials:
         data["qualification"] = [qualification(c) for c in credentials]
     return FhirPractitioner.model_validate(data)

@@ -771,7 +771,8 @@ PUBLISHED_QUALIFICATIONS = (REGISTRATION, PRACTICE_PERMIT)
 
 
 def practitioners(scope: Scope) -> QuerySet[Person]:
-    """The organization's people, each with their verified STR and SIP (``published_credentials``).
+    """The organization's people, each with their verified STR and SIP (``published_credentials``)
+    and whether the scope may see their NIK and contact details (``private_details_visible``).
 
     Limited, for a facility-limited membership, to the people working at its facilities.
     Two queries whatever the number of people; not audited here (the caller audits).
@@ -782,7 +783,16 @@ def practitioners(scope: Scope) -> QuerySet[Person]:
     published = Credential.objects.filter(kind__in=PUBLISHED_QUALIFICATIONS, status=CredentialStatus.VERIFIED).order_by(
         "kind", "issued_on", "pk"
     )
-    return people.prefetch_related(models.Prefetch("credentials", queryset=published, to_attr="published_credentials"))
+    # A person's NIK and contact details are part of their workforce record: shown to those
+    # who read everyone's (administrators, credentialing officers), or to the person themself.
+    private = models.Case(
+        models.When(user_id=scope.user.pk, then=models.Value(True)),
+        default=models.Value(reads_all_people(scope)),
+        output_field=models.BooleanField(),
+    )
+    return people.annotate(private_details_visible=private).prefetch_related(
+        models.Prefetch("credentials", queryset=published, to_attr="published_credentials")
+    )
 
 
 def practitioner_roles(scope: Scope) -> QuerySet[PersonFacility]:
