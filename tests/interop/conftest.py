@@ -233,22 +233,23 @@ def make_procedure(clinic: Clinic) -> ProcedureRecord:
 
 
 def make_prescription(clinic: Clinic) -> PrescriptionItem:
-    """A signed prescription of paracetamol 500 mg, 2 tablets 3 times a day for 5 days."""
+    """A signed prescription of paracetamol 500 mg, 2 tablets 3 times a day for 5 days.
+
+    Written as a draft, then signed (on PostgreSQL a trigger freezes a signed prescription's items).
+    """
     prescription = Prescription.objects.create(
         organization=clinic.org,
         patient=clinic.patient,
         facility=clinic.facility,
-        status="signed",
+        status="draft",
         jurisdiction="ID",
         catalogue_version="2026.11-1",
         idempotency_key="rx-1",
         created_by=clinic.user,
-        signed_at=at(3, 12),
-        signed_by=clinic.user,
         prescriber=clinic.person,
         prescriber_name=clinic.person.full_name,
     )
-    return PrescriptionItem.objects.create(
+    item = PrescriptionItem.objects.create(
         organization=clinic.org,
         prescription=prescription,
         position=1,
@@ -269,6 +270,9 @@ def make_prescription(clinic: Clinic) -> PrescriptionItem:
         quantity=30,
         instructions="After meals",
     )
+    Prescription.objects.filter(pk=prescription.pk).update(status="signed", signed_at=at(3, 12), signed_by=clinic.user)
+    item.prescription.refresh_from_db()
+    return item
 
 
 def make_imaging_order(clinic: Clinic) -> ImagingOrder:

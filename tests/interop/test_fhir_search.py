@@ -166,6 +166,8 @@ def test_a_request_without_a_valid_token_is_refused_with_401(
     assert response.status_code == 401
     assert json.loads(response.content)["resourceType"] == "OperationOutcome"
     assert response["WWW-Authenticate"].startswith("Bearer")
+    refused = AuditEvent.objects.filter(action=AuditAction.PERMISSION_DENIED, object_type="fhir")
+    assert refused.count() == (1 if header == "Bearer nyeri_abc_def" else 0)
 
 
 def test_a_member_without_a_clinical_role_is_refused_patient_data_and_the_refusal_audited(

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from nyeri.accounts.tokens import note_token_used, user_for_token
 from nyeri.audit.models import AuditAction
-from nyeri.audit.services import record_event
+from nyeri.audit.services import record_access_denied, record_event
 from nyeri.interop.fhir.errors import FhirError
 from nyeri.tenancy.scope import Scope, resolve_scope
 
@@ -19,8 +19,14 @@ def token_scope(request: HttpRequest) -> Scope:
     """The scope of the request's API token (``Authorization: Bearer nyeri_...``), or 401."""
     header = request.headers.get("Authorization", "")
     kind, _space, raw = header.partition(" ")
-    found = user_for_token(raw.strip()) if kind.lower() == "bearer" and raw.strip() else None
+    presented = raw.strip() if kind.lower() == "bearer" else ""
+    found = user_for_token(presented) if presented else None
     if found is None:
+        if presented:
+            # A token that is unknown, revoked or expired: worth knowing about (probing).
+            record_access_denied(
+                actor=None, organization=None, object_type="fhir", reason="invalid, revoked or expired API token"
+            )
         raise FhirError(401, "login", _("Send a valid API token (Authorization: Bearer ...)."))
     user, token = found
     note_token_used(token)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -28,7 +28,8 @@ def _error(status: int, code: str, message: str, expression: str = "") -> HttpRe
     return response
 
 
-def _guarded(handler: Any) -> HttpResponse:
+def _guarded(handler: Callable[[], Resource]) -> HttpResponse:
+    """Run ``handler``; every refusal becomes an OperationOutcome with its status."""
     try:
         return render(handler())
     except FhirError as exc:
