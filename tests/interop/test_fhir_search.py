@@ -251,3 +251,38 @@ def test_the_compliance_officer_reads_the_audit_trail_as_audit_events(
     assert events[0]["action"] == "R"
     refused = AuditEvent.objects.filter(actor=clinic.user, action=AuditAction.PERMISSION_DENIED)
     assert refused.filter(object_type="fhir.AuditEvent").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "expression"),
+    [
+        ("_count=many", "_count"),
+        ("_include=Observation:performer", "_include"),
+        ("patient=Practitioner/3", "patient"),
+        ("status=done", "status"),
+        ("date=2026-11-03T25:00:00", "date"),
+    ],
+)
+def test_a_malformed_value_is_refused_naming_its_parameter(
+    fhir: Client, clinic: Clinic, query: str, expression: str
+) -> None:
+    outcome = search(fhir, f"/Observation?{query}", status=400)
+    assert outcome["issue"][0]["expression"] == [expression]
+    assert AuditEvent.objects.filter(action=AuditAction.SEARCH).count() == 0
+
+
+def test_an_unknown_resource_type_is_not_found(fhir: Client, clinic: Clinic) -> None:
+    outcome = search(fhir, "/Spaceship", status=404)
+    assert outcome["issue"][0]["code"] == "not-supported"
+    search(fhir, "/Patient/abc", status=404)
+
+
+def test_count_zero_gives_the_total_and_no_entries(fhir: Client, clinic: Clinic) -> None:
+    bundle = search(fhir, "/Observation?_count=0")
+    assert bundle["total"] == 2
+    assert "entry" not in bundle
+
+
+def test_errors_are_translated_into_the_requested_language(fhir: Client, clinic: Clinic) -> None:
+    response = fhir.get(f"{BASE}/Observation?colour=blue", HTTP_ACCEPT_LANGUAGE="id")
+    assert "tidak didukung" in json.loads(response.content)["issue"][0]["diagnostics"]
