@@ -9,6 +9,7 @@ from nyeri.interop.fhir.resources import RESOURCE_TYPES
 
 COMMON_PARAMS = [
     {"name": "_count", "type": "number", "documentation": "Page size: 50 unless given, at most 500."},
+    {"name": "_summary", "type": "token", "documentation": "count: the total only."},
 ]
 
 
