@@ -7,7 +7,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B.bundle import Bundle
 from pytest_django import DjangoAssertNumQueries
 
@@ -286,3 +288,18 @@ def test_count_zero_gives_the_total_and_no_entries(fhir: Client, clinic: Clinic)
 def test_errors_are_translated_into_the_requested_language(fhir: Client, clinic: Clinic) -> None:
     response = fhir.get(f"{BASE}/Observation?colour=blue", HTTP_ACCEPT_LANGUAGE="id")
     assert "tidak didukung" in json.loads(response.content)["issue"][0]["diagnostics"]
+
+
+def test_a_bigger_page_costs_no_more_queries(fhir: Client, clinic: Clinic) -> None:
+    path = "/Observation?_include=Observation:patient&_count=500"
+    search(fhir, path)  # token "last used" written once
+    with CaptureQueriesContext(connection) as small:
+        search(fhir, path)
+    for day in range(10, 30):
+        other = make_patient(clinic.org, clinic.facility, f"RM-{day}", f"Pasien {day}")
+        make_score(other, clinic.user, at(day), sites=(("neck", "back", "midline"),))
+    with CaptureQueriesContext(connection) as big:
+        bundle = search(fhir, path)
+    assert bundle["total"] == 22
+    assert len(ids(bundle, "include")) == 21
+    assert len(big.captured_queries) == len(small.captured_queries)
