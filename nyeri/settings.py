@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "nyeri.background",
+    "nyeri.interop",
 ]
 
 MIDDLEWARE = [

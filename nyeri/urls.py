@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("nyeri.onboarding.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
+    path("fhir/R4/", include("nyeri.interop.fhir.urls")),
 ]
 
 handler403 = "nyeri.web.views.permission_denied"

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, OrderBy, Q, QuerySet
 from django.utils import timezone
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditEvent
+from nyeri.audit.services import record_access_denied
 from nyeri.tenancy.models import Membership, Organization
+from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 
 PAGE_SIZE = 50
@@ -145,3 +148,19 @@ def _ordering(sort: str) -> list[OrderBy]:
     return [
         F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True) for name in dict.fromkeys(fields)
     ]
+
+
+def organization_audit_events(scope: Scope) -> QuerySet[AuditEvent]:
+    """The organization's own audit events, for its compliance officer (FHIR AuditEvent).
+
+    Anyone else is refused (403) and the refusal is audited, as on the audit report.
+    """
+    if not scope.has_role(Role.COMPLIANCE_OFFICER):
+        record_access_denied(
+            actor=scope.user,
+            organization=scope.organization,
+            object_type="fhir.AuditEvent",
+            reason="not a compliance officer",
+        )
+        raise PermissionDenied
+    return AuditEvent.objects.filter(organization=scope.organization)

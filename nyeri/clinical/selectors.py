@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from nyeri.audit.models import AuditAction
@@ -123,3 +124,34 @@ def record_number_formats(scope: Scope) -> list[FormatRow]:
         pattern = by_facility.get(facility.pk, default)
         rows.append(FormatRow(facility, pattern, format_number(pattern, facility_code=facility.code, year=year, seq=1)))
     return rows
+
+
+# --- Interoperability (FHIR): the organization's records, limited to the patients in care ----
+
+
+def organization_patients(scope: Scope) -> QuerySet[Patient]:
+    """The organization's patients, care access not yet asked (a read asks it per patient).
+
+    Refuses (audited) a member without a clinical role.
+    """
+    ensure_clinical_role(scope)
+    return Patient.objects.filter(organization=scope.organization)
+
+
+def patients_in_care(scope: Scope) -> QuerySet[Patient]:
+    """The organization's patients the member has care access to (all of them when not facility-limited).
+
+    Refuses (audited) a member without a clinical role. Not audited as a read: the caller
+    audits what it returns (one row per search or read).
+    """
+    patients = organization_patients(scope)
+    if scope.facility_ids is None:
+        return patients
+    return annotate_care_access(patients, scope).filter(in_care_q(scope))
+
+
+def limit_to_care(scope: Scope, rows: QuerySet[Any], *, patient_field: str = "patient") -> QuerySet[Any]:
+    """``rows`` (of the organization) limited to the patients the member has care access to."""
+    if scope.facility_ids is None:
+        return rows
+    return rows.filter(**{f"{patient_field}__in": patients_in_care(scope).values("pk")})

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -308,3 +308,14 @@ def in_house_imaging(facility: Facility, kind: EquipmentKind | str, *, at: datet
         tuple(d.person_id for d in decisions.values() if d.allowed),
         tuple(decisions.values()),
     )
+
+
+def organization_equipment(scope: Scope) -> QuerySet[Equipment]:
+    """The organization's equipment, retired units included (for FHIR Device; not audited).
+
+    Limited to a facility-limited membership's facilities.
+    """
+    units = Equipment.objects.filter(organization=scope.organization)
+    if scope.facility_ids is not None:
+        units = units.filter(facility_id__in=scope.facility_ids)
+    return units

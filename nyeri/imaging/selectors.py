@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
+from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.models import Patient
 from nyeri.facilities.selectors import InHouseImaging, in_house_imaging
 from nyeri.imaging.kinds import MODALITY_EQUIPMENT, OrderStatus, RevisionKind
@@ -248,3 +249,16 @@ def worklists(scope: Scope, facility: Facility, *, acting_user: User) -> Worklis
             reason=f"{len(incoming)} incoming, {len(outgoing)} outgoing",
         )
     return Worklists(facility, incoming, outgoing)
+
+
+def organization_imaging_orders(scope: Scope) -> QuerySet[ImagingOrder]:
+    """The organization's imaging orders with their referrals (for FHIR ServiceRequest).
+
+    Refuses (audited) a member without a clinical role; not audited here (the caller audits).
+    """
+    ensure_clinical_role(scope, object_type="imaging_order")
+    return (
+        ImagingOrder.objects.filter(organization=scope.organization)
+        .select_related("patient")
+        .prefetch_related(Prefetch("referrals", queryset=Referral.objects.order_by("sent_at", "pk")))
+    )

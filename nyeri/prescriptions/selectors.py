@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.models import Patient
 from nyeri.prescriptions import catalogue
 from nyeri.prescriptions.items import ParsedItem
@@ -174,3 +175,12 @@ def preview(scope: Scope, patient: Patient, items: Sequence[ParsedItem]) -> Safe
 
 def medications_for(jurisdiction: str) -> tuple[catalogue.Medication, ...]:
     return catalogue.for_jurisdiction(jurisdiction)
+
+
+def organization_prescription_items(scope: Scope) -> QuerySet[PrescriptionItem]:
+    """Every line of the organization's prescriptions, with its prescription and patient (for FHIR
+    MedicationRequest). Refuses (audited) a member without a clinical role; not audited here."""
+    ensure_clinical_role(scope, object_type="prescription")
+    return PrescriptionItem.objects.filter(organization=scope.organization).select_related(
+        "prescription", "prescription__patient"
+    )

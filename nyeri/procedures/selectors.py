@@ -329,3 +329,17 @@ def procedure_markers(scope: Scope, patient: Patient, *, since: datetime | None 
         label = f"{procedure_label(code, language)} ({site_text(site, side).lower()})"
         markers.append(ProcedureMarker(performed_at, label, record_id, pk))
     return markers
+
+
+def organization_performed_procedures(scope: Scope) -> QuerySet[ProcedureRecord]:
+    """The organization's procedures performed here (or entered in error), each with ``versions``.
+
+    For FHIR Procedure; a facility-limited membership sees its facilities'. Not audited here.
+    """
+    ensure_clinical_role(scope, object_type="procedure")
+    return (
+        _visible(scope)
+        .filter(status__in=[ProcedureStatus.PERFORMED, ProcedureStatus.ENTERED_IN_ERROR])
+        .select_related("patient")
+        .prefetch_related(Prefetch("performances", queryset=_performances(), to_attr="versions"))
+    )

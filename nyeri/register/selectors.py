@@ -13,6 +13,7 @@ from django.utils import timezone
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
+from nyeri.clinical.access import ensure_clinical_role
 from nyeri.prescriptions.models import PrescriptionItem, PrescriptionStatus
 from nyeri.register.models import Movement, MovementKind, StockBalance
 from nyeri.register.report import MonthlyReport, monthly_report
@@ -149,3 +150,14 @@ def audit_queue_read(scope: Scope, facility: Facility, shown: list[OpenItem]) ->
             object_id=facility.pk,
             reason=f"{len(shown)} items of patients {', '.join(patients)}",
         )
+
+
+def organization_dispensings(scope: Scope) -> QuerySet[Movement]:
+    """The organization's dispensings to patients, with product, prescription line and any reversal
+    (for FHIR MedicationDispense). Patient data: clinical roles only; limited to a facility-limited
+    membership's facilities. Not audited here (the caller audits)."""
+    ensure_clinical_role(scope, object_type="register")
+    rows = Movement.objects.filter(organization=scope.organization, kind=MovementKind.DISPENSING)
+    if scope.facility_ids is not None:
+        rows = rows.filter(facility_id__in=scope.facility_ids)
+    return rows.select_related("balance", "prescription_item", "patient", "reversed_by")

@@ -7,7 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from nyeri.accounts.models import User
 from nyeri.facilities.models import FacilityProfile, OpeningHours
-from nyeri.tenancy.models import Facility, MembershipFacility, MembershipRole
+from nyeri.tenancy.models import Facility, MembershipFacility, MembershipRole, Organization
 from nyeri.tenancy.scope import Scope
 
 
@@ -83,3 +83,16 @@ def facility_settings(scope: Scope, facility: Facility) -> FacilitySettings:
             (h.weekday, h.opens, h.closes) for h in OpeningHours.objects.filter(profile=profile).order_by("weekday")
         )
     return FacilitySettings(facility, profile.planned_visits_per_week if profile else None, hours)
+
+
+def own_organization(scope: Scope) -> QuerySet[Organization]:
+    """The scope's organization, as a query (for a search that may find it or not)."""
+    return Organization.objects.filter(pk=scope.organization.pk)
+
+
+def organization_locations(scope: Scope) -> QuerySet[Facility]:
+    """Every facility of the organization, inactive ones included (within a facility-limited membership's)."""
+    qs = Facility.objects.filter(organization=scope.organization)
+    if scope.facility_ids is not None:
+        qs = qs.filter(pk__in=scope.facility_ids)
+    return qs

@@ -173,3 +173,29 @@ def assessment_series(scope: Scope, patient: Patient, *, instrument_code: str | 
         point.scores[score_code] = (value, band_code)
     _audit_read(scope, patient.pk, "pain_assessment_series", instrument_code or "", "series", access)
     return list(by_code.values())
+
+
+def organization_scores(scope: Scope) -> QuerySet[AssessmentScore]:
+    """The scores of the organization's assessments, current or entered in error (superseded versions left out).
+
+    For FHIR Observations; each row carries its assessment, patient and body sites. Not audited here.
+    """
+    ensure_clinical_role(scope, object_type="pain_assessment")
+    return (
+        AssessmentScore.objects.filter(organization=scope.organization)
+        .exclude(assessment__status=AssessmentStatus.AMENDED)
+        .select_related("assessment", "assessment__patient", "assessment__facility")
+        .prefetch_related("assessment__body_sites")
+    )
+
+
+def organization_assessments(scope: Scope) -> QuerySet[PainAssessment]:
+    """The organization's assessments with their answers, current or entered in error (for FHIR
+    QuestionnaireResponse; superseded versions left out). Not audited here."""
+    ensure_clinical_role(scope, object_type="pain_assessment")
+    return (
+        PainAssessment.objects.filter(organization=scope.organization)
+        .exclude(status=AssessmentStatus.AMENDED)
+        .select_related("patient")
+        .prefetch_related("answers")
+    )

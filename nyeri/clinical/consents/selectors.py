@@ -113,3 +113,9 @@ def access_consent(scope: Scope, consent_id: int) -> PatientConsent:
         raise Http404("No such consent")
     require_care_access(scope, consent.patient, purpose="consent", object_type=OBJECT_TYPE, object_id=consent.pk)
     return consent
+
+
+def organization_consents(scope: Scope) -> QuerySet[PatientConsent]:
+    """The organization's consent records with their patient (for FHIR Consent; not audited here)."""
+    ensure_clinical_role(scope, object_type=OBJECT_TYPE)
+    return PatientConsent.objects.filter(organization=scope.organization).select_related("patient")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.breakglass.access import require_care_access
@@ -71,3 +71,11 @@ def search_codes(query: str, *, limit: int = catalogue.SEARCH_LIMIT) -> list[Icd
 
 def icd11_pain_categories() -> list[Icd11Category]:
     return catalogue.icd11_categories()
+
+
+def organization_diagnoses(scope: Scope) -> QuerySet[Diagnosis]:
+    """The current version of each of the organization's diagnoses (for FHIR Conditions; not audited here)."""
+    ensure_clinical_role(scope, object_type="diagnosis")
+    return Diagnosis.objects.filter(organization=scope.organization, superseded_by__isnull=True).select_related(
+        "patient"
+    )

@@ -137,3 +137,9 @@ def patient_timeline(scope: Scope, patient: Patient) -> Timeline:
         .order_by("-recorded_at", "-pk")
     )
     return Timeline(encounters, unlinked)
+
+
+def organization_encounters(scope: Scope) -> QuerySet[Encounter]:
+    """The organization's encounters with patient, facility and participants (for FHIR; not audited here)."""
+    ensure_clinical_role(scope, object_type="encounter")
+    return _visible(scope).select_related("patient", "facility").prefetch_related(_participants())

@@ -761,3 +761,46 @@ def facility_decisions(
         reason=f"facility decisions (API): {len(ids)} people",
     )
     return DecisionPage(facility, paged.paginator.count, paged, out)
+
+
+# --- Interoperability (FHIR Practitioner) ----------------------------------------------------
+
+# Credentials published as a practitioner's qualifications: the registration (STR) and the
+# practice permits (SIP), once verified.
+PUBLISHED_QUALIFICATIONS = (REGISTRATION, PRACTICE_PERMIT)
+
+
+def practitioners(scope: Scope) -> QuerySet[Person]:
+    """The organization's people, each with their verified STR and SIP (``published_credentials``)
+    and whether the scope may see their NIK and contact details (``private_details_visible``).
+
+    Limited, for a facility-limited membership, to the people working at its facilities.
+    Two queries whatever the number of people; not audited here (the caller audits).
+    """
+    people = Person.objects.filter(organization=scope.organization)
+    if scope.facility_ids is not None:
+        people = people.filter(facility_links__facility_id__in=scope.facility_ids).distinct()
+    published = Credential.objects.filter(kind__in=PUBLISHED_QUALIFICATIONS, status=CredentialStatus.VERIFIED).order_by(
+        "kind", "issued_on", "pk"
+    )
+    # A person's NIK and contact details are part of their workforce record: shown to those
+    # who read everyone's (administrators, credentialing officers), or to the person themself.
+    private = models.Case(
+        models.When(user_id=scope.user.pk, then=models.Value(True)),
+        default=models.Value(reads_all_people(scope)),
+        output_field=models.BooleanField(),
+    )
+    return people.annotate(private_details_visible=private).prefetch_related(
+        models.Prefetch("credentials", queryset=published, to_attr="published_credentials")
+    )
+
+
+def practitioner_roles(scope: Scope) -> QuerySet[PersonFacility]:
+    """Where each person of the organization works, with their roles (for FHIR PractitionerRole).
+
+    Limited to a facility-limited membership's facilities. Two queries; not audited here.
+    """
+    links = PersonFacility.objects.filter(organization=scope.organization)
+    if scope.facility_ids is not None:
+        links = links.filter(facility_id__in=scope.facility_ids)
+    return links.select_related("person", "facility").prefetch_related("person__roles")

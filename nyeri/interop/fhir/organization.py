@@ -1,0 +1,27 @@
+"""Organization: the tenant (clinic operator, hospital)."""
+
+from __future__ import annotations
+
+from fhir.resources.R4B.organization import Organization as FhirOrganization
+
+from nyeri.interop.fhir import systems
+from nyeri.tenancy.models import Organization
+
+
+def build(organization: Organization) -> FhirOrganization:
+    return FhirOrganization.model_validate(
+        {
+            "resourceType": "Organization",
+            "id": str(organization.pk),
+            "identifier": [{"system": systems.ORGANIZATION_SLUG, "value": organization.slug}],
+            "active": True,
+            "type": [
+                systems.concept(
+                    systems.coding(systems.ORGANIZATION_TYPE, "prov", "Healthcare Provider"),
+                    text=str(organization.get_kind_display()),
+                )
+            ],
+            "name": organization.name,
+            "address": [{"country": organization.jurisdiction or "ID"}],
+        }
+    )
