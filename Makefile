@@ -72,9 +72,9 @@ test-postgres: setup
 		echo "!! Start PostgreSQL or set TEST_POSTGRES_URL, then run 'make test-postgres'."; \
 	fi
 
-# The days that break naive calendar arithmetic: the last day of a 31-day month that ends a
-# year, 28 February of a common year, 29 February, and 31 July (the day after which a month
-# is exactly 31 days back). See tests/clock.py and docs/requirements-engine.md.
+# The days that break naive calendar arithmetic: 31 December (a year ends), 28 February of a
+# common year, 29 February, and 31 July (a month back is 30 June: the 31st does not exist).
+# See tests/clock.py and docs/requirements-engine.md.
 CLOCK_DAYS ?= 2026-12-31 2027-02-28 2028-02-29 2027-07-31
 
 test-clock: setup
