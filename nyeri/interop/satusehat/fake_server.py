@@ -61,6 +61,7 @@ class FakeSatusehat:
     failure_rate: float = 0.0
     seed: int = 0
     timeout_seconds: float = 3.0
+    port: int = 0  # 0: a free port
     resources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (monotonic)
     token_requests: int = 0
@@ -92,7 +93,7 @@ class FakeSatusehat:
     def start(self) -> FakeSatusehat:
         self._random = random.Random(self.seed)
         handler = type("Handler", (_Handler,), {"state": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._httpd.daemon_threads = True
         threading.Thread(target=self._httpd.serve_forever, name="fake-satusehat", daemon=True).start()
         return self
