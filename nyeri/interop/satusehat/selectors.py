@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from nyeri.interop.models import SatusehatSettings
+from nyeri.interop.models import SatusehatOutboxEntry, SatusehatSettings
 from nyeri.interop.satusehat import secrets
 from nyeri.interop.satusehat.client import Connection
 
@@ -51,3 +51,11 @@ def connection_for(organization: Organization) -> Connection | None:
         key=f"{organization.pk}:{row.environment}",
         timeout=float(settings.SATUSEHAT_TIMEOUT_SECONDS),
     )
+
+
+def outbox_entries(scope: Scope, *, status: str = "", limit: int = 200) -> list[SatusehatOutboxEntry]:
+    """The organization's outbox, newest first (one query)."""
+    rows = SatusehatOutboxEntry.objects.filter(organization=scope.organization)
+    if status:
+        rows = rows.filter(status=status)
+    return list(rows.order_by("-queued_at", "-pk")[:limit])
