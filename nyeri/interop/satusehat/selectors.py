@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from nyeri.interop.models import SatusehatOutboxEntry, SatusehatSettings
+from nyeri.interop.models import OutboxStatus, SatusehatOutboxEntry, SatusehatSettings
 from nyeri.interop.satusehat import secrets
 from nyeri.interop.satusehat.client import Connection
+from nyeri.tenancy.access import require_organization_administrator
 
 if TYPE_CHECKING:
     from nyeri.tenancy.models import Organization
@@ -54,8 +55,9 @@ def connection_for(organization: Organization) -> Connection | None:
 
 
 def outbox_entries(scope: Scope, *, status: str = "", limit: int = 200) -> list[SatusehatOutboxEntry]:
-    """The organization's outbox, newest first (one query)."""
+    """The organization's outbox, newest first (one query; administrators only, a refusal is audited)."""
+    require_organization_administrator(scope, object_type="satusehat_outbox", reason="open the SATUSEHAT outbox")
     rows = SatusehatOutboxEntry.objects.filter(organization=scope.organization)
-    if status:
+    if status in OutboxStatus.values:
         rows = rows.filter(status=status)
     return list(rows.order_by("-queued_at", "-pk")[:limit])

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
@@ -17,8 +18,16 @@ from nyeri.interop.satusehat.services import queue_for_satusehat, save_satusehat
 from nyeri.tenancy.models import Organization
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope, resolve_scope
-from tests.conftest import MakeMember
+from tests.accounts_fixtures import give_second_factor, verify
+from tests.conftest import MakeMember, log_in
 from tests.interop.satusehat.conftest import PATIENT_IHS
+
+
+def admin_client(user: User) -> Client:
+    client = log_in(Client(), user)
+    device, _codes = give_second_factor(user)
+    verify(client, device)
+    return client
 
 
 def scope_of(user: User) -> Scope:
@@ -135,3 +144,39 @@ def test_each_organization_sees_only_its_own_outbox(
 
     assert outbox_entries(scope_of(other)) == []
     assert len(outbox_entries(scope_of(admin))) == 1
+
+
+def test_the_outbox_page_shows_the_entries_and_never_the_secret(
+    admin: User, fake_satusehat: FakeSatusehat, make_member: MakeMember, other_org: Organization
+) -> None:
+    queue_for_satusehat(scope=scope_of(admin), acting_user=admin, local_key="diagnosis:1", resource=condition())
+    queue_for_satusehat(
+        scope=scope_of(admin), acting_user=admin, local_key="diagnosis:2", resource=condition(with_subject=False)
+    )
+    other = make_member(other_org, Role.ADMINISTRATOR, username="other")
+    queue_for_satusehat(scope=scope_of(other), acting_user=other, local_key="diagnosis:99", resource=condition())
+
+    client = admin_client(admin)
+    page = client.get("/satusehat/outbox/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "diagnosis:1" in html
+    assert "diagnosis:2" in html
+    assert "Condition.subject wajib diisi." in html
+    assert "diagnosis:99" not in html
+    assert fake_satusehat.client_secret not in html
+    refused = client.get("/satusehat/outbox/?status=refused").content.decode()
+    assert "diagnosis:2" in refused
+    assert "diagnosis:1<" not in refused
+
+
+def test_the_outbox_page_is_for_administrators_and_a_refusal_is_audited(
+    admin: User, nurse: User, org: Organization
+) -> None:
+    page = log_in(Client(), nurse).get("/satusehat/outbox/")
+
+    assert page.status_code == 403
+    assert AuditEvent.objects.filter(
+        organization=org, outcome=AuditOutcome.DENIED, object_type="satusehat_outbox", actor=nurse
+    ).exists()
