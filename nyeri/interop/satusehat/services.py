@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -114,13 +114,24 @@ def link_patient_ihs_number(
             )
         return None
     if ihs != patient.ihs_number:
-        update_patient(
-            scope=scope,
-            acting_user=acting_user,
-            patient_id=patient.pk,
-            changes={"ihs_number": ihs},
-            reason="SATUSEHAT Master Patient Index",
-        )
+        try:
+            update_patient(
+                scope=scope,
+                acting_user=acting_user,
+                patient_id=patient.pk,
+                changes={"ihs_number": ihs},
+                reason="SATUSEHAT Master Patient Index",
+            )
+        except IntegrityError as error:  # the IHS number is unique per organization
+            raise ValidationError(
+                {
+                    "ihs_number": _(
+                        "Another patient of the organization already has the IHS number %(ihs)s: "
+                        "probably a duplicate record, to be merged."
+                    )
+                    % {"ihs": ihs}
+                }
+            ) from error
     return ihs
 
 

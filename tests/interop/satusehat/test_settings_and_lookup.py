@@ -216,3 +216,18 @@ def test_changed_credentials_are_used_at_once(
 
     with pytest.raises(Refused):
         link_patient_ihs_number(scope=scope_of(admin), acting_user=admin, patient_id=patient.pk)
+
+
+def test_an_ihs_number_another_patient_has_is_refused_naming_the_field(
+    connected: SatusehatSettings, admin: User, org: Organization, facility: Facility
+) -> None:
+    earlier = make_patient(org, facility, "RM-6", "Budi S.", nik="3273010101700002")
+    Patient.objects.filter(pk=earlier.pk).update(ihs_number=PATIENT_IHS)
+    patient = make_patient(org, facility, "RM-7", "Budi Santoso", nik=PATIENT_NIK)
+
+    with pytest.raises(ValidationError) as refused:
+        link_patient_ihs_number(scope=scope_of(admin), acting_user=admin, patient_id=patient.pk)
+
+    assert "ihs_number" in refused.value.message_dict
+    patient.refresh_from_db()
+    assert patient.ihs_number == ""
