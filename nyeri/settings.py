@@ -302,3 +302,13 @@ JOB_STALLED_MINUTES = env_int("JOB_STALLED_MINUTES", 120, minimum=1)
 JOB_HISTORY_DAYS = env_int("JOB_HISTORY_DAYS", 7, minimum=1)
 # Successful jobs (and their queue rows) are forgotten after this many days; failed ones stay.
 JOB_KEEP_DAYS = env_int("JOB_KEEP_DAYS", 30, minimum=1)
+
+# --- SATUSEHAT (docs/satusehat.md) -------------------------------------------------------
+# The Ministry's hosts per environment; each organization chooses its environment.
+SATUSEHAT_BASE_URLS = {
+    "staging": env_str("SATUSEHAT_STAGING_URL", "https://api-satusehat-stg.dto.kemkes.go.id"),
+    "production": env_str("SATUSEHAT_PRODUCTION_URL", "https://api-satusehat.kemkes.go.id"),
+}
+# Encrypts the organizations' client secrets (Fernet); derived from SECRET_KEY when unset.
+SATUSEHAT_ENCRYPTION_KEY = env_str("SATUSEHAT_ENCRYPTION_KEY")
+SATUSEHAT_TIMEOUT_SECONDS = env_int("SATUSEHAT_TIMEOUT_SECONDS", 20, minimum=1)

@@ -29,6 +29,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("fhir/R4/", include("nyeri.interop.fhir.urls")),
+    path("satusehat/", include("nyeri.interop.satusehat.urls")),
 ]
 
 handler403 = "nyeri.web.views.permission_denied"

@@ -27,6 +27,8 @@ from nyeri.regions.nik import check_nik
 
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,38}$")
 DIGITS = re.compile(r"^[0-9]+$")
+# SATUSEHAT's patient IHS numbers are digits, as issued with a leading "P" (P02478375538).
+IHS_NUMBER = re.compile(r"^P?[0-9]+$")
 # The demographic fields of a patient that registration sets and an edit may change.
 DEMOGRAPHIC_FIELDS = (
     "full_name",
@@ -157,7 +159,7 @@ def validate_registration(details: PatientDetails, *, today: date | None = None)
         add("phone", _("Enter a phone number of digits (a leading + and spaces are allowed)."))
     if len(d.address) > 300:
         add("address", _("The address is longer than %(max)d characters.") % {"max": 300})
-    if d.ihs_number and (not DIGITS.match(d.ihs_number) or len(d.ihs_number) > 20):
+    if d.ihs_number and (not IHS_NUMBER.match(d.ihs_number) or len(d.ihs_number) > 20):
         add("ihs_number", _("A SATUSEHAT patient identifier has up to 20 digits."))
     return errors
 

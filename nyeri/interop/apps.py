@@ -6,3 +6,7 @@ class InteropConfig(AppConfig):
     name = "nyeri.interop"
     label = "interop"
     verbose_name = _("Interoperability")
+
+    def ready(self) -> None:
+        # The SATUSEHAT sending job registers itself when imported.
+        from nyeri.interop import jobs  # noqa: F401

@@ -1,0 +1,49 @@
+"""``manage.py satusehat_fake_server``: a local SATUSEHAT-shaped server for the demo and manual tests.
+
+It listens on 127.0.0.1 only. Point an organization at it with
+``SATUSEHAT_STAGING_URL=http://127.0.0.1:<port>`` and the client id and secret printed here.
+Its output is for operators: English.
+"""
+
+from __future__ import annotations
+
+import time
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from nyeri.interop.satusehat.fake_server import FakeSatusehat
+
+
+class Command(BaseCommand):
+    help = "Serve a local SATUSEHAT-shaped server (token, Patient/Practitioner by NIK, resource writes)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--port", type=int, default=8787, help="Port on 127.0.0.1 (default 8787).")
+        parser.add_argument(
+            "--patient", action="append", default=[], metavar="NIK=IHS", help="A patient the index knows (repeat)."
+        )
+        parser.add_argument(
+            "--practitioner", action="append", default=[], metavar="NIK=IHS", help="A practitioner (repeat)."
+        )
+        parser.add_argument("--failure-rate", type=float, default=0.0, help="Share of requests answered 500.")
+        parser.add_argument("--seed", type=int, default=0, help="Seed of the random failures.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        server = FakeSatusehat(
+            port=options["port"],
+            patients=dict(item.split("=", 1) for item in options["patient"]),
+            practitioners=dict(item.split("=", 1) for item in options["practitioner"]),
+            failure_rate=options["failure_rate"],
+            seed=options["seed"],
+        ).start()
+        self.stdout.write(
+            f"Fake SATUSEHAT at {server.base_url} (client id {server.client_id!r}, secret {server.client_secret!r}). "
+            "Ctrl-C stops it."
+        )
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            server.stop()

@@ -1,0 +1,1 @@
+"""SATUSEHAT (Kemenkes) exchange: per organization settings, the client, a local fake server."""
