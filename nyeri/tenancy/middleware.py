@@ -19,10 +19,13 @@ class SetupRedirectMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self._paths: tuple[str, ...] | None = None
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        paths = (reverse("web:home"), reverse("accounts:login"))
-        anonymous = not request.user.is_authenticated
-        if request.method == "GET" and anonymous and request.path in paths and not has_organization():
-            return redirect("tenancy:setup")
+        if request.method == "GET":
+            if self._paths is None:
+                self._paths = (reverse("web:home"), reverse("accounts:login"))
+            # The path first: every other request pays nothing, not even loading the user.
+            if request.path in self._paths and not request.user.is_authenticated and not has_organization():
+                return redirect("tenancy:setup")
         return self.get_response(request)
