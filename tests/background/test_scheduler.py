@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from nyeri.background.models import JobRun
 from nyeri.background.schedule import PERIODIC_JOBS, PeriodicJob, enqueue_due
+from tests.concurrency import all_at_once, raised
 
 pytestmark = pytest.mark.usefixtures("database_queue")
 
@@ -54,25 +54,10 @@ def test_two_schedulers_racing_enqueue_a_due_job_exactly_once() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers are PostgreSQL's; SQLite has a single writer")
     schedulers = 4
-    barrier = threading.Barrier(schedulers)
-    enqueued: list[int] = []
-    errors: list[BaseException] = []
-
-    def schedule() -> None:
-        try:
-            barrier.wait()
-            # All at once: the look-up finds no run for any of them, the constraint decides.
-            enqueued.extend(run.pk for run in enqueue_due(now=NOW, periodic=DAILY))
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=schedule) for _ in range(schedulers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # All at once: the look-up finds no run for any of them, the constraint decides.
+    results = all_at_once([lambda: [run.pk for run in enqueue_due(now=NOW, periodic=DAILY)]] * schedulers)
+    errors = raised(results)
+    enqueued = [pk for r in results if isinstance(r, list) for pk in r]
     assert errors == []
     assert len(enqueued) == 1
     assert JobRun.objects.filter(job="tests.echo").count() == 1

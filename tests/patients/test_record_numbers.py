@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import date
+from functools import partial
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ from nyeri.clinical.services import (
 )
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.scope import Scope
+from tests.concurrency import all_at_once, raised
 from tests.patients.conftest import asep, bearer, client_of, euis, register, scope_of
 
 
@@ -110,24 +111,12 @@ def test_concurrent_registrations_never_get_the_same_number(org: Organization, f
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises writers: the race needs PostgreSQL")
     scope = scope_of(nurse)
-    errors: list[BaseException] = []
-    start = threading.Barrier(8)
 
     def worker(n: int) -> None:
-        try:
-            start.wait()
-            for k in range(3):
-                register(scope, facility, **foreigner(n * 10 + k))
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
+        for k in range(3):
+            register(scope, facility, **foreigner(n * 10 + k))
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = raised(all_at_once([partial(worker, n) for n in range(8)]))
     assert errors == []
     mrns = list(Patient.objects.values_list("mrn", flat=True))
     assert len(mrns) == 24

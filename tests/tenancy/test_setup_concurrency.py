@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -14,6 +13,7 @@ from django.db import connection
 
 from nyeri.tenancy.models import Organization, SetupCode
 from nyeri.tenancy.setup import issue_setup_code, start_organization
+from tests.concurrency import all_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,27 +22,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _postgresql_only() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("row locks and concurrent writers are PostgreSQL's; SQLite has a single writer")
-
-
-def all_at_once(workers: list[Callable[[], object]]) -> list[object]:
-    barrier = threading.Barrier(len(workers))
-    results: list[object] = []
-
-    def run(work: Callable[[], object]) -> None:
-        try:
-            barrier.wait()
-            results.append(work())
-        except ValidationError as error:
-            results.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_two_set_ups_at_once_with_two_codes_make_one_organization_and_one_refusal() -> None:
