@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -71,12 +71,29 @@ class ResourceType:
     build: Callable[[Any], Resource]
     order: tuple[str, ...]
     params: dict[str, Param] = field(default_factory=dict)
-    # The path from a row to its patient's id (None: not patient data).
+    # The path from a row to its patient's id ("pk" for Patient itself; None: not patient data).
     patient_field: str | None = None
-    # The row's patient object (for care access on a read).
-    patient_of: Callable[[Any], Patient] | None = None
-    # The reference search parameter that _include=<Type>:patient follows.
-    includes_patient: bool = False
+
+    @property
+    def includes_patient(self) -> bool:
+        """Whether _include=<Type>:patient applies: the rows point to a patient."""
+        return self.patient_field not in (None, "pk")
+
+    @property
+    def is_patient_data(self) -> bool:
+        return self.patient_field is not None
+
+    def patient_of(self, row: Any) -> Patient:
+        """The row's patient (for care access on a read), along ``patient_field``'s path.
+
+        The rows come with the path's relations selected, so this reads no row."""
+        assert self.patient_field is not None
+        if self.patient_field == "pk":
+            return cast(Patient, row)
+        *hops, _patient_id = self.patient_field.split("__")
+        for hop in hops:
+            row = getattr(row, hop)
+        return cast(Patient, row.patient)
 
 
 # --- Filters --------------------------------------------------------------------------------
@@ -327,6 +344,12 @@ def _params(*params: Param) -> dict[str, Param]:
     return {p.name: p for p in params}
 
 
+def _patient(path: str) -> tuple[Param, Param]:
+    """``patient`` and its synonym ``subject``: both search by the patient at ``path``."""
+    by = by_patient(path)
+    return Param("patient", "reference", by, "Patient/<id>."), Param("subject", "reference", by, "Patient/<id>.")
+
+
 def _id(resource_type: str) -> Param:
     return Param("_id", "token", by_id("pk", resource_type), "The logical id.")
 
@@ -345,7 +368,6 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("gender", "token", _gender),
         ),
         patient_field="pk",
-        patient_of=lambda row: row,
     ),
     "Organization": ResourceType(
         name="Organization",
@@ -379,15 +401,12 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         order=("starts_at", "pk"),
         params=_params(
             _id("Encounter"),
-            Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
-            Param("subject", "reference", by_patient("patient_id"), "Patient/<id>."),
+            *_patient("patient_id"),
             Param("date", "date", by_date("starts_at"), "The start of the visit (prefixes ge, le, gt, lt, eq)."),
             Param("status", "token", by_choice("status", encounter.STATUS_FROM_FHIR)),
             Param("location", "reference", by_id("facility_id", "Location")),
         ),
         patient_field="patient_id",
-        patient_of=lambda row: row.patient,
-        includes_patient=True,
     ),
     "Observation": ResourceType(
         name="Observation",
@@ -396,16 +415,13 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         order=("assessment__recorded_at", "pk"),
         params=_params(
             _id("Observation"),
-            Param("patient", "reference", by_patient("assessment__patient_id"), "Patient/<id>."),
-            Param("subject", "reference", by_patient("assessment__patient_id"), "Patient/<id>."),
+            *_patient("assessment__patient_id"),
             Param("date", "date", by_date("assessment__recorded_at"), "When the patient was assessed."),
             Param("code", "token", _observation_code, "LOINC (72514-3 for the NRS) or <instrument>.<score>."),
             Param("status", "token", _observation_status, "final, amended, entered-in-error."),
             Param("encounter", "reference", by_id("assessment__encounter_id", "Encounter")),
         ),
         patient_field="assessment__patient_id",
-        patient_of=lambda row: row.assessment.patient,
-        includes_patient=True,
     ),
     "Condition": ResourceType(
         name="Condition",
@@ -414,16 +430,13 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         order=("recorded_at", "pk"),
         params=_params(
             _id("Condition"),
-            Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
-            Param("subject", "reference", by_patient("patient_id"), "Patient/<id>."),
+            *_patient("patient_id"),
             Param("code", "token", _condition_code, "ICD-10 code or ICD-11 MG30 category."),
             Param("clinical-status", "token", _condition_clinical_status, "active, resolved."),
             Param("recorded-date", "date", by_date("recorded_at")),
             Param("onset-date", "date", by_date("onset_date", date_column=True)),
         ),
         patient_field="patient_id",
-        patient_of=lambda row: row.patient,
-        includes_patient=True,
     ),
     "Procedure": ResourceType(
         name="Procedure",
@@ -432,15 +445,12 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         order=("pk",),
         params=_params(
             _id("Procedure"),
-            Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
-            Param("subject", "reference", by_patient("patient_id"), "Patient/<id>."),
+            *_patient("patient_id"),
             Param("date", "date", by_date("performances__performed_at", distinct=True), "When it was performed."),
             Param("code", "token", _procedure_code, "ICD-9-CM code or Nyeri procedure code."),
             Param("status", "token", by_choice("status", procedure.STATUS_FROM_FHIR), "completed, entered-in-error."),
         ),
         patient_field="patient_id",
-        patient_of=lambda row: row.patient,
-        includes_patient=True,
     ),
     "MedicationRequest": ResourceType(
         name="MedicationRequest",
@@ -449,15 +459,12 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         order=("prescription__created_at", "pk"),
         params=_params(
             _id("MedicationRequest"),
-            Param("patient", "reference", by_patient("prescription__patient_id"), "Patient/<id>."),
-            Param("subject", "reference", by_patient("prescription__patient_id"), "Patient/<id>."),
+            *_patient("prescription__patient_id"),
             Param("authoredon", "date", by_date("prescription__signed_at"), "When it was signed."),
             Param("code", "token", _medication_code, "ATC code or Nyeri medication code."),
             Param("status", "token", by_choice("prescription__status", medication_request.STATUS_FROM_FHIR)),
         ),
         patient_field="prescription__patient_id",
-        patient_of=lambda row: row.prescription.patient,
-        includes_patient=True,
     ),
     "ServiceRequest": ResourceType(
         name="ServiceRequest",
@@ -466,15 +473,12 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         order=("ordered_at", "pk"),
         params=_params(
             _id("ServiceRequest"),
-            Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
-            Param("subject", "reference", by_patient("patient_id"), "Patient/<id>."),
+            *_patient("patient_id"),
             Param("authored", "date", by_date("ordered_at"), "When it was ordered."),
             Param("code", "token", _modality, "DICOM modality code (DX, RF, US, CT, MR)."),
             Param("status", "token", _service_request_status, "active, completed, revoked."),
         ),
         patient_field="patient_id",
-        patient_of=lambda row: row.patient,
-        includes_patient=True,
     ),
     "PractitionerRole": ResourceType(
         name="PractitionerRole",
@@ -500,8 +504,6 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("status", "token", by_choice("status", consent.STATUS_FROM_FHIR), "active, inactive."),
         ),
         patient_field="patient_id",
-        patient_of=lambda row: row.patient,
-        includes_patient=True,
     ),
     "QuestionnaireResponse": ResourceType(
         name="QuestionnaireResponse",
@@ -510,15 +512,12 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         order=("recorded_at", "pk"),
         params=_params(
             _id("QuestionnaireResponse"),
-            Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
-            Param("subject", "reference", by_patient("patient_id"), "Patient/<id>."),
+            *_patient("patient_id"),
             Param("authored", "date", by_date("recorded_at"), "When the patient was assessed."),
             Param("questionnaire", "reference", _questionnaire, "<base>/Questionnaire/<instrument>[|version]."),
             Param("status", "token", _questionnaire_status, "completed, entered-in-error."),
         ),
         patient_field="patient_id",
-        patient_of=lambda row: row.patient,
-        includes_patient=True,
     ),
     "Device": ResourceType(
         name="Device",
@@ -551,14 +550,11 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         order=("occurred_at", "pk"),
         params=_params(
             _id("MedicationDispense"),
-            Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
-            Param("subject", "reference", by_patient("patient_id"), "Patient/<id>."),
+            *_patient("patient_id"),
             Param("whenhandedover", "date", by_date("occurred_at"), "When it was handed over."),
             Param("prescription", "reference", by_id("prescription_item_id", "MedicationRequest")),
         ),
         patient_field="patient_id",
-        patient_of=lambda row: row.patient,
-        includes_patient=True,
     ),
 }
 

@@ -40,7 +40,7 @@ def read(scope: Scope, type_name: str, raw_id: str, *, base: str) -> Resource:
         raise Http404
     patient_id: int | None = None
     reason = "fhir read"
-    if kind.patient_of is not None:
+    if kind.is_patient_data:
         patient = kind.patient_of(row)
         access = require_care_access(scope, patient, purpose="fhir", object_type=f"fhir.{type_name}", object_id=row.pk)
         patient_id = patient.pk
@@ -120,7 +120,7 @@ def search(scope: Scope, type_name: str, params: list[tuple[str, list[str]]], *,
         {"fullUrl": f"{base}/{kind.name}/{row.pk}", "resource": kind.build(row), "search": {"mode": "match"}}
         for row in page
     ]
-    if include_patient and page and kind.patient_of is not None:
+    if include_patient and page and kind.is_patient_data:
         wanted = {_patient_id(kind, row) for row in page}
         for included in patients_in_care(scope).filter(pk__in=wanted).order_by("pk"):
             entries.append(
