@@ -17,7 +17,6 @@ factor before anything else (``nyeri.accounts.second_factor``).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
+from nyeri.accounts.tokens import digest
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
 from nyeri.tenancy.models import Facility, FacilityKind, Organization, OrganizationKind, SetupCode
@@ -57,7 +57,8 @@ def has_organization() -> bool:
 
 
 def _digest(code: str) -> str:
-    return hashlib.sha256(normalise_setup_code(code).encode("ascii", "ignore")).hexdigest()
+    # The same fast digest as API tokens: a random code has nothing to brute-force.
+    return digest(normalise_setup_code(code))
 
 
 def normalise_setup_code(code: str) -> str:
