@@ -340,7 +340,7 @@ def _floor_fetch(facility_id: int) -> int:
 def _floor_hours(facility_id: int) -> int:
     from django.db import connection
 
-    from nyeri.workforce.engine.facts import months_before
+    from nyeri.workforce.engine.periods import months_before
 
     with connection.cursor() as cursor:
         cursor.execute(

@@ -35,7 +35,8 @@ from nyeri.staffing.loader import rules_for
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.engine.decisions import Unmet
 from nyeri.workforce.engine.evaluate import Check, _gc_paused, compile_requirement
-from nyeri.workforce.engine.facts import CHUNK, CredentialFact, PersonFacts, months_before
+from nyeri.workforce.engine.facts import CHUNK, CredentialFact, PersonFacts
+from nyeri.workforce.engine.periods import months_before
 from nyeri.workforce.kinds import CheckResult, CredentialStatus
 from nyeri.workforce.policy.loader import CompiledEntry, pack_for
 from nyeri.workforce.policy.schema import (

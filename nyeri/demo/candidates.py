@@ -21,7 +21,7 @@ from nyeri.accounts.models import User
 from nyeri.candidates.models import CandidateProfile
 from nyeri.candidates.services import declare_credential, declare_hours
 from nyeri.demo.data import DEMO_PASSWORD
-from nyeri.workforce.engine.facts import months_before
+from nyeri.workforce.engine.periods import months_before
 
 DEMO_CANDIDATE = "ayu.lestari@kandidat.example"
 

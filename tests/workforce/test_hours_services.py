@@ -15,7 +15,8 @@ from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope, resolve_scope
-from nyeri.workforce.engine.facts import load_facts, months_before
+from nyeri.workforce.engine.facts import load_facts
+from nyeri.workforce.engine.periods import months_before
 from nyeri.workforce.hours import selectors, services
 from nyeri.workforce.kinds import Citizenship, HoursSource, HoursStatus
 from nyeri.workforce.models import HoursEntry, Person, PersonFacility, PersonRole

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from nyeri.tenancy.models import Facility
 from nyeri.workforce.engine.decisions import Decision, Unmet
-from nyeri.workforce.engine.facts import CredentialFact, People, PersonFacts, load_facts, months_before
-from nyeri.workforce.engine.periods import earliest_valid_start
+from nyeri.workforce.engine.facts import CredentialFact, People, PersonFacts, load_facts
+from nyeri.workforce.engine.periods import earliest_valid_start, months_before
 from nyeri.workforce.kinds import CheckResult, CredentialKind, CredentialStatus
 from nyeri.workforce.policy.loader import CompiledEntry, CompiledPack, pack_for
 from nyeri.workforce.policy.schema import (

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from django.db.models import Case, DecimalField, Q, QuerySet, Sum, When
 
+from nyeri.workforce.engine.periods import months_before
 from nyeri.workforce.kinds import CredentialStatus, HoursStatus
 from nyeri.workforce.models import Credential, HoursEntry, Person, PersonFacility, PersonRole
 
@@ -50,18 +51,6 @@ class PersonFacts:
 
 # The columns of CredentialFact, in its order, then the person (dropped from the fact).
 _CREDENTIAL_COLUMNS = (*CredentialFact._fields, "person_id")
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day ``months`` earlier (clamped to the month's last day)."""
-    year, month = divmod(day.year * 12 + (day.month - 1) - months, 12)
-    month += 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:

@@ -33,6 +33,12 @@ def _shift(year: int, month: int, months: int) -> tuple[int, int]:
     return y, m0 + 1
 
 
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` earlier, clamped to that month's last day (a window's start)."""
+    year, month = _shift(day.year, day.month, -months)
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def lapses_on(start: date, months: int) -> date:
     """The first day on which something valid for ``months`` from ``start`` no longer is."""
     if months < 0:
@@ -63,8 +69,7 @@ def earliest_valid_start(day: date, months: int) -> date:
     decreases as the start moves later, so the bound is the first start past the boundary,
     found a few days before the same day ``months`` earlier.
     """
-    year, month = _shift(day.year, day.month, -months)
-    candidate = date(year, month, min(day.day, calendar.monthrange(year, month)[1])) - timedelta(days=4)
+    candidate = months_before(day, months) - timedelta(days=4)
     while lapses_on(candidate, months) <= day:
         candidate += ONE_DAY
     return candidate

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
-from nyeri.workforce.engine.facts import months_before
+from nyeri.workforce.engine.periods import months_before
 from nyeri.workforce.hours import rules
 from nyeri.workforce.kinds import HoursStatus
 from nyeri.workforce.models import HoursEntry, Person, PersonFacility
