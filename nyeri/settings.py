@@ -84,6 +84,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "nyeri.web.middleware.RequestContextMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before the session (a cookie is looked up, and saved on the way out), the account or a
+    # view: input no field may hold (NUL, lone surrogates, over-long values, over-large
+    # bodies) is refused with a 400 or 413.
+    "nyeri.web.input_guard.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -182,6 +186,9 @@ BREAK_GLASS_DURATION = timedelta(minutes=env_int("BREAK_GLASS_MINUTES", 60, mini
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The counter is keyed on the name folded to lower case and trimmed: "Siti", "siti " and
+# "SITI" are one name to count failures against, however they were typed.
+AXES_USERNAME_CALLABLE = "nyeri.accounts.throttling.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
@@ -251,6 +258,14 @@ STORAGES = {
 # are only streamed by views that check access.
 PRIVATE_STORAGE_ROOT = Path(env_str("PRIVATE_STORAGE_ROOT", str(VAR_DIR / "private")))
 # Largest accepted evidence file (credential scans). Also cap request bodies at the proxy.
+# The largest request body the application reads (an evidence file, a spreadsheet import
+# and their form), refused with a 413 before it is parsed; the proxy should cap it too
+# (docs/security.md). Each text value (a form field, a query parameter, a JSON string) is
+# capped at MAX_FIELD_CHARS characters.
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 25 * 1024 * 1024, minimum=1024)
+MAX_FIELD_CHARS = env_int("MAX_FIELD_CHARS", 100_000, minimum=256)
+# Seconds a client is told to wait (Retry-After) when the database cannot be reached.
+RETRY_AFTER_SECONDS = env_int("RETRY_AFTER_SECONDS", 30, minimum=1)
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 # Patient diary links (docs/diary.md): the validity a link gets by default, and the longest one may get.
 DIARY_LINK_DAYS = env_int("DIARY_LINK_DAYS", 30, minimum=1)

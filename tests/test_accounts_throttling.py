@@ -105,3 +105,10 @@ def test_a_successful_login_resets_the_failure_count(client: Client, nurse: User
     # As many failures again as before do not lock out: the count started from zero.
     _fail(client, nurse.username, LIMIT - 1)
     assert client.post(LOGIN_URL, {"username": nurse.username, "password": PASSWORD}).status_code == 302
+
+
+def test_changing_the_case_or_adding_spaces_does_not_reset_the_counter(client: Client, nurse: User) -> None:
+    variants = [nurse.username.upper(), f" {nurse.username}", nurse.username.title(), f"{nurse.username}  "]
+    for name in variants[: LIMIT - 1]:
+        client.post(LOGIN_URL, {"username": name, "password": "wrong-password-1"})
+    assert client.post(LOGIN_URL, {"username": nurse.username, "password": "x"}).status_code == 429

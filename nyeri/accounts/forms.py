@@ -72,3 +72,30 @@ class ApiTokenForm(forms.Form):
         max_value=API_TOKEN_MAX_DAYS,
         help_text=_("Leave empty for a token that does not expire. You can revoke it at any time."),
     )
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters, not a common password, not only digits, not like your name."),
+    )
+    new_password_again = forms.CharField(
+        label=_("New password, again"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("new_password") and cleaned.get("new_password") != cleaned.get("new_password_again"):
+            self.add_error("new_password_again", _("The two new passwords differ."))
+        return cleaned

@@ -8,7 +8,8 @@ from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -155,6 +156,79 @@ def _check_code(user: User, code: str) -> tuple[Device | None, bool]:
 def _use_device(request: HttpRequest, device: Device) -> None:
     otp_login(request, device)
     note_second_factor_entered(request)
+    rotate_session_key(request)
+
+
+def rotate_session_key(request: HttpRequest) -> None:
+    """A new session key for the same session, at every change of what the session may do
+    (a second factor entered, enrolled or removed; a password changed; emergency access).
+
+    A key copied before the change (from a shared computer, a log, a proxy) then opens
+    nothing more than it did: it opens nothing at all. The session's data moves to the new key,
+    and the user's session register (``UserSession``, read to end sessions) follows it.
+    """
+    old_key = request.session.session_key
+    if old_key is None:
+        return  # an API token's request: no session to rotate (and none to create)
+    request.session.cycle_key()
+    UserSession.objects.filter(session_key=old_key).update(session_key=request.session.session_key)
+
+
+def change_password(request: HttpRequest, *, acting_user: User, old_password: str, new_password: str) -> int:
+    """Replace the acting user's password; returns how many of their other sessions ended.
+
+    The current password is asked again (a session left open is not enough), the new one
+    passes the installation's validators, every other session of the user ends (another
+    device logged in with the old password is logged out), this session's key rotates, and
+    the change is audited. API tokens are kept: they do not depend on the password.
+    """
+    errors: dict[str, list[str]] = {}
+    # Through authenticate(), as for re-authentication: django-axes counts the wrong ones, so
+    # a stolen session cannot be used to guess the password unthrottled.
+    checked = authenticate(request, username=acting_user.get_username(), password=old_password)
+    if checked is None or checked.pk != acting_user.pk:
+        errors["old_password"] = [_("This is not your current password.")]
+    try:
+        validate_password(new_password, user=acting_user)
+    except ValidationError as error:
+        errors["new_password"] = list(error.messages)
+    if errors:
+        with transaction.atomic():
+            if "old_password" in errors:
+                record_event(
+                    actor=acting_user,
+                    action=AuditAction.UPDATE,
+                    outcome=AuditOutcome.FAILURE,
+                    object_type="password",
+                    object_id=acting_user.pk,
+                    reason="wrong current password",
+                )
+        raise ValidationError(errors)
+    with transaction.atomic():
+        acting_user.set_password(new_password)
+        acting_user.save(update_fields=["password"])
+        # Keeps this session valid under the new password hash and cycles its key.
+        old_key = request.session.session_key
+        update_session_auth_hash(request, acting_user)
+        UserSession.objects.filter(session_key=old_key).update(session_key=request.session.session_key)
+        store = _session_store()
+        others = list(
+            UserSession.objects.filter(user=acting_user)
+            .exclude(session_key=request.session.session_key)
+            .values_list("session_key", flat=True)
+        )
+        for key in others:
+            store().delete(key)
+        UserSession.objects.filter(session_key__in=others).delete()
+        note_password_entered(request)
+        record_event(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            object_type="password",
+            object_id=acting_user.pk,
+            reason=f"other sessions ended: {len(others)}",
+        )
+    return len(others)
 
 
 def verify_second_factor(request: HttpRequest, *, user: User, code: str) -> CodeCheck:
@@ -259,6 +333,7 @@ def remove_second_factor(request: HttpRequest, *, acting_user: User) -> None:
         StaticDevice.objects.filter(user=acting_user).delete()
         request.session.pop(DEVICE_ID_SESSION_KEY, None)
         request.session.pop(SESSION_SECOND_FACTOR_AT, None)
+        rotate_session_key(request)
         record_event(actor=acting_user, action=AuditAction.MFA_REMOVED, object_type="otp_device")
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("reauthenticate/", views.reauthenticate_view, name="reauthenticate"),
     path("profile/", views.profile_view, name="profile"),
     path("profile/language/", views.language_view, name="language"),
+    path("profile/password/", views.password_view, name="password"),
     path("second-factor/setup/", views.mfa_setup_view, name="mfa_setup"),
     path("second-factor/recovery-codes/", views.recovery_codes_view, name="mfa_recovery_codes"),
     path("second-factor/remove/", views.mfa_remove_view, name="mfa_remove"),

@@ -19,7 +19,15 @@ from django.views.decorators.http import require_POST
 from django_otp import user_has_device
 
 from nyeri.accounts import selectors, services
-from nyeri.accounts.forms import ApiTokenForm, LanguageForm, LoginForm, ReauthenticationForm, TokenForm, TotpConfirmForm
+from nyeri.accounts.forms import (
+    ApiTokenForm,
+    LanguageForm,
+    LoginForm,
+    PasswordChangeForm,
+    ReauthenticationForm,
+    TokenForm,
+    TotpConfirmForm,
+)
 from nyeri.accounts.reauth import reauthentication_required
 from nyeri.accounts.second_factor import (
     format_recovery_code,
@@ -266,6 +274,31 @@ def mfa_remove_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your second factor is removed. Logging in now needs only your password."))
         return redirect("accounts:profile")
     return render(request, "accounts/mfa_remove.html", {"required": must_have_second_factor(user)})
+
+
+@login_required
+@sensitive_post_parameters("old_password", "new_password", "new_password_again")
+@never_cache
+def password_view(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ended = services.change_password(
+                request,
+                acting_user=user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Your password is changed. Sessions ended on other devices: %(count)s.") % {"count": ended},
+            )
+            return redirect("accounts:profile")
+    return render(request, "accounts/password.html", {"form": form})
 
 
 # --- API tokens -----------------------------------------------------------------------

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import logging
+import sys
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -11,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from nyeri.api.errors import envelope
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import request_scope
@@ -72,8 +75,36 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its ``except`` block, so the failure is still at hand.
+    failure = sys.exc_info()[1]
+    if isinstance(failure, (OperationalError, InterfaceError)):
+        return database_unavailable(request)
     # No context processors here: the database may be the thing that failed.
     return HttpResponse(loader.get_template("500.html").render({}), status=500)
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After when the database cannot be reached (or gave up on a lock):
+    nothing of the request was saved, and a client may send it again, with its idempotency
+    key where the endpoint takes one. The API answers with its envelope, FHIR with an
+    OperationOutcome, pages with a page in both languages (the language lives in the session)."""
+    retry_after = settings.RETRY_AFTER_SECONDS
+    message = _("The database cannot be reached. Nothing was saved; try again in %(seconds)s seconds.") % {
+        "seconds": retry_after
+    }
+    response: HttpResponse
+    if request.path_info.startswith("/api/"):
+        response = JsonResponse(envelope("unavailable", message), status=503)
+    elif request.path_info.startswith("/fhir/"):
+        issue = {"severity": "error", "code": "transient", "diagnostics": message}
+        response = JsonResponse(
+            {"resourceType": "OperationOutcome", "issue": [issue]}, status=503, content_type="application/fhir+json"
+        )
+    else:
+        page = loader.get_template("503.html").render({"retry_after": retry_after})
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

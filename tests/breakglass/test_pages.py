@@ -208,3 +208,22 @@ def test_showing_a_patients_identification_on_the_break_glass_page_is_audited(
         patient.pk,
         "patient_identification",
     )
+
+
+def _opens_profile(client: Client) -> bool:
+    return client.get("/accounts/profile/").status_code == 200
+
+
+def stale_copy(key: str) -> Client:
+    copy = Client()
+    copy.cookies["sessionid"] = key
+    return copy
+
+
+def test_breaking_the_glass_rotates_the_key(branch_client: Client, patient: Patient, officers: list[User]) -> None:
+    before = branch_client.cookies["sessionid"].value
+    response = branch_client.post(f"/break-glass/patients/{patient.pk}/", {"reason": REASON})
+    assert response.status_code == 302
+    assert branch_client.cookies["sessionid"].value != before
+    assert not _opens_profile(stale_copy(before))
+    assert branch_client.get(f"/patients/{patient.pk}/diagnoses/").status_code == 200

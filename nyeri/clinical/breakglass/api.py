@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from nyeri.accounts.services import rotate_session_key
 from nyeri.api.errors import ErrorEnvelope, envelope
 from nyeri.audit.models import AuditEvent
 from nyeri.clinical.breakglass import selectors, services
@@ -129,6 +130,7 @@ def break_glass(request: HttpRequest, patient_id: int, payload: BreakGlassIn) ->
     scope = request_scope(request)
     patient = selectors.patient_to_break_glass(scope, patient_id)
     grant = services.break_glass(scope=scope, acting_user=request_user(request), patient=patient, reason=payload.reason)
+    rotate_session_key(request)  # emergency access widens what a session may read
     return Status(201, _grant_out(grant))
 
 

@@ -12,6 +12,7 @@ from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from nyeri.accounts.services import rotate_session_key
 from nyeri.clinical.breakglass import selectors, services
 from nyeri.clinical.breakglass.access import CareAccessRefused, care_access
 from nyeri.clinical.breakglass.forms import BreakGlassForm, ReviewForm
@@ -68,6 +69,8 @@ def break_glass(request: HttpRequest, patient_id: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            # Emergency access widens what this session may read: a new key for it.
+            rotate_session_key(request)
             messages.warning(
                 request,
                 _(
