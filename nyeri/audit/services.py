@@ -219,7 +219,7 @@ def _postgresql_append_sql() -> str:
                %s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::inet, head.prev_hash, head.hash
           FROM head
         RETURNING id, seq, prev_hash, hash
-    """  # noqa: S608
+    """  # noqa: S608 - only quoted names and fixed fragments  # nosec B608
 
 
 def normalised_address(value: str | None) -> str | None:

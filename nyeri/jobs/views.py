@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -66,7 +66,7 @@ def _options(choices: Sequence[tuple[str, Any]], chosen: str) -> SafeString:
     return format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
-        ((value, mark_safe(" selected") if value == chosen else "", label) for value, label in choices),
+        ((value, " selected" if value == chosen else "", label) for value, label in choices),
     )
 
 

@@ -101,7 +101,7 @@ class SatusehatClient:
     def _http(self, method: str, url: str, *, data: bytes | None, headers: Mapping[str, str]) -> tuple[int, bytes]:
         request = urllib.request.Request(url, data=data, method=method, headers=dict(headers))  # noqa: S310 - https or the local fake
         try:
-            with urllib.request.urlopen(request, timeout=self.connection.timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=self.connection.timeout) as response:  # noqa: S310 - https or the local fake  # nosec B310
                 return int(response.status), response.read()
         except urllib.error.HTTPError as error:
             return int(error.code), error.read()
