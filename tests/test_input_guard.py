@@ -114,6 +114,13 @@ def test_a_body_over_the_cap_is_refused_unread_even_before_login(anonymous: Clie
 
 
 @pytest.mark.django_db
+def test_a_multipart_body_without_its_boundary_is_a_400(nurse_client: Client) -> None:
+    response = nurse_client.generic("POST", "/api/tokens", b"--x\r\n", content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid"
+
+
+@pytest.mark.django_db
 def test_fhir_refusals_are_operation_outcomes(anonymous: Client) -> None:
     response = anonymous.get("/fhir/R4/Patient", {"name": "\x00"})
     assert response.status_code == 400

@@ -61,7 +61,44 @@ class SessionAuth(NinjaSessionAuth):
         return user
 
 
-api = NinjaAPI(
+# Answers any operation can give, whatever its own responses (added to every operation's
+# documented responses by NyeriAPI): the input guard's refusals (nyeri/web/input_guard.py),
+# the database being unreachable (nyeri/web/views.py), and, by the operation's shape, a
+# missing login, an identifier that names nothing of the caller's, and invalid input.
+COMMON_RESPONSES = {
+    "400": "Input no field may hold (a NUL, a lone surrogate, an over-long value), naming the field.",
+    "503": "The database cannot be reached: nothing was saved; retry after Retry-After seconds.",
+}
+AUTHENTICATED_RESPONSES = {"401": "No valid session or API token."}
+IDENTIFIED_RESPONSES = {"404": "Nothing with this identifier in the caller's organization."}
+INPUT_RESPONSES = {"422": "Some fields are not valid; each is named."}
+BODY_RESPONSES = {"413": "The body is larger than MAX_REQUEST_BYTES."}
+ENVELOPE_REF = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
+
+
+class NyeriAPI(NinjaAPI):
+    """The API whose document lists every status an operation can answer, not only its own."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        document = super().get_openapi_schema(*args, **kwargs)
+        for path, operations in document.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                extra = dict(COMMON_RESPONSES)
+                if operation.get("security"):
+                    extra |= AUTHENTICATED_RESPONSES
+                if "{" in path:
+                    extra |= IDENTIFIED_RESPONSES
+                if operation.get("parameters") or operation.get("requestBody"):
+                    extra |= INPUT_RESPONSES
+                if operation.get("requestBody"):
+                    extra |= BODY_RESPONSES
+                for status, description in extra.items():
+                    responses.setdefault(status, {"description": description} | ENVELOPE_REF)
+        return document
+
+
+api = NyeriAPI(
     title="Nyeri API",
     version="1",
     description="Pain-management services. Authenticate with a session or a personal API token.",

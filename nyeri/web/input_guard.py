@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.template import loader
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -138,7 +139,7 @@ def find_refusal(request: HttpRequest) -> Refusal | None:
                     return refusal
     except (RequestDataTooBig, TooManyFieldsSent):
         return Refusal(413, "too_large", "body", _("The request has too many fields or too much form data."))
-    except SuspiciousOperation:
+    except (SuspiciousOperation, MultiPartParserError):
         return Refusal(400, "invalid", "body", _("The request's body could not be read."))
     return None
 
