@@ -4,19 +4,21 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, envelope, forbidden, with_api_names
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.clinical import selectors as patient_selectors
 from nyeri.clinical import services
 from nyeri.clinical.access import MERGE_ROLES, access_patient, ensure_clinical_role
 from nyeri.clinical.assessments import selectors as assessment_selectors
 from nyeri.clinical.assessments import services as assessment_services
-from nyeri.clinical.assessments.display import describe, instrument_name
+from nyeri.clinical.assessments.display import ScoreLabels, describe, instrument_name
+from nyeri.clinical.assessments.selectors import LIST_COLUMNS
 from nyeri.clinical.assessments.services import AssessmentRefused, BodySiteIn
 from nyeri.clinical.encounters import selectors as encounter_selectors
 from nyeri.clinical.encounters import services as encounter_services
@@ -591,7 +593,7 @@ class AssessmentOut(Schema):
     history: list[VersionOut] = Field([], description="Every version, oldest first (on GET of one assessment).")
 
 
-class AssessmentQuery(Schema):
+class AssessmentQuery(PageQuery):
     status: str = Field("current", description="current (default) or all: every version, amended and in error too.")
 
 
@@ -715,16 +717,41 @@ def create_assessment(request: HttpRequest, patient_id: int, payload: Assessment
     return Status(201, _reloaded_assessment(request, assessment.pk))
 
 
+def _listed_assessment(row: dict[str, Any], labels: ScoreLabels) -> dict[str, Any]:
+    """A row of ``patient_assessment_rows`` in ``AssessmentOut``'s shape (``_assessment_out``'s)."""
+    out = {name: row[name] for name in LIST_COLUMNS}
+    out["instrument"] = out.pop("instrument_code")
+    out["answers"] = row["answers"]
+    out["body_sites"] = row["body_sites"]
+    out["scores"] = [
+        {
+            "code": s.code,
+            "label": s.label,
+            "value": float(s.value) if s.value is not None else 0.0,
+            "band": s.band_code,
+            "band_label": s.band_label,
+            "loinc": s.loinc or None,
+            "loinc_verified": s.loinc_verified if s.loinc else None,
+        }
+        for s in labels.lines(row["instrument_code"], row["scores"])
+    ]
+    out["history"] = []
+    return out
+
+
 @router.get(
     "/patients/{patient_id}/assessments",
-    response={200: list[AssessmentOut], **ERRORS},
-    summary="A patient's pain assessments, newest first",
+    response={200: Page[AssessmentOut], **ERRORS},
+    summary="A patient's pain assessments, newest first (paged)",
 )
-def list_assessments(request: HttpRequest, patient_id: int, filters: Query[AssessmentQuery]) -> list[dict[str, Any]]:
+def list_assessments(request: HttpRequest, patient_id: int, filters: Query[AssessmentQuery]) -> HttpResponse:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api: assessments")
-    found = assessment_selectors.patient_assessments(scope, patient, include_all=filters.status == "all")
-    return [_assessment_out(a) for a in found]
+    found = assessment_selectors.patient_assessment_rows(
+        scope, patient, include_all=filters.status == "all", offset=filters.offset, limit=filters.page_size
+    )
+    labels = ScoreLabels()
+    return json_page([_listed_assessment(row, labels) for row in found.rows], count=found.count, query=filters)
 
 
 @router.get(

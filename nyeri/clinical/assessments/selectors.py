@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 from django.http import Http404
 
 from nyeri.audit.models import AuditAction
@@ -22,7 +23,14 @@ from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.breakglass.access import CareAccess, require_care_access
 from nyeri.clinical.instruments import all_instruments
 from nyeri.clinical.instruments.schema import Instrument
-from nyeri.clinical.models import AssessmentScore, AssessmentStatus, PainAssessment, Patient
+from nyeri.clinical.models import (
+    AssessmentAnswer,
+    AssessmentBodySite,
+    AssessmentScore,
+    AssessmentStatus,
+    PainAssessment,
+    Patient,
+)
 from nyeri.tenancy.scope import Scope
 
 
@@ -117,6 +125,89 @@ def patient_assessments(scope: Scope, patient: Patient, *, include_all: bool = F
     if not include_all:
         qs = qs.filter(status=AssessmentStatus.CURRENT)
     return list(_with_rows(qs).order_by("-recorded_at", "-pk"))
+
+
+# The columns a list of assessments shows (the API's history): no ORM objects are built.
+LIST_COLUMNS = (
+    "id",
+    "patient_id",
+    "encounter_id",
+    "facility_id",
+    "instrument_code",
+    "instrument_version",
+    "recorded_at",
+    "recorded_by_id",
+    "created_at",
+    "source",
+    "status",
+    "pain_character",
+    "amends_id",
+    "amendment_reason",
+    "entered_in_error_at",
+    "entered_in_error_reason",
+)
+
+
+@dataclass
+class AssessmentRows:
+    """One page of a patient's assessments as plain rows, and how many there are in all.
+
+    Each row has the ``LIST_COLUMNS`` and ``scores`` (score code, value, band code in the
+    order stored), ``answers`` (item code, value) and ``body_sites`` (region, view,
+    laterality)."""
+
+    count: int
+    rows: list[dict[str, Any]]
+
+
+def patient_assessment_rows(
+    scope: Scope, patient: Patient, *, include_all: bool = False, offset: int = 0, limit: int = 50
+) -> AssessmentRows:
+    """``patient_assessments`` for a list: one page (newest first) of the columns shown.
+
+    Four statements whatever the page holds: the page with the whole list's count (a window
+    over the same filter), then its scores, answers and body sites (one each); the count
+    alone when the page is past the end. Care access as in ``patient_assessments``.
+    """
+    ensure_clinical_role(scope, object_type="pain_assessment")
+    require_care_access(scope, patient, purpose="assessments", object_type="pain_assessment")
+    qs = _visible(scope).filter(patient=patient)
+    if not include_all:
+        qs = qs.filter(status=AssessmentStatus.CURRENT)
+    page = list(
+        qs.annotate(total=Window(Count("pk")))
+        .order_by("-recorded_at", "-pk")
+        .values(*LIST_COLUMNS, "total")[offset : offset + limit]
+    )
+    if not page:
+        return AssessmentRows(qs.count() if offset else 0, [])
+    by_id: dict[int, dict[str, Any]] = {}
+    for row in page:
+        row.update(scores=[], answers=[], body_sites=[])
+        by_id[row["id"]] = row
+    count = page[0].pop("total")
+    for row in page[1:]:
+        del row["total"]
+    ids = list(by_id)
+    for assessment_id, code, value, band in (
+        AssessmentScore.objects.filter(assessment_id__in=ids)
+        .order_by("pk")
+        .values_list("assessment_id", "score_code", "value", "band_code")
+    ):
+        by_id[assessment_id]["scores"].append((code, value, band))
+    for assessment_id, item, answer in (
+        AssessmentAnswer.objects.filter(assessment_id__in=ids)
+        .order_by("pk")
+        .values_list("assessment_id", "item_code", "value")
+    ):
+        by_id[assessment_id]["answers"].append({"item": item, "value": answer})
+    for assessment_id, region, view, laterality in (
+        AssessmentBodySite.objects.filter(assessment_id__in=ids)
+        .order_by("pk")
+        .values_list("assessment_id", "region", "view", "laterality")
+    ):
+        by_id[assessment_id]["body_sites"].append({"region": region, "view": view, "laterality": laterality})
+    return AssessmentRows(count, page)
 
 
 @dataclass(frozen=True)
