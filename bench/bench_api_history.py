@@ -54,12 +54,11 @@ def _measure(url: str) -> dict[str, Any]:
     import django
 
     django.setup()
+    from clinic import build_clinic, bulk_diary, new_patient, record_history
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-
-    from clinic import build_clinic, bulk_diary, new_patient, record_history
 
     call_command("migrate", verbosity=0, interactive=False)
     started = time.perf_counter()
@@ -156,7 +155,14 @@ def _rows(database: str, m: dict[str, Any]) -> list[dict[str, Any]]:
             "note": f"{TARGET_RATIO:g}x the floor; {cpu['history'] / cpu['floor']:.2f}x measured; "
             f"{m['bytes']:,} bytes; load average {m['load']:.2f}; median of {REQUESTS} after {WARMUP} warm-up",
         },
-        {**common, "metric": "floor_cpu_ms", "value": round(cpu["floor"], 2), "unit": "ms", "target": None, "met": True},
+        {
+            **common,
+            "metric": "floor_cpu_ms",
+            "value": round(cpu["floor"], 2),
+            "unit": "ms",
+            "target": None,
+            "met": True,
+        },
         {
             **common,
             "metric": "history_wall_ms",

@@ -55,7 +55,9 @@ def build_clinic(slug: str) -> Clinic:
     nurse = User.objects.create_user(username="perawat", password="bench-password-1", full_name="Siti Bench")
     membership = Membership.objects.create(organization=org, user=nurse)
     MembershipRole.objects.create(organization=org, membership=membership, role="nurse")
-    person = Person.objects.create(organization=org, user=nurse, full_name="Siti Bench", citizenship=Citizenship.CITIZEN)
+    person = Person.objects.create(
+        organization=org, user=nurse, full_name="Siti Bench", citizenship=Citizenship.CITIZEN
+    )
     PersonRole.objects.create(organization=org, person=person, role="nurse")
     PersonFacility.objects.create(organization=org, person=person, facility=facility)
     common = {"organization": org, "person": person, "status": CredentialStatus.VERIFIED, "issued_on": date(2024, 1, 1)}
@@ -87,7 +89,8 @@ def new_patient(clinic: Clinic, n: int) -> Any:
 
 
 def record_history(clinic: Clinic, patient: Any, count: int) -> None:
-    """``count`` assessments through the recording service (NRS and PEG, some with body sites), spread over the last ``count`` days: what the clinic's own history looks like."""
+    """``count`` assessments through the recording service (NRS and PEG, some with body
+    sites), one a day over the last ``count`` days: what a clinic's own history looks like."""
     from django.utils import timezone
 
     from nyeri.clinical.assessments.services import BodySiteIn, record_assessment
@@ -140,13 +143,16 @@ def bulk_diary(clinic: Clinic, patient: Any, days: int) -> None:
     )
     values = [8 - 4 * n // max(days, 1) for n in range(days)]
     AssessmentAnswer.objects.bulk_create(
-        [AssessmentAnswer(organization=org, assessment=a, item_code="intensity", value=v) for a, v in zip(created, values)],
+        [
+            AssessmentAnswer(organization=org, assessment=a, item_code="intensity", value=v)
+            for a, v in zip(created, values, strict=True)
+        ],
         batch_size=2000,
     )
     AssessmentScore.objects.bulk_create(
         [
             AssessmentScore(organization=org, assessment=a, score_code="total", value=Decimal(v))
-            for a, v in zip(created, values)
+            for a, v in zip(created, values, strict=True)
         ],
         batch_size=2000,
     )
@@ -206,9 +212,7 @@ def start_server(database_url: str, *, port: int, worker_class: str, workers: in
         "GUNICORN_BIND": f"127.0.0.1:{port}",
     }
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-        [str(gunicorn), "-c", str(ROOT / "gunicorn.conf.py")], cwd=ROOT, env=env
-    )
+    process = subprocess.Popen([str(gunicorn), "-c", str(ROOT / "gunicorn.conf.py")], cwd=ROOT, env=env)
     server = Server(process, port, f"{worker_class} {workers}x{threads}")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from nyeri.clinical.models import AssessmentAnswer, AssessmentScore, PainAssessment
-from nyeri.urls import handler403, handler404, handler500, urlpatterns as nyeri_urlpatterns  # noqa: F401
+from nyeri.urls import handler403, handler404, handler500  # noqa: F401
+from nyeri.urls import urlpatterns as nyeri_urlpatterns
 
 HISTORY_SQL = (
     "SELECT id, patient_id, encounter_id, facility_id, instrument_code, instrument_version, recorded_at,"

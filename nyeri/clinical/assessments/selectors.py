@@ -174,11 +174,8 @@ def patient_assessment_rows(
     qs = _visible(scope).filter(patient=patient)
     if not include_all:
         qs = qs.filter(status=AssessmentStatus.CURRENT)
-    page = list(
-        qs.annotate(total=Window(Count("pk")))
-        .order_by("-recorded_at", "-pk")
-        .values(*LIST_COLUMNS, "total")[offset : offset + limit]
-    )
+    ordered = qs.order_by("-recorded_at", "-pk")[offset : offset + limit]
+    page = list(ordered.annotate(total=Window(Count("pk"))).values(*LIST_COLUMNS, "total"))
     if not page:
         return AssessmentRows(qs.count() if offset else 0, [])
     by_id: dict[int, dict[str, Any]] = {}
@@ -188,21 +185,21 @@ def patient_assessment_rows(
     count = page[0].pop("total")
     for row in page[1:]:
         del row["total"]
-    ids = list(by_id)
+    # The page again as a subquery, not its ids as parameters: the database finds the same
+    # rows by the same index, and Django does not prepare a parameter per row.
+    on_page = {"organization": scope.organization, "assessment_id__in": ordered.values("pk")}
     for assessment_id, code, value, band in (
-        AssessmentScore.objects.filter(assessment_id__in=ids)
+        AssessmentScore.objects.filter(**on_page)
         .order_by("pk")
         .values_list("assessment_id", "score_code", "value", "band_code")
     ):
         by_id[assessment_id]["scores"].append((code, value, band))
     for assessment_id, item, answer in (
-        AssessmentAnswer.objects.filter(assessment_id__in=ids)
-        .order_by("pk")
-        .values_list("assessment_id", "item_code", "value")
+        AssessmentAnswer.objects.filter(**on_page).order_by("pk").values_list("assessment_id", "item_code", "value")
     ):
         by_id[assessment_id]["answers"].append({"item": item, "value": answer})
     for assessment_id, region, view, laterality in (
-        AssessmentBodySite.objects.filter(assessment_id__in=ids)
+        AssessmentBodySite.objects.filter(**on_page)
         .order_by("pk")
         .values_list("assessment_id", "region", "view", "laterality")
     ):
