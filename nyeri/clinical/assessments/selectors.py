@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet, Window
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from nyeri.audit.models import AuditAction
@@ -31,6 +30,7 @@ from nyeri.clinical.models import (
     PainAssessment,
     Patient,
 )
+from nyeri.lib.rows import PageRows, page_ids, page_of
 from nyeri.tenancy.scope import Scope
 
 
@@ -148,46 +148,29 @@ LIST_COLUMNS = (
 )
 
 
-@dataclass
-class AssessmentRows:
-    """One page of a patient's assessments as plain rows, and how many there are in all.
+def patient_assessment_rows(
+    scope: Scope, patient: Patient, *, include_all: bool = False, offset: int = 0, limit: int = 50
+) -> PageRows:
+    """``patient_assessments`` for a list: one page (newest first) of the columns shown.
 
     Each row has the ``LIST_COLUMNS`` and ``scores`` (score code, value, band code in the
     order stored), ``answers`` (item code, value) and ``body_sites`` (region, view,
-    laterality)."""
-
-    count: int
-    rows: list[dict[str, Any]]
-
-
-def patient_assessment_rows(
-    scope: Scope, patient: Patient, *, include_all: bool = False, offset: int = 0, limit: int = 50
-) -> AssessmentRows:
-    """``patient_assessments`` for a list: one page (newest first) of the columns shown.
-
-    Four statements whatever the page holds: the page with the whole list's count (a window
-    over the same filter), then its scores, answers and body sites (one each); the count
-    alone when the page is past the end. Care access as in ``patient_assessments``.
+    laterality). Four statements whatever the page holds: the page with the whole list's
+    count, then its scores, answers and body sites. Care access as in ``patient_assessments``.
     """
     ensure_clinical_role(scope, object_type="pain_assessment")
     require_care_access(scope, patient, purpose="assessments", object_type="pain_assessment")
     qs = _visible(scope).filter(patient=patient)
     if not include_all:
         qs = qs.filter(status=AssessmentStatus.CURRENT)
-    ordered = qs.order_by("-recorded_at", "-pk")[offset : offset + limit]
-    page = list(ordered.annotate(total=Window(Count("pk"))).values(*LIST_COLUMNS, "total"))
-    if not page:
-        return AssessmentRows(qs.count() if offset else 0, [])
-    by_id: dict[int, dict[str, Any]] = {}
-    for row in page:
+    ordered = qs.order_by("-recorded_at", "-pk")
+    found = page_of(ordered, LIST_COLUMNS, offset=offset, limit=limit)
+    if not found.rows:
+        return found
+    by_id = found.by_id()
+    for row in found.rows:
         row.update(scores=[], answers=[], body_sites=[])
-        by_id[row["id"]] = row
-    count = page[0].pop("total")
-    for row in page[1:]:
-        del row["total"]
-    # The page again as a subquery, not its ids as parameters: the database finds the same
-    # rows by the same index, and Django does not prepare a parameter per row.
-    on_page = {"organization": scope.organization, "assessment_id__in": ordered.values("pk")}
+    on_page = {"organization": scope.organization, "assessment_id__in": page_ids(ordered, offset=offset, limit=limit)}
     for assessment_id, code, value, band in (
         AssessmentScore.objects.filter(**on_page)
         .order_by("pk")
@@ -204,7 +187,7 @@ def patient_assessment_rows(
         .values_list("assessment_id", "region", "view", "laterality")
     ):
         by_id[assessment_id]["body_sites"].append({"region": region, "view": view, "laterality": laterality})
-    return AssessmentRows(count, page)
+    return found
 
 
 @dataclass(frozen=True)
