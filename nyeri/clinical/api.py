@@ -342,7 +342,7 @@ class ReasonIn(Schema):
     reason: str = Field(max_length=1000)
 
 
-class EncounterQuery(Schema):
+class EncounterQuery(PageQuery):
     patient: int
 
 
@@ -388,11 +388,14 @@ def create_encounter(request: HttpRequest, payload: EncounterIn) -> Status[dict[
     return Status(201, _reloaded_encounter(request, encounter.pk))
 
 
-@router.get("/encounters", response={200: list[EncounterOut], **ERRORS}, summary="A patient's encounters, newest first")
-def list_encounters(request: HttpRequest, filters: Query[EncounterQuery]) -> list[dict[str, Any]]:
+@router.get(
+    "/encounters", response={200: Page[EncounterOut], **ERRORS}, summary="A patient's encounters, newest first (paged)"
+)
+def list_encounters(request: HttpRequest, filters: Query[EncounterQuery]) -> HttpResponse:
     scope = request_scope(request)
     patient = access_patient(scope, filters.patient, purpose="api: encounters")
-    return [_encounter_out(e) for e in encounter_selectors.patient_encounters(scope, patient)]
+    found = encounter_selectors.patient_encounter_rows(scope, patient, offset=filters.offset, limit=filters.page_size)
+    return json_page(found.rows, count=found.count, query=filters)
 
 
 @router.get("/encounters/{encounter_id}", response={200: EncounterOut, **ERRORS}, summary="One encounter")
