@@ -29,3 +29,6 @@ graceful_timeout = 30
 preload_app = True
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
+# gunicorn's control socket (runtime management) is not used; its default path is shared by
+# every gunicorn of the same user, so two servers on one machine would step on each other.
+control_socket_disable = True

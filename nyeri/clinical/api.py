@@ -18,7 +18,6 @@ from nyeri.clinical.access import MERGE_ROLES, access_patient, ensure_clinical_r
 from nyeri.clinical.assessments import selectors as assessment_selectors
 from nyeri.clinical.assessments import services as assessment_services
 from nyeri.clinical.assessments.display import ScoreLabels, describe, instrument_name
-from nyeri.clinical.assessments.selectors import LIST_COLUMNS
 from nyeri.clinical.assessments.services import AssessmentRefused, BodySiteIn
 from nyeri.clinical.encounters import selectors as encounter_selectors
 from nyeri.clinical.encounters import services as encounter_services
@@ -726,14 +725,12 @@ ScoresOut = list[dict[str, Any]]
 def _listed_assessment(
     row: dict[str, Any], labels: ScoreLabels, seen: dict[tuple[Any, ...], ScoresOut]
 ) -> dict[str, Any]:
-    """A row of ``patient_assessment_rows`` in ``AssessmentOut``'s shape (``_assessment_out``'s).
+    """A row of ``patient_assessment_rows`` turned, in place, into ``AssessmentOut``'s shape.
 
     ``seen``: the scores already written out in this list, by instrument and stored values; a
     history repeats the same few (NRS 0 to 10), and each is worked out once.
     """
-    out = {name: row[name] for name in LIST_COLUMNS}
-    instrument = out.pop("instrument_code")
-    out["instrument"] = instrument
+    instrument = row["instrument"] = row.pop("instrument_code")
     key = (instrument, *row["scores"])
     scores = seen.get(key)
     if scores is None:
@@ -749,8 +746,8 @@ def _listed_assessment(
             }
             for s in labels.lines(instrument, row["scores"])
         ]
-    out.update(answers=row["answers"], scores=scores, body_sites=row["body_sites"], history=[])
-    return out
+    row.update(scores=scores, history=[])
+    return row
 
 
 @router.get(
