@@ -1,11 +1,11 @@
 """gunicorn's production configuration for Nyeri: ``gunicorn -c gunicorn.conf.py``.
 
 The worker kind and count are the ones the throughput benchmark measured best on a
-two-core machine (bench/bench_api_throughput.py; README "Serving"): gthread workers, two
-per core, four threads each. Each thread keeps its own database connection (persistent,
+two-core machine (bench/bench_api_throughput.py; README "Serving"): gthread workers, one
+per core, four threads each (keep-alive; more processes only competed for the two cores). Each thread keeps its own database connection (persistent,
 ``DB_CONN_MAX_AGE``): workers x threads connections per server. Override per machine:
 
-- ``WEB_CONCURRENCY``: worker processes (default: 2 per CPU core);
+- ``WEB_CONCURRENCY``: worker processes (default: one per CPU core);
 - ``GUNICORN_THREADS``: threads per worker (default 4);
 - ``GUNICORN_WORKER_CLASS``: ``gthread`` (default) or ``sync`` (then one thread each);
 - ``GUNICORN_BIND``: address (default ``0.0.0.0:$PORT``, ``PORT`` default 8000).
@@ -18,7 +18,7 @@ import os
 wsgi_app = "nyeri.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1))
+workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
 threads = int(os.environ.get("GUNICORN_THREADS", "4")) if worker_class == "gthread" else 1
 # Keep-alive between a proxy (or a client) and gthread workers saves a TCP set-up per request.
 keepalive = 5
