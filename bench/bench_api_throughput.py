@@ -57,7 +57,7 @@ POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0
 THREADS_PER_CLIENT_PROCESS = 4
 # (worker class, workers, threads): the set-ups compared on two cores.
 CANDIDATES = [("sync", 2, 1), ("sync", 4, 1), ("gthread", 2, 4), ("gthread", 4, 4), ("gthread", 4, 8)]
-PRODUCTION = ("gthread", 2 * (os.cpu_count() or 1), 4)  # gunicorn.conf.py's defaults
+PRODUCTION = ("gthread", os.cpu_count() or 1, 4)  # gunicorn.conf.py's defaults
 
 
 # --- Data (in a child process with Django) ----------------------------------------------------
