@@ -357,7 +357,7 @@ def test_the_history_and_the_patients_list_take_fixed_queries(clinician_scope: S
     first = record(clinician_scope, patient, "peg", PEG)
     with CaptureQueriesContext(connection) as few:
         selectors.assessment_detail(clinician_scope, first.pk)
-        selectors.patient_assessments(clinician_scope, patient, include_all=True)
+        selectors.patient_assessment_rows(clinician_scope, patient, include_all=True)
     current = first
     for n in range(5):
         current = services.amend_assessment(
@@ -369,7 +369,7 @@ def test_the_history_and_the_patients_list_take_fixed_queries(clinician_scope: S
         )
     with CaptureQueriesContext(connection) as many:
         history = selectors.assessment_detail(clinician_scope, first.pk)
-        listed = selectors.patient_assessments(clinician_scope, patient, include_all=True)
+        listed = selectors.patient_assessment_rows(clinician_scope, patient, include_all=True).rows
     assert (len(history.versions), len(listed)) == (6, 6)
     assert len(many) == len(few)
 

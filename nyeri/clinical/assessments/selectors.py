@@ -113,20 +113,6 @@ def assessment_detail(scope: Scope, assessment_id: int, *, purpose: str = "") ->
     return AssessmentHistory(assessment, versions, all_instruments().get(assessment.instrument_code))
 
 
-def patient_assessments(scope: Scope, patient: Patient, *, include_all: bool = False) -> list[PainAssessment]:
-    """The patient's assessments, newest first: current ones, or every version with ``include_all``.
-
-    ``patient`` comes from ``access_patient`` (which checked care access and audited the
-    read; the check is remembered, so asking again here costs nothing). 4 queries.
-    """
-    ensure_clinical_role(scope, object_type="pain_assessment")
-    require_care_access(scope, patient, purpose="assessments", object_type="pain_assessment")
-    qs = _visible(scope).filter(patient=patient)
-    if not include_all:
-        qs = qs.filter(status=AssessmentStatus.CURRENT)
-    return list(_with_rows(qs).order_by("-recorded_at", "-pk"))
-
-
 # The columns a list of assessments shows (the API's history): no ORM objects are built.
 LIST_COLUMNS = (
     "id",
@@ -151,12 +137,15 @@ LIST_COLUMNS = (
 def patient_assessment_rows(
     scope: Scope, patient: Patient, *, include_all: bool = False, offset: int = 0, limit: int = 50
 ) -> PageRows:
-    """``patient_assessments`` for a list: one page (newest first) of the columns shown.
+    """The patient's assessments, newest first, one page of the columns a list shows: current
+    ones, or every version with ``include_all``.
 
-    Each row has the ``LIST_COLUMNS`` and ``scores`` (score code, value, band code in the
-    order stored), ``answers`` (item code, value) and ``body_sites`` (region, view,
-    laterality). Four statements whatever the page holds: the page with the whole list's
-    count, then its scores, answers and body sites. Care access as in ``patient_assessments``.
+    ``patient`` comes from ``access_patient`` (which checked care access and audited the
+    read; the check is remembered, so asking again here costs nothing). Each row has the
+    ``LIST_COLUMNS`` and ``scores`` (score code, value, band code in the order stored),
+    ``answers`` (item code, value) and ``body_sites`` (region, view, laterality). Four
+    statements whatever the page holds: the page with the whole list's count, then its
+    scores, answers and body sites.
     """
     ensure_clinical_role(scope, object_type="pain_assessment")
     require_care_access(scope, patient, purpose="assessments", object_type="pain_assessment")
