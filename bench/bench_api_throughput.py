@@ -25,7 +25,7 @@ or failed connection, both kinds), ``write_cpu_ms`` and ``floor_cpu_ms`` per req
 ``load_average``, and per candidate ``<kind>_<workers>x<threads>_write_rps`` / ``..._floor_rps``.
 
 Environment: BENCH_CLIENTS (16), BENCH_SECONDS (20 per kind), BENCH_ROUNDS (2),
-BENCH_COMPARE_SECONDS (5), BENCH_PORT (8765), BENCH_POSTGRES_URL
+BENCH_COMPARE_SECONDS (5), BENCH_PORT (a free one), BENCH_POSTGRES_URL
 (postgres://postgres@127.0.0.1:5432/nyeri_bench_api_throughput; dropped and re-created).
 SQLite is not measured: the production set-up is PostgreSQL, and SQLite writes one at a time.
 """
@@ -52,7 +52,7 @@ CLIENTS = size("BENCH_CLIENTS", 16, 2)
 SECONDS = size("BENCH_SECONDS", 20, 2)
 ROUNDS = size("BENCH_ROUNDS", 2, 1)
 COMPARE_SECONDS = size("BENCH_COMPARE_SECONDS", 5, 0)
-PORT = int(os.environ.get("BENCH_PORT", "8765"))
+PORT = int(os.environ.get("BENCH_PORT", "0"))  # 0: a free port
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/nyeri_bench_api_throughput")
 THREADS_PER_CLIENT_PROCESS = 4
 # (worker class, workers, threads): the set-ups compared on two cores.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -198,8 +199,17 @@ class Server:
                 self.process.wait()
 
 
+def free_port() -> int:
+    """A port nothing listens on now (another benchmark or a helper's server may hold a fixed one)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def start_server(database_url: str, *, port: int, worker_class: str, workers: int, threads: int) -> Server:
-    """gunicorn with the production config (``gunicorn.conf.py``) and the floor views mounted."""
+    """gunicorn with the production config (``gunicorn.conf.py``) and the floor views mounted;
+    ``port`` 0: a free one."""
+    port = port or free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
