@@ -26,7 +26,8 @@ or failed connection, both kinds), ``write_cpu_ms`` and ``floor_cpu_ms`` per req
 
 Environment: BENCH_CLIENTS (16), BENCH_SECONDS (20 per kind), BENCH_ROUNDS (2),
 BENCH_COMPARE_SECONDS (5), BENCH_PORT (a free one), BENCH_POSTGRES_URL
-(postgres://postgres@127.0.0.1:5432/nyeri_bench_api_throughput; dropped and re-created).
+(postgres://postgres@127.0.0.1:5432/nyeri_bench_api_throughput; dropped and re-created),
+BENCH_SKIP_POSTGRES=1 (no rows).
 SQLite is not measured: the production set-up is PostgreSQL, and SQLite writes one at a time.
 """
 
@@ -357,5 +358,8 @@ def _rows(database: str, m: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def run() -> list[dict[str, Any]]:
+    if os.environ.get("BENCH_SKIP_POSTGRES") == "1":
+        print("   BENCH_SKIP_POSTGRES=1: api_throughput measures PostgreSQL only; no rows.", flush=True)
+        return []
     print(f"   load average before: {os.getloadavg()[0]:.2f}", flush=True)
     return on_postgres(POSTGRES_URL, _measure, _rows, f"{CLIENTS} clients, {SECONDS} s per kind")
