@@ -31,9 +31,10 @@ def postgres_admin_url(url: str) -> tuple[str, str]:
     return urllib.parse.urlunsplit(parts._replace(path="/postgres")), name
 
 
-def _on_postgres(
+def on_postgres(
     postgres_url: str, measure: Callable[[str], Measured], rows: Callable[[str, Measured], Rows], what: str
 ) -> Rows:
+    """``measure`` on a fresh PostgreSQL database (dropped afterwards); its rows."""
     import psycopg
 
     admin_url, name = postgres_admin_url(postgres_url)
@@ -68,7 +69,7 @@ def on_both_databases(
     print(f"   load average before: {os.getloadavg()[0]:.2f}", flush=True)
     out: Rows = []
     if os.environ.get("BENCH_SKIP_POSTGRES") != "1":
-        out += _on_postgres(postgres_url, measure, rows, what)
+        out += on_postgres(postgres_url, measure, rows, what)
     out += _on_sqlite(measure, rows, what)
     print(f"   load average after: {os.getloadavg()[0]:.2f}", flush=True)
     return out

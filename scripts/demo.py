@@ -25,13 +25,11 @@ def main() -> int:
     commands = {
         "web": [
             str(BIN / "gunicorn"),
-            "nyeri.wsgi",
+            # The production configuration (worker kind and count: README "Serving").
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{options.port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
             "--access-logfile",
             "-",
         ],

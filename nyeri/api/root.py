@@ -19,6 +19,7 @@ from nyeri.accounts.reauth import ReauthenticationRequired
 from nyeri.accounts.second_factor import SecondFactorState, second_factor_state
 from nyeri.accounts.tokens import note_token_used, user_for_token
 from nyeri.api.errors import envelope
+from nyeri.api.pages import JSONRenderer
 
 
 class TokenAuth(HttpBearer):
@@ -105,6 +106,8 @@ api = NyeriAPI(
     # The token first: a request that presents one is judged by it alone, without CSRF.
     auth=[TokenAuth(), SessionAuth()],
     urls_namespace="api",
+    # pydantic-core writes the JSON: faster than json.dumps, the same for every endpoint.
+    renderer=JSONRenderer(),
 )
 
 

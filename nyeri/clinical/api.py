@@ -4,19 +4,20 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, envelope, forbidden, with_api_names
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.clinical import selectors as patient_selectors
 from nyeri.clinical import services
 from nyeri.clinical.access import MERGE_ROLES, access_patient, ensure_clinical_role
 from nyeri.clinical.assessments import selectors as assessment_selectors
 from nyeri.clinical.assessments import services as assessment_services
-from nyeri.clinical.assessments.display import describe, instrument_name
+from nyeri.clinical.assessments.display import ScoreLabels, describe, instrument_name
 from nyeri.clinical.assessments.services import AssessmentRefused, BodySiteIn
 from nyeri.clinical.encounters import selectors as encounter_selectors
 from nyeri.clinical.encounters import services as encounter_services
@@ -340,7 +341,7 @@ class ReasonIn(Schema):
     reason: str = Field(max_length=1000)
 
 
-class EncounterQuery(Schema):
+class EncounterQuery(PageQuery):
     patient: int
 
 
@@ -386,11 +387,14 @@ def create_encounter(request: HttpRequest, payload: EncounterIn) -> Status[dict[
     return Status(201, _reloaded_encounter(request, encounter.pk))
 
 
-@router.get("/encounters", response={200: list[EncounterOut], **ERRORS}, summary="A patient's encounters, newest first")
-def list_encounters(request: HttpRequest, filters: Query[EncounterQuery]) -> list[dict[str, Any]]:
+@router.get(
+    "/encounters", response={200: Page[EncounterOut], **ERRORS}, summary="A patient's encounters, newest first (paged)"
+)
+def list_encounters(request: HttpRequest, filters: Query[EncounterQuery]) -> HttpResponse:
     scope = request_scope(request)
     patient = access_patient(scope, filters.patient, purpose="api: encounters")
-    return [_encounter_out(e) for e in encounter_selectors.patient_encounters(scope, patient)]
+    found = encounter_selectors.patient_encounter_rows(scope, patient, offset=filters.offset, limit=filters.page_size)
+    return json_page(found.rows, count=found.count, query=filters)
 
 
 @router.get("/encounters/{encounter_id}", response={200: EncounterOut, **ERRORS}, summary="One encounter")
@@ -591,7 +595,7 @@ class AssessmentOut(Schema):
     history: list[VersionOut] = Field([], description="Every version, oldest first (on GET of one assessment).")
 
 
-class AssessmentQuery(Schema):
+class AssessmentQuery(PageQuery):
     status: str = Field("current", description="current (default) or all: every version, amended and in error too.")
 
 
@@ -715,16 +719,52 @@ def create_assessment(request: HttpRequest, patient_id: int, payload: Assessment
     return Status(201, _reloaded_assessment(request, assessment.pk))
 
 
+ScoresOut = list[dict[str, Any]]
+
+
+def _listed_assessment(
+    row: dict[str, Any], labels: ScoreLabels, seen: dict[tuple[Any, ...], ScoresOut]
+) -> dict[str, Any]:
+    """A row of ``patient_assessment_rows`` turned, in place, into ``AssessmentOut``'s shape.
+
+    ``seen``: the scores already written out in this list, by instrument and stored values; a
+    history repeats the same few (NRS 0 to 10), and each is worked out once.
+    """
+    instrument = row["instrument"] = row.pop("instrument_code")
+    key = (instrument, *row["scores"])
+    scores = seen.get(key)
+    if scores is None:
+        scores = seen[key] = [
+            {
+                "code": s.code,
+                "label": s.label,
+                "value": float(s.value) if s.value is not None else 0.0,
+                "band": s.band_code,
+                "band_label": s.band_label,
+                "loinc": s.loinc or None,
+                "loinc_verified": s.loinc_verified if s.loinc else None,
+            }
+            for s in labels.lines(instrument, row["scores"])
+        ]
+    row.update(scores=scores, history=[])
+    return row
+
+
 @router.get(
     "/patients/{patient_id}/assessments",
-    response={200: list[AssessmentOut], **ERRORS},
-    summary="A patient's pain assessments, newest first",
+    response={200: Page[AssessmentOut], **ERRORS},
+    summary="A patient's pain assessments, newest first (paged)",
 )
-def list_assessments(request: HttpRequest, patient_id: int, filters: Query[AssessmentQuery]) -> list[dict[str, Any]]:
+def list_assessments(request: HttpRequest, patient_id: int, filters: Query[AssessmentQuery]) -> HttpResponse:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api: assessments")
-    found = assessment_selectors.patient_assessments(scope, patient, include_all=filters.status == "all")
-    return [_assessment_out(a) for a in found]
+    found = assessment_selectors.patient_assessment_rows(
+        scope, patient, include_all=filters.status == "all", offset=filters.offset, limit=filters.page_size
+    )
+    labels = ScoreLabels()
+    seen: dict[tuple[Any, ...], ScoresOut] = {}
+    items = [_listed_assessment(row, labels, seen) for row in found.rows]
+    return json_page(items, count=found.count, query=filters)
 
 
 @router.get(

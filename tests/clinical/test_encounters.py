@@ -317,7 +317,9 @@ def test_the_api_records_lists_and_cancels_encounters(
     assert response.status_code == 201, response.content
     assert response.json()["participants"][0]["person_name"] == "Rina"
     listed = clinician_client.get("/api/encounters", {"patient": patient.pk}).json()
-    assert [e["id"] for e in listed] == [encounter_id]
+    assert [e["id"] for e in listed["items"]] == [encounter_id]  # paged (docs/api.md)
+    # A listed encounter reads as the encounter itself does.
+    assert listed["items"][0] == clinician_client.get(f"/api/encounters/{encounter_id}").json()
     response = clinician_client.post(
         f"/api/encounters/{encounter_id}/cancel", {"reason": "salah"}, content_type="application/json"
     )

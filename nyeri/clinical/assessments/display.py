@@ -66,8 +66,10 @@ def instrument_name(code: str, found: Instrument | None = None) -> str:
     return f"{found.abbreviation} · {found.label(_language())}" if found else code
 
 
-def _score_line(score: Score | None, code: str, value: Decimal | None, band_code: str, note: str = "") -> ScoreLine:
-    language = _language()
+def _score_line(
+    score: Score | None, code: str, value: Decimal | None, band_code: str, note: str = "", language: str = ""
+) -> ScoreLine:
+    language = language or _language()
     if score is None:
         return ScoreLine(code, code, value, "", band_code, band_code, note)
     band = next((b for b in score.bands if b.code == band_code), None)
@@ -172,3 +174,49 @@ def series_tables(series: list[InstrumentSeries]) -> list[SeriesTable]:
             rows.append(SeriesRow(point.assessment_id, point.recorded_at, cells))
         tables.append(SeriesTable(s.instrument_code, instrument_name(s.instrument_code, s.instrument), headers, rows))
     return tables
+
+
+class ScoreLabels:
+    """The score lines of many assessments (a list), in one language worked out once.
+
+    ``describe(brief=True)`` per row asks for the language and looks up the instrument, the
+    score and its band again for every row; a list of a hundred assessments has a handful
+    of distinct (instrument, score, band) triples, so each line is built once and reused,
+    with the row's own value.
+    """
+
+    def __init__(self) -> None:
+        self.language = _language()
+        self._instruments = all_instruments()
+        self._lines: dict[tuple[str, str, str], tuple[ScoreLine, int | None]] = {}
+        self._order: dict[str, dict[str, int]] = {}
+
+    def _line(self, instrument_code: str, code: str, band_code: str) -> tuple[ScoreLine, int | None]:
+        key = (instrument_code, code, band_code)
+        found = self._lines.get(key)
+        if found is None:
+            instrument = self._instruments.get(instrument_code)
+            score = instrument.score(code) if instrument else None
+            line = _score_line(score, code, None, band_code, language=self.language)
+            found = self._lines[key] = (line, score.decimals if score else None)
+        return found
+
+    def lines(self, instrument_code: str, stored: list[tuple[str, Decimal, str]]) -> list[ScoreLine]:
+        """``stored`` (score code, value, band code) as lines: the instrument's scores in its
+        own order, then those an old version of it had (as ``describe`` orders them)."""
+        order = self._order.get(instrument_code)
+        if order is None:
+            instrument = self._instruments.get(instrument_code)
+            scores = instrument.scores if instrument else ()
+            order = self._order[instrument_code] = {s.code: n for n, s in enumerate(scores)}
+        ranked = sorted(stored, key=lambda s: order.get(s[0], len(order)))
+        out = []
+        for code, value, band_code in ranked:
+            line, decimals = self._line(instrument_code, code, band_code)
+            shown = value.quantize(Decimal(1).scaleb(-decimals)) if decimals is not None else value
+            out.append(
+                ScoreLine(
+                    code, line.label, shown, line.unit, band_code, line.band_label, "", line.loinc, line.loinc_verified
+                )
+            )
+        return out

@@ -22,7 +22,15 @@ from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.breakglass.access import CareAccess, require_care_access
 from nyeri.clinical.instruments import all_instruments
 from nyeri.clinical.instruments.schema import Instrument
-from nyeri.clinical.models import AssessmentScore, AssessmentStatus, PainAssessment, Patient
+from nyeri.clinical.models import (
+    AssessmentAnswer,
+    AssessmentBodySite,
+    AssessmentScore,
+    AssessmentStatus,
+    PainAssessment,
+    Patient,
+)
+from nyeri.lib.rows import PageRows, page_ids, page_of
 from nyeri.tenancy.scope import Scope
 
 
@@ -105,18 +113,70 @@ def assessment_detail(scope: Scope, assessment_id: int, *, purpose: str = "") ->
     return AssessmentHistory(assessment, versions, all_instruments().get(assessment.instrument_code))
 
 
-def patient_assessments(scope: Scope, patient: Patient, *, include_all: bool = False) -> list[PainAssessment]:
-    """The patient's assessments, newest first: current ones, or every version with ``include_all``.
+# The columns a list of assessments shows (the API's history): no ORM objects are built.
+LIST_COLUMNS = (
+    "id",
+    "patient_id",
+    "encounter_id",
+    "facility_id",
+    "instrument_code",
+    "instrument_version",
+    "recorded_at",
+    "recorded_by_id",
+    "created_at",
+    "source",
+    "status",
+    "pain_character",
+    "amends_id",
+    "amendment_reason",
+    "entered_in_error_at",
+    "entered_in_error_reason",
+)
+
+
+def patient_assessment_rows(
+    scope: Scope, patient: Patient, *, include_all: bool = False, offset: int = 0, limit: int = 50
+) -> PageRows:
+    """The patient's assessments, newest first, one page of the columns a list shows: current
+    ones, or every version with ``include_all``.
 
     ``patient`` comes from ``access_patient`` (which checked care access and audited the
-    read; the check is remembered, so asking again here costs nothing). 4 queries.
+    read; the check is remembered, so asking again here costs nothing). Each row has the
+    ``LIST_COLUMNS`` and ``scores`` (score code, value, band code in the order stored),
+    ``answers`` (item code, value) and ``body_sites`` (region, view, laterality). Four
+    statements whatever the page holds: the page with the whole list's count, then its
+    scores, answers and body sites.
     """
     ensure_clinical_role(scope, object_type="pain_assessment")
     require_care_access(scope, patient, purpose="assessments", object_type="pain_assessment")
     qs = _visible(scope).filter(patient=patient)
     if not include_all:
         qs = qs.filter(status=AssessmentStatus.CURRENT)
-    return list(_with_rows(qs).order_by("-recorded_at", "-pk"))
+    ordered = qs.order_by("-recorded_at", "-pk")
+    found = page_of(ordered, LIST_COLUMNS, offset=offset, limit=limit)
+    if not found.rows:
+        return found
+    by_id = found.by_id()
+    for row in found.rows:
+        row.update(scores=[], answers=[], body_sites=[])
+    on_page = {"organization": scope.organization, "assessment_id__in": page_ids(ordered, offset=offset, limit=limit)}
+    for assessment_id, code, value, band in (
+        AssessmentScore.objects.filter(**on_page)
+        .order_by("pk")
+        .values_list("assessment_id", "score_code", "value", "band_code")
+    ):
+        by_id[assessment_id]["scores"].append((code, value, band))
+    for assessment_id, item, answer in (
+        AssessmentAnswer.objects.filter(**on_page).order_by("pk").values_list("assessment_id", "item_code", "value")
+    ):
+        by_id[assessment_id]["answers"].append({"item": item, "value": answer})
+    for assessment_id, region, view, laterality in (
+        AssessmentBodySite.objects.filter(**on_page)
+        .order_by("pk")
+        .values_list("assessment_id", "region", "view", "laterality")
+    ):
+        by_id[assessment_id]["body_sites"].append({"region": region, "view": view, "laterality": laterality})
+    return found
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from nyeri.clinical.models import (
     PainAssessment,
     Patient,
 )
+from nyeri.lib.rows import PageRows, page_ids, page_of
 from nyeri.tenancy.scope import Scope
 
 
@@ -113,6 +114,57 @@ def patient_encounters(scope: Scope, patient: Patient) -> list[Encounter]:
         .prefetch_related(_participants(), _assessments())
         .order_by("-starts_at", "-pk")
     )
+
+
+# The columns a list of encounters shows (the API's ``EncounterOut``, without its lists).
+LIST_COLUMNS = (
+    "id",
+    "patient_id",
+    "facility_id",
+    "kind",
+    "status",
+    "starts_at",
+    "ends_at",
+    "created_at",
+    "cancelled_at",
+    "cancel_reason",
+)
+
+
+PARTICIPANT_COLUMNS = ("id", "person_id", "person_name", "role", "minutes", "added_at")
+
+
+def patient_encounter_rows(scope: Scope, patient: Patient, *, offset: int = 0, limit: int = 50) -> PageRows:
+    """``patient_encounters`` for a list: one page (newest first) of the columns shown.
+
+    Each row has the ``LIST_COLUMNS``, ``participants`` (id, person_id, person_name, role,
+    minutes, added_at; in the order added) and ``assessment_ids`` (current versions and
+    those entered in error, in the order assessed). Three statements whatever the page holds.
+    """
+    ensure_clinical_role(scope, object_type="encounter")
+    require_care_access(scope, patient, purpose="encounters", object_type="encounter")
+    ordered = _visible(scope).filter(patient=patient).order_by("-starts_at", "-pk")
+    found = page_of(ordered, LIST_COLUMNS, offset=offset, limit=limit)
+    if not found.rows:
+        return found
+    by_id = found.by_id()
+    for row in found.rows:
+        row.update(participants=[], assessment_ids=[])
+    on_page = {"organization": scope.organization, "encounter_id__in": page_ids(ordered, offset=offset, limit=limit)}
+    for encounter_id, *values in (
+        EncounterParticipant.objects.filter(**on_page)
+        .order_by("added_at", "pk")
+        .values_list("encounter_id", "id", "person_id", "person__full_name", "role", "minutes", "added_at")
+    ):
+        by_id[encounter_id]["participants"].append(dict(zip(PARTICIPANT_COLUMNS, values, strict=True)))
+    for encounter_id, assessment_id in (
+        PainAssessment.objects.filter(**on_page)
+        .exclude(status=AssessmentStatus.AMENDED)
+        .order_by("recorded_at", "pk")
+        .values_list("encounter_id", "pk")
+    ):
+        by_id[encounter_id]["assessment_ids"].append(assessment_id)
+    return found
 
 
 @dataclass
