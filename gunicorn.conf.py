@@ -2,8 +2,9 @@
 
 The worker kind and count are the ones the throughput benchmark measured best on a
 two-core machine (bench/bench_api_throughput.py; README "Serving"): gthread workers, one
-per core, four threads each (keep-alive; more processes only competed for the two cores). Each thread keeps its own database connection (persistent,
-``DB_CONN_MAX_AGE``): workers x threads connections per server. Override per machine:
+per core, four threads each (keep-alive; more processes only competed for the two cores).
+Each thread keeps its own database connection (persistent, ``DB_CONN_MAX_AGE``): workers x
+threads connections per server. Override per machine:
 
 - ``WEB_CONCURRENCY``: worker processes (default: one per CPU core);
 - ``GUNICORN_THREADS``: threads per worker (default 4);
