@@ -7,8 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.http import Http404
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from nyeri.accounts.models import User
@@ -264,3 +266,25 @@ def test_a_bad_request_form_is_a_form_error_not_a_500(clinician_client: Client, 
 
 def test_the_patient_page_links_to_the_rights_page(clinician_client: Client, patient: Patient) -> None:
     assert f"/privacy/patients/{patient.pk}/" in clinician_client.get(f"/patients/{patient.pk}/").content.decode()
+
+
+def test_the_export_takes_as_many_queries_for_many_visits_as_for_one(
+    clinician_scope: Scope, clinician: User, patient: Patient, encounter: Encounter
+) -> None:
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            selectors.patient_export(clinician_scope, patient.pk, language="en", file_format="json")
+        return len(captured)
+
+    queries()  # the first audit append of the organization creates its chain head
+    one = queries()
+    for hours in range(1, 6):
+        Encounter.objects.create(
+            organization=patient.organization,
+            patient=patient,
+            facility=encounter.facility,
+            kind=encounter.kind,
+            starts_at=timezone.now() - timedelta(days=hours),
+            created_by=clinician,
+        )
+    assert queries() == one
