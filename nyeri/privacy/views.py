@@ -89,11 +89,11 @@ def patient_page(request: HttpRequest, patient_id: int) -> HttpResponse:
         "privacy/patient.html",
         {
             "patient": patient,
-            "requests": rows,
+            # One answer form per open request, with ids of its own (labels stay unique).
+            "requests": [(row, AnswerForm(auto_id=f"id_answer{row.pk}_%s")) for row in rows],
             "export_form": ExportForm(initial={"language": get_language()}),
             "correction_form": correction,
             "erasure_form": erasure,
-            "answer_form": AnswerForm(),
             "retention": legal_basis().retention,
             "retention_ends": retention_ends(services.last_visit(patient)),
             "access": right("access"),
@@ -121,7 +121,7 @@ def patient_export(request: HttpRequest, patient_id: int) -> HttpResponse:
 @require_GET
 def open_requests(request: HttpRequest) -> HttpResponse:
     rows = list(selectors.open_requests(request_scope(request)))
-    return render(request, "privacy/open_requests.html", {"requests": rows, "answer_form": AnswerForm()})
+    return render(request, "privacy/open_requests.html", {"requests": rows})
 
 
 @login_required

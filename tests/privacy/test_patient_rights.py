@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -288,3 +289,22 @@ def test_the_export_takes_as_many_queries_for_many_visits_as_for_one(
             created_by=clinician,
         )
     assert queries() == one
+
+
+def test_each_open_request_has_its_own_answer_form_with_unique_ids(
+    clinician_client: Client, clinician_scope: Scope, clinician: User, patient: Patient
+) -> None:
+    for field in ("phone", "address"):
+        services.request_correction(
+            scope=clinician_scope,
+            acting_user=clinician,
+            patient_id=patient.pk,
+            requested_by="Dadang",
+            field=field,
+            what_is_wrong="old",
+            should_be="new",
+        )
+    html = clinician_client.get(f"/privacy/patients/{patient.pk}/").content.decode()
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    assert html.count('data-testid="answer-form"') == 2
