@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -52,7 +53,7 @@ def _text(value: str, name: str, *, required: bool) -> str:
 
 def _audit(
     acting_user: User,
-    request: PatientDataRequest,
+    row: PatientDataRequest,
     action: AuditAction,
     reason: str,
     *,
@@ -62,11 +63,11 @@ def _audit(
         actor=acting_user,
         action=action,
         outcome=outcome,
-        organization=request.organization,
-        facility=request.patient.registered_at,
-        patient_id=request.patient_id,
+        organization=row.organization,
+        facility=row.patient.registered_at,
+        patient_id=row.patient_id,
         object_type="personal_data_request",
-        object_id=request.pk,
+        object_id=row.pk,
         reason=reason,
     )
 
@@ -274,6 +275,9 @@ def erase_candidate(*, acting_user: User, confirmed: bool) -> None:
         for device in devices_for_user(acting_user, confirmed=None):
             device.delete()
         sessions, tokens = end_sessions_and_tokens(acting_user)
+        # The login throttle's logs hold the username (the e-mail) as typed.
+        for log in (AccessAttempt, AccessFailureLog, AccessLog):
+            log.objects.filter(username=acting_user.get_username()).delete()
         anonymous = f"erased-{acting_user.pk}"
         acting_user.username = anonymous
         acting_user.email = ""

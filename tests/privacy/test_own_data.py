@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from axes.models import AccessLog
 from django.test import Client
 
 from nyeri.accounts.models import User
@@ -82,6 +83,7 @@ def test_a_candidate_erases_their_account_and_declarations(
     event = AuditEvent.objects.get(object_type="candidate_erasure")
     assert "ayu" not in event.reason
     assert "ayu" not in event.actor_label
+    assert not AccessLog.objects.filter(username="ayu@example.id").exists()
     # Signed out, and the old name and password no longer open anything.
     assert candidate_client.get("/privacy/me/").status_code == 302
     login = Client().post("/accounts/login/", {"username": "ayu@example.id", "password": PASSWORD})
