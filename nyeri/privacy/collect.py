@@ -31,10 +31,13 @@ class Section:
 
     def shown(self, row: dict[str, Any]) -> list[tuple[str, str]]:
         """(label, value) pairs of ``row`` for the PDF, a choice shown by its label."""
-        return [
-            (self.labels.get(name, name), _shown(self.choices.get(name, {}).get(value, value)))
-            for name, value in row.items()
-        ]
+        return [(self.labels.get(name, name), _shown(self._label(name, value))) for name, value in row.items()]
+
+    def _label(self, name: str, value: Any) -> Any:
+        # Only a stored code has a label (a JSON column's list or dict has none).
+        if name in self.choices and isinstance(value, str | int):
+            return self.choices[name].get(value, value)
+        return value
 
 
 def _shown(value: Any) -> str:

@@ -18,6 +18,7 @@ from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
 from nyeri.clinical.models import Encounter, Patient, PatientEdit
 from nyeri.privacy import selectors, services
+from nyeri.privacy.collect import Section
 from nyeri.privacy.legal import legal_basis, retention_ends
 from nyeri.privacy.models import PatientDataRequest, RequestStatus
 from nyeri.tenancy.scope import Scope
@@ -308,3 +309,11 @@ def test_each_open_request_has_its_own_answer_form_with_unique_ids(
     ids = re.findall(r'\bid="([^"]+)"', html)
     assert len(ids) == len(set(ids))
     assert html.count('data-testid="answer-form"') == 2
+
+
+def test_the_pdf_shows_a_choice_by_its_label_and_a_json_column_as_it_is() -> None:
+    part = Section(key="k", title="t", labels={"sex": "sex", "sites": "sites"}, choices={"sex": {"male": "Male"}})
+    assert part.shown({"sex": "male", "sites": ["low_back", "neck"]}) == [
+        ("sex", "Male"),
+        ("sites", "['low_back', 'neck']"),
+    ]
