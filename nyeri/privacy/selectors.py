@@ -81,15 +81,15 @@ def patient_export(scope: Scope, patient_id: int, *, language: str, file_format:
     patient = access_patient(scope, patient_id, purpose="personal data export")
     language = _language(language)
     with translation.override(language):
-        linked = [link.model for link in patient_links()]
-        skip: tuple[type[Model], ...] = (Patient, PatientEdit, PatientMerge, *linked)
+        links = patient_links()
+        skip: tuple[type[Model], ...] = (Patient, PatientEdit, PatientMerge, *(link.model for link in links))
         sections = [section(Patient, [patient], title=_("Patient"))]
         edits = list(PatientEdit.objects.filter(organization=scope.organization, patient=patient).order_by("pk"))
         if edits:
             sections.append(section(PatientEdit, edits, title=_("Edit history")))
             changes = PatientFieldChange.objects.filter(edit__in=edits).order_by("pk")
             sections.append(section(PatientFieldChange, changes, title=_("Changed fields")))
-        for link in patient_links():
+        for link in links:
             rows = list(link.model._default_manager.filter(**{link.field.attname: patient.pk}).order_by("pk"))
             if not rows:
                 continue
