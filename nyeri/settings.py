@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "nyeri.notifications",
     "nyeri.imports",
     "nyeri.onboarding",
+    "nyeri.privacy",
     "nyeri.demo",
     "django_tasks",
     "django_tasks_db",

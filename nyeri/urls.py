@@ -24,6 +24,7 @@ urlpatterns = [
     path("hiring/", include("nyeri.hiring.urls")),
     path("notifications/", include("nyeri.notifications.urls")),
     path("imports/", include("nyeri.imports.urls")),
+    path("privacy/", include("nyeri.privacy.urls")),
     path("background-jobs/", include("nyeri.background.urls")),
     path("", include("nyeri.onboarding.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

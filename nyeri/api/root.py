@@ -182,6 +182,7 @@ def _register_routers() -> None:
     from nyeri.jobs.api import router as jobs_router
     from nyeri.onboarding.api import router as onboarding_router
     from nyeri.prescriptions.api import router as prescriptions_router
+    from nyeri.privacy.api import router as privacy_router
     from nyeri.procedures.api import router as procedures_router
     from nyeri.register.api import router as register_router
     from nyeri.staffing.api import router as staffing_router
@@ -213,6 +214,7 @@ def _register_routers() -> None:
     api.add_router("/", imaging_router)
     api.add_router("/imports", imports_router)
     api.add_router("/people", onboarding_router)
+    api.add_router("/", privacy_router)
 
 
 _register_routers()

@@ -1,0 +1,78 @@
+"""The personal data rights API: exports, requests and answers; 422 naming each field, 404
+for another organization's patient or request."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from nyeri.audit.models import AuditAction, AuditEvent
+from nyeri.clinical.models import Encounter, Patient
+from nyeri.privacy.models import PatientDataRequest
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client: Client, url: str, body: dict[str, Any]) -> Any:
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def test_a_clinician_exports_a_patient_and_answers_a_correction_over_the_api(
+    clinician_client: Client, patient: Patient, encounter: Encounter
+) -> None:
+    export = clinician_client.get(f"/api/patients/{patient.pk}/personal-data", {"language": "en"})
+    assert export.status_code == 200, export.content
+    assert "clinical.encounter" in {s["key"] for s in export.json()["sections"]}
+    assert AuditEvent.objects.filter(action=AuditAction.EXPORT, reason__startswith="api, en").count() == 1
+    created = post(
+        clinician_client,
+        f"/api/patients/{patient.pk}/personal-data-requests/corrections",
+        {"requested_by": "Dadang", "field": "address", "what_is_wrong": "moved", "should_be": "Jl. Merdeka 1"},
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["status"] == "open"
+    answered = post(clinician_client, f"/api/personal-data-requests/{created.json()['id']}/answer", {"accept": True})
+    assert answered.status_code == 200, answered.content
+    assert answered.json()["edit_id"] is not None
+    listed = clinician_client.get(f"/api/patients/{patient.pk}/personal-data-requests")
+    assert [r["status"] for r in listed.json()] == ["accepted"]
+
+
+def test_an_erasure_over_the_api_is_refused_with_the_legal_basis(
+    clinician_client: Client, patient: Patient, encounter: Encounter
+) -> None:
+    refused = post(
+        clinician_client,
+        f"/api/patients/{patient.pk}/personal-data-requests/erasures",
+        {"requested_by": "Dadang", "language": "en"},
+    )
+    assert refused.status_code == 201, refused.content
+    assert refused.json()["status"] == "refused"
+    assert "Regulation 24/2022" in refused.json()["legal_basis"]
+
+
+def test_bad_input_names_the_field_and_writes_nothing(clinician_client: Client, patient: Patient) -> None:
+    response = post(
+        clinician_client,
+        f"/api/patients/{patient.pk}/personal-data-requests/corrections",
+        {"requested_by": "Dadang", "field": "mrn", "what_is_wrong": "x", "should_be": "y"},
+    )
+    assert response.status_code == 422
+    assert "field" in {f["field"] for f in response.json()["error"]["fields"]}
+    assert not PatientDataRequest.objects.exists()
+
+
+def test_another_organizations_patient_is_not_found_over_the_api(
+    clinician_client: Client, foreign_patient: Patient
+) -> None:
+    assert clinician_client.get(f"/api/patients/{foreign_patient.pk}/personal-data").status_code == 404
+    assert clinician_client.get(f"/api/patients/{foreign_patient.pk}/personal-data-requests").status_code == 404
+
+
+def test_a_candidate_exports_their_own_data_over_the_api(candidate_client: Client) -> None:
+    response = candidate_client.get("/api/me/personal-data")
+    assert response.status_code == 200, response.content
+    assert response.json()["subject"] == "own"
