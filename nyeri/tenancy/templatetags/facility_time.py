@@ -1,0 +1,34 @@
+"""``{{ moment|facility_time:facility }}``: a stored (UTC) time as the facility's wall clock.
+
+Shows the date and time in the facility's zone followed by its label ("14 Desember 2026
+21:30 WITA"), so that a person working at facilities in two zones reads each facility's
+times in its own zone and can tell which zone a time is in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django import template
+from django.utils import formats
+
+from nyeri.tenancy.clock import facility_zone, local_now, zone_label
+
+if TYPE_CHECKING:
+    from nyeri.tenancy.models import Facility
+
+register = template.Library()
+
+
+def format_facility_time(moment: datetime | None, facility: Facility | None, format_string: str = "j F Y H:i") -> str:
+    """``moment`` in ``facility``'s zone with the zone's label; "" for no moment."""
+    if moment is None:
+        return ""
+    shown = formats.date_format(local_now(facility, moment), format_string)
+    return f"{shown} {zone_label(facility_zone(facility))}"
+
+
+@register.filter(name="facility_time")
+def facility_time(moment: datetime | None, facility: Facility | None) -> str:
+    return format_facility_time(moment, facility)
