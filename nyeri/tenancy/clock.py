@@ -22,7 +22,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from nyeri.regions import TIME_ZONE_LABELS
 
@@ -85,3 +85,11 @@ def zone_label(zone: tzinfo | str) -> str:
     """ "WIB", "WITA" or "WIT" for an Indonesian zone; the IANA name (or offset) for any other."""
     name = zone if isinstance(zone, str) else str(zone)
     return TIME_ZONE_LABELS.get(name, name)
+
+
+def format_facility_time(moment: datetime | None, facility: Facility | None, format_string: str = "j F Y H:i") -> str:
+    """``moment`` in ``facility``'s zone with the zone's label ("14 Desember 2026 21:30 WITA"); "" for none."""
+    if moment is None:
+        return ""
+    shown = formats.date_format(local_now(facility, moment), format_string)
+    return f"{shown} {zone_label(facility_zone(facility))}"

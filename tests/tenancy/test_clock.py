@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.template import Context, Template
 
+from nyeri.register.report import month_bounds
 from nyeri.tenancy.clock import day_bounds, local_date, local_now, period_bounds, zone_label
 from nyeri.tenancy.models import Facility, Organization
 
@@ -71,3 +72,10 @@ def test_times_are_shown_in_the_facility_s_zone_with_its_label(facility: Facilit
     assert template.render(Context({"at": moment, "here": facility})).endswith("20:30 WIB")
     assert template.render(Context({"at": None, "here": facility})) == ""
     assert zone_label("Europe/Amsterdam") == "Europe/Amsterdam"
+
+
+def test_a_jayapura_register_month_runs_from_00_00_wit(jayapura: Facility) -> None:
+    assert month_bounds(jayapura, 2026, 12) == (
+        datetime(2026, 11, 30, 15, 0, tzinfo=UTC),
+        datetime(2026, 12, 31, 15, 0, tzinfo=UTC),
+    )

@@ -11,22 +11,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django import template
-from django.utils import formats
 
-from nyeri.tenancy.clock import facility_zone, local_now, zone_label
+from nyeri.tenancy.clock import format_facility_time
 
 if TYPE_CHECKING:
     from nyeri.tenancy.models import Facility
 
 register = template.Library()
-
-
-def format_facility_time(moment: datetime | None, facility: Facility | None, format_string: str = "j F Y H:i") -> str:
-    """``moment`` in ``facility``'s zone with the zone's label; "" for no moment."""
-    if moment is None:
-        return ""
-    shown = formats.date_format(local_now(facility, moment), format_string)
-    return f"{shown} {zone_label(facility_zone(facility))}"
 
 
 @register.filter(name="facility_time")
