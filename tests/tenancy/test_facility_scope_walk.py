@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from nyeri.accounts.models import User
 from nyeri.accounts.services import create_api_token
+from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.models import AdministrativeSex, Patient
 from nyeri.interop.fhir.resources import RESOURCE_TYPES
@@ -109,7 +110,7 @@ def rows_elsewhere(org: Organization, elsewhere: Facility) -> None:
     )
     record_event(
         actor=None,
-        action="read",
+        action=AuditAction.READ,
         organization=org,
         facility=elsewhere,
         patient_id=patient.pk,
