@@ -1,6 +1,6 @@
 """Small-number suppression for reports that count patients.
 
-A count of 1 to ``minimum - 1`` patients (``NYERI_SMALL_NUMBER_MINIMUM``, default 5) can
+A count of 1 to ``minimum - 1`` patients (``SMALL_NUMBER_MINIMUM``, default 5) can
 single out a person; such a cell is *hidden* and shown as "< 5" in pages, CSV and API.
 Zero is shown: it names nobody.
 
@@ -30,7 +30,7 @@ K = TypeVar("K", bound=Hashable)
 
 
 def small_number_minimum() -> int:
-    """The smallest patient count a report shows (``NYERI_SMALL_NUMBER_MINIMUM``)."""
+    """The smallest patient count a report shows (``SMALL_NUMBER_MINIMUM``)."""
     return int(settings.SMALL_NUMBER_MINIMUM)
 
 

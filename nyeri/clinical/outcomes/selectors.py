@@ -359,8 +359,8 @@ def _cohort(scope: Scope, filters: OutcomeFilters, as_of: datetime) -> QuerySet[
     """
     measure = MEASURES[filters.measure]
     # A day to spare on each side: whether a baseline is in the period is decided on the
-    # local day of the facility where it was recorded (``_in_period``), which may be WIB,
-    # WITA or WIT; no Indonesian zone is a whole day from another.
+    # local day of the facility where it was recorded (``counted`` below), which may be WIB,
+    # WITA or WIT; no two zones are more than a day apart.
     start, end = period_bounds(None, filters.date_from - timedelta(days=1), filters.date_to + timedelta(days=1))
     scored = AssessmentScore.objects.filter(assessment=OuterRef("pk"), score_code=measure.score_code)
     bounds: dict[str, Any] = {}
