@@ -15,6 +15,7 @@ from datetime import date
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import translation
 
 from nyeri.accounts.models import User
 from nyeri.accounts.services import create_api_token
@@ -69,6 +70,13 @@ def parameterless_urls() -> list[str]:
 
 URLS = parameterless_urls()
 FACILITY_URLS = facility_urls()
+
+
+@pytest.fixture(autouse=True)
+def language_kept() -> Iterator[None]:
+    """The pages activate their user's language; the tests run after these keep theirs."""
+    with translation.override(translation.get_language()):
+        yield
 
 
 @pytest.fixture
