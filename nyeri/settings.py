@@ -190,6 +190,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 REAUTH_MAX_AGE = timedelta(minutes=env_int("REAUTH_MAX_AGE_MINUTES", 5, minimum=1))
 # How long a break-glass grant (emergency access to a patient outside one's facilities) lasts.
 BREAK_GLASS_DURATION = timedelta(minutes=env_int("BREAK_GLASS_MINUTES", 60, minimum=1))
+# Reports that count patients hide counts under this (shown as "< 5"); see nyeri/lib/suppression.py.
+SMALL_NUMBER_MINIMUM = env_int("SMALL_NUMBER_MINIMUM", 5, minimum=1)
 
 # Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failures for one username from
 # one address, that pair waits LOGIN_COOLOFF_MINUTES; nobody is locked out for good.

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
@@ -90,6 +90,30 @@ def test_a_compliance_officer_sees_only_their_organizations_events(
     assert "ours" in content
     assert "theirs" not in content
     assert "no organization" not in content
+
+
+def test_a_facility_limited_compliance_officer_sees_only_their_facilities_events(
+    org: Organization, facility: Facility, make_member: MakeMember
+) -> None:
+    makassar = Facility.objects.create(
+        organization=org,
+        name="Klinik Makassar",
+        code="makassar",
+        kind=Facility.Kind.PAIN_CLINIC,
+        province="Sulawesi Selatan",
+        regency="Kota Makassar",
+        regency_code="73.71",
+        time_zone="Asia/Makassar",
+    )
+    event(org, reason="at our facility", facility=makassar, at=datetime(2026, 4, 1, 13, 30, tzinfo=UTC))
+    event(org, reason="at the other facility", facility=facility)
+    event(org, reason="organization settings")
+    limited = make_member(org, Role.COMPLIANCE_OFFICER, username="limited", facilities=(makassar,))
+    client = log_in(Client(), limited)
+    assert shown_reasons(client) == ["at our facility"]
+    # Its time in the facility's zone, with the zone's label.
+    assert "2026-04-01 21:30:00 WITA" in client.get(REPORT).content.decode()
+    assert "at the other facility" not in client.get(EXPORT).getvalue().decode()
 
 
 def test_a_nurse_is_refused_and_the_refusal_is_audited(nurse_client: Client, nurse: User, org: Organization) -> None:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, OrderBy, Q, QuerySet
-from django.utils import timezone
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditEvent
 from nyeri.audit.services import record_access_denied
+from nyeri.tenancy.clock import day_bounds
 from nyeri.tenancy.models import Membership, Organization
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
@@ -112,10 +112,13 @@ def audit_events_for(
         | Q(organization__isnull=True, actor_id__in=members.values("user_id"))
         | Q(organization__isnull=True, actor__isnull=True, actor_label__in=members.values("user__username"))
     )
+    qs = _within_facilities(scope, qs)
+    # The report spans the organization's facilities: its days are the installation's
+    # (TIME_ZONE), the same for every reader; each event's time is shown with its zone.
     if filters.date_from is not None:
-        qs = qs.filter(occurred_at__gte=_start_of(filters.date_from))
+        qs = qs.filter(occurred_at__gte=day_bounds(None, filters.date_from)[0])
     if filters.date_to is not None:
-        qs = qs.filter(occurred_at__lt=_start_of(filters.date_to + timedelta(days=1)))
+        qs = qs.filter(occurred_at__lt=day_bounds(None, filters.date_to)[1])
     if filters.actor_id is not None:
         qs = qs.filter(actor_id=filters.actor_id)
     if filters.patient_id is not None:
@@ -135,9 +138,15 @@ def audit_export_rows(
     return qs.values_list(*EXPORT_FIELDS).iterator(chunk_size=EXPORT_CHUNK_SIZE)
 
 
-def _start_of(day: date) -> datetime:
-    # Days are the organization's local days (the site's time zone), not UTC ones.
-    return timezone.make_aware(datetime.combine(day, time.min))
+def _within_facilities(scope: Scope, qs: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+    """A facility-limited membership's share of the trail: the events at its facilities.
+
+    Events at no facility (logins, the organization's settings, members) concern the whole
+    organization and are left to members who cover all of it.
+    """
+    if scope.facility_ids is None:
+        return qs
+    return qs.filter(facility_id__in=scope.facility_ids)
 
 
 def _ordering(sort: str) -> list[OrderBy]:
@@ -163,4 +172,4 @@ def organization_audit_events(scope: Scope) -> QuerySet[AuditEvent]:
             reason="not a compliance officer",
         )
         raise PermissionDenied
-    return AuditEvent.objects.filter(organization=scope.organization)
+    return _within_facilities(scope, AuditEvent.objects.filter(organization=scope.organization))

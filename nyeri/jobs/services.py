@@ -22,7 +22,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
@@ -32,6 +31,7 @@ from nyeri.jobs.access import require_manager
 from nyeri.jobs.defaults import default_requirements
 from nyeri.jobs.models import EmploymentKind, JobPosting, JobRequirement, PostingSource, PostingStatus
 from nyeri.jobs.requirements import RequirementInput, requirement_problems
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
 from nyeri.tenancy.scope import Scope
@@ -171,7 +171,7 @@ def _create_by_hand(
     posting = JobPosting.objects.create(
         organization=scope.organization,
         facility=facility,
-        opened_on=today or timezone.localdate(),
+        opened_on=today or local_date(facility),
         created_by=acting_user,
         source=PostingSource.MANUAL,
         **clean,
@@ -231,7 +231,7 @@ def create_posting_from_gap(
         posting = JobPosting.objects.create(
             organization=scope.organization,
             facility=facility,
-            opened_on=timezone.localdate(at) if at else timezone.localdate(),
+            opened_on=local_date(facility, at),
             created_by=acting_user,
             source=PostingSource.GAP,
             gap_rule_code=producing[0].code if producing else "",
@@ -312,7 +312,7 @@ def _end(scope: Scope, acting_user: User, posting: JobPosting, status: PostingSt
         posting = JobPosting.objects.select_for_update().get(pk=posting.pk, organization=scope.organization)
         _must_be_open(posting)
         posting.status = status
-        posting.closed_on = max(today or timezone.localdate(), posting.opened_on)
+        posting.closed_on = max(today or local_date(posting.facility), posting.opened_on)
         posting.save(update_fields=["status", "closed_on", "updated_at"])
         record_event(
             actor=acting_user,

@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from nyeri.accounts.models import User
@@ -24,6 +23,7 @@ from nyeri.register.models import Movement, StockBalance
 from nyeri.register.report import COLUMNS, check_report
 from nyeri.register.services import RegisterRefused
 from nyeri.tenancy.access import access_facility
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.tenancy.selectors import organization_member
@@ -309,8 +309,8 @@ def reverse(request: HttpRequest, movement_id: int, payload: ReverseIn) -> Any:
     )
 
 
-def _period(year: int | None, month: int | None) -> tuple[int, int]:
-    today = timezone.localdate()
+def _period(facility: Facility, year: int | None, month: int | None) -> tuple[int, int]:
+    today = local_date(facility)
     year, month = year or today.year, month or today.month
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
         raise services.bad_month()
@@ -324,7 +324,7 @@ def _period(year: int | None, month: int | None) -> tuple[int, int]:
 )
 def report(request: HttpRequest, facility_id: int, year: int | None = None, month: int | None = None) -> Any:
     scope, facility = _facility(request, facility_id)
-    found = selectors.report_for(scope, facility, *_period(year, month))
+    found = selectors.report_for(scope, facility, *_period(facility, year, month))
     language = display.language()
     problems = check_report(found)
     return {
@@ -355,7 +355,7 @@ def report_file(
     if kind not in ("csv", "pdf"):
         raise Http404("No such format")
     scope, facility = _facility(request, facility_id)
-    year, month = _period(year, month)
+    year, month = _period(facility, year, month)
     content = selectors.export_report(
         scope=scope, acting_user=request_user(request), facility=facility, year=year, month=month, kind=kind
     )

@@ -6,13 +6,14 @@ from __future__ import annotations
 import csv
 import io
 
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
 from nyeri.prescriptions import catalogue
 from nyeri.prescriptions.pdf import latin1
 from nyeri.register.report import COLUMNS, MonthlyReport, check_report, column_titles
+from nyeri.tenancy.clock import format_facility_time
 
 A4_LANDSCAPE = (297, 210)  # mm
 MARGIN = 10
@@ -62,7 +63,7 @@ def render_pdf(report: MonthlyReport) -> bytes:
     pdf.cell(0, 7, latin1(_("Narcotics and psychotropics report")), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     pdf.cell(0, 5, latin1(f"{facility.name} - {report.period}"), new_x="LMARGIN", new_y="NEXT")
-    printed = formats.date_format(timezone.localtime(), "j F Y H:i")
+    printed = format_facility_time(timezone.now(), facility)
     pdf.cell(0, 5, latin1(_("Printed %(when)s") % {"when": printed}), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
 

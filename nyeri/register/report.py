@@ -12,13 +12,14 @@ stock now: any difference is a mismatch.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nyeri.register.models import Movement, MovementKind, StockBalance
+from nyeri.tenancy.clock import day_bounds
 from nyeri.tenancy.models import Facility
 
 COLUMNS: tuple[str, ...] = (
@@ -110,20 +111,15 @@ class MonthlyReport:
         return f"{self.year:04d}-{self.month:02d}"
 
 
-def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
-    """The month's first instant and the next month's, in the site's time zone."""
-    tz = timezone.get_current_timezone()
-    first = date(year, month, 1)
+def month_bounds(facility: Facility, year: int, month: int) -> tuple[datetime, datetime]:
+    """The month's first instant and the next month's, at the facility (its local days)."""
     following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-    return (
-        timezone.make_aware(datetime.combine(first, time.min), tz),
-        timezone.make_aware(datetime.combine(following, time.min), tz),
-    )
+    return day_bounds(facility, date(year, month, 1))[0], day_bounds(facility, following)[0]
 
 
 def monthly_report(facility: Facility, year: int, month: int) -> MonthlyReport:
     """The report of ``facility`` for the month (4 queries whatever the number of movements)."""
-    starts, ends = month_bounds(year, month)
+    starts, ends = month_bounds(facility, year, month)
     balances = {b.pk: b for b in StockBalance.objects.filter(facility=facility)}
     lines: dict[int, ReportLine] = {}
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.db import transaction
 from django.db.models import QuerySet, Sum
-from django.utils import timezone
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditOutcome
@@ -17,6 +16,7 @@ from nyeri.clinical.access import ensure_clinical_role
 from nyeri.prescriptions.models import PrescriptionItem, PrescriptionStatus
 from nyeri.register.models import Movement, MovementKind, StockBalance
 from nyeri.register.report import MonthlyReport, monthly_report
+from nyeri.tenancy.clock import day_bounds
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
@@ -61,10 +61,6 @@ class MovementFilters:
     until: date | None = None
 
 
-def _start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
-
-
 def movements(facility: Facility, filters: MovementFilters, *, limit: int = 500) -> QuerySet[Movement]:
     """The facility's movements, newest first, filtered by product, kind and dates (inclusive)."""
     found = Movement.objects.filter(facility=facility).select_related(
@@ -75,9 +71,9 @@ def movements(facility: Facility, filters: MovementFilters, *, limit: int = 500)
     if filters.kind in MovementKind.values:
         found = found.filter(kind=filters.kind)
     if filters.since is not None:
-        found = found.filter(occurred_at__gte=_start(filters.since))
+        found = found.filter(occurred_at__gte=day_bounds(facility, filters.since)[0])
     if filters.until is not None:
-        found = found.filter(occurred_at__lt=_start(filters.until + timedelta(days=1)))
+        found = found.filter(occurred_at__lt=day_bounds(facility, filters.until)[1])
     return found.order_by("-occurred_at", "-pk")[:limit]
 
 

@@ -28,6 +28,7 @@ from nyeri.clinical.models import Patient
 from nyeri.prescriptions import catalogue
 from nyeri.prescriptions.models import PrescriptionItem, PrescriptionStatus
 from nyeri.register.models import Movement, MovementKind, StockBalance
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility, Membership
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.access import person_of_user
@@ -300,7 +301,7 @@ def record_receipt(
     }
     if expiry_date is None:
         raise _error("expiry_date", _("This field is required."), "required")
-    if expiry_date <= timezone.localdate(occurred_at or timezone.now()):
+    if expiry_date <= local_date(facility, occurred_at):
         raise _error("expiry_date", _("This batch has already expired."), "expired")
     return _product_write(
         scope,

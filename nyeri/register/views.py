@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -27,6 +26,7 @@ from nyeri.register.models import Movement, MovementKind
 from nyeri.register.report import COLUMNS, check_report, column_titles
 from nyeri.register.services import RegisterRefused
 from nyeri.tenancy.access import access_facility
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.tenancy.selectors import facilities_for
@@ -227,9 +227,9 @@ def reverse(request: HttpRequest, facility_id: int, movement_id: int) -> HttpRes
     return redirect("register:facility", facility.pk)
 
 
-def _period(request: HttpRequest) -> tuple[int, int]:
+def _period(request: HttpRequest, facility: Facility) -> tuple[int, int]:
     raw = request.GET.get("month", "")
-    today = timezone.localdate()
+    today = local_date(facility)
     try:
         year, month = (int(part) for part in raw.split("-"))
     except ValueError:
@@ -242,7 +242,7 @@ def _period(request: HttpRequest) -> tuple[int, int]:
 @login_required
 def report(request: HttpRequest, facility_id: int) -> HttpResponse:
     scope, facility = _facility(request, facility_id)
-    year, month = _period(request)
+    year, month = _period(request, facility)
     found = selectors.report_for(scope, facility, year, month)
     language = display.language()
     titles = column_titles()
@@ -264,7 +264,7 @@ def report_file(request: HttpRequest, facility_id: int, kind: str) -> HttpRespon
     if kind not in ("csv", "pdf"):
         raise Http404("No such format")
     scope, facility = _facility(request, facility_id)
-    year, month = _period(request)
+    year, month = _period(request, facility)
     content = selectors.export_report(
         scope=scope, acting_user=request_user(request), facility=facility, year=year, month=month, kind=kind
     )

@@ -40,6 +40,7 @@ from nyeri.staffing.loader import CompiledRules, EffectiveRules, Origin, effecti
 from nyeri.staffing.models import StaffingRule
 from nyeri.staffing.schema import Rule
 from nyeri.tenancy.access import access_facility
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
 from nyeri.tenancy.scope import Scope
@@ -96,7 +97,7 @@ def _certification_outcomes(
     )
     if not codes:
         return {}
-    today = timezone.localtime(moment).date()
+    today = local_date(facility, moment)
     entries = [pack.certifications[c] for c in codes]
     windows = {r.window_months for e in entries for r in e.requirements if isinstance(r, HoursRequirement)}
     facts = load_facts(people_at(facility), today=today, hour_windows=windows)

@@ -315,6 +315,21 @@ def test_the_day_is_the_clinic_s_local_day(link: DiaryLink) -> None:
     assert services.entries_on_day(link, datetime(2026, 11, 20, 12, 0, tzinfo=JAKARTA)) == {"nrs": 3}
 
 
+def test_an_entry_at_23_30_wita_counts_for_that_wita_day(link: DiaryLink) -> None:
+    makassar = ZoneInfo("Asia/Makassar")
+    Facility.objects.filter(pk=link.facility_id).update(time_zone="Asia/Makassar")
+    link.facility.refresh_from_db()
+    # 23:30 WITA on the 20th is 22:30 WIB (the 20th too) but 15:30 UTC; 00:10 WITA is the 21st.
+    for n in range(2):
+        submit(link, key=f"wita-key-{n:03d}", now=datetime(2026, 11, 20, 12 + n, 0, tzinfo=makassar))
+    submit(link, key="wita-key-002", now=datetime(2026, 11, 20, 23, 30, tzinfo=makassar))
+    assert services.entries_on_day(link, datetime(2026, 11, 20, 8, 0, tzinfo=makassar)) == {"nrs": 3}
+    with pytest.raises(DailyLimitReached):
+        submit(link, key="wita-key-003", now=datetime(2026, 11, 20, 23, 50, tzinfo=makassar))
+    # 00:10 WITA on the 21st is still 23:10 WIB on the 20th: the WITA day has turned.
+    assert submit(link, key="wita-key-004", now=datetime(2026, 11, 21, 0, 10, tzinfo=makassar)).created
+
+
 def test_a_resend_after_the_limit_is_still_the_stored_entry(link: DiaryLink) -> None:
     now = datetime(2026, 11, 20, 9, 0, tzinfo=JAKARTA)
     stored = [submit(link, key=f"key-{n:08d}", now=now) for n in range(3)]

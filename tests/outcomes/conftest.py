@@ -53,6 +53,16 @@ def client_of(user: User, language: str = "en") -> Client:
     return client
 
 
+@pytest.fixture(autouse=True)
+def every_count_shown(settings: Any) -> None:
+    """The hand-computed example has four patients: its figures are checked with nothing hidden.
+
+    Small-number suppression (the default minimum of 5) is tested on its own, in
+    test_small_numbers.py, where each test sets the minimum it means.
+    """
+    settings.SMALL_NUMBER_MINIMUM = 1
+
+
 @pytest.fixture
 def second_facility(org: Organization) -> Facility:
     return Facility.objects.create(

@@ -303,6 +303,35 @@ def test_api_errors_use_the_envelope_and_name_each_field(admin: User, client: Cl
     assert not Facility.objects.filter(code="klinik-makassar").exists()
 
 
+def test_the_api_asks_to_confirm_a_zone_other_than_the_province_s_and_moves_the_zone_with_the_province(
+    admin: User, client: Client
+) -> None:
+    auth = bearer(admin)
+    refused = client.post(
+        "/api/facilities", api_body(time_zone="Asia/Jakarta"), content_type="application/json", **auth
+    )
+    assert refused.status_code == 422
+    fields = {f["field"]: f["message"] for f in refused.json()["error"]["fields"]}
+    assert "Sulawesi Selatan memakai waktu Asia/Makassar, bukan Asia/Jakarta" in fields["time_zone"]
+    confirmed = client.post(
+        "/api/facilities",
+        api_body(time_zone="Asia/Jakarta", confirm_time_zone=True),
+        content_type="application/json",
+        **auth,
+    )
+    assert confirmed.status_code == 201, confirmed.content
+    assert confirmed.json()["time_zone"] == "Asia/Jakarta"
+    # Moved to Jayapura (Papua) without a zone: the facility keeps Papua's time, WIT.
+    moved = client.patch(
+        f"/api/facilities/{confirmed.json()['id']}",
+        {"province_code": "91", "regency_code": "91.71"},
+        content_type="application/json",
+        **auth,
+    )
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["time_zone"] == "Asia/Jayapura"
+
+
 def test_the_api_patches_the_organization_and_keeps_its_jurisdiction(
     admin: User, org: Organization, client: Client
 ) -> None:

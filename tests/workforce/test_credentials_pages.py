@@ -30,8 +30,10 @@ from tests.workforce.credentials_support import (
     PNG_BYTES,
     add_person,
     credential_events,
+    facility_in,
     real_upload,
     scope_of,
+    sip_fields,
     stored_files,
 )
 
@@ -93,6 +95,32 @@ def test_the_queue_lists_submitted_credentials_oldest_first_with_evidence_and_ap
     assert f"/workforce/credentials/evidence/{first.evidence.get().pk}/" in page
     assert f'action="{url(first, "verify")}"' in page
     assert f'action="{url(controlled, "approve")}"' in page
+
+
+def test_a_facility_limited_credentialing_officer_sees_only_their_facility_s_queue(
+    officer: User, doctor: Person, org: Organization, facility: Facility, make_member: MakeMember
+) -> None:
+    cimahi = facility_in(org, "cimahi", "32.77")
+    elsewhere = add_person(org, Role.NURSE, name="Eka di Cimahi", facilities=(cimahi,))
+    both = add_person(org, Role.NURSE, name="Dewi di keduanya", facilities=(facility, cimahi))
+    here = submit(officer, doctor)
+    there = submit(officer, elsewhere)
+    shared = submit(officer, both, number="STR-D")
+    cimahi_sip = submit(officer, both, CredentialKind.PRACTICE_PERMIT, **sip_fields(cimahi))
+    limited = make_member(org, Role.CREDENTIALING_OFFICER, username="limited", facilities=(facility,))
+    client = log_in(Client(), limited)
+
+    queue = client.get(QUEUE).context["queue"]
+    # Their facility's people, without the SIP of the other facility.
+    assert {c.pk for c in queue.to_verify} == {here.pk, shared.pk}
+    # The rest is not found, in the list, the page and the decision alike.
+    assert {c["id"] for c in client.get("/api/workforce/credentials").json()} == {here.pk, shared.pk}
+    for credential in (there, cimahi_sip):
+        assert client.get(url(credential)).status_code == 404
+        assert client.post(url(credential, "verify")).status_code == 404
+        assert Credential.objects.get(pk=credential.pk).status == CredentialStatus.SUBMITTED
+    # An officer of the whole organization still sees every one.
+    assert len(credentialing_queue(scope_of(officer)).to_verify) == 4
 
 
 def test_the_queue_is_refused_to_members_who_are_not_officers_and_the_refusal_is_audited(

@@ -215,3 +215,34 @@ def test_certification_progress_counts_verified_hours_in_the_window(
     assert unmet is not None
     assert "12.5 of 2,000 hours" in unmet.message("en")
     assert "12,5 dari 2.000 jam" in unmet.message("id")
+
+
+def test_a_sip_issued_in_jayapura_lapses_at_24_00_wit_not_at_24_00_wib(
+    make_person: MakePerson, add_credential: AddCredential, org: Any
+) -> None:
+    jayapura = Facility.objects.create(
+        organization=org,
+        name="Klinik Nyeri Jayapura",
+        code="jayapura",
+        kind=Facility.Kind.PAIN_CLINIC,
+        province="Papua",
+        regency="Kota Jayapura",
+        regency_code="91.71",
+        time_zone="Asia/Jayapura",
+    )
+    nurse = make_person(Role.NURSE, facilities=(jayapura,))
+    add_credential(nurse, CredentialKind.REGISTRATION)
+    add_credential(
+        nurse,
+        CredentialKind.PRACTICE_PERMIT,
+        facility=jayapura,
+        issuer_regency_code="91.71",
+        expires_on=date(2026, 12, 31),
+    )
+    utc = ZoneInfo("UTC")
+    # 24:00 WIT on 31 December is 15:00 UTC; 24:00 WIB would be 17:00 UTC.
+    assert decide(nurse.pk, "record_assessment", jayapura, at=datetime(2026, 12, 31, 14, 59, 59, tzinfo=utc)).allowed
+    lapsed = decide(nurse.pk, "record_assessment", jayapura, at=datetime(2026, 12, 31, 15, 0, tzinfo=utc))
+    assert codes(lapsed) == ["credential_expired"]
+    # At 16:00 UTC it is still 31 December in Jakarta, but no longer in Jayapura.
+    assert not decide(nurse.pk, "record_assessment", jayapura, at=datetime(2026, 12, 31, 16, 0, tzinfo=utc)).allowed

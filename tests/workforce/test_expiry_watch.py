@@ -6,8 +6,10 @@ import threading
 from datetime import date, datetime, timedelta
 from io import StringIO
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -358,3 +360,27 @@ def test_two_watches_running_at_once_notify_mark_and_send_once(
     assert Notification.objects.count() == 4
     assert len(mailoutbox) == 4
     assert AuditEvent.objects.filter(object_type="credential", object_id=str(lapsed.pk)).count() == 1
+
+
+def test_the_watch_marks_a_jayapura_sip_expired_at_24_00_wit_while_jakarta_s_day_goes_on(
+    add_credential: AddCredential, siti: Person, facility: Facility, org: Organization
+) -> None:
+    jayapura = Facility.objects.create(
+        organization=org,
+        name="Klinik Nyeri Jayapura",
+        code="jayapura",
+        kind=Facility.Kind.PAIN_CLINIC,
+        province="Papua",
+        regency="Kota Jayapura",
+        regency_code="91.71",
+        time_zone="Asia/Jayapura",
+    )
+    there = sip(add_credential, siti, jayapura, date(2026, 12, 31), number="SIP-JPR")
+    here = sip(add_credential, siti, facility, date(2026, 12, 31), number="SIP-BDG")
+    # 15:30 UTC: 00:30 WIT on 1 January in Jayapura, 22:30 WIB on 31 December in Bandung.
+    with time_machine.travel(datetime(2026, 12, 31, 15, 30, tzinfo=ZoneInfo("UTC")), tick=False):
+        report = run_expiry_watch(send_email=False)
+    assert report.expired == 1
+    there.refresh_from_db()
+    here.refresh_from_db()
+    assert (there.status, here.status) == (CredentialStatus.EXPIRED, CredentialStatus.VERIFIED)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 from django.conf import settings
@@ -47,6 +47,7 @@ from nyeri.clinical.models import (
     PainAssessment,
     Patient,
 )
+from nyeri.tenancy.clock import day_bounds, local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 
@@ -251,18 +252,13 @@ def _check_entry(instrument_code: str, answers: Mapping[str, object], patient: P
     return _Checked(found, clean, compute_scores(found, clean, sex=patient.sex))
 
 
-def day_bounds(moment: datetime) -> tuple[datetime, datetime]:
-    """The local day (the clinic's TIME_ZONE) of ``moment``, as [start, end) in aware datetimes."""
-    day = timezone.localtime(moment).date()
-    zone = timezone.get_current_timezone()
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
-    return start, end
-
-
 def entries_on_day(link: DiaryLink, moment: datetime) -> dict[str, int]:
-    """How many entries the link has per instrument on the local day of ``moment`` (one query)."""
-    start, end = day_bounds(moment)
+    """How many entries the link has per instrument on the local day of ``moment`` (one query).
+
+    The day is the link's facility's: an entry at 23:30 WITA in Makassar counts for that
+    WITA day, though it is already the next day in Jayapura and still 22:30 in Jakarta.
+    """
+    start, end = day_bounds(link.facility, local_date(link.facility, moment))
     rows = (
         PainAssessment.objects.filter(diary_link=link, recorded_at__gte=start, recorded_at__lt=end)
         .values_list("instrument_code")

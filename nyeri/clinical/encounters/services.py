@@ -34,6 +34,7 @@ from nyeri.clinical.models import (
     ParticipantRole,
     Patient,
 )
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import CLINICAL_ROLES
 from nyeri.tenancy.scope import Scope
@@ -322,7 +323,8 @@ def add_participant(
                 person=person,
                 facility=locked.facility,
                 encounter_id=locked.pk,
-                worked_on=timezone.localtime(locked.starts_at).date(),
+                # The day at the facility: an evening visit in Jayapura is not Jakarta's next day.
+                worked_on=local_date(locked.facility, locked.starts_at),
                 minutes=minutes,
             )
         record_event(

@@ -21,6 +21,7 @@ from nyeri.clinical.outcomes.selectors import (
     resolve_filters,
 )
 from nyeri.clinical.outcomes.services import record_report_read
+from nyeri.lib.suppression import small_number_minimum
 from nyeri.tenancy.scope import request_scope
 
 router = Router(tags=["outcomes"])
@@ -35,14 +36,18 @@ class OutcomesQuery(Schema):
     measure: str = Field(DEFAULT_MEASURE, description=f"One of: {', '.join(MEASURES)}")
 
 
+# A count of patients, or "< 5" when it is hidden (small numbers, see docs/outcomes.md).
+Count = int | str
+
+
 class FollowUpOut(Schema):
     months: int
-    not_yet_due: int = Field(description="The window has not closed yet")
-    not_assessed: int = Field(description="The window closed without a value in it")
-    assessed: int
-    moderate: int = Field(description="At least 30 % less pain (includes the substantial responders)")
-    moderate_percent: Decimal | None = Field(description="Of the patients assessed; null when none was")
-    substantial: int = Field(description="At least 50 % less pain")
+    not_yet_due: Count = Field(description="The window has not closed yet")
+    not_assessed: Count = Field(description="The window closed without a value in it")
+    assessed: Count
+    moderate: Count = Field(description="At least 30 % less pain (includes the substantial responders)")
+    moderate_percent: Decimal | None = Field(description="Of the patients assessed; null when none was or hidden")
+    substantial: Count = Field(description="At least 50 % less pain")
     substantial_percent: Decimal | None
 
 
@@ -51,8 +56,8 @@ class GroupOut(Schema):
     key: str = Field(description="total, the facility id, the ICD-11 MG30 code, or none")
     code: str
     label: str
-    patients: int = Field(description="Patients whose baseline is in the period")
-    baseline_zero: int = Field(description="Of them, with a baseline of 0 (in no follow-up)")
+    patients: Count = Field(description="Patients whose baseline is in the period")
+    baseline_zero: Count = Field(description="Of them, with a baseline of 0 (in no follow-up)")
     follow_ups: list[FollowUpOut]
 
 
@@ -63,22 +68,14 @@ class OutcomesOut(Schema):
     measure: str
     measure_label: str
     as_of: datetime
+    hidden_below: int = Field(description='Counts of fewer patients than this read "< N" (SMALL_NUMBER_MINIMUM)')
     total: GroupOut
     by_facility: list[GroupOut]
     by_category: list[GroupOut]
 
 
 def _figures(f: FollowUpFigures) -> dict[str, Any]:
-    return {
-        "months": f.months,
-        "not_yet_due": f.not_yet_due,
-        "not_assessed": f.not_assessed,
-        "assessed": f.assessed,
-        "moderate": f.moderate,
-        "moderate_percent": f.moderate_percent,
-        "substantial": f.substantial,
-        "substantial_percent": f.substantial_percent,
-    }
+    return {"months": f.months, **f.shown}
 
 
 def _group(g: OutcomeGroup) -> dict[str, Any]:
@@ -87,8 +84,7 @@ def _group(g: OutcomeGroup) -> dict[str, Any]:
         "key": g.key,
         "code": g.code,
         "label": g.label,
-        "patients": g.patients,
-        "baseline_zero": g.baseline_zero,
+        **g.shown,
         "follow_ups": [_figures(f) for f in g.follow_ups],
     }
 
@@ -102,6 +98,7 @@ def _body(report: OutcomesReport) -> dict[str, Any]:
         "measure": filters.measure,
         "measure_label": report.measure_label,
         "as_of": report.as_of,
+        "hidden_below": small_number_minimum(),
         "total": _group(report.total),
         "by_facility": [_group(g) for g in report.by_facility],
         "by_category": [_group(g) for g in report.by_category],

@@ -49,10 +49,13 @@ class Series:
             "threshold": self.threshold,
         }
 
-    def of(self, figures: FollowUpFigures) -> tuple[int, Decimal | None]:
-        if self.level == "moderate":
-            return figures.moderate, figures.moderate_percent
-        return figures.substantial, figures.substantial_percent
+    def of(self, figures: FollowUpFigures) -> tuple[int | str, Decimal | None]:
+        """The count as shown ("< 5" when hidden) and the share (None when hidden or nobody assessed)."""
+        shown = figures.shown
+        count, percent = shown[self.level], shown[f"{self.level}_percent"]
+        assert isinstance(count, int | str)
+        assert percent is None or isinstance(percent, Decimal)
+        return count, percent
 
 
 SERIES = tuple(Series(months, level) for months in FOLLOW_UP_MONTHS for level in ("moderate", "substantial"))
@@ -110,13 +113,14 @@ def bar_chart(title: str, groups: Sequence[OutcomeGroup]) -> BarChart:
         for series in SERIES:
             figures = group.at(series.months)
             count, percent = series.of(figures)
+            shown = figures.shown
             width = float(percent or 0) / 100 * PLOT_WIDTH
             text = f"{number_format(percent, 1)} %" if percent is not None else "—"
-            tooltip = _("%(series)s: %(count)d of %(assessed)d patients assessed (%(not_assessed)d not assessed)") % {
+            tooltip = _("%(series)s: %(count)s of %(assessed)s patients assessed (%(not_assessed)s not assessed)") % {
                 "series": series.label,
                 "count": count,
-                "assessed": figures.assessed,
-                "not_assessed": figures.not_assessed,
+                "assessed": shown["assessed"],
+                "not_assessed": shown["not_assessed"],
             }
             bars.append(
                 Bar(

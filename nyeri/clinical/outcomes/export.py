@@ -3,14 +3,14 @@
 Codes (breakdown, group code, measure) stay the same in every language so that a
 spreadsheet or a script can read them; headings and group names follow the user's
 language. Shares are percentages of the patients assessed, with a dot ("30.0"), empty when
-nobody was assessed.
+nobody was assessed or when a count it is made of is hidden. Counts of fewer than
+``SMALL_NUMBER_MINIMUM`` patients read "< 5" (see nyeri/lib/suppression.py).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
@@ -44,7 +44,7 @@ def _text(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def _percent(value: Decimal | None) -> str:
+def _percent(value: object) -> str:
     return "" if value is None else str(value)
 
 
@@ -54,7 +54,9 @@ def report_csv(report: OutcomesReport) -> str:
     writer.writerow(_header())
     filters = report.filters
     for group in report.groups():
+        counts = group.shown
         for figures in group.follow_ups:
+            shown = figures.shown
             writer.writerow(
                 [
                     group.breakdown,
@@ -63,16 +65,16 @@ def report_csv(report: OutcomesReport) -> str:
                     filters.date_from.isoformat(),
                     filters.date_to.isoformat(),
                     filters.measure,
-                    group.patients,
-                    group.baseline_zero,
+                    counts["patients"],
+                    counts["baseline_zero"],
                     figures.months,
-                    figures.not_yet_due,
-                    figures.not_assessed,
-                    figures.assessed,
-                    figures.moderate,
-                    _percent(figures.moderate_percent),
-                    figures.substantial,
-                    _percent(figures.substantial_percent),
+                    shown["not_yet_due"],
+                    shown["not_assessed"],
+                    shown["assessed"],
+                    shown["moderate"],
+                    _percent(shown["moderate_percent"]),
+                    shown["substantial"],
+                    _percent(shown["substantial_percent"]),
                 ]
             )
     return out.getvalue()

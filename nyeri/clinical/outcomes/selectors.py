@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -54,6 +54,8 @@ from nyeri.clinical.outcomes.responders import (
     follow_up_window,
     share_percent,
 )
+from nyeri.lib.suppression import Relation, cells_to_hide, hidden_text, small_number_minimum
+from nyeri.tenancy.clock import local_date, period_bounds
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 
@@ -66,6 +68,12 @@ DEFAULT_END_LAG_DAYS = LAST_WINDOW_CLOSES_DAYS
 NO_CATEGORY = "none"
 UNKNOWN_FACILITY = gettext_lazy("Unknown facility: choose one of the facilities of your organization.")
 TOTAL = "total"
+
+# The counts of a group and of each of its follow-up points (each may be hidden).
+GROUP_COUNTS = ("patients", "baseline_zero")
+FOLLOW_UP_COUNTS = ("not_yet_due", "not_assessed", "assessed", "moderate", "substantial")
+# At each follow-up point, a group's patients are those of baseline 0 plus these.
+PATIENT_PARTS = ("not_yet_due", "assessed", "not_assessed")
 
 # Breakdown names (CSV and API use the codes; pages the labels).
 BREAKDOWN_LABELS = {
@@ -156,7 +164,8 @@ def resolve_filters(
     if chosen_measure not in MEASURES:
         errors["measure"] = _("Unknown measure: choose one of %(choices)s.") % {"choices": ", ".join(MEASURES)}
     if date_from is None and date_to is None:
-        date_from, date_to = default_period(today or timezone.localdate())
+        # The chosen facility's day (a whole organization: the installation's day).
+        date_from, date_to = default_period(today or local_date(facility))
     elif date_to is None:
         assert date_from is not None
         date_to = one_year_after(date_from) - timedelta(days=1)
@@ -188,6 +197,8 @@ class FollowUpFigures:
     moderate: int = 0
     substantial: int = 0
     not_assessed: int = 0
+    # The counts too small to show (see ``suppress_small_numbers``), by field name.
+    hidden: set[str] = field(default_factory=set)
 
     @property
     def due(self) -> int:
@@ -202,6 +213,21 @@ class FollowUpFigures:
     def substantial_percent(self) -> Decimal | None:
         return share_percent(self.substantial, self.assessed)
 
+    @property
+    def shown(self) -> dict[str, int | str | Decimal | None]:
+        """What pages, CSV and API show: each count, or "< 5" when hidden.
+
+        A share is shown only when both its counts are (it would give one from the other).
+        """
+        text = hidden_text()
+        counts: dict[str, int | str | Decimal | None] = {
+            name: text if name in self.hidden else getattr(self, name) for name in FOLLOW_UP_COUNTS
+        }
+        for level in ("moderate", "substantial"):
+            revealing = level in self.hidden or "assessed" in self.hidden
+            counts[f"{level}_percent"] = None if revealing else getattr(self, f"{level}_percent")
+        return counts
+
 
 @dataclass
 class OutcomeGroup:
@@ -215,6 +241,7 @@ class OutcomeGroup:
     # Patients whose baseline was 0: no reduction is possible, they enter no follow-up.
     baseline_zero: int = 0
     follow_ups: list[FollowUpFigures] = field(default_factory=list)
+    hidden: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if not self.follow_ups:
@@ -222,6 +249,11 @@ class OutcomeGroup:
 
     def at(self, months: int) -> FollowUpFigures:
         return next(f for f in self.follow_ups if f.months == months)
+
+    @property
+    def shown(self) -> dict[str, int | str]:
+        """The group's counts as shown: the number, or "< 5" when hidden."""
+        return {name: hidden_text() if name in self.hidden else getattr(self, name) for name in GROUP_COUNTS}
 
 
 @dataclass
@@ -285,10 +317,6 @@ def _count(group: OutcomeGroup, outcomes: tuple[Outcome, ...] | None) -> None:
                 figures.substantial += 1
 
 
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 class _PlusDays(Func):
     """A timestamp plus whole days, computed by the database.
 
@@ -330,7 +358,10 @@ def _cohort(scope: Scope, filters: OutcomeFilters, as_of: datetime) -> QuerySet[
     computed once per patient, not once per row.
     """
     measure = MEASURES[filters.measure]
-    start, end = _local_midnight(filters.date_from), _local_midnight(filters.date_to + timedelta(days=1))
+    # A day to spare on each side: whether a baseline is in the period is decided on the
+    # local day of the facility where it was recorded (``counted`` below), which may be WIB,
+    # WITA or WIT; no two zones are more than a day apart.
+    start, end = period_bounds(None, filters.date_from - timedelta(days=1), filters.date_to + timedelta(days=1))
     scored = AssessmentScore.objects.filter(assessment=OuterRef("pk"), score_code=measure.score_code)
     bounds: dict[str, Any] = {}
     for n, (low, high) in enumerate(_windows()):
@@ -441,6 +472,11 @@ def report_facilities(scope: Scope) -> QuerySet[Facility]:
     return facilities
 
 
+def report_facility(scope: Scope, facility_id: str) -> Facility | None:
+    """The facility of ``facility_id`` (text from a query string) if the scope may report on it."""
+    return report_facilities(scope).filter(pk=int(facility_id)).first() if facility_id.isdigit() else None
+
+
 def outcomes_report(scope: Scope, filters: OutcomeFilters, *, as_of: datetime | None = None) -> OutcomesReport:
     """The report for ``filters`` as it stands at ``as_of`` (default: now). 3 queries; not audited here."""
     ensure_outcomes_access(scope)
@@ -456,6 +492,13 @@ def outcomes_report(scope: Scope, filters: OutcomeFilters, *, as_of: datetime | 
             active.add(facility.pk)
     total = OutcomeGroup(TOTAL, TOTAL, TOTAL, str(BREAKDOWN_LABELS[TOTAL]))
 
+    places = {facility.pk: facility for facility in facilities}
+
+    def counted(facility_id: int, points: list[Point]) -> bool:
+        # In the report's facilities, with a baseline on a day of the period at that facility.
+        place = places.get(facility_id)
+        return place is not None and filters.date_from <= local_date(place, points[0].at) <= filters.date_to
+
     rows = cohort_values(scope, filters, as_of)
     per_patient: list[tuple[int, int, tuple[Outcome, ...] | None]] = []
     current: int | None = None
@@ -463,11 +506,11 @@ def outcomes_report(scope: Scope, filters: OutcomeFilters, *, as_of: datetime | 
     points: list[Point] = []
     for patient_id, recorded_at, value, at_facility in rows:
         if patient_id != current:
-            if current is not None and facility_id in by_facility:
+            if current is not None and counted(facility_id, points):
                 per_patient.append((current, facility_id, patient_outcomes(points, as_of)))
             current, facility_id, points = patient_id, at_facility, []
         points.append(Point(recorded_at, value))
-    if current is not None and facility_id in by_facility:
+    if current is not None and counted(facility_id, points):
         per_patient.append((current, facility_id, patient_outcomes(points, as_of)))
 
     categories = _categories_of(scope) if per_patient else {}
@@ -480,7 +523,7 @@ def outcomes_report(scope: Scope, filters: OutcomeFilters, *, as_of: datetime | 
             if group is None:
                 group = by_category[code] = OutcomeGroup("category", code, code, _category_label(code))
             _count(group, outcomes)
-    return OutcomesReport(
+    report = OutcomesReport(
         filters=filters,
         as_of=as_of,
         total=total,
@@ -488,6 +531,43 @@ def outcomes_report(scope: Scope, filters: OutcomeFilters, *, as_of: datetime | 
         by_facility=[g for pk, g in by_facility.items() if pk in active or g.patients],
         by_category=sorted(by_category.values(), key=lambda g: (g.key == NO_CATEGORY, g.key)),
     )
+    suppress_small_numbers(report, small_number_minimum())
+    return report
+
+
+Cell = tuple[str, str, int, str]  # (breakdown, group key, months (0: the group itself), count)
+
+
+def suppress_small_numbers(report: OutcomesReport, minimum: int) -> None:
+    """Mark the counts under ``minimum`` hidden, and enough others that none comes back by subtraction.
+
+    The sums the report shows (nyeri/lib/suppression.py hides a second cell in each sum
+    with one hidden): in every group and follow-up point, patients = baseline of 0 + not
+    yet due + assessed + not assessed; and every count of the total = the sum of that count
+    over the facilities, and (taken as a sum, although a patient may have two categories)
+    over the chronic pain categories.
+    """
+    values: dict[Cell, int] = {}
+    relations: list[Relation[Cell]] = []
+    for group in report.groups():
+        g = (group.breakdown, group.key)
+        for name in GROUP_COUNTS:
+            values[(*g, 0, name)] = getattr(group, name)
+        for figures in group.follow_ups:
+            for name in FOLLOW_UP_COUNTS:
+                values[(*g, figures.months, name)] = getattr(figures, name)
+            parts = [(*g, 0, "baseline_zero")] + [(*g, figures.months, n) for n in PATIENT_PARTS]
+            relations.append(Relation((*g, 0, "patients"), tuple(parts)))
+    for rows in (report.by_facility, report.by_category):
+        for cell in [c for c in values if c[0] == TOTAL]:
+            relations.append(Relation(cell, tuple((row.breakdown, row.key, cell[2], cell[3]) for row in rows)))
+    hidden = cells_to_hide(values, relations, minimum)
+    for group in report.groups():
+        group.hidden = {name for name in GROUP_COUNTS if (group.breakdown, group.key, 0, name) in hidden}
+        for figures in group.follow_ups:
+            figures.hidden = {
+                name for name in FOLLOW_UP_COUNTS if (group.breakdown, group.key, figures.months, name) in hidden
+            }
 
 
 def _category_label(code: str) -> str:

@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -18,8 +17,10 @@ from nyeri.clinical.outcomes.chart import SERIES, bar_chart
 from nyeri.clinical.outcomes.export import report_csv
 from nyeri.clinical.outcomes.forms import OutcomesFilterForm
 from nyeri.clinical.outcomes.responders import FOLLOW_UP_MONTHS, ResponderLevel
-from nyeri.clinical.outcomes.selectors import default_period, outcomes_report
+from nyeri.clinical.outcomes.selectors import default_period, outcomes_report, report_facility
 from nyeri.clinical.outcomes.services import record_report_export, record_report_read
+from nyeri.lib.suppression import small_number_minimum
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.scope import Scope, request_scope
 
 
@@ -33,7 +34,8 @@ def _form(request: HttpRequest, scope: Scope) -> OutcomesFilterForm:
     """The filters from the query string; without dates, the default period (shown in the form)."""
     data: QueryDict = request.GET.copy()
     if not data.get("from") and not data.get("to"):
-        start, end = default_period(timezone.localdate())
+        # The chosen facility's day; for the whole organization, the installation's.
+        start, end = default_period(local_date(report_facility(scope, data.get("facility", ""))))
         data["from"], data["to"] = start.isoformat(), end.isoformat()
     return OutcomesFilterForm(data, scope=scope)
 
@@ -66,6 +68,7 @@ def report(request: HttpRequest) -> HttpResponse:
             moderate_label=ResponderLevel.MODERATE.label,
             substantial_label=ResponderLevel.SUBSTANTIAL.label,
             export_query=_query(form),
+            small_number_minimum=small_number_minimum(),
         )
     return render(request, "outcomes/report.html", context)
 

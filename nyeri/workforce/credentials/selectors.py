@@ -20,6 +20,7 @@ from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
+from nyeri.workforce.access import scoped_credentials
 from nyeri.workforce.credentials import evidence as evidence_files
 from nyeri.workforce.kinds import CredentialKind, CredentialStatus
 from nyeri.workforce.models import Credential, CredentialEvidence, Person
@@ -80,9 +81,9 @@ def credentialing_queue(scope: Scope, *, limit: int = QUEUE_LIMIT) -> Credential
     if not reads_all_credentials(scope):
         deny(scope, object_type="credential", object_id="", reason="credentialing queue: no officer role")
     rows = list(
-        _with_details(
-            Credential.objects.filter(organization=scope.organization, status=CredentialStatus.SUBMITTED)
-        ).order_by("submitted_at", "pk")[: limit + 1]
+        _with_details(scoped_credentials(scope).filter(status=CredentialStatus.SUBMITTED)).order_by(
+            "submitted_at", "pk"
+        )[: limit + 1]
     )
     truncated = len(rows) > limit
     rows = rows[:limit]
@@ -99,7 +100,7 @@ def credentials_for(
     """Credentials the scope's user may read, newest first, optionally of one person or status (2 queries)."""
     if status and status not in CredentialStatus.values:
         raise ValidationError({"status": [_("Unknown status: “%(status)s”.") % {"status": status}]})
-    qs = Credential.objects.filter(organization=scope.organization)
+    qs = scoped_credentials(scope)
     if not reads_all_credentials(scope):
         qs = qs.filter(person__user=scope.user)
     if person_id is not None:
@@ -116,7 +117,7 @@ def person_credentials(scope: Scope, person: Person) -> list[Credential]:
 
 def credential_detail(scope: Scope, credential_id: int) -> Credential:
     """One credential with its evidence: 404 in another organization, 403 (audited) if not readable."""
-    credential = _with_details(Credential.objects.filter(organization=scope.organization, pk=credential_id)).first()
+    credential = _with_details(scoped_credentials(scope).filter(pk=credential_id)).first()
     if credential is None:
         raise Http404("No such credential")
     if not may_read_credential(scope, credential):
@@ -133,6 +134,7 @@ def read_evidence(scope: Scope, evidence_id: int) -> tuple[CredentialEvidence, B
     evidence = (
         CredentialEvidence.objects.select_related("credential__person", "credential__facility")
         .filter(organization=scope.organization, pk=evidence_id)
+        .filter(credential__in=scoped_credentials(scope))
         .first()
     )
     if evidence is None:

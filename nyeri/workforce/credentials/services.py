@@ -31,7 +31,7 @@ from nyeri.audit.services import record_event
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
-from nyeri.workforce.access import person_of_user
+from nyeri.workforce.access import person_of_user, scoped_credentials
 from nyeri.workforce.credentials import evidence as evidence_files
 from nyeri.workforce.engine import decide_many
 from nyeri.workforce.kinds import Citizenship, CredentialKind, CredentialStatus
@@ -577,9 +577,10 @@ def _lock(scope: Scope, credential_id: int) -> Credential:
     # of=("self",): lock the credential row only, not the person and facility joined to it
     # (PostgreSQL also refuses FOR UPDATE on the nullable side of the facility join).
     credential = (
-        Credential.objects.select_for_update(of=("self",))
+        scoped_credentials(scope)
+        .select_for_update(of=("self",))
         .select_related("person", "facility")
-        .filter(organization=scope.organization, pk=credential_id)
+        .filter(pk=credential_id)
         .first()
     )
     if credential is None:

@@ -19,6 +19,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.workforce.engine.decisions import Decision, Unmet
 from nyeri.workforce.engine.facts import CredentialFact, People, PersonFacts, load_facts
@@ -374,10 +375,6 @@ def _hour_windows(entries: Iterable[CompiledEntry]) -> set[int]:
     return windows
 
 
-def _local_day(at: datetime) -> date:
-    return timezone.localtime(at).date()
-
-
 def _entries(pack: CompiledPack, codes: Sequence[str], *, certifications: bool = False) -> list[CompiledEntry]:
     table = pack.certifications if certifications else pack.actions
     missing = [c for c in codes if c not in table]
@@ -403,7 +400,9 @@ def decide_many(
     ``(person_id, action)``, in the order of the people, then of ``actions``.
     """
     moment = at or timezone.now()
-    today = _local_day(moment)
+    # The facility's own day: a SIP whose last day is today lapses at midnight there
+    # (24:00 WIT in Jayapura), not at the installation's midnight.
+    today = local_date(facility, moment)
     pack = pack_for(jurisdiction or facility.organization.jurisdiction)
     entries = _entries(pack, actions)
     place = Place(facility.pk, facility.regency_code, facility.regency)
@@ -446,7 +445,8 @@ def certification_progress_many(
 ) -> list[CertificationProgress]:
     """How far ``person_id`` is towards each certification of ``codes`` (facts loaded once)."""
     moment = at or timezone.now()
-    today = _local_day(moment)
+    # Progress towards a certification belongs to no facility: the installation's day.
+    today = local_date(None, moment)
     pack = pack_for(jurisdiction)
     entries = _entries(pack, codes, certifications=True)
     facts = load_facts([person_id], today=today, hour_windows=_hour_windows(entries))[person_id]

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
 
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
@@ -107,12 +108,15 @@ def expiring_credentials(
     """
     if not may_see_expiring(scope):
         raise PermissionDenied
-    today = today or timezone.localdate()
+    # Days left are counted from each facility's own day (``today``, when given, for all);
+    # the query spares two days either side for the zones, the rows are cut per facility.
+    moment = timezone.now()
+    base = today or local_date(None, moment)
     credentials = list(
         Credential.objects.filter(
             organization=scope.organization,
-            expires_on__gte=today - timedelta(days=behind_days),
-            expires_on__lte=today + timedelta(days=ahead_days),
+            expires_on__gte=base - timedelta(days=behind_days + 2),
+            expires_on__lte=base + timedelta(days=ahead_days + 2),
         )
         # Verified ones not yet marked expired by the watch count as expired too.
         .filter(Q(status=CredentialStatus.VERIFIED) | Q(status=CredentialStatus.EXPIRED))
@@ -132,7 +136,6 @@ def expiring_credentials(
     groups: dict[int | None, FacilityGroup] = {}
     for c in credentials:
         assert c.expires_on is not None
-        row = ExpiringRow(c, (c.expires_on - today).days, c.pk in renewed)
         places: list[Facility | None] = [c.facility] if c.facility is not None else [*links.get(c.person_id, [])]
         if not places:
             places = [None]
@@ -141,6 +144,9 @@ def expiring_credentials(
                 continue
             if place is not None and not scope.covers_facility(place.pk):
                 continue
+            days_left = (c.expires_on - (today or local_date(place, moment))).days
+            if not -behind_days <= days_left <= ahead_days:
+                continue
             key = place.pk if place is not None else None
-            groups.setdefault(key, FacilityGroup(place)).rows.append(row)
+            groups.setdefault(key, FacilityGroup(place)).rows.append(ExpiringRow(c, days_left, c.pk in renewed))
     return sorted(groups.values(), key=lambda g: (g.facility is None, g.facility.name if g.facility else ""))

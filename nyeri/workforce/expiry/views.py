@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.scope import request_scope
 from nyeri.workforce.expiry.selectors import AHEAD_DAYS, RECENTLY_EXPIRED_DAYS, expiring_credentials
 
@@ -14,8 +14,9 @@ from nyeri.workforce.expiry.selectors import AHEAD_DAYS, RECENTLY_EXPIRED_DAYS, 
 @login_required
 def expiring(request: HttpRequest) -> HttpResponse:
     scope = request_scope(request)
-    today = timezone.localdate()
-    groups = expiring_credentials(scope, today=today)
+    # Each facility's rows count from its own day; the page's date is the installation's.
+    today = local_date(None)
+    groups = expiring_credentials(scope)
     return render(
         request,
         "workforce/hours/expiring.html",

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
@@ -36,6 +36,7 @@ from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.notifications.models import Notification, NotificationKind
 from nyeri.notifications.services import create_notification, send_pending_emails
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Membership, MembershipRole, Organization
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.expiry.selectors import AHEAD_DAYS, RECENTLY_EXPIRED_DAYS, renewed_ids
@@ -91,13 +92,13 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
 
 
 def run_expiry_watch(*, today: date | None = None, send_email: bool = True) -> WatchReport:
-    """Run the watch for every organization as of ``today`` (default: the local date)."""
-    day = today or timezone.localdate()
+    """Run the watch for every organization as of ``today`` (default: now, each credential on its facility's day)."""
     started = timezone.now()
+    day = today or local_date(None, started)
     report = WatchReport(today=day)
     for organization in Organization.objects.order_by("pk"):
         report.organizations += 1
-        expired = mark_expired(organization, day)
+        expired = mark_expired(organization, day, at=None if today else started)
         report.expired += len(expired)
         report.notifications += notify(organization, day, expired)
     if send_email:
@@ -108,16 +109,24 @@ def run_expiry_watch(*, today: date | None = None, send_email: bool = True) -> W
     return report
 
 
-def mark_expired(organization: Organization, today: date) -> list[Credential]:
-    """Verified credentials of ``organization`` that expired before ``today``, now ``expired``."""
+def mark_expired(organization: Organization, today: date, *, at: datetime | None = None) -> list[Credential]:
+    """Verified credentials of ``organization`` that expired before ``today``, now ``expired``.
+
+    With ``at``, each credential's day is its facility's at that moment (the installation's
+    for one that names no facility): a SIP of Jayapura ends at 24:00 WIT, before Jakarta's
+    midnight. ``today`` is then the installation's day; two days' margin covers any zones.
+    """
+    horizon = today + timedelta(days=2) if at is not None else today
     with transaction.atomic():
         # Locked, so that a concurrent revocation and this update do not both pass.
         stale = list(
             Credential.objects.select_for_update(of=("self",))
-            .filter(organization=organization, status=CredentialStatus.VERIFIED, expires_on__lt=today)
+            .filter(organization=organization, status=CredentialStatus.VERIFIED, expires_on__lt=horizon)
             .select_related("person", "person__user", "facility")
             .order_by("pk")
         )
+        if at is not None:
+            stale = [c for c in stale if c.expires_on is not None and c.expires_on < local_date(c.facility, at)]
         if not stale:
             return []
         for chunk in _chunks([c.pk for c in stale]):

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.hours import rules
@@ -116,7 +117,8 @@ def record_manual_hours(
         raise Http404("No such person")
     ensure_may_record(scope, person)
     errors: Errors = {}
-    today = timezone.localdate()
+    # "In the future" at the facility where the hours were worked.
+    today = local_date(facility)
     if worked_on > today:
         _add(errors, "worked_on", _("The date cannot be in the future."))
     amount = _as_hours(hours, errors)
@@ -258,7 +260,7 @@ def record_encounter_hours(
         _add(errors, "person", _("No such person in your organization."))
     if facility.organization_id != organization.pk:
         _add(errors, "facility", _("This facility is not part of your organization."))
-    if worked_on > timezone.localdate():
+    if worked_on > local_date(facility):
         _add(errors, "worked_on", _("The date cannot be in the future."))
     if not 0 < minutes <= MINUTES_PER_DAY:
         _add(errors, "minutes", _("The minutes must be more than 0 and at most 1440 (a day)."))

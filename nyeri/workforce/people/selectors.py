@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
 from nyeri.tenancy.access import access_facility
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
@@ -289,7 +290,8 @@ def staff_directory(
     """
     if not reads_all_people(scope):
         _deny(scope, object_id="", facility=facility, reason="staff directory")
-    today = timezone.localtime(at or timezone.now()).date()
+    # The directory's facility's day (all facilities: the installation's).
+    today = local_date(facility, at)
     people = _people_of(scope, facility, q=q.strip(), role=role)
     names = list(people.order_by("full_name", "pk").values_list("pk", "full_name"))
     facts = load_facts(people, today=today, hour_windows=())
@@ -443,7 +445,9 @@ def person_profile(
     """
     person = access_person_record(scope, person_id)
     moment = at or timezone.now()
-    today = timezone.localtime(moment).date()
+    # A person may work at facilities in several zones: their profile (like certification
+    # progress) is on the installation's day; each facility's decisions on its own.
+    today = local_date(None, moment)
     roles = tuple(sorted(PersonRole.objects.filter(person=person).values_list("role", flat=True)))
     facilities = tuple(
         link.facility

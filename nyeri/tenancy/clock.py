@@ -1,0 +1,95 @@
+"""The local date and time at a facility: the one way Nyeri asks "what day is it here?".
+
+Indonesia keeps three time zones (Keppres 41/1987): WIB (UTC+7), WITA (UTC+8) and WIT
+(UTC+9). A facility's ``time_zone`` (defaulted from its province, see places.py) decides
+where its days turn: a SIP whose last valid day is 31 December lapses at 24:00 in
+Jayapura (15:00 UTC), not at 24:00 in Jakarta (17:00 UTC). Every date-boundary rule
+(validity of credentials and checks, SIP lapse, diary days, follow-up windows, outcomes
+periods, expiry watch, a day's list) asks here.
+
+Things that belong to no single facility (an organization's audit export, a candidate's
+profile, the platform's scheduled jobs) pass ``None`` and get the installation's zone
+(``TIME_ZONE``, Asia/Jakarta by default); docs/facilities.md lists which are which.
+
+Times are stored in UTC; ``local_now`` and ``local_time`` only convert for reading and
+showing, with the zone's label from ``zone_label``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.utils import formats, timezone
+
+from nyeri.regions import TIME_ZONE_LABELS
+
+if TYPE_CHECKING:
+    from datetime import tzinfo
+
+    from nyeri.tenancy.models import Facility
+
+UTC = ZoneInfo("UTC")
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def facility_zone(facility: Facility | None) -> tzinfo:
+    """The zone of ``facility`` (``None``: the installation's zone).
+
+    A name the system's zone database does not know (the service validates every name,
+    so only a hand-edited row) falls back to the installation's zone rather than failing
+    every page of the facility.
+    """
+    if facility is None:
+        return timezone.get_current_timezone()
+    try:
+        return _zone(facility.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.get_current_timezone()
+
+
+def local_now(facility: Facility | None, at: datetime | None = None) -> datetime:
+    """``at`` (default: now) as the wall-clock time at ``facility``."""
+    return (at or timezone.now()).astimezone(facility_zone(facility))
+
+
+def local_date(facility: Facility | None, at: datetime | None = None) -> date:
+    """The calendar day at ``facility`` at the moment ``at`` (default: now)."""
+    return local_now(facility, at).date()
+
+
+def day_bounds(facility: Facility | None, day: date) -> tuple[datetime, datetime]:
+    """The local ``day`` at ``facility`` as a half-open UTC range [start, end).
+
+    Built from the two midnights, so a zone with a daylight-saving change (none in
+    Indonesia, but the installation's zone may be any) gets a 23- or 25-hour day.
+    """
+    zone = facility_zone(facility)
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def period_bounds(facility: Facility | None, first: date, last: date) -> tuple[datetime, datetime]:
+    """The local days ``first`` through ``last`` (both included) as a UTC range [start, end)."""
+    return day_bounds(facility, first)[0], day_bounds(facility, last)[1]
+
+
+def zone_label(zone: tzinfo | str) -> str:
+    """ "WIB", "WITA" or "WIT" for an Indonesian zone; the IANA name (or offset) for any other."""
+    name = zone if isinstance(zone, str) else str(zone)
+    return TIME_ZONE_LABELS.get(name, name)
+
+
+def format_facility_time(moment: datetime | None, facility: Facility | None, format_string: str = "j F Y H:i") -> str:
+    """``moment`` in ``facility``'s zone with the zone's label ("14 Desember 2026 21:30 WITA"); "" for none."""
+    if moment is None:
+        return ""
+    shown = formats.date_format(local_now(facility, moment), format_string)
+    return f"{shown} {zone_label(facility_zone(facility))}"
