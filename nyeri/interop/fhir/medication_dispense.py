@@ -19,7 +19,8 @@ def reversed_(movement: Movement) -> bool:
         return False
 
 
-def build(movement: Movement) -> FhirMedicationDispense:
+def as_json(movement: Movement) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     if movement.patient_id is None:  # a dispensing always names its patient (a database constraint)
         raise ValueError("a dispensing without a patient")
     product = movement.balance
@@ -41,4 +42,8 @@ def build(movement: Movement) -> FhirMedicationDispense:
         data["authorizingPrescription"] = [systems.ref("MedicationRequest", movement.prescription_item_id)]
     if movement.batch_number:
         data["note"] = [{"text": f"batch {movement.batch_number}"}]
-    return FhirMedicationDispense.model_validate(data)
+    return data
+
+
+def build(movement: Movement) -> FhirMedicationDispense:
+    return FhirMedicationDispense.model_validate(as_json(movement))

@@ -36,7 +36,8 @@ def dosage(item: PrescriptionItem) -> dict[str, Any]:
     return found
 
 
-def build(item: PrescriptionItem) -> FhirMedicationRequest:
+def as_json(item: PrescriptionItem) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     prescription = item.prescription
     data: dict[str, Any] = {
         "resourceType": "MedicationRequest",
@@ -66,4 +67,8 @@ def build(item: PrescriptionItem) -> FhirMedicationRequest:
         data["requester"] = systems.ref("Practitioner", prescription.prescriber_id)
     if prescription.status == "cancelled" and prescription.cancel_reason:
         data["statusReason"] = {"text": prescription.cancel_reason}
-    return FhirMedicationRequest.model_validate(data)
+    return data
+
+
+def build(item: PrescriptionItem) -> FhirMedicationRequest:
+    return FhirMedicationRequest.model_validate(as_json(item))

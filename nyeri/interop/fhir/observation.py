@@ -62,7 +62,8 @@ def body_site(assessment: PainAssessment) -> dict[str, Any] | None:
     }
 
 
-def build(score: AssessmentScore) -> FhirObservation:
+def as_json(score: AssessmentScore) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     assessment = score.assessment
     found, label = codings(score)
     loinc = next((c["code"] for c in found if c["system"] == systems.LOINC), None)
@@ -84,7 +85,7 @@ def build(score: AssessmentScore) -> FhirObservation:
         data["bodySite"] = site
     if score.band_code:
         data["interpretation"] = [{"text": score.band_code}]
-    return FhirObservation.model_validate(data)
+    return data
 
 
 def scores_with_loinc(code: str) -> list[tuple[str, str]]:
@@ -95,3 +96,7 @@ def scores_with_loinc(code: str) -> list[tuple[str, str]]:
         for score in definition.scores
         if score.loinc is not None and score.loinc.code == code
     ]
+
+
+def build(score: AssessmentScore) -> FhirObservation:
+    return FhirObservation.model_validate(as_json(score))
