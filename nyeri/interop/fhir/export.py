@@ -73,6 +73,15 @@ def _types_of_level(level: str) -> list[str]:
     return [name for name in RESOURCE_TYPES if name not in NOT_BY_DEFAULT]
 
 
+def _instant(raw: str) -> datetime | None:
+    """A FHIR instant (a moment with its offset), or None."""
+    try:
+        found = parse_datetime(raw) if len(raw) > 10 else None
+    except ValueError:  # well-formed but impossible, such as month 13
+        return None
+    return found if found is not None and found.tzinfo is not None else None
+
+
 def parse_request(*, level: str, params: list[tuple[str, list[str]]], prefer: str, request_url: str) -> ExportRequest:
     """The kick-off's parameters, or a 400 naming what is wrong."""
     if "respond-async" not in [part.strip() for part in prefer.split(",")]:
@@ -96,8 +105,7 @@ def parse_request(*, level: str, params: list[tuple[str, list[str]]], prefer: st
                     if part.strip() not in types:
                         types.append(part.strip())
         elif name == "_since":
-            found = parse_datetime(values[-1]) if len(values[-1]) > 10 else None
-            if found is None or found.tzinfo is None:
+            if (found := _instant(values[-1])) is None:
                 raise FhirError(
                     400,
                     "invalid",
