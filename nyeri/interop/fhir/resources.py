@@ -44,6 +44,7 @@ from nyeri.interop.fhir import (
 )
 from nyeri.interop.fhir.errors import FhirError
 from nyeri.interop.fhir.params import invalid, parse_date, parse_id, parse_token
+from nyeri.prescriptions.catalogue.kfa import KFA_SYSTEM, medications_with_kfa
 from nyeri.prescriptions.selectors import organization_prescription_items
 from nyeri.procedures.selectors import organization_performed_procedures
 from nyeri.register.selectors import organization_dispensings
@@ -225,6 +226,8 @@ def _medication_code(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
             q |= Q(atc=code)
         if system in (None, medication_request.MEDICATION):
             q |= Q(medication_code=code)
+        if system in (None, KFA_SYSTEM):
+            q |= Q(medication_code__in=medications_with_kfa(code))
     return rows.filter(q) if q else rows.none()
 
 
@@ -481,7 +484,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             _id("MedicationRequest"),
             *_patient("prescription__patient_id"),
             Param("authoredon", "date", by_date("prescription__signed_at"), "When it was signed."),
-            Param("code", "token", _medication_code, "ATC code or Nyeri medication code."),
+            Param("code", "token", _medication_code, "KFA code, ATC code or Nyeri medication code."),
             Param("status", "token", by_choice("prescription__status", medication_request.STATUS_FROM_FHIR)),
         ),
         patient_field="prescription__patient_id",
