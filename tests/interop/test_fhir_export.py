@@ -17,7 +17,6 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from nyeri.accounts.services import create_api_token
 from nyeri.audit.models import AuditAction, AuditEvent
-from nyeri.clinical.models import PainAssessment, Patient
 from nyeri.interop.fhir.export import prune_exports
 from nyeri.interop.models import ExportStatus, FhirExport
 from nyeri.tenancy.models import Facility, Organization
@@ -58,8 +57,8 @@ def download(client: Client, url: str) -> list[dict[str, Any]]:
     response = client.get(urlsplit(url).path)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/fhir+ndjson"
+    # Reading the stream to its end closes the file (and the response).
     body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
-    response.close()
     lines = body.decode("utf-8").splitlines()
     return [json.loads(line) for line in lines]
 
@@ -136,12 +135,10 @@ def test_a_bulk_export_is_written_by_the_worker_and_every_line_is_valid_r4(
 
 
 def test_type_and_since_choose_what_is_written(fhir: Client, clinic: Clinic) -> None:
-    # The clinic's records were written in November; a new patient and score today.
-    Patient.objects.filter(pk=clinic.patient.pk).update(created_at=at(3))
-    PainAssessment.objects.filter(organization=clinic.org).update(created_at=at(3))
+    # The clinic's records were written before this moment; a new patient and score after it.
+    since = timezone.localtime()
     later = make_patient(clinic.org, clinic.facility, "RM-9", "Siti Aminah")
     late_score = make_score(later, clinic.user, at(20))
-    since = timezone.localtime(late_score.assessment.created_at) - timedelta(seconds=1)
     query = f"_type=Patient,Observation&_since={quote(since.isoformat())}"
     manifest = fhir.get(status_path(kick_off(fhir, query))).json()
     files = files_of(fhir, manifest)
