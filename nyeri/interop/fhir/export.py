@@ -179,6 +179,8 @@ def export_folder(export: FhirExport) -> Path:
 def export_rows(scope: Scope, kind: ResourceType, since: datetime | None) -> QuerySet[Any]:
     """The rows of ``kind`` the member may read, changed at or after ``since`` when given, by id."""
     rows = kind.rows(scope)
+    if kind.builder_selects is not None:
+        rows = rows.select_related(None).select_related(*kind.builder_selects)
     if kind.patient_field is not None:
         rows = limit_to_care(scope, rows, patient_field=kind.patient_field)
     if since is not None and kind.changed:

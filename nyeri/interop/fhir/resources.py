@@ -80,6 +80,10 @@ class ResourceType:
     # The moments at which a row is written or changes (the bulk export's _since: a row
     # any of them is at or after is exported). Empty: no such record is kept, every row goes.
     changed: tuple[str, ...] = ()
+    # The relations the builder reads, when the rows select more (for care access on a read):
+    # the bulk export selects only these, as building the unused related rows costs it most
+    # of its time. None: the rows as they come.
+    builder_selects: tuple[str, ...] | None = None
 
     @property
     def includes_patient(self) -> bool:
@@ -440,6 +444,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         ),
         patient_field="assessment__patient_id",
         changed=("assessment__created_at", "assessment__entered_in_error_at"),
+        builder_selects=("assessment",),
     ),
     "Condition": ResourceType(
         name="Condition",
