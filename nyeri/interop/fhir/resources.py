@@ -29,6 +29,7 @@ from nyeri.interop.fhir import (
     consent,
     device,
     encounter,
+    healthcare_service,
     location,
     medication_dispense,
     medication_request,
@@ -344,6 +345,30 @@ def _gender(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
     return rows.filter(sex=mapping[raw])
 
 
+def _facilities(scope: Scope) -> QuerySet[Any]:
+    """The organization's facilities with the organization (its jurisdiction chooses the policy pack)."""
+    return organization_locations(scope).select_related("organization")
+
+
+def _service_type(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    """The facilities offering one of the services: evaluated per facility (the organization has few)."""
+    wanted = set()
+    for part in raw.split(","):
+        system, code = parse_token(part)
+        if not code:
+            raise invalid(name, raw)
+        if system in (None, healthcare_service.SERVICE):
+            wanted.add(code)
+    ids = [facility.pk for facility in rows if healthcare_service.offered_codes(facility) & wanted]
+    return rows.filter(pk__in=ids)
+
+
+def _active(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    if raw not in ("true", "false"):
+        raise invalid(name, raw)
+    return rows.filter(is_active=raw == "true")
+
+
 def _location_status(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
     if raw not in ("active", "inactive"):
         raise invalid(name, raw)
@@ -402,6 +427,19 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             _id("Location"),
             Param("name", "string", by_text("name")),
             Param("status", "token", _location_status),
+        ),
+    ),
+    "HealthcareService": ResourceType(
+        name="HealthcareService",
+        rows=_facilities,
+        build=healthcare_service.build,
+        as_json=healthcare_service.as_json,
+        order=("pk",),
+        params=_params(
+            _id("HealthcareService"),
+            Param("location", "reference", by_id("pk", "Location"), "Location/<id>."),
+            Param("active", "token", _active, "true, false."),
+            Param("service-type", "token", _service_type, "A Nyeri service code (the facility offers it now)."),
         ),
     ),
     "Practitioner": ResourceType(
