@@ -17,6 +17,7 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from nyeri.accounts.services import create_api_token
 from nyeri.audit.models import AuditAction, AuditEvent
+from nyeri.background.models import JobRun, JobStatus
 from nyeri.interop.fhir.export import prune_exports
 from nyeri.interop.models import ExportStatus, FhirExport
 from nyeri.tenancy.models import Facility, Organization
@@ -262,3 +263,14 @@ def test_old_exports_are_pruned_with_their_files(
     assert fhir.get(recent).status_code == 200
     assert not (export_root / "fhir-export" / str(clinic.org.pk) / old_id).exists()
     assert FhirExport.objects.get().status == ExportStatus.COMPLETED
+
+
+@pytest.mark.usefixtures("database_queue")
+def test_an_export_whose_job_failed_for_good_answers_500_until_asked_again(fhir: Client, clinic: Clinic) -> None:
+    status = status_path(kick_off(fhir))
+    export = FhirExport.objects.get()
+    assert export.job_run is not None
+    JobRun.objects.filter(pk=export.job_run.pk).update(status=JobStatus.FAILED)
+    response = fhir.get(status)
+    assert response.status_code == 500
+    assert response.json()["issue"][0]["code"] == "exception"

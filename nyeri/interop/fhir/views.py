@@ -111,16 +111,17 @@ def export_status(request: HttpRequest, export_id: str) -> HttpResponse:
             export.cancel_export(scope=scope, export_id=export_id)
             return HttpResponse(status=202)
         found = export.own_export(scope, export_id)
+        if found.status == ExportStatus.COMPLETED:
+            return HttpResponse(
+                json.dumps(export.manifest(found, base=base_url(request))), content_type="application/json", status=200
+            )
+        # Only while unfinished: a run retried by hand may still complete it.
         if export.export_failed(found):
             return _error(500, "exception", _("The export failed; ask for a new one."))
-        if found.status != ExportStatus.COMPLETED:
-            response = HttpResponse(status=202)
-            response["X-Progress"] = found.progress or str(found.get_status_display())
-            response["Retry-After"] = "5"
-            return response
-        return HttpResponse(
-            json.dumps(export.manifest(found, base=base_url(request))), content_type="application/json", status=200
-        )
+        response = HttpResponse(status=202)
+        response["X-Progress"] = found.progress or str(found.get_status_display())
+        response["Retry-After"] = "5"
+        return response
 
     return _guarded_response(handler)
 
