@@ -329,6 +329,8 @@ JOB_STALLED_MINUTES = env_int("JOB_STALLED_MINUTES", 120, minimum=1)
 JOB_HISTORY_DAYS = env_int("JOB_HISTORY_DAYS", 7, minimum=1)
 # Successful jobs (and their queue rows) are forgotten after this many days; failed ones stay.
 JOB_KEEP_DAYS = env_int("JOB_KEEP_DAYS", 30, minimum=1)
+# FHIR bulk exports (docs/fhir.md): their files are deleted this many hours after they are written.
+FHIR_EXPORT_KEEP_HOURS = env_int("FHIR_EXPORT_KEEP_HOURS", 24, minimum=1)
 
 # --- SATUSEHAT (docs/satusehat.md) -------------------------------------------------------
 # The Ministry's hosts per environment; each organization chooses its environment.

@@ -65,6 +65,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("audit.verify", daily_at=time(2, 0)),
     PeriodicJob("background.prune", daily_at=time(3, 0)),
     PeriodicJob("background.recover_stalled", every=timedelta(minutes=15)),
+    PeriodicJob("interop.fhir_export_prune", every=timedelta(hours=1)),
 )
 
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -85,3 +88,58 @@ class SatusehatOutboxEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.local_key} -> {self.resource_type}/{self.remote_id or '?'}"
+
+
+class ExportLevel(models.TextChoices):
+    SYSTEM = "system", _("The whole organization")
+    PATIENT = "patient", _("The patients' records")
+
+
+class ExportStatus(models.TextChoices):
+    ACCEPTED = "accepted", _("Waiting to run")
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed")
+
+
+class FhirExport(models.Model):
+    """One FHIR Bulk Data export ($export), written by interop.fhir.export.
+
+    Its NDJSON files live under ``PRIVATE_STORAGE_ROOT/fhir-export/<organization>/<id>/``;
+    only the member who asked downloads them, and the export (row and files) is deleted
+    ``FHIR_EXPORT_KEEP_HOURS`` after it finished, or when its client cancels it.
+    """
+
+    # Unguessable: the id is in the status and file URLs the client is given.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    level = models.CharField(_("level"), max_length=16, choices=ExportLevel.choices)
+    types = models.JSONField(_("resource types"))
+    since = models.DateTimeField(_("changed since"), null=True, blank=True)
+    request_url = models.TextField(_("request"))
+    status = models.CharField(_("status"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.ACCEPTED)
+    requested_at = models.DateTimeField(_("requested at"))
+    # When the export began reading: what changed later may or may not be in the files.
+    transaction_time = models.DateTimeField(_("transaction time"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    progress = models.CharField(_("progress"), max_length=200, blank=True)
+    # One item per file written: {"type": "Observation", "count": 123}.
+    output = models.JSONField(_("files"), default=list, blank=True)
+    job_run = models.ForeignKey("background.JobRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("FHIR export")
+        verbose_name_plural = _("FHIR exports")
+        constraints = [
+            models.CheckConstraint(condition=Q(level__in=ExportLevel.values), name="fhir_export_level_valid"),
+            models.CheckConstraint(condition=Q(status__in=ExportStatus.values), name="fhir_export_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=ExportStatus.COMPLETED)
+                | Q(finished_at__isnull=False, transaction_time__isnull=False),
+                name="fhir_export_completed_has_times",
+            ),
+        ]
+        indexes = [models.Index(fields=["finished_at"], name="fhir_export_finished")]
+
+    def __str__(self) -> str:
+        return f"$export {self.pk} ({self.status})"

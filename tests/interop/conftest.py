@@ -232,7 +232,7 @@ def make_procedure(clinic: Clinic) -> ProcedureRecord:
     return record
 
 
-def make_prescription(clinic: Clinic) -> PrescriptionItem:
+def make_prescription(clinic: Clinic, medication_code: str = "paracetamol-500-tab") -> PrescriptionItem:
     """A signed prescription of paracetamol 500 mg, 2 tablets 3 times a day for 5 days.
 
     Written as a draft, then signed (on PostgreSQL a trigger freezes a signed prescription's items).
@@ -253,7 +253,7 @@ def make_prescription(clinic: Clinic) -> PrescriptionItem:
         organization=clinic.org,
         prescription=prescription,
         position=1,
-        medication_code="paracetamol-500-tab",
+        medication_code=medication_code,
         label_en="Paracetamol 500 mg tablet",
         label_id="Parasetamol 500 mg tablet",
         generic_en="Paracetamol",

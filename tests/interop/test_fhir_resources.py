@@ -152,6 +152,7 @@ def test_the_capability_statement_lists_exactly_the_served_resources(client: Cli
         "Patient",
         "Organization",
         "Location",
+        "HealthcareService",
         "Practitioner",
         "Encounter",
         "Observation",
@@ -166,6 +167,10 @@ def test_the_capability_statement_lists_exactly_the_served_resources(client: Cli
         "AuditEvent",
         "MedicationDispense",
     }
+    # The bulk export, at the system level and for the patients.
+    assert [o["name"] for o in data["rest"][0]["operation"]] == ["export"]
+    patient = next(r for r in data["rest"][0]["resource"] if r["type"] == "Patient")
+    assert [o["name"] for o in patient["operation"]] == ["export"]
 
 
 def test_a_search_answer_is_a_valid_searchset_bundle(fhir: Client, clinic: Clinic) -> None:

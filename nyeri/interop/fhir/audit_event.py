@@ -25,7 +25,8 @@ ACTION = {
 OUTCOME = {"success": "0", "failure": "8", "denied": "8"}
 
 
-def build(event: AuditEvent) -> FhirAuditEvent:
+def as_json(event: AuditEvent) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     agent: dict[str, Any] = {
         "who": {"display": event.actor_label or "anonymous"},
         "requestor": True,
@@ -56,4 +57,8 @@ def build(event: AuditEvent) -> FhirAuditEvent:
         data["outcomeDesc"] = event.reason
     if entities:
         data["entity"] = entities
-    return FhirAuditEvent.model_validate(data)
+    return data
+
+
+def build(event: AuditEvent) -> FhirAuditEvent:
+    return FhirAuditEvent.model_validate(as_json(event))

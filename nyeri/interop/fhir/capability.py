@@ -7,6 +7,8 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from nyeri.interop.fhir.resources import RESOURCE_TYPES
 
+# The FHIR Bulk Data Access IG's operation definitions ($export, docs/fhir.md).
+BULK_DATA = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition"
 COMMON_PARAMS = [
     {"name": "_count", "type": "number", "documentation": "Page size: 50 unless given, at most 500."},
     {"name": "_summary", "type": "token", "documentation": "count: the total only."},
@@ -27,6 +29,8 @@ def build(base_url: str) -> CapabilityStatement:
         }
         if kind.includes_patient:
             entry["searchInclude"] = [f"{name}:patient"]
+        if name == "Patient":
+            entry["operation"] = [{"name": "export", "definition": f"{BULK_DATA}/patient-export"}]
         resources.append(entry)
     return CapabilityStatement.model_validate(
         {
@@ -36,7 +40,7 @@ def build(base_url: str) -> CapabilityStatement:
             "publisher": "Nyeri",
             "kind": "instance",
             "software": {"name": "Nyeri"},
-            "implementation": {"description": "Nyeri FHIR R4 API (read and search)", "url": base_url},
+            "implementation": {"description": "Nyeri FHIR R4 API (read, search, bulk export)", "url": base_url},
             "fhirVersion": "4.0.1",
             "format": ["application/fhir+json", "json"],
             "rest": [
@@ -48,6 +52,7 @@ def build(base_url: str) -> CapabilityStatement:
                         "each read and search is audited.",
                     },
                     "resource": resources,
+                    "operation": [{"name": "export", "definition": f"{BULK_DATA}/export"}],
                 }
             ],
         }

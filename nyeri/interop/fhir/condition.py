@@ -10,7 +10,8 @@ from nyeri.clinical.diagnoses.models import ClinicalStatus, Diagnosis, RecordSta
 from nyeri.interop.fhir import systems
 
 
-def build(diagnosis: Diagnosis) -> FhirCondition:
+def as_json(diagnosis: Diagnosis) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     codings = [systems.coding(systems.ICD10, diagnosis.icd10_code, diagnosis.icd10_title)]
     if diagnosis.icd11_category:
         codings.append(systems.coding(systems.ICD11, diagnosis.icd11_category))
@@ -43,4 +44,8 @@ def build(diagnosis: Diagnosis) -> FhirCondition:
         data["onsetDateTime"] = systems.day(diagnosis.onset_date)
     if diagnosis.suspected_cause:
         data["note"] = [{"text": diagnosis.suspected_cause}]
-    return FhirCondition.model_validate(data)
+    return data
+
+
+def build(diagnosis: Diagnosis) -> FhirCondition:
+    return FhirCondition.model_validate(as_json(diagnosis))

@@ -23,7 +23,8 @@ STATUS = {"given": "active", "withdrawn": "inactive"}
 STATUS_FROM_FHIR = {v: k for k, v in STATUS.items()}
 
 
-def build(consent: PatientConsent) -> FhirConsent:
+def as_json(consent: PatientConsent) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     what = consent.scope_note or str(consent.get_kind_display())
     period: dict[str, Any] = {"start": systems.instant(consent.given_at)}
     if consent.withdrawn_at is not None:
@@ -49,4 +50,8 @@ def build(consent: PatientConsent) -> FhirConsent:
             ],
         },
     }
-    return FhirConsent.model_validate(data)
+    return data
+
+
+def build(consent: PatientConsent) -> FhirConsent:
+    return FhirConsent.model_validate(as_json(consent))

@@ -15,7 +15,8 @@ STATUS = {"in_service": "active", "under_maintenance": "active", "retired": "ina
 STATUS_FROM_FHIR = {"active": ["in_service", "under_maintenance"], "inactive": ["retired"]}
 
 
-def build(unit: Equipment) -> FhirDevice:
+def as_json(unit: Equipment) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     data: dict[str, Any] = {
         "resourceType": "Device",
         "id": str(unit.pk),
@@ -28,4 +29,8 @@ def build(unit: Equipment) -> FhirDevice:
     }
     if unit.serial_number:
         data["serialNumber"] = unit.serial_number
-    return FhirDevice.model_validate(data)
+    return data
+
+
+def build(unit: Equipment) -> FhirDevice:
+    return FhirDevice.model_validate(as_json(unit))

@@ -20,7 +20,8 @@ PARTICIPATION = {
 }
 
 
-def build(encounter: Encounter) -> FhirEncounter:
+def as_json(encounter: Encounter) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     remote = encounter.kind == EncounterKind.TELECONSULTATION
     period: dict[str, Any] = {"start": systems.instant(encounter.starts_at)}
     if encounter.ends_at is not None:
@@ -49,4 +50,8 @@ def build(encounter: Encounter) -> FhirEncounter:
     ]
     if participants:
         data["participant"] = participants
-    return FhirEncounter.model_validate(data)
+    return data
+
+
+def build(encounter: Encounter) -> FhirEncounter:
+    return FhirEncounter.model_validate(as_json(encounter))

@@ -10,7 +10,8 @@ from nyeri.interop.fhir import systems
 from nyeri.tenancy.models import Facility
 
 
-def build(facility: Facility) -> FhirLocation:
+def as_json(facility: Facility) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     address: dict[str, Any] = {
         "use": "work",
         "city": facility.regency,
@@ -32,4 +33,8 @@ def build(facility: Facility) -> FhirLocation:
     }
     if facility.phone:
         data["telecom"] = [{"system": "phone", "value": facility.phone}]
-    return FhirLocation.model_validate(data)
+    return data
+
+
+def build(facility: Facility) -> FhirLocation:
+    return FhirLocation.model_validate(as_json(facility))

@@ -8,7 +8,7 @@ from typing import Any
 from fhir.resources.R4B.medicationdispense import MedicationDispense as FhirMedicationDispense
 
 from nyeri.interop.fhir import systems
-from nyeri.interop.fhir.medication_request import ATC, MEDICATION
+from nyeri.interop.fhir.medication_request import medication_codings
 from nyeri.register.models import Movement
 
 
@@ -19,14 +19,13 @@ def reversed_(movement: Movement) -> bool:
         return False
 
 
-def build(movement: Movement) -> FhirMedicationDispense:
+def as_json(movement: Movement) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     if movement.patient_id is None:  # a dispensing always names its patient (a database constraint)
         raise ValueError("a dispensing without a patient")
     product = movement.balance
-    codings = [systems.coding(MEDICATION, product.medication_code, product.label_en)]
     item = movement.prescription_item
-    if item is not None and item.atc:
-        codings.insert(0, systems.coding(ATC, item.atc))
+    codings = medication_codings(product.medication_code, product.label_en, item.atc if item is not None else "")
     data: dict[str, Any] = {
         "resourceType": "MedicationDispense",
         "id": str(movement.pk),
@@ -41,4 +40,8 @@ def build(movement: Movement) -> FhirMedicationDispense:
         data["authorizingPrescription"] = [systems.ref("MedicationRequest", movement.prescription_item_id)]
     if movement.batch_number:
         data["note"] = [{"text": f"batch {movement.batch_number}"}]
-    return FhirMedicationDispense.model_validate(data)
+    return data
+
+
+def build(movement: Movement) -> FhirMedicationDispense:
+    return FhirMedicationDispense.model_validate(as_json(movement))

@@ -9,6 +9,7 @@ from typing import Any
 from fhir.resources.R4B.medicationrequest import MedicationRequest as FhirMedicationRequest
 
 from nyeri.interop.fhir import systems
+from nyeri.prescriptions.catalogue.kfa import KFA_SYSTEM, kfa_code
 from nyeri.prescriptions.models import PrescriptionItem
 
 ATC = "http://www.whocc.no/atc"
@@ -20,6 +21,17 @@ STATUS_FROM_FHIR = {v: k for k, v in STATUS.items()}
 
 def _number(value: Decimal) -> int | Decimal:
     return int(value) if value == value.to_integral_value() else value
+
+
+def medication_codings(medication_code: str, label: str, atc: str = "") -> list[dict[str, Any]]:
+    """The product's codes: KFA (what SATUSEHAT asks for) when known, ATC, the catalogue code."""
+    found = [systems.coding(MEDICATION, medication_code, label)]
+    if atc:
+        found.insert(0, systems.coding(ATC, atc))
+    kfa = kfa_code(medication_code)
+    if kfa is not None:
+        found.insert(0, systems.coding(KFA_SYSTEM, kfa.code, kfa.display))
+    return found
 
 
 def dosage(item: PrescriptionItem) -> dict[str, Any]:
@@ -36,7 +48,8 @@ def dosage(item: PrescriptionItem) -> dict[str, Any]:
     return found
 
 
-def build(item: PrescriptionItem) -> FhirMedicationRequest:
+def as_json(item: PrescriptionItem) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     prescription = item.prescription
     data: dict[str, Any] = {
         "resourceType": "MedicationRequest",
@@ -45,9 +58,7 @@ def build(item: PrescriptionItem) -> FhirMedicationRequest:
         "status": STATUS[prescription.status],
         "intent": "order",
         "medicationCodeableConcept": systems.concept(
-            systems.coding(ATC, item.atc),
-            systems.coding(MEDICATION, item.medication_code, item.label_en),
-            text=item.label_en,
+            *medication_codings(item.medication_code, item.label_en, item.atc), text=item.label_en
         ),
         "subject": systems.ref("Patient", prescription.patient_id),
         "authoredOn": systems.instant(prescription.signed_at or prescription.created_at),
@@ -66,4 +77,8 @@ def build(item: PrescriptionItem) -> FhirMedicationRequest:
         data["requester"] = systems.ref("Practitioner", prescription.prescriber_id)
     if prescription.status == "cancelled" and prescription.cancel_reason:
         data["statusReason"] = {"text": prescription.cancel_reason}
-    return FhirMedicationRequest.model_validate(data)
+    return data
+
+
+def build(item: PrescriptionItem) -> FhirMedicationRequest:
+    return FhirMedicationRequest.model_validate(as_json(item))

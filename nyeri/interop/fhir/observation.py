@@ -8,6 +8,7 @@ amended assessment are not served: the current version has status *amended*.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from fhir.resources.R4B.observation import Observation as FhirObservation
@@ -31,16 +32,25 @@ def nyeri_code(score: AssessmentScore) -> str:
 
 def codings(score: AssessmentScore) -> tuple[list[dict[str, Any]], str]:
     """The score's codes (its LOINC code first when it has one) and its label."""
-    found = [systems.coding(systems.INSTRUMENT_SCORE, nyeri_code(score))]
-    label = nyeri_code(score)
-    definition = instrument(score.assessment.instrument_code)
+    found, label = _codings(score.assessment.instrument_code, score.score_code)
+    return list(found), label
+
+
+@cache
+def _codings(instrument_code: str, score_code: str) -> tuple[tuple[dict[str, Any], ...], str]:
+    # Once per instrument score and process: the instruments are shipped data, and the bulk
+    # export asks this for every row.
+    code = f"{instrument_code}.{score_code}"
+    found = [systems.coding(systems.INSTRUMENT_SCORE, code)]
+    label = code
+    definition = instrument(instrument_code)
     if definition is not None:
         for candidate in definition.scores:
-            if candidate.code == score.score_code:
+            if candidate.code == score_code:
                 label = f"{definition.abbreviation} {candidate.label_en}".strip()
                 if candidate.loinc is not None:
                     found.insert(0, systems.coding(systems.LOINC, candidate.loinc.code))
-    return found, label
+    return tuple(found), label
 
 
 def _value(score: AssessmentScore, loinc: str | None) -> dict[str, Any]:
@@ -53,7 +63,9 @@ def _value(score: AssessmentScore, loinc: str | None) -> dict[str, Any]:
 
 
 def body_site(assessment: PainAssessment) -> dict[str, Any] | None:
-    sites = list(assessment.body_sites.all())
+    # The selector's prefetched list when there is one, else the relation.
+    prefetched = getattr(assessment, "body_site_list", None)
+    sites = list(prefetched if prefetched is not None else assessment.body_sites.all())
     if not sites:
         return None
     return {
@@ -62,7 +74,8 @@ def body_site(assessment: PainAssessment) -> dict[str, Any] | None:
     }
 
 
-def build(score: AssessmentScore) -> FhirObservation:
+def as_json(score: AssessmentScore) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     assessment = score.assessment
     found, label = codings(score)
     loinc = next((c["code"] for c in found if c["system"] == systems.LOINC), None)
@@ -84,7 +97,7 @@ def build(score: AssessmentScore) -> FhirObservation:
         data["bodySite"] = site
     if score.band_code:
         data["interpretation"] = [{"text": score.band_code}]
-    return FhirObservation.model_validate(data)
+    return data
 
 
 def scores_with_loinc(code: str) -> list[tuple[str, str]]:
@@ -95,3 +108,7 @@ def scores_with_loinc(code: str) -> list[tuple[str, str]]:
         for score in definition.scores
         if score.loinc is not None and score.loinc.code == code
     ]
+
+
+def build(score: AssessmentScore) -> FhirObservation:
+    return FhirObservation.model_validate(as_json(score))

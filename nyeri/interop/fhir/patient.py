@@ -29,7 +29,8 @@ def identifiers(patient: Patient) -> list[dict[str, Any]]:
     return found
 
 
-def build(patient: Patient) -> FhirPatient:
+def as_json(patient: Patient) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     data: dict[str, Any] = {
         "resourceType": "Patient",
         "id": str(patient.pk),
@@ -51,4 +52,8 @@ def build(patient: Patient) -> FhirPatient:
         data["address"] = [address]
     if patient.merged_into_id is not None:
         data["link"] = [{"other": systems.ref("Patient", patient.merged_into_id), "type": "replaced-by"}]
-    return FhirPatient.model_validate(data)
+    return data
+
+
+def build(patient: Patient) -> FhirPatient:
+    return FhirPatient.model_validate(as_json(patient))

@@ -30,7 +30,8 @@ def qualification(credential: Credential) -> dict[str, Any]:
     return found
 
 
-def build(person: Person) -> FhirPractitioner:
+def as_json(person: Person) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     credentials: list[Credential] = getattr(person, "published_credentials", [])
     data: dict[str, Any] = {
         "resourceType": "Practitioner",
@@ -51,4 +52,8 @@ def build(person: Person) -> FhirPractitioner:
             data["telecom"] = telecom
     if credentials:
         data["qualification"] = [qualification(c) for c in credentials]
-    return FhirPractitioner.model_validate(data)
+    return data
+
+
+def build(person: Person) -> FhirPractitioner:
+    return FhirPractitioner.model_validate(as_json(person))

@@ -12,7 +12,8 @@ from nyeri.workforce.models import PersonFacility
 ROLE = f"{systems.BASE}/CodeSystem/role"
 
 
-def build(link: PersonFacility) -> FhirPractitionerRole:
+def as_json(link: PersonFacility) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     data: dict[str, Any] = {
         "resourceType": "PractitionerRole",
         "id": str(link.pk),
@@ -26,4 +27,8 @@ def build(link: PersonFacility) -> FhirPractitionerRole:
     ]
     if roles:
         data["code"] = roles
-    return FhirPractitionerRole.model_validate(data)
+    return data
+
+
+def build(link: PersonFacility) -> FhirPractitionerRole:
+    return FhirPractitionerRole.model_validate(as_json(link))

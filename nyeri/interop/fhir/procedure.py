@@ -35,7 +35,8 @@ def current(record: ProcedureRecord) -> ProcedurePerformance | None:
     return versions[-1] if versions else None
 
 
-def build(record: ProcedureRecord) -> FhirProcedure:
+def as_json(record: ProcedureRecord) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     done = current(record)
     code = done.procedure_code if done is not None else record.procedure_code
     entry = catalogue_entry(code)
@@ -71,7 +72,7 @@ def build(record: ProcedureRecord) -> FhirProcedure:
         data["performer"] = performers
         if done.note:
             data["note"] = [{"text": done.note}]
-    return FhirProcedure.model_validate(data)
+    return data
 
 
 def codes_for_icd9cm(code: str) -> list[str]:
@@ -79,3 +80,7 @@ def codes_for_icd9cm(code: str) -> list[str]:
     from nyeri.procedures.catalogue import catalogue
 
     return [p.code for p in catalogue().procedures if p.icd9cm is not None and p.icd9cm.code == code]
+
+
+def build(record: ProcedureRecord) -> FhirProcedure:
+    return FhirProcedure.model_validate(as_json(record))

@@ -17,7 +17,8 @@ def status(assessment: PainAssessment) -> str:
     return "entered-in-error" if assessment.status == AssessmentStatus.ENTERED_IN_ERROR else "completed"
 
 
-def build(assessment: PainAssessment) -> FhirQuestionnaireResponse:
+def as_json(assessment: PainAssessment) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     data: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "id": str(assessment.pk),
@@ -37,4 +38,8 @@ def build(assessment: PainAssessment) -> FhirQuestionnaireResponse:
     ]
     if items:
         data["item"] = items
-    return FhirQuestionnaireResponse.model_validate(data)
+    return data
+
+
+def build(assessment: PainAssessment) -> FhirQuestionnaireResponse:
+    return FhirQuestionnaireResponse.model_validate(as_json(assessment))

@@ -29,6 +29,7 @@ from nyeri.interop.fhir import (
     consent,
     device,
     encounter,
+    healthcare_service,
     location,
     medication_dispense,
     medication_request,
@@ -44,6 +45,7 @@ from nyeri.interop.fhir import (
 )
 from nyeri.interop.fhir.errors import FhirError
 from nyeri.interop.fhir.params import invalid, parse_date, parse_id, parse_token
+from nyeri.prescriptions.catalogue.kfa import KFA_SYSTEM, medications_with_kfa
 from nyeri.prescriptions.selectors import organization_prescription_items
 from nyeri.procedures.selectors import organization_performed_procedures
 from nyeri.register.selectors import organization_dispensings
@@ -69,10 +71,20 @@ class ResourceType:
     # The organization's rows (not yet limited to care access), ready to build.
     rows: Callable[[Scope], QuerySet[Any]]
     build: Callable[[Any], Resource]
+    # The same resource as plain JSON values, not validated (the bulk export's fast path;
+    # the tests validate what it writes).
+    as_json: Callable[[Any], dict[str, Any]]
     order: tuple[str, ...]
     params: dict[str, Param] = field(default_factory=dict)
     # The path from a row to its patient's id ("pk" for Patient itself; None: not patient data).
     patient_field: str | None = None
+    # The moments at which a row is written or changes (the bulk export's _since: a row
+    # any of them is at or after is exported). Empty: no such record is kept, every row goes.
+    changed: tuple[str, ...] = ()
+    # The relations the builder reads, when the rows select more (for care access on a read):
+    # the bulk export selects only these, as building the unused related rows costs it most
+    # of its time. None: the rows as they come.
+    builder_selects: tuple[str, ...] | None = None
 
     @property
     def includes_patient(self) -> bool:
@@ -219,6 +231,8 @@ def _medication_code(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
             q |= Q(atc=code)
         if system in (None, medication_request.MEDICATION):
             q |= Q(medication_code=code)
+        if system in (None, KFA_SYSTEM):
+            q |= Q(medication_code__in=medications_with_kfa(code))
     return rows.filter(q) if q else rows.none()
 
 
@@ -331,6 +345,30 @@ def _gender(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
     return rows.filter(sex=mapping[raw])
 
 
+def _facilities(scope: Scope) -> QuerySet[Any]:
+    """The organization's facilities with the organization (its jurisdiction chooses the policy pack)."""
+    return organization_locations(scope).select_related("organization")
+
+
+def _service_type(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    """The facilities offering one of the services: evaluated per facility (the organization has few)."""
+    wanted = set()
+    for part in raw.split(","):
+        system, code = parse_token(part)
+        if not code:
+            raise invalid(name, raw)
+        if system in (None, healthcare_service.SERVICE):
+            wanted.add(code)
+    ids = [facility.pk for facility in rows if healthcare_service.offered_codes(facility) & wanted]
+    return rows.filter(pk__in=ids)
+
+
+def _active(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    if raw not in ("true", "false"):
+        raise invalid(name, raw)
+    return rows.filter(is_active=raw == "true")
+
+
 def _location_status(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
     if raw not in ("active", "inactive"):
         raise invalid(name, raw)
@@ -359,6 +397,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         name="Patient",
         rows=organization_patients,
         build=patient.build,
+        as_json=patient.as_json,
         order=("pk",),
         params=_params(
             _id("Patient"),
@@ -368,11 +407,13 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("gender", "token", _gender),
         ),
         patient_field="pk",
+        changed=("created_at", "merged_at"),
     ),
     "Organization": ResourceType(
         name="Organization",
         rows=own_organization,
         build=organization.build,
+        as_json=organization.as_json,
         order=("pk",),
         params=_params(_id("Organization"), Param("name", "string", by_text("name"))),
     ),
@@ -380,6 +421,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         name="Location",
         rows=organization_locations,
         build=location.build,
+        as_json=location.as_json,
         order=("pk",),
         params=_params(
             _id("Location"),
@@ -387,10 +429,24 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("status", "token", _location_status),
         ),
     ),
+    "HealthcareService": ResourceType(
+        name="HealthcareService",
+        rows=_facilities,
+        build=healthcare_service.build,
+        as_json=healthcare_service.as_json,
+        order=("pk",),
+        params=_params(
+            _id("HealthcareService"),
+            Param("location", "reference", by_id("pk", "Location"), "Location/<id>."),
+            Param("active", "token", _active, "true, false."),
+            Param("service-type", "token", _service_type, "A Nyeri service code (the facility offers it now)."),
+        ),
+    ),
     "Practitioner": ResourceType(
         name="Practitioner",
         rows=practitioners,
         build=practitioner.build,
+        as_json=practitioner.as_json,
         order=("pk",),
         params=_params(_id("Practitioner"), Param("name", "string", by_text("full_name"))),
     ),
@@ -398,6 +454,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         name="Encounter",
         rows=organization_encounters,
         build=encounter.build,
+        as_json=encounter.as_json,
         order=("starts_at", "pk"),
         params=_params(
             _id("Encounter"),
@@ -407,11 +464,13 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("location", "reference", by_id("facility_id", "Location")),
         ),
         patient_field="patient_id",
+        changed=("created_at", "cancelled_at"),
     ),
     "Observation": ResourceType(
         name="Observation",
         rows=organization_scores,
         build=observation.build,
+        as_json=observation.as_json,
         order=("assessment__recorded_at", "pk"),
         params=_params(
             _id("Observation"),
@@ -422,11 +481,14 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("encounter", "reference", by_id("assessment__encounter_id", "Encounter")),
         ),
         patient_field="assessment__patient_id",
+        changed=("assessment__created_at", "assessment__entered_in_error_at"),
+        builder_selects=("assessment",),
     ),
     "Condition": ResourceType(
         name="Condition",
         rows=organization_diagnoses,
         build=condition.build,
+        as_json=condition.as_json,
         order=("recorded_at", "pk"),
         params=_params(
             _id("Condition"),
@@ -437,11 +499,13 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("onset-date", "date", by_date("onset_date", date_column=True)),
         ),
         patient_field="patient_id",
+        changed=("recorded_at",),
     ),
     "Procedure": ResourceType(
         name="Procedure",
         rows=organization_performed_procedures,
         build=procedure.build,
+        as_json=procedure.as_json,
         order=("pk",),
         params=_params(
             _id("Procedure"),
@@ -451,25 +515,29 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("status", "token", by_choice("status", procedure.STATUS_FROM_FHIR), "completed, entered-in-error."),
         ),
         patient_field="patient_id",
+        changed=("ordered_at", "cancelled_at", "entered_in_error_at", "performances__recorded_at"),
     ),
     "MedicationRequest": ResourceType(
         name="MedicationRequest",
         rows=organization_prescription_items,
         build=medication_request.build,
+        as_json=medication_request.as_json,
         order=("prescription__created_at", "pk"),
         params=_params(
             _id("MedicationRequest"),
             *_patient("prescription__patient_id"),
             Param("authoredon", "date", by_date("prescription__signed_at"), "When it was signed."),
-            Param("code", "token", _medication_code, "ATC code or Nyeri medication code."),
+            Param("code", "token", _medication_code, "KFA code, ATC code or Nyeri medication code."),
             Param("status", "token", by_choice("prescription__status", medication_request.STATUS_FROM_FHIR)),
         ),
         patient_field="prescription__patient_id",
+        changed=("prescription__created_at", "prescription__signed_at", "prescription__cancelled_at"),
     ),
     "ServiceRequest": ResourceType(
         name="ServiceRequest",
         rows=organization_imaging_orders,
         build=service_request.build,
+        as_json=service_request.as_json,
         order=("ordered_at", "pk"),
         params=_params(
             _id("ServiceRequest"),
@@ -479,11 +547,13 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("status", "token", _service_request_status, "active, completed, revoked."),
         ),
         patient_field="patient_id",
+        changed=("ordered_at", "cancelled_at"),
     ),
     "PractitionerRole": ResourceType(
         name="PractitionerRole",
         rows=practitioner_roles,
         build=practitioner_role.build,
+        as_json=practitioner_role.as_json,
         order=("pk",),
         params=_params(
             _id("PractitionerRole"),
@@ -496,6 +566,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         name="Consent",
         rows=organization_consents,
         build=consent.build,
+        as_json=consent.as_json,
         order=("given_at", "pk"),
         params=_params(
             _id("Consent"),
@@ -504,11 +575,13 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("status", "token", by_choice("status", consent.STATUS_FROM_FHIR), "active, inactive."),
         ),
         patient_field="patient_id",
+        changed=("created_at", "withdrawn_at"),
     ),
     "QuestionnaireResponse": ResourceType(
         name="QuestionnaireResponse",
         rows=organization_assessments,
         build=questionnaire_response.build,
+        as_json=questionnaire_response.as_json,
         order=("recorded_at", "pk"),
         params=_params(
             _id("QuestionnaireResponse"),
@@ -518,11 +591,13 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("status", "token", _questionnaire_status, "completed, entered-in-error."),
         ),
         patient_field="patient_id",
+        changed=("created_at", "entered_in_error_at"),
     ),
     "Device": ResourceType(
         name="Device",
         rows=organization_equipment,
         build=device.build,
+        as_json=device.as_json,
         order=("pk",),
         params=_params(
             _id("Device"),
@@ -530,11 +605,13 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("type", "token", _equipment_kind, "c_arm, ultrasound, ct, mri, xray."),
             Param("status", "token", _device_status, "active, inactive."),
         ),
+        changed=("added_at", "status_changed_at"),
     ),
     "AuditEvent": ResourceType(
         name="AuditEvent",
         rows=organization_audit_events,
         build=audit_event.build,
+        as_json=audit_event.as_json,
         order=("occurred_at", "pk"),
         params=_params(
             _id("AuditEvent"),
@@ -542,11 +619,13 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("date", "date", by_date("occurred_at"), "When it happened."),
             Param("subtype", "token", _audit_action, "A Nyeri audit action (read, search, create...)."),
         ),
+        changed=("occurred_at",),
     ),
     "MedicationDispense": ResourceType(
         name="MedicationDispense",
         rows=organization_dispensings,
         build=medication_dispense.build,
+        as_json=medication_dispense.as_json,
         order=("occurred_at", "pk"),
         params=_params(
             _id("MedicationDispense"),
@@ -555,6 +634,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("prescription", "reference", by_id("prescription_item_id", "MedicationRequest")),
         ),
         patient_field="patient_id",
+        changed=("recorded_at",),
     ),
 }
 

@@ -25,7 +25,8 @@ def _where(order: ImagingOrder, referral: Referral | None) -> dict[str, Any]:
     return {"performer": [{"display": referral.outside_name}]} if referral.outside_name else {}
 
 
-def build(order: ImagingOrder) -> FhirServiceRequest:
+def as_json(order: ImagingOrder) -> dict[str, Any]:
+    """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     referrals: list[Referral] = list(order.referrals.all())
     referral = referrals[-1] if referrals else None
     data: dict[str, Any] = {
@@ -45,4 +46,8 @@ def build(order: ImagingOrder) -> FhirServiceRequest:
     }
     if referral is not None and referral.note:
         data["note"] = [{"text": referral.note}]
-    return FhirServiceRequest.model_validate(data)
+    return data
+
+
+def build(order: ImagingOrder) -> FhirServiceRequest:
+    return FhirServiceRequest.model_validate(as_json(order))
