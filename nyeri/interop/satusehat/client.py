@@ -49,6 +49,10 @@ class Refused(SatusehatError):
     """The platform refused the request (bad credentials, invalid resource): resending it as is won't help."""
 
 
+class CredentialsRefused(Refused):
+    """The token endpoint refused the client ID or secret: nothing can be sent until they are corrected."""
+
+
 @dataclass(frozen=True)
 class Connection:
     """Where and as whom to connect; ``key`` names the organization's token in the cache."""
@@ -150,7 +154,7 @@ class SatusehatClient:
         if status != 200:
             failure = self._failure(status, body)
             if isinstance(failure, Refused):
-                failure = Refused(
+                failure = CredentialsRefused(
                     _("SATUSEHAT refused the client ID or secret (HTTP %(status)s): %(diagnostics)s")
                     % {"status": status, "diagnostics": failure.diagnostics},
                     status=status,

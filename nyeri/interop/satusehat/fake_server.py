@@ -31,7 +31,9 @@ NIK_SYSTEM = "https://fhir.kemkes.go.id/id/nik"
 IHS_SYSTEM = "https://fhir.kemkes.go.id/id/ihs-number"
 TOKEN_PATH = "/oauth2/v1/accesstoken"  # noqa: S105 - a path
 FHIR_BASE = "/fhir-r4/v1"
-WRITABLE = frozenset({"Encounter", "Condition", "Observation", "Procedure", "MedicationRequest"})
+WRITABLE = frozenset(
+    {"Encounter", "Condition", "Observation", "Procedure", "MedicationRequest", "MedicationDispense", "Location"}
+)
 LOOKUPS = frozenset({"Patient", "Practitioner"})
 
 
@@ -59,6 +61,8 @@ class FakeSatusehat:
     patients: dict[str, str] = field(default_factory=dict)  # NIK -> IHS number
     practitioners: dict[str, str] = field(default_factory=dict)  # NIK -> IHS number
     failure_rate: float = 0.0
+    # Refuse references to patients, practitioners and resources the server does not know.
+    check_references: bool = True
     seed: int = 0
     timeout_seconds: float = 3.0
     port: int = 0  # 0: a free port
@@ -175,10 +179,16 @@ class FakeSatusehat:
     def write(self, resource_type: str, resource_id: str | None, body: Any) -> tuple[int, dict[str, Any]]:
         if not isinstance(body, dict) or body.get("resourceType") != resource_type:
             return 400, operation_outcome("invalid", f"resourceType harus {resource_type}.")
-        if resource_type != "Encounter" and not (body.get("subject") or {}).get("reference"):
+        subject = str((body.get("subject") or {}).get("reference") or "")
+        if resource_type not in ("Encounter", "Location") and not subject:
             return 400, operation_outcome("required", f"{resource_type}.subject wajib diisi.")
         if resource_type == "Encounter" and not body.get("status"):
             return 400, operation_outcome("required", "Encounter.status wajib diisi.")
+        # Like SATUSEHAT: a reference names a resource it knows (IHS numbers, its own ids).
+        if self.check_references:
+            problem = self._unknown_reference(body, subject)
+            if problem:
+                return 400, operation_outcome("invalid", problem)
         with self._lock:
             if resource_id is None:
                 resource_id = str(uuid.uuid4())
@@ -194,6 +204,33 @@ class FakeSatusehat:
             stored = {**body, "id": resource_id, "meta": {"versionId": str(version), "lastUpdated": _now()}}
             self.resources[(resource_type, resource_id)] = stored
         return status, stored
+
+    def _unknown_reference(self, body: dict[str, Any], subject: str) -> str:
+        kind, _, ident = subject.partition("/")
+        if kind == "Patient" and ident not in self.patients.values():
+            return f"Pasien dengan IHS number {ident} tidak ditemukan."
+        for reference in _references(body):
+            kind, _, ident = reference.partition("/")
+            if kind == "Practitioner" and ident not in self.practitioners.values():
+                return f"Tenaga kesehatan dengan IHS number {ident} tidak ditemukan."
+            if kind in WRITABLE and (kind, ident) not in self.resources:
+                return f"Referensi {reference} tidak ditemukan."
+        return ""
+
+
+def _references(value: Any) -> list[str]:
+    """Every ``reference`` string in a resource, at any depth."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "reference" and isinstance(item, str):
+                found.append(item)
+            else:
+                found.extend(_references(item))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_references(item))
+    return found
 
 
 def _now() -> str:
