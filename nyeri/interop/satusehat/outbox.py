@@ -286,14 +286,15 @@ class Resolver:
         return remote_id
 
     def patient(self, pk: int) -> str:
-        kept = self._kept("Patient", pk)
-        if kept:
-            return kept
         patient = Patient.objects.filter(organization=self.organization, pk=pk).first()
         if patient is None:
             raise LocalRefusal(_("The patient's record no longer exists."))
+        # The record's own IHS number first (corrected there, it is used at the next send).
         if patient.ihs_number:
-            return self._keep("Patient", pk, patient.ihs_number)
+            return patient.ihs_number
+        kept = self._kept("Patient", pk)
+        if kept:
+            return kept
         if not patient.nik:
             raise LocalRefusal(
                 _("The patient %(record)s has no NIK: SATUSEHAT cannot identify them.")
