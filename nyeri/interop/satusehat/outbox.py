@@ -297,8 +297,7 @@ class Resolver:
             return kept
         if not patient.nik:
             raise LocalRefusal(
-                _("The patient %(record)s has no NIK: SATUSEHAT cannot identify them.")
-                % {"record": patient.mrn}
+                _("The patient %(record)s has no NIK: SATUSEHAT cannot identify them.") % {"record": patient.mrn}
             )
         ihs = self.client.patient_ihs_by_nik(patient.nik)
         if ihs is None:

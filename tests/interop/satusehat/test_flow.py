@@ -101,9 +101,17 @@ def test_a_finished_visit_goes_out_with_satusehat_ids_the_encounter_first(
         "Procedure",
         "MedicationRequest",
     ]
-    assert report.sent == 5 and all(r.status == OutboxStatus.SENT and r.remote_id for r in rows)
+    assert report.sent == 5
+    assert all(r.status == OutboxStatus.SENT and r.remote_id for r in rows)
     # The facility is registered as a Location first, then the Encounter, then the rest.
-    assert sent_types(fake_satusehat) == ["Location", "Encounter", "Condition", "Observation", "Procedure", "MedicationRequest"]
+    assert sent_types(fake_satusehat) == [
+        "Location",
+        "Encounter",
+        "Condition",
+        "Observation",
+        "Procedure",
+        "MedicationRequest",
+    ]
     encounter = fake_satusehat.resources[("Encounter", rows[0].remote_id)]
     location_id = SatusehatIdentity.objects.get(resource_type="Location", local_id=visit.facility.pk).remote_id
     assert encounter["subject"] == {"reference": f"Patient/{PATIENT_IHS}"}
@@ -157,9 +165,11 @@ def test_an_unlicensed_practitioner_is_not_sent_and_the_visit_waits_until_the_li
     report = drain()
 
     rows = entries(visit.org)
-    assert report.waiting == 1 and report.sent == 0
+    assert report.waiting == 1
+    assert report.sent == 0
     assert all(r.status == OutboxStatus.PENDING for r in rows)
-    assert "dr. Budi Santoso" in rows[0].waiting_reason and "2026" in rows[0].waiting_reason
+    assert "dr. Budi Santoso" in rows[0].waiting_reason
+    assert "2026" in rows[0].waiting_reason
     assert fake_satusehat.count("Encounter") == 0
     Credential.objects.filter(pk=permit.pk).update(expires_on=date(2029, 2, 1))
     assert drain().sent == 0  # looked at again later, not at every round
@@ -174,7 +184,7 @@ def test_an_unlicensed_practitioner_is_not_sent_and_the_visit_waits_until_the_li
 def test_wrong_credentials_pause_the_organization_and_tell_its_administrators_without_a_retry_storm(
     visit: Clinic, admin: User, fake_satusehat: FakeSatusehat
 ) -> None:
-    fake_satusehat.client_secret = "rotated-by-kemenkes"  # noqa: S105
+    fake_satusehat.client_secret = "rotated-by-kemenkes"
     collect_finished_encounters(visit.org)
 
     report = drain()
@@ -182,7 +192,8 @@ def test_wrong_credentials_pause_the_organization_and_tell_its_administrators_wi
     collect_and_drain()
 
     row = SatusehatSettings.objects.get(organization=visit.org)
-    assert report.paused and "Invalid client identifier" in row.paused_reason
+    assert report.paused
+    assert "Invalid client identifier" in row.paused_reason
     assert fake_satusehat.token_requests == 1
     notice = Notification.objects.get(recipient=admin, kind=NotificationKind.SATUSEHAT_CREDENTIALS)
     assert "SATUSEHAT" in notice.message("en")
@@ -194,7 +205,7 @@ def test_wrong_credentials_pause_the_organization_and_tell_its_administrators_wi
         environment="staging",
         satusehat_organization_id=ORGANIZATION_ID,
         client_id=fake_satusehat.client_id,
-        client_secret="rotated-by-kemenkes",  # noqa: S106
+        client_secret="rotated-by-kemenkes",
     )
 
     drain()
@@ -217,7 +228,8 @@ def test_timeouts_server_errors_and_429_are_retried_and_an_expired_token_renewed
     first = drain()
 
     rows = entries(visit.org)
-    assert rows[0].status == OutboxStatus.SENT and rows[0].attempts == 0
+    assert rows[0].status == OutboxStatus.SENT
+    assert rows[0].attempts == 0
     assert first.retried == 3  # three failures in a row end the round
     failed = [r for r in rows if r.attempts]
     assert {r.last_error for r in failed} >= {"Terjadi kesalahan pada server.", "Terlalu banyak permintaan."}
@@ -283,7 +295,9 @@ def test_satusehat_down_for_an_hour_loses_nothing_and_everything_goes_once_it_re
         assert fake_satusehat.resources[(row.resource_type, row.remote_id)]["meta"]["versionId"] == "1"
         if row.depends_on_id is not None:
             parent = next(r for r in rows if r.pk == row.depends_on_id)
-            assert parent.sent_at is not None and row.sent_at is not None and parent.sent_at <= row.sent_at
+            assert parent.sent_at is not None
+            assert row.sent_at is not None
+            assert parent.sent_at <= row.sent_at
     assert fake_satusehat.count("Encounter") == 3
 
 
