@@ -71,7 +71,21 @@ def visit(clinic: Clinic, admin: User) -> Clinic:
         minutes=30,
         added_by=clinic.user,
     )
-    Diagnosis.objects.filter(pk=clinic.diagnosis.pk).update(encounter_id=clinic.encounter.pk)
+    # Diagnoses are append-only (a PostgreSQL trigger): the visit's own is a new row.
+    Diagnosis.objects.create(
+        organization=clinic.org,
+        patient=clinic.patient,
+        facility=clinic.facility,
+        encounter_id=clinic.encounter.pk,
+        icd10_code="M54.5",
+        icd10_title="Low back pain",
+        icd10_edition="2019",
+        icd11_category="MG30.3",
+        body_site="lower_back",
+        laterality="bilateral",
+        recorded_by=clinic.user,
+        recorded_at=at(3, 10),
+    )
     make_procedure(clinic)
     make_prescription(clinic)
     return clinic
