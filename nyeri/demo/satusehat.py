@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from nyeri.accounts.models import User
+from nyeri.interop.models import SatusehatSettings
 from nyeri.interop.satusehat.fake_server import FakeSatusehat
 from nyeri.interop.satusehat.services import save_satusehat_settings
 from nyeri.tenancy.models import Organization
@@ -41,3 +42,11 @@ def seed_satusehat(*, organization: Organization, admin: User) -> None:
         client_secret=fake.client_secret,
         send_visits_from=timezone.localdate() - timedelta(days=SEND_DAYS_BACK),
     )
+
+
+def ensure_satusehat(*, organization: Organization, admin: User) -> bool:
+    """Seed the connection of a demo loaded before it existed; whether it was missing."""
+    if SatusehatSettings.objects.filter(organization=organization).exists():
+        return False
+    seed_satusehat(organization=organization, admin=admin)
+    return True
