@@ -241,6 +241,9 @@ def _now() -> str:
 class _Handler(BaseHTTPRequestHandler):
     state: FakeSatusehat
     protocol_version = "HTTP/1.1"
+    # Headers and body go in two writes: without TCP_NODELAY a kept-alive client waits for
+    # the delayed ACK (40 ms) on every answer.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet in tests
         return
