@@ -183,6 +183,8 @@ def queue_for_satusehat(
         entry.status = OutboxStatus.PENDING
         entry.attempts = 0
         entry.last_error = ""
+        entry.waiting_reason = ""
+        entry.next_attempt_at = None
         entry.queued_at = timezone.now()
         entry.full_clean(exclude=["organization"])
         entry.save()
