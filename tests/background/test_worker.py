@@ -37,9 +37,15 @@ def test_one_batch_round_enqueues_the_due_periodic_jobs_and_runs_them(db: None) 
     out = io.StringIO()
     with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
         call_command("run_worker", "--batch", stdout=out)
-    assert "4 periodic job(s) enqueued" in out.getvalue()
+    assert "5 periodic job(s) enqueued" in out.getvalue()
     runs = {run.job: run for run in JobRun.objects.all()}
-    assert set(runs) == {"workforce.expiry_watch", "audit.verify", "background.recover_stalled", "background.prune"}
+    assert set(runs) == {
+        "workforce.expiry_watch",
+        "audit.verify",
+        "background.recover_stalled",
+        "background.prune",
+        "interop.satusehat_collect",  # nothing to send: no organization is connected
+    }
     assert all(run.status == JobStatus.SUCCEEDED for run in runs.values()), [
         (r.job, r.status, r.last_error) for r in runs.values()
     ]
