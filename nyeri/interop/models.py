@@ -106,9 +106,7 @@ class SatusehatOutboxEntry(models.Model):
             models.Index(fields=["organization", "status", "queued_at"], name="satusehat_outbox_status"),
             # The claim walks the waiting entries in order: only those are in it (the sent
             # ones, soon the great majority, are never scanned again).
-            models.Index(
-                fields=["organization", "id"], condition=Q(status="pending"), name="satusehat_outbox_waiting"
-            ),
+            models.Index(fields=["organization", "id"], condition=Q(status="pending"), name="satusehat_outbox_waiting"),
             models.Index(fields=["organization", "encounter_id"], name="satusehat_outbox_encounter"),
         ]
 
