@@ -51,6 +51,10 @@ def main() -> int:
             "--port",
             str(options.satusehat_port),
             "--from-database",
+            # What it received survives a restart, as SATUSEHAT's does (the Locations and
+            # visits Nyeri keeps ids of).
+            "--state-file",
+            "var/satusehat-fake.json",
         ],
     }
     children = {

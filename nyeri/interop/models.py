@@ -123,6 +123,8 @@ class SatusehatIdentity(models.Model):
     """
 
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    # Staging and production are two platforms: what one knows, the other does not.
+    environment = models.CharField(_("environment"), max_length=16, choices=SatusehatEnvironment.choices)
     resource_type = models.CharField(_("resource type"), max_length=40)
     local_id = models.BigIntegerField(_("record"))
     remote_id = models.CharField(_("SATUSEHAT ID"), max_length=64)
@@ -133,7 +135,7 @@ class SatusehatIdentity(models.Model):
         verbose_name_plural = _("SATUSEHAT identities")
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "resource_type", "local_id"], name="satusehat_identity_once"
+                fields=["organization", "environment", "resource_type", "local_id"], name="satusehat_identity_once"
             ),
             models.CheckConstraint(condition=~Q(remote_id=""), name="satusehat_identity_has_id"),
         ]

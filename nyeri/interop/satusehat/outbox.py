@@ -269,7 +269,10 @@ class Resolver:
         if (resource_type, pk) not in self.known:
             found = (
                 SatusehatIdentity.objects.filter(
-                    organization=self.organization, resource_type=resource_type, local_id=pk
+                    organization=self.organization,
+                    environment=self.settings.environment,
+                    resource_type=resource_type,
+                    local_id=pk,
                 )
                 .values_list("remote_id", flat=True)
                 .first()
@@ -281,7 +284,11 @@ class Resolver:
 
     def _keep(self, resource_type: str, pk: int, remote_id: str) -> str:
         SatusehatIdentity.objects.get_or_create(
-            organization=self.organization, resource_type=resource_type, local_id=pk, defaults={"remote_id": remote_id}
+            organization=self.organization,
+            environment=self.settings.environment,
+            resource_type=resource_type,
+            local_id=pk,
+            defaults={"remote_id": remote_id},
         )
         self.known[(resource_type, pk)] = remote_id
         return remote_id

@@ -7,8 +7,12 @@ Its output is for operators: English.
 
 from __future__ import annotations
 
+import json
+import signal
 import time
 from argparse import ArgumentParser
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -31,6 +35,11 @@ class Command(BaseCommand):
             "--from-database",
             action="store_true",
             help="Also know every patient and practitioner with a NIK in this installation's database (the demo).",
+        )
+        parser.add_argument(
+            "--state-file",
+            default="",
+            help="Keep what it received in this JSON file and read it back at start (the demo: ids survive a restart).",
         )
         parser.add_argument("--failure-rate", type=float, default=0.0, help="Share of requests answered 500.")
         parser.add_argument("--seed", type=int, default=0, help="Seed of the random failures.")
@@ -56,13 +65,38 @@ class Command(BaseCommand):
             failure_rate=options["failure_rate"],
             seed=options["seed"],
         ).start()
+        state = Path(options["state_file"]) if options["state_file"] else None
+        if state is not None and state.exists():
+            with server._lock:
+                server.resources.update({(kind, ident): body for kind, ident, body in json.loads(state.read_text())})
         self.stdout.write(
             f"Fake SATUSEHAT at {server.base_url} (client id {server.client_id!r}, secret {server.client_secret!r}; "
             f"{len(patients)} patients, {len(practitioners)} practitioners). "
             "Ctrl-C stops it."
         )
+        # SIGTERM (the demo launcher stopping it) ends the loop like Ctrl-C: the state is kept.
+        signal.signal(signal.SIGTERM, _interrupt)
+        saved = -1
         try:
             while True:
-                time.sleep(3600)
+                time.sleep(2)
+                saved = _save(server, state, saved)
         except KeyboardInterrupt:
+            _save(server, state, -1)
             server.stop()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _save(server: FakeSatusehat, state: Path | None, saved: int) -> int:
+    """Write the received resources to ``state`` when they changed; their count."""
+    with server._lock:
+        rows = [[kind, ident, body] for (kind, ident), body in server.resources.items()]
+    if state is not None and len(rows) != saved:
+        state.parent.mkdir(parents=True, exist_ok=True)
+        temporary = state.with_suffix(".tmp")
+        temporary.write_text(json.dumps(rows))
+        temporary.replace(state)
+    return len(rows)
