@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The demo's local SATUSEHAT server (scripts/demo.py), on 127.0.0.1.
+SATUSEHAT_PORT ?= 8787
 # PostgreSQL for the second half of the test suite (a fresh test database is created in it).
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/nyeri
 B ?=
@@ -43,8 +45,8 @@ demo: setup var/secret_key
 	@$(DEMO_ENV) $(PY) manage.py migrate --noinput -v 0
 	@$(DEMO_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	@$(DEMO_ENV) $(PY) manage.py seed_demo
-	@echo "Serving Nyeri at http://127.0.0.1:$(PORT)/ with its background worker (Ctrl-C stops both)"
-	@$(DEMO_ENV) $(PY) scripts/demo.py --port $(PORT)
+	@echo "Serving Nyeri at http://127.0.0.1:$(PORT)/ with its background worker and a local SATUSEHAT server on 127.0.0.1:$(SATUSEHAT_PORT) (Ctrl-C stops all)"
+	@$(DEMO_ENV) $(PY) scripts/demo.py --port $(PORT) --satusehat-port $(SATUSEHAT_PORT)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

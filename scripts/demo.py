@@ -1,4 +1,8 @@
-"""Serve the demo: gunicorn and the background worker side by side (``make demo``).
+"""Serve the demo: gunicorn, the background worker and a local SATUSEHAT server side by side (``make demo``).
+
+The SATUSEHAT server (``manage.py satusehat_fake_server``) listens on 127.0.0.1 only; the web
+and worker processes reach it through ``SATUSEHAT_STAGING_URL`` (the demo organization's
+settings are staging, seed_demo). Set ``SATUSEHAT_STAGING_URL`` yourself to use another one.
 
 Ctrl-C (or SIGTERM) stops both; when one of them stops by itself, the other is stopped
 too and the launcher exits with the first one's status.
@@ -7,6 +11,7 @@ too and the launcher exits with the first one's status.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -21,7 +26,10 @@ BIN = Path(sys.executable).parent
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", default="8000")
+    parser.add_argument("--satusehat-port", default=os.environ.get("SATUSEHAT_PORT", "8787"))
     options = parser.parse_args()
+    environment = dict(os.environ)
+    environment.setdefault("SATUSEHAT_STAGING_URL", f"http://127.0.0.1:{options.satusehat_port}")
     commands = {
         "web": [
             str(BIN / "gunicorn"),
@@ -34,8 +42,23 @@ def main() -> int:
             "-",
         ],
         "worker": [sys.executable, "manage.py", "run_worker"],
+        "satusehat": [
+            sys.executable,
+            "manage.py",
+            "satusehat_fake_server",
+            "--port",
+            str(options.satusehat_port),
+            "--from-database",
+            # What it received survives a restart, as SATUSEHAT's does (the Locations and
+            # visits Nyeri keeps ids of).
+            "--state-file",
+            "var/satusehat-fake.json",
+        ],
     }
-    children = {name: subprocess.Popen(command, cwd=ROOT) for name, command in commands.items()}  # noqa: S603
+    children = {
+        name: subprocess.Popen(command, cwd=ROOT, env=environment)  # noqa: S603
+        for name, command in commands.items()
+    }
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -8,17 +8,31 @@ from django.utils.translation import gettext_lazy as _
 
 from nyeri.background.registry import RetryPolicy, background_job
 from nyeri.interop.fhir import export
-from nyeri.interop.satusehat import services
+from nyeri.interop.satusehat import outbox, services
 
 
 @background_job(
     name=services.SEND_JOB,
     label=_("Sending to SATUSEHAT"),
-    retry=RetryPolicy(max_attempts=6, base_delay=timedelta(minutes=1), max_delay=timedelta(hours=2)),
+    # The records' own failures are retried by the outbox (each with its back-off); a
+    # failed run is a failure of the job itself (the database), retried like any job.
+    retry=RetryPolicy(max_attempts=3, base_delay=timedelta(minutes=1), max_delay=timedelta(minutes=10)),
+    quiet=True,
 )
-def satusehat_send(*, entry_id: int) -> dict[str, str]:
-    """Send one SATUSEHAT outbox entry; network and server failures are retried with back-off."""
-    return {"outcome": services.send_outbox_entry(entry_id=entry_id)}
+def satusehat_send(*, organization_id: int) -> dict[str, int]:
+    """Send the organization's due SATUSEHAT outbox entries."""
+    return services.send_outbox(organization_id=organization_id)
+
+
+@background_job(
+    name=services.COLLECT_JOB,
+    label=_("SATUSEHAT: queue finished visits and send"),
+    retry=RetryPolicy(max_attempts=2, base_delay=timedelta(minutes=1)),
+    quiet=True,
+)
+def satusehat_collect() -> dict[str, int]:
+    """Every minute: queue the finished visits of connected organizations, then send what is due."""
+    return outbox.collect_and_drain()
 
 
 @background_job(

@@ -60,6 +60,12 @@ def _message(notification: Notification) -> str:
             "%(person)s used emergency access (break-glass) to the record of patient %(record)s. "
             "It is marked for your review."
         ) % {"person": notification.about, "record": notification.reference}
+    if notification.kind == NotificationKind.SATUSEHAT_CREDENTIALS:
+        # reference: SATUSEHAT's answer.
+        return _(
+            "SATUSEHAT refused the organization's client ID or secret (%(answer)s). Nothing is sent to "
+            "SATUSEHAT until an administrator corrects them in the SATUSEHAT settings."
+        ) % {"answer": notification.reference}
     p = _params(notification)
     days = int(notification.days_left or 0)
     own = not notification.about

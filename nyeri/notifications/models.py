@@ -11,6 +11,7 @@ class NotificationKind(models.TextChoices):
     CREDENTIAL_EXPIRED = "credential_expired", _("Credential expired")
     BREAK_GLASS = "break_glass", _("Emergency access")
     APPLICATION_RECEIVED = "application_received", _("New job application")
+    SATUSEHAT_CREDENTIALS = "satusehat_credentials", _("SATUSEHAT refused the credentials")
 
 
 class Notification(models.Model):

@@ -41,7 +41,9 @@ def test_a_due_periodic_job_is_enqueued_once_per_slot(db: None) -> None:
     assert DBTaskResult.objects.count() == 2
 
 
-def test_the_platform_schedule_holds_the_expiry_watch_the_audit_verification_and_the_housekeeping(db: None) -> None:
+def test_the_platform_schedule_holds_the_expiry_watch_the_audit_verification_the_housekeeping_and_satusehat(
+    db: None,
+) -> None:
     jobs = {entry.job for entry in PERIODIC_JOBS}
     assert jobs == {
         "workforce.expiry_watch",
@@ -49,6 +51,7 @@ def test_the_platform_schedule_holds_the_expiry_watch_the_audit_verification_and
         "background.recover_stalled",
         "background.prune",
         "interop.fhir_export_prune",
+        "interop.satusehat_collect",
     }
     runs = enqueue_due(now=NOW)
     assert {r.job for r in runs} == jobs

@@ -9,14 +9,13 @@ other 4xx: the request itself is wrong; ``diagnostics`` is the OperationOutcome'
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from django.core.cache import cache
 from django.utils.translation import gettext as _
@@ -47,6 +46,10 @@ class Retryable(SatusehatError):
 
 class Refused(SatusehatError):
     """The platform refused the request (bad credentials, invalid resource): resending it as is won't help."""
+
+
+class CredentialsRefused(Refused):
+    """The token endpoint refused the client ID or secret: nothing can be sent until they are corrected."""
 
 
 @dataclass(frozen=True)
@@ -96,20 +99,55 @@ class SatusehatClient:
     def __init__(self, connection: Connection, *, clock: Callable[[], float] = time.time) -> None:
         self.connection = connection
         self.clock = clock
+        self._kept: http.client.HTTPConnection | None = None
+        self._reused = False
 
     # --- transport -------------------------------------------------------------------
+    # One kept-alive connection per client (a worker's client sends many records in a row):
+    # no TCP and TLS handshake per record, for SATUSEHAT as for us.
+    def _open(self) -> http.client.HTTPConnection:
+        if self._kept is None:
+            parts = urlsplit(self.connection.base_url)
+            kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+            self._kept = kind(parts.hostname or "", parts.port, timeout=self.connection.timeout)
+            self._reused = False
+        return self._kept
+
+    def close(self) -> None:
+        if self._kept is not None:
+            self._kept.close()
+            self._kept = None
+
     def _http(self, method: str, url: str, *, data: bytes | None, headers: Mapping[str, str]) -> tuple[int, bytes]:
-        request = urllib.request.Request(url, data=data, method=method, headers=dict(headers))  # noqa: S310 - https or the local fake
-        try:
-            with urllib.request.urlopen(request, timeout=self.connection.timeout) as response:  # noqa: S310 - https or the local fake  # nosec B310
-                return int(response.status), response.read()
-        except urllib.error.HTTPError as error:
-            return int(error.code), error.read()
-        except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise Retryable(
-                _("SATUSEHAT could not be reached: %(reason)s") % {"reason": reason}, diagnostics=str(reason)
-            ) from error
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        while True:
+            conn = self._open()
+            reused = self._reused
+            try:
+                conn.request(method, target, body=data, headers=dict(headers))
+                response = conn.getresponse()
+                body = response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as error:
+                self.close()
+                if reused:
+                    # The server closed the kept connection while it was idle: the request
+                    # never reached it; once more on a fresh connection.
+                    continue
+                raise self._unreachable(error) from error
+            except (TimeoutError, OSError, http.client.HTTPException) as error:
+                self.close()
+                raise self._unreachable(error) from error
+            if response.will_close:
+                self.close()
+            else:
+                self._reused = True
+            return int(response.status), body
+
+    @staticmethod
+    def _unreachable(error: BaseException) -> Retryable:
+        reason = getattr(error, "reason", None) or error.__class__.__name__ + (f": {error}" if str(error) else "")
+        return Retryable(_("SATUSEHAT could not be reached: %(reason)s") % {"reason": reason}, diagnostics=str(reason))
 
     @staticmethod
     def _failure(status: int, body: bytes) -> SatusehatError:
@@ -150,7 +188,7 @@ class SatusehatClient:
         if status != 200:
             failure = self._failure(status, body)
             if isinstance(failure, Refused):
-                failure = Refused(
+                failure = CredentialsRefused(
                     _("SATUSEHAT refused the client ID or secret (HTTP %(status)s): %(diagnostics)s")
                     % {"status": status, "diagnostics": failure.diagnostics},
                     status=status,

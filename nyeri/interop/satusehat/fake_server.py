@@ -14,6 +14,7 @@ reproducibly.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import secrets
@@ -31,7 +32,9 @@ NIK_SYSTEM = "https://fhir.kemkes.go.id/id/nik"
 IHS_SYSTEM = "https://fhir.kemkes.go.id/id/ihs-number"
 TOKEN_PATH = "/oauth2/v1/accesstoken"  # noqa: S105 - a path
 FHIR_BASE = "/fhir-r4/v1"
-WRITABLE = frozenset({"Encounter", "Condition", "Observation", "Procedure", "MedicationRequest"})
+WRITABLE = frozenset(
+    {"Encounter", "Condition", "Observation", "Procedure", "MedicationRequest", "MedicationDispense", "Location"}
+)
 LOOKUPS = frozenset({"Patient", "Practitioner"})
 
 
@@ -59,6 +62,8 @@ class FakeSatusehat:
     patients: dict[str, str] = field(default_factory=dict)  # NIK -> IHS number
     practitioners: dict[str, str] = field(default_factory=dict)  # NIK -> IHS number
     failure_rate: float = 0.0
+    # Refuse references to patients, practitioners and resources the server does not know.
+    check_references: bool = True
     seed: int = 0
     timeout_seconds: float = 3.0
     port: int = 0  # 0: a free port
@@ -175,10 +180,16 @@ class FakeSatusehat:
     def write(self, resource_type: str, resource_id: str | None, body: Any) -> tuple[int, dict[str, Any]]:
         if not isinstance(body, dict) or body.get("resourceType") != resource_type:
             return 400, operation_outcome("invalid", f"resourceType harus {resource_type}.")
-        if resource_type != "Encounter" and not (body.get("subject") or {}).get("reference"):
+        subject = str((body.get("subject") or {}).get("reference") or "")
+        if resource_type not in ("Encounter", "Location") and not subject:
             return 400, operation_outcome("required", f"{resource_type}.subject wajib diisi.")
         if resource_type == "Encounter" and not body.get("status"):
             return 400, operation_outcome("required", "Encounter.status wajib diisi.")
+        # Like SATUSEHAT: a reference names a resource it knows (IHS numbers, its own ids).
+        if self.check_references:
+            problem = self._unknown_reference(body, subject)
+            if problem:
+                return 400, operation_outcome("invalid", problem)
         with self._lock:
             if resource_id is None:
                 resource_id = str(uuid.uuid4())
@@ -195,6 +206,33 @@ class FakeSatusehat:
             self.resources[(resource_type, resource_id)] = stored
         return status, stored
 
+    def _unknown_reference(self, body: dict[str, Any], subject: str) -> str:
+        kind, _, ident = subject.partition("/")
+        if kind == "Patient" and ident not in self.patients.values():
+            return f"Pasien dengan IHS number {ident} tidak ditemukan."
+        for reference in _references(body):
+            kind, _, ident = reference.partition("/")
+            if kind == "Practitioner" and ident not in self.practitioners.values():
+                return f"Tenaga kesehatan dengan IHS number {ident} tidak ditemukan."
+            if kind in WRITABLE and (kind, ident) not in self.resources:
+                return f"Referensi {reference} tidak ditemukan."
+        return ""
+
+
+def _references(value: Any) -> list[str]:
+    """Every ``reference`` string in a resource, at any depth."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "reference" and isinstance(item, str):
+                found.append(item)
+            else:
+                found.extend(_references(item))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_references(item))
+    return found
+
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
@@ -203,6 +241,9 @@ def _now() -> str:
 class _Handler(BaseHTTPRequestHandler):
     state: FakeSatusehat
     protocol_version = "HTTP/1.1"
+    # Headers and body go in two writes: without TCP_NODELAY a kept-alive client waits for
+    # the delayed ACK (40 ms) on every answer.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet in tests
         return
@@ -282,3 +323,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(*state.write(resource_type, parts[1] if method == "PUT" else None, body))
             return
         self._send(405, operation_outcome("not-supported", "Metode tidak didukung."))
+
+
+def made_up_ihs_number(nik: str, *, practitioner: bool = False) -> str:
+    """A stable, made-up IHS number for a NIK (the demo's server knows the demo's people by these)."""
+    digits = str(int(hashlib.sha256(nik.encode()).hexdigest(), 16))[-10:]
+    return f"1{digits}" if practitioner else f"P{digits}1"

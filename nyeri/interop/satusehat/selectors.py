@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -24,10 +25,15 @@ class SettingsView:
     client_id: str
     client_secret_masked: str
     base_url: str
+    send_visits_from: date | None = None
+    # SATUSEHAT refused the credentials: nothing is sent until they are corrected.
+    paused_reason: str = ""
+    paused_at: datetime | None = None
 
 
 def satusehat_settings(scope: Scope) -> SettingsView | None:
-    """The scope's organization's settings, the secret masked (one query)."""
+    """The scope's organization's settings, the secret masked (one query; administrators only)."""
+    require_organization_administrator(scope, object_type="satusehat_settings", reason="open the SATUSEHAT settings")
     row = SatusehatSettings.objects.filter(organization=scope.organization).first()
     if row is None:
         return None
@@ -37,6 +43,9 @@ def satusehat_settings(scope: Scope) -> SettingsView | None:
         client_id=row.client_id,
         client_secret_masked=secrets.masked(secrets.decrypt(row.client_secret_encrypted)),
         base_url=settings.SATUSEHAT_BASE_URLS[row.environment],
+        send_visits_from=row.send_visits_from,
+        paused_reason=row.paused_reason,
+        paused_at=row.paused_at,
     )
 
 

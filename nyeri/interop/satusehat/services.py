@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,8 +20,8 @@ from nyeri.background.services import enqueue_job
 from nyeri.clinical.access import REGISTRATION_ROLES, access_patient, ensure_clinical_role
 from nyeri.clinical.services import update_patient
 from nyeri.interop.models import OutboxStatus, SatusehatEnvironment, SatusehatOutboxEntry, SatusehatSettings
-from nyeri.interop.satusehat import secrets
-from nyeri.interop.satusehat.client import Refused, Retryable, SatusehatClient
+from nyeri.interop.satusehat import outbox, secrets
+from nyeri.interop.satusehat.client import SatusehatClient, SatusehatError
 from nyeri.interop.satusehat.selectors import connection_for
 from nyeri.tenancy.access import require_organization_administrator
 
@@ -29,7 +32,10 @@ if TYPE_CHECKING:
 OBJECT_TYPE = "satusehat_settings"
 OUTBOX_OBJECT_TYPE = "satusehat_outbox"
 SEND_JOB = "interop.satusehat_send"
-SENDABLE = frozenset({"Encounter", "Condition", "Observation", "Procedure", "MedicationRequest"})
+COLLECT_JOB = "interop.satusehat_collect"
+SENDABLE = frozenset({"Encounter", "Condition", "Observation", "Procedure", "MedicationRequest", "MedicationDispense"})
+# One sending job works this long at most (the next run, a minute later, goes on).
+DRAIN_SECONDS = 50.0
 
 
 def save_satusehat_settings(
@@ -40,11 +46,13 @@ def save_satusehat_settings(
     satusehat_organization_id: str,
     client_id: str,
     client_secret: str = "",
+    send_visits_from: date | None = None,
 ) -> SatusehatSettings:
     """Create or change the organization's SATUSEHAT connection (administrators only, audited).
 
     A blank ``client_secret`` keeps the stored one (the page never shows it back). The
-    secret is stored encrypted and never written to the audit trail.
+    secret is stored encrypted and never written to the audit trail. Saving ends a pause
+    of the organization's sending (SATUSEHAT had refused the credentials).
     """
     require_organization_administrator(scope, object_type=OBJECT_TYPE, reason="SATUSEHAT settings")
     with transaction.atomic():
@@ -55,6 +63,8 @@ def save_satusehat_settings(
         row.environment = environment.strip()
         row.satusehat_organization_id = satusehat_organization_id.strip()
         row.client_id = client_id.strip()
+        row.send_visits_from = send_visits_from
+        row.paused_reason, row.paused_at = "", None
         secret = client_secret.strip()
         if secret:
             row.client_secret_encrypted = secrets.encrypt(secret)
@@ -64,7 +74,9 @@ def save_satusehat_settings(
             raise ValidationError({"environment": _("Choose staging or production.")})
         row.full_clean(exclude=["organization"])
         row.save()
-        changed = ["environment", "satusehat_organization_id", "client_id"] + (["client_secret"] if secret else [])
+        changed = ["environment", "satusehat_organization_id", "client_id", "send_visits_from"] + (
+            ["client_secret"] if secret else []
+        )
         record_event(
             actor=acting_user,
             action=AuditAction.CREATE if created else AuditAction.UPDATE,
@@ -171,6 +183,8 @@ def queue_for_satusehat(
         entry.status = OutboxStatus.PENDING
         entry.attempts = 0
         entry.last_error = ""
+        entry.waiting_reason = ""
+        entry.next_attempt_at = None
         entry.queued_at = timezone.now()
         entry.full_clean(exclude=["organization"])
         entry.save()
@@ -183,56 +197,96 @@ def queue_for_satusehat(
             object_id=entry.pk,
             reason=f"queued {resource_type} {entry.local_key}",
         )
-    enqueue_job(SEND_JOB, organization=scope.organization, arguments={"entry_id": entry.pk}, requested_by=acting_user)
+    _enqueue_sending(scope, acting_user)
     return entry
 
 
-def send_outbox_entry(*, entry_id: int, client: SatusehatClient | None = None) -> str:
-    """Send one outbox entry (the background job's body): "sent", "refused" or "skipped".
+def send_outbox(*, organization_id: int) -> dict[str, int]:
+    """The sending job's body: send the organization's due outbox entries (``outbox.drain``)."""
+    report = outbox.drain(organization_id=organization_id, deadline=time.monotonic() + DRAIN_SECONDS)
+    return {"sent": report.sent, "refused": report.refused, "retried": report.retried, "waiting": report.waiting}
 
-    ``Retryable`` failures are counted and raised again, so that the job is retried with
-    back-off; a refusal is kept with SATUSEHAT's diagnostics and not retried.
+
+def resend_outbox_entry(*, scope: Scope, acting_user: User, entry_id: int) -> SatusehatOutboxEntry:
+    """Fix and resend: a refused (or waiting) entry, built again from its record, goes out again (audited).
+
+    Administrators only; another organization's entry is not found. A record SATUSEHAT
+    already has is updated (PUT to its id), never duplicated.
     """
-    entry = SatusehatOutboxEntry.objects.select_related("organization").filter(pk=entry_id).first()
-    if entry is None or entry.status != OutboxStatus.PENDING:
-        return "skipped"
-    organization = entry.organization
-    if client is None:
-        connection = connection_for(organization)
-        if connection is None:
-            _finish(entry, status=OutboxStatus.REFUSED, error="SATUSEHAT is not set up for this organization.")
-            return "refused"
-        client = SatusehatClient(connection)
-    try:
-        sent = client.send(entry.payload, remote_id=entry.remote_id)
-    except Refused as refusal:
-        _finish(entry, status=OutboxStatus.REFUSED, error=refusal.diagnostics or str(refusal))
-        return "refused"
-    except Retryable as failure:
-        SatusehatOutboxEntry.objects.filter(pk=entry.pk).update(
-            attempts=entry.attempts + 1, last_error=failure.diagnostics or str(failure)
-        )
-        raise
-    _finish(entry, status=OutboxStatus.SENT, remote_id=sent.remote_id)
-    return "sent"
-
-
-def _finish(entry: SatusehatOutboxEntry, *, status: str, error: str = "", remote_id: str = "") -> None:
+    require_organization_administrator(scope, object_type=OUTBOX_OBJECT_TYPE, reason="resend to SATUSEHAT")
     with transaction.atomic():
-        entry.status = status
-        entry.last_error = error
-        if remote_id:
-            entry.remote_id = remote_id
-            entry.sent_at = timezone.now()
-        entry.save(update_fields=["status", "last_error", "remote_id", "sent_at"])
+        entry = (
+            SatusehatOutboxEntry.objects.select_for_update()
+            .select_related("organization")
+            .filter(organization=scope.organization, pk=entry_id)
+            .first()
+        )
+        if entry is None:
+            raise Http404("No such outbox entry")
+        if entry.status == OutboxStatus.SENT:
+            raise ValidationError({"status": _("This record was sent already; nothing to resend.")})
+        rebuilt = outbox.rebuild(entry)
+        if rebuilt is not None:
+            entry.payload = rebuilt
+        entry.status = OutboxStatus.PENDING
+        entry.attempts = 0
+        entry.last_error = ""
+        entry.waiting_reason = ""
+        entry.next_attempt_at = None
+        entry.save(update_fields=["payload", "status", "attempts", "last_error", "waiting_reason", "next_attempt_at"])
         record_event(
-            actor=None,
-            action=AuditAction.EXPORT,
-            outcome=AuditOutcome.SUCCESS if status == OutboxStatus.SENT else AuditOutcome.FAILURE,
-            organization=entry.organization,
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            organization=scope.organization,
             patient_id=entry.patient_id,
             object_type=OUTBOX_OBJECT_TYPE,
             object_id=entry.pk,
-            reason=f"SATUSEHAT {entry.resource_type}/{entry.remote_id}" if remote_id else f"SATUSEHAT: {error}"[:500],
-            actor_label="satusehat",
+            reason=f"resend {entry.resource_type} {entry.local_key}" + ("" if rebuilt is None else " (rebuilt)"),
         )
+    _enqueue_sending(scope, acting_user)
+    return entry
+
+
+def check_connection(*, scope: Scope, acting_user: User, client: SatusehatClient | None = None) -> str:
+    """Ask SATUSEHAT for a fresh token with the saved settings: "" when it works, else why not (audited).
+
+    Working credentials end a pause of the organization's sending.
+    """
+    require_organization_administrator(scope, object_type=OBJECT_TYPE, reason="test the SATUSEHAT connection")
+    if client is None:
+        connection = connection_for(scope.organization)
+        if connection is None:
+            raise ValidationError(
+                {"satusehat": _("SATUSEHAT is not set up for this organization; an administrator can set it up.")}
+            )
+        client = SatusehatClient(connection)
+    client.forget_token()
+    try:
+        client.token()
+        problem = ""
+    except SatusehatError as failure:
+        problem = str(failure)
+    with transaction.atomic():
+        if not problem:
+            SatusehatSettings.objects.filter(organization=scope.organization).update(paused_reason="", paused_at=None)
+        record_event(
+            actor=acting_user,
+            action=AuditAction.READ,
+            outcome=AuditOutcome.FAILURE if problem else AuditOutcome.SUCCESS,
+            organization=scope.organization,
+            object_type=OBJECT_TYPE,
+            object_id=scope.organization.pk,
+            reason=("connection test: " + (problem or "ok"))[:500],
+        )
+    if not problem:
+        _enqueue_sending(scope, acting_user)
+    return problem
+
+
+def _enqueue_sending(scope: Scope, acting_user: User | None) -> None:
+    enqueue_job(
+        SEND_JOB,
+        organization=scope.organization,
+        arguments={"organization_id": scope.organization.pk},
+        requested_by=acting_user,
+    )

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
+from django.utils import timezone
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
 from nyeri.background.models import JobRun
 from nyeri.interop.models import OutboxStatus, SatusehatOutboxEntry
 from nyeri.interop.satusehat.fake_server import FakeSatusehat, FaultKind
+from nyeri.interop.satusehat.outbox import drain
 from nyeri.interop.satusehat.selectors import outbox_entries
 from nyeri.interop.satusehat.services import queue_for_satusehat, save_satusehat_settings
 from nyeri.tenancy.models import Organization
@@ -74,7 +77,9 @@ def test_a_queued_record_is_sent_and_gets_its_satusehat_id(
     assert AuditEvent.objects.filter(
         organization=org, action=AuditAction.EXPORT, outcome=AuditOutcome.SUCCESS, object_id=str(entry.pk)
     ).exists()
-    assert JobRun.objects.get(job="interop.satusehat_send").organization == org
+    run = JobRun.objects.get(job="interop.satusehat_send")
+    assert run.organization == org
+    assert run.arguments == {"organization_id": org.pk}
 
 
 def test_a_record_queued_again_is_updated_never_duplicated(admin: User, fake_satusehat: FakeSatusehat) -> None:
@@ -92,10 +97,21 @@ def test_a_record_queued_again_is_updated_never_duplicated(admin: User, fake_sat
     assert stored["meta"]["versionId"] == "2"
 
 
-def test_a_server_error_is_retried_and_the_failed_attempt_counted(admin: User, fake_satusehat: FakeSatusehat) -> None:
+def test_a_server_error_is_retried_after_a_back_off_and_the_failed_attempt_counted(
+    admin: User, fake_satusehat: FakeSatusehat
+) -> None:
     fake_satusehat.plan(FaultKind.SERVER_ERROR)
 
     entry = queue_for_satusehat(scope=scope_of(admin), acting_user=admin, local_key="diagnosis:2", resource=condition())
+
+    entry.refresh_from_db()
+    assert (entry.status, entry.attempts, entry.last_error) == ("pending", 1, "Terjadi kesalahan pada server.")
+    assert entry.next_attempt_at is not None
+    assert entry.next_attempt_at >= timezone.now() + timedelta(seconds=29)
+    assert drain().handled == 0  # not due yet
+    later = entry.next_attempt_at + timedelta(seconds=1)
+
+    drain(now=lambda: later)
 
     entry.refresh_from_db()
     assert entry.status == OutboxStatus.SENT

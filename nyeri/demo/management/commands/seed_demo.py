@@ -23,6 +23,7 @@ from nyeri.demo.jobs import seed_jobs
 from nyeri.demo.prescriptions import seed_prescriptions
 from nyeri.demo.procedures import seed_procedures
 from nyeri.demo.register import seed_register
+from nyeri.demo.satusehat import ensure_satusehat, seed_satusehat
 from nyeri.demo.workforce import WorkforceSeeder
 from nyeri.tenancy.models import Facility, Membership, Organization
 from nyeri.tenancy.scope import resolve_scope
@@ -44,6 +45,9 @@ class Command(BaseCommand):
             with transaction.atomic():
                 org = self._build()
             self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {org.name}"))
+        elif ensure_satusehat(organization=org, admin=User.objects.get(username=data.DEMO_ACCOUNTS[0][0])):
+            # A demo loaded before the SATUSEHAT flow existed gets its connection.
+            self.stdout.write("Demo data already present; SATUSEHAT staging settings added.")
         else:
             self.stdout.write("Demo data already present; nothing changed.")
         if not options["quiet_accounts"]:
@@ -89,6 +93,8 @@ class Command(BaseCommand):
         seed_candidates(now)
         # The candidates apply; the credentialing officer takes some through to hiring.
         seed_applications(org_id=org.pk, now=now)
+        # Staging settings pointing at the demo's local SATUSEHAT server (scripts/demo.py).
+        seed_satusehat(organization=org, admin=admin)
         return org
 
     def _workforce(self, org: Organization, facilities: dict[str, Facility]) -> None:
