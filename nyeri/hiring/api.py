@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.schemas import ReasonIn
 from nyeri.candidates.access import candidate_of
 from nyeri.hiring import selectors, services
 from nyeri.hiring.access import access_application, audit_listing
@@ -40,7 +41,7 @@ router = Router(tags=["hiring"])
 ERRORS: dict[int, Any] = {403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
 
 
-class UnmetOut(Schema):
+class HiringUnmetOut(Schema):
     code: str
     message_en: str
     message_id: str
@@ -48,9 +49,9 @@ class UnmetOut(Schema):
 
 class EligibilityOut(Schema):
     eligible: bool
-    unmet: list[UnmetOut]
-    after_hiring: list[UnmetOut]
-    preferred_unmet: list[UnmetOut]
+    unmet: list[HiringUnmetOut]
+    after_hiring: list[HiringUnmetOut]
+    preferred_unmet: list[HiringUnmetOut]
 
 
 class ApplicationOut(Schema):
@@ -72,10 +73,6 @@ class ApplyIn(Schema):
 
 class NoteIn(Schema):
     note: str = ""
-
-
-class ReasonIn(Schema):
-    reason: str
 
 
 class HireIn(Schema):

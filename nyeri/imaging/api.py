@@ -15,6 +15,7 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, RefusalEnvelope, refusal
+from nyeri.api.schemas import ReasonIn
 from nyeri.clinical.access import access_patient, ensure_clinical_role
 from nyeri.imaging import selectors, services
 from nyeri.imaging.access import access_order, access_referral
@@ -33,7 +34,7 @@ router = Router(tags=["imaging"])
 ERRORS: dict[int, Any] = {403: RefusalEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
 
 
-class OrderIn(Schema):
+class ImagingOrderIn(Schema):
     modality: str = Field(description="xray, fluoroscopy, ultrasound, ct or mri")
     body_region: str = Field(description="A body-map region code")
     clinical_question: str
@@ -172,15 +173,11 @@ class ReferIn(Schema):
     note: str = ""
 
 
-class ReasonIn(Schema):
-    reason: str
-
-
 class CompleteIn(Schema):
     report: str
 
 
-class WorklistOut(Schema):
+class ImagingWorklistOut(Schema):
     facility_id: int
     incoming: list[ReferralOut]
     outgoing: list[ReferralOut]
@@ -228,7 +225,7 @@ def list_orders(request: HttpRequest, patient_id: int) -> Any:
 
 
 @router.post("/patients/{patient_id}/imaging", response={201: OrderOut, **ERRORS}, summary="Order an examination")
-def order(request: HttpRequest, patient_id: int, payload: OrderIn) -> Any:
+def order(request: HttpRequest, patient_id: int, payload: ImagingOrderIn) -> Any:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api imaging order")
     created = services.order_imaging(
@@ -353,7 +350,7 @@ def complete(request: HttpRequest, referral_id: int, payload: CompleteIn) -> Any
 
 @router.get(
     "/imaging/facilities/{facility_id}/referrals",
-    response={200: WorklistOut, **ERRORS},
+    response={200: ImagingWorklistOut, **ERRORS},
     summary="A facility's incoming and outgoing referrals",
 )
 def worklist(request: HttpRequest, facility_id: int) -> Any:

@@ -29,7 +29,7 @@ class ProblemOut(Schema):
     reason: str
 
 
-class ReportOut(Schema):
+class ImportReportOut(Schema):
     what: str
     sha256: str
     dry_run: bool
@@ -40,7 +40,7 @@ class ReportOut(Schema):
     unchanged: dict[str, int]
 
 
-RESPONSES: dict[int, Any] = {200: ReportOut, 422: ReportOut | ErrorEnvelope, 403: ErrorEnvelope}
+RESPONSES: dict[int, Any] = {200: ImportReportOut, 422: ImportReportOut | ErrorEnvelope, 403: ErrorEnvelope}
 
 
 def _answer(report: services.ImportReport) -> Status[dict[str, Any]]:

@@ -21,7 +21,7 @@ router = Router(tags=["people administration"])
 ERRORS = {403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
 
 
-class FacilityRefOut(Schema):
+class MemberFacilityOut(Schema):
     id: int
     name: str
 
@@ -33,7 +33,7 @@ class MemberOut(Schema):
     full_name: str
     email: str
     roles: list[str]
-    facilities: list[FacilityRefOut] = Field(description="Empty: every facility of the organization")
+    facilities: list[MemberFacilityOut] = Field(description="Empty: every facility of the organization")
     is_active: bool
     person_id: int | None
 
@@ -44,7 +44,7 @@ class InvitationOut(Schema):
     email: str
     nik: str
     roles: list[str]
-    facilities: list[FacilityRefOut] = Field(description="Empty: every facility of the organization")
+    facilities: list[MemberFacilityOut] = Field(description="Empty: every facility of the organization")
     sent_at: datetime
     expires_at: datetime
     expired: bool

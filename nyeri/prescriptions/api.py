@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, forbidden, with_api_names
+from nyeri.api.schemas import ReasonIn
 from nyeri.clinical.access import access_patient
 from nyeri.lib.http import request_user
 from nyeri.prescriptions import catalogue, display, selectors, services
@@ -70,7 +71,7 @@ class PrescriptionIn(Schema):
     facility_id: int | None = Field(None, description="Default: where the patient is registered, if you work there")
 
 
-class ItemOut(Schema):
+class PrescriptionItemOut(Schema):
     position: int
     medication: str
     label: str
@@ -119,7 +120,7 @@ class PrescriptionOut(Schema):
     justification: str
     cancelled_at: datetime | None
     cancel_reason: str
-    items: list[ItemOut]
+    items: list[PrescriptionItemOut]
 
 
 class MmeOut(Schema):
@@ -150,7 +151,7 @@ class ActiveOut(CheckItemOut):
     ends_on: date | None
 
 
-class DecisionOut(Schema):
+class PrescribingDecisionOut(Schema):
     allowed: bool
     reasons: list[str]
 
@@ -162,16 +163,12 @@ class CheckOut(Schema):
     controlled: bool = Field(description="Signing needs a fresh second factor (field 'code' of the sign request)")
     items: list[CheckItemOut]
     active: list[ActiveOut] = Field(description="The patient's other active opioid and benzodiazepine items")
-    may_sign: DecisionOut
+    may_sign: PrescribingDecisionOut
 
 
 class SignIn(Schema):
     justification: str = Field("", description="Required at or above the upper MME threshold")
     code: str = Field("", max_length=16, description="For a controlled drug: the code of your authenticator app now")
-
-
-class ReasonIn(Schema):
-    reason: str = Field(max_length=1000)
 
 
 def _item_out(item: PrescriptionItem, language: str) -> dict[str, Any]:

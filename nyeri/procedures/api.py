@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, RefusalEnvelope, refusal
+from nyeri.api.schemas import ReasonIn
 from nyeri.clinical.access import access_patient, ensure_clinical_role
 from nyeri.clinical.encounters.selectors import access_encounter
 from nyeri.lib.http import request_user
@@ -202,14 +203,14 @@ class ProcedureDetailOut(ProcedureOut):
         return list(getattr(obj, "versions", []))
 
 
-class WorklistOut(Schema):
+class ProcedureWorklistOut(Schema):
     facility_id: int
     open: list[ProcedureOut]
     performed: list[ProcedureOut]
     since: datetime
 
 
-class MarkerOut(Schema):
+class ProcedureMarkerOut(Schema):
     at: datetime
     kind: str
     label: str
@@ -217,7 +218,7 @@ class MarkerOut(Schema):
     performance_id: int
 
 
-class OrderIn(Schema):
+class ProcedureOrderIn(Schema):
     procedure_code: str = Field(max_length=40)
     body_site: str = Field(max_length=40)
     laterality: str = Field("", max_length=12)
@@ -230,10 +231,6 @@ class OrderIn(Schema):
 
 class ScheduleIn(Schema):
     scheduled_for: datetime
-
-
-class ReasonIn(Schema):
-    reason: str
 
 
 class EnteredInErrorIn(Schema):
@@ -258,7 +255,7 @@ class PerformIn(Schema):
     note: str = ""
 
 
-class AmendIn(Schema):
+class ProcedureAmendIn(Schema):
     """Only the fields sent change (``anesthesiologist_id: null`` removes the anesthesiologist)."""
 
     reason: str
@@ -317,7 +314,7 @@ def list_procedures(request: HttpRequest, patient_id: int) -> Any:
     response={201: ProcedureOut, **ERRORS},
     summary="Order a procedure of the catalogue for a patient (the engine decides order_procedure)",
 )
-def order(request: HttpRequest, patient_id: int, payload: OrderIn) -> Any:
+def order(request: HttpRequest, patient_id: int, payload: ProcedureOrderIn) -> Any:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api procedure order")
     try:
@@ -410,7 +407,7 @@ def perform(request: HttpRequest, record_id: int, payload: PerformIn) -> Any:
     response={201: PerformanceOut, **ERRORS},
     summary="Amend what was recorded as performed: a new version with the reason",
 )
-def amend(request: HttpRequest, record_id: int, payload: AmendIn) -> Any:
+def amend(request: HttpRequest, record_id: int, payload: ProcedureAmendIn) -> Any:
     scope, record = _record(request, record_id, "api procedure amendment")
     current = services.current_version(record)
     if current is None:
@@ -465,7 +462,7 @@ def entered_in_error(request: HttpRequest, record_id: int, payload: EnteredInErr
 
 @router.get(
     "/facilities/{facility_id}/procedures",
-    response={200: WorklistOut, **ERRORS},
+    response={200: ProcedureWorklistOut, **ERRORS},
     summary="A facility's worklist: procedures waiting, and those performed in the last 30 days (audited)",
 )
 def worklist(request: HttpRequest, facility_id: int) -> Any:
@@ -476,7 +473,7 @@ def worklist(request: HttpRequest, facility_id: int) -> Any:
 
 @router.get(
     "/patients/{patient_id}/procedure-markers",
-    response={200: list[MarkerOut], **ERRORS},
+    response={200: list[ProcedureMarkerOut], **ERRORS},
     summary="The patient's performed procedures as chart markers (audited read)",
 )
 def markers(request: HttpRequest, patient_id: int) -> Any:

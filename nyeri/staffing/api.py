@@ -39,7 +39,7 @@ class RuleOut(Schema):
     explanation_id: str
 
 
-class PersonOut(Schema):
+class StaffingPersonOut(Schema):
     person_id: int
     full_name: str
     counted: bool
@@ -58,7 +58,7 @@ class RoleOut(Schema):
     summary_en: str
     summary_id: str
     rules: list[RuleOut]
-    people: list[PersonOut]
+    people: list[StaffingPersonOut]
 
 
 class PlanOut(Schema):

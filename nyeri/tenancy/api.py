@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.schemas import OptionalReasonIn
 from nyeri.lib.http import request_user
 from nyeri.tenancy import selectors, services
 from nyeri.tenancy.access import access_facility, require_organization_administrator
@@ -62,7 +63,7 @@ FACILITY_FIELDS = (
 )
 
 
-class OpeningHoursIO(Schema):
+class FacilityOpeningHoursIO(Schema):
     weekday: int = Field(description="1 = Monday ... 7 = Sunday (ISO 8601)")
     opens: time
     closes: time
@@ -70,7 +71,7 @@ class OpeningHoursIO(Schema):
 
 class FacilityDetailOut(FacilityOut):
     planned_visits_per_week: int | None
-    opening_hours: list[OpeningHoursIO] = Field(description="One entry per day the facility is open")
+    opening_hours: list[FacilityOpeningHoursIO] = Field(description="One entry per day the facility is open")
 
 
 class FacilityIn(Schema):
@@ -80,7 +81,7 @@ class FacilityIn(Schema):
     province_code: str = Field(description='Kemendagri province code, e.g. "73"')
     regency_code: str = Field(description='Kemendagri regency or city code of that province, e.g. "73.71"')
     planned_visits_per_week: int = Field(description="1 or more")
-    opening_hours: list[OpeningHoursIO] = []
+    opening_hours: list[FacilityOpeningHoursIO] = []
     address: str = ""
     phone: str = ""
     time_zone: str = Field("", description="IANA name; empty: the province's time zone")
@@ -94,15 +95,11 @@ class FacilityPatch(Schema):
     province_code: str | None = None
     regency_code: str | None = None
     planned_visits_per_week: int | None = None
-    opening_hours: list[OpeningHoursIO] | None = None
+    opening_hours: list[FacilityOpeningHoursIO] | None = None
     address: str | None = None
     phone: str | None = None
     time_zone: str | None = None
     confirm_time_zone: bool = False
-
-
-class ReasonIn(Schema):
-    reason: str = ""
 
 
 class OrganizationOut(Schema):
@@ -139,7 +136,7 @@ def _detail(settings: selectors.FacilitySettings) -> dict[str, Any]:
     return out
 
 
-def _rows(hours: list[OpeningHoursIO]) -> list[tuple[int, time, time]]:
+def _rows(hours: list[FacilityOpeningHoursIO]) -> list[tuple[int, time, time]]:
     return [(h.weekday, h.opens, h.closes) for h in hours]
 
 
@@ -233,7 +230,7 @@ def patch_facility(request: HttpRequest, facility_id: int, payload: FacilityPatc
     response={200: FacilityOut, **ERRORS},
     summary="Deactivate a facility: no longer offered for new work; its records stay (administrators)",
 )
-def deactivate_facility(request: HttpRequest, facility_id: int, payload: ReasonIn | None = None) -> Any:
+def deactivate_facility(request: HttpRequest, facility_id: int, payload: OptionalReasonIn | None = None) -> Any:
     scope = request_scope(request)
     facility = access_facility(scope, facility_id)
     reason = payload.reason if payload is not None else ""
@@ -247,7 +244,7 @@ def deactivate_facility(request: HttpRequest, facility_id: int, payload: ReasonI
     response={200: FacilityOut, **ERRORS},
     summary="Reactivate a deactivated facility (administrators)",
 )
-def reactivate_facility(request: HttpRequest, facility_id: int, payload: ReasonIn | None = None) -> Any:
+def reactivate_facility(request: HttpRequest, facility_id: int, payload: OptionalReasonIn | None = None) -> Any:
     scope = request_scope(request)
     facility = access_facility(scope, facility_id)
     reason = payload.reason if payload is not None else ""

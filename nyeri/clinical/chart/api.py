@@ -48,7 +48,7 @@ class MeasureOut(Schema):
     responder_label: str | None
 
 
-class SeriesOut(Schema):
+class ChartSeriesOut(Schema):
     instrument: str
     score: str
     label: str
@@ -67,7 +67,9 @@ class ChartOut(Schema):
     since: datetime | None = Field(description="Start of the period (null: the whole history).")
     until: datetime
     measures: list[MeasureOut] = Field(description="NRS, PEG and BPI severity: baseline against latest.")
-    series: list[SeriesOut] = Field(description="NRS, PEG, BPI severity and interference in the period, oldest first.")
+    series: list[ChartSeriesOut] = Field(
+        description="NRS, PEG, BPI severity and interference in the period, oldest first."
+    )
     markers: list[MarkerOut] = Field(description="Treatments on the time axis (empty until treatment records exist).")
 
 

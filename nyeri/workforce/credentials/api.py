@@ -14,6 +14,7 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from nyeri.api.errors import ErrorEnvelope, forbidden, with_api_names
+from nyeri.api.schemas import OptionalReasonIn
 from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import organization_facility
@@ -95,10 +96,6 @@ class CredentialIn(Schema):
 class CredentialFilter(Schema):
     person: int | None = Field(default=None, description="Only this person's credentials")
     status: str | None = Field(default=None, description="submitted, verified, rejected, expired or revoked")
-
-
-class ReasonIn(Schema):
-    reason: str = ""
 
 
 def _evidence_out(evidence: CredentialEvidence) -> dict[str, Any]:
@@ -210,7 +207,7 @@ def verify_credential(request: HttpRequest, credential_id: int) -> object:
 
 
 @router.post("/credentials/{credential_id}/reject", response={200: CredentialOut, **ERRORS}, summary="Reject")
-def reject_credential(request: HttpRequest, credential_id: int, payload: ReasonIn) -> object:
+def reject_credential(request: HttpRequest, credential_id: int, payload: OptionalReasonIn) -> object:
     scope = request_scope(request)
     credential = access_credential(scope, credential_id)
     try:
@@ -223,7 +220,7 @@ def reject_credential(request: HttpRequest, credential_id: int, payload: ReasonI
 
 
 @router.post("/credentials/{credential_id}/revoke", response={200: CredentialOut, **ERRORS}, summary="Revoke")
-def revoke_credential(request: HttpRequest, credential_id: int, payload: ReasonIn) -> object:
+def revoke_credential(request: HttpRequest, credential_id: int, payload: OptionalReasonIn) -> object:
     scope = request_scope(request)
     credential = access_credential(scope, credential_id)
     try:
