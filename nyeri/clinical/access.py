@@ -75,7 +75,9 @@ def access_patient(
     if patient is None:
         raise Http404("No such patient")
     access = require_care_access(scope, patient, purpose=purpose, now=now)
-    with transaction.atomic():
+    # Inside a write's transaction (opening the patient to record something), the READ row
+    # is the write's, appended with it; alone, it is its own transaction.
+    with transaction.atomic(savepoint=False):
         record_event(
             actor=scope.user,
             action=AuditAction.READ,

@@ -3,17 +3,27 @@
 A ``Scope`` is resolved once per request from the user's active membership. Every
 ``access_*`` helper and selector takes a scope, so that nothing reaches a row of another
 organization: such a row is simply *not found*.
+
+The scope of a request is its *actor*: resolved in one query (the membership, its
+organization, roles and facilities, and the facts registered by other layers with
+``register_actor_facts``: the professional record and credentials the requirements engine
+reads, see ``nyeri.workforce.door``), kept on the request, so that nothing about the caller
+is read twice. A change of membership, role, facility or credential takes effect on the
+next request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 
-from nyeri.tenancy.models import Membership, Organization
+from nyeri.lib.sql import JsonRows, rows
+from nyeri.tenancy.models import Membership, MembershipFacility, MembershipRole, Organization
 from nyeri.tenancy.roles import Role
 
 if TYPE_CHECKING:
@@ -30,6 +40,9 @@ class Scope:
     roles: frozenset[str]
     # None means every facility of the organization.
     facility_ids: frozenset[int] | None = field(default=None)
+    # What other layers loaded with the membership (``register_actor_facts``), by key;
+    # empty for a scope resolved outside a request (each question then reads afresh).
+    facts: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def has_role(self, *roles: Role | str) -> bool:
         return any(str(role) in self.roles for role in roles)
@@ -58,13 +71,65 @@ def scope_from_membership(membership: Membership, user: User) -> Scope:
     )
 
 
-def resolve_scope(user: User, organization_id: int | None = None) -> Scope | None:
-    """The scope of ``user`` in ``organization_id`` (or their first organization)."""
-    memberships = memberships_of(user)
-    if not memberships:
+class ActorFacts(Protocol):
+    """Facts about the acting user that another layer loads with the membership, in its query."""
+
+    key: str
+
+    def annotations(self) -> dict[str, Any]:
+        """Expressions over a Membership row (``OuterRef("user_id")``, ``OuterRef("organization_id")``)."""
+        ...
+
+    def read(self, membership: Membership) -> Any:
+        """The facts, from the annotated membership."""
+        ...
+
+
+_ACTOR_FACTS: dict[str, ActorFacts] = {}
+
+
+def register_actor_facts(provider: ActorFacts) -> None:
+    """Load ``provider``'s facts with every request's scope (called from an AppConfig.ready)."""
+    _ACTOR_FACTS[provider.key] = provider
+
+
+def _joined(model: type[MembershipRole] | type[MembershipFacility], column: str) -> Subquery:
+    return Subquery(
+        model.objects.filter(membership=OuterRef("pk"))
+        .order_by()
+        .values("membership")
+        .annotate(rows=JsonRows(column))
+        .values("rows")
+    )
+
+
+def resolve_scope(user: User, organization_id: int | None = None, *, with_facts: bool = False) -> Scope | None:
+    """The scope of ``user`` in ``organization_id`` (or their first organization), in one query.
+
+    ``with_facts``: with the registered actor facts (a request's scope; see module doc).
+    """
+    memberships = (
+        Membership.objects.filter(user=user, is_active=True)
+        .select_related("organization")
+        .annotate(role_rows=_joined(MembershipRole, "role"), facility_rows=_joined(MembershipFacility, "facility_id"))
+        .order_by("organization_id")
+    )
+    providers = list(_ACTOR_FACTS.values()) if with_facts else []
+    for provider in providers:
+        memberships = memberships.annotate(**provider.annotations())
+    found = list(memberships)
+    if not found:
         return None
-    chosen = next((m for m in memberships if m.organization_id == organization_id), memberships[0])
-    return scope_from_membership(chosen, user)
+    chosen = next((m for m in found if m.organization_id == organization_id), found[0])
+    facility_ids = frozenset(row[0] for row in rows(chosen.facility_rows))
+    return Scope(
+        user=user,
+        organization=chosen.organization,
+        membership_id=chosen.pk,
+        roles=frozenset(row[0] for row in rows(chosen.role_rows)),
+        facility_ids=facility_ids or None,
+        facts={p.key: p.read(chosen) for p in providers},
+    )
 
 
 def request_scope(request: HttpRequest) -> Scope:
@@ -75,7 +140,7 @@ def request_scope(request: HttpRequest) -> Scope:
     user = request.user
     if not user.is_authenticated:
         raise PermissionDenied
-    scope = resolve_scope(user, request.session.get(SESSION_ORGANIZATION_KEY))
+    scope = resolve_scope(user, request.session.get(SESSION_ORGANIZATION_KEY), with_facts=True)
     if scope is None:
         raise PermissionDenied
     request._nyeri_scope = scope  # type: ignore[attr-defined]

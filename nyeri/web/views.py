@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from nyeri.tenancy.access import access_facility
+from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import facilities_for, staff_counts_by_role
@@ -64,6 +65,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, ActionRefused):
+        # The door's no, with its reasons (the same as the API's envelope gives).
+        exception.record()
+        return render(request, "403.html", {"detail": exception.message, "reasons": exception.reasons}, status=403)
     return render(request, "403.html", status=403)
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.params import HeaderEx, P
 
-from nyeri.api.errors import ErrorEnvelope, envelope, forbidden, with_api_names
+from nyeri.api.errors import ErrorEnvelope, envelope, with_api_names
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.assessments.display import describe
 from nyeri.clinical.diary import selectors, services
@@ -105,8 +105,6 @@ def issue(request: HttpRequest, patient_id: int, payload: IssueIn) -> Status[dic
             facility=facility,
             valid_days=payload.valid_days,
         )
-    except services.DiaryLinkRefused as error:
-        return forbidden(error.message)
     except ValidationError as error:
         raise with_api_names(error, {"facility": "facility_id"}) from None
     body = _link_out(issued.link)

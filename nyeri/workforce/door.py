@@ -1,0 +1,217 @@
+"""The one door: may the acting user take this action here, now? One call, for every app.
+
+``authorize(scope, action, facility, ...)`` asks the requirements engine about the
+acting user's professional record (Person) and either returns what the decision relied on
+(for the write's audit row) or refuses: the refusal's audit row, and ``ActionRefused``
+with the engine's reasons in the user's language (``nyeri.tenancy.refusals``), which the
+API and the pages render alike. Call it inside the write's ``write_transaction()``.
+
+The acting user's professional facts (their Person, roles, facilities and credentials) are
+read with the request's scope, in its one query (``register_actor_facts``): a request
+decides without another query (one more only for an action that counts hours). A scope
+resolved outside a request (a command, a test) reads them afresh at each decision.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import chain
+from typing import Any
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from nyeri.lib.sql import JsonRows, rows
+from nyeri.tenancy.models import Facility, Membership
+from nyeri.tenancy.refusals import refuse
+from nyeri.tenancy.scope import Scope, register_actor_facts
+from nyeri.workforce.engine.decisions import Decision
+from nyeri.workforce.engine.evaluate import decide_facts
+from nyeri.workforce.engine.facts import CredentialFact, PersonFacts
+from nyeri.workforce.kinds import CredentialStatus
+from nyeri.workforce.models import Credential, Person, PersonFacility, PersonRole
+
+KEY = "professional"
+
+
+@dataclass
+class Professional:
+    """The acting user's professional record as the engine sees it, and the hour windows read."""
+
+    facts: PersonFacts
+    hours_loaded: set[int] = field(default_factory=set)
+
+    @property
+    def person_id(self) -> int:
+        return self.facts.person_id
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """A yes: the decisions, and the sentence the write's audit row records."""
+
+    person_id: int
+    facility_id: int
+    decisions: tuple[Decision, ...]
+    basis: str
+
+    @property
+    def relied_on(self) -> tuple[int, ...]:
+        return tuple(sorted(set(chain.from_iterable(d.relied_on for d in self.decisions))))
+
+
+# --- The facts, read with the scope -------------------------------------------------------
+
+_DATES = frozenset(("issued_on", "expires_on", "exam_passed_on"))
+
+
+def _rows_of(selected: QuerySet[Any], columns: Sequence[str]) -> Subquery:
+    """A person's rows as one JSON value, a subquery."""
+    return Subquery(selected.order_by().values("person").annotate(rows=JsonRows(*columns)).values("rows"))
+
+
+def _annotations(**person: Any) -> dict[str, Subquery]:
+    return {
+        "wf_roles": _rows_of(PersonRole.objects.filter(**person), ["role"]),
+        "wf_facilities": _rows_of(PersonFacility.objects.filter(**person), ["facility_id"]),
+        # A rejected credential is no fact.
+        "wf_credentials": _rows_of(
+            Credential.objects.filter(**person).exclude(status=CredentialStatus.REJECTED), CredentialFact._fields
+        ),
+    }
+
+
+def _credential(row: list[Any]) -> CredentialFact:
+    values = dict(zip(CredentialFact._fields, row, strict=True))
+    for name in _DATES:
+        if values[name] is not None:
+            values[name] = date.fromisoformat(values[name])
+    if values["hours"] is not None:
+        values["hours"] = Decimal(str(values["hours"]))
+    return CredentialFact(**values)
+
+
+def _facts(person_id: int, roles: str | None, facilities: str | None, credentials: str | None) -> PersonFacts:
+    by_kind: dict[str, list[CredentialFact]] = defaultdict(list)
+    for row in rows(credentials):
+        fact = _credential(row)
+        by_kind[fact.kind].append(fact)
+    return PersonFacts(
+        person_id,
+        roles={r[0] for r in rows(roles)},
+        facility_ids={f[0] for f in rows(facilities)},
+        credentials=by_kind,
+    )
+
+
+class _ProfessionalFacts:
+    """Registered with the scope: the member's Person, roles, facilities and credentials."""
+
+    key = KEY
+
+    def annotations(self) -> dict[str, Any]:
+        # The member's own Person: one per organization and user (a constraint).
+        member = {"organization": OuterRef("organization_id"), "person__user": OuterRef("user_id")}
+        person = Person.objects.filter(organization=OuterRef("organization_id"), user=OuterRef("user_id"))
+        return {"wf_person": Subquery(person.values("pk")[:1]), **_annotations(**member)}
+
+    def read(self, membership: Membership) -> Professional | None:
+        found = membership.__dict__
+        if found["wf_person"] is None:
+            return None
+        return Professional(
+            _facts(found["wf_person"], found["wf_roles"], found["wf_facilities"], found["wf_credentials"])
+        )
+
+
+register_actor_facts(_ProfessionalFacts())
+
+
+def professional(scope: Scope) -> Professional | None:
+    """The acting user's professional facts: the request's, or read now (one query)."""
+    if KEY in scope.facts:
+        loaded: Professional | None = scope.facts[KEY]
+        return loaded
+    person = Person.objects.filter(organization=scope.organization, user=scope.user).annotate(
+        **_annotations(person=OuterRef("pk"))
+    )
+    row = person.first()
+    return _professional(row.pk, row.__dict__) if row is not None else None
+
+
+def _professional(person_id: int | None, annotated: dict[str, Any]) -> Professional | None:
+    if person_id is None:
+        return None
+    return Professional(
+        _facts(person_id, annotated["wf_roles"], annotated["wf_facilities"], annotated["wf_credentials"])
+    )
+
+
+# --- Deciding -----------------------------------------------------------------------------
+
+
+def authorize(
+    scope: Scope,
+    action: str | Sequence[str],
+    facility: Facility,
+    *,
+    object_type: str,
+    no_record: str,
+    patient_id: int | None = None,
+    object_id: int | str = "",
+    wording: str = "",
+    field: str = "",
+    itemize: bool = True,
+    at: datetime | None = None,
+) -> Allowed:
+    """May the scope's user take ``action`` (every one of several) at ``facility``?
+
+    Yes: what the decision relied on. No: the refusal is audited (``object_type``,
+    ``patient_id``, ``object_id``) and raised as ``ActionRefused`` with the engine's
+    reasons, or ``no_record`` when the user has no professional record to decide about.
+    """
+    actions = [action] if isinstance(action, str) else list(action)
+    label = ", ".join(actions)
+    where: dict[str, Any] = {
+        "object_type": object_type,
+        "facility": facility,
+        "patient_id": patient_id,
+        "object_id": object_id,
+        "wording": wording,
+        "field": field,
+        "itemize": itemize,
+    }
+    found = professional(scope)
+    if found is None:
+        refuse(
+            scope,
+            audit_reason=f"{label}: user {scope.user.pk} has no professional record",
+            reasons=[no_record],
+            **where,
+        )
+    decisions = decide_facts(
+        found.facts,
+        actions,
+        facility,
+        jurisdiction=scope.organization.jurisdiction,
+        at=at,
+        hours_loaded=found.hours_loaded,
+    )
+    who = f"for person {found.person_id} at facility {facility.pk} by {decisions[0].pack}"
+    refused = [d for d in decisions if not d.allowed]
+    if refused:
+        reasons = list(dict.fromkeys(chain.from_iterable(d.reasons() for d in refused)))
+        if len(actions) == 1:
+            unmet = ", ".join(u.code for u in refused[0].unmet)
+        else:
+            unmet = "; ".join(f"{d.action}: {', '.join(u.code for u in d.unmet)}" for d in refused)
+        refuse(scope, audit_reason=f"{label} refused {who}: {unmet}", reasons=reasons, **where)
+    relied_on = sorted(set(chain.from_iterable(d.relied_on for d in decisions)))
+    relied = f" relying on credentials {', '.join(map(str, relied_on))}" if relied_on else ""
+    return Allowed(found.person_id, facility.pk, tuple(decisions), f"{label} allowed {who}{relied}")
+
+
+__all__ = ["Allowed", "Professional", "authorize", "professional"]
