@@ -126,9 +126,13 @@ def refuse(
 def write_transaction() -> Iterator[None]:
     """The transaction of a write: ``transaction.atomic()``, its audit rows appended at its
     end (``appended_at_the_end``), and a refusal raised inside rolled back with the write,
-    then audited (by the outermost such block), then re-raised."""
+    then audited (by the outermost such block), then re-raised.
+
+    Inside another write's transaction it is part of that write, without a savepoint (two
+    statements saved): its failure fails the whole write.
+    """
     try:
-        with transaction.atomic(), appended_at_the_end():
+        with transaction.atomic(savepoint=False), appended_at_the_end():
             yield
     except ActionRefused as refused:
         refused.record()
