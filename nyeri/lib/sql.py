@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Aggregate, TextField
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Aggregate, QuerySet, TextField
 from django.db.models.sql.compiler import SQLCompiler
 
 
@@ -28,3 +30,46 @@ class JsonRows(Aggregate):
 def rows(value: str | None) -> list[list[Any]]:
     """The rows of a ``JsonRows`` value (no rows: the subquery's NULL)."""
     return json.loads(value) if value else []
+
+
+class Prepared:
+    """A query of the hot path compiled once per database connection, then run with new values.
+
+    Building and compiling a queryset costs far more CPU than running it (a request's
+    identity query, with its subqueries, took ~2 ms to compile and 0.1 ms to run).
+    ``build`` receives one stand-in value per parameter (unique negative integers) and
+    returns a ``values()`` queryset; the compiled SQL is kept on the connection (each
+    thread has its own) and each call substitutes the real values for the stand-ins.
+    Rows come back as dicts, converted as the ORM converts them (dates, decimals, booleans).
+    """
+
+    def __init__(self, name: str, build: Callable[..., QuerySet[Any, dict[str, Any]]], arity: int) -> None:
+        self.name = name
+        self.build = build
+        self.stand_ins = tuple(-(10**12) - n for n in range(arity))
+
+    def _compiled(self, using: str) -> tuple[SQLCompiler, str, list[Any], list[int | None], list[str]]:
+        connection = connections[using]
+        cache: dict[str, Any] = connection.__dict__.setdefault("_nyeri_prepared", {})
+        found = cache.get(self.name)
+        if found is None:
+            queryset = self.build(*self.stand_ins)
+            query = queryset.query
+            compiler = query.get_compiler(using)
+            sql, params = compiler.as_sql()
+            slots = [self.stand_ins.index(p) if p in self.stand_ins else None for p in params]
+            # As ValuesIterable names the columns.
+            if query.selected:
+                names = list(query.selected)
+            else:
+                names = [*query.extra_select, *query.values_select, *query.annotation_select]
+            found = cache[self.name] = (compiler, sql, list(params), slots, names)
+        return found
+
+    def rows(self, *values: Any, using: str = DEFAULT_DB_ALIAS) -> list[dict[str, Any]]:
+        compiler, sql, params, slots, names = self._compiled(using)
+        bound = [p if slot is None else values[slot] for p, slot in zip(params, slots, strict=True)]
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, bound)
+            fetched = cursor.fetchall()
+        return [dict(zip(names, row, strict=True)) for row in compiler.results_iter(results=[fetched])]

@@ -131,8 +131,9 @@ def write_transaction() -> Iterator[None]:
     Inside another write's transaction it is part of that write, without a savepoint (two
     statements saved): its failure fails the whole write.
     """
+    nested = _in_write_transaction()
     try:
-        with transaction.atomic(savepoint=False), appended_at_the_end():
+        with transaction.atomic(savepoint=not nested), appended_at_the_end():
             yield
     except ActionRefused as refused:
         refused.record()

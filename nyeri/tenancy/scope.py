@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import PermissionDenied
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 
-from nyeri.lib.sql import JsonRows, rows
+from nyeri.lib.sql import JsonRows, Prepared, rows
 from nyeri.tenancy.models import Membership, MembershipFacility, MembershipRole, Organization
 from nyeri.tenancy.roles import Role
 
@@ -80,8 +81,8 @@ class ActorFacts(Protocol):
         """Expressions over a Membership row (``OuterRef("user_id")``, ``OuterRef("organization_id")``)."""
         ...
 
-    def read(self, membership: Membership) -> Any:
-        """The facts, from the annotated membership."""
+    def read(self, row: Mapping[str, Any]) -> Any:
+        """The facts, from the membership's row (with the annotations)."""
         ...
 
 
@@ -103,30 +104,66 @@ def _joined(model: type[MembershipRole] | type[MembershipFacility], column: str)
     )
 
 
+_ORGANIZATION_FIELDS = ("name", "slug", "kind", "jurisdiction", "created_at")
+_PREPARED: dict[str, Prepared] = {}
+
+
+def _membership_rows(user_id: int, providers: list[ActorFacts]) -> list[dict[str, Any]]:
+    name = "scope:" + ",".join(p.key for p in providers)
+    prepared = _PREPARED.get(name)
+    if prepared is None:
+
+        def build(user: int) -> Any:
+            extra: dict[str, Any] = {}
+            for provider in providers:
+                extra.update(provider.annotations())
+            return (
+                Membership.objects.filter(user_id=user, is_active=True)
+                .annotate(
+                    role_rows=_joined(MembershipRole, "role"),
+                    facility_rows=_joined(MembershipFacility, "facility_id"),
+                    **extra,
+                )
+                .order_by("organization_id")
+                .values(
+                    "pk",
+                    "organization_id",
+                    "role_rows",
+                    "facility_rows",
+                    *(f"organization__{f}" for f in _ORGANIZATION_FIELDS),
+                    *extra,
+                )
+            )
+
+        prepared = _PREPARED[name] = Prepared(name, build, 1)
+    return prepared.rows(user_id)
+
+
+def _organization(row: Mapping[str, Any]) -> Organization:
+    organization = Organization(
+        id=row["organization_id"], **{f: row[f"organization__{f}"] for f in _ORGANIZATION_FIELDS}
+    )
+    organization._state.adding = False
+    organization._state.db = DEFAULT_DB_ALIAS
+    return organization
+
+
 def resolve_scope(user: User, organization_id: int | None = None, *, with_facts: bool = False) -> Scope | None:
     """The scope of ``user`` in ``organization_id`` (or their first organization), in one query.
 
     ``with_facts``: with the registered actor facts (a request's scope; see module doc).
     """
-    memberships = (
-        Membership.objects.filter(user=user, is_active=True)
-        .select_related("organization")
-        .annotate(role_rows=_joined(MembershipRole, "role"), facility_rows=_joined(MembershipFacility, "facility_id"))
-        .order_by("organization_id")
-    )
     providers = list(_ACTOR_FACTS.values()) if with_facts else []
-    for provider in providers:
-        memberships = memberships.annotate(**provider.annotations())
-    found = list(memberships)
+    found = _membership_rows(user.pk, providers)
     if not found:
         return None
-    chosen = next((m for m in found if m.organization_id == organization_id), found[0])
-    facility_ids = frozenset(row[0] for row in rows(chosen.facility_rows))
+    chosen = next((m for m in found if m["organization_id"] == organization_id), found[0])
+    facility_ids = frozenset(row[0] for row in rows(chosen["facility_rows"]))
     return Scope(
         user=user,
-        organization=chosen.organization,
-        membership_id=chosen.pk,
-        roles=frozenset(row[0] for row in rows(chosen.role_rows)),
+        organization=_organization(chosen),
+        membership_id=chosen["pk"],
+        roles=frozenset(row[0] for row in rows(chosen["role_rows"])),
         facility_ids=facility_ids or None,
         facts={p.key: p.read(chosen) for p in providers},
     )

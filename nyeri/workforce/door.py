@@ -15,7 +15,7 @@ resolved outside a request (a command, a test) reads them afresh at each decisio
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,7 +25,7 @@ from typing import Any
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from nyeri.lib.sql import JsonRows, rows
-from nyeri.tenancy.models import Facility, Membership
+from nyeri.tenancy.models import Facility
 from nyeri.tenancy.refusals import refuse
 from nyeri.tenancy.scope import Scope, register_actor_facts
 from nyeri.workforce.engine.decisions import Decision
@@ -118,13 +118,8 @@ class _ProfessionalFacts:
         person = Person.objects.filter(organization=OuterRef("organization_id"), user=OuterRef("user_id"))
         return {"wf_person": Subquery(person.values("pk")[:1]), **_annotations(**member)}
 
-    def read(self, membership: Membership) -> Professional | None:
-        found = membership.__dict__
-        if found["wf_person"] is None:
-            return None
-        return Professional(
-            _facts(found["wf_person"], found["wf_roles"], found["wf_facilities"], found["wf_credentials"])
-        )
+    def read(self, row: Mapping[str, Any]) -> Professional | None:
+        return _professional(row["wf_person"], row)
 
 
 register_actor_facts(_ProfessionalFacts())
@@ -142,7 +137,7 @@ def professional(scope: Scope) -> Professional | None:
     return _professional(row.pk, row.__dict__) if row is not None else None
 
 
-def _professional(person_id: int | None, annotated: dict[str, Any]) -> Professional | None:
+def _professional(person_id: int | None, annotated: Mapping[str, Any]) -> Professional | None:
     if person_id is None:
         return None
     return Professional(
