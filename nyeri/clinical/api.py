@@ -670,10 +670,6 @@ def _sites(payload: AssessmentIn | AmendIn) -> list[BodySiteIn]:
     return [BodySiteIn(s.region, s.view, s.laterality) for s in payload.body_sites]
 
 
-def _reloaded_assessment(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
-    return _assessment_out(assessment_selectors.access_assessment(request_scope(request), assessment_id))
-
-
 @router.post(
     "/patients/{patient_id}/assessments",
     response={201: AssessmentOut, **ERRORS},
@@ -793,7 +789,8 @@ def amend_assessment(request: HttpRequest, assessment_id: int, payload: AmendIn)
         )
     except ValidationError as error:
         raise with_api_names(error, API_FIELDS) from None
-    return Status(201, _reloaded_assessment(request, amendment.pk))
+    # Built from the rows just written (the service keeps them on the amendment).
+    return Status(201, _assessment_out(amendment))
 
 
 @router.post(
@@ -804,7 +801,8 @@ def amend_assessment(request: HttpRequest, assessment_id: int, payload: AmendIn)
 def entered_in_error(request: HttpRequest, assessment_id: int, payload: ReasonIn) -> object:
     scope = request_scope(request)
     assessment = assessment_selectors.access_assessment(scope, assessment_id)
-    assessment_services.mark_entered_in_error(
+    marked = assessment_services.mark_entered_in_error(
         scope=scope, acting_user=request_user(request), assessment=assessment, reason=payload.reason
     )
-    return _reloaded_assessment(request, assessment.pk)
+    # The object read above, as the service left it: not read again.
+    return _assessment_out(marked)

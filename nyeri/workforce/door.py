@@ -50,13 +50,17 @@ class Professional:
 
 
 @dataclass(frozen=True)
-class Allowed:
-    """A yes: the decisions, and the sentence the write's audit row records."""
+class Verdict:
+    """The door's answer: allowed or not, why not (for the user), and the basis for the audit row."""
 
-    person_id: int
-    facility_id: int
-    decisions: tuple[Decision, ...]
+    allowed: bool
+    facility: Facility
+    # For the audit trail: what the decision relied on (pack, person, facility, credentials), or why not.
     basis: str
+    # For the user, in the active language: why not.
+    reasons: tuple[str, ...] = ()
+    person_id: int | None = None
+    decisions: tuple[Decision, ...] = ()
 
     @property
     def relied_on(self) -> tuple[int, ...]:
@@ -148,6 +152,34 @@ def _professional(person_id: int | None, annotated: Mapping[str, Any]) -> Profes
 # --- Deciding -----------------------------------------------------------------------------
 
 
+def check(
+    scope: Scope, action: str | Sequence[str], facility: Facility, *, no_record: str, at: datetime | None = None
+) -> Verdict:
+    """May the scope's user take ``action`` (every one of several) at ``facility``? Nothing is
+    audited: for a page that shows or hides what the user may do. A write calls ``authorize``."""
+    actions = [action] if isinstance(action, str) else list(action)
+    label = ", ".join(actions)
+    found = professional(scope)
+    if found is None:
+        return Verdict(False, facility, f"{label}: user {scope.user.pk} has no professional record", (no_record,))
+    jurisdiction = scope.organization.jurisdiction
+    decisions = tuple(
+        decide_facts(found.facts, actions, facility, jurisdiction=jurisdiction, at=at, hours_loaded=found.hours_loaded)
+    )
+    who = f"for person {found.person_id} at facility {facility.pk} by {decisions[0].pack}"
+    refused = [d for d in decisions if not d.allowed]
+    if refused:
+        reasons = tuple(dict.fromkeys(chain.from_iterable(d.reasons() for d in refused)))
+        if len(actions) == 1:
+            unmet = ", ".join(u.code for u in refused[0].unmet)
+        else:
+            unmet = "; ".join(f"{d.action}: {', '.join(u.code for u in d.unmet)}" for d in refused)
+        return Verdict(False, facility, f"{label} refused {who}: {unmet}", reasons, found.person_id, decisions)
+    relied_on = sorted(set(chain.from_iterable(d.relied_on for d in decisions)))
+    relied = f" relying on credentials {', '.join(map(str, relied_on))}" if relied_on else ""
+    return Verdict(True, facility, f"{label} allowed {who}{relied}", (), found.person_id, decisions)
+
+
 def authorize(
     scope: Scope,
     action: str | Sequence[str],
@@ -161,52 +193,27 @@ def authorize(
     field: str = "",
     itemize: bool = True,
     at: datetime | None = None,
-) -> Allowed:
-    """May the scope's user take ``action`` (every one of several) at ``facility``?
-
-    Yes: what the decision relied on. No: the refusal is audited (``object_type``,
-    ``patient_id``, ``object_id``) and raised as ``ActionRefused`` with the engine's
-    reasons, or ``no_record`` when the user has no professional record to decide about.
+) -> Verdict:
+    """``check``, for a write: a yes is returned (its ``basis`` goes into the write's audit
+    row); a no is audited (``object_type``, ``patient_id``, ``object_id``) and raised as
+    ``ActionRefused`` with the engine's reasons, or ``no_record`` when the user has no
+    professional record to decide about. Call it inside the write's ``write_transaction``.
     """
-    actions = [action] if isinstance(action, str) else list(action)
-    label = ", ".join(actions)
-    where: dict[str, Any] = {
-        "object_type": object_type,
-        "facility": facility,
-        "patient_id": patient_id,
-        "object_id": object_id,
-        "wording": wording,
-        "field": field,
-        "itemize": itemize,
-    }
-    found = professional(scope)
-    if found is None:
+    verdict = check(scope, action, facility, no_record=no_record, at=at)
+    if not verdict.allowed:
         refuse(
             scope,
-            audit_reason=f"{label}: user {scope.user.pk} has no professional record",
-            reasons=[no_record],
-            **where,
+            audit_reason=verdict.basis,
+            reasons=verdict.reasons,
+            object_type=object_type,
+            facility=facility,
+            patient_id=patient_id,
+            object_id=object_id,
+            wording=wording,
+            field=field,
+            itemize=itemize,
         )
-    decisions = decide_facts(
-        found.facts,
-        actions,
-        facility,
-        jurisdiction=scope.organization.jurisdiction,
-        at=at,
-        hours_loaded=found.hours_loaded,
-    )
-    who = f"for person {found.person_id} at facility {facility.pk} by {decisions[0].pack}"
-    refused = [d for d in decisions if not d.allowed]
-    if refused:
-        reasons = list(dict.fromkeys(chain.from_iterable(d.reasons() for d in refused)))
-        if len(actions) == 1:
-            unmet = ", ".join(u.code for u in refused[0].unmet)
-        else:
-            unmet = "; ".join(f"{d.action}: {', '.join(u.code for u in d.unmet)}" for d in refused)
-        refuse(scope, audit_reason=f"{label} refused {who}: {unmet}", reasons=reasons, **where)
-    relied_on = sorted(set(chain.from_iterable(d.relied_on for d in decisions)))
-    relied = f" relying on credentials {', '.join(map(str, relied_on))}" if relied_on else ""
-    return Allowed(found.person_id, facility.pk, tuple(decisions), f"{label} allowed {who}{relied}")
+    return verdict
 
 
-__all__ = ["Allowed", "Professional", "authorize", "professional"]
+__all__ = ["Professional", "Verdict", "authorize", "check", "professional"]

@@ -49,7 +49,7 @@ from nyeri.clinical.models import (
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.refusals import write_transaction
 from nyeri.tenancy.scope import Scope
-from nyeri.workforce.door import Allowed, authorize
+from nyeri.workforce.door import Verdict, authorize
 
 ACTION = "record_assessment"
 REASON_MAX = 1000
@@ -180,7 +180,7 @@ def _reason(reason: str, errors: Errors) -> str:
 
 def record_privilege(
     scope: Scope, facility: Facility, *, patient_id: int | None = None, object_id: int | str = ""
-) -> Allowed:
+) -> Verdict:
     """The door's yes for the acting user at ``facility``; on a no, ``ActionRefused`` (audited).
 
     Recording an assessment and issuing a diary link (entries recorded on the issuer's
@@ -376,15 +376,18 @@ def _place(
 
 def _lock_current(scope: Scope, assessment: PainAssessment) -> PainAssessment:
     # Locked, then checked: of two users correcting the same version at once, the second
-    # finds it no longer current.
-    locked = (
-        PainAssessment.objects.select_for_update(of=("self",))
-        .select_related("patient", "facility", "encounter")
+    # finds it no longer current. Only the status is read again: the caller's object (with
+    # its patient, facility and encounter) is the row.
+    status = (
+        PainAssessment.objects.select_for_update()
         .filter(organization=scope.organization, pk=assessment.pk)
+        .values_list("status", flat=True)
         .first()
     )
-    if locked is None:
+    if status is None:
         raise Http404("No such assessment")
+    assessment.status = status
+    locked = assessment
     if locked.status != AssessmentStatus.CURRENT:
         raise ValidationError(
             {
