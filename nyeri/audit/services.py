@@ -91,24 +91,41 @@ _batch: ContextVar[list[AuditEvent] | None] = ContextVar("audit_batch", default=
 
 
 @contextmanager
-def appended_at_the_end() -> Iterator[None]:
+def appended_at_the_end(*, refusals: list[AuditEvent] | None = None) -> Iterator[None]:
     """Inside a write's transaction: its audit rows are appended to the chain when it ends.
 
     A write that opens a patient and records something has two rows (the READ and the
     CREATE); appended together as the transaction's last statements, the chain's head is
     locked once and only for the end of the transaction, however long the write took.
-    Nothing is appended if the block raises (the transaction rolls back anyway). The
-    events returned by ``record_event`` inside have no id or hash until then.
+    Nothing is appended if the block raises (the transaction rolls back anyway), except the
+    refusals recorded inside (``permission_denied``, outcome denied): they go to
+    ``refusals``, for the caller to append after the rollback (``append_after_rollback``).
+    The events returned by ``record_event`` inside have no id or hash until then.
     """
     if _batch.get() is not None:
         yield  # the outermost block appends
         return
-    token = _batch.set([])
+    batch: list[AuditEvent] = []
+    token = _batch.set(batch)
     try:
         yield
-        events = _batch.get() or []
+    except BaseException:
+        if refusals is not None:
+            refusals.extend(e for e in batch if e.outcome == AuditOutcome.DENIED)
+        raise
     finally:
         _batch.reset(token)
+    _append(batch)
+
+
+def append_after_rollback(events: list[AuditEvent]) -> None:
+    """Append the refusals of a write that was rolled back, in their own transaction."""
+    if events:
+        with transaction.atomic():
+            _append(events)
+
+
+def _append(events: list[AuditEvent]) -> None:
     if connection.vendor == "postgresql":
         for event in events:
             _append_postgresql(event)

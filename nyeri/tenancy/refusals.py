@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, NoReturn
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 
-from nyeri.audit.models import AuditAction, AuditOutcome
-from nyeri.audit.services import appended_at_the_end, record_event
+from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
+from nyeri.audit.services import append_after_rollback, appended_at_the_end, record_event
 
 if TYPE_CHECKING:
     from nyeri.accounts.models import User
@@ -132,9 +132,13 @@ def write_transaction() -> Iterator[None]:
     statements saved): its failure fails the whole write.
     """
     nested = _in_write_transaction()
+    refusals: list[AuditEvent] = []
     try:
-        with transaction.atomic(savepoint=not nested), appended_at_the_end():
+        with transaction.atomic(savepoint=not nested), appended_at_the_end(refusals=refusals):
             yield
-    except ActionRefused as refused:
-        refused.record()
+    except BaseException as failure:
+        # A refusal recorded inside (a missing role, no care access) outlives the rollback.
+        append_after_rollback(refusals)
+        if isinstance(failure, ActionRefused):
+            failure.record()
         raise
