@@ -64,7 +64,12 @@ class Verdict:
 
     @property
     def relied_on(self) -> tuple[int, ...]:
-        return tuple(sorted(set(chain.from_iterable(d.relied_on for d in self.decisions))))
+        return _relied_on(self.decisions)
+
+
+def _relied_on(decisions: Sequence[Decision]) -> tuple[int, ...]:
+    """The credentials the decisions relied on, once each."""
+    return tuple(sorted(set(chain.from_iterable(d.relied_on for d in decisions))))
 
 
 # --- The facts, read with the scope -------------------------------------------------------
@@ -175,7 +180,7 @@ def check(
         else:
             unmet = "; ".join(f"{d.action}: {', '.join(u.code for u in d.unmet)}" for d in refused)
         return Verdict(False, facility, f"{label} refused {who}: {unmet}", reasons, found.person_id, decisions)
-    relied_on = sorted(set(chain.from_iterable(d.relied_on for d in decisions)))
+    relied_on = _relied_on(decisions)
     relied = f" relying on credentials {', '.join(map(str, relied_on))}" if relied_on else ""
     return Verdict(True, facility, f"{label} allowed {who}{relied}", (), found.person_id, decisions)
 
