@@ -66,9 +66,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if isinstance(exception, ActionRefused):
-        # The door's no, with its reasons (the same as the API's envelope gives).
         exception.record()
-        return render(request, "403.html", {"detail": exception.message, "reasons": exception.reasons}, status=403)
+        if exception.reasons:
+            # The door's no, with its reasons (the same as the API's envelope gives).
+            context = {"detail": exception.message, "reasons": exception.reasons}
+            return render(request, "403.html", context, status=403)
     return render(request, "403.html", status=403)
 
 
