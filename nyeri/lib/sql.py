@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Aggregate, QuerySet, TextField
+from django.db.models import Aggregate, Model, QuerySet, TextField
 from django.db.models.sql.compiler import SQLCompiler
+
+M = TypeVar("M", bound=Model)
 
 
 class JsonRows(Aggregate):
@@ -57,7 +59,11 @@ class Prepared:
             query = queryset.query
             compiler = query.get_compiler(using)
             sql, params = compiler.as_sql()
-            slots = [self.stand_ins.index(p) if p in self.stand_ins else None for p in params]
+            # A text column's filter turns its stand-in into text: matched either way.
+            marks: dict[int | str, int] = {}
+            for n, stand_in in enumerate(self.stand_ins):
+                marks[stand_in] = marks[str(stand_in)] = n
+            slots = [marks.get(p) if isinstance(p, int | str) and not isinstance(p, bool) else None for p in params]
             # As ValuesIterable names the columns.
             if query.selected:
                 names = list(query.selected)
@@ -73,3 +79,15 @@ class Prepared:
             cursor.execute(sql, bound)
             fetched = cursor.fetchall()
         return [dict(zip(names, row, strict=True)) for row in compiler.results_iter(results=[fetched])]
+
+
+def columns(model: type[Model], prefix: str = "") -> list[str]:
+    """The names under which a ``values()`` query selects every column of ``model``
+    (through the relation ``prefix``, e.g. ``"user__"``), for ``instance``."""
+    return [f"{prefix}{f.attname}" for f in model._meta.concrete_fields]
+
+
+def instance(model: type[M], row: Mapping[str, Any], prefix: str = "") -> M:
+    """The ``model`` object of a ``values()`` row with ``columns(model, prefix)``, as the ORM builds it."""
+    names = [f.attname for f in model._meta.concrete_fields]
+    return model.from_db(DEFAULT_DB_ALIAS, names, [row[f"{prefix}{n}"] for n in names])
