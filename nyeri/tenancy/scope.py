@@ -52,26 +52,6 @@ class Scope:
         return self.facility_ids is None or facility_id in self.facility_ids
 
 
-def memberships_of(user: User) -> list[Membership]:
-    return list(
-        Membership.objects.filter(user=user, is_active=True)
-        .select_related("organization")
-        .prefetch_related("roles", "facility_links")
-        .order_by("organization_id")
-    )
-
-
-def scope_from_membership(membership: Membership, user: User) -> Scope:
-    facility_ids = frozenset(link.facility_id for link in membership.facility_links.all())
-    return Scope(
-        user=user,
-        organization=membership.organization,
-        membership_id=membership.pk,
-        roles=frozenset(r.role for r in membership.roles.all()),
-        facility_ids=facility_ids or None,
-    )
-
-
 class ActorFacts(Protocol):
     """Facts about the acting user that another layer loads with the membership, in its query."""
 
