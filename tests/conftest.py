@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -10,6 +11,7 @@ from django.test import Client
 from nyeri.accounts.models import User
 from nyeri.tenancy.models import Facility, Membership, MembershipFacility, MembershipRole, Organization
 from nyeri.tenancy.roles import Role
+from tests.queries import known_duplicate, no_duplicate_sql
 
 pytest_plugins = ["tests.clock"]
 
@@ -99,3 +101,19 @@ def log_in(client: Client, user: User, password: str = PASSWORD) -> Client:
     response = client.post("/accounts/login/", {"username": user.username, "password": password})
     assert response.status_code == 302, response.content
     return client
+
+
+@pytest.fixture(autouse=True)
+def api_requests_without_duplicate_sql(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every request a test sends to the API fails on a statement run twice (tests/queries.py)."""
+    real = Client.request
+
+    def request(self: Client, **environ: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith("/api/"):
+            return real(self, **environ)
+        method = environ.get("REQUEST_METHOD", "")
+        with no_duplicate_sql(f"{method} {path}", known=known_duplicate(method, path)):
+            return real(self, **environ)
+
+    monkeypatch.setattr(Client, "request", request)

@@ -10,11 +10,13 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from nyeri.accounts.models import ApiToken, User
+from nyeri.lib.sql import Prepared, columns, instance
 
 TOKEN_PREFIX = "nyeri"  # noqa: S105 - the public marker of a token, not a secret
 # last_used_at is only written when it is older than this: not one write per API call.
@@ -33,14 +35,24 @@ def format_token(prefix: str, secret: str) -> str:
     return f"{TOKEN_PREFIX}_{prefix}_{secret}"
 
 
+def _token_by_prefix(prefix: str) -> QuerySet[ApiToken, dict[str, Any]]:
+    return ApiToken.objects.filter(prefix=prefix).values(*columns(ApiToken), *columns(User, "user__"))
+
+
+# Every API request starts here: the query is compiled once per connection (nyeri.lib.sql).
+_TOKEN = Prepared("api_token", _token_by_prefix, 1)
+
+
 def user_for_token(raw: str) -> tuple[User, ApiToken] | None:
     """The active user a presented token belongs to, or None (revoked, expired, unknown)."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=parts[1]).first()
-    if token is None or not hmac.compare_digest(token.digest, digest(parts[2])):
+    found = _TOKEN.rows(parts[1])
+    if not found or not hmac.compare_digest(found[0]["digest"], digest(parts[2])):
         return None
+    token = instance(ApiToken, found[0])
+    token.user = instance(User, found[0], "user__")
     now = timezone.now()
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         return None

@@ -20,6 +20,7 @@ from nyeri.accounts.second_factor import SecondFactorState, second_factor_state
 from nyeri.accounts.tokens import note_token_used, user_for_token
 from nyeri.api.errors import envelope
 from nyeri.api.pages import JSONRenderer
+from nyeri.tenancy.refusals import ActionRefused
 
 
 class TokenAuth(HttpBearer):
@@ -140,6 +141,14 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return api.create_response(request, envelope("forbidden", _("You are not allowed to do this.")), status=403)
+
+
+@api.exception_handler(ActionRefused)
+def on_action_refused(request: HttpRequest, exc: ActionRefused) -> HttpResponse:
+    """The door's no: 403 ``forbidden``, its message, and (itemized) each reason under its field."""
+    exc.record()  # already done by the write's transaction, unless a caller skipped it
+    fields = [{"field": exc.field, "message": r} for r in exc.reasons] if exc.itemize else []
+    return api.create_response(request, envelope("forbidden", exc.message, fields), status=403)
 
 
 @api.exception_handler(ReauthenticationRequired)

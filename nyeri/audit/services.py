@@ -13,6 +13,9 @@ the same organization waits for it; other organizations' writes do not).
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -73,11 +76,61 @@ def record_event(
         request_id=ctx.request_id,
         client_address=normalised_address(ctx.client_address),
     )
-    if connection.vendor == "postgresql":
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(event)
+    elif connection.vendor == "postgresql":
         _append_postgresql(event)
     else:
-        _append_locked(event)
+        _append_locked([event])
     return event
+
+
+# The events of the write in progress (``appended_at_the_end``), or None.
+_batch: ContextVar[list[AuditEvent] | None] = ContextVar("audit_batch", default=None)
+
+
+@contextmanager
+def appended_at_the_end(*, refusals: list[AuditEvent] | None = None) -> Iterator[None]:
+    """Inside a write's transaction: its audit rows are appended to the chain when it ends.
+
+    A write that opens a patient and records something has two rows (the READ and the
+    CREATE); appended together as the transaction's last statements, the chain's head is
+    locked once and only for the end of the transaction, however long the write took.
+    Nothing is appended if the block raises (the transaction rolls back anyway), except the
+    refusals recorded inside (``permission_denied``, outcome denied): they go to
+    ``refusals``, for the caller to append after the rollback (``append_after_rollback``).
+    The events returned by ``record_event`` inside have no id or hash until then.
+    """
+    if _batch.get() is not None:
+        yield  # the outermost block appends
+        return
+    batch: list[AuditEvent] = []
+    token = _batch.set(batch)
+    try:
+        yield
+    except BaseException:
+        if refusals is not None:
+            refusals.extend(e for e in batch if e.outcome == AuditOutcome.DENIED)
+        raise
+    finally:
+        _batch.reset(token)
+    _append(batch)
+
+
+def append_after_rollback(events: list[AuditEvent]) -> None:
+    """Append the refusals of a write that was rolled back, in their own transaction."""
+    if events:
+        with transaction.atomic():
+            _append(events)
+
+
+def _append(events: list[AuditEvent]) -> None:
+    if connection.vendor == "postgresql":
+        for event in events:
+            _append_postgresql(event)
+    elif events:
+        _append_locked(events)
 
 
 def chain_of(organization: Organization | None) -> int:
@@ -85,19 +138,28 @@ def chain_of(organization: Organization | None) -> int:
     return organization.pk if organization is not None else PLATFORM_CHAIN
 
 
-def _append_locked(event: AuditEvent) -> None:
-    """Generic append: lock the chain's head, insert the row, move the head (three statements)."""
+def _append_locked(events: list[AuditEvent]) -> None:
+    """Generic append: per chain, lock its head, insert the rows, move the head (three statements)."""
     # No savepoint: if the append fails, the caller's whole transaction must roll back
     # (a change must not commit without its audit row), and a savepoint costs two more
     # round trips while the head is locked.
+    chains = dict.fromkeys(e.chain for e in events)
     with transaction.atomic(savepoint=False):
-        head = _locked_head(event.chain)
-        event.seq = head.seq + 1
-        event.occurred_at = timezone.now()
-        event.prev_hash = head.hash
-        event.hash = row_hash(payload_of(event))
-        event.save(force_insert=True)
-        AuditChainHead.objects.filter(pk=event.chain).update(seq=event.seq, prev_hash=event.prev_hash, hash=event.hash)
+        for chain in chains:
+            head = _locked_head(chain)
+            seq, prev_hash = head.seq, head.hash
+            mine = [e for e in events if e.chain == chain]
+            for event in mine:
+                seq += 1
+                event.seq = seq
+                event.occurred_at = timezone.now()
+                event.prev_hash = prev_hash
+                event.hash = prev_hash = row_hash(payload_of(event))
+            if len(mine) == 1:
+                mine[0].save(force_insert=True)
+            else:
+                AuditEvent.objects.bulk_create(mine)
+            AuditChainHead.objects.filter(pk=chain).update(seq=seq, prev_hash=mine[-1].prev_hash, hash=prev_hash)
 
 
 def _locked_head(chain: int) -> AuditChainHead:

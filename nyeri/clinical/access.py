@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext as _
 
-from nyeri.audit.models import AuditAction, AuditOutcome
+from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.breakglass.access import (
     CareAccess,
@@ -22,6 +22,7 @@ from nyeri.clinical.breakglass.access import (
     require_care_access,
 )
 from nyeri.clinical.models import Patient
+from nyeri.tenancy.refusals import refuse
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
 from nyeri.tenancy.scope import Scope
 
@@ -39,15 +40,13 @@ def ensure_clinical_role(scope: Scope, *, object_type: str = "patient", roles: f
     """
     if scope.roles & roles:
         return
-    record_event(
-        actor=scope.user,
-        action=AuditAction.PERMISSION_DENIED,
-        outcome=AuditOutcome.DENIED,
-        organization=scope.organization,
+    refuse(
+        scope,
+        audit_reason="no clinical role" if roles is CLINICAL_ROLES else "role not allowed",
+        reasons=(),
         object_type=object_type,
-        reason="no clinical role" if roles is CLINICAL_ROLES else "role not allowed",
+        wording=_("You are not allowed to do this."),
     )
-    raise PermissionDenied
 
 
 def access_patient(
@@ -75,7 +74,9 @@ def access_patient(
     if patient is None:
         raise Http404("No such patient")
     access = require_care_access(scope, patient, purpose=purpose, now=now)
-    with transaction.atomic():
+    # Inside a write's transaction (opening the patient to record something), the READ row
+    # is the write's, appended with it; alone, it is its own transaction.
+    with transaction.atomic(savepoint=False):
         record_event(
             actor=scope.user,
             action=AuditAction.READ,

@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from nyeri.api.errors import ErrorEnvelope, envelope, forbidden, with_api_names
+from nyeri.api.errors import ErrorEnvelope, envelope, with_api_names
 from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.clinical import selectors as patient_selectors
 from nyeri.clinical import services
@@ -18,7 +18,7 @@ from nyeri.clinical.access import MERGE_ROLES, access_patient, ensure_clinical_r
 from nyeri.clinical.assessments import selectors as assessment_selectors
 from nyeri.clinical.assessments import services as assessment_services
 from nyeri.clinical.assessments.display import ScoreLabels, describe, instrument_name
-from nyeri.clinical.assessments.services import AssessmentRefused, BodySiteIn
+from nyeri.clinical.assessments.services import BodySiteIn
 from nyeri.clinical.encounters import selectors as encounter_selectors
 from nyeri.clinical.encounters import services as encounter_services
 from nyeri.clinical.instruments import all_instruments
@@ -28,7 +28,9 @@ from nyeri.clinical.services import DuplicatePatient, StaleEdit
 from nyeri.lib.http import request_user
 from nyeri.tenancy import selectors as tenancy_selectors
 from nyeri.tenancy.access import access_facility
-from nyeri.tenancy.scope import request_scope
+from nyeri.tenancy.models import Facility
+from nyeri.tenancy.refusals import write_transaction
+from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.workforce import selectors as workforce_selectors
 
 router = Router(tags=["patients"])
@@ -672,10 +674,6 @@ def _sites(payload: AssessmentIn | AmendIn) -> list[BodySiteIn]:
     return [BodySiteIn(s.region, s.view, s.laterality) for s in payload.body_sites]
 
 
-def _reloaded_assessment(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
-    return _assessment_out(assessment_selectors.access_assessment(request_scope(request), assessment_id))
-
-
 @router.post(
     "/patients/{patient_id}/assessments",
     response={201: AssessmentOut, **ERRORS},
@@ -683,40 +681,48 @@ def _reloaded_assessment(request: HttpRequest, assessment_id: int) -> dict[str, 
 )
 def create_assessment(request: HttpRequest, patient_id: int, payload: AssessmentIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
-    patient = access_patient(scope, patient_id, purpose="api: record assessment")
-    errors: dict[str, list[str]] = {}
-    encounter = facility = None
-    if payload.encounter_id is not None:
-        encounter = Encounter.objects.filter(
-            organization=scope.organization, patient=patient, pk=payload.encounter_id
-        ).first()
-        if encounter is None:
-            errors["encounter_id"] = [_("This encounter is not one of this patient's.")]
-    if payload.facility_id is not None:
-        facility = tenancy_selectors.organization_facility(scope, payload.facility_id)
-        if facility is None:
-            errors["facility_id"] = [_("This facility is not part of your organization.")]
-    if errors:
-        raise ValidationError(errors)
-    try:
-        assessment = assessment_services.record_assessment(
-            scope=scope,
-            acting_user=request_user(request),
-            patient=patient,
-            instrument_code=payload.instrument,
-            answers=payload.answers,
-            encounter=encounter,
-            facility=facility,
-            recorded_at=payload.recorded_at,
-            source=payload.source,
-            body_sites=_sites(payload),
-            pain_character=payload.pain_character,
-        )
-    except AssessmentRefused as error:
-        return forbidden(error.message)
-    except ValidationError as error:
-        raise with_api_names(error, API_FIELDS) from None
-    return Status(201, _reloaded_assessment(request, assessment.pk))
+    # One transaction: opening the patient (its READ row) and recording (its CREATE row).
+    with write_transaction():
+        patient = access_patient(scope, patient_id, purpose="api: record assessment")
+        errors: dict[str, list[str]] = {}
+        encounter = facility = None
+        if payload.encounter_id is not None:
+            encounter = Encounter.objects.filter(
+                organization=scope.organization, patient=patient, pk=payload.encounter_id
+            ).first()
+            if encounter is None:
+                errors["encounter_id"] = [_("This encounter is not one of this patient's.")]
+        if payload.facility_id is not None:
+            facility = _facility(scope, patient, payload.facility_id)
+            if facility is None:
+                errors["facility_id"] = [_("This facility is not part of your organization.")]
+        if errors:
+            raise ValidationError(errors)
+        try:
+            assessment = assessment_services.record_assessment(
+                scope=scope,
+                acting_user=request_user(request),
+                patient=patient,
+                instrument_code=payload.instrument,
+                answers=payload.answers,
+                encounter=encounter,
+                facility=facility,
+                recorded_at=payload.recorded_at,
+                source=payload.source,
+                body_sites=_sites(payload),
+                pain_character=payload.pain_character,
+            )
+        except ValidationError as error:
+            raise with_api_names(error, API_FIELDS) from None
+    # Built from the rows just written (the service keeps them on the assessment).
+    return Status(201, _assessment_out(assessment))
+
+
+def _facility(scope: Scope, patient: Patient, facility_id: int) -> Facility | None:
+    # Most often the patient's own facility, loaded with the patient: not read again.
+    if facility_id == patient.registered_at_id:
+        return patient.registered_at
+    return tenancy_selectors.organization_facility(scope, facility_id)
 
 
 ScoresOut = list[dict[str, Any]]
@@ -821,11 +827,10 @@ def amend_assessment(request: HttpRequest, assessment_id: int, payload: AmendIn)
             body_sites=_sites(payload),
             pain_character=payload.pain_character,
         )
-    except AssessmentRefused as error:
-        return forbidden(error.message)
     except ValidationError as error:
         raise with_api_names(error, API_FIELDS) from None
-    return Status(201, _reloaded_assessment(request, amendment.pk))
+    # Built from the rows just written (the service keeps them on the amendment).
+    return Status(201, _assessment_out(amendment))
 
 
 @router.post(
@@ -836,10 +841,8 @@ def amend_assessment(request: HttpRequest, assessment_id: int, payload: AmendIn)
 def entered_in_error(request: HttpRequest, assessment_id: int, payload: ReasonIn) -> object:
     scope = request_scope(request)
     assessment = assessment_selectors.access_assessment(scope, assessment_id)
-    try:
-        assessment_services.mark_entered_in_error(
-            scope=scope, acting_user=request_user(request), assessment=assessment, reason=payload.reason
-        )
-    except AssessmentRefused as error:
-        return forbidden(error.message)
-    return _reloaded_assessment(request, assessment.pk)
+    marked = assessment_services.mark_entered_in_error(
+        scope=scope, acting_user=request_user(request), assessment=assessment, reason=payload.reason
+    )
+    # The object read above, as the service left it: not read again.
+    return _assessment_out(marked)

@@ -14,14 +14,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from nyeri.accounts.models import User
-from nyeri.api.errors import ErrorEnvelope, forbidden
+from nyeri.api.errors import ErrorEnvelope
 from nyeri.lib.http import request_user
 from nyeri.prescriptions import display
 from nyeri.prescriptions.selectors import organization_item
 from nyeri.register import selectors, services
 from nyeri.register.models import Movement, StockBalance
 from nyeri.register.report import COLUMNS, check_report
-from nyeri.register.services import RegisterRefused
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
@@ -187,10 +186,7 @@ def movements(
 
 def _write(request: HttpRequest, facility_id: int, write: Any) -> Any:
     scope, facility = _facility(request, facility_id)
-    try:
-        movement = write(scope, request_user(request), facility)
-    except RegisterRefused as denied:
-        return forbidden(str(denied), denied.reasons, field="pharmacist")
+    movement = write(scope, request_user(request), facility)
     return Status(201, _movement_out(movement))
 
 

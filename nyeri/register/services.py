@@ -5,16 +5,16 @@ UPDATE``), the movement is added with the stock after it, the balance is updated
 audit row recorded. The balance cannot go below zero (a CheckConstraint; the services refuse
 first, with a translated reason on ``quantity``). Who may write: the requirements engine's
 ``dispense_controlled`` action (ID pack: a pharmacist with an STR and a SIP for the facility).
-A refusal is audited (permission denied) and raised as ``RegisterRefused``.
+A refusal is audited (permission denied) and raised as ``ActionRefused`` (the door,
+``nyeri.workforce.door``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.http import Http404
@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
-from nyeri.audit.models import AuditAction, AuditOutcome
+from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.models import Patient
 from nyeri.prescriptions import catalogue
@@ -31,8 +31,7 @@ from nyeri.register.models import Movement, MovementKind, StockBalance
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility, Membership
 from nyeri.tenancy.scope import Scope
-from nyeri.workforce.access import person_of_user
-from nyeri.workforce.engine import decide_many
+from nyeri.workforce.door import Verdict, authorize, check
 
 ACTION: Final = "dispense_controlled"
 OBJECT_TYPE: Final = "register_movement"
@@ -41,60 +40,19 @@ MAX_QUANTITY: Final = 1_000_000
 CLOCK_SKEW: Final = timedelta(minutes=5)
 
 
-class RegisterRefused(PermissionDenied):
-    """The requirements engine refuses the write; ``reasons`` are translated."""
-
-    def __init__(self, reasons: tuple[str, ...]) -> None:
-        super().__init__(" ".join(reasons))
-        self.reasons = reasons
+def _no_record() -> str:
+    return _("Your account has no professional record in this organization, so it cannot keep the register.")
 
 
-@dataclass(frozen=True)
-class Privilege:
-    allowed: bool
-    audit_reason: str
-    reasons: tuple[str, ...] = ()
-
-
-def privilege(scope: Scope, facility: Facility) -> Privilege:
+def privilege(scope: Scope, facility: Facility) -> Verdict:
     """May the scope's user write to ``facility``'s register now (engine action ``dispense_controlled``)?"""
-    person = person_of_user(scope)
-    if person is None:
-        return Privilege(
-            False,
-            f"{ACTION}: user {scope.user.pk} has no professional record",
-            (_("Your account has no professional record in this organization, so it cannot keep the register."),),
-        )
-    decision = decide_many([person.pk], [ACTION], facility, jurisdiction=scope.organization.jurisdiction)[
-        (person.pk, ACTION)
-    ]
-    where = f"for person {person.pk} at facility {facility.pk} by {decision.pack}"
-    if decision.allowed:
-        return Privilege(True, f"{ACTION} allowed {where}")
-    unmet = ", ".join(u.code for u in decision.unmet)
-    return Privilege(False, f"{ACTION} refused {where}: {unmet}", tuple(decision.reasons()))
-
-
-def _refuse(scope: Scope, facility: Facility, refused: Privilege) -> NoReturn:
-    with transaction.atomic():
-        record_event(
-            actor=scope.user,
-            action=AuditAction.PERMISSION_DENIED,
-            outcome=AuditOutcome.DENIED,
-            organization=scope.organization,
-            facility=facility,
-            object_type=OBJECT_TYPE,
-            reason=refused.audit_reason,
-        )
-    raise RegisterRefused(refused.reasons)
+    return check(scope, ACTION, facility, no_record=_no_record())
 
 
 def _ensure_allowed(scope: Scope, facility: Facility) -> None:
     if facility.organization_id != scope.organization.pk or not scope.covers_facility(facility.pk):
         raise Http404("No such facility")
-    found = privilege(scope, facility)
-    if not found.allowed:
-        _refuse(scope, facility, found)
+    authorize(scope, ACTION, facility, object_type=OBJECT_TYPE, no_record=_no_record(), field="pharmacist")
 
 
 def _error(field: str, message: str, code: str) -> ValidationError:

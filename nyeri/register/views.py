@@ -24,10 +24,10 @@ from nyeri.register import selectors, services
 from nyeri.register.api import file_response
 from nyeri.register.models import Movement, MovementKind
 from nyeri.register.report import COLUMNS, check_report, column_titles
-from nyeri.register.services import RegisterRefused
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
+from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.tenancy.selectors import facilities_for
 from nyeri.web.forms import add_service_errors
@@ -145,7 +145,7 @@ def write(request: HttpRequest, facility_id: int, kind: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             movement = service(scope, request_user(request), facility, form)
-        except RegisterRefused as denied:
+        except ActionRefused as denied:
             refused = denied.reasons
         except ValidationError as error:
             add_service_errors(form, error)
@@ -180,7 +180,7 @@ def dispensing(request: HttpRequest, facility_id: int) -> HttpResponse:
                 item=item,
                 quantity=form.cleaned_data["quantity"],
             )
-        except RegisterRefused as denied:
+        except ActionRefused as denied:
             refused = denied.reasons
         except ValidationError as error:
             add_service_errors(form, error)
@@ -218,7 +218,7 @@ def reverse(request: HttpRequest, facility_id: int, movement_id: int) -> HttpRes
         services.reverse_movement(
             scope=scope, acting_user=request_user(request), movement=movement, reason=form.cleaned_data["reason"]
         )
-    except RegisterRefused as denied:
+    except ActionRefused as denied:
         messages.error(request, " ".join(denied.reasons))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext as _
 
-from nyeri.audit.models import AuditAction, AuditOutcome
-from nyeri.audit.services import record_event
 from nyeri.tenancy.models import Facility
+from nyeri.tenancy.refusals import refuse
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 
@@ -38,19 +36,17 @@ def may_administer_organization(scope: Scope) -> bool:
 
 
 def deny(scope: Scope, *, facility: Facility | None, object_type: str, object_id: int | str, reason: str) -> NoReturn:
-    """Audit a refusal (in its own transaction, so it stays when the caller's rolls back) and raise 403."""
-    with transaction.atomic():
-        record_event(
-            actor=scope.user,
-            action=AuditAction.PERMISSION_DENIED,
-            outcome=AuditOutcome.DENIED,
-            organization=scope.organization,
-            facility=facility,
-            object_type=object_type,
-            object_id=object_id,
-            reason=reason,
-        )
-    raise PermissionDenied
+    """Refuse through the door (``refuse``: audited, and the audit row stays when the
+    caller's transaction rolls back), with no reasons beyond "not allowed"."""
+    refuse(
+        scope,
+        audit_reason=reason,
+        reasons=(),
+        object_type=object_type,
+        facility=facility,
+        object_id=object_id,
+        wording=_("You are not allowed to do this."),
+    )
 
 
 def require_organization_administrator(

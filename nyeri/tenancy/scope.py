@@ -3,17 +3,28 @@
 A ``Scope`` is resolved once per request from the user's active membership. Every
 ``access_*`` helper and selector takes a scope, so that nothing reaches a row of another
 organization: such a row is simply *not found*.
+
+The scope of a request is its *actor*: resolved in one query (the membership, its
+organization, roles and facilities, and the facts registered by other layers with
+``register_actor_facts``: the professional record and credentials the requirements engine
+reads, see ``nyeri.workforce.door``), kept on the request, so that nothing about the caller
+is read twice. A change of membership, role, facility or credential takes effect on the
+next request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import PermissionDenied
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 
-from nyeri.tenancy.models import Membership, Organization
+from nyeri.lib.sql import JsonRows, Prepared, rows
+from nyeri.tenancy.models import Membership, MembershipFacility, MembershipRole, Organization
 from nyeri.tenancy.roles import Role
 
 if TYPE_CHECKING:
@@ -30,6 +41,9 @@ class Scope:
     roles: frozenset[str]
     # None means every facility of the organization.
     facility_ids: frozenset[int] | None = field(default=None)
+    # What other layers loaded with the membership (``register_actor_facts``), by key;
+    # empty for a scope resolved outside a request (each question then reads afresh).
+    facts: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def has_role(self, *roles: Role | str) -> bool:
         return any(str(role) in self.roles for role in roles)
@@ -38,33 +52,101 @@ class Scope:
         return self.facility_ids is None or facility_id in self.facility_ids
 
 
-def memberships_of(user: User) -> list[Membership]:
-    return list(
-        Membership.objects.filter(user=user, is_active=True)
-        .select_related("organization")
-        .prefetch_related("roles", "facility_links")
-        .order_by("organization_id")
+class ActorFacts(Protocol):
+    """Facts about the acting user that another layer loads with the membership, in its query."""
+
+    key: str
+
+    def annotations(self) -> dict[str, Any]:
+        """Expressions over a Membership row (``OuterRef("user_id")``, ``OuterRef("organization_id")``)."""
+        ...
+
+    def read(self, row: Mapping[str, Any]) -> Any:
+        """The facts, from the membership's row (with the annotations)."""
+        ...
+
+
+_ACTOR_FACTS: dict[str, ActorFacts] = {}
+
+
+def register_actor_facts(provider: ActorFacts) -> None:
+    """Load ``provider``'s facts with every request's scope (called from an AppConfig.ready)."""
+    _ACTOR_FACTS[provider.key] = provider
+
+
+def _joined(model: type[MembershipRole] | type[MembershipFacility], column: str) -> Subquery:
+    return Subquery(
+        model.objects.filter(membership=OuterRef("pk"))
+        .order_by()
+        .values("membership")
+        .annotate(rows=JsonRows(column))
+        .values("rows")
     )
 
 
-def scope_from_membership(membership: Membership, user: User) -> Scope:
-    facility_ids = frozenset(link.facility_id for link in membership.facility_links.all())
+_ORGANIZATION_FIELDS = ("name", "slug", "kind", "jurisdiction", "created_at")
+_PREPARED: dict[str, Prepared] = {}
+
+
+def _membership_rows(user_id: int, providers: list[ActorFacts]) -> list[dict[str, Any]]:
+    name = "scope:" + ",".join(p.key for p in providers)
+    prepared = _PREPARED.get(name)
+    if prepared is None:
+
+        def build(user: int) -> Any:
+            extra: dict[str, Any] = {}
+            for provider in providers:
+                extra.update(provider.annotations())
+            return (
+                Membership.objects.filter(user_id=user, is_active=True)
+                .annotate(
+                    role_rows=_joined(MembershipRole, "role"),
+                    facility_rows=_joined(MembershipFacility, "facility_id"),
+                    **extra,
+                )
+                .order_by("organization_id")
+                .values(
+                    "pk",
+                    "organization_id",
+                    "role_rows",
+                    "facility_rows",
+                    *(f"organization__{f}" for f in _ORGANIZATION_FIELDS),
+                    *extra,
+                )
+            )
+
+        prepared = _PREPARED[name] = Prepared(name, build, 1)
+    return prepared.rows(user_id)
+
+
+def _organization(row: Mapping[str, Any]) -> Organization:
+    organization = Organization(
+        id=row["organization_id"], **{f: row[f"organization__{f}"] for f in _ORGANIZATION_FIELDS}
+    )
+    organization._state.adding = False
+    organization._state.db = DEFAULT_DB_ALIAS
+    return organization
+
+
+def resolve_scope(user: User, organization_id: int | None = None, *, with_facts: bool = False) -> Scope | None:
+    """The scope of ``user`` in ``organization_id`` (or their first organization), in one query.
+
+    ``with_facts``: with the registered actor facts (a request's scope; see module doc).
+    """
+    providers = list(_ACTOR_FACTS.values()) if with_facts else []
+    found = _membership_rows(user.pk, providers)
+    if not found:
+        return None
+    chosen = next((m for m in found if m["organization_id"] == organization_id), found[0])
+    facility_ids = frozenset(row[0] for row in rows(chosen["facility_rows"]))
     return Scope(
         user=user,
-        organization=membership.organization,
-        membership_id=membership.pk,
-        roles=frozenset(r.role for r in membership.roles.all()),
+        organization=_organization(chosen),
+        membership_id=chosen["pk"],
+        roles=frozenset(row[0] for row in rows(chosen["role_rows"])),
         facility_ids=facility_ids or None,
+        facts={p.key: p.read(chosen) for p in providers},
     )
-
-
-def resolve_scope(user: User, organization_id: int | None = None) -> Scope | None:
-    """The scope of ``user`` in ``organization_id`` (or their first organization)."""
-    memberships = memberships_of(user)
-    if not memberships:
-        return None
-    chosen = next((m for m in memberships if m.organization_id == organization_id), memberships[0])
-    return scope_from_membership(chosen, user)
 
 
 def request_scope(request: HttpRequest) -> Scope:
@@ -75,7 +157,7 @@ def request_scope(request: HttpRequest) -> Scope:
     user = request.user
     if not user.is_authenticated:
         raise PermissionDenied
-    scope = resolve_scope(user, request.session.get(SESSION_ORGANIZATION_KEY))
+    scope = resolve_scope(user, request.session.get(SESSION_ORGANIZATION_KEY), with_facts=True)
     if scope is None:
         raise PermissionDenied
     request._nyeri_scope = scope  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from nyeri.api.errors import envelope
 from nyeri.tenancy.access import access_facility
+from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import facilities_for, staff_counts_by_role
@@ -67,6 +68,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, ActionRefused):
+        exception.record()
+        if exception.reasons:
+            # The door's no, with its reasons (the same as the API's envelope gives).
+            context = {"detail": exception.message, "reasons": exception.reasons}
+            return render(request, "403.html", context, status=403)
     return render(request, "403.html", status=403)
 
 

@@ -8,4 +8,7 @@ class WorkforceConfig(AppConfig):
     verbose_name = _("Workforce")
 
     def ready(self) -> None:
-        from nyeri.workforce import checks  # noqa: F401 - registers the policy-pack check
+        from nyeri.workforce import (
+            checks,  # noqa: F401 - registers the policy-pack check
+            door,  # noqa: F401 - registers the professional facts with the scope
+        )

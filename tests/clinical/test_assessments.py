@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
 from nyeri.clinical.assessments import selectors, services
-from nyeri.clinical.assessments.services import AssessmentRefused, BodySiteIn
+from nyeri.clinical.assessments.services import BodySiteIn
 from nyeri.clinical.models import (
     AssessmentAnswer,
     AssessmentBodySite,
@@ -29,6 +29,7 @@ from nyeri.clinical.models import (
     Patient,
 )
 from nyeri.tenancy.models import Facility, Organization
+from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 from tests.clinical.conftest import make_patient, scope_of
@@ -210,7 +211,7 @@ def test_an_assessment_in_a_cancelled_or_another_patients_encounter_is_refused(
 def test_a_nurse_without_a_practice_permit_is_refused_with_the_engines_reason(
     unlicensed_nurse: User, patient: Patient, facility: Facility
 ) -> None:
-    with translation.override("en"), pytest.raises(AssessmentRefused) as caught:
+    with translation.override("en"), pytest.raises(ActionRefused) as caught:
         record(scope_of(unlicensed_nurse), patient)
     assert caught.value.reasons == ("No practice permit (SIP) for this facility.",)
     assert "No practice permit (SIP) for this facility." in caught.value.message
@@ -229,7 +230,7 @@ def test_a_member_without_a_professional_record_is_refused(
     org: Organization, patient: Patient, make_member: MakeMember
 ) -> None:
     doctor = make_member(org, Role.PAIN_PHYSICIAN, username="andi")
-    with pytest.raises(AssessmentRefused) as caught:
+    with pytest.raises(ActionRefused) as caught:
         record(scope_of(doctor), patient)
     assert len(caught.value.reasons) == 1
     assert nothing_saved()

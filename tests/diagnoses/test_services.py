@@ -15,9 +15,9 @@ from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
 from nyeri.clinical.diagnoses import selectors, services
 from nyeri.clinical.diagnoses.models import ClinicalStatus, Diagnosis, RecordStatus
-from nyeri.clinical.diagnoses.services import DiagnosisPrivilegeDenied
 from nyeri.clinical.models import Patient
 from nyeri.tenancy.models import Facility, Organization
+from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.models import Credential
 from tests.conftest import MakeMember
@@ -157,7 +157,7 @@ def test_a_side_needs_a_body_site(physician: User, patient: Patient) -> None:
 def test_a_nurse_cannot_record_a_diagnosis_the_engine_says_why_and_the_refusal_is_audited(
     licensed_nurse: User, patient: Patient, facility: Facility
 ) -> None:
-    with translation.override("en"), pytest.raises(DiagnosisPrivilegeDenied) as excinfo:
+    with translation.override("en"), pytest.raises(ActionRefused) as excinfo:
         record(licensed_nurse, patient)
     assert any("Needs one of these roles" in r for r in excinfo.value.reasons)
     assert not Diagnosis.objects.exists()
@@ -177,7 +177,7 @@ def test_a_physician_without_a_practice_permit_here_is_refused_with_the_engines_
     make_member: MakeMember, org: Organization, facility: Facility, patient: Patient
 ) -> None:
     unlicensed = licensed_staff(make_member, org, facility, Role.PAIN_PHYSICIAN, "dr_baru", licensed=False)
-    with translation.override("en"), pytest.raises(DiagnosisPrivilegeDenied) as excinfo:
+    with translation.override("en"), pytest.raises(ActionRefused) as excinfo:
         record(unlicensed, patient)
     assert "No practice permit (SIP) for this facility." in excinfo.value.reasons
     assert not Diagnosis.objects.exists()
@@ -187,7 +187,7 @@ def test_a_member_without_a_professional_record_is_refused(
     make_member: MakeMember, org: Organization, patient: Patient
 ) -> None:
     locum = make_member(org, Role.PAIN_PHYSICIAN, username="locum", language="en")
-    with pytest.raises(DiagnosisPrivilegeDenied):
+    with pytest.raises(ActionRefused):
         record(locum, patient)
     assert AuditEvent.objects.latest("pk").reason.endswith("has no professional record")
 
@@ -323,7 +323,7 @@ def test_a_change_of_clinical_status_is_an_amendment(physician: User, low_back_p
 
 
 def test_a_nurse_cannot_amend_a_diagnosis(licensed_nurse: User, low_back_pain: Diagnosis) -> None:
-    with pytest.raises(DiagnosisPrivilegeDenied):
+    with pytest.raises(ActionRefused):
         services.amend_diagnosis(
             scope=scope_of(licensed_nurse),
             acting_user=licensed_nurse,

@@ -23,7 +23,7 @@ from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
 from nyeri.clinical.assessments import services as assessment_services
 from nyeri.clinical.diary import selectors, services
 from nyeri.clinical.diary.links import ACTOR_LABEL, LinkUnavailable, resolve_link
-from nyeri.clinical.diary.services import DailyLimitReached, DiaryLinkRefused, IssuedLink
+from nyeri.clinical.diary.services import DailyLimitReached, IssuedLink
 from nyeri.clinical.diary.tokens import SALT, read_token
 from nyeri.clinical.models import (
     AssessmentAnswer,
@@ -36,6 +36,7 @@ from nyeri.clinical.models import (
     Patient,
 )
 from nyeri.tenancy.models import Facility, Organization
+from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 from tests.clinical.conftest import scope_of
@@ -124,7 +125,7 @@ def test_the_default_validity_comes_from_the_settings_and_never_exceeds_the_limi
 def test_a_nurse_without_a_practice_permit_may_not_issue_a_link_and_the_refusal_is_audited(
     unlicensed_nurse: User, patient: Patient
 ) -> None:
-    with translation.override("en"), pytest.raises(DiaryLinkRefused) as caught:
+    with translation.override("en"), pytest.raises(ActionRefused) as caught:
         issue(scope_of(unlicensed_nurse), patient)
     assert caught.value.reasons
     assert caught.value.message.startswith("You may not issue a diary link here:")
@@ -138,7 +139,7 @@ def test_a_member_without_a_professional_record_may_not_issue_a_link(
     org: Organization, patient: Patient, make_member: MakeMember
 ) -> None:
     nurse = make_member(org, Role.NURSE, username="tanpa.data")
-    with pytest.raises(DiaryLinkRefused):
+    with pytest.raises(ActionRefused):
         issue(scope_of(nurse), patient)
     assert not DiaryLink.objects.exists()
 

@@ -16,6 +16,7 @@ from nyeri.prescriptions.models import PrescriptionItem
 from nyeri.register import services
 from nyeri.register.models import Movement, MovementKind, StockBalance
 from nyeri.tenancy.models import Facility
+from nyeri.tenancy.refusals import ActionRefused
 from tests.register.conftest import receive, scope_of
 
 pytestmark = pytest.mark.django_db
@@ -202,7 +203,7 @@ def test_a_reversal_corrects_a_dispensing_once_and_gives_back_what_remains(
 def test_someone_who_is_not_a_pharmacist_is_refused_and_the_refusal_is_audited(
     physician: User, facility: Facility
 ) -> None:
-    with pytest.raises(services.RegisterRefused):
+    with pytest.raises(ActionRefused):
         receive(physician, facility)
     assert Movement.objects.count() == 0
     assert AuditEvent.objects.filter(action=AuditAction.PERMISSION_DENIED, object_type="register_movement").exists()

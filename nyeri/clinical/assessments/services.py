@@ -1,21 +1,23 @@
 """Assessment writes: record, amend (a new version), mark entered in error.
 
-Recording is a privileged write: inside its transaction the requirements engine decides
-whether the acting user's professional record (Person) may ``record_assessment`` at the
-facility (the encounter's, or the one chosen); the decision relied on is written into the
-audit row. A refusal is audited in its own transaction and raised with the engine's
+Recording is a privileged write: inside its transaction the door
+(``nyeri.workforce.door.authorize``) asks the requirements engine whether the acting user's
+professional record (Person) may ``record_assessment`` at the facility (the encounter's, or
+the one chosen); the decision relied on is written into the audit row. A refusal is
+audited after the write's rollback and raised as ``ActionRefused`` with the engine's
 reasons. Bad input is refused before anything is written, each field named.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NoReturn
+from decimal import Decimal
+from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.text import capfirst
@@ -23,7 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
-from nyeri.audit.models import AuditAction, AuditOutcome
+from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.instruments import instrument as find_instrument
@@ -45,9 +47,9 @@ from nyeri.clinical.models import (
     Patient,
 )
 from nyeri.tenancy.models import Facility
+from nyeri.tenancy.refusals import write_transaction
 from nyeri.tenancy.scope import Scope
-from nyeri.workforce.access import person_of_user
-from nyeri.workforce.engine import Decision, decide
+from nyeri.workforce.door import Verdict, authorize
 
 ACTION = "record_assessment"
 REASON_MAX = 1000
@@ -60,27 +62,6 @@ class BodySiteIn:
     region: str
     view: str
     laterality: str
-
-
-class AssessmentRefused(PermissionDenied):
-    """The engine (or a missing professional record) refused: the reasons are for the user."""
-
-    def __init__(self, reasons: Sequence[str]) -> None:
-        self.reasons = tuple(reasons)
-        self.message = _("You may not record a pain assessment here: %(reasons)s") % {"reasons": " ".join(reasons)}
-        super().__init__(self.message)
-
-
-class PrivilegeRefused(Exception):
-    """The engine said no to ``record_assessment`` (or there is no professional record to ask about).
-
-    ``audit_reason`` is for the audit row, ``reasons`` for the user (translated).
-    """
-
-    def __init__(self, audit_reason: str, reasons: Sequence[str]) -> None:
-        super().__init__(audit_reason)
-        self.audit_reason = audit_reason
-        self.reasons = reasons
 
 
 def _add(errors: Errors, field: str, message: str) -> None:
@@ -197,79 +178,60 @@ def _reason(reason: str, errors: Errors) -> str:
 # --- The privilege ---------------------------------------------------------------------
 
 
-def record_privilege(scope: Scope, facility: Facility) -> Decision:
-    """The engine's decision for the acting user at ``facility``; raises PrivilegeRefused on a no.
+def record_privilege(
+    scope: Scope, facility: Facility, *, patient_id: int | None = None, object_id: int | str = ""
+) -> Verdict:
+    """The door's yes for the acting user at ``facility``; on a no, ``ActionRefused`` (audited).
 
     Recording an assessment and issuing a diary link (entries recorded on the issuer's
     behalf) ask the same question.
     """
-    person = person_of_user(scope)
-    if person is None:
-        raise PrivilegeRefused(
-            f"{ACTION}: user {scope.user.pk} has no professional record in the organization",
-            [_("You have no professional record in this organization, so your licences cannot be checked.")],
-        )
-    decision = decide(person.pk, ACTION, facility)
-    if not decision.allowed:
-        raise PrivilegeRefused(
-            f"{ACTION} refused for person {person.pk} at facility {facility.pk} by {decision.pack}: "
-            + ", ".join(u.code for u in decision.unmet),
-            decision.reasons(),
-        )
-    return decision
-
-
-def privilege_basis(decision: Decision) -> str:
-    relied = f" relying on credentials {', '.join(map(str, decision.relied_on))}" if decision.relied_on else ""
-    who = f"person {decision.person_id} at facility {decision.facility_id}"
-    return f"{ACTION} allowed for {who} by {decision.pack}{relied}"
-
-
-def _deny(
-    scope: Scope, refusal: PrivilegeRefused, *, facility: Facility, patient_id: int, object_id: int | str
-) -> NoReturn:
-    # A refusal is a security event: audited in its own transaction (nothing else was written).
-    with transaction.atomic():
-        record_event(
-            actor=scope.user,
-            action=AuditAction.PERMISSION_DENIED,
-            outcome=AuditOutcome.DENIED,
-            organization=scope.organization,
-            facility=facility,
-            patient_id=patient_id,
-            object_type="pain_assessment",
-            object_id=object_id,
-            reason=refusal.audit_reason,
-        )
-    raise AssessmentRefused(refusal.reasons)
+    return authorize(
+        scope,
+        ACTION,
+        facility,
+        object_type="pain_assessment",
+        patient_id=patient_id,
+        object_id=object_id,
+        no_record=_("You have no professional record in this organization, so your licences cannot be checked."),
+        wording=_("You may not record a pain assessment here: %(reasons)s"),
+        itemize=False,
+    )
 
 
 # --- Writing ----------------------------------------------------------------------------
 
 
+CENTS = Decimal("0.01")
+
+
 def _write_rows(assessment: PainAssessment, checked: _Checked) -> None:
+    """Insert the answers, scores and body sites, and keep them on ``assessment`` (as if
+    prefetched): the answer is built from the rows just written, not read again."""
     org = assessment.organization
-    AssessmentAnswer.objects.bulk_create(
+    answers = AssessmentAnswer.objects.bulk_create(
         [
             AssessmentAnswer(organization=org, assessment=assessment, item_code=code, value=value)
             for code, value in checked.answers.items()
         ]
     )
-    AssessmentScore.objects.bulk_create(
+    scores = AssessmentScore.objects.bulk_create(
         [
             AssessmentScore(
                 organization=org,
                 assessment=assessment,
                 score_code=r.score.code,
-                value=r.value,
+                # As the column stores it (two decimals), as a read would return it.
+                value=Decimal(str(r.value)).quantize(CENTS),
                 band_code=r.band.code if r.band is not None else "",
             )
             for r in checked.results
             if r.value is not None
         ]
     )
+    sites: list[AssessmentBodySite] = []
     if checked.sites:
-        AssessmentBodySite.objects.bulk_create(
+        sites = AssessmentBodySite.objects.bulk_create(
             [
                 AssessmentBodySite(
                     organization=org, assessment=assessment, region=s.region, view=s.view, laterality=s.laterality
@@ -277,6 +239,18 @@ def _write_rows(assessment: PainAssessment, checked: _Checked) -> None:
                 for s in checked.sites
             ]
         )
+    _keep(assessment, answers=answers, scores=scores, body_sites=sites)
+
+
+def _keep(assessment: PainAssessment, **related: list[Any]) -> None:
+    # As prefetch_related leaves them: a queryset whose results are already there.
+    cache: dict[str, QuerySet[Any]] = {}
+    for name, found in related.items():
+        queryset = getattr(assessment, name).all()
+        queryset._result_cache = found
+        queryset._prefetch_done = True
+        cache[name] = queryset
+    assessment._prefetched_objects_cache = cache  # type: ignore[attr-defined]
 
 
 def _scores_text(checked: _Checked) -> str:
@@ -322,38 +296,34 @@ def record_assessment(
     )
     if errors or checked is None or place is None:
         raise ValidationError(errors)
-    try:
-        with transaction.atomic():
-            if encounter is not None:
-                _lock_open_encounter(encounter)
-            decision = record_privilege(scope, place)
-            assessment = PainAssessment(
-                organization=scope.organization,
-                patient=patient,
-                encounter=encounter,
-                facility=place,
-                instrument_code=checked.instrument.code,
-                instrument_version=checked.instrument.version,
-                recorded_at=moment,
-                recorded_by=acting_user,
-                source=source,
-                pain_character=pain_character,
-            )
-            assessment.save(force_insert=True)
-            _write_rows(assessment, checked)
-            record_event(
-                actor=acting_user,
-                action=AuditAction.CREATE,
-                organization=scope.organization,
-                facility=place,
-                patient_id=patient.pk,
-                object_type="pain_assessment",
-                object_id=assessment.pk,
-                reason=f"{checked.instrument.code}@{checked.instrument.version}: {_scores_text(checked)}; "
-                + privilege_basis(decision),
-            )
-    except PrivilegeRefused as refusal:
-        _deny(scope, refusal, facility=place, patient_id=patient.pk, object_id="")
+    with write_transaction():
+        if encounter is not None:
+            _lock_open_encounter(encounter)
+        allowed = record_privilege(scope, place, patient_id=patient.pk)
+        assessment = PainAssessment(
+            organization=scope.organization,
+            patient=patient,
+            encounter=encounter,
+            facility=place,
+            instrument_code=checked.instrument.code,
+            instrument_version=checked.instrument.version,
+            recorded_at=moment,
+            recorded_by=acting_user,
+            source=source,
+            pain_character=pain_character,
+        )
+        assessment.save(force_insert=True)
+        _write_rows(assessment, checked)
+        record_event(
+            actor=acting_user,
+            action=AuditAction.CREATE,
+            organization=scope.organization,
+            facility=place,
+            patient_id=patient.pk,
+            object_type="pain_assessment",
+            object_id=assessment.pk,
+            reason=f"{checked.instrument.code}@{checked.instrument.version}: {_scores_text(checked)}; " + allowed.basis,
+        )
     return assessment
 
 
@@ -406,15 +376,18 @@ def _place(
 
 def _lock_current(scope: Scope, assessment: PainAssessment) -> PainAssessment:
     # Locked, then checked: of two users correcting the same version at once, the second
-    # finds it no longer current.
-    locked = (
-        PainAssessment.objects.select_for_update(of=("self",))
-        .select_related("patient", "facility", "encounter")
+    # finds it no longer current. Only the status is read again: the caller's object (with
+    # its patient, facility and encounter) is the row.
+    status = (
+        PainAssessment.objects.select_for_update()
         .filter(organization=scope.organization, pk=assessment.pk)
+        .values_list("status", flat=True)
         .first()
     )
-    if locked is None:
+    if status is None:
         raise Http404("No such assessment")
+    assessment.status = status
+    locked = assessment
     if locked.status != AssessmentStatus.CURRENT:
         raise ValidationError(
             {
@@ -465,40 +438,37 @@ def amend_assessment(
     )
     if errors or checked is None:
         raise ValidationError(errors)
-    try:
-        with transaction.atomic():
-            earlier = _lock_current(scope, assessment)
-            decision = record_privilege(scope, earlier.facility)
-            amendment = PainAssessment(
-                organization=scope.organization,
-                patient=earlier.patient,
-                encounter=earlier.encounter,
-                facility=earlier.facility,
-                instrument_code=earlier.instrument_code,
-                instrument_version=checked.instrument.version,
-                recorded_at=moment,
-                recorded_by=acting_user,
-                source=source or earlier.source,
-                pain_character=pain_character,
-                amends=earlier,
-                original_id=earlier.original_id or earlier.pk,
-                amendment_reason=text,
-            )
-            PainAssessment.objects.filter(pk=earlier.pk).update(status=AssessmentStatus.AMENDED)
-            amendment.save(force_insert=True)
-            _write_rows(amendment, checked)
-            record_event(
-                actor=acting_user,
-                action=AuditAction.AMEND,
-                organization=scope.organization,
-                facility=earlier.facility,
-                patient_id=earlier.patient_id,
-                object_type="pain_assessment",
-                object_id=amendment.pk,
-                reason=f"amends {earlier.pk}: {text}; {_scores_text(checked)}; {privilege_basis(decision)}",
-            )
-    except PrivilegeRefused as refusal:
-        _deny(scope, refusal, facility=assessment.facility, patient_id=assessment.patient_id, object_id=assessment.pk)
+    with write_transaction():
+        earlier = _lock_current(scope, assessment)
+        allowed = record_privilege(scope, earlier.facility, patient_id=earlier.patient_id, object_id=earlier.pk)
+        amendment = PainAssessment(
+            organization=scope.organization,
+            patient=earlier.patient,
+            encounter=earlier.encounter,
+            facility=earlier.facility,
+            instrument_code=earlier.instrument_code,
+            instrument_version=checked.instrument.version,
+            recorded_at=moment,
+            recorded_by=acting_user,
+            source=source or earlier.source,
+            pain_character=pain_character,
+            amends=earlier,
+            original_id=earlier.original_id or earlier.pk,
+            amendment_reason=text,
+        )
+        PainAssessment.objects.filter(pk=earlier.pk).update(status=AssessmentStatus.AMENDED)
+        amendment.save(force_insert=True)
+        _write_rows(amendment, checked)
+        record_event(
+            actor=acting_user,
+            action=AuditAction.AMEND,
+            organization=scope.organization,
+            facility=earlier.facility,
+            patient_id=earlier.patient_id,
+            object_type="pain_assessment",
+            object_id=amendment.pk,
+            reason=f"amends {earlier.pk}: {text}; {_scores_text(checked)}; {allowed.basis}",
+        )
     return amendment
 
 
@@ -514,29 +484,26 @@ def mark_entered_in_error(
     text = _reason(reason, errors)
     if errors:
         raise ValidationError(errors)
-    try:
-        with transaction.atomic():
-            locked = _lock_current(scope, assessment)
-            decision = record_privilege(scope, locked.facility)
-            now = timezone.now()
-            PainAssessment.objects.filter(pk=locked.pk).update(
-                status=AssessmentStatus.ENTERED_IN_ERROR,
-                entered_in_error_by=acting_user,
-                entered_in_error_at=now,
-                entered_in_error_reason=text,
-            )
-            record_event(
-                actor=acting_user,
-                action=AuditAction.UPDATE,
-                organization=scope.organization,
-                facility=locked.facility,
-                patient_id=locked.patient_id,
-                object_type="pain_assessment",
-                object_id=locked.pk,
-                reason=f"entered in error: {text}; {privilege_basis(decision)}",
-            )
-    except PrivilegeRefused as refusal:
-        _deny(scope, refusal, facility=assessment.facility, patient_id=assessment.patient_id, object_id=assessment.pk)
+    with write_transaction():
+        locked = _lock_current(scope, assessment)
+        allowed = record_privilege(scope, locked.facility, patient_id=locked.patient_id, object_id=locked.pk)
+        now = timezone.now()
+        PainAssessment.objects.filter(pk=locked.pk).update(
+            status=AssessmentStatus.ENTERED_IN_ERROR,
+            entered_in_error_by=acting_user,
+            entered_in_error_at=now,
+            entered_in_error_reason=text,
+        )
+        record_event(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            organization=scope.organization,
+            facility=locked.facility,
+            patient_id=locked.patient_id,
+            object_type="pain_assessment",
+            object_id=locked.pk,
+            reason=f"entered in error: {text}; {allowed.basis}",
+        )
     locked.status = AssessmentStatus.ENTERED_IN_ERROR
     locked.entered_in_error_by, locked.entered_in_error_at, locked.entered_in_error_reason = acting_user, now, text
     return locked

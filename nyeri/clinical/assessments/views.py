@@ -18,10 +18,11 @@ from nyeri.clinical.encounters.selectors import access_encounter
 from nyeri.clinical.instruments import all_instruments, instrument
 from nyeri.clinical.models import Encounter
 from nyeri.lib.http import request_user
+from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.scope import request_scope
 
 
-def _refused(request: HttpRequest, error: services.AssessmentRefused) -> HttpResponse:
+def _refused(request: HttpRequest, error: ActionRefused) -> HttpResponse:
     return render(request, "clinical/assessments/refused.html", {"reasons": error.reasons}, status=403)
 
 
@@ -72,7 +73,7 @@ def record(request: HttpRequest, patient_id: int) -> HttpResponse:
             )
         except ValidationError as error:
             form.add_service_errors(error)
-        except services.AssessmentRefused as error:
+        except ActionRefused as error:
             return _refused(request, error)
         else:
             messages.success(request, _("The assessment is recorded; its scores are below."))
@@ -130,7 +131,7 @@ def amend(request: HttpRequest, assessment_id: int) -> HttpResponse:
             )
         except ValidationError as error:
             form.add_service_errors(error)
-        except services.AssessmentRefused as error:
+        except ActionRefused as error:
             return _refused(request, error)
         else:
             messages.success(request, _("The amendment is recorded; the earlier version is kept in the history."))
@@ -164,7 +165,7 @@ def entered_in_error(request: HttpRequest, assessment_id: int) -> HttpResponse:
             )
         except ValidationError as error:
             form.add_service_errors(error)
-        except services.AssessmentRefused as error:
+        except ActionRefused as error:
             return _refused(request, error)
         else:
             messages.success(

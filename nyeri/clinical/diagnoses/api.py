@@ -9,15 +9,15 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from nyeri.api.errors import ErrorEnvelope, forbidden
+from nyeri.api.errors import ErrorEnvelope
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.diagnoses import catalogue, selectors, services
 from nyeri.clinical.diagnoses.access import access_diagnosis
 from nyeri.clinical.diagnoses.models import Diagnosis
-from nyeri.clinical.diagnoses.services import DiagnosisPrivilegeDenied
 from nyeri.lib.http import request_user
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.models import Facility
+from nyeri.tenancy.refusals import write_transaction
 from nyeri.tenancy.scope import Scope, request_scope
 
 router = Router(tags=["diagnoses"])
@@ -141,9 +141,10 @@ def list_diagnoses(request: HttpRequest, patient_id: int) -> Any:
 )
 def record(request: HttpRequest, patient_id: int, payload: DiagnosisIn) -> Any:
     scope = request_scope(request)
-    patient = access_patient(scope, patient_id, purpose="api diagnosis")
-    values = payload.model_dump(exclude={"facility_id"})
-    try:
+    # One transaction: opening the patient (its READ row) and recording (its CREATE row).
+    with write_transaction():
+        patient = access_patient(scope, patient_id, purpose="api diagnosis")
+        values = payload.model_dump(exclude={"facility_id"})
         diagnosis = services.record_diagnosis(
             scope=scope,
             acting_user=request_user(request),
@@ -151,8 +152,6 @@ def record(request: HttpRequest, patient_id: int, payload: DiagnosisIn) -> Any:
             facility=_facility(scope, payload.facility_id),
             **values,
         )
-    except DiagnosisPrivilegeDenied as denied:
-        return forbidden(str(denied), denied.reasons)
     return Status(201, diagnosis)
 
 
@@ -182,17 +181,14 @@ def amend(request: HttpRequest, diagnosis_id: int, payload: AmendIn) -> Any:
         # A text field sent as null means "no value" (empty), as on the form.
         if name in changes and changes[name] is None:
             changes[name] = ""
-    try:
-        successor = services.amend_diagnosis(
-            scope=scope,
-            acting_user=request_user(request),
-            diagnosis=diagnosis,
-            reason=payload.reason,
-            facility=_facility(scope, payload.facility_id),
-            **changes,
-        )
-    except DiagnosisPrivilegeDenied as denied:
-        return forbidden(str(denied), denied.reasons)
+    successor = services.amend_diagnosis(
+        scope=scope,
+        acting_user=request_user(request),
+        diagnosis=diagnosis,
+        reason=payload.reason,
+        facility=_facility(scope, payload.facility_id),
+        **changes,
+    )
     return Status(201, successor)
 
 
@@ -204,16 +200,13 @@ def amend(request: HttpRequest, diagnosis_id: int, payload: AmendIn) -> Any:
 def entered_in_error(request: HttpRequest, diagnosis_id: int, payload: ReasonIn) -> Any:
     scope = request_scope(request)
     diagnosis = access_diagnosis(scope, diagnosis_id)
-    try:
-        marked = services.mark_entered_in_error(
-            scope=scope,
-            acting_user=request_user(request),
-            diagnosis=diagnosis,
-            reason=payload.reason,
-            facility=_facility(scope, payload.facility_id),
-        )
-    except DiagnosisPrivilegeDenied as denied:
-        return forbidden(str(denied), denied.reasons)
+    marked = services.mark_entered_in_error(
+        scope=scope,
+        acting_user=request_user(request),
+        diagnosis=diagnosis,
+        reason=payload.reason,
+        facility=_facility(scope, payload.facility_id),
+    )
     return Status(201, marked)
 
 

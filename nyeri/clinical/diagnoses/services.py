@@ -12,18 +12,16 @@ Every write is one transaction that
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
-from nyeri.audit.models import AuditAction, AuditOutcome
+from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.diagnoses import catalogue
@@ -37,10 +35,9 @@ from nyeri.clinical.diagnoses.models import (
 )
 from nyeri.clinical.models import Patient
 from nyeri.tenancy.models import Facility
+from nyeri.tenancy.refusals import write_transaction
 from nyeri.tenancy.scope import Scope
-from nyeri.workforce.access import person_of_user
-from nyeri.workforce.engine import decide_many
-from nyeri.workforce.models import Person
+from nyeri.workforce.door import Verdict, authorize, check
 
 ACTION: Final = "record_diagnosis"
 REASON_MAX_LENGTH: Final = 1000
@@ -72,102 +69,46 @@ class Keep(enum.Enum):
 KEEP: Final = Keep.KEEP
 
 
-class DiagnosisPrivilegeDenied(PermissionDenied):
-    """The requirements engine (or a missing professional record) refuses the write.
-
-    ``reasons`` are the translated reasons, for the page or the API to show.
-    """
-
-    def __init__(self, reasons: tuple[str, ...]) -> None:
-        super().__init__(" ".join(reasons))
-        self.reasons = reasons
+def _no_record() -> str:
+    return _("Your account has no professional record in this organization, so it cannot record diagnoses.")
 
 
-@dataclass(frozen=True)
-class Privilege:
-    allowed: bool
-    # For the audit trail: the decision relied on (pack, person, facility, credentials).
-    audit_reason: str
-    # For the user: why not, in the active language.
-    reasons: tuple[str, ...] = ()
-    # Where the decision was taken.
-    facility: Facility | None = None
+def privilege(scope: Scope, facility: Facility) -> Verdict:
+    """May the scope's user record diagnoses at ``facility`` today? (The engine decides; not audited.)"""
+    return check(scope, ACTION, facility, no_record=_no_record())
 
 
-def _no_record(scope: Scope) -> Privilege:
-    return Privilege(
-        False,
-        f"{ACTION}: user {scope.user.pk} has no professional record",
-        (_("Your account has no professional record in this organization, so it cannot record diagnoses."),),
-    )
-
-
-def _decide(scope: Scope, person: Person, facility: Facility) -> Privilege:
-    # The organization's jurisdiction is passed, so the engine need not load it again.
-    decision = decide_many([person.pk], [ACTION], facility, jurisdiction=scope.organization.jurisdiction)[
-        (person.pk, ACTION)
-    ]
-    relied = f" relying on credentials {', '.join(map(str, decision.relied_on))}" if decision.relied_on else ""
-    if decision.allowed:
-        return Privilege(
-            True,
-            f"{ACTION} allowed for person {person.pk} at facility {facility.pk} by {decision.pack}{relied}",
-            facility=facility,
-        )
-    return Privilege(
-        False,
-        f"{ACTION} refused for person {person.pk} at facility {facility.pk} by {decision.pack}: "
-        + ", ".join(u.code for u in decision.unmet),
-        tuple(decision.reasons()),
-        facility,
-    )
-
-
-def privilege(scope: Scope, facility: Facility) -> Privilege:
-    """May the scope's user record diagnoses at ``facility`` today? (The engine decides.)"""
-    person = person_of_user(scope)
-    return _no_record(scope) if person is None else _decide(scope, person, facility)
-
-
-def privilege_anywhere(scope: Scope, preferred: Facility) -> Privilege:
+def privilege_anywhere(scope: Scope, preferred: Facility) -> Verdict:
     """May the user record diagnoses at ``preferred``, or else at another facility where they work?
 
     For the pages: a physician of another facility of the organization may see a patient
     registered elsewhere and record the diagnosis where they practise. The refusal at
     ``preferred`` is returned when no facility allows it. (A read: nothing is audited.)
     """
-    person = person_of_user(scope)
-    if person is None:
-        return _no_record(scope)
-    first = _decide(scope, person, preferred)
-    if first.allowed:
+    first = privilege(scope, preferred)
+    if first.allowed or first.person_id is None:
         return first
-    places = Facility.objects.filter(organization=scope.organization, person_links__person=person).exclude(
+    places = Facility.objects.filter(organization=scope.organization, person_links__person_id=first.person_id).exclude(
         pk=preferred.pk
     )
     for place in places.order_by("name"):
         if scope.covers_facility(place.pk):
-            other = _decide(scope, person, place)
+            other = privilege(scope, place)
             if other.allowed:
                 return other
     return first
 
 
-def _refuse(scope: Scope, refused: Privilege, *, facility: Facility, patient_id: int, object_id: int | str) -> NoReturn:
-    # A refusal is a security event: audited in its own transaction (the write's rolled back), then raised.
-    with transaction.atomic():
-        record_event(
-            actor=scope.user,
-            action=AuditAction.PERMISSION_DENIED,
-            outcome=AuditOutcome.DENIED,
-            organization=scope.organization,
-            facility=facility,
-            patient_id=patient_id,
-            object_type=OBJECT_TYPE,
-            object_id=object_id,
-            reason=refused.audit_reason,
-        )
-    raise DiagnosisPrivilegeDenied(refused.reasons)
+def _authorize(scope: Scope, facility: Facility, *, patient_id: int, object_id: int | str) -> Verdict:
+    return authorize(
+        scope,
+        ACTION,
+        facility,
+        object_type=OBJECT_TYPE,
+        patient_id=patient_id,
+        object_id=object_id,
+        no_record=_no_record(),
+    )
 
 
 def _add(errors: Errors, field: str, message: str) -> None:
@@ -264,7 +205,7 @@ def _finish(diagnosis: Diagnosis, errors: Errors) -> None:
     diagnosis.full_clean(exclude=RELATED, validate_unique=False, validate_constraints=False)
 
 
-def _audit(scope: Scope, acting_user: User, diagnosis: Diagnosis, action: AuditAction, granted: Privilege) -> None:
+def _audit(scope: Scope, acting_user: User, diagnosis: Diagnosis, action: AuditAction, granted: Verdict) -> None:
     record_event(
         actor=acting_user,
         action=action,
@@ -273,7 +214,7 @@ def _audit(scope: Scope, acting_user: User, diagnosis: Diagnosis, action: AuditA
         patient_id=diagnosis.patient_id,
         object_type=OBJECT_TYPE,
         object_id=diagnosis.pk,
-        reason=f"{granted.audit_reason}; version {diagnosis.version} of {diagnosis.lineage}",
+        reason=f"{granted.basis}; version {diagnosis.version} of {diagnosis.lineage}",
     )
 
 
@@ -297,38 +238,36 @@ def record_diagnosis(
     Refused, naming each field: an ICD-10 code unknown to the WHO list or with
     subdivisions, an ICD-11 category that is not MG30.x (or none for a chronic pain code),
     an onset in the future or before birth, an unknown body site, side or status. Another
-    organization's patient is not found; without the privilege, DiagnosisPrivilegeDenied.
+    organization's patient is not found; without the privilege, ActionRefused.
     """
     ensure_clinical_role(scope, object_type=OBJECT_TYPE)
     if patient.organization_id != scope.organization.pk:
         raise Http404("No such patient")
     errors: Errors = {}
     place = _place(scope, facility, patient.registered_at, errors)
-    with transaction.atomic():
-        granted = privilege(scope, place)
-        if granted.allowed:
-            diagnosis = Diagnosis(
-                organization=scope.organization,
-                patient=patient,
-                facility=place,
-                encounter_id=encounter_id,
-                icd10_code=icd10_code,
-                icd11_category=icd11_category,
-                suspected_cause=suspected_cause,
-                body_site=_text(body_site),
-                laterality=_text(laterality),
-                clinical_status=_text(clinical_status),
-                onset_date=onset_date,
-                record_status=RecordStatus.ORIGINAL,
-                recorded_by=acting_user,
-                recorded_at=timezone.now(),
-            )
-            _clean_content(diagnosis, patient, errors, icd10_changed=True)
-            _finish(diagnosis, errors)
-            diagnosis.save(force_insert=True)
-            _audit(scope, acting_user, diagnosis, AuditAction.CREATE, granted)
-            return diagnosis
-    _refuse(scope, granted, facility=place, patient_id=patient.pk, object_id="")
+    with write_transaction():
+        granted = _authorize(scope, place, patient_id=patient.pk, object_id="")
+        diagnosis = Diagnosis(
+            organization=scope.organization,
+            patient=patient,
+            facility=place,
+            encounter_id=encounter_id,
+            icd10_code=icd10_code,
+            icd11_category=icd11_category,
+            suspected_cause=suspected_cause,
+            body_site=_text(body_site),
+            laterality=_text(laterality),
+            clinical_status=_text(clinical_status),
+            onset_date=onset_date,
+            record_status=RecordStatus.ORIGINAL,
+            recorded_by=acting_user,
+            recorded_at=timezone.now(),
+        )
+        _clean_content(diagnosis, patient, errors, icd10_changed=True)
+        _finish(diagnosis, errors)
+        diagnosis.save(force_insert=True)
+        _audit(scope, acting_user, diagnosis, AuditAction.CREATE, granted)
+        return diagnosis
 
 
 def _successor(
@@ -387,31 +326,27 @@ def _write_successor(
         raise Http404("No such diagnosis")
     errors: Errors = {}
     place = _place(scope, facility, diagnosis.facility, errors)
-    with transaction.atomic():
-        granted = privilege(scope, place)
-        if granted.allowed:
-            _lock_current(diagnosis)
-            missing = (
-                _("Say why this is entered in error.")
-                if status == RecordStatus.ENTERED_IN_ERROR
-                else _("Say why the diagnosis is amended.")
-            )
-            text = _clean_reason(reason, errors, missing)
-            successor = _successor(scope, acting_user, diagnosis, place, status, text)
-            for name, value in changes.items():
-                if name == "icd10_code":
-                    value = catalogue.normalise_code(value)
-                setattr(successor, name, _text(value) if isinstance(value, str) else value)
-            _clean_content(
-                successor, diagnosis.patient, errors, icd10_changed=successor.icd10_code != diagnosis.icd10_code
-            )
-            if status == RecordStatus.AMENDMENT and not errors and _same_content(successor, diagnosis):
-                raise ValidationError(_("The amendment changes nothing: change a field or cancel."), code="unchanged")
-            _finish(successor, errors)
-            successor.save(force_insert=True)
-            _audit(scope, acting_user, successor, audit_action, granted)
-            return successor
-    _refuse(scope, granted, facility=place, patient_id=diagnosis.patient_id, object_id=diagnosis.pk)
+    with write_transaction():
+        granted = _authorize(scope, place, patient_id=diagnosis.patient_id, object_id=diagnosis.pk)
+        _lock_current(diagnosis)
+        missing = (
+            _("Say why this is entered in error.")
+            if status == RecordStatus.ENTERED_IN_ERROR
+            else _("Say why the diagnosis is amended.")
+        )
+        text = _clean_reason(reason, errors, missing)
+        successor = _successor(scope, acting_user, diagnosis, place, status, text)
+        for name, value in changes.items():
+            if name == "icd10_code":
+                value = catalogue.normalise_code(value)
+            setattr(successor, name, _text(value) if isinstance(value, str) else value)
+        _clean_content(successor, diagnosis.patient, errors, icd10_changed=successor.icd10_code != diagnosis.icd10_code)
+        if status == RecordStatus.AMENDMENT and not errors and _same_content(successor, diagnosis):
+            raise ValidationError(_("The amendment changes nothing: change a field or cancel."), code="unchanged")
+        _finish(successor, errors)
+        successor.save(force_insert=True)
+        _audit(scope, acting_user, successor, audit_action, granted)
+        return successor
 
 
 def _same_content(a: Diagnosis, b: Diagnosis) -> bool:

@@ -16,9 +16,9 @@ from nyeri.clinical.diagnoses import catalogue, selectors, services
 from nyeri.clinical.diagnoses.access import access_diagnosis
 from nyeri.clinical.diagnoses.forms import AmendDiagnosisForm, DiagnosisForm, EnteredInErrorForm
 from nyeri.clinical.diagnoses.models import Diagnosis
-from nyeri.clinical.diagnoses.services import DiagnosisPrivilegeDenied
 from nyeri.clinical.models import Patient
 from nyeri.lib.http import request_user
+from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.scope import request_scope
 from nyeri.web.forms import add_service_errors
 
@@ -79,7 +79,7 @@ def add(request: HttpRequest, patient_id: int) -> HttpResponse:
             )
         except ValidationError as error:
             add_service_errors(form, error)
-        except DiagnosisPrivilegeDenied as denied:
+        except ActionRefused as denied:
             refused = denied.reasons
         else:
             messages.success(request, _("%(diagnosis)s is recorded.") % {"diagnosis": _label(diagnosis)})
@@ -116,7 +116,7 @@ def amend(request: HttpRequest, patient_id: int, diagnosis_id: int) -> HttpRespo
             )
         except ValidationError as error:
             add_service_errors(form, error)
-        except DiagnosisPrivilegeDenied as denied:
+        except ActionRefused as denied:
             refused = denied.reasons
         else:
             messages.success(request, _("%(diagnosis)s is amended.") % {"diagnosis": _label(successor)})
@@ -138,7 +138,7 @@ def entered_in_error(request: HttpRequest, patient_id: int, diagnosis_id: int) -
             )
         except ValidationError as error:
             add_service_errors(form, error)
-        except DiagnosisPrivilegeDenied as denied:
+        except ActionRefused as denied:
             refused = denied.reasons
         else:
             messages.success(

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.params import HeaderEx, P
 
-from nyeri.api.errors import ErrorEnvelope, envelope, forbidden, with_api_names
+from nyeri.api.errors import ErrorEnvelope, envelope, with_api_names
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.assessments.display import describe
 from nyeri.clinical.diary import selectors, services
@@ -26,6 +26,7 @@ from nyeri.clinical.diary.links import LinkUnavailable, link_url, resolve_link, 
 from nyeri.clinical.diary.selectors import LinkRow
 from nyeri.clinical.models import DiaryLink, PainAssessment
 from nyeri.lib.http import request_user
+from nyeri.tenancy.refusals import write_transaction
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import organization_facility
 
@@ -89,26 +90,26 @@ def _link_out(link: DiaryLink, row: LinkRow | None = None) -> dict[str, Any]:
 )
 def issue(request: HttpRequest, patient_id: int, payload: IssueIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
-    patient = access_patient(scope, patient_id, purpose="api: issue diary link")
-    if payload.facility_id is None:
-        facility = patient.registered_at
-    else:
-        found = organization_facility(scope, payload.facility_id)
-        if found is None:
-            raise ValidationError({"facility_id": [_("This facility is not part of your organization.")]})
-        facility = found
-    try:
-        issued = services.issue_link(
-            scope=scope,
-            acting_user=request_user(request),
-            patient=patient,
-            facility=facility,
-            valid_days=payload.valid_days,
-        )
-    except services.DiaryLinkRefused as error:
-        return forbidden(error.message)
-    except ValidationError as error:
-        raise with_api_names(error, {"facility": "facility_id"}) from None
+    # One transaction: opening the patient (its READ row) and issuing the link (its row).
+    with write_transaction():
+        patient = access_patient(scope, patient_id, purpose="api: issue diary link")
+        if payload.facility_id is None:
+            facility = patient.registered_at
+        else:
+            found = organization_facility(scope, payload.facility_id)
+            if found is None:
+                raise ValidationError({"facility_id": [_("This facility is not part of your organization.")]})
+            facility = found
+        try:
+            issued = services.issue_link(
+                scope=scope,
+                acting_user=request_user(request),
+                patient=patient,
+                facility=facility,
+                valid_days=payload.valid_days,
+            )
+        except ValidationError as error:
+            raise with_api_names(error, {"facility": "facility_id"}) from None
     body = _link_out(issued.link)
     body.update(url=link_url(request, issued.token), token=issued.token)
     return Status(201, body)

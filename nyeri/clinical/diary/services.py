@@ -18,10 +18,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NoReturn
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
@@ -29,10 +28,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from nyeri.accounts.models import User
-from nyeri.audit.models import AuditAction, AuditOutcome
+from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
-from nyeri.clinical.assessments.services import PrivilegeRefused, privilege_basis, record_privilege
+from nyeri.clinical.assessments.services import ACTION as RECORD_ASSESSMENT
 from nyeri.clinical.diary.links import ACTOR_LABEL, LinkUnavailable, note_unavailable
 from nyeri.clinical.diary.tokens import new_token
 from nyeri.clinical.instruments import instrument as find_instrument
@@ -49,7 +48,9 @@ from nyeri.clinical.models import (
 )
 from nyeri.tenancy.clock import day_bounds, local_date
 from nyeri.tenancy.models import Facility
+from nyeri.tenancy.refusals import write_transaction
 from nyeri.tenancy.scope import Scope
+from nyeri.workforce.door import authorize
 
 # The instruments a patient records in the diary, in the order the page shows them.
 DIARY_INSTRUMENTS = ("nrs", "peg")
@@ -80,30 +81,6 @@ def validity_days() -> tuple[int, int]:
 # --- The privilege ---------------------------------------------------------------------
 
 
-class DiaryLinkRefused(PermissionDenied):
-    """The engine (or a missing professional record) refused: the reasons are for the user."""
-
-    def __init__(self, reasons: list[str]) -> None:
-        self.reasons = tuple(reasons)
-        self.message = _("You may not issue a diary link here: %(reasons)s") % {"reasons": " ".join(reasons)}
-        super().__init__(self.message)
-
-
-def _deny(scope: Scope, refusal: PrivilegeRefused, *, facility: Facility, patient: Patient) -> NoReturn:
-    with transaction.atomic():
-        record_event(
-            actor=scope.user,
-            action=AuditAction.PERMISSION_DENIED,
-            outcome=AuditOutcome.DENIED,
-            organization=scope.organization,
-            facility=facility,
-            patient_id=patient.pk,
-            object_type="diary_link",
-            reason=refusal.audit_reason,
-        )
-    raise DiaryLinkRefused(list(refusal.reasons))
-
-
 # --- Issuing and revoking ----------------------------------------------------------------
 
 
@@ -128,7 +105,7 @@ def issue_link(
 
     ``facility`` is where the entries are recorded; the engine must allow the acting user
     to record assessments there. Refused with a ValidationError naming each bad field
-    (``facility``, ``valid_days``), or DiaryLinkRefused with the engine's reasons.
+    (``facility``, ``valid_days``), or ActionRefused with the engine's reasons.
     """
     _check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type="diary_link")
@@ -153,33 +130,39 @@ def issue_link(
         raise ValidationError(errors)
     moment = now or timezone.now()
     prefix, secret_digest, token = new_token()
-    try:
-        with transaction.atomic():
-            decision = record_privilege(scope, facility)
-            link = DiaryLink(
-                organization=scope.organization,
-                patient=patient,
-                facility=facility,
-                issued_by=acting_user,
-                issued_at=moment,
-                expires_at=moment + timedelta(days=days),
-                token_prefix=prefix,
-                token_digest=secret_digest,
-            )
-            link.save(force_insert=True)
-            record_event(
-                actor=acting_user,
-                action=AuditAction.CREATE,
-                organization=scope.organization,
-                facility=facility,
-                patient_id=patient.pk,
-                object_type="diary_link",
-                object_id=link.pk,
-                reason=f"diary link issued for {days} day(s), until {link.expires_at.isoformat()}; "
-                + privilege_basis(decision),
-            )
-    except PrivilegeRefused as refusal:
-        _deny(scope, refusal, facility=facility, patient=patient)
+    with write_transaction():
+        # Entries are recorded on the issuer's behalf: the issuer must be allowed to record them.
+        allowed = authorize(
+            scope,
+            RECORD_ASSESSMENT,
+            facility,
+            object_type="diary_link",
+            patient_id=patient.pk,
+            no_record=_("You have no professional record in this organization, so your licences cannot be checked."),
+            wording=_("You may not issue a diary link here: %(reasons)s"),
+            itemize=False,
+        )
+        link = DiaryLink(
+            organization=scope.organization,
+            patient=patient,
+            facility=facility,
+            issued_by=acting_user,
+            issued_at=moment,
+            expires_at=moment + timedelta(days=days),
+            token_prefix=prefix,
+            token_digest=secret_digest,
+        )
+        link.save(force_insert=True)
+        record_event(
+            actor=acting_user,
+            action=AuditAction.CREATE,
+            organization=scope.organization,
+            facility=facility,
+            patient_id=patient.pk,
+            object_type="diary_link",
+            object_id=link.pk,
+            reason=f"diary link issued for {days} day(s), until {link.expires_at.isoformat()}; " + allowed.basis,
+        )
     return IssuedLink(link, token)
 
 

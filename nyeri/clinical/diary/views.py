@@ -30,6 +30,7 @@ from nyeri.clinical.diary.links import LinkUnavailable, link_url, resolve_link
 from nyeri.clinical.diary.selectors import DiaryInstrument
 from nyeri.clinical.models import DiaryLinkState
 from nyeri.lib.http import request_user
+from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.scope import request_scope
 
 # What the patient is asked, above each instrument's questions (the files' instructions are the clinician's).
@@ -68,7 +69,7 @@ def links(request: HttpRequest, patient_id: int) -> HttpResponse:
             )
         except ValidationError as error:
             form.add_service_errors(error)
-        except services.DiaryLinkRefused as error:
+        except ActionRefused as error:
             refused = error.reasons
         else:
             url = link_url(request, issued.token)

@@ -7,11 +7,9 @@ clinicians. Anyone else is refused, and the refusal is audited.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.utils.translation import gettext as _
 
-from nyeri.audit.models import AuditAction, AuditOutcome
-from nyeri.audit.services import record_event
+from nyeri.tenancy.refusals import refuse
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
 from nyeri.tenancy.scope import Scope
 
@@ -27,13 +25,10 @@ def ensure_outcomes_access(scope: Scope) -> None:
     """PermissionDenied (audited) unless the scope has one of ``OUTCOMES_ROLES``."""
     if may_read_outcomes(scope):
         return
-    with transaction.atomic():
-        record_event(
-            actor=scope.user,
-            action=AuditAction.PERMISSION_DENIED,
-            outcome=AuditOutcome.DENIED,
-            organization=scope.organization,
-            object_type=OBJECT_TYPE,
-            reason="no clinical, compliance or administrator role",
-        )
-    raise PermissionDenied
+    refuse(
+        scope,
+        audit_reason="no clinical, compliance or administrator role",
+        reasons=(),
+        object_type=OBJECT_TYPE,
+        wording=_("You are not allowed to do this."),
+    )

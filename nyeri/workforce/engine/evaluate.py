@@ -22,7 +22,7 @@ from django.utils import timezone
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.workforce.engine.decisions import Decision, Unmet
-from nyeri.workforce.engine.facts import CredentialFact, People, PersonFacts, load_facts
+from nyeri.workforce.engine.facts import CredentialFact, People, PersonFacts, load_facts, load_hours
 from nyeri.workforce.engine.periods import earliest_valid_start, months_before
 from nyeri.workforce.kinds import CheckResult, CredentialKind, CredentialStatus
 from nyeri.workforce.policy.loader import CompiledEntry, CompiledPack, pack_for
@@ -410,6 +410,33 @@ def decide_many(
     with _gc_paused():
         facts_by_person = load_facts(people, today=today, hour_windows=_hour_windows(entries))
         return _decide_all(_plan(entries, today, place), facts_by_person, place, moment, label)
+
+
+def decide_facts(
+    facts: PersonFacts,
+    actions: Sequence[str],
+    facility: Facility,
+    *,
+    jurisdiction: str,
+    at: datetime | None = None,
+    hours_loaded: set[int] | None = None,
+) -> list[Decision]:
+    """Decisions for one person whose facts are already loaded (the acting user's, read with
+    the request's scope): no query, unless an action needs hours not yet in ``hours_loaded``
+    (then one, and the windows are added to it)."""
+    moment = at or timezone.now()
+    today = local_date(facility, moment)
+    pack = pack_for(jurisdiction)
+    entries = _entries(pack, actions)
+    loaded = hours_loaded if hours_loaded is not None else set()
+    missing = sorted(_hour_windows(entries) - loaded)
+    if missing:
+        load_hours({facts.person_id: facts}, [facts.person_id], today=today, windows=missing)
+        loaded.update(missing)
+    place = Place(facility.pk, facility.regency_code, facility.regency)
+    label = f"{pack.jurisdiction}@{pack.version}"
+    decisions = _decide_all(_plan(entries, today, place), {facts.person_id: facts}, place, moment, label)
+    return [decisions[(facts.person_id, action)] for action in actions]
 
 
 def decide(person_id: int, action: str, facility: Facility, *, at: datetime | None = None) -> Decision:

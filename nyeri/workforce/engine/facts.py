@@ -91,24 +91,30 @@ def load_facts(people: People, *, today: date, hour_windows: Iterable[int]) -> d
         for row in rows:
             facts[row[-1]].credentials[row[1]].append(new_fact(CredentialFact, row[:-1]))
         if windows:
-            sums = {
-                f"w{w}": Sum(
-                    Case(
-                        When(worked_on__gt=months_before(today, w), then="hours"),
-                        default=Decimal(0),
-                        output_field=DecimalField(max_digits=12, decimal_places=2),
-                    )
-                )
-                for w in windows
-            }
-            oldest = months_before(today, max(windows))
-            hour_rows = (
-                HoursEntry.objects.filter(
-                    Q(person_id__in=chunk), status=HoursStatus.VERIFIED, worked_on__gt=oldest, worked_on__lte=today
-                )
-                .values("person_id")
-                .annotate(**sums)
-            )
-            for row in hour_rows:
-                facts[row["person_id"]].hours_in_window = {w: float(row[f"w{w}"] or 0) for w in windows}
+            load_hours(facts, chunk, today=today, windows=windows)
     return facts
+
+
+def load_hours(facts: dict[int, PersonFacts], people: Any, *, today: date, windows: Sequence[int]) -> None:
+    """Verified hours of ``people`` (ids, or a subquery of them) in each window of months
+    ending ``today``, into their facts: one query."""
+    sums = {
+        f"w{w}": Sum(
+            Case(
+                When(worked_on__gt=months_before(today, w), then="hours"),
+                default=Decimal(0),
+                output_field=DecimalField(max_digits=12, decimal_places=2),
+            )
+        )
+        for w in windows
+    }
+    oldest = months_before(today, max(windows))
+    hour_rows = (
+        HoursEntry.objects.filter(
+            Q(person_id__in=people), status=HoursStatus.VERIFIED, worked_on__gt=oldest, worked_on__lte=today
+        )
+        .values("person_id")
+        .annotate(**sums)
+    )
+    for row in hour_rows:
+        facts[row["person_id"]].hours_in_window.update({w: float(row[f"w{w}"] or 0) for w in windows})
