@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, envelope, with_api_names
 from nyeri.api.pages import Page, PageQuery, json_page
+from nyeri.api.schemas import ReasonIn
 from nyeri.clinical import selectors as patient_selectors
 from nyeri.clinical import services
 from nyeri.clinical.access import MERGE_ROLES, access_patient, ensure_clinical_role
@@ -339,10 +340,6 @@ class FinishIn(Schema):
     ends_at: datetime | None = Field(None, description="Default: now.")
 
 
-class ReasonIn(Schema):
-    reason: str = Field(max_length=1000)
-
-
 class EncounterQuery(PageQuery):
     patient: int
 
@@ -456,7 +453,7 @@ class AnswerOptionOut(Schema):
     label: str
 
 
-class ItemOut(Schema):
+class InstrumentItemOut(Schema):
     code: str
     label: str
     min: int
@@ -482,7 +479,7 @@ class InstrumentOut(Schema):
     abbreviation: str
     label: str
     panel_loinc: str | None
-    items: list[ItemOut]
+    items: list[InstrumentItemOut]
     scores: list[ScoreRuleOut]
 
 
@@ -542,7 +539,7 @@ class AssessmentIn(Schema):
     pain_character: str = Field("", description="nociceptive, neuropathic, nociplastic, mixed, or empty.")
 
 
-class AmendIn(Schema):
+class AssessmentAmendIn(Schema):
     reason: str = Field(max_length=1000)
     answers: dict[str, int | None]
     recorded_at: datetime | None = Field(None, description="Default: the time of the amended version.")
@@ -670,7 +667,7 @@ def _assessment_out(a: PainAssessment, versions: list[PainAssessment] | None = N
     }
 
 
-def _sites(payload: AssessmentIn | AmendIn) -> list[BodySiteIn]:
+def _sites(payload: AssessmentIn | AssessmentAmendIn) -> list[BodySiteIn]:
     return [BodySiteIn(s.region, s.view, s.laterality) for s in payload.body_sites]
 
 
@@ -812,7 +809,7 @@ def get_assessment(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
     response={201: AssessmentOut, **ERRORS},
     summary="Amend an assessment: a new version; the earlier one is kept as amended",
 )
-def amend_assessment(request: HttpRequest, assessment_id: int, payload: AmendIn) -> Status[dict[str, Any]]:
+def amend_assessment(request: HttpRequest, assessment_id: int, payload: AssessmentAmendIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     assessment = assessment_selectors.access_assessment(scope, assessment_id)
     try:

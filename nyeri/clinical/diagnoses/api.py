@@ -81,7 +81,7 @@ class DiagnosisIn(Schema):
     facility_id: int | None = Field(None, description="Default: the facility where the patient is registered")
 
 
-class AmendIn(Schema):
+class DiagnosisAmendIn(Schema):
     """Only the fields sent are changed (send ``onset_date: null`` to clear the onset)."""
 
     reason: str
@@ -96,7 +96,7 @@ class AmendIn(Schema):
     facility_id: int | None = Field(None, description="Default: the facility of the version amended")
 
 
-class ReasonIn(Schema):
+class DiagnosisReasonIn(Schema):
     reason: str
     facility_id: int | None = None
 
@@ -172,7 +172,7 @@ def history(request: HttpRequest, diagnosis_id: int) -> Any:
     response={201: DiagnosisOut, **ERRORS},
     summary="Amend the current version of a diagnosis: a new version with the reason",
 )
-def amend(request: HttpRequest, diagnosis_id: int, payload: AmendIn) -> Any:
+def amend(request: HttpRequest, diagnosis_id: int, payload: DiagnosisAmendIn) -> Any:
     scope = request_scope(request)
     diagnosis = access_diagnosis(scope, diagnosis_id)
     sent = payload.model_fields_set - {"reason", "facility_id"}
@@ -197,7 +197,7 @@ def amend(request: HttpRequest, diagnosis_id: int, payload: AmendIn) -> Any:
     response={201: DiagnosisOut, **ERRORS},
     summary="Mark a diagnosis as entered in error (kept in the history, hidden from the problem list)",
 )
-def entered_in_error(request: HttpRequest, diagnosis_id: int, payload: ReasonIn) -> Any:
+def entered_in_error(request: HttpRequest, diagnosis_id: int, payload: DiagnosisReasonIn) -> Any:
     scope = request_scope(request)
     diagnosis = access_diagnosis(scope, diagnosis_id)
     marked = services.mark_entered_in_error(

@@ -148,7 +148,7 @@ class EntryIn(Schema):
     )
 
 
-class ScoreOut(Schema):
+class DiaryScoreOut(Schema):
     code: str
     label: str
     value: float
@@ -161,7 +161,7 @@ class EntryOut(Schema):
     instrument: str
     instrument_version: str
     recorded_at: datetime
-    scores: list[ScoreOut]
+    scores: list[DiaryScoreOut]
     replayed: bool = Field(description="True: this submission had been stored before; nothing new was stored.")
 
 
