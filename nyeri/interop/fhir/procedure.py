@@ -14,6 +14,9 @@ from nyeri.procedures.models import ProcedurePerformance, ProcedureRecord
 ICD9CM = "http://hl7.org/fhir/sid/icd-9-cm"
 STATUS = {"performed": "completed", "entered_in_error": "entered-in-error"}
 STATUS_FROM_FHIR = {v: k for k, v in STATUS.items()}
+# The logical id of a procedure record's order (ServiceRequest), before the record's pk: the
+# prefix keeps it apart from the imaging orders' bare numbers.
+ORDER_ID_PREFIX = "procedure-"
 # Performer functions (SNOMED CT): the operator, the anesthesiologist, the imaging operator.
 FUNCTIONS = {
     "performer": ("304292004", "Surgeon"),
@@ -28,6 +31,14 @@ def _performer(function: str, person_id: int) -> dict[str, Any]:
         "function": systems.concept(systems.coding(systems.SNOMED, code, display), text=function.replace("_", " ")),
         "actor": systems.ref("Practitioner", person_id),
     }
+
+
+def body_site_concept(body_site: str, laterality: str) -> dict[str, Any]:
+    """The body region and, when given, the side (the Procedure's and its order's bodySite)."""
+    site_codings = [systems.coding(systems.BODY_REGION, body_site)]
+    if laterality:
+        site_codings.append(systems.coding(systems.LATERALITY, laterality))
+    return systems.concept(*site_codings, text=f"{body_site} {laterality}".strip())
 
 
 def current(record: ProcedureRecord) -> ProcedurePerformance | None:
@@ -46,9 +57,6 @@ def as_json(record: ProcedureRecord) -> dict[str, Any]:
     codings.append(systems.coding(f"{systems.BASE}/CodeSystem/procedure", code))
     body_site = done.body_site if done is not None else record.body_site
     laterality = done.laterality if done is not None else record.laterality
-    site_codings = [systems.coding(systems.BODY_REGION, body_site)]
-    if laterality:
-        site_codings.append(systems.coding(systems.LATERALITY, laterality))
     guidance = done.guidance if done is not None else record.guidance
     data: dict[str, Any] = {
         "resourceType": "Procedure",
@@ -57,7 +65,9 @@ def as_json(record: ProcedureRecord) -> dict[str, Any]:
         "code": systems.concept(*codings, text=entry.label_en if entry is not None else code),
         "subject": systems.ref("Patient", record.patient_id),
         "location": systems.ref("Location", record.facility_id),
-        "bodySite": [systems.concept(*site_codings, text=f"{body_site} {laterality}".strip())],
+        "bodySite": [body_site_concept(body_site, laterality)],
+        # Every procedure record is first an order: served as ServiceRequest/procedure-<pk>.
+        "basedOn": [systems.ref("ServiceRequest", f"{ORDER_ID_PREFIX}{record.pk}")],
         "usedCode": [systems.concept(systems.coding(f"{systems.BASE}/CodeSystem/guidance", guidance))],
     }
     if record.encounter_id is not None:
