@@ -164,13 +164,12 @@ def test_a_procedure_referred_to_an_outside_provider_names_it_as_performer(fhir:
     assert "locationReference" not in data
 
 
-def test_a_performed_procedure_points_to_its_order_and_the_order_is_completed(fhir: Client, clinic: Clinic) -> None:
+def test_a_performed_procedures_order_is_completed_under_the_records_id(fhir: Client, clinic: Clinic) -> None:
     record = make_procedure(clinic)
-    performed = get(fhir, f"/Procedure/{record.pk}")
-    Procedure.model_validate(performed)
-    assert performed["basedOn"] == [{"reference": f"ServiceRequest/procedure-{record.pk}"}]
-    order = get(fhir, "/" + performed["basedOn"][0]["reference"])
+    Procedure.model_validate(get(fhir, f"/Procedure/{record.pk}"))
+    order = get(fhir, f"/ServiceRequest/procedure-{record.pk}")
     assert order["status"] == "completed"
+    assert order["subject"] == {"reference": f"Patient/{clinic.patient.pk}"}
 
 
 def test_imaging_orders_keep_their_numeric_ids_next_to_procedure_orders(fhir: Client, clinic: Clinic) -> None:

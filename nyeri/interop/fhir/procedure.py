@@ -14,9 +14,6 @@ from nyeri.procedures.models import ProcedurePerformance, ProcedureRecord
 ICD9CM = "http://hl7.org/fhir/sid/icd-9-cm"
 STATUS = {"performed": "completed", "entered_in_error": "entered-in-error"}
 STATUS_FROM_FHIR = {v: k for k, v in STATUS.items()}
-# The logical id of a procedure record's order (ServiceRequest), before the record's pk: the
-# prefix keeps it apart from the imaging orders' bare numbers.
-ORDER_ID_PREFIX = "procedure-"
 # Performer functions (SNOMED CT): the operator, the anesthesiologist, the imaging operator.
 FUNCTIONS = {
     "performer": ("304292004", "Surgeon"),
@@ -66,8 +63,6 @@ def as_json(record: ProcedureRecord) -> dict[str, Any]:
         "subject": systems.ref("Patient", record.patient_id),
         "location": systems.ref("Location", record.facility_id),
         "bodySite": [body_site_concept(body_site, laterality)],
-        # Every procedure record is first an order: served as ServiceRequest/procedure-<pk>.
-        "basedOn": [systems.ref("ServiceRequest", f"{ORDER_ID_PREFIX}{record.pk}")],
         "usedCode": [systems.concept(systems.coding(f"{systems.BASE}/CodeSystem/guidance", guidance))],
     }
     if record.encounter_id is not None:

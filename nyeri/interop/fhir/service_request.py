@@ -22,7 +22,8 @@ MODALITY = {"xray": "DX", "fluoroscopy": "RF", "ultrasound": "US", "ct": "CT", "
 STATUS = {"ordered": "active", "referred": "active", "done": "completed", "cancelled": "revoked"}
 STATUS_FROM_FHIR = {"active": ["ordered", "referred"], "completed": ["done"], "revoked": ["cancelled"]}
 IMAGING = systems.coding(systems.SNOMED, "363679005", "Imaging")
-PROCEDURE_PREFIX = procedure.ORDER_ID_PREFIX
+# A procedure order's logical id: this prefix and the record's pk (apart from imaging's bare numbers).
+PROCEDURE_PREFIX = "procedure-"
 PROCEDURE_CATEGORY = systems.coding(systems.SNOMED, "387713003", "Surgical procedure")
 # A procedure record through its life (ordered, scheduled, then performed here or elsewhere).
 PROCEDURE_STATUS = {
