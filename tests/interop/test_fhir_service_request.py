@@ -4,16 +4,20 @@ procedure orders (ids procedure-<pk>), in reads, searches, paging, _include and 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B.procedure import Procedure
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhirpy import SyncFHIRClient
 from fhirpy.base.exceptions import ResourceNotFound
+from pytest_django import DjangoAssertNumQueries
 from pytest_django.live_server_helper import LiveServer
 
 from nyeri.accounts.services import create_api_token
@@ -64,7 +68,11 @@ def order_procedure(clinic: Clinic, *, status: str = "ordered", day: int = 4, **
     }
     # What the record's constraints ask of each status.
     by_status: dict[str, dict[str, Any]] = {
-        "scheduled": {"scheduled_for": at(day + 6, 8), "scheduled_by": clinic.user, "scheduled_at": at(day, 10)},
+        "scheduled": {
+            "scheduled_for": at(day, 8) + timedelta(days=6),
+            "scheduled_by": clinic.user,
+            "scheduled_at": at(day, 10),
+        },
         "cancelled": {"cancelled_by": clinic.user, "cancelled_at": at(day, 11), "cancel_reason": "Pain resolved"},
         "entered_in_error": {
             "entered_in_error_by": clinic.user,
@@ -257,12 +265,35 @@ def test_a_facility_limited_member_sees_only_the_procedure_orders_of_their_facil
     clinic: Clinic, make_member: MakeMember
 ) -> None:
     elsewhere = branch(clinic.org)
-    record = order_procedure(clinic)
-    nurse = make_member(clinic.org, Role.NURSE, username="cabang", facilities=(elsewhere,))
+    here = order_procedure(clinic)
+    there = order_procedure(clinic, facility=elsewhere)
+    nurse = make_member(clinic.org, Role.NURSE, username="sini", facilities=(clinic.facility,))
     _token, raw = create_api_token(acting_user=nurse, name="fhir", expires_in_days=None)
     client = Client(**bearer(raw))
-    assert get(client, "/ServiceRequest")["total"] == 0
-    assert get(client, f"/ServiceRequest/procedure-{record.pk}", status=404)["resourceType"] == "OperationOutcome"
+    # The patient is in the nurse's care; the procedure ordered at the other facility is not hers.
+    assert ids(get(client, f"/ServiceRequest?patient={clinic.patient.pk}")) == [f"procedure-{here.pk}"]
+    assert get(client, f"/ServiceRequest/procedure-{there.pk}", status=404)["issue"][0]["code"] == "not-found"
+    outsider = make_member(clinic.org, Role.NURSE, username="cabang", facilities=(elsewhere,))
+    _token, raw = create_api_token(acting_user=outsider, name="fhir", expires_in_days=None)
+    # Not in the care of a member of the other facility: the patient's orders are not found there.
+    assert get(Client(**bearer(raw)), "/ServiceRequest")["total"] == 0
+
+
+def test_a_search_of_both_kinds_costs_the_same_queries_whatever_the_page_size(
+    fhir: Client, clinic: Clinic, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    get(fhir, "/ServiceRequest")  # token "last used" written once
+    make_imaging_order(clinic)
+    record = order_procedure(clinic)
+    refer(clinic, record, outside_name="RS Hasan Sadikin", outside_address="Jl. Pasteur 38")
+    with CaptureQueriesContext(connection) as small:
+        get(fhir, "/ServiceRequest?_include=ServiceRequest:patient")
+    for day in range(6, 26):
+        make_imaging_order(clinic)
+        refer(clinic, order_procedure(clinic, day=day), to_facility=branch(clinic.org, f"c{day}"))
+    with django_assert_max_num_queries(len(small)):
+        bundle = get(fhir, "/ServiceRequest?_include=ServiceRequest:patient")
+    assert bundle["total"] == 42
 
 
 def test_reading_and_searching_procedure_orders_is_audited(fhir: Client, clinic: Clinic) -> None:
