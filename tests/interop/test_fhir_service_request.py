@@ -22,7 +22,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from nyeri.accounts.services import create_api_token
 from nyeri.audit.models import AuditAction, AuditEvent
-from nyeri.imaging.models import ImagingOrder, Referral
+from nyeri.imaging.models import Referral
 from nyeri.interop.fhir.export import run_export
 from nyeri.interop.models import FhirExport
 from nyeri.procedures.models import ProcedureRecord
@@ -30,22 +30,13 @@ from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from tests.conftest import MakeMember
 from tests.interop.conftest import Clinic, at, bearer, make_imaging_order, make_patient, make_procedure
+from tests.interop.test_fhir_search import ids
+from tests.interop.test_fhir_search import search as get
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/fhir/R4"
 ICD9CM = "http://hl7.org/fhir/sid/icd-9-cm"
-
-
-def get(client: Client, path: str, status: int = 200) -> dict[str, Any]:
-    response = client.get(BASE + path)
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/fhir+json")
-    return json.loads(response.content)
-
-
-def ids(bundle: dict[str, Any], mode: str = "match") -> list[str]:
-    return [e["resource"]["id"] for e in bundle.get("entry", []) if e["search"]["mode"] == mode]
 
 
 def order_procedure(clinic: Clinic, *, status: str = "ordered", day: int = 4, **fields: Any) -> ProcedureRecord:
@@ -332,16 +323,7 @@ def test_since_exports_a_procedure_order_changed_by_a_later_referral(
 ) -> None:
     settings.PRIVATE_STORAGE_ROOT = tmp_path
     record = order_procedure(clinic, day=1)
-    ImagingOrder.objects.create(
-        organization=clinic.org,
-        patient=clinic.patient,
-        facility=clinic.facility,
-        modality="ct",
-        body_region="neck",
-        clinical_question="Foraminal stenosis?",
-        ordered_by=clinic.user,
-        ordered_at=at(1, 9),
-    )
+    make_imaging_order(clinic)  # ordered on 3 November, never changed
     refer(clinic, record, outside_name="RS Hasan Sadikin", outside_address="Jl. Pasteur 38")  # sent on 5 November
     response = fhir.get(
         f"{BASE}/$export?_type=ServiceRequest&_since=2026-11-04T00:00:00%2B07:00", HTTP_PREFER="respond-async"

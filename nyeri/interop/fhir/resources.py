@@ -6,7 +6,7 @@ patients the member has care access to; a read of a patient's resource asks care
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -188,6 +188,23 @@ def by_choice(path: str, mapping: dict[str, str]) -> Filter:
     return apply
 
 
+def by_statuses(mapping: dict[str, list[str]], valid: Collection[str] | None = None) -> Filter:
+    """A status token mapped to the stored statuses (``mapping``: FHIR code -> stored values).
+    ``valid``: the codes accepted (default the mapping's); one outside the mapping finds nothing."""
+    accepted = mapping.keys() if valid is None else valid
+
+    def apply(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+        wanted: list[str] = []
+        for part in raw.split(","):
+            _system, code = parse_token(part)
+            if code not in accepted:
+                raise invalid(name, raw)
+            wanted += mapping.get(code, [])
+        return rows.filter(status__in=wanted)
+
+    return apply
+
+
 def by_text(*paths: str) -> Filter:
     def apply(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
         q = Q()
@@ -283,21 +300,6 @@ def _modality(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
     return rows.filter(modality__in=wanted)
 
 
-def _service_request_status(mapping: dict[str, list[str]]) -> Filter:
-    """Any request-status code is valid (one kind of order may have it and not the other)."""
-
-    def apply(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
-        wanted: list[str] = []
-        for part in raw.split(","):
-            _system, code = parse_token(part)
-            if code not in service_request.REQUEST_STATUSES:
-                raise invalid(name, raw)
-            wanted += mapping.get(code, [])
-        return rows.filter(status__in=wanted)
-
-    return apply
-
-
 def _role(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
     codes = [parse_token(part)[1] for part in raw.split(",")]
     if not all(codes):
@@ -331,16 +333,6 @@ def _equipment_kind(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
     if not all(codes):
         raise invalid(name, raw)
     return rows.filter(kind__in=codes)
-
-
-def _device_status(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
-    wanted: list[str] = []
-    for part in raw.split(","):
-        _system, code = parse_token(part)
-        if code not in device.STATUS_FROM_FHIR:
-            raise invalid(name, raw)
-        wanted += device.STATUS_FROM_FHIR[code]
-    return rows.filter(status__in=wanted)
 
 
 def _audit_action(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
@@ -598,7 +590,8 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param(
                 "status",
                 "token",
-                _service_request_status(service_request.STATUS_FROM_FHIR),
+                # Any request-status code: one kind of order may have it and not the other.
+                by_statuses(service_request.STATUS_FROM_FHIR, service_request.REQUEST_STATUSES),
                 "active, completed, revoked, entered-in-error.",
             ),
         ),
@@ -617,7 +610,11 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
                     *_patient("patient_id"),
                     Param("authored", "date", by_date("ordered_at")),
                     Param("code", "token", _procedure_code),
-                    Param("status", "token", _service_request_status(service_request.PROCEDURE_STATUS_FROM_FHIR)),
+                    Param(
+                        "status",
+                        "token",
+                        by_statuses(service_request.PROCEDURE_STATUS_FROM_FHIR, service_request.REQUEST_STATUSES),
+                    ),
                 ),
                 patient_field="patient_id",
                 changed=(
@@ -687,7 +684,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             _id("Device"),
             Param("location", "reference", by_id("facility_id", "Location"), "Location/<id>."),
             Param("type", "token", _equipment_kind, "c_arm, ultrasound, ct, mri, xray."),
-            Param("status", "token", _device_status, "active, inactive."),
+            Param("status", "token", by_statuses(device.STATUS_FROM_FHIR), "active, inactive."),
         ),
         changed=("added_at", "status_changed_at"),
     ),
