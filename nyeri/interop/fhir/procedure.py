@@ -30,6 +30,16 @@ def _performer(function: str, person_id: int) -> dict[str, Any]:
     }
 
 
+def code_concept(code: str) -> dict[str, Any]:
+    """A catalogue procedure in ICD-9-CM (when the catalogue codes it) and by its catalogue code."""
+    entry = catalogue_entry(code)
+    codings = []
+    if entry is not None and entry.icd9cm is not None:
+        codings.append(systems.coding(ICD9CM, entry.icd9cm.code, entry.icd9cm.title))
+    codings.append(systems.coding(f"{systems.BASE}/CodeSystem/procedure", code))
+    return systems.concept(*codings, text=entry.label_en if entry is not None else code)
+
+
 def body_site_concept(body_site: str, laterality: str) -> dict[str, Any]:
     """The body region and, when given, the side (the Procedure's and its order's bodySite)."""
     site_codings = [systems.coding(systems.BODY_REGION, body_site)]
@@ -47,11 +57,6 @@ def as_json(record: ProcedureRecord) -> dict[str, Any]:
     """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     done = current(record)
     code = done.procedure_code if done is not None else record.procedure_code
-    entry = catalogue_entry(code)
-    codings = []
-    if entry is not None and entry.icd9cm is not None:
-        codings.append(systems.coding(ICD9CM, entry.icd9cm.code, entry.icd9cm.title))
-    codings.append(systems.coding(f"{systems.BASE}/CodeSystem/procedure", code))
     body_site = done.body_site if done is not None else record.body_site
     laterality = done.laterality if done is not None else record.laterality
     guidance = done.guidance if done is not None else record.guidance
@@ -59,7 +64,7 @@ def as_json(record: ProcedureRecord) -> dict[str, Any]:
         "resourceType": "Procedure",
         "id": str(record.pk),
         "status": STATUS.get(record.status, "unknown"),
-        "code": systems.concept(*codings, text=entry.label_en if entry is not None else code),
+        "code": code_concept(code),
         "subject": systems.ref("Patient", record.patient_id),
         "location": systems.ref("Location", record.facility_id),
         "bodySite": [body_site_concept(body_site, laterality)],

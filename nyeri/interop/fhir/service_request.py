@@ -14,7 +14,6 @@ from fhir.resources.R4B.servicerequest import ServiceRequest as FhirServiceReque
 
 from nyeri.imaging.models import ImagingOrder, Referral
 from nyeri.interop.fhir import procedure, systems
-from nyeri.procedures.catalogue import procedure as catalogue_entry
 from nyeri.procedures.models import ProcedureRecord
 
 DICOM = "http://dicom.nema.org/resources/ontology/DCM"
@@ -34,9 +33,10 @@ PROCEDURE_STATUS = {
     "cancelled": "revoked",
     "entered_in_error": "entered-in-error",
 }
-PROCEDURE_STATUS_FROM_FHIR: dict[str, list[str]] = {}
-for _stored, _fhir in PROCEDURE_STATUS.items():
-    PROCEDURE_STATUS_FROM_FHIR.setdefault(_fhir, []).append(_stored)
+PROCEDURE_STATUS_FROM_FHIR = {
+    served: [stored for stored, fhir in PROCEDURE_STATUS.items() if fhir == served]
+    for served in PROCEDURE_STATUS.values()
+}
 # Every ServiceRequest.status code (request-status): a valid search value even when no order has it.
 REQUEST_STATUSES = frozenset({"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"})
 
@@ -88,11 +88,6 @@ def _latest_referral(record: ProcedureRecord) -> Referral | None:
 
 def procedure_as_json(record: ProcedureRecord) -> dict[str, Any]:
     """A procedure order as plain JSON values (rows of ``organization_procedure_orders``)."""
-    entry = catalogue_entry(record.procedure_code)
-    codings = []
-    if entry is not None and entry.icd9cm is not None:
-        codings.append(systems.coding(procedure.ICD9CM, entry.icd9cm.code, entry.icd9cm.title))
-    codings.append(systems.coding(f"{systems.BASE}/CodeSystem/procedure", record.procedure_code))
     referral = _latest_referral(record)
     data: dict[str, Any] = {
         "resourceType": "ServiceRequest",
@@ -100,7 +95,7 @@ def procedure_as_json(record: ProcedureRecord) -> dict[str, Any]:
         "status": PROCEDURE_STATUS.get(record.status, "unknown"),
         "intent": "order",
         "category": [systems.concept(PROCEDURE_CATEGORY)],
-        "code": systems.concept(*codings, text=entry.label_en if entry is not None else record.procedure_code),
+        "code": procedure.code_concept(record.procedure_code),
         "subject": systems.ref("Patient", record.patient_id),
         "authoredOn": systems.instant(record.ordered_at),
         "bodySite": [procedure.body_site_concept(record.body_site, record.laterality)],
