@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone, translation
 
 from nyeri.audit.models import AuditAction
@@ -342,4 +342,21 @@ def organization_performed_procedures(scope: Scope) -> QuerySet[ProcedureRecord]
         .filter(status__in=[ProcedureStatus.PERFORMED, ProcedureStatus.ENTERED_IN_ERROR])
         .select_related("patient")
         .prefetch_related(Prefetch("performances", queryset=_performances(), to_attr="versions"))
+    )
+
+
+def organization_procedure_orders(scope: Scope) -> QuerySet[ProcedureRecord]:
+    """Every procedure order of the organization, whatever its status, with its referrals (sent
+    order) and ``requester_person_id``: the person record of the member who ordered it (None
+    when that member has none). For FHIR ServiceRequest; a facility-limited membership sees its
+    facilities'. Not audited here (the caller audits).
+    """
+    ensure_clinical_role(scope, object_type="procedure")
+    requester = Person.objects.filter(organization_id=OuterRef("organization_id"), user_id=OuterRef("ordered_by_id"))
+    return (
+        _visible(scope)
+        .select_related("patient")
+        .annotate(requester_person_id=Subquery(requester.values("pk")[:1]))
+        # The builder takes the latest referral (the imaging app owns Referral: no import here).
+        .prefetch_related("referrals")
     )

@@ -37,7 +37,7 @@ def token_scope(request: HttpRequest) -> Scope:
     return scope
 
 
-def audit_read(scope: Scope, *, resource_type: str, object_id: int, patient_id: int | None, reason: str) -> None:
+def audit_read(scope: Scope, *, resource_type: str, object_id: int | str, patient_id: int | None, reason: str) -> None:
     with transaction.atomic():
         record_event(
             actor=scope.user,

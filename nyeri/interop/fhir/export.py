@@ -139,7 +139,8 @@ def start_export(*, scope: Scope, request: ExportRequest) -> FhirExport:
     """Record the export and queue its job; refused (403, audited) for a type the member may not read."""
     for name in request.types:
         # The selectors refuse (and audit) a member without the right role, as a search would.
-        RESOURCE_TYPES[name].rows(scope)
+        for part in RESOURCE_TYPES[name].parts:
+            part.rows(scope)
     with transaction.atomic():
         export = FhirExport.objects.create(
             organization=scope.organization,
@@ -210,10 +211,13 @@ def _still_there(export_id: uuid.UUID) -> None:
         raise ExportGone
 
 
-def write_ndjson(path: Path, rows: QuerySet[Any], kind: ResourceType, *, export_id: uuid.UUID | None = None) -> int:
-    """Write ``rows`` as one resource a line; the number written. Checks for a cancel between chunks."""
+def write_ndjson(
+    path: Path, rows: QuerySet[Any], kind: ResourceType, *, export_id: uuid.UUID | None = None, append: bool = False
+) -> int:
+    """Write ``rows`` as one resource a line (after what the file holds, with ``append``: the
+    next part of the type); the number written. Checks for a cancel between chunks."""
     count = 0
-    with path.open("w", encoding="utf-8") as out:
+    with path.open("a" if append else "w", encoding="utf-8") as out:
         for row in rows.iterator(chunk_size=CHUNK):
             out.write(ndjson_line(kind.as_json(row)))
             count += 1
@@ -241,7 +245,10 @@ def run_export(*, export_id: str) -> dict[str, Any]:
         for done, name in enumerate(export.types):
             kind = RESOURCE_TYPES[name]
             path = folder / f"{name}.ndjson"
-            count = write_ndjson(path, export_rows(scope, kind, export.since), kind, export_id=export.pk)
+            count = sum(
+                write_ndjson(path, export_rows(scope, part, export.since), part, export_id=export.pk, append=index > 0)
+                for index, part in enumerate(kind.parts)
+            )
             if count:
                 output.append({"type": name, "count": count})
             else:

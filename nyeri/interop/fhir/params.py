@@ -103,6 +103,21 @@ def parse_id(name: str, raw: str, resource_type: str) -> int:
     return int(value)
 
 
+def parse_logical_id(name: str, raw: str, resource_type: str, prefixes: tuple[str, ...]) -> tuple[str, int]:
+    """A logical id of a type served from several tables, bare or as a reference: its prefix
+    (one of ``prefixes``, "" for a bare number) and the row's pk (``procedure-12`` -> ("procedure-", 12))."""
+    value = raw.strip()
+    if "/" in value:
+        kind, _slash, value = value.rpartition("/")
+        if kind.rsplit("/", 1)[-1] != resource_type:
+            raise invalid(name, raw)
+    digits = value.lstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-.")
+    prefix = value[: len(value) - len(digits)]
+    if prefix not in prefixes or not digits.isdigit() or len(digits) > 18 or int(digits) == 0:
+        raise invalid(name, raw)
+    return prefix, int(digits)
+
+
 def parse_token(raw: str) -> tuple[str | None, str]:
     """``system|code`` -> (system, code); ``code`` -> (None, code); ``|code`` -> ("", code)."""
     if "|" in raw:

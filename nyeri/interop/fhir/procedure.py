@@ -30,6 +30,24 @@ def _performer(function: str, person_id: int) -> dict[str, Any]:
     }
 
 
+def code_concept(code: str) -> dict[str, Any]:
+    """A catalogue procedure in ICD-9-CM (when the catalogue codes it) and by its catalogue code."""
+    entry = catalogue_entry(code)
+    codings = []
+    if entry is not None and entry.icd9cm is not None:
+        codings.append(systems.coding(ICD9CM, entry.icd9cm.code, entry.icd9cm.title))
+    codings.append(systems.coding(f"{systems.BASE}/CodeSystem/procedure", code))
+    return systems.concept(*codings, text=entry.label_en if entry is not None else code)
+
+
+def body_site_concept(body_site: str, laterality: str) -> dict[str, Any]:
+    """The body region and, when given, the side (the Procedure's and its order's bodySite)."""
+    site_codings = [systems.coding(systems.BODY_REGION, body_site)]
+    if laterality:
+        site_codings.append(systems.coding(systems.LATERALITY, laterality))
+    return systems.concept(*site_codings, text=f"{body_site} {laterality}".strip())
+
+
 def current(record: ProcedureRecord) -> ProcedurePerformance | None:
     versions: list[ProcedurePerformance] = list(getattr(record, "versions", []))
     return versions[-1] if versions else None
@@ -39,25 +57,17 @@ def as_json(record: ProcedureRecord) -> dict[str, Any]:
     """The resource as plain JSON values (the bulk export writes these; ``build`` validates them)."""
     done = current(record)
     code = done.procedure_code if done is not None else record.procedure_code
-    entry = catalogue_entry(code)
-    codings = []
-    if entry is not None and entry.icd9cm is not None:
-        codings.append(systems.coding(ICD9CM, entry.icd9cm.code, entry.icd9cm.title))
-    codings.append(systems.coding(f"{systems.BASE}/CodeSystem/procedure", code))
     body_site = done.body_site if done is not None else record.body_site
     laterality = done.laterality if done is not None else record.laterality
-    site_codings = [systems.coding(systems.BODY_REGION, body_site)]
-    if laterality:
-        site_codings.append(systems.coding(systems.LATERALITY, laterality))
     guidance = done.guidance if done is not None else record.guidance
     data: dict[str, Any] = {
         "resourceType": "Procedure",
         "id": str(record.pk),
         "status": STATUS.get(record.status, "unknown"),
-        "code": systems.concept(*codings, text=entry.label_en if entry is not None else code),
+        "code": code_concept(code),
         "subject": systems.ref("Patient", record.patient_id),
         "location": systems.ref("Location", record.facility_id),
-        "bodySite": [systems.concept(*site_codings, text=f"{body_site} {laterality}".strip())],
+        "bodySite": [body_site_concept(body_site, laterality)],
         "usedCode": [systems.concept(systems.coding(f"{systems.BASE}/CodeSystem/guidance", guidance))],
     }
     if record.encounter_id is not None:

@@ -6,7 +6,7 @@ patients the member has care access to; a read of a patient's resource asks care
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -44,10 +44,10 @@ from nyeri.interop.fhir import (
     systems,
 )
 from nyeri.interop.fhir.errors import FhirError
-from nyeri.interop.fhir.params import invalid, parse_date, parse_id, parse_token
+from nyeri.interop.fhir.params import invalid, parse_date, parse_id, parse_logical_id, parse_token
 from nyeri.prescriptions.catalogue.kfa import KFA_SYSTEM, medications_with_kfa
 from nyeri.prescriptions.selectors import organization_prescription_items
-from nyeri.procedures.selectors import organization_performed_procedures
+from nyeri.procedures.selectors import organization_performed_procedures, organization_procedure_orders
 from nyeri.register.selectors import organization_dispensings
 from nyeri.tenancy.scope import Scope
 from nyeri.tenancy.selectors import organization_locations, own_organization
@@ -85,6 +85,26 @@ class ResourceType:
     # the bulk export selects only these, as building the unused related rows costs it most
     # of its time. None: the rows as they come.
     builder_selects: tuple[str, ...] | None = None
+    # A row's logical id is this prefix and its pk ("": the bare pk).
+    id_prefix: str = ""
+    # Further tables served as the same resource type, each with its own rows, builder,
+    # parameters (the same names) and id prefix: read, search and export take them in turn.
+    more: tuple[ResourceType, ...] = ()
+
+    @property
+    def parts(self) -> tuple[ResourceType, ...]:
+        return (self, *self.more)
+
+    def logical_id(self, row: Any) -> str:
+        return f"{self.id_prefix}{row.pk}"
+
+    def part_for_id(self, raw_id: str) -> tuple[ResourceType, int] | None:
+        """The part a logical id belongs to and the row's pk; None for an id no part serves."""
+        try:
+            prefix, pk = parse_logical_id("_id", raw_id, self.name, tuple(p.id_prefix for p in self.parts))
+        except FhirError:
+            return None
+        return next((part, pk) for part in self.parts if part.id_prefix == prefix)
 
     @property
     def includes_patient(self) -> bool:
@@ -119,6 +139,21 @@ def by_id(path: str = "pk", resource_type: str = "") -> Filter:
     return apply
 
 
+def by_logical_id(resource_type: str, prefix: str, prefixes: tuple[str, ...]) -> Filter:
+    """``_id`` of one part of a type served from several tables: the ids with the part's prefix
+    (the others are another part's; an id of no part is refused)."""
+
+    def apply(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+        pks = []
+        for part in raw.split(","):
+            found_prefix, pk = parse_logical_id(name, part, resource_type, prefixes)
+            if found_prefix == prefix:
+                pks.append(pk)
+        return rows.filter(pk__in=pks)
+
+    return apply
+
+
 def by_patient(path: str) -> Filter:
     def apply(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
         ids = [parse_id(name, part, "Patient") for part in raw.split(",")]
@@ -149,6 +184,23 @@ def by_choice(path: str, mapping: dict[str, str]) -> Filter:
                 raise invalid(name, raw)
             values.append(mapping[code])
         return rows.filter(**{f"{path}__in": values})
+
+    return apply
+
+
+def by_statuses(mapping: dict[str, list[str]], valid: Collection[str] | None = None) -> Filter:
+    """A status token mapped to the stored statuses (``mapping``: FHIR code -> stored values).
+    ``valid``: the codes accepted (default the mapping's); one outside the mapping finds nothing."""
+    accepted = mapping.keys() if valid is None else valid
+
+    def apply(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+        wanted: list[str] = []
+        for part in raw.split(","):
+            _system, code = parse_token(part)
+            if code not in accepted:
+                raise invalid(name, raw)
+            wanted += mapping.get(code, [])
+        return rows.filter(status__in=wanted)
 
     return apply
 
@@ -248,16 +300,6 @@ def _modality(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
     return rows.filter(modality__in=wanted)
 
 
-def _service_request_status(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
-    wanted: list[str] = []
-    for part in raw.split(","):
-        _system, code = parse_token(part)
-        if code not in service_request.STATUS_FROM_FHIR:
-            raise invalid(name, raw)
-        wanted += service_request.STATUS_FROM_FHIR[code]
-    return rows.filter(status__in=wanted)
-
-
 def _role(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
     codes = [parse_token(part)[1] for part in raw.split(",")]
     if not all(codes):
@@ -291,16 +333,6 @@ def _equipment_kind(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
     if not all(codes):
         raise invalid(name, raw)
     return rows.filter(kind__in=codes)
-
-
-def _device_status(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
-    wanted: list[str] = []
-    for part in raw.split(","):
-        _system, code = parse_token(part)
-        if code not in device.STATUS_FROM_FHIR:
-            raise invalid(name, raw)
-        wanted += device.STATUS_FROM_FHIR[code]
-    return rows.filter(status__in=wanted)
 
 
 def _audit_action(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
@@ -390,6 +422,11 @@ def _patient(path: str) -> tuple[Param, Param]:
 
 def _id(resource_type: str) -> Param:
     return Param("_id", "token", by_id("pk", resource_type), "The logical id.")
+
+
+def _service_request_id(prefix: str) -> Param:
+    prefixes = ("", service_request.PROCEDURE_PREFIX)
+    return Param("_id", "token", by_logical_id("ServiceRequest", prefix, prefixes), "The logical id.")
 
 
 RESOURCE_TYPES: dict[str, ResourceType] = {
@@ -540,14 +577,58 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         as_json=service_request.as_json,
         order=("ordered_at", "pk"),
         params=_params(
-            _id("ServiceRequest"),
+            _service_request_id(""),
             *_patient("patient_id"),
             Param("authored", "date", by_date("ordered_at"), "When it was ordered."),
-            Param("code", "token", _modality, "DICOM modality code (DX, RF, US, CT, MR)."),
-            Param("status", "token", _service_request_status, "active, completed, revoked."),
+            Param(
+                "code",
+                "token",
+                _modality,
+                "An imaging order's DICOM modality (DX, RF, US, CT, MR); "
+                "a procedure order's ICD-9-CM or Nyeri procedure code.",
+            ),
+            Param(
+                "status",
+                "token",
+                # Any request-status code: one kind of order may have it and not the other.
+                by_statuses(service_request.STATUS_FROM_FHIR, service_request.REQUEST_STATUSES),
+                "active, completed, revoked, entered-in-error.",
+            ),
         ),
         patient_field="patient_id",
         changed=("ordered_at", "cancelled_at"),
+        # Procedure orders (ids procedure-<pk>) after the imaging orders (bare numbers).
+        more=(
+            ResourceType(
+                name="ServiceRequest",
+                rows=organization_procedure_orders,
+                build=service_request.build_procedure,
+                as_json=service_request.procedure_as_json,
+                order=("ordered_at", "pk"),
+                params=_params(
+                    _service_request_id(service_request.PROCEDURE_PREFIX),
+                    *_patient("patient_id"),
+                    Param("authored", "date", by_date("ordered_at")),
+                    Param("code", "token", _procedure_code),
+                    Param(
+                        "status",
+                        "token",
+                        by_statuses(service_request.PROCEDURE_STATUS_FROM_FHIR, service_request.REQUEST_STATUSES),
+                    ),
+                ),
+                patient_field="patient_id",
+                changed=(
+                    "ordered_at",
+                    "scheduled_at",
+                    "cancelled_at",
+                    "entered_in_error_at",
+                    "performances__recorded_at",
+                    "referrals__sent_at",
+                    "referrals__completed_at",
+                ),
+                id_prefix=service_request.PROCEDURE_PREFIX,
+            ),
+        ),
     ),
     "PractitionerRole": ResourceType(
         name="PractitionerRole",
@@ -603,7 +684,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             _id("Device"),
             Param("location", "reference", by_id("facility_id", "Location"), "Location/<id>."),
             Param("type", "token", _equipment_kind, "c_arm, ultrasound, ct, mri, xray."),
-            Param("status", "token", _device_status, "active, inactive."),
+            Param("status", "token", by_statuses(device.STATUS_FROM_FHIR), "active, inactive."),
         ),
         changed=("added_at", "status_changed_at"),
     ),

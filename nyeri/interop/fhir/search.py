@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.bundle import Bundle
@@ -32,21 +33,25 @@ PATIENT_PARAMS = ("patient", "subject")
 
 def read(scope: Scope, type_name: str, raw_id: str, *, base: str) -> Resource:
     """One resource of the organization (404 for another organization's, like a missing one); audited."""
-    kind = resource_type(type_name)
-    if not raw_id.isdigit() or len(raw_id) > 18:
+    found = resource_type(type_name).part_for_id(raw_id)
+    if found is None:
         raise Http404
-    row = kind.rows(scope).filter(pk=int(raw_id)).first()
+    kind, pk = found
+    row = kind.rows(scope).filter(pk=pk).first()
     if row is None:
         raise Http404
+    object_id = kind.logical_id(row)
     patient_id: int | None = None
     reason = "fhir read"
     if kind.is_patient_data:
         patient = kind.patient_of(row)
-        access = require_care_access(scope, patient, purpose="fhir", object_type=f"fhir.{type_name}", object_id=row.pk)
+        access = require_care_access(
+            scope, patient, purpose="fhir", object_type=f"fhir.{type_name}", object_id=object_id
+        )
         patient_id = patient.pk
         reason = access.audit_reason("fhir read")
     built = kind.build(row)
-    audit_read(scope, resource_type=type_name, object_id=row.pk, patient_id=patient_id, reason=reason)
+    audit_read(scope, resource_type=type_name, object_id=object_id, patient_id=patient_id, reason=reason)
     return built
 
 
@@ -95,34 +100,51 @@ def _link(base: str, kind: ResourceType, params: list[tuple[str, list[str]]], *,
 
 def search(scope: Scope, type_name: str, params: list[tuple[str, list[str]]], *, base: str) -> Bundle:
     kind = resource_type(type_name)
-    rows = kind.rows(scope)
-    for name, values in params:
-        if name in RESULT_PARAMS:
-            continue
-        param = kind.params.get(name)
-        if param is None:
-            raise FhirError(
-                400,
-                "not-supported",
-                _("The search parameter %(name)s is not supported for %(type)s.") % {"name": name, "type": kind.name},
-                expression=name,
-            )
-        for value in values:
-            rows = param.apply(rows, name, value)
+    # One filtered query per part of the type (ServiceRequest: imaging, then procedure orders).
+    parts: list[tuple[ResourceType, QuerySet[Any]]] = []
+    for part in kind.parts:
+        rows = part.rows(scope)
+        for name, values in params:
+            if name in RESULT_PARAMS:
+                continue
+            param = part.params.get(name)
+            if param is None:
+                raise FhirError(
+                    400,
+                    "not-supported",
+                    _("The search parameter %(name)s is not supported for %(type)s.")
+                    % {"name": name, "type": kind.name},
+                    expression=name,
+                )
+            for value in values:
+                rows = param.apply(rows, name, value)
+        if part.patient_field is not None:
+            rows = limit_to_care(scope, rows, patient_field=part.patient_field)
+        parts.append((part, rows))
     count, offset, include_patient = _result_params(params, kind)
-    if kind.patient_field is not None:
-        rows = limit_to_care(scope, rows, patient_field=kind.patient_field)
     patient_id = _single_patient(kind, params)
 
-    total = rows.count()
-    page = list(rows.order_by(*kind.order)[offset : offset + count]) if count else []
+    totals = [rows.count() for _part, rows in parts]
+    total = sum(totals)
+    # The parts follow one another: the page is cut from their concatenation.
+    page: list[tuple[ResourceType, Any]] = []
+    skip = offset
+    for (part, rows), part_total in zip(parts, totals, strict=True):
+        wanted = count - len(page)
+        if wanted > 0 and skip < part_total:
+            page += [(part, row) for row in rows.order_by(*part.order)[skip : skip + wanted]]
+        skip = max(0, skip - part_total)
     entries: list[dict[str, Any]] = [
-        {"fullUrl": f"{base}/{kind.name}/{row.pk}", "resource": kind.build(row), "search": {"mode": "match"}}
-        for row in page
+        {
+            "fullUrl": f"{base}/{kind.name}/{part.logical_id(row)}",
+            "resource": part.build(row),
+            "search": {"mode": "match"},
+        }
+        for part, row in page
     ]
     if include_patient and page and kind.is_patient_data:
-        wanted = {_patient_id(kind, row) for row in page}
-        for included in patients_in_care(scope).filter(pk__in=wanted).order_by("pk"):
+        included_ids = {_patient_id(part, row) for part, row in page}
+        for included in patients_in_care(scope).filter(pk__in=included_ids).order_by("pk"):
             entries.append(
                 {
                     "fullUrl": f"{base}/Patient/{included.pk}",
