@@ -68,6 +68,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("interop.fhir_export_prune", every=timedelta(hours=1)),
     # SATUSEHAT (nyeri/interop): finished visits queued and the outbox drained.
     PeriodicJob("interop.satusehat_collect", every=timedelta(minutes=1)),
+    PeriodicJob("interop.satusehat_resync", every=timedelta(minutes=15)),
 )
 
 

@@ -36,6 +36,17 @@ def satusehat_collect() -> dict[str, int]:
 
 
 @background_job(
+    name=services.RESYNC_JOB,
+    label=_("SATUSEHAT: records added or changed after a visit was sent"),
+    retry=RetryPolicy(max_attempts=2, base_delay=timedelta(minutes=5)),
+    quiet=True,
+)
+def satusehat_resync() -> dict[str, int]:
+    """Every quarter hour: the recent visits built again; new records queued, changed ones re-sent."""
+    return outbox.resync()
+
+
+@background_job(
     name=export.EXPORT_JOB,
     label=_("FHIR bulk export"),
     retry=RetryPolicy(max_attempts=3, base_delay=timedelta(minutes=1), max_delay=timedelta(minutes=30)),

@@ -243,6 +243,103 @@ def collect_finished_encounters(organization: Organization, *, now: datetime | N
     return count
 
 
+# --- visits collected already: records added or changed since ------------------------------
+# A visit is collected once, a minute after it ends; its records do not all exist then, nor
+# stay as they were: the pharmacy dispenses later that day, a diagnosis is written up in the
+# evening, a pain score is amended. This sweep builds the recently collected visits again:
+# a record without an entry is queued (after the visit's Encounter), an entry whose record
+# now builds differently is sent again (an update, PUT to its SATUSEHAT id, once it has one).
+RESYNC_WINDOW = timedelta(days=7)
+
+
+def resync_visit(visit: Encounter, *, now: datetime) -> tuple[int, int]:
+    """Queue ``visit``'s records added since it was collected and re-send those changed:
+    (added, changed). Entries a worker holds right now are left to the next sweep."""
+    resources = _visit_resources(visit)
+    added = changed = 0
+    with transaction.atomic():
+        entries = {
+            e.local_key: e
+            for e in SatusehatOutboxEntry.objects.select_for_update().filter(
+                organization=visit.organization, encounter_id=visit.pk
+            )
+        }
+        parent = entries.get(local_key("Encounter", visit.pk))
+        if parent is None:
+            return 0, 0  # not collected yet: the collector queues it whole
+        free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+        for resource in resources:
+            key = local_key(resource["resourceType"], resource["id"])
+            entry = entries.get(key)
+            if entry is None:
+                SatusehatOutboxEntry.objects.create(
+                    organization=visit.organization,
+                    local_key=key,
+                    resource_type=resource["resourceType"],
+                    payload=resource,
+                    patient_id=visit.patient_id,
+                    queued_at=now,
+                    encounter_id=visit.pk,
+                    depends_on=parent,
+                )
+                added += 1
+            elif entry.payload != resource:
+                # A refused record that changed is a record someone fixed: it goes again too.
+                changed += (
+                    SatusehatOutboxEntry.objects.filter(pk=entry.pk)
+                    .filter(free)
+                    .update(
+                        payload=resource,
+                        status=OutboxStatus.PENDING,
+                        attempts=0,
+                        last_error="",
+                        waiting_reason="",
+                        next_attempt_at=None,
+                    )
+                )
+        if added or changed:
+            record_event(
+                actor=None,
+                actor_label=ACTOR,
+                action=AuditAction.UPDATE,
+                organization=visit.organization,
+                patient_id=visit.patient_id,
+                object_type=OBJECT_TYPE,
+                object_id=parent.pk,
+                reason=f"encounter {visit.pk} again: {added} record(s) added, {changed} changed",
+            )
+    return added, changed
+
+
+def resync_recent_visits(organization: Organization, *, now: datetime | None = None) -> tuple[int, int]:
+    """``resync_visit`` for the organization's visits collected within ``RESYNC_WINDOW``."""
+    moment = now or timezone.now()
+    collected = SatusehatOutboxEntry.objects.filter(
+        organization=organization, resource_type="Encounter", encounter_id=OuterRef("pk")
+    )
+    visits = (
+        _encounters(organization)
+        .filter(status=EncounterStatus.FINISHED, ends_at__gte=moment - RESYNC_WINDOW)
+        .filter(Exists(collected))
+        .select_related("organization")
+        .order_by("ends_at", "pk")
+    )
+    added = changed = 0
+    for visit in visits:
+        a, c = resync_visit(visit, now=moment)
+        added, changed = added + a, changed + c
+    return added, changed
+
+
+def resync(*, now: Callable[[], datetime] = timezone.now) -> dict[str, int]:
+    """The periodic job's body: every connected organization's recent visits built again."""
+    added = changed = 0
+    for row in SatusehatSettings.objects.filter(paused_reason="").select_related("organization").order_by("pk"):
+        a, c = resync_recent_visits(row.organization, now=now())
+        added, changed = added + a, changed + c
+    return {"added": added, "changed": changed}
+
+
 # --- rewriting references to SATUSEHAT ids -------------------------------------------------
 class NotReady(Exception):
     """A record this one names is being sent right now: try again in a moment (no attempt counted)."""

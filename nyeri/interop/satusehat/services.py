@@ -33,6 +33,7 @@ OBJECT_TYPE = "satusehat_settings"
 OUTBOX_OBJECT_TYPE = "satusehat_outbox"
 SEND_JOB = "interop.satusehat_send"
 COLLECT_JOB = "interop.satusehat_collect"
+RESYNC_JOB = "interop.satusehat_resync"
 SENDABLE = frozenset({"Encounter", "Condition", "Observation", "Procedure", "MedicationRequest", "MedicationDispense"})
 # One sending job works this long at most (the next run, a minute later, goes on).
 DRAIN_SECONDS = 50.0

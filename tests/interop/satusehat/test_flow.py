@@ -15,10 +15,16 @@ from django.utils import timezone
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
 from nyeri.clinical.diagnoses.models import Diagnosis
-from nyeri.clinical.models import EncounterParticipant, Patient
+from nyeri.clinical.models import Encounter, EncounterParticipant, Patient
 from nyeri.interop.models import OutboxStatus, SatusehatIdentity, SatusehatOutboxEntry, SatusehatSettings
 from nyeri.interop.satusehat.fake_server import FakeSatusehat, FaultKind
-from nyeri.interop.satusehat.outbox import collect_and_drain, collect_finished_encounters, drain
+from nyeri.interop.satusehat.outbox import (
+    RESYNC_WINDOW,
+    collect_and_drain,
+    collect_finished_encounters,
+    drain,
+    resync_recent_visits,
+)
 from nyeri.interop.satusehat.services import check_connection, resend_outbox_entry, save_satusehat_settings
 from nyeri.notifications.models import Notification, NotificationKind
 from nyeri.tenancy.models import Organization
@@ -347,3 +353,77 @@ def test_four_workers_drain_at_once_without_sending_a_record_twice(
     assert sum(r.sent for r in results) == 200  # type: ignore[attr-defined]
     assert fake_satusehat.count("Condition") == 200
     assert SatusehatOutboxEntry.objects.filter(status=OutboxStatus.SENT).count() == 200
+
+
+def test_a_diagnosis_written_after_the_visit_was_sent_goes_out_on_the_next_sweep(
+    visit: Clinic, fake_satusehat: FakeSatusehat
+) -> None:
+    collect_finished_encounters(visit.org)
+    drain()
+    late = Diagnosis.objects.create(
+        organization=visit.org,
+        patient=visit.patient,
+        facility=visit.facility,
+        encounter_id=visit.encounter.pk,
+        icd10_code="G44.2",
+        icd10_title="Tension-type headache",
+        icd10_edition="2019",
+        recorded_by=visit.user,
+        recorded_at=at(3, 18),
+    )
+
+    # The visit ended on 3 November 2026: the sweep runs within the week after it.
+    sweep = at(4, 9)
+    assert resync_recent_visits(visit.org, now=sweep) == (1, 0)
+    drain()
+
+    entry = SatusehatOutboxEntry.objects.get(local_key=f"condition:{late.pk}")
+    assert entry.status == OutboxStatus.SENT
+    assert entry.depends_on is not None
+    assert entry.depends_on.resource_type == "Encounter"
+    condition = fake_satusehat.resources[("Condition", entry.remote_id)]
+    assert condition["encounter"] == {"reference": f"Encounter/{entry.depends_on.remote_id}"}
+    # Nothing else went again, and a sweep with nothing new does nothing.
+    assert sent_types(fake_satusehat).count("Condition") == 2
+    assert sent_types(fake_satusehat).count("Encounter") == 1
+    assert resync_recent_visits(visit.org, now=sweep) == (0, 0)
+    # A visit older than the window is no longer looked at (its later records wait for a
+    # person's resend); within the window the same record would have been queued.
+    Diagnosis.objects.create(
+        organization=visit.org,
+        patient=visit.patient,
+        facility=visit.facility,
+        encounter_id=visit.encounter.pk,
+        icd10_code="R52",
+        icd10_title="Pain, unspecified",
+        icd10_edition="2019",
+        recorded_by=visit.user,
+        recorded_at=at(12, 9),
+    )
+    assert resync_recent_visits(visit.org, now=at(3, 9) + RESYNC_WINDOW + timedelta(days=2)) == (0, 0)
+    assert resync_recent_visits(visit.org, now=sweep) == (1, 0)
+
+
+def test_a_record_corrected_after_it_was_sent_is_updated_in_satusehat_not_duplicated(
+    visit: Clinic, fake_satusehat: FakeSatusehat
+) -> None:
+    collect_finished_encounters(visit.org)
+    drain()
+    encounter_entry = entries(visit.org)[0]
+    visit.encounter.refresh_from_db()
+    corrected_end = visit.encounter.ends_at + timedelta(minutes=20)
+    Encounter.objects.filter(pk=visit.encounter.pk).update(ends_at=corrected_end)
+
+    sweep = at(4, 9)
+    assert resync_recent_visits(visit.org, now=sweep) == (0, 1)
+    drain()
+
+    encounter_entry.refresh_from_db()
+    assert encounter_entry.status == OutboxStatus.SENT
+    assert ("PUT", f"/fhir-r4/v1/Encounter/{encounter_entry.remote_id}") in [
+        (method, path) for method, path in fake_satusehat.requests if method == "PUT"
+    ]
+    stored = [key for key in fake_satusehat.resources if key[0] == "Encounter"]
+    assert stored == [("Encounter", encounter_entry.remote_id)]
+    assert fake_satusehat.resources[stored[0]]["meta"]["versionId"] == "2"
+    assert resync_recent_visits(visit.org, now=sweep) == (0, 0)
