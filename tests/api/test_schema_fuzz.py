@@ -9,11 +9,14 @@ collision makes django-ninja document one schema under another's name.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from ninja import Schema
 from schemathesis.specs.openapi.checks import (
@@ -57,6 +60,21 @@ def _nyeri_subclasses(cls: type) -> set[type]:
 
 
 @pytest.fixture
+def connections_kept() -> Iterator[None]:
+    """Schemathesis calls the WSGI application directly, not through Django's test client, so
+    Django's request signals would close the database connection after each request: the
+    test's transaction with it (on PostgreSQL). Django's test client disconnects the same
+    handler for the same reason."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
 def token(org: Organization, facility: Facility, make_member: MakeMember) -> str:
     everyone = make_member(org, *Role, username="fuzzer")
     _token, secret = create_api_token(acting_user=everyone, name="fuzz", expires_in_days=1)
@@ -71,7 +89,9 @@ def token(org: Organization, facility: Facility, make_member: MakeMember) -> str
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_no_operation_answers_a_server_error_or_breaks_its_documented_schema(case: Any, token: str) -> None:
+def test_no_operation_answers_a_server_error_or_breaks_its_documented_schema(
+    case: Any, token: str, connections_kept: None
+) -> None:
     response = case.call(headers={"Authorization": f"Bearer {token}"})
     assert response.status_code < 500, (case.method, case.path, response.status_code, response.text[:500])
     case.validate_response(response, checks=[status_code_conformance, response_schema_conformance])

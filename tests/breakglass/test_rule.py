@@ -19,6 +19,7 @@ from nyeri.clinical.breakglass.access import CareAccessRefused, CareBasis, care_
 from nyeri.clinical.models import Patient
 from nyeri.clinical.selectors import search_patients
 from nyeri.tenancy.models import Facility, Organization
+from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.roles import Role
 from tests.breakglass.conftest import make_patient, scope_of, visit
 from tests.conftest import MakeMember
@@ -138,5 +139,7 @@ def test_a_member_with_no_clinical_role_is_refused_before_the_rule(
     admin = make_member(org, Role.ADMINISTRATOR, username="admin_rs")
     with pytest.raises(PermissionDenied) as refused:
         access_patient(scope_of(admin), patient.pk)
-    # Plainly forbidden: break-glass is for clinical staff only.
-    assert type(refused.value) is PermissionDenied
+    # Plainly forbidden (the door's refusal), not the care-access refusal that offers
+    # break-glass: break-glass is for clinical staff only.
+    assert isinstance(refused.value, ActionRefused)
+    assert not isinstance(refused.value, CareAccessRefused)

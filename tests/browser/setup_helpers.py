@@ -101,6 +101,8 @@ def setup_installation(
     secret = page.get_by_test_id("totp-secret").inner_text().strip()
     page.fill("input[name=token]", totp_now(secret))
     page.locator("form:has(input[name=token]) button[type=submit]").click()
+    # all_inner_texts() does not wait: under load the page may not have arrived yet.
+    expect(page.get_by_test_id("recovery-codes").locator("code")).to_have_count(10)
     codes = tuple(page.get_by_test_id("recovery-codes").locator("code").all_inner_texts())
     assert len(codes) == 10
     page.locator("a.button").last.click()
