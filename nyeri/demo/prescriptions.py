@@ -29,14 +29,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import transaction
+
 from nyeri.accounts.models import User
 from nyeri.clinical.models import Patient
 from nyeri.prescriptions import services
 from nyeri.prescriptions.items import ItemIn
 from nyeri.prescriptions.models import Prescription
-from nyeri.prescriptions.services import PrescriptionRefused
 from nyeri.prescriptions.signing import AttestedSecondFactor
 from nyeri.tenancy.models import Facility
+from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.scope import Scope, resolve_scope
 
 SEED_FACTOR = AttestedSecondFactor("demo seed")
@@ -145,15 +147,18 @@ class _Seeder:
         """A prescription the engine refuses: the refusal is audited, nothing is written."""
         user, scope = self.scope(username)
         try:
-            services.create_prescription(
-                scope=scope,
-                acting_user=user,
-                patient=patient,
-                items=items,
-                idempotency_key=self.key(),
-                facility=self.facilities[facility_code],
-            )
-        except PrescriptionRefused as refused:
+            # A savepoint: the refused write is rolled back, the seed's one transaction goes on.
+            with transaction.atomic():
+                services.create_prescription(
+                    scope=scope,
+                    acting_user=user,
+                    patient=patient,
+                    items=items,
+                    idempotency_key=self.key(),
+                    facility=self.facilities[facility_code],
+                )
+        except ActionRefused as refused:
+            refused.record(in_open_transaction=True)
             self.summary.refused.append(f"{username}: {' '.join(refused.reasons)}")
         else:  # pragma: no cover - the demo's credentials make these refusals
             raise AssertionError(f"the demo expected {username} to be refused at {facility_code}")

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
-from nyeri.api.errors import ErrorEnvelope, forbidden, with_api_names
+from nyeri.api.errors import ErrorEnvelope, with_api_names
 from nyeri.api.schemas import ReasonIn
 from nyeri.clinical.access import access_patient
 from nyeri.lib.http import request_user
@@ -26,10 +26,10 @@ from nyeri.prescriptions.access import access_prescription
 from nyeri.prescriptions.items import INSTRUCTIONS_MAX_LENGTH, ItemIn, parse_items
 from nyeri.prescriptions.models import Prescription, PrescriptionItem
 from nyeri.prescriptions.safety import SafetyCheck
-from nyeri.prescriptions.services import PrescriptionRefused, Privilege
 from nyeri.prescriptions.signing import SessionSecondFactor
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.scope import Scope, request_scope
+from nyeri.workforce.door import Verdict
 
 router = Router(tags=["prescriptions"])
 
@@ -205,7 +205,7 @@ def _out(prescription: Prescription, items: list[PrescriptionItem] | None = None
     return fields
 
 
-def _check_out(check: SafetyCheck, may: Privilege) -> dict[str, Any]:
+def _check_out(check: SafetyCheck, may: Verdict) -> dict[str, Any]:
     language = display.language()
 
     def line(x: Any) -> dict[str, Any]:
@@ -304,8 +304,6 @@ def create(request: HttpRequest, patient_id: int, payload: PrescriptionIn, respo
             idempotency_key=_key(request),
             facility=facility,
         )
-    except PrescriptionRefused as denied:
-        return forbidden(str(denied), denied.reasons, field="prescriber")
     except ValidationError as error:
         raise with_api_names(error, {"facility": "facility_id"}) from None
     if not written.created:
@@ -356,8 +354,6 @@ def update(request: HttpRequest, prescription_id: int, payload: PrescriptionIn) 
             items=_items(payload),
             facility=facility,
         )
-    except PrescriptionRefused as denied:
-        return forbidden(str(denied), denied.reasons, field="prescriber")
     except ValidationError as error:
         raise with_api_names(error, {"facility": "facility_id"}) from None
     return _out(changed)
@@ -384,16 +380,13 @@ def sign(request: HttpRequest, prescription_id: int, payload: SignIn) -> Any:
     scope = request_scope(request)
     prescription = _read(scope, prescription_id, "api prescription sign")
     factor = SessionSecondFactor(request, payload.code) if prescription.contains_controlled or payload.code else None
-    try:
-        signed = services.sign_prescription(
-            scope=scope,
-            acting_user=request_user(request),
-            prescription=prescription,
-            justification=payload.justification,
-            second_factor=factor,
-        )
-    except PrescriptionRefused as denied:
-        return forbidden(str(denied), denied.reasons, field="prescriber")
+    signed = services.sign_prescription(
+        scope=scope,
+        acting_user=request_user(request),
+        prescription=prescription,
+        justification=payload.justification,
+        second_factor=factor,
+    )
     return _out(signed)
 
 
@@ -405,12 +398,9 @@ def sign(request: HttpRequest, prescription_id: int, payload: SignIn) -> Any:
 def cancel(request: HttpRequest, prescription_id: int, payload: ReasonIn) -> Any:
     scope = request_scope(request)
     prescription = _read(scope, prescription_id, "api prescription cancel")
-    try:
-        cancelled = services.cancel_prescription(
-            scope=scope, acting_user=request_user(request), prescription=prescription, reason=payload.reason
-        )
-    except PrescriptionRefused as denied:
-        return forbidden(str(denied), denied.reasons, field="prescriber")
+    cancelled = services.cancel_prescription(
+        scope=scope, acting_user=request_user(request), prescription=prescription, reason=payload.reason
+    )
     return _out(cancelled)
 
 
@@ -422,12 +412,9 @@ def cancel(request: HttpRequest, prescription_id: int, payload: ReasonIn) -> Any
 def reissue(request: HttpRequest, prescription_id: int, response: HttpResponse) -> Any:
     scope = request_scope(request)
     prescription = _read(scope, prescription_id, "api prescription reissue")
-    try:
-        written = services.reissue_prescription(
-            scope=scope, acting_user=request_user(request), prescription=prescription, idempotency_key=_key(request)
-        )
-    except PrescriptionRefused as denied:
-        return forbidden(str(denied), denied.reasons, field="prescriber")
+    written = services.reissue_prescription(
+        scope=scope, acting_user=request_user(request), prescription=prescription, idempotency_key=_key(request)
+    )
     if not written.created:
         response["Idempotent-Replayed"] = "true"
     return Status(201 if written.created else 200, _out(written.prescription))

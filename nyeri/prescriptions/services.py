@@ -1,10 +1,11 @@
 """Prescription writes: draft, edit, sign, cancel, reissue, print.
 
-Every write is one transaction with its audit row, and asks the requirements engine, in
-that transaction, whether the acting user's professional record may ``prescribe`` at the
-facility (and ``prescribe_controlled`` when an item is a controlled drug there). A refusal
-is audited on its own (``permission_denied`` with the unmet reason codes) and raised as
-``PrescriptionRefused`` with the engine's reasons in the user's language; nothing is written.
+Every write is one transaction with its audit row (``write_transaction``), and asks the one
+door (``nyeri.workforce.door.authorize``), in that transaction, whether the acting user's
+professional record may ``prescribe`` at the facility (and ``prescribe_controlled`` when an
+item is a controlled drug there). A refusal is audited after the write's rollback
+(``permission_denied`` with the unmet reason codes) and raised as ``ActionRefused`` with the
+engine's reasons in the user's language (under the field ``prescriber``); nothing is written.
 
 Bad input is refused before anything is written, with one ValidationError naming each
 field (``items.<n>.dose``, ``items.<n>.medication``, ``justification``, ``code``, ...).
@@ -16,17 +17,16 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
-from typing import Final, NoReturn
+from typing import Final
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
-from nyeri.audit.models import AuditAction, AuditOutcome
+from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.models import Patient
@@ -36,9 +36,10 @@ from nyeri.prescriptions.models import Prescription, PrescriptionItem, Prescript
 from nyeri.prescriptions.safety import SafetyCheck, format_number
 from nyeri.prescriptions.signing import SecondFactor, legal_statement, no_code_error
 from nyeri.tenancy.models import Facility
+from nyeri.tenancy.refusals import refuse, write_transaction
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.access import person_of_user
-from nyeri.workforce.engine import decide_many
+from nyeri.workforce.door import Verdict, authorize, check
 from nyeri.workforce.kinds import CredentialKind
 from nyeri.workforce.models import Credential, Person
 
@@ -50,28 +51,6 @@ JUSTIFICATION_MAX_LENGTH: Final = 2000
 KEY_PATTERN: Final = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 Errors = dict[str, list[str]]
-
-
-class PrescriptionRefused(PermissionDenied):
-    """The requirements engine (or a rule of who may act) refuses the write.
-
-    ``reasons`` are translated, for the page or the API to show.
-    """
-
-    def __init__(self, reasons: tuple[str, ...]) -> None:
-        super().__init__(" ".join(reasons))
-        self.reasons = reasons
-
-
-@dataclass(frozen=True)
-class Privilege:
-    allowed: bool
-    # For the audit trail (and the signed prescription): the decision relied on.
-    audit_reason: str
-    # For the user: why not, in the active language.
-    reasons: tuple[str, ...] = ()
-    person: Person | None = None
-    relied_on: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,67 +65,48 @@ def actions_for(*, controlled: bool) -> list[str]:
     return [PRESCRIBE, PRESCRIBE_CONTROLLED] if controlled else [PRESCRIBE]
 
 
-def privilege(scope: Scope, facility: Facility, *, controlled: bool, person: Person | None = None) -> Privilege:
+# Refusals list each reason under this field in the API's envelope: what the prescriber lacks.
+REFUSAL_FIELD: Final = "prescriber"
+
+
+def _no_record() -> str:
+    return _("Your account has no professional record in this organization, so it cannot prescribe.")
+
+
+def privilege(scope: Scope, facility: Facility, *, controlled: bool) -> Verdict:
     """May the scope's user prescribe (a controlled drug, if ``controlled``) at ``facility`` now?
-
-    ``person``: the user's professional record when the caller has it already.
-    """
-    actions = actions_for(controlled=controlled)
-    person = person or person_of_user(scope)
-    if person is None:
-        return Privilege(
-            False,
-            f"{', '.join(actions)}: user {scope.user.pk} has no professional record",
-            (_("Your account has no professional record in this organization, so it cannot prescribe."),),
-        )
-    decisions = decide_many([person.pk], actions, facility, jurisdiction=scope.organization.jurisdiction)
-    mine = [decisions[(person.pk, action)] for action in actions]
-    relied = tuple(sorted(set(chain.from_iterable(d.relied_on for d in mine))))
-    pack = mine[0].pack
-    where = f"for person {person.pk} at facility {facility.pk} by {pack}"
-    refused = [d for d in mine if not d.allowed]
-    if not refused:
-        credentials = f" relying on credentials {', '.join(map(str, relied))}" if relied else ""
-        return Privilege(True, f"{', '.join(actions)} allowed {where}{credentials}", person=person, relied_on=relied)
-    reasons: list[str] = []
-    for decision in refused:
-        for reason in decision.reasons():
-            if reason not in reasons:
-                reasons.append(reason)
-    unmet = "; ".join(f"{d.action}: {', '.join(u.code for u in d.unmet)}" for d in refused)
-    return Privilege(False, f"{', '.join(actions)} refused {where}: {unmet}", tuple(reasons), person, relied)
+    Nothing is audited: for a page or a preview that shows whether the user may sign."""
+    return check(scope, actions_for(controlled=controlled), facility, no_record=_no_record())
 
 
-def _refuse(scope: Scope, refused: Privilege, *, facility: Facility, patient_id: int, object_id: int | str) -> NoReturn:
-    # A refusal is a security event: audited in its own transaction (the write's rolled back), then raised.
-    with transaction.atomic():
-        record_event(
-            actor=scope.user,
-            action=AuditAction.PERMISSION_DENIED,
-            outcome=AuditOutcome.DENIED,
-            organization=scope.organization,
-            facility=facility,
-            patient_id=patient_id,
-            object_type=OBJECT_TYPE,
-            object_id=object_id,
-            reason=refused.audit_reason,
-        )
-    raise PrescriptionRefused(refused.reasons)
+def _authorize(
+    scope: Scope, facility: Facility, *, controlled: bool, patient_id: int, object_id: int | str = ""
+) -> Verdict:
+    """``privilege`` for a write: a no is audited and raised as ``ActionRefused``."""
+    return authorize(
+        scope,
+        actions_for(controlled=controlled),
+        facility,
+        object_type=OBJECT_TYPE,
+        no_record=_no_record(),
+        patient_id=patient_id,
+        object_id=object_id,
+        field=REFUSAL_FIELD,
+    )
 
 
 def _only_the_author(scope: Scope, prescription: Prescription) -> None:
     if prescription.created_by_id == scope.user.pk:
         return
-    _refuse(
+    refuse(
         scope,
-        Privilege(
-            False,
-            f"user {scope.user.pk} is not the author (user {prescription.created_by_id}) of this draft",
-            (_("Only the prescriber who wrote this draft can change or sign it."),),
-        ),
+        audit_reason=f"user {scope.user.pk} is not the author (user {prescription.created_by_id}) of this draft",
+        reasons=[_("Only the prescriber who wrote this draft can change or sign it.")],
+        object_type=OBJECT_TYPE,
         facility=prescription.facility,
         patient_id=prescription.patient_id,
         object_id=prescription.pk,
+        field=REFUSAL_FIELD,
     )
 
 
@@ -263,35 +223,34 @@ def create_prescription(
     parsed = parse_items(items, jurisdiction=jurisdiction, mme_table=rules.mme_table)
     controlled = any(p.controlled_class for p in parsed)
     try:
-        with transaction.atomic():
-            granted = privilege(scope, place, controlled=controlled)
-            if granted.allowed:
-                prescription = Prescription(
-                    organization=scope.organization,
-                    patient=patient,
-                    facility=place,
-                    status=PrescriptionStatus.DRAFT,
-                    jurisdiction=jurisdiction,
-                    catalogue_version=catalogue.catalogue_version(),
-                    idempotency_key=key,
-                    contains_controlled=controlled,
-                    created_by=acting_user,
-                    reissue_of=reissue_of,
-                )
-                prescription.save(force_insert=True)
-                _insert_items(prescription, parsed)
-                reissued = f"; reissue of {reissue_of.pk}" if reissue_of else ""
-                record_event(
-                    actor=acting_user,
-                    action=AuditAction.CREATE,
-                    organization=scope.organization,
-                    facility=place,
-                    patient_id=patient.pk,
-                    object_type=OBJECT_TYPE,
-                    object_id=prescription.pk,
-                    reason=f"draft: {_summary(parsed)}{reissued}; {granted.audit_reason}",
-                )
-                return Written(prescription, True)
+        with write_transaction():
+            granted = _authorize(scope, place, controlled=controlled, patient_id=patient.pk)
+            prescription = Prescription(
+                organization=scope.organization,
+                patient=patient,
+                facility=place,
+                status=PrescriptionStatus.DRAFT,
+                jurisdiction=jurisdiction,
+                catalogue_version=catalogue.catalogue_version(),
+                idempotency_key=key,
+                contains_controlled=controlled,
+                created_by=acting_user,
+                reissue_of=reissue_of,
+            )
+            prescription.save(force_insert=True)
+            _insert_items(prescription, parsed)
+            reissued = f"; reissue of {reissue_of.pk}" if reissue_of else ""
+            record_event(
+                actor=acting_user,
+                action=AuditAction.CREATE,
+                organization=scope.organization,
+                facility=place,
+                patient_id=patient.pk,
+                object_type=OBJECT_TYPE,
+                object_id=prescription.pk,
+                reason=f"draft: {_summary(parsed)}{reissued}; {granted.basis}",
+            )
+            return Written(prescription, True)
     except IntegrityError:
         # Another submission with the same key won the race: return what it wrote.
         existing = _by_key(scope, key)
@@ -301,7 +260,6 @@ def create_prescription(
             # Another reissue (with another key) of the same cancelled prescription won.
             raise ValidationError(_("This prescription was already reissued."), code="already_reissued") from None
         raise
-    _refuse(scope, granted, facility=place, patient_id=patient.pk, object_id="")
 
 
 def _ensure_draft(prescription: Prescription) -> None:
@@ -337,28 +295,26 @@ def update_draft(
     rules = selectors.rules_for(prescription.jurisdiction)
     parsed = parse_items(items, jurisdiction=prescription.jurisdiction, mme_table=rules.mme_table)
     controlled = any(p.controlled_class for p in parsed)
-    with transaction.atomic():
+    with write_transaction():
         locked = _lock_draft(prescription)
-        granted = privilege(scope, place, controlled=controlled)
-        if granted.allowed:
-            PrescriptionItem.objects.filter(prescription=locked).delete()
-            _insert_items(locked, parsed)
-            locked.facility = place
-            locked.contains_controlled = controlled
-            locked.catalogue_version = catalogue.catalogue_version()
-            locked.save(update_fields=["facility", "contains_controlled", "catalogue_version"])
-            record_event(
-                actor=acting_user,
-                action=AuditAction.UPDATE,
-                organization=scope.organization,
-                facility=place,
-                patient_id=locked.patient_id,
-                object_type=OBJECT_TYPE,
-                object_id=locked.pk,
-                reason=f"draft items replaced: {_summary(parsed)}; {granted.audit_reason}",
-            )
-            return locked
-    _refuse(scope, granted, facility=place, patient_id=prescription.patient_id, object_id=prescription.pk)
+        granted = _authorize(scope, place, controlled=controlled, patient_id=locked.patient_id, object_id=locked.pk)
+        PrescriptionItem.objects.filter(prescription=locked).delete()
+        _insert_items(locked, parsed)
+        locked.facility = place
+        locked.contains_controlled = controlled
+        locked.catalogue_version = catalogue.catalogue_version()
+        locked.save(update_fields=["facility", "contains_controlled", "catalogue_version"])
+        record_event(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            organization=scope.organization,
+            facility=place,
+            patient_id=locked.patient_id,
+            object_type=OBJECT_TYPE,
+            object_id=locked.pk,
+            reason=f"draft items replaced: {_summary(parsed)}; {granted.basis}",
+        )
+        return locked
 
 
 def _clean_justification(check: SafetyCheck, justification: str) -> str:
@@ -408,13 +364,12 @@ def sign_prescription(
     Refused with a ValidationError: a prescription already signed (``code="already_signed"``)
     or cancelled, a missing justification at or above the upper MME threshold
     (``justification``), a missing or wrong code (``code``). ``ReauthenticationRequired``
-    when the password must be entered again first; ``PrescriptionRefused`` when the engine
+    when the password must be entered again first; ``ActionRefused`` when the engine
     refuses (audited). Nothing is written then.
     """
     _ours(scope, prescription)
     _only_the_author(scope, prescription)
     factor_used = ""
-    person: Person | None = None
     if prescription.contains_controlled or second_factor is not None:
         # Check everything a code could be spent on in vain first: the code is single-use.
         current = Prescription.objects.select_related("facility").get(pk=prescription.pk)
@@ -422,14 +377,11 @@ def sign_prescription(
         check = selectors.safety_check(current, selectors.items_of(current))
         _clean_justification(check, justification)
         if check.controlled:
-            granted = privilege(scope, current.facility, controlled=True)
-            if not granted.allowed:
-                _refuse(scope, granted, facility=current.facility, patient_id=current.patient_id, object_id=current.pk)
-            person = granted.person
+            _authorize(scope, current.facility, controlled=True, patient_id=current.patient_id, object_id=current.pk)
             if second_factor is None:
                 raise no_code_error()
             factor_used = second_factor.confirm(user=acting_user)
-    with transaction.atomic():
+    with write_transaction():
         locked = _lock_draft(prescription)
         # One signing at a time per patient: the total MME counts every other active prescription.
         Patient.objects.select_for_update(no_key=connection.features.has_select_for_no_key_update).filter(
@@ -441,68 +393,68 @@ def sign_prescription(
         if check.controlled and not factor_used:
             # The draft became controlled after the checks above (an edit in between).
             raise no_code_error()
-        granted = privilege(scope, locked.facility, controlled=check.controlled, person=person)
-        if granted.allowed:
-            assert granted.person is not None
-            now = timezone.now()
-            numbers = _licence_numbers(granted.person, granted.relied_on)
-            locked.status = PrescriptionStatus.SIGNED
-            locked.signed_at = now
-            locked.signed_by = acting_user
-            locked.prescriber = granted.person
-            locked.prescriber_name = granted.person.full_name
-            for field, number in numbers.items():
-                setattr(locked, field, number)
-            locked.decision = granted.audit_reason
-            locked.second_factor = factor_used
-            locked.legal_statement = legal_statement(locked.jurisdiction) if check.controlled else ""
-            locked.contains_controlled = check.controlled
-            locked.mme_table = check.table if check.has_opioid else ""
-            locked.mme_per_day = check.prescription_mme if check.has_opioid else None
-            locked.mme_total_per_day = check.total_mme if check.has_opioid else None
-            locked.warnings = check.warning_codes
-            locked.justification = text
-            locked.save(
-                update_fields=[
-                    "status",
-                    "signed_at",
-                    "signed_by",
-                    "prescriber",
-                    "prescriber_name",
-                    *numbers,
-                    "decision",
-                    "second_factor",
-                    "legal_statement",
-                    "contains_controlled",
-                    "mme_table",
-                    "mme_per_day",
-                    "mme_total_per_day",
-                    "warnings",
-                    "justification",
-                ]
-            )
-            mme_text = (
-                f"MME/day {check.prescription_mme} (patient total {check.total_mme}, table {check.table})"
-                if check.has_opioid
-                else "no opioid"
-            )
-            record_event(
-                actor=acting_user,
-                action=AuditAction.UPDATE,
-                organization=scope.organization,
-                facility=locked.facility,
-                patient_id=locked.patient_id,
-                object_type=OBJECT_TYPE,
-                object_id=locked.pk,
-                reason=(
-                    f"signed: {granted.audit_reason}; {mme_text}; warnings: {', '.join(check.warning_codes) or 'none'}"
-                    f"; second factor: {factor_used or 'not needed'}"
-                ),
-            )
-            return locked
-    _refuse(
-        scope, granted, facility=prescription.facility, patient_id=prescription.patient_id, object_id=prescription.pk
-    )
+        granted = _authorize(
+            scope, locked.facility, controlled=check.controlled, patient_id=locked.patient_id, object_id=locked.pk
+        )
+        assert granted.person_id is not None  # a yes is always a professional record's
+        # The prescriber's name is kept on the prescription as it reads when signed.
+        person = Person.objects.only("full_name").get(pk=granted.person_id)
+        now = timezone.now()
+        numbers = _licence_numbers(person, granted.relied_on)
+        locked.status = PrescriptionStatus.SIGNED
+        locked.signed_at = now
+        locked.signed_by = acting_user
+        locked.prescriber = person
+        locked.prescriber_name = person.full_name
+        for field, number in numbers.items():
+            setattr(locked, field, number)
+        locked.decision = granted.basis
+        locked.second_factor = factor_used
+        locked.legal_statement = legal_statement(locked.jurisdiction) if check.controlled else ""
+        locked.contains_controlled = check.controlled
+        locked.mme_table = check.table if check.has_opioid else ""
+        locked.mme_per_day = check.prescription_mme if check.has_opioid else None
+        locked.mme_total_per_day = check.total_mme if check.has_opioid else None
+        locked.warnings = check.warning_codes
+        locked.justification = text
+        locked.save(
+            update_fields=[
+                "status",
+                "signed_at",
+                "signed_by",
+                "prescriber",
+                "prescriber_name",
+                *numbers,
+                "decision",
+                "second_factor",
+                "legal_statement",
+                "contains_controlled",
+                "mme_table",
+                "mme_per_day",
+                "mme_total_per_day",
+                "warnings",
+                "justification",
+            ]
+        )
+        mme_text = (
+            f"MME/day {check.prescription_mme} (patient total {check.total_mme}, table {check.table})"
+            if check.has_opioid
+            else "no opioid"
+        )
+        record_event(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            organization=scope.organization,
+            facility=locked.facility,
+            patient_id=locked.patient_id,
+            object_type=OBJECT_TYPE,
+            object_id=locked.pk,
+            reason=(
+                f"signed: {granted.basis}; {mme_text}; warnings: {', '.join(check.warning_codes) or 'none'}"
+                f"; second factor: {factor_used or 'not needed'}"
+            ),
+        )
+        return locked
 
 
 def cancel_prescription(*, scope: Scope, acting_user: User, prescription: Prescription, reason: str) -> Prescription:
@@ -516,34 +468,32 @@ def cancel_prescription(*, scope: Scope, acting_user: User, prescription: Prescr
         raise ValidationError({"reason": _("Say why the prescription is cancelled.")})
     if len(text) > REASON_MAX_LENGTH:
         raise ValidationError({"reason": _("At most %(max)d characters.") % {"max": REASON_MAX_LENGTH}})
-    granted = Privilege(True, f"author (user {acting_user.pk})")
-    with transaction.atomic():
+    with write_transaction():
         locked = Prescription.objects.select_for_update().select_related("facility").get(pk=prescription.pk)
         if locked.status == PrescriptionStatus.CANCELLED:
             raise ValidationError(_("This prescription is already cancelled."), code="cancelled")
+        basis = f"author (user {acting_user.pk})"
         if locked.created_by_id != acting_user.pk:
-            granted = privilege(scope, locked.facility, controlled=False)
-        if granted.allowed:
-            was = locked.status
-            locked.status = PrescriptionStatus.CANCELLED
-            locked.cancelled_at = timezone.now()
-            locked.cancelled_by = acting_user
-            locked.cancel_reason = text
-            locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
-            record_event(
-                actor=acting_user,
-                action=AuditAction.CANCEL,
-                organization=scope.organization,
-                facility=locked.facility,
-                patient_id=locked.patient_id,
-                object_type=OBJECT_TYPE,
-                object_id=locked.pk,
-                reason=f"cancelled ({was}); {granted.audit_reason}",
-            )
-            return locked
-    _refuse(
-        scope, granted, facility=prescription.facility, patient_id=prescription.patient_id, object_id=prescription.pk
-    )
+            basis = _authorize(
+                scope, locked.facility, controlled=False, patient_id=locked.patient_id, object_id=locked.pk
+            ).basis
+        was = locked.status
+        locked.status = PrescriptionStatus.CANCELLED
+        locked.cancelled_at = timezone.now()
+        locked.cancelled_by = acting_user
+        locked.cancel_reason = text
+        locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
+        record_event(
+            actor=acting_user,
+            action=AuditAction.CANCEL,
+            organization=scope.organization,
+            facility=locked.facility,
+            patient_id=locked.patient_id,
+            object_type=OBJECT_TYPE,
+            object_id=locked.pk,
+            reason=f"cancelled ({was}); {basis}",
+        )
+        return locked
 
 
 def reissue_prescription(

@@ -34,8 +34,8 @@ from nyeri.prescriptions.forms import (
 )
 from nyeri.prescriptions.models import Prescription, PrescriptionItem
 from nyeri.prescriptions.safety import format_number
-from nyeri.prescriptions.services import PrescriptionRefused
 from nyeri.prescriptions.signing import CODE_FIELD, SessionSecondFactor, legal_statement
+from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.scope import Scope, request_scope
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ def new(request: HttpRequest, patient_id: int) -> HttpResponse:
                 )
             except ValidationError as error:
                 add_service_errors(form, formset, error, [n for n, _item in rows])
-            except PrescriptionRefused as denied:
+            except ActionRefused as denied:
                 refused = denied.reasons
             else:
                 if written.created:
@@ -182,7 +182,7 @@ def edit(request: HttpRequest, patient_id: int, prescription_id: int) -> HttpRes
                 )
             except ValidationError as error:
                 add_service_errors(form, formset, error, [n for n, _item in rows])
-            except PrescriptionRefused as denied:
+            except ActionRefused as denied:
                 refused = denied.reasons
             else:
                 messages.success(request, _("The draft prescription is changed."))
@@ -248,7 +248,7 @@ def sign(request: HttpRequest, patient_id: int, prescription_id: int) -> HttpRes
                 messages.info(request, _("This prescription was already signed."))
                 return redirect("prescriptions:detail", patient_id=patient.pk, prescription_id=prescription.pk)
             add_service_errors(form, None, error, [])
-        except PrescriptionRefused as denied:
+        except ActionRefused as denied:
             refused = denied.reasons
         else:
             messages.success(request, _("The prescription is signed."))
@@ -314,7 +314,7 @@ def cancel(request: HttpRequest, patient_id: int, prescription_id: int) -> HttpR
             )
         except ValidationError as error:
             add_service_errors(form, None, error, [])
-        except PrescriptionRefused as denied:
+        except ActionRefused as denied:
             refused = denied.reasons
         else:
             messages.success(request, _("The prescription is cancelled; it stays in the record with the reason."))
@@ -349,7 +349,7 @@ def reissue(request: HttpRequest, patient_id: int, prescription_id: int) -> Http
         for message in error.messages:
             messages.error(request, message)
         return redirect(back)
-    except PrescriptionRefused as denied:
+    except ActionRefused as denied:
         for reason in denied.reasons:
             messages.error(request, reason)
         return redirect(back)

@@ -69,10 +69,15 @@ class ActionRefused(PermissionDenied):
         self._audit: _PendingAudit | None = audit
         super().__init__(self.message)
 
-    def record(self) -> None:
-        """Write the refusal's audit row, once, as soon as no write transaction is open."""
+    def record(self, *, in_open_transaction: bool = False) -> None:
+        """Write the refusal's audit row, once, as soon as no write transaction is open.
+
+        ``in_open_transaction``: write it now, in the transaction still open, for a caller
+        that caught the refusal (its write rolled back to a savepoint) and goes on in a
+        transaction of its own that it commits (a command that seeds the demo in one).
+        """
         pending = self._audit
-        if pending is None or _in_write_transaction():
+        if pending is None or (_in_write_transaction() and not in_open_transaction):
             return
         self._audit = None
         with transaction.atomic():

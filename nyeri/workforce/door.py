@@ -175,7 +175,9 @@ def check(
     refused = [d for d in decisions if not d.allowed]
     if refused:
         reasons = tuple(dict.fromkeys(chain.from_iterable(d.reasons() for d in refused)))
-        if len(actions) == 1:
+        # One action names its unmet codes; a list (even of one) names them per action, as
+        # prescribing does ("prescribe: credential_expired; prescribe_controlled: ...").
+        if isinstance(action, str):
             unmet = ", ".join(u.code for u in refused[0].unmet)
         else:
             unmet = "; ".join(f"{d.action}: {', '.join(u.code for u in d.unmet)}" for d in refused)

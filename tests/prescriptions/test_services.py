@@ -19,9 +19,9 @@ from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
 from nyeri.clinical.models import Patient
 from nyeri.prescriptions import selectors, services
 from nyeri.prescriptions.models import Prescription, PrescriptionItem, PrescriptionStatus
-from nyeri.prescriptions.services import PrescriptionRefused
 from nyeri.prescriptions.signing import AttestedSecondFactor, SessionSecondFactor
 from nyeri.tenancy.models import Facility, Organization
+from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.roles import Role
 from tests.accounts_fixtures import reset_otp_throttling
 from tests.conftest import MakeMember
@@ -192,7 +192,7 @@ def test_another_organizations_patient_is_not_found(physician: User, foreign_pat
 def test_a_nurse_is_refused_a_controlled_prescription_with_reasons_and_nothing_is_saved(
     licensed_nurse: User, patient: Patient
 ) -> None:
-    with translation.override("en"), pytest.raises(PrescriptionRefused) as refused:
+    with translation.override("en"), pytest.raises(ActionRefused) as refused:
         services.create_prescription(
             scope=scope_of(licensed_nurse),
             acting_user=licensed_nurse,
@@ -211,7 +211,7 @@ def test_a_nurse_is_refused_a_controlled_prescription_with_reasons_and_nothing_i
 
 
 def test_the_refusal_reasons_come_in_the_users_language(licensed_nurse: User, patient: Patient) -> None:
-    with translation.override("id"), pytest.raises(PrescriptionRefused) as refused:
+    with translation.override("id"), pytest.raises(ActionRefused) as refused:
         services.create_prescription(
             scope=scope_of(licensed_nurse),
             acting_user=licensed_nurse,
@@ -228,7 +228,7 @@ def test_a_physician_without_authorisation_may_prescribe_but_not_controlled_drug
 ) -> None:
     draft = make_draft(gp, patient, item("gabapentin-300mg-cap", doses_per_day=3))
     assert sign(gp, draft).status == PrescriptionStatus.SIGNED
-    with translation.override("en"), pytest.raises(PrescriptionRefused) as refused:
+    with translation.override("en"), pytest.raises(ActionRefused) as refused:
         make_draft(gp, patient, item("codeine-10mg-tab", doses_per_day=3))
     assert refused.value.reasons == (
         "No controlled-substance authorisation on record.",
@@ -240,7 +240,7 @@ def test_an_expired_practice_permit_refuses_even_a_simple_prescription(
     make_member: MakeMember, org: Organization, facility: Facility, patient: Patient
 ) -> None:
     lapsed = staff(make_member, org, facility, Role.GENERAL_PRACTITIONER, "fajar", sip_expired=True)
-    with translation.override("en"), pytest.raises(PrescriptionRefused) as refused:
+    with translation.override("en"), pytest.raises(ActionRefused) as refused:
         services.create_prescription(
             scope=scope_of(lapsed),
             acting_user=lapsed,
@@ -256,7 +256,7 @@ def test_a_user_without_a_professional_record_is_refused(
     make_member: MakeMember, org: Organization, patient: Patient
 ) -> None:
     doctor = make_member(org, Role.PAIN_PHYSICIAN, username="nobody")
-    with pytest.raises(PrescriptionRefused):
+    with pytest.raises(ActionRefused):
         services.create_prescription(
             scope=scope_of(doctor),
             acting_user=doctor,
@@ -273,7 +273,7 @@ def test_the_engine_is_asked_again_at_signing(physician: User, patient: Patient,
     Credential.objects.filter(kind="practice_permit").update(
         expires_on=timezone.localdate() - timedelta(days=1), issued_on=timezone.localdate() - timedelta(days=900)
     )
-    with pytest.raises(PrescriptionRefused):
+    with pytest.raises(ActionRefused):
         sign(physician, draft)
     assert Prescription.objects.get(pk=draft.pk).status == PrescriptionStatus.DRAFT
 
@@ -288,7 +288,7 @@ def test_only_the_author_signs_a_draft(
 ) -> None:
     colleague = staff(make_member, org, facility, Role.ANESTHESIOLOGIST, "bambang", controlled=True)
     draft = make_draft(physician, patient, item("paracetamol-500mg-tab"))
-    with pytest.raises(PrescriptionRefused):
+    with pytest.raises(ActionRefused):
         sign(colleague, draft)
     assert "not the author" in events(AuditAction.PERMISSION_DENIED)[0].reason
 
@@ -388,7 +388,7 @@ def test_the_engine_refuses_before_a_code_is_spent(
 
     draft = make_draft(physician, patient, item("morphine-30mg-tab-mr"))
     Credential.objects.filter(kind="controlled_authorisation").update(status="revoked")
-    with pytest.raises(PrescriptionRefused):
+    with pytest.raises(ActionRefused):
         sign(physician, draft, second_factor=code_factor(physician, device))
     assert not AuditEvent.objects.filter(action=AuditAction.MFA_VERIFIED).exists()
 
@@ -561,7 +561,7 @@ def test_someone_else_needs_the_privilege_to_cancel(
     physician: User, licensed_nurse: User, patient: Patient, make_draft: MakeDraft
 ) -> None:
     done = signed(make_draft, physician, patient, item("paracetamol-500mg-tab"))
-    with pytest.raises(PrescriptionRefused):
+    with pytest.raises(ActionRefused):
         services.cancel_prescription(
             scope=scope_of(licensed_nurse), acting_user=licensed_nurse, prescription=done, reason="not mine"
         )

@@ -18,9 +18,9 @@ from nyeri.accounts.models import User
 from nyeri.accounts.reauth import ReauthenticationRequired
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.tenancy.models import Facility, Organization
+from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.credentials.services import (
-    CredentialRefused,
     approve_controlled_authorisation,
     reject_credential,
     revoke_credential,
@@ -105,7 +105,7 @@ def test_a_person_may_submit_their_own_credential(doctor: Person) -> None:
 
 
 def test_a_colleague_without_a_credentialing_role_cannot_submit_for_someone_else(nurse: User, doctor: Person) -> None:
-    with pytest.raises(CredentialRefused):
+    with pytest.raises(ActionRefused):
         submit(nurse, doctor, K.REGISTRATION, **base())
     assert not Credential.objects.exists()
     [event] = credential_events(AuditAction.PERMISSION_DENIED)
@@ -286,10 +286,10 @@ def test_an_officer_verifies_a_credential_and_the_audit_names_the_engine_decisio
 def test_an_officer_cannot_verify_or_reject_their_own_credential(officer: User) -> None:
     own = Person.objects.get(user=officer)
     credential = submit(officer, own, K.REGISTRATION, **base())
-    with pytest.raises(CredentialRefused) as exc:
+    with pytest.raises(ActionRefused) as exc:
         verify(officer, credential)
     assert "kredensial Anda sendiri" in exc.value.message
-    with pytest.raises(CredentialRefused):
+    with pytest.raises(ActionRefused):
         reject_credential(scope=scope_of(officer), acting_user=officer, credential=credential, reason="mine")
     assert status_of(credential) == CredentialStatus.SUBMITTED
     denials = credential_events(AuditAction.PERMISSION_DENIED)
@@ -299,7 +299,7 @@ def test_an_officer_cannot_verify_or_reject_their_own_credential(officer: User) 
 
 def test_a_member_without_the_officer_role_cannot_verify(officer: User, nurse: User, doctor: Person) -> None:
     credential = submit(officer, doctor, K.REGISTRATION, **base())
-    with pytest.raises(CredentialRefused):
+    with pytest.raises(ActionRefused):
         verify(nurse, credential)
     assert status_of(credential) == CredentialStatus.SUBMITTED
     assert "none of the roles credentialing_officer" in credential_events(AuditAction.PERMISSION_DENIED)[-1].reason
@@ -311,7 +311,7 @@ def test_an_officer_whose_professional_record_lacks_the_role_is_refused_by_the_e
     sari = make_member(org, Role.CREDENTIALING_OFFICER, username="sari")
     add_person(org, Role.NURSE, name="Sari", user=sari, facilities=(facility,))
     credential = submit(officer, doctor, K.REGISTRATION, **base())
-    with pytest.raises(CredentialRefused) as exc:
+    with pytest.raises(ActionRefused) as exc:
         verify(sari, credential)
     assert len(exc.value.message) > len("You are not allowed to do this. ")
     reason = credential_events(AuditAction.PERMISSION_DENIED)[-1].reason
@@ -412,7 +412,7 @@ def test_a_plain_verification_of_a_controlled_authorisation_is_refused(
     officer: User, approver: User, doctor: Person
 ) -> None:
     credential = submit(officer, doctor, K.CONTROLLED_AUTHORISATION, **base())
-    with pytest.raises(CredentialRefused):
+    with pytest.raises(ActionRefused):
         verify(approver, credential)
     assert status_of(credential) == CredentialStatus.SUBMITTED
     assert "granted by approval" in credential_events(AuditAction.PERMISSION_DENIED)[-1].reason
@@ -421,9 +421,9 @@ def test_a_plain_verification_of_a_controlled_authorisation_is_refused(
 def test_one_person_cannot_both_enter_and_approve_a_controlled_authorisation(officer: User, doctor: Person) -> None:
     give_second_factor(officer)
     credential = submit(officer, doctor, K.CONTROLLED_AUTHORISATION, **base())
-    with pytest.raises(CredentialRefused):
+    with pytest.raises(ActionRefused):
         approve(officer, credential)
-    with pytest.raises(CredentialRefused):
+    with pytest.raises(ActionRefused):
         reject_credential(scope=scope_of(officer), acting_user=officer, credential=credential, reason="oops")
     assert status_of(credential) == CredentialStatus.SUBMITTED
     assert all("two-person rule" in e.reason for e in credential_events(AuditAction.PERMISSION_DENIED))
@@ -479,7 +479,7 @@ def test_a_fresh_password_with_a_stale_second_factor_does_not_approve(
 
 def test_approval_needs_an_approver_with_a_second_factor(officer: User, approver: User, doctor: Person) -> None:
     credential = submit(officer, doctor, K.CONTROLLED_AUTHORISATION, **base())
-    with pytest.raises(CredentialRefused) as exc:
+    with pytest.raises(ActionRefused) as exc:
         approve(approver, credential)
     assert "faktor autentikasi kedua" in exc.value.message
     assert status_of(credential) == CredentialStatus.SUBMITTED
@@ -489,7 +489,7 @@ def test_the_holder_cannot_approve_their_own_authorisation(officer: User, approv
     give_second_factor(approver)
     own = Person.objects.get(user=approver)
     credential = submit(officer, own, K.CONTROLLED_AUTHORISATION, **base())
-    with pytest.raises(CredentialRefused):
+    with pytest.raises(ActionRefused):
         approve(approver, credential)
     assert status_of(credential) == CredentialStatus.SUBMITTED
 
@@ -535,6 +535,6 @@ def test_revoking_keeps_who_verified_it_and_records_why(officer: User, approver:
 def test_a_nurse_cannot_revoke(officer: User, nurse: User, doctor: Person) -> None:
     credential = submit(officer, doctor, K.REGISTRATION, **base())
     verify(officer, credential)
-    with pytest.raises(CredentialRefused):
+    with pytest.raises(ActionRefused):
         revoke_credential(scope=scope_of(nurse), acting_user=nurse, credential=credential, reason="dislike")
     assert status_of(credential) == CredentialStatus.VERIFIED

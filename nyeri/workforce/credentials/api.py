@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from nyeri.api.errors import ErrorEnvelope, forbidden, with_api_names
+from nyeri.api.errors import ErrorEnvelope, with_api_names
 from nyeri.api.schemas import OptionalReasonIn
 from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
@@ -169,8 +169,6 @@ def submit_credential(request: HttpRequest, payload: CredentialIn) -> Status[dic
         credential = services.submit_credential(
             scope=scope, acting_user=request_user(request), person=person, kind=kind, facility=facility, **data
         )
-    except services.CredentialRefused as error:
-        return forbidden(error.message)
     except ValidationError as error:
         raise with_api_names(error, API_FIELD) from None
     return Status(201, _reloaded(request, credential.pk))
@@ -188,8 +186,6 @@ def add_evidence(request: HttpRequest, credential_id: int, file: File[UploadedFi
         rows = services.attach_evidence(
             scope=scope, acting_user=request_user(request), credential=credential, uploads=[file]
         )
-    except services.CredentialRefused as error:
-        return forbidden(error.message)
     except ValidationError as error:
         raise with_api_names(error, {"evidence": "file"}) from None
     return Status(201, [_evidence_out(row) for row in rows])
@@ -199,10 +195,7 @@ def add_evidence(request: HttpRequest, credential_id: int, file: File[UploadedFi
 def verify_credential(request: HttpRequest, credential_id: int) -> object:
     scope = request_scope(request)
     credential = access_credential(scope, credential_id)
-    try:
-        services.verify_credential(scope=scope, acting_user=request_user(request), credential=credential)
-    except services.CredentialRefused as error:
-        return forbidden(error.message)
+    services.verify_credential(scope=scope, acting_user=request_user(request), credential=credential)
     return _reloaded(request, credential_id)
 
 
@@ -210,12 +203,9 @@ def verify_credential(request: HttpRequest, credential_id: int) -> object:
 def reject_credential(request: HttpRequest, credential_id: int, payload: OptionalReasonIn) -> object:
     scope = request_scope(request)
     credential = access_credential(scope, credential_id)
-    try:
-        services.reject_credential(
-            scope=scope, acting_user=request_user(request), credential=credential, reason=payload.reason
-        )
-    except services.CredentialRefused as error:
-        return forbidden(error.message)
+    services.reject_credential(
+        scope=scope, acting_user=request_user(request), credential=credential, reason=payload.reason
+    )
     return _reloaded(request, credential_id)
 
 
@@ -223,12 +213,9 @@ def reject_credential(request: HttpRequest, credential_id: int, payload: Optiona
 def revoke_credential(request: HttpRequest, credential_id: int, payload: OptionalReasonIn) -> object:
     scope = request_scope(request)
     credential = access_credential(scope, credential_id)
-    try:
-        services.revoke_credential(
-            scope=scope, acting_user=request_user(request), credential=credential, reason=payload.reason
-        )
-    except services.CredentialRefused as error:
-        return forbidden(error.message)
+    services.revoke_credential(
+        scope=scope, acting_user=request_user(request), credential=credential, reason=payload.reason
+    )
     return _reloaded(request, credential_id)
 
 
@@ -240,10 +227,7 @@ def revoke_credential(request: HttpRequest, credential_id: int, payload: Optiona
 def approve_credential(request: HttpRequest, credential_id: int) -> object:
     scope = request_scope(request)
     credential = access_credential(scope, credential_id)
-    try:
-        services.approve_controlled_authorisation(
-            scope=scope, acting_user=request_user(request), credential=credential, request=request
-        )
-    except services.CredentialRefused as error:
-        return forbidden(error.message)
+    services.approve_controlled_authorisation(
+        scope=scope, acting_user=request_user(request), credential=credential, request=request
+    )
     return _reloaded(request, credential_id)

@@ -1,21 +1,21 @@
 """Credential writes: submission, verification, rejection, revocation, and the two-person
 approval of a controlled-substance authorisation.
 
-Each function takes the acting user and their scope, checks the privilege (the
-requirements engine, inside the transaction of the write), writes in one transaction and
-records the audit event in it. A refusal writes nothing except its own PERMISSION_DENIED
-audit row. A credential's data is never edited after submission: only its status moves,
-and every move is audited.
+Each function takes the acting user and their scope, checks the privilege (the one door:
+the requirements engine, inside the write's ``write_transaction``), writes in that
+transaction and records the audit event in it. A refusal writes nothing except its own
+PERMISSION_DENIED audit row, and is raised as ``ActionRefused`` (``nyeri.tenancy.refusals``).
+A credential's data is never edited after submission: only its status moves, and every
+move is audited.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, NoReturn
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.db.models import Q
@@ -29,11 +29,12 @@ from nyeri.accounts.reauth import ReauthenticationRequired, require_recent_authe
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
 from nyeri.tenancy.models import Facility
+from nyeri.tenancy.refusals import refuse, write_transaction
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
-from nyeri.workforce.access import person_of_user, scoped_credentials
+from nyeri.workforce.access import scoped_credentials
 from nyeri.workforce.credentials import evidence as evidence_files
-from nyeri.workforce.engine import decide_many
+from nyeri.workforce.door import Verdict, check, professional
 from nyeri.workforce.kinds import Citizenship, CredentialKind, CredentialStatus
 from nyeri.workforce.models import Credential, CredentialEvidence, Person, PersonRole
 from nyeri.workforce.policy.loader import pack_for
@@ -92,31 +93,6 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
 }
 
 
-class CredentialRefused(PermissionDenied):
-    """A refusal with a message for the person who was refused (HTTP 403)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Privilege:
-    """Whether the acting user may take a credentialing action, and what that relied on."""
-
-    allowed: bool
-    # For the audit trail: the roles or the engine decision relied on (or why not).
-    basis: str
-    # For the person refused, in their language.
-    reasons: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class _Refusal:
-    audit_reason: str
-    error: PermissionDenied
-
-
 def _kind_label(kind: str) -> str:
     return str(CredentialKind(kind).label)
 
@@ -127,22 +103,18 @@ def _check_acting_user(scope: Scope, acting_user: User) -> None:
         raise ValueError("acting_user must be the user of the scope")
 
 
-def _deny(
-    scope: Scope, acting_user: User, *, credential: Credential | None, reason: str, error: PermissionDenied
-) -> NoReturn:
-    """Record the refusal (in its own transaction: nothing else is written) and raise it."""
-    with transaction.atomic():
-        record_event(
-            actor=acting_user,
-            action=AuditAction.PERMISSION_DENIED,
-            outcome=AuditOutcome.DENIED,
-            organization=scope.organization,
-            facility=credential.facility if credential is not None else None,
-            object_type="credential",
-            object_id=credential.pk if credential is not None else "",
-            reason=reason,
-        )
-    raise error
+def _refuse(scope: Scope, *, credential: Credential | None, reason: str, message: str) -> NoReturn:
+    """Refuse through the door: the PERMISSION_DENIED row (after the write's rollback), then
+    ``ActionRefused`` with ``message`` for the person refused."""
+    refuse(
+        scope,
+        audit_reason=reason,
+        reasons=[message],
+        object_type="credential",
+        facility=credential.facility if credential is not None else None,
+        object_id=credential.pk if credential is not None else "",
+        itemize=False,
+    )
 
 
 # --- Privileges ---------------------------------------------------------------------
@@ -159,58 +131,64 @@ def action_roles(scope: Scope, action: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(roles)) or (Role.CREDENTIALING_OFFICER.value,)
 
 
-def _places(scope: Scope, person: Person, preferred: Facility | None) -> list[Facility]:
-    """The facilities where ``person`` works, the credential's own first."""
-    places = list(Facility.objects.filter(organization=scope.organization, person_links__person=person).order_by("pk"))
+def _places(scope: Scope, facility_ids: Iterable[int], preferred: Facility | None) -> list[Facility]:
+    """The facilities where the acting user's professional record works, the credential's own first."""
+    places = list(Facility.objects.filter(organization=scope.organization, pk__in=list(facility_ids)).order_by("pk"))
     if preferred is not None:
         places.sort(key=lambda f: f.pk != preferred.pk)
     return places
 
 
-def officer_privilege(scope: Scope, action: str, *, facility: Facility | None = None) -> Privilege:
-    """May the scope's user take ``action`` (verify or approve credentials)?
+def _not_allowed(scope: Scope, credential: Credential | None, reason: str, why: str) -> NoReturn:
+    _refuse(
+        scope,
+        credential=credential,
+        reason=reason,
+        message=_("You are not allowed to do this. %(reasons)s") % {"reasons": why},
+    )
+
+
+def authorize_officer(scope: Scope, action: str, *, credential: Credential | None = None) -> str:
+    """May the scope's user take ``action`` (verify or approve credentials)? The basis of the
+    yes, for the write's audit row; a no is refused (audited, ``ActionRefused``).
 
     The membership must hold one of the roles the policy pack names for the action. When
     the user also has a professional record (Person) in the organization, the requirements
-    engine must allow the action at one of their facilities (``facility`` first): the
-    decision relied on is returned for the audit trail.
+    engine must allow the action at one of their facilities (the credential's first).
     """
     roles = action_roles(scope, action)
     held = sorted(scope.roles & set(roles))
     if not held:
-        return Privilege(
-            False,
+        _not_allowed(
+            scope,
+            credential,
             f"{action}: the membership holds none of the roles {', '.join(roles)}",
-            (_("Your role in the organization does not allow this."),),
+            _("Your role in the organization does not allow this."),
         )
-    person = person_of_user(scope)
-    if person is None:
-        return Privilege(True, f"{action}: membership role {', '.join(held)} (no professional record)")
-    places = _places(scope, person, facility)
+    found = professional(scope)
+    if found is None:
+        return f"{action}: membership role {', '.join(held)} (no professional record)"
+    places = _places(scope, found.facts.facility_ids, credential.facility if credential is not None else None)
     if not places:
-        return Privilege(
-            False,
-            f"{action}: person {person.pk} works at no facility",
-            (_("Your professional record names no facility where you work."),),
+        _not_allowed(
+            scope,
+            credential,
+            f"{action}: person {found.person_id} works at no facility",
+            _("Your professional record names no facility where you work."),
         )
-    refused = []
+    refused: list[Verdict] = []
     for place in places:
-        decision = decide_many([person.pk], [action], place, jurisdiction=scope.organization.jurisdiction)[
-            (person.pk, action)
-        ]
-        if decision.allowed:
-            return Privilege(
-                True,
-                f"{action} allowed for person {person.pk} at facility {place.pk} by {decision.pack}"
-                + (f" relying on credentials {', '.join(map(str, decision.relied_on))}" if decision.relied_on else ""),
-            )
-        refused.append(decision)
-    first = refused[0]
-    return Privilege(
-        False,
-        f"{action} refused for person {person.pk} at facilities "
-        f"{', '.join(str(d.facility_id) for d in refused)} by {first.pack}: {', '.join(u.code for u in first.unmet)}",
-        tuple(first.reasons()),
+        verdict = check(scope, action, place, no_record="")
+        if verdict.allowed:
+            return verdict.basis
+        refused.append(verdict)
+    first = refused[0].decisions[0]
+    _not_allowed(
+        scope,
+        credential,
+        f"{action} refused for person {found.person_id} at facilities "
+        f"{', '.join(str(v.facility.pk) for v in refused)} by {first.pack}: {', '.join(u.code for u in first.unmet)}",
+        " ".join(refused[0].reasons),
     )
 
 
@@ -480,13 +458,12 @@ def submit_credential(
     if person.organization_id != scope.organization.pk:
         raise Http404("No such person")
     if not may_submit_for(scope, person):
-        _deny(
+        _refuse(
             scope,
-            acting_user,
             credential=None,
             reason=f"submit credential for person {person.pk}: not the person, no role {', '.join(SUBMITTER_ROLES)}",
-            error=CredentialRefused(
-                _("You may submit only your own credentials, unless you are a credentialing officer or administrator.")
+            message=_(
+                "You may submit only your own credentials, unless you are a credentialing officer or administrator."
             ),
         )
     values, errors = _normalised(fields)
@@ -541,12 +518,11 @@ def attach_evidence(
     if credential.organization_id != scope.organization.pk:
         raise Http404("No such credential")
     if not may_submit_for(scope, credential.person):
-        _deny(
+        _refuse(
             scope,
-            acting_user,
             credential=credential,
             reason="attach evidence: not the person, no credentialing role",
-            error=CredentialRefused(_("You may add evidence only to your own credentials.")),
+            message=_("You may add evidence only to your own credentials."),
         )
     files = list(uploads)
     written: list[str] = []
@@ -609,47 +585,56 @@ def _ensure_submitted(credential: Credential) -> None:
         )
 
 
-def _refusal(
-    scope: Scope, acting_user: User, credential: Credential, action: str, *, two_people: bool
-) -> tuple[_Refusal | None, Privilege | None]:
+def _may_decide(scope: Scope, acting_user: User, credential: Credential, action: str, *, two_people: bool) -> str:
+    """The basis of the acting user's deciding on ``credential``, or a refusal."""
     if credential.person.user_id is not None and credential.person.user_id == acting_user.pk:
-        return _Refusal(
-            f"{action}: own credential",
-            CredentialRefused(_("You cannot decide on your own credential: another officer must.")),
-        ), None
+        _refuse(
+            scope,
+            credential=credential,
+            reason=f"{action}: own credential",
+            message=_("You cannot decide on your own credential: another officer must."),
+        )
     controlled = credential.kind == CredentialKind.CONTROLLED_AUTHORISATION
     if two_people and controlled and credential.submitted_by_id == acting_user.pk:
-        return _Refusal(
-            f"{action}: entered by the same person (two-person rule)",
-            CredentialRefused(
-                _("You entered this controlled-substance authorisation: a second person must approve or reject it.")
+        _refuse(
+            scope,
+            credential=credential,
+            reason=f"{action}: entered by the same person (two-person rule)",
+            message=_(
+                "You entered this controlled-substance authorisation: a second person must approve or reject it."
             ),
-        ), None
-    privilege = officer_privilege(scope, action, facility=credential.facility)
-    if not privilege.allowed:
-        return _Refusal(
-            privilege.basis,
-            CredentialRefused(
-                _("You are not allowed to do this. %(reasons)s") % {"reasons": " ".join(privilege.reasons)}
-            ),
-        ), None
-    return None, privilege
+        )
+    return authorize_officer(scope, action, credential=credential)
 
 
-def _second_person_refusal(request: HttpRequest, acting_user: User) -> _Refusal | None:
+def _second_person(scope: Scope, request: HttpRequest, acting_user: User, credential: Credential) -> None:
     """The approver must have a second factor and have entered it (and the password) recently."""
     if getattr(request.user, "pk", None) != acting_user.pk:
         raise ValueError("the request must be the acting user's")
     if not user_has_device(acting_user, confirmed=True):
-        return _Refusal(
-            f"{APPROVE}: the approver has no second factor",
-            CredentialRefused(_("Approving needs a second factor. Set one up on your profile page first.")),
+        _refuse(
+            scope,
+            credential=credential,
+            reason=f"{APPROVE}: the approver has no second factor",
+            message=_("Approving needs a second factor. Set one up on your profile page first."),
         )
     try:
         require_recent_authentication(request)
-    except ReauthenticationRequired as exc:
-        return _Refusal(f"{APPROVE}: re-authentication required", exc)
-    return None
+    except ReauthenticationRequired:
+        # Not a refusal of the action: the user is asked for the password again (its own
+        # 403). Recorded as denied inside the write's transaction, the row outlives its
+        # rollback (write_transaction appends the denied rows after it).
+        record_event(
+            actor=acting_user,
+            action=AuditAction.PERMISSION_DENIED,
+            outcome=AuditOutcome.DENIED,
+            organization=scope.organization,
+            facility=credential.facility,
+            object_type="credential",
+            object_id=credential.pk,
+            reason=f"{APPROVE}: re-authentication required",
+        )
+        raise
 
 
 def _decide(
@@ -665,44 +650,40 @@ def _decide(
 ) -> Credential:
     """Move a submitted credential to ``status``: locked, privileged, audited, or refused."""
     _check_acting_user(scope, acting_user)
-    with transaction.atomic():
+    with write_transaction():
         # Locked before anything is read: of two officers deciding at once, the second
         # waits here and then finds the credential already decided.
         locked = _lock(scope, credential.pk)
-        refusal, privilege = _refusal(scope, acting_user, locked, action, two_people=True)
-        if refusal is None and request is not None:
-            refusal = _second_person_refusal(request, acting_user)
-        if refusal is None:
-            assert privilege is not None
-            _ensure_submitted(locked)
-            locked.status = status
-            locked.decided_by = acting_user
-            locked.decided_at = timezone.now()
-            locked.decision_reason = decision_reason
-            locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-            record_event(
-                actor=acting_user,
-                action=AuditAction.UPDATE,
-                organization=scope.organization,
-                facility=locked.facility,
-                object_type="credential",
-                object_id=locked.pk,
-                reason=f"{audit}; {privilege.basis}",
-            )
-            return locked
-    _deny(scope, acting_user, credential=locked, reason=refusal.audit_reason, error=refusal.error)
+        basis = _may_decide(scope, acting_user, locked, action, two_people=True)
+        if request is not None:
+            _second_person(scope, request, acting_user, locked)
+        _ensure_submitted(locked)
+        locked.status = status
+        locked.decided_by = acting_user
+        locked.decided_at = timezone.now()
+        locked.decision_reason = decision_reason
+        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        record_event(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            organization=scope.organization,
+            facility=locked.facility,
+            object_type="credential",
+            object_id=locked.pk,
+            reason=f"{audit}; {basis}",
+        )
+        return locked
 
 
 def verify_credential(*, scope: Scope, acting_user: User, credential: Credential) -> Credential:
     """A credentialing officer (allowed 'verify_credentials') confirms a submitted credential."""
     if credential.kind == CredentialKind.CONTROLLED_AUTHORISATION:
-        _deny(
+        _refuse(
             scope,
-            acting_user,
             credential=credential,
             reason=f"{VERIFY}: a controlled-substance authorisation is granted by approval, not verification",
-            error=CredentialRefused(
-                _("A controlled-substance authorisation is granted by the approval of a second person, not verified.")
+            message=_(
+                "A controlled-substance authorisation is granted by the approval of a second person, not verified."
             ),
         )
     return _decide(
@@ -763,27 +744,24 @@ def revoke_credential(*, scope: Scope, acting_user: User, credential: Credential
     _check_acting_user(scope, acting_user)
     controlled = credential.kind == CredentialKind.CONTROLLED_AUTHORISATION
     action = APPROVE if controlled else VERIFY
-    with transaction.atomic():
+    with write_transaction():
         locked = _lock(scope, credential.pk)
         # Revoking takes a privilege away, so the one who entered it may do it too.
-        refusal, privilege = _refusal(scope, acting_user, locked, action, two_people=False)
-        if refusal is None:
-            assert privilege is not None
-            if locked.status != CredentialStatus.VERIFIED:
-                raise ValidationError({"status": [_("Only a verified credential can be revoked.")]})
-            locked.status = CredentialStatus.REVOKED
-            locked.revoked_by = acting_user
-            locked.revoked_at = timezone.now()
-            locked.revocation_reason = text
-            locked.save(update_fields=["status", "revoked_by", "revoked_at", "revocation_reason"])
-            record_event(
-                actor=acting_user,
-                action=AuditAction.UPDATE,
-                organization=scope.organization,
-                facility=locked.facility,
-                object_type="credential",
-                object_id=locked.pk,
-                reason=f"revoked: {text}; {privilege.basis}",
-            )
-            return locked
-    _deny(scope, acting_user, credential=locked, reason=refusal.audit_reason, error=refusal.error)
+        basis = _may_decide(scope, acting_user, locked, action, two_people=False)
+        if locked.status != CredentialStatus.VERIFIED:
+            raise ValidationError({"status": [_("Only a verified credential can be revoked.")]})
+        locked.status = CredentialStatus.REVOKED
+        locked.revoked_by = acting_user
+        locked.revoked_at = timezone.now()
+        locked.revocation_reason = text
+        locked.save(update_fields=["status", "revoked_by", "revoked_at", "revocation_reason"])
+        record_event(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            organization=scope.organization,
+            facility=locked.facility,
+            object_type="credential",
+            object_id=locked.pk,
+            reason=f"revoked: {text}; {basis}",
+        )
+        return locked

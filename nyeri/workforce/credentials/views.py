@@ -16,6 +16,7 @@ from django_otp import user_has_device
 
 from nyeri.accounts.reauth import ReauthenticationRequired, has_recent_authentication, reauthenticate_url
 from nyeri.lib.http import request_user
+from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.web.forms import add_service_errors
 from nyeri.workforce.access import access_credential, access_person
@@ -37,7 +38,7 @@ def _next_url(request: HttpRequest, default: str) -> str:
     return default
 
 
-def _refused(request: HttpRequest, error: services.CredentialRefused) -> HttpResponse:
+def _refused(request: HttpRequest, error: ActionRefused) -> HttpResponse:
     return render(request, "403.html", {"detail": error.message}, status=403)
 
 
@@ -81,7 +82,7 @@ def submit(request: HttpRequest, person_id: int) -> HttpResponse:
             )
         except ValidationError as error:
             add_service_errors(form, error)
-        except services.CredentialRefused as error:
+        except ActionRefused as error:
             return _refused(request, error)
         else:
             messages.success(request, _("The credential is submitted and waits for verification."))
@@ -133,7 +134,7 @@ def verify(request: HttpRequest, credential_id: int) -> HttpResponse:
     credential = access_credential(scope, credential_id)
     try:
         services.verify_credential(scope=scope, acting_user=request_user(request), credential=credential)
-    except services.CredentialRefused as error:
+    except ActionRefused as error:
         return _refused(request, error)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -157,7 +158,7 @@ def _reason_page(request: HttpRequest, credential_id: int, *, revoke: bool) -> H
                 credential=credential,
                 reason=form.cleaned_data["reason"],
             )
-        except services.CredentialRefused as error:
+        except ActionRefused as error:
             return _refused(request, error)
         except ValidationError as error:
             add_service_errors(form, error)
@@ -218,7 +219,7 @@ def approve(request: HttpRequest, credential_id: int) -> HttpResponse:
             )
         except ReauthenticationRequired:
             return redirect(reauthenticate_url(here))
-        except services.CredentialRefused as error:
+        except ActionRefused as error:
             return _refused(request, error)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -250,7 +251,7 @@ def evidence_add(request: HttpRequest, credential_id: int) -> HttpResponse:
                 credential=credential,
                 uploads=form.cleaned_data["evidence"],
             )
-        except services.CredentialRefused as error:
+        except ActionRefused as error:
             return _refused(request, error)
         except ValidationError as error:
             add_service_errors(form, error)
