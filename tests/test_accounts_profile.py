@@ -59,7 +59,7 @@ def test_the_profile_shows_the_second_factor_status_and_actions(nurse_client: Cl
 def test_the_profile_lists_the_tokens_with_their_status_scopes_and_last_use(nurse_client: Client, nurse: User) -> None:
     token, secret = create_api_token(acting_user=nurse, name="Laporan", expires_in_days=None, scopes=["clinical:read"])
     page = nurse_client.get("/accounts/profile/")
-    assert page.context["tokens"] == [(token, "active", ["Clinical records, read only"])]
+    assert page.context["tokens"] == [(token, "active", ["Rekam klinis, hanya baca"])]
     assert f"/accounts/tokens/{token.pk}/revoke/" in page.content.decode()
     assert Client().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
     token.refresh_from_db()

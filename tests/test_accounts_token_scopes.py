@@ -82,7 +82,7 @@ def test_a_read_only_token_reads_but_a_write_is_403_with_the_envelope_and_audite
     refused = client.post("/api/patients", {"name": "X"}, content_type="application/json", **auth)
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "forbidden"
-    assert "scopes" in refused.json()["error"]["message"]
+    assert refused.json()["error"]["message"] == "Cakupan token API ini tidak mengizinkan permintaan ini."
     [event] = events(AuditAction.PERMISSION_DENIED)
     assert (event.actor_id, event.outcome, event.object_type) == (nurse.pk, AuditOutcome.DENIED, "api_token")
     assert "POST /api/patients" in event.reason
@@ -160,7 +160,8 @@ def test_the_page_stores_the_chosen_scopes_and_the_default_expiry(nurse_client: 
     token = ApiToken.objects.get(user=nurse)
     assert token.scopes == ["fhir:export", "workforce"]
     profile = nurse_client.get("/accounts/profile/").content.decode()
-    assert "FHIR read, search and bulk export, Workforce, staffing and hiring" in profile
+    # The nurse reads Indonesian.
+    assert "FHIR: baca, cari, dan ekspor massal, Tenaga kerja, penjadwalan staf, dan rekrutmen" in profile
 
 
 def test_the_page_refuses_a_token_without_scopes(nurse_client: Client) -> None:
