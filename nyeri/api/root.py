@@ -34,7 +34,11 @@ class TokenAuth(HttpBearer):
         user, api_token = found
         # Before the operation runs: a request outside the token's scopes is 403 and audited.
         require_token_scope(
-            user=user, scopes=api_token.scopes, prefix=api_token.prefix, method=request.method or "", path=request.path
+            user=user,
+            scopes=api_token.scopes,
+            prefix=api_token.prefix,
+            method=request.method or "",
+            path=request.path_info,
         )
         note_token_used(api_token)
         request.user = user

@@ -32,7 +32,7 @@ def token_scope(request: HttpRequest) -> Scope:
     user, token = found
     try:
         require_token_scope(
-            user=user, scopes=token.scopes, prefix=token.prefix, method=request.method or "", path=request.path
+            user=user, scopes=token.scopes, prefix=token.prefix, method=request.method or "", path=request.path_info
         )
     except TokenScopeRefused as refused:
         raise FhirError(403, "forbidden", str(refused.args[0])) from refused
