@@ -188,6 +188,11 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # Sensitive actions (signing a controlled-drug prescription, approving an authorisation)
 # need a password and second factor entered within this many minutes.
 REAUTH_MAX_AGE = timedelta(minutes=env_int("REAUTH_MAX_AGE_MINUTES", 5, minimum=1))
+# A personal API token expires after this many days unless its creator chooses fewer or more
+# (at most 365: a token that never expires is not offered).
+API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90, minimum=1)
+if API_TOKEN_DEFAULT_DAYS > 365:
+    raise ImproperlyConfigured(f"API_TOKEN_DEFAULT_DAYS must be at most 365, got {API_TOKEN_DEFAULT_DAYS}")
 # How long a break-glass grant (emergency access to a patient outside one's facilities) lasts.
 BREAK_GLASS_DURATION = timedelta(minutes=env_int("BREAK_GLASS_MINUTES", 60, minimum=1))
 # Reports that count patients hide counts under this (shown as "< 5"); see nyeri/lib/suppression.py.

@@ -6,6 +6,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher
 from django.test import Client, override_settings
+from django.utils import timezone
+from django.utils.formats import date_format
 
 import nyeri.settings as production_settings
 from nyeri.accounts.models import User
@@ -54,11 +56,17 @@ def test_the_profile_shows_the_second_factor_status_and_actions(nurse_client: Cl
     assert "/accounts/second-factor/remove/" in body
 
 
-def test_the_profile_lists_the_tokens_with_their_status(nurse_client: Client, nurse: User) -> None:
-    token, _secret = create_api_token(acting_user=nurse, name="Laporan", expires_in_days=None)
+def test_the_profile_lists_the_tokens_with_their_status_scopes_and_last_use(nurse_client: Client, nurse: User) -> None:
+    token, secret = create_api_token(acting_user=nurse, name="Laporan", expires_in_days=None, scopes=["clinical:read"])
     page = nurse_client.get("/accounts/profile/")
-    assert page.context["tokens"] == [(token, "active")]
+    assert page.context["tokens"] == [(token, "active", ["Rekam klinis, hanya baca"])]
     assert f"/accounts/tokens/{token.pk}/revoke/" in page.content.decode()
+    assert Client().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+    shown = nurse_client.get("/accounts/profile/").content.decode()
+    last_used = shown.split('data-testid="token-last-used">', 1)[1].split("<", 1)[0]
+    assert last_used == date_format(timezone.localtime(token.last_used_at), "SHORT_DATETIME_FORMAT")
 
 
 def test_saving_the_language_preference_stores_it_sets_the_cookie_and_is_audited(

@@ -142,6 +142,19 @@ def test_the_decorator_also_catches_the_requirement_raised_inside_the_view(nurse
 
 def test_the_api_answers_403_with_the_envelope_when_re_authentication_is_needed(nurse_client: Client) -> None:
     age_session_value(nurse_client, SESSION_PASSWORD_AT, STALE)
-    response = nurse_client.post("/api/tokens", {"name": "ci"}, content_type="application/json")
+    body = {"name": "ci", "scopes": ["clinical:read"]}
+    response = nurse_client.post("/api/tokens", body, content_type="application/json")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "reauthentication_required"
+
+
+def test_the_api_needs_a_fresh_second_factor_to_create_a_token(client: Client, nurse: User) -> None:
+    device, _codes = give_second_factor(nurse)
+    log_in(client, nurse)
+    verify(client, device)
+    age_session_value(client, SESSION_SECOND_FACTOR_AT, STALE)
+    body = {"name": "ci", "scopes": ["clinical:read"]}
+    response = client.post("/api/tokens", body, content_type="application/json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "reauthentication_required"
+    assert not nurse.api_tokens.exists()

@@ -21,6 +21,9 @@ from tests.conftest import PASSWORD, MakeMember
 pytestmark = pytest.mark.django_db
 
 
+CI_TOKEN = {"name": "ci", "scopes": ["clinical:read"]}
+
+
 def bearer(secret: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
@@ -37,7 +40,9 @@ def secret(nurse: User) -> str:
 def test_a_token_created_on_the_page_is_shown_once_and_only_its_digest_is_kept(
     nurse_client: Client, nurse: User
 ) -> None:
-    response = nurse_client.post("/accounts/tokens/new/", {"name": "Laporan harian", "expires_in_days": "7"})
+    response = nurse_client.post(
+        "/accounts/tokens/new/", {"name": "Laporan harian", "expires_in_days": "7", "scopes": ["clinical:read"]}
+    )
     assert response.status_code == 200
     shown = response.context["secret"]
     assert f'data-testid="api-token-secret">{shown}<' in response.content.decode()
@@ -159,7 +164,9 @@ def test_the_api_lists_only_the_users_own_tokens(
 
 
 def test_the_api_creates_a_token_and_returns_its_secret_once(nurse_client: Client, nurse: User) -> None:
-    response = nurse_client.post("/api/tokens", {"name": "ci", "expires_in_days": 3}, content_type="application/json")
+    response = nurse_client.post(
+        "/api/tokens", {"name": "ci", "expires_in_days": 3, "scopes": ["workforce"]}, content_type="application/json"
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["token"].startswith(f"nyeri_{body['prefix']}_")
@@ -168,7 +175,9 @@ def test_the_api_creates_a_token_and_returns_its_secret_once(nurse_client: Clien
 
 
 def test_the_api_names_the_bad_field_of_a_token_request(nurse_client: Client) -> None:
-    response = nurse_client.post("/api/tokens", {"name": "ci", "expires_in_days": 0}, content_type="application/json")
+    response = nurse_client.post(
+        "/api/tokens", {"name": "ci", "expires_in_days": 0, "scopes": ["workforce"]}, content_type="application/json"
+    )
     assert response.status_code == 422
     assert response.json()["error"]["fields"][0]["field"] == "expires_in_days"
 
@@ -205,9 +214,9 @@ def test_a_session_authenticated_post_without_csrf_is_refused_with_403(nurse: Us
     logged_in = client.post(LOGIN_URL, {"username": nurse.username, "password": PASSWORD, "csrfmiddlewaretoken": csrf})
     assert logged_in.status_code == 302
     csrf = client.cookies["csrftoken"].value  # rotated at login
-    refused = client.post("/api/tokens", {"name": "ci"}, content_type="application/json")
+    refused = client.post("/api/tokens", CI_TOKEN, content_type="application/json")
     assert refused.status_code == 403
     assert "CSRF" in refused.json()["error"]["message"]
     assert not ApiToken.objects.exists()
-    accepted = client.post("/api/tokens", {"name": "ci"}, content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
+    accepted = client.post("/api/tokens", CI_TOKEN, content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
     assert accepted.status_code == 201

@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 from nyeri.accounts import selectors, services
 from nyeri.accounts.models import ApiToken
 from nyeri.accounts.reauth import require_recent_authentication
+from nyeri.accounts.token_scopes import ALL_SCOPES, TokenScope
 from nyeri.api.errors import ErrorEnvelope
 from nyeri.lib.http import request_user
 
@@ -28,15 +29,22 @@ class TokenOut(Schema):
     name: str
     prefix: str
     created_at: datetime
-    expires_at: datetime | None
+    expires_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    scopes: list[str] = Field(description="What the token may reach: " + ", ".join(ALL_SCOPES))
     status: str = Field(description="active, expired or revoked")
 
 
 class TokenIn(Schema):
     name: str = Field(max_length=100)
-    expires_in_days: int | None = Field(default=None, ge=1, le=services.API_TOKEN_MAX_DAYS)
+    expires_in_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=services.API_TOKEN_MAX_DAYS,
+        description="Days until it expires; empty: API_TOKEN_DEFAULT_DAYS (90 unless configured)",
+    )
+    scopes: list[TokenScope] = Field(min_length=1, description="At least one; see docs/security.md")
 
 
 class TokenCreatedOut(TokenOut):
@@ -52,6 +60,7 @@ def _token_out(token: ApiToken) -> dict[str, object]:
         "expires_at": token.expires_at,
         "last_used_at": token.last_used_at,
         "revoked_at": token.revoked_at,
+        "scopes": list(token.scopes),
         "status": selectors.api_token_status(token),
     }
 
@@ -79,7 +88,10 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, obj
     # (and second factor), like any sensitive action.
     require_recent_authentication(request)
     token, secret = services.create_api_token(
-        acting_user=request_user(request), name=payload.name, expires_in_days=payload.expires_in_days
+        acting_user=request_user(request),
+        name=payload.name,
+        expires_in_days=payload.expires_in_days,
+        scopes=[str(scope) for scope in payload.scopes],
     )
     return Status(201, {**_token_out(token), "token": secret})
 

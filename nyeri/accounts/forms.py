@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from nyeri.accounts.services import API_TOKEN_MAX_DAYS
+from nyeri.accounts.token_scopes import TokenScope
 
 
 class LoginForm(AuthenticationForm):
@@ -67,11 +68,20 @@ class ApiTokenForm(forms.Form):
     )
     expires_in_days = forms.IntegerField(
         label=_("Expires after (days)"),
-        required=False,
         min_value=1,
         max_value=API_TOKEN_MAX_DAYS,
-        help_text=_("Leave empty for a token that does not expire. You can revoke it at any time."),
+        help_text=_("At most a year. You can revoke it at any time."),
     )
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        choices=TokenScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("What the token may reach. Choose only what the program needs."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["expires_in_days"].initial = settings.API_TOKEN_DEFAULT_DAYS
 
 
 class PasswordChangeForm(forms.Form):

@@ -30,7 +30,10 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=16, unique=True)
     digest = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    # Every token expires (API_TOKEN_DEFAULT_DAYS, at most a year): a forgotten one dies.
+    expires_at = models.DateTimeField(_("expires at"))
+    # TokenScope values (nyeri.accounts.token_scopes), chosen at creation, never widened.
+    scopes = models.JSONField(_("scopes"), default=list)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -39,7 +42,7 @@ class ApiToken(models.Model):
         verbose_name_plural = _("API tokens")
         constraints = [
             models.CheckConstraint(
-                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("created_at")),
+                condition=Q(expires_at__gt=models.F("created_at")),
                 name="api_token_expiry_after_creation",
             )
         ]

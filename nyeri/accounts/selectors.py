@@ -32,7 +32,7 @@ def api_token_status(token: ApiToken, now: datetime | None = None) -> str:
     now = now or timezone.now()
     if token.revoked_at is not None:
         return "revoked"
-    if token.expires_at is not None and token.expires_at <= now:
+    if token.expires_at <= now:
         return "expired"
     return "active"
 

@@ -4,6 +4,7 @@ language preference and deactivation. Each is audited in its own transaction."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from datetime import timedelta
 from importlib import import_module
 
@@ -37,6 +38,7 @@ from nyeri.accounts.second_factor import (
     normalise_code,
 )
 from nyeri.accounts.session_keys import SESSION_LOGIN_AT, SESSION_SECOND_FACTOR_AT
+from nyeri.accounts.token_scopes import ALL_SCOPES
 from nyeri.accounts.tokens import digest, format_token, new_token_parts
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
@@ -393,9 +395,18 @@ def set_language_preference(*, acting_user: User, language: str) -> None:
 # --- API tokens -----------------------------------------------------------------------
 
 
-def create_api_token(*, acting_user: User, name: str, expires_in_days: int | None) -> tuple[ApiToken, str]:
+def create_api_token(
+    *,
+    acting_user: User,
+    name: str,
+    expires_in_days: int | None,
+    scopes: Collection[str] = ALL_SCOPES,
+) -> tuple[ApiToken, str]:
     """Create a personal API token for ``acting_user``; returns it and its secret (shown once).
 
+    ``expires_in_days`` None means ``settings.API_TOKEN_DEFAULT_DAYS``: every token expires.
+    ``scopes`` (TokenScope values, at least one) limit what the token may reach
+    (nyeri.accounts.token_scopes); the web page and the API make the creator choose them.
     Callers in a request check ``require_recent_authentication`` first: a token reaches the
     API without a second factor, so creating one is as sensitive as the password.
     """
@@ -405,24 +416,29 @@ def create_api_token(*, acting_user: User, name: str, expires_in_days: int | Non
         errors["name"] = _("Give the token a name, such as the program that will use it.")
     elif len(name) > ApiToken._meta.get_field("name").max_length:  # type: ignore[operator]
         errors["name"] = _("The name is too long.")
-    if expires_in_days is not None and not 1 <= expires_in_days <= API_TOKEN_MAX_DAYS:
-        errors["expires_in_days"] = _("Choose between 1 and %(max)d days, or leave empty.") % {
-            "max": API_TOKEN_MAX_DAYS
-        }
+    if expires_in_days is None:
+        expires_in_days = settings.API_TOKEN_DEFAULT_DAYS
+    if not 1 <= expires_in_days <= API_TOKEN_MAX_DAYS:
+        errors["expires_in_days"] = _("Choose between 1 and %(max)d days.") % {"max": API_TOKEN_MAX_DAYS}
+    chosen = sorted(set(scopes))
+    if not chosen:
+        errors["scopes"] = _("Choose at least one scope.")
+    elif any(scope not in ALL_SCOPES for scope in chosen):
+        errors["scopes"] = _("Unknown scope: choose among %(scopes)s.") % {"scopes": ", ".join(ALL_SCOPES)}
     if errors:
         raise ValidationError(errors)
     prefix, secret = new_token_parts()
-    expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days is not None else None
+    expires_at = timezone.now() + timedelta(days=expires_in_days)
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=acting_user, name=name, prefix=prefix, digest=digest(secret), expires_at=expires_at
+            user=acting_user, name=name, prefix=prefix, digest=digest(secret), expires_at=expires_at, scopes=chosen
         )
         record_event(
             actor=acting_user,
             action=AuditAction.TOKEN_CREATED,
             object_type="api_token",
             object_id=token.pk,
-            reason=f"{name} ({prefix})",
+            reason=f"{name} ({prefix}) scopes={','.join(chosen)} days={expires_in_days}",
         )
     return token, format_token(prefix, secret)
 

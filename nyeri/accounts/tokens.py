@@ -54,7 +54,7 @@ def user_for_token(raw: str) -> tuple[User, ApiToken] | None:
     token = instance(ApiToken, found[0])
     token.user = instance(User, found[0], "user__")
     now = timezone.now()
-    if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+    if token.revoked_at is not None or token.expires_at <= now:
         return None
     if not token.user.is_active:
         return None

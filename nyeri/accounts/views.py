@@ -36,6 +36,7 @@ from nyeri.accounts.second_factor import (
     totp_qr_svg,
     totp_secret_base32,
 )
+from nyeri.accounts.token_scopes import scope_labels
 from nyeri.lib.http import request_user
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import request_scope
@@ -165,7 +166,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
             "roles": sorted(str(Role(r).label) for r in scope.roles) if scope is not None else [],
             "language_form": LanguageForm(initial={"language": user.language}),
             "second_factor": selectors.second_factor_status(user),
-            "tokens": [(token, selectors.api_token_status(token)) for token in tokens],
+            "tokens": [(token, selectors.api_token_status(token), scope_labels(token.scopes)) for token in tokens],
         },
     )
 
@@ -316,6 +317,7 @@ def token_new_view(request: HttpRequest) -> HttpResponse:
                 acting_user=user,
                 name=form.cleaned_data["name"],
                 expires_in_days=form.cleaned_data["expires_in_days"],
+                scopes=form.cleaned_data["scopes"],
             )
         except ValidationError as error:
             add_service_errors(form, error)

@@ -17,6 +17,7 @@ from ninja.utils import check_csrf
 
 from nyeri.accounts.reauth import ReauthenticationRequired
 from nyeri.accounts.second_factor import SecondFactorState, second_factor_state
+from nyeri.accounts.token_scopes import TokenScopeRefused, require_token_scope
 from nyeri.accounts.tokens import note_token_used, user_for_token
 from nyeri.api.errors import envelope
 from nyeri.api.pages import JSONRenderer
@@ -31,6 +32,14 @@ class TokenAuth(HttpBearer):
         if found is None:
             return None
         user, api_token = found
+        # Before the operation runs: a request outside the token's scopes is 403 and audited.
+        require_token_scope(
+            user=user,
+            scopes=api_token.scopes,
+            prefix=api_token.prefix,
+            method=request.method or "",
+            path=request.path_info,
+        )
         note_token_used(api_token)
         request.user = user
         request.api_token = api_token  # type: ignore[attr-defined]
@@ -141,6 +150,11 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return api.create_response(request, envelope("forbidden", _("You are not allowed to do this.")), status=403)
+
+
+@api.exception_handler(TokenScopeRefused)
+def on_token_scope_refused(request: HttpRequest, exc: TokenScopeRefused) -> HttpResponse:
+    return api.create_response(request, envelope("forbidden", str(exc.args[0])), status=403)
 
 
 @api.exception_handler(ActionRefused)

@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from nyeri.accounts.services import create_api_token
+from nyeri.accounts.token_scopes import ALL_SCOPES
 from nyeri.api.root import api
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
@@ -77,7 +78,7 @@ def connections_kept() -> Iterator[None]:
 @pytest.fixture
 def token(org: Organization, facility: Facility, make_member: MakeMember) -> str:
     everyone = make_member(org, *Role, username="fuzzer")
-    _token, secret = create_api_token(acting_user=everyone, name="fuzz", expires_in_days=1)
+    _token, secret = create_api_token(acting_user=everyone, name="fuzz", expires_in_days=1, scopes=ALL_SCOPES)
     return secret
 
 

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from nyeri.accounts.models import User
 from nyeri.accounts.services import create_api_token
 from nyeri.accounts.session_keys import SESSION_PASSWORD_AT
+from nyeri.accounts.token_scopes import ALL_SCOPES
 from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.clinical.models import Patient
 from nyeri.prescriptions.models import Prescription, PrescriptionStatus
@@ -190,8 +191,26 @@ def test_an_api_token_alone_cannot_sign_a_controlled_prescription(
     draft = post(client, f"/api/patients/{patient.pk}/prescriptions", {"items": [OXY]}, **headers)
     assert draft.status_code == 201, draft.content
     response = post(client, f"/api/prescriptions/{draft.json()['id']}/sign", {"code": totp_code(device)}, **auth)
+    # Refused by the token's rule (nyeri/accounts/token_scopes.py) before signing is tried.
     assert response.status_code == 403
-    assert response.json()["error"]["code"] == "reauthentication_required"
+    assert response.json()["error"]["code"] == "forbidden"
+    assert Prescription.objects.get().status == PrescriptionStatus.DRAFT
+
+
+def test_a_token_with_every_scope_cannot_sign_even_beside_a_freshly_verified_session(
+    physician: User, patient: Patient, device: TOTPDevice
+) -> None:
+    client = client_of(physician)
+    verify(client, device)
+    draft = create(client, patient, OXY).json()
+    _token, secret = create_api_token(acting_user=physician, name="script", expires_in_days=1, scopes=ALL_SCOPES)
+    sign_url = f"/api/prescriptions/{draft['id']}/sign"
+    response = post(client, sign_url, {"code": totp_code(device)}, Authorization=f"Bearer {secret}")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+    assert Prescription.objects.get().status == PrescriptionStatus.DRAFT
+    # The same session without the token signs: the refusal was the token's.
+    assert post(client, sign_url, {"code": totp_code(device)}).status_code == 200
 
 
 def test_cancel_reissue_and_pdf_through_the_api(gp: User, patient: Patient) -> None:

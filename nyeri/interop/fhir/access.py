@@ -6,6 +6,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from nyeri.accounts.token_scopes import TokenScopeRefused, require_token_scope
 from nyeri.accounts.tokens import note_token_used, user_for_token
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_access_denied, record_event
@@ -29,6 +30,12 @@ def token_scope(request: HttpRequest) -> Scope:
             )
         raise FhirError(401, "login", _("Send a valid API token (Authorization: Bearer ...)."))
     user, token = found
+    try:
+        require_token_scope(
+            user=user, scopes=token.scopes, prefix=token.prefix, method=request.method or "", path=request.path_info
+        )
+    except TokenScopeRefused as refused:
+        raise FhirError(403, "forbidden", str(refused.args[0])) from refused
     note_token_used(token)
     scope = resolve_scope(user)
     if scope is None:
