@@ -12,7 +12,9 @@ profile, the platform's scheduled jobs) pass ``None`` and get the installation's
 (``TIME_ZONE``, Asia/Jakarta by default); docs/facilities.md lists which are which.
 
 Times are stored in UTC; ``local_now`` and ``local_time`` only convert for reading and
-showing, with the zone's label from ``zone_label``.
+showing, with the zone's label from ``zone_label``. A time typed at a facility (a form's
+``datetime-local``, an API date-time without an offset) is that facility's wall-clock
+time: ``at_facility`` reads it there, ``input_value`` shows one back there.
 """
 
 from __future__ import annotations
@@ -93,3 +95,24 @@ def format_facility_time(moment: datetime | None, facility: Facility | None, for
         return ""
     shown = formats.date_format(local_now(facility, moment), format_string)
     return f"{shown} {zone_label(facility_zone(facility))}"
+
+
+# The value of an HTML ``datetime-local`` input: a wall-clock time without a zone.
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def at_facility(moment: datetime, facility: Facility | None) -> datetime:
+    """``moment`` as typed at ``facility``: a naive time is read on the facility's clock,
+    an aware one (an API date-time with an offset) is taken as given.
+
+    Services call this once the facility is known, so a WIT clinic's 09:00 is stored as
+    00:00 UTC, not as 09:00 in the installation's zone.
+    """
+    if timezone.is_aware(moment):
+        return moment
+    return timezone.make_aware(moment, facility_zone(facility))
+
+
+def input_value(moment: datetime | None, facility: Facility | None) -> str:
+    """``moment`` (default: now) as a ``datetime-local`` value on ``facility``'s clock."""
+    return local_now(facility, moment).strftime(DATETIME_LOCAL)
