@@ -7,15 +7,20 @@ the facility", so the tests hold on any day (NYERI_TEST_CLOCK).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
 
-from nyeri.clinical.models import ConsentKind, Encounter, Patient, PatientConsent
+from nyeri.accounts.models import User
+from nyeri.clinical.assessments.forms import initial_from
+from nyeri.clinical.models import ConsentKind, Encounter, PainAssessment, Patient, PatientConsent
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility, Organization
+from nyeri.workforce.kinds import CredentialKind
+from nyeri.workforce.models import Person, PersonFacility
+from tests.clinical.conftest import credential
 
 WIT = ZoneInfo("Asia/Jayapura")
 
@@ -120,3 +125,38 @@ def test_a_consent_typed_at_09_00_in_jayapura_is_stored_at_00_00_utc_on_the_page
     assert response.status_code == 201, response.content
     stored = PatientConsent.objects.order_by("pk").values_list("given_at", flat=True)
     assert list(stored) == [typed.replace(hour=0, tzinfo=UTC)] * 2
+
+
+def works_in_jayapura(clinician: User, jayapura: Facility) -> None:
+    """The nurse also holds a SIP for the Jayapura clinic, so the engine lets her assess there."""
+    person = Person.objects.get(user=clinician)
+    PersonFacility.objects.create(organization=jayapura.organization, person=person, facility=jayapura)
+    credential(
+        person,
+        CredentialKind.PRACTICE_PERMIT,
+        facility=jayapura,
+        issuer="DPMPTSP Kota Jayapura",
+        issuer_regency_code=jayapura.regency_code,
+        expires_on=date.today() + timedelta(days=3 * 365),
+    )
+
+
+def test_an_assessment_typed_at_09_00_in_jayapura_is_stored_at_00_00_utc_and_prefilled_at_09_00_to_amend(
+    clinician_client: Client, clinician: User, patient: Patient, jayapura: Facility
+) -> None:
+    works_in_jayapura(clinician, jayapura)
+    typed = yesterday_at(jayapura, 9)
+    response = clinician_client.post(
+        f"/api/patients/{patient.pk}/assessments",
+        {
+            "instrument": "nrs",
+            "facility_id": jayapura.pk,
+            "answers": {"intensity": 6},
+            "recorded_at": typed.isoformat(),
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assessment = PainAssessment.objects.get()
+    assert assessment.recorded_at == typed.replace(hour=0, tzinfo=UTC)
+    assert initial_from(assessment)["recorded_at"] == typed.strftime("%Y-%m-%dT09:00")
