@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from nyeri.tenancy.models import Facility
 
 UTC = ZoneInfo("UTC")
+# WIT: of Indonesia's zones, the first whose day turns.
+LATEST_ZONE = ZoneInfo("Asia/Jayapura")
 
 
 @cache
@@ -50,8 +52,13 @@ def facility_zone(facility: Facility | None) -> tzinfo:
     """
     if facility is None:
         return timezone.get_current_timezone()
+    return zone_named(facility.time_zone)
+
+
+def zone_named(name: str) -> tzinfo:
+    """The zone of a facility's ``time_zone`` value read without its row (``values_list``)."""
     try:
-        return _zone(facility.time_zone)
+        return _zone(name)
     except (ZoneInfoNotFoundError, ValueError):
         return timezone.get_current_timezone()
 
@@ -64,6 +71,13 @@ def local_now(facility: Facility | None, at: datetime | None = None) -> datetime
 def local_date(facility: Facility | None, at: datetime | None = None) -> date:
     """The calendar day at ``facility`` at the moment ``at`` (default: now)."""
     return local_now(facility, at).date()
+
+
+def latest_today() -> date:
+    """The latest calendar day of Indonesia's zones and the installation's: today at WIT
+    (UTC+9, the first to turn) or later. For a bound that cannot know the facility (a
+    model's validator, a date picker's ``max``); rules ask ``local_date``."""
+    return max(timezone.localdate(), timezone.localdate(timezone=LATEST_ZONE))
 
 
 def day_bounds(facility: Facility | None, day: date) -> tuple[datetime, datetime]:
