@@ -38,6 +38,7 @@ from nyeri.clinical.registration import (
     regency_name,
     validate_registration,
 )
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 
@@ -177,15 +178,18 @@ def register_patient(
         address=address,
         regency_code=regency_code,
     ).cleaned()
-    _raise_field_errors(validate_registration(details))
+    # The facility's day: a birth today in Jayapura is not "in the future" on Jakarta's clock,
+    # and a record number's year turns at the facility's midnight.
+    today = local_date(facility)
+    _raise_field_errors(validate_registration(details, today=today))
     given_mrn = mrn.strip()
     try:
         with transaction.atomic():
-            numbers = [given_mrn] if given_mrn else allocate_numbers(facility, on=timezone.localdate())
+            numbers = [given_mrn] if given_mrn else allocate_numbers(facility, on=today)
             found = find_duplicates(scope.organization.pk, details, mrn=numbers[0])
             attempt = 1
             while found.mrn_taken and not given_mrn and attempt < MRN_ATTEMPTS:
-                numbers = allocate_numbers(facility, on=timezone.localdate())
+                numbers = allocate_numbers(facility, on=today)
                 found = find_duplicates(scope.organization.pk, details, mrn=numbers[0])
                 attempt += 1
             error = _duplicate_error(found, confirmed=confirm_possible_duplicate)
@@ -233,7 +237,11 @@ class BulkRow:
 
 
 def check_bulk_registration(
-    organization_id: int, rows: Sequence[BulkRow], *, confirm_possible_duplicates: bool = False
+    organization_id: int,
+    rows: Sequence[BulkRow],
+    *,
+    confirm_possible_duplicates: bool = False,
+    today: date | None = None,
 ) -> dict[int, FieldErrors]:
     """The errors of each row (by index) of a bulk registration, duplicates included; no write.
 
@@ -241,7 +249,7 @@ def check_bulk_registration(
     """
     errors: dict[int, FieldErrors] = {}
     for index, row in enumerate(rows):
-        found = validate_registration(row.details)
+        found = validate_registration(row.details, today=today)
         if found:
             errors[index] = found
     duplicates = find_duplicates_bulk(organization_id, [r.details for r in rows], mrns=[r.mrn.strip() for r in rows])
@@ -277,13 +285,14 @@ def register_patients_bulk(
     facility = _facility_allowed(scope, facility)
     cleaned = [BulkRow(details=r.details.cleaned(), mrn=r.mrn.strip()) for r in rows]
     with transaction.atomic():
+        today = local_date(facility)
         errors = check_bulk_registration(
-            scope.organization.pk, cleaned, confirm_possible_duplicates=confirm_possible_duplicates
+            scope.organization.pk, cleaned, confirm_possible_duplicates=confirm_possible_duplicates, today=today
         )
         if errors:
             raise BulkRegistrationRefused(errors)
         missing = sum(1 for r in cleaned if not r.mrn)
-        numbers = iter(allocate_numbers(facility, on=timezone.localdate(), count=missing) if missing else [])
+        numbers = iter(allocate_numbers(facility, on=today, count=missing) if missing else [])
         patients = [
             Patient(
                 organization=scope.organization,
@@ -381,7 +390,7 @@ def update_patient(
             fields = changed_fields(before, after)
             if not fields:
                 return patient
-            _raise_field_errors(validate_registration(after))
+            _raise_field_errors(validate_registration(after, today=local_date(patient.registered_at)))
             if {"nik", "full_name", "birth_date"} & set(fields):
                 found = find_duplicates(scope.organization.pk, after, exclude_id=patient.pk)
                 if not ({"full_name", "birth_date"} & set(fields)):

@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from nyeri.tenancy.clock import latest_today
 
 
 def validate_nik(value: str) -> None:
@@ -18,5 +19,10 @@ def validate_nik(value: str) -> None:
 
 
 def validate_not_in_future(value: date) -> None:
-    if value > timezone.localdate():
+    """A backstop on the model: not after today anywhere in Indonesia (WIT, the first to turn).
+
+    The services check the facility's own day (``tenancy.clock.local_date``); this cannot
+    know the facility, and must not refuse a Jayapura clinic's today at 00:30 WIT.
+    """
+    if value > latest_today():
         raise ValidationError(_("This date is in the future."), code="future_date")

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, RefusalEnvelope, refusal
@@ -253,9 +252,6 @@ def detail(request: HttpRequest, order_id: int) -> Any:
 @router.post("/imaging/orders/{order_id}/result", response={201: ResultOut, **ERRORS}, summary="Record the result")
 def result(request: HttpRequest, order_id: int, payload: ResultIn) -> Any:
     scope, found = _order(request, order_id, "api imaging result")
-    performed_at = payload.performed_at
-    if performed_at is not None and timezone.is_naive(performed_at):
-        performed_at = timezone.make_aware(performed_at)
     try:
         recorded = services.record_imaging_result(
             scope=scope,
@@ -263,7 +259,7 @@ def result(request: HttpRequest, order_id: int, payload: ResultIn) -> Any:
             order=found,
             findings=payload.findings,
             impression=payload.impression,
-            performed_at=performed_at,
+            performed_at=payload.performed_at,
         )
     except ImagingRefused as denied:
         return refusal("imaging_refused", denied)

@@ -9,8 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from nyeri.clinical.instruments.body_map import body_map
 from nyeri.imaging.kinds import Modality
+from nyeri.tenancy.clock import DATETIME_LOCAL
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
+from nyeri.web.forms import LocalDateTimeField
 
 
 def _regions(language: str) -> list[tuple[str, str]]:
@@ -35,12 +37,8 @@ class OrderForm(forms.Form):
 
 
 class ResultForm(forms.Form):
-    performed_at = forms.DateTimeField(
-        label=_("Performed at"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M"],
-    )
+    # Naive: the service reads it at the order's facility (tenancy.clock.at_facility).
+    performed_at = LocalDateTimeField(label=_("Performed at"), required=False, input_formats=[DATETIME_LOCAL])
     findings = forms.CharField(label=_("Findings"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
     impression = forms.CharField(label=_("Impression"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 

@@ -53,6 +53,7 @@ from nyeri.procedures.kinds import GUIDANCE_EQUIPMENT, ProcedureStatus
 from nyeri.procedures.models import ProcedureRecord
 from nyeri.procedures.refusals import Reason, reason
 from nyeri.procedures.services import close_performed_elsewhere
+from nyeri.tenancy.clock import at_facility
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import CLINICAL_ROLES
 from nyeri.tenancy.scope import Scope
@@ -399,7 +400,8 @@ def record_imaging_result(
     found_text = _required_text(findings, "findings", errors, _("Describe the findings."))
     impression_text = _required_text(impression, "impression", errors, _("State the impression."))
     now = timezone.now()
-    moment = performed_at or now
+    # Typed at the order's facility: a naive time is its wall clock (see docs/api.md).
+    moment = now if performed_at is None else at_facility(performed_at, order.facility)
     if moment > now:
         _add(errors, "performed_at", _("The examination cannot be in the future."))
     elif moment < order.ordered_at:

@@ -18,6 +18,7 @@ from nyeri.prescriptions import catalogue
 from nyeri.prescriptions.items import ParsedItem
 from nyeri.prescriptions.models import MAX_DAYS, Prescription, PrescriptionItem, PrescriptionStatus
 from nyeri.prescriptions.safety import ActiveLine, Line, SafetyCheck, assess
+from nyeri.tenancy.clock import latest_today, zone_named
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.policy.loader import pack_for
 from nyeri.workforce.policy.schema import Opioids
@@ -104,10 +105,12 @@ def active_lines(
 ) -> list[ActiveLine]:
     """Opioid and benzodiazepine items of the patient's signed prescriptions active on ``on`` (1 query).
 
-    An item is active from the day its prescription was signed for its number of days.
+    An item is active from the day its prescription was signed, at the facility where it was
+    written, for its number of days; without ``on``, on today at that facility.
     """
-    day = on or timezone.localdate()
-    earliest = timezone.make_aware(datetime.combine(day - timedelta(days=MAX_DAYS), time.min))
+    latest = on or latest_today()
+    # A day early: the facilities' days turn up to two hours apart.
+    earliest = timezone.make_aware(datetime.combine(latest - timedelta(days=MAX_DAYS + 1), time.min))
     rows = (
         PrescriptionItem.objects.filter(
             organization_id=organization_id,
@@ -136,8 +139,11 @@ def active_lines(
         doses_per_day,
         strength_unit,
         medication_code,
-    ) in rows.values_list(*ACTIVE_FIELDS):
-        start = timezone.localdate(signed_at)
+        time_zone,
+    ) in rows.values_list(*ACTIVE_FIELDS, "prescription__facility__time_zone"):
+        zone = zone_named(time_zone)
+        start = signed_at.astimezone(zone).date()
+        day = on or timezone.now().astimezone(zone).date()
         ends_on = start + timedelta(days=days - 1)
         if start <= day <= ends_on:
             found.append(

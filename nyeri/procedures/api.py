@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
@@ -275,12 +274,6 @@ class ProcedureAmendIn(Schema):
     note: str | None = None
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and timezone.is_naive(value):
-        return timezone.make_aware(value)
-    return value
-
-
 def _person(scope: Scope, person_id: int | None) -> Person | None:
     return access_person(scope, person_id) if person_id is not None else None
 
@@ -357,7 +350,7 @@ def detail(request: HttpRequest, record_id: int) -> Any:
 def schedule(request: HttpRequest, record_id: int, payload: ScheduleIn) -> Any:
     scope, record = _record(request, record_id, "api procedure schedule")
     return services.schedule_procedure(
-        scope=scope, acting_user=request_user(request), record=record, scheduled_for=_aware(payload.scheduled_for)
+        scope=scope, acting_user=request_user(request), record=record, scheduled_for=payload.scheduled_for
     )
 
 
@@ -385,7 +378,7 @@ def perform(request: HttpRequest, record_id: int, payload: PerformIn) -> Any:
             performer=_person(scope, payload.performer_id),
             anesthesiologist=_person(scope, payload.anesthesiologist_id),
             imaging_operator=_person(scope, payload.imaging_operator_id),
-            performed_at=_aware(payload.performed_at),
+            performed_at=payload.performed_at,
             procedure_code=payload.procedure_code,
             anesthesia=payload.anesthesia,
             guidance=payload.guidance,
@@ -423,7 +416,7 @@ def amend(request: HttpRequest, record_id: int, payload: ProcedureAmendIn) -> An
         elif name == "imaging_operator_id":
             changes["imaging_operator"] = _person(scope, value)
         elif name == "performed_at":
-            changes["performed_at"] = _aware(value)
+            changes["performed_at"] = value  # naive: read at the facility by the service
         elif name in (
             "procedure_code",
             "anesthesia",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -24,8 +24,8 @@ from nyeri.procedures.services import REASON_MAX, TEXT_MAX, region_label, side_l
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 from nyeri.tenancy.selectors import facilities_for
+from nyeri.web.forms import LocalDateTimeField
 
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 NONE: list[tuple[str, str | Promise]] = [("", "—")]
 
 
@@ -33,12 +33,9 @@ def _language() -> str:
     return (translation.get_language() or "id").split("-")[0]
 
 
-def _datetime_field(label: Any, *, required: bool) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label,
-        required=required,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-    )
+def _datetime_field(label: Any, *, required: bool) -> LocalDateTimeField:
+    # Naive: the service reads it at the procedure's facility (tenancy.clock.at_facility).
+    return LocalDateTimeField(label=label, required=required)
 
 
 def _rating_field(label: Any) -> forms.IntegerField:
@@ -210,8 +207,6 @@ class PerformForm(WhereForm):
                 for o in operators
             ),
         ]
-        if not self.is_bound:
-            self.initial.setdefault("performed_at", timezone.localtime().strftime(DATETIME_LOCAL))
 
     def person_id(self, name: str) -> int | None:
         value = self.cleaned_data.get(name) or ""

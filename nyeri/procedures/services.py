@@ -67,6 +67,7 @@ from nyeri.procedures.models import (
     ProcedureRecord,
 )
 from nyeri.procedures.refusals import ProcedureRefused, Reason, from_unmet, reason
+from nyeri.tenancy.clock import at_facility, format_facility_time
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.engine import Decision, decide_many
@@ -508,6 +509,8 @@ def schedule_procedure(
     now = timezone.now()
     if scheduled_for is None:
         raise ValidationError({"scheduled_for": [_("Choose the date and time.")]})
+    # Typed at the facility: a naive time is its wall clock (see docs/api.md).
+    scheduled_for = at_facility(scheduled_for, record.facility)
     if scheduled_for < now:
         raise ValidationError({"scheduled_for": [_("The time cannot be in the past.")]})
     with transaction.atomic():
@@ -766,7 +769,7 @@ def _clean_performance(
     content = clean_content(
         proc, body_site=body_site, laterality=laterality, guidance=guidance, anesthesia=anesthesia, errors=errors
     )
-    moment = performed_at or timezone.now()
+    moment = timezone.now() if performed_at is None else at_facility(performed_at, record.facility)
     if moment > timezone.now():
         _add(errors, "performed_at", _("The time of the procedure cannot be in the future."))
     encounter = record.encounter
@@ -774,7 +777,8 @@ def _clean_performance(
         _add(
             errors,
             "performed_at",
-            _("The procedure cannot be before the visit began (%(start)s).") % {"start": _moment(encounter.starts_at)},
+            _("The procedure cannot be before the visit began (%(start)s).")
+            % {"start": format_facility_time(encounter.starts_at, record.facility)},
         )
     who = _clean_person(performer, "performer", scope, errors, _("Choose who performed the procedure."))
     helper: Person | None = None
@@ -1025,6 +1029,9 @@ def amend_performance(
     record = performance.record
     _own_record(scope, record)
     _covers(scope, record)
+    if isinstance(performed_at, datetime):
+        # Typed at the facility, and compared with the stored time below to find what changed.
+        performed_at = at_facility(performed_at, record.facility)
     given = {
         "procedure_code": procedure_code,
         "performed_at": performed_at,

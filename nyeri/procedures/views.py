@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -33,6 +32,7 @@ from nyeri.procedures.kinds import ProcedureStatus
 from nyeri.procedures.models import ProcedurePerformance, ProcedureRecord
 from nyeri.procedures.refusals import ProcedureRefused
 from nyeri.tenancy.access import access_facility
+from nyeri.tenancy.clock import at_facility, input_value
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.web.forms import add_service_errors
 from nyeri.workforce.selectors import organization_person
@@ -274,6 +274,7 @@ def perform(request: HttpRequest, patient_id: int, record_id: int) -> HttpRespon
         "laterality": record.laterality,
         "guidance": record.guidance,
         "anesthesia": record.anesthesia,
+        "performed_at": input_value(None, record.facility),
     }
     form, _proc = _perform_form(request, scope, record, PerformForm, initial)
     refused: list[str] = []
@@ -308,7 +309,7 @@ def amend(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse
     current = versions[-1]
     initial = {
         "procedure_code": current.procedure_code,
-        "performed_at": current.performed_at,
+        "performed_at": input_value(current.performed_at, record.facility),
         "performer": str(current.performer_id),
         "anesthesiologist": str(current.anesthesiologist_id or ""),
         "imaging_operator": str(current.imaging_operator_id or ""),
@@ -326,8 +327,9 @@ def amend(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse
     refused: list[str] = []
     if request.method == "POST" and form.is_valid():
         fields = _performance_fields(scope, form)
-        # The form shows the time to the minute: the same minute is the same time.
-        if fields["performed_at"] == timezone.localtime(current.performed_at).replace(second=0, microsecond=0):
+        # The form shows the time to the minute (on the facility's clock): the same minute is the same time.
+        typed = at_facility(fields["performed_at"], record.facility)
+        if typed == current.performed_at.replace(second=0, microsecond=0):
             fields["performed_at"] = current.performed_at
         try:
             services.amend_performance(

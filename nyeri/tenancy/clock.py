@@ -12,7 +12,9 @@ profile, the platform's scheduled jobs) pass ``None`` and get the installation's
 (``TIME_ZONE``, Asia/Jakarta by default); docs/facilities.md lists which are which.
 
 Times are stored in UTC; ``local_now`` and ``local_time`` only convert for reading and
-showing, with the zone's label from ``zone_label``.
+showing, with the zone's label from ``zone_label``. A time typed at a facility (a form's
+``datetime-local``, an API date-time without an offset) is that facility's wall-clock
+time: ``at_facility`` reads it there, ``input_value`` shows one back there.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
     from nyeri.tenancy.models import Facility
 
 UTC = ZoneInfo("UTC")
+# WIT: of Indonesia's zones, the first whose day turns.
+LATEST_ZONE = ZoneInfo("Asia/Jayapura")
 
 
 @cache
@@ -48,8 +52,13 @@ def facility_zone(facility: Facility | None) -> tzinfo:
     """
     if facility is None:
         return timezone.get_current_timezone()
+    return zone_named(facility.time_zone)
+
+
+def zone_named(name: str) -> tzinfo:
+    """The zone of a facility's ``time_zone`` value read without its row (``values_list``)."""
     try:
-        return _zone(facility.time_zone)
+        return _zone(name)
     except (ZoneInfoNotFoundError, ValueError):
         return timezone.get_current_timezone()
 
@@ -62,6 +71,13 @@ def local_now(facility: Facility | None, at: datetime | None = None) -> datetime
 def local_date(facility: Facility | None, at: datetime | None = None) -> date:
     """The calendar day at ``facility`` at the moment ``at`` (default: now)."""
     return local_now(facility, at).date()
+
+
+def latest_today() -> date:
+    """The latest calendar day of Indonesia's zones and the installation's: today at WIT
+    (UTC+9, the first to turn) or later. For a bound that cannot know the facility (a
+    model's validator, a date picker's ``max``); rules ask ``local_date``."""
+    return max(timezone.localdate(), timezone.localdate(timezone=LATEST_ZONE))
 
 
 def day_bounds(facility: Facility | None, day: date) -> tuple[datetime, datetime]:
@@ -93,3 +109,24 @@ def format_facility_time(moment: datetime | None, facility: Facility | None, for
         return ""
     shown = formats.date_format(local_now(facility, moment), format_string)
     return f"{shown} {zone_label(facility_zone(facility))}"
+
+
+# The value of an HTML ``datetime-local`` input: a wall-clock time without a zone.
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def at_facility(moment: datetime, facility: Facility | None) -> datetime:
+    """``moment`` as typed at ``facility``: a naive time is read on the facility's clock,
+    an aware one (an API date-time with an offset) is taken as given.
+
+    Services call this once the facility is known, so a WIT clinic's 09:00 is stored as
+    00:00 UTC, not as 09:00 in the installation's zone.
+    """
+    if timezone.is_aware(moment):
+        return moment
+    return timezone.make_aware(moment, facility_zone(facility))
+
+
+def input_value(moment: datetime | None, facility: Facility | None) -> str:
+    """``moment`` (default: now) as a ``datetime-local`` value on ``facility``'s clock."""
+    return local_now(facility, moment).strftime(DATETIME_LOCAL)

@@ -11,19 +11,18 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from nyeri.clinical.assessments.services import REASON_MAX, BodySiteIn
 from nyeri.clinical.instruments.body_map import body_map
 from nyeri.clinical.instruments.schema import Instrument, Item
-from nyeri.clinical.models import AssessmentSource, BodyView, Laterality, PainAssessment, PainCharacter
+from nyeri.clinical.models import AssessmentSource, BodyView, Encounter, Laterality, PainAssessment, PainCharacter
+from nyeri.tenancy.clock import input_value
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 from nyeri.tenancy.selectors import facilities_for
-
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+from nyeri.web.forms import LocalDateTimeField
 
 
 def item_field_name(code: str) -> str:
@@ -83,11 +82,8 @@ class AssessmentForm(forms.Form):
     facility = forms.ModelChoiceField(
         label=_("Facility"), queryset=Facility.objects.none(), required=False, empty_label=None
     )
-    recorded_at = forms.DateTimeField(
-        label=_("Assessed at"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-    )
+    # Naive: the service reads it at the facility of the assessment (tenancy.clock.at_facility).
+    recorded_at = LocalDateTimeField(label=_("Assessed at"), required=False)
     source = forms.ChoiceField(label=_("Answers given by"), choices=AssessmentSource.choices)
     pain_character = forms.ChoiceField(
         label=_("Pain character"), choices=[("", "—"), *PainCharacter.choices], required=False
@@ -100,6 +96,7 @@ class AssessmentForm(forms.Form):
         scope: Scope,
         with_facility: bool = True,
         amending: PainAssessment | None = None,
+        encounter: Encounter | None = None,
         **kwargs: Any,
     ) -> None:
         if amending is not None:
@@ -108,10 +105,13 @@ class AssessmentForm(forms.Form):
         self.instrument = instrument
         self.body_site_errors: list[str] = []
         language = get_language() or "id"
+        # Where the time is typed: the encounter's facility, else the one the select shows first.
+        shown = encounter.facility if encounter is not None else None
         if with_facility:
             field = self.fields["facility"]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = facilities_for(scope)
+            shown = shown or field.queryset.first()
         else:
             del self.fields["facility"]
         if amending is not None:
@@ -122,7 +122,7 @@ class AssessmentForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 2, "maxlength": str(REASON_MAX)}),
             )
         else:
-            self.fields["recorded_at"].initial = timezone.localtime().strftime(DATETIME_LOCAL)
+            self.fields["recorded_at"].initial = input_value(None, shown)
             self.fields["source"].initial = AssessmentSource.CLINICIAN
         for item in instrument.items:
             self.fields[item_field_name(item.code)] = _item_field(item, language)
@@ -186,7 +186,7 @@ class AssessmentForm(forms.Form):
 def initial_from(assessment: PainAssessment) -> dict[str, Any]:
     """The form's values for an amendment: what the current version says."""
     initial: dict[str, Any] = {
-        "recorded_at": timezone.localtime(assessment.recorded_at).strftime(DATETIME_LOCAL),
+        "recorded_at": input_value(assessment.recorded_at, assessment.facility),
         "source": assessment.source,
         "pain_character": assessment.pain_character,
     }

@@ -19,7 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -46,6 +46,7 @@ from nyeri.clinical.models import (
     PainCharacter,
     Patient,
 )
+from nyeri.tenancy.clock import at_facility, format_facility_time
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.refusals import write_transaction
 from nyeri.tenancy.scope import Scope
@@ -282,7 +283,10 @@ def record_assessment(
     if patient.organization_id != scope.organization.pk:
         raise Http404("No such patient")
     errors: Errors = {}
-    moment = recorded_at or timezone.now()
+    # Typed where it was recorded (the encounter's facility, else the chosen one): a naive
+    # time is that facility's wall clock (see docs/api.md).
+    typed_at = encounter.facility if encounter is not None else facility
+    moment = timezone.now() if recorded_at is None else at_facility(recorded_at, typed_at)
     place = _place(scope, patient, encounter, facility, moment, errors)
     checked = _check_content(
         instrument_code=instrument_code,
@@ -337,7 +341,7 @@ def _lock_open_encounter(encounter: Encounter) -> None:
 
 def _before_encounter(encounter: Encounter) -> str:
     return _("The assessment cannot be before the encounter began (%(start)s).") % {
-        "start": formats.date_format(timezone.localtime(encounter.starts_at), "j F Y H:i")
+        "start": format_facility_time(encounter.starts_at, encounter.facility)
     }
 
 
@@ -423,7 +427,7 @@ def amend_assessment(
         raise Http404("No such assessment")
     errors: Errors = {}
     text = _reason(reason, errors)
-    moment = recorded_at or assessment.recorded_at
+    moment = assessment.recorded_at if recorded_at is None else at_facility(recorded_at, assessment.facility)
     if assessment.encounter is not None and moment < assessment.encounter.starts_at:
         _add(errors, "recorded_at", _before_encounter(assessment.encounter))
     checked = _check_content(

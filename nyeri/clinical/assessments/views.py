@@ -55,7 +55,9 @@ def record(request: HttpRequest, patient_id: int) -> HttpResponse:
             },
             status=404 if code else 200,
         )
-    form = AssessmentForm(request.POST or None, instrument=found, scope=scope, with_facility=encounter is None)
+    form = AssessmentForm(
+        request.POST or None, instrument=found, scope=scope, with_facility=encounter is None, encounter=encounter
+    )
     if request.method == "POST" and form.is_valid():
         try:
             assessment = services.record_assessment(

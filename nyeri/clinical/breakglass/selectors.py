@@ -158,7 +158,11 @@ class GrantReview:
 
 
 def audit_report_url(grant: BreakGlassGrant) -> str:
-    """The audit report filtered by the grant's user, patient and days (local dates)."""
+    """The audit report filtered by the grant's user, patient and days (local dates).
+
+    The installation's days, not the facility's: the audit report reads its date filter in
+    the installation's zone (``day_bounds(None, ...)``), so these days cover the grant.
+    """
     start: date = timezone.localdate(grant.starts_at)
     end: date = timezone.localdate(grant.ends_at)
     query: dict[str, str | int] = {

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from nyeri.clinical.consents.services import NOTE_MAX, REASON_MAX, WITNESS_MAX
-from nyeri.clinical.encounters.forms import DATETIME_LOCAL
 from nyeri.clinical.models import ConsentKind, ConsentMethod, Patient
+from nyeri.tenancy.clock import input_value
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 from nyeri.tenancy.selectors import facilities_for
+from nyeri.web.forms import LocalDateTimeField
 
 
 class RecordConsentForm(forms.Form):
@@ -32,12 +32,8 @@ class RecordConsentForm(forms.Form):
         max_length=WITNESS_MAX,
         help_text=_("Required for a verbal consent: the name of the person who witnessed it."),
     )
-    given_at = forms.DateTimeField(
-        label=_("Given at"),
-        required=False,
-        help_text=_("Leave empty for now."),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-    )
+    # Naive: the service reads it at the chosen facility (tenancy.clock.at_facility).
+    given_at = LocalDateTimeField(label=_("Given at"), required=False, help_text=_("Leave empty for now."))
     facility = forms.ModelChoiceField(label=_("Facility"), queryset=Facility.objects.none(), empty_label=None)
 
     def __init__(self, *args: Any, scope: Scope, patient: Patient, **kwargs: Any) -> None:
@@ -45,9 +41,12 @@ class RecordConsentForm(forms.Form):
         facility = self.fields["facility"]
         assert isinstance(facility, forms.ModelChoiceField)
         facility.queryset = facilities_for(scope)
+        shown = facility.queryset.first()
         if scope.covers_facility(patient.registered_at_id):
             facility.initial = patient.registered_at_id
-        self.fields["given_at"].initial = timezone.localtime().strftime(DATETIME_LOCAL)
+            shown = patient.registered_at
+        # Now on the clock of the facility the select shows first.
+        self.fields["given_at"].initial = input_value(None, shown)
 
 
 class WithdrawConsentForm(forms.Form):

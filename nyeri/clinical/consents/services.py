@@ -23,6 +23,7 @@ from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.breakglass.access import require_care_access
 from nyeri.clinical.models import ConsentKind, ConsentMethod, ConsentStatus, Patient, PatientConsent
+from nyeri.tenancy.clock import at_facility
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 
@@ -123,8 +124,10 @@ def record_consent(
         _add(errors, "kind", _("Choose what the patient consents to."))
     if how not in ConsentMethod.values:
         _add(errors, "how", _("Choose how the consent was given."))
+    place = _facility(scope, patient, facility, errors)
     now = timezone.now()
-    moment = given_at or now
+    # Typed at the facility: a naive time is its wall clock (see docs/api.md).
+    moment = now if given_at is None else at_facility(given_at, place)
     if moment > now:
         _add(errors, "given_at", _("A consent is recorded once it has been given: the time cannot be in the future."))
     witness = _text(witness, "witness", WITNESS_MAX, errors)
@@ -133,7 +136,6 @@ def record_consent(
     scope_note = _text(scope_note, "scope_note", NOTE_MAX, errors)
     if kind == ConsentKind.PROCEDURE and not scope_note and "scope_note" not in errors:
         _add(errors, "scope_note", _("Name the procedure the patient consents to."))
-    place = _facility(scope, patient, facility, errors)
     if errors:
         raise ValidationError(errors)
     assert place is not None

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext_lazy as _
 
 from nyeri.clinical.diagnoses import catalogue
 from nyeri.clinical.diagnoses.models import BodySite, ClinicalStatus, Diagnosis, Laterality
 from nyeri.clinical.diagnoses.services import CAUSE_MAX_LENGTH, REASON_MAX_LENGTH
+from nyeri.tenancy.clock import latest_today
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 
@@ -70,7 +70,8 @@ class DiagnosisForm(forms.Form):
         field = self.fields["facility"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = facilities.order_by("name")
-        self.fields["onset_date"].widget.attrs["max"] = timezone.localdate().isoformat()
+        # A hint for the date picker (any facility's today); the service checks the facility's.
+        self.fields["onset_date"].widget.attrs["max"] = latest_today().isoformat()
 
     def content(self) -> dict[str, Any]:
         """The cleaned clinical fields, as the services take them."""

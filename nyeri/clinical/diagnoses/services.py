@@ -34,6 +34,7 @@ from nyeri.clinical.diagnoses.models import (
     RecordStatus,
 )
 from nyeri.clinical.models import Patient
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.refusals import write_transaction
 from nyeri.tenancy.scope import Scope
@@ -171,7 +172,7 @@ def _clean_content(diagnosis: Diagnosis, patient: Patient, errors: Errors, *, ic
     if onset is not None:
         if not isinstance(onset, date):
             _add(errors, "onset_date", _("Enter the onset as a date."))
-        elif onset > timezone.localdate():
+        elif onset > local_date(diagnosis.facility):  # the day where it is recorded
             _add(errors, "onset_date", _("The onset cannot be in the future."))
         elif onset < patient.birth_date:
             _add(

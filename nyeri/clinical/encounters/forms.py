@@ -5,25 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from nyeri.clinical.encounters.services import REASON_MAX
 from nyeri.clinical.models import Encounter, EncounterKind, ParticipantRole
+from nyeri.tenancy.clock import input_value
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 from nyeri.tenancy.selectors import facilities_for
+from nyeri.web.forms import LocalDateTimeField
 from nyeri.workforce.models import Person
 
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
-
-def _datetime_field(label: Any, *, required: bool) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label,
-        required=required,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-    )
+def _datetime_field(label: Any, *, required: bool) -> LocalDateTimeField:
+    # Naive: the service reads it at the chosen facility (tenancy.clock.at_facility).
+    return LocalDateTimeField(label=label, required=required)
 
 
 class EncounterForm(forms.Form):
@@ -37,7 +33,8 @@ class EncounterForm(forms.Form):
         field = self.fields["facility"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = facilities_for(scope)
-        self.fields["starts_at"].initial = timezone.localtime().strftime(DATETIME_LOCAL)
+        # Now on the clock of the facility the select shows first.
+        self.fields["starts_at"].initial = input_value(None, field.queryset.first())
         self.fields["ends_at"].help_text = _("Leave empty while the visit goes on; finish it later.")
 
 
@@ -68,9 +65,9 @@ class ParticipantForm(forms.Form):
 class FinishForm(forms.Form):
     ends_at = _datetime_field(_("End of the visit"), required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, facility: Facility | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["ends_at"].initial = timezone.localtime().strftime(DATETIME_LOCAL)
+        self.fields["ends_at"].initial = input_value(None, facility)
 
 
 class CancelForm(forms.Form):

@@ -19,7 +19,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
@@ -34,7 +34,7 @@ from nyeri.clinical.models import (
     ParticipantRole,
     Patient,
 )
-from nyeri.tenancy.clock import local_date
+from nyeri.tenancy.clock import at_facility, format_facility_time, local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import CLINICAL_ROLES
 from nyeri.tenancy.scope import Scope
@@ -66,8 +66,8 @@ def _facility_errors(scope: Scope, facility: Facility | None, errors: Errors) ->
         _add(errors, "facility", _("Your membership does not cover this facility."))
 
 
-def _moment(value: datetime) -> str:
-    return formats.date_format(timezone.localtime(value), "j F Y H:i")
+def _moment(value: datetime, facility: Facility | None) -> str:
+    return format_facility_time(value, facility)
 
 
 def _reason(reason: str, errors: Errors) -> str:
@@ -101,13 +101,16 @@ def create_encounter(
     _facility_errors(scope, facility, errors)
     if kind not in EncounterKind.values:
         _add(errors, "kind", _("Choose the kind of visit."))
+    # Typed at the facility: a naive time is its wall clock (see docs/api.md).
+    starts_at = None if starts_at is None else at_facility(starts_at, facility)
+    ends_at = None if ends_at is None else at_facility(ends_at, facility)
     now = timezone.now()
     if starts_at is None:
         _add(errors, "starts_at", _("Give the start of the visit."))
     elif starts_at > now:
         _add(errors, "starts_at", _("A visit is recorded once it has begun: the start cannot be in the future."))
     if ends_at is not None:
-        _end_errors(starts_at, ends_at, now, errors)
+        _end_errors(starts_at, ends_at, now, errors, facility)
     if errors:
         raise ValidationError(errors)
     assert facility is not None
@@ -137,11 +140,17 @@ def create_encounter(
     return encounter
 
 
-def _end_errors(starts_at: datetime | None, ends_at: datetime, now: datetime, errors: Errors) -> None:
+def _end_errors(
+    starts_at: datetime | None, ends_at: datetime, now: datetime, errors: Errors, facility: Facility | None
+) -> None:
     if ends_at > now:
         _add(errors, "ends_at", _("The end cannot be in the future."))
     elif starts_at is not None and ends_at < starts_at:
-        _add(errors, "ends_at", _("The end cannot be before the start (%(start)s).") % {"start": _moment(starts_at)})
+        _add(
+            errors,
+            "ends_at",
+            _("The end cannot be before the start (%(start)s).") % {"start": _moment(starts_at, facility)},
+        )
 
 
 def _locked(scope: Scope, encounter: Encounter) -> Encounter:
@@ -169,14 +178,14 @@ def finish_encounter(
     _check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type="encounter")
     now = timezone.now()
-    end = ends_at or now
     with transaction.atomic():
         locked = _locked(scope, encounter)
+        end = now if ends_at is None else at_facility(ends_at, locked.facility)
         _ensure_open(locked)
         if locked.status == EncounterStatus.FINISHED:
             raise ValidationError({"status": [_("This encounter is already finished.")]})
         errors: Errors = {}
-        _end_errors(locked.starts_at, end, now, errors)
+        _end_errors(locked.starts_at, end, now, errors, locked.facility)
         if errors:
             raise ValidationError(errors)
         Encounter.objects.filter(pk=locked.pk).update(status=EncounterStatus.FINISHED, ends_at=end)

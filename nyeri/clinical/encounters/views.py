@@ -75,7 +75,7 @@ def _detail_page(request: HttpRequest, encounter_id: int, status: int = 200, **f
         "assessments": [describe(a, brief=True) for a in encounter.assessments.all()],
         "participant_form": participant_form,
         "finish_form": forms.get("finish_form")
-        or (FinishForm() if encounter.status == EncounterStatus.IN_PROGRESS else None),
+        or (FinishForm(facility=encounter.facility) if encounter.status == EncounterStatus.IN_PROGRESS else None),
         "cancel_form": forms.get("cancel_form") or (CancelForm() if is_open else None),
     }
     return render(request, "clinical/encounters/detail.html", context, status=status)
@@ -118,7 +118,7 @@ def add_participant(request: HttpRequest, encounter_id: int) -> HttpResponse:
 def finish(request: HttpRequest, encounter_id: int) -> HttpResponse:
     scope = request_scope(request)
     encounter = selectors.access_encounter(scope, encounter_id)
-    form = FinishForm(request.POST)
+    form = FinishForm(request.POST, facility=encounter.facility)
     if form.is_valid():
         try:
             services.finish_encounter(
