@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema, Status
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, RefusalEnvelope, refusal
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.api.schemas import ReasonIn
 from nyeri.clinical.access import access_patient, ensure_clinical_role
 from nyeri.imaging import selectors, services
@@ -216,11 +217,16 @@ def _facility(scope: Scope, facility_id: int | None) -> Facility | None:
     return facility
 
 
-@router.get("/patients/{patient_id}/imaging", response={200: list[OrderOut], **ERRORS}, summary="A patient's orders")
-def list_orders(request: HttpRequest, patient_id: int) -> Any:
+@router.get(
+    "/patients/{patient_id}/imaging",
+    response={200: Page[OrderOut], **ERRORS},
+    summary="A patient's orders, newest first (paged)",
+)
+def list_orders(request: HttpRequest, patient_id: int, paging: Query[PageQuery]) -> HttpResponse:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api imaging")
-    return selectors.patient_orders(scope, patient)
+    found = selectors.patient_order_rows(scope, patient, offset=paging.offset, limit=paging.page_size)
+    return json_page(found.rows, count=found.count, query=paging)
 
 
 @router.post("/patients/{patient_id}/imaging", response={201: OrderOut, **ERRORS}, summary="Order an examination")

@@ -19,6 +19,7 @@ from nyeri.facilities.selectors import InHouseImaging, in_house_imaging
 from nyeri.imaging.kinds import MODALITY_EQUIPMENT, OrderStatus, RevisionKind
 from nyeri.imaging.models import ImagingOrder, ImagingResult, Referral, ResultRevision
 from nyeri.imaging.services import OperatorCheck, operator_check, operator_privilege, referral_destinations
+from nyeri.lib.rows import PageRows, page_of
 from nyeri.procedures.models import ProcedureRecord
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
@@ -32,6 +33,29 @@ def patient_orders(scope: Scope, patient: Patient) -> list[ImagingOrder]:
         .select_related("facility")
         .order_by("-ordered_at", "-pk")
     )
+
+
+# The columns of an order in a list (the API's OrderOut).
+ORDER_COLUMNS = (
+    "id",
+    "patient_id",
+    "facility_id",
+    "modality",
+    "body_region",
+    "clinical_question",
+    "status",
+    "ordered_at",
+    "cancel_reason",
+)
+
+
+def patient_order_rows(scope: Scope, patient: Patient, *, offset: int = 0, limit: int = 50) -> PageRows:
+    """One page of the patient's imaging orders, newest first, as the ``ORDER_COLUMNS`` (1 query;
+    the caller fetched the patient through access_patient)."""
+    ordered = ImagingOrder.objects.filter(organization=scope.organization, patient=patient).order_by(
+        "-ordered_at", "-pk"
+    )
+    return page_of(ordered, ORDER_COLUMNS, offset=offset, limit=limit)
 
 
 @dataclass(frozen=True)

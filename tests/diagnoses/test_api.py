@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from nyeri.accounts.models import User
@@ -15,7 +19,7 @@ from nyeri.clinical.models import Patient
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from tests.conftest import MakeMember
-from tests.diagnoses.conftest import client_of, licensed_staff, scope_of
+from tests.diagnoses.conftest import client_of, licensed_staff, make_patient, scope_of
 
 
 def post(client: Client, url: str, body: dict[str, object]) -> object:
@@ -27,7 +31,14 @@ def test_the_api_lists_the_problem_list_with_titles_in_both_languages(
 ) -> None:
     response = client_of(physician).get(f"/api/patients/{patient.pk}/diagnoses")
     assert response.status_code == 200
-    [row] = response.json()
+    body = response.json()
+    assert {k: body[k] for k in ("count", "page", "pages", "page_size")} == {
+        "count": 1,
+        "page": 1,
+        "pages": 1,
+        "page_size": 50,
+    }
+    [row] = body["items"]
     assert row["id"] == low_back_pain.pk
     assert (row["icd10_code"], row["icd10_title"], row["icd10_title_id"]) == (
         "M54.5",
@@ -110,7 +121,7 @@ def test_entered_in_error_through_the_api_hides_the_diagnosis(
     response = post(client, f"/api/diagnoses/{low_back_pain.pk}/entered-in-error", {"reason": "Wrong patient"})
     assert response.status_code == 201  # type: ignore[attr-defined]
     assert response.json()["record_status"] == "entered_in_error"  # type: ignore[attr-defined]
-    assert client.get(f"/api/patients/{patient.pk}/diagnoses").json() == []
+    assert client.get(f"/api/patients/{patient.pk}/diagnoses").json()["items"] == []
 
 
 def test_another_organizations_diagnoses_are_not_found_in_the_api(
@@ -171,3 +182,47 @@ def test_the_code_endpoints_search_icd10_in_both_languages_and_list_the_icd11_ca
 def test_the_api_needs_a_login(patient: Patient) -> None:
     assert Client().get(f"/api/patients/{patient.pk}/diagnoses").status_code == 401
     assert Client().get("/api/codes/icd10", {"q": "M54"}).status_code == 401
+
+
+def test_a_listed_diagnosis_reads_the_same_as_the_one_just_recorded(physician: User, patient: Patient) -> None:
+    client = client_of(physician)
+    recorded = post(
+        client,
+        f"/api/patients/{patient.pk}/diagnoses",
+        {"icd10_code": "R52.1", "icd11_category": "MG30.5", "body_site": "leg", "laterality": "left"},
+    ).json()  # type: ignore[attr-defined]
+    [listed] = client.get(f"/api/patients/{patient.pk}/diagnoses").json()["items"]
+    assert listed == recorded
+
+
+def test_the_problem_list_is_paged_active_first_in_the_same_statements_for_one_and_for_many(
+    physician: User,
+    patient: Patient,
+    low_back_pain: Diagnosis,
+    org: Organization,
+    facility: Facility,
+    django_assert_num_queries: Callable[..., Any],
+) -> None:
+    scope = scope_of(physician)
+    crowded = make_patient(org, facility, "RM-DX-2", "Banyak")
+    for n in range(30):
+        services.record_diagnosis(
+            scope=scope,
+            acting_user=physician,
+            patient=crowded,
+            icd10_code="M54.5",
+            clinical_status="resolved" if n % 2 else "active",
+        )
+    client = client_of(physician)
+    client.get(f"/api/patients/{patient.pk}/diagnoses")  # the session and the audit chain are warm
+    with CaptureQueriesContext(connection) as one:
+        client.get(f"/api/patients/{patient.pk}/diagnoses")
+    with django_assert_num_queries(len(one)):
+        page = client.get(f"/api/patients/{crowded.pk}/diagnoses", {"page": 2, "page_size": 20}).json()
+    assert (page["count"], page["page"], page["pages"], page["page_size"], len(page["items"])) == (30, 2, 2, 20, 10)
+    assert {row["clinical_status"] for row in page["items"]} == {"resolved"}
+    past_the_end = client.get(f"/api/patients/{crowded.pk}/diagnoses", {"page": 9}).json()
+    assert (past_the_end["count"], past_the_end["items"]) == (30, [])
+    bad = client.get(f"/api/patients/{crowded.pk}/diagnoses", {"page_size": 501})
+    assert bad.status_code == 422
+    assert [f["field"] for f in bad.json()["error"]["fields"]] == ["page_size"]

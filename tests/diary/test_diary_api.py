@@ -4,13 +4,17 @@ patient's own entry (no account, no CSRF, Idempotency-Key, field errors, 404/410
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from nyeri.accounts.models import User
+from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.clinical.diary import services
 from nyeri.clinical.diary.services import IssuedLink
 from nyeri.clinical.models import AssessmentSource, DiaryLink, PainAssessment, Patient
@@ -42,8 +46,9 @@ def test_a_clinician_issues_lists_and_revokes_links(clinician_client: Client, pa
     link = DiaryLink.objects.get()
     assert link.expires_at - link.issued_at == timedelta(days=10)
     submit(link, key="api-key-0001")
-    listed = clinician_client.get(f"/api/patients/{patient.pk}/diary-links").json()
+    listed = clinician_client.get(f"/api/patients/{patient.pk}/diary-links").json()["items"]
     assert [(x["id"], x["state"], x["entries"]) for x in listed] == [(link.pk, "active", 1)]
+    assert listed[0]["last_entry_at"] is not None
     assert "token" not in listed[0]
     assert "url" not in listed[0]
     revoked = post(clinician_client, f"/api/diary-links/{link.pk}/revoke", {"reason": "selesai terapi"})
@@ -52,6 +57,48 @@ def test_a_clinician_issues_lists_and_revokes_links(clinician_client: Client, pa
     again = post(clinician_client, f"/api/diary-links/{link.pk}/revoke", {})
     assert again.status_code == 422
     assert again.json()["error"]["fields"][0]["field"] == "link"
+
+
+def test_the_links_are_paged_newest_first_with_their_state_in_the_same_statements_for_one_and_for_many(
+    clinician_client: Client,
+    clinician_scope: Scope,
+    patient: Patient,
+    org: Organization,
+    facility: Facility,
+    django_assert_num_queries: Callable[..., Any],
+) -> None:
+    first = issue(clinician_scope, patient).link
+    submit(first, key="list-key-0001")
+    submit(first, key="list-key-0002")
+    crowded = Patient.objects.create(
+        organization=org,
+        registered_at=facility,
+        mrn="RM-DL-2",
+        full_name="Banyak",
+        birth_date=date(1970, 1, 2),
+        sex="male",
+    )
+    # The oldest link was issued ten days ago for a day: it has expired.
+    links = [issue(clinician_scope, crowded, valid_days=1, now=timezone.now() - timedelta(days=10)).link]
+    links += [issue(clinician_scope, crowded).link for _ in range(11)]
+    services.revoke_link(scope=clinician_scope, acting_user=clinician_scope.user, link=links[1])
+    one = clinician_client.get(f"/api/patients/{patient.pk}/diary-links").json()
+    assert (one["count"], [(x["id"], x["entries"]) for x in one["items"]]) == (1, [(first.pk, 2)])
+    event = AuditEvent.objects.filter(action=AuditAction.READ).latest("pk")
+    assert (event.patient_id, event.reason) == (patient.pk, "api: diary links")
+    with CaptureQueriesContext(connection) as statements:
+        clinician_client.get(f"/api/patients/{patient.pk}/diary-links")
+    with django_assert_num_queries(len(statements)):
+        page = clinician_client.get(f"/api/patients/{crowded.pk}/diary-links", {"page": 2, "page_size": 5}).json()
+    assert (page["count"], page["pages"], len(page["items"])) == (12, 3, 5)
+    last = clinician_client.get(f"/api/patients/{crowded.pk}/diary-links", {"page": 3, "page_size": 5}).json()
+    assert [(x["id"], x["state"], x["entries"]) for x in last["items"]] == [
+        (links[1].pk, "revoked", 0),
+        (links[0].pk, "expired", 0),
+    ]
+    bad = clinician_client.get(f"/api/patients/{crowded.pk}/diary-links", {"page_size": "many"})
+    assert bad.status_code == 422
+    assert [f["field"] for f in bad.json()["error"]["fields"]] == ["page_size"]
 
 
 def test_bad_validity_and_facility_are_named(

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.clinical.models import Patient
 from nyeri.imaging import services
 from nyeri.imaging.models import ImagingOrder
-from nyeri.tenancy.models import Facility
+from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from tests.imaging.conftest import MakeStaff, Staff
 
@@ -198,3 +205,52 @@ def test_a_waiting_fluoroscopy_block_is_referred_from_the_patients_imaging_page(
     response = client.post(refer_url, {"to_facility": facility.pk})
     assert response.status_code == 302
     assert Referral.objects.get(procedure=record).to_facility == facility
+
+
+def test_the_api_lists_a_patients_orders_paged_newest_first_in_the_same_statements_for_one_and_for_many(
+    hospital_doctor: Staff,
+    hospital_patient: Patient,
+    org: Organization,
+    facility: Facility,
+    foreign_patient: Patient,
+    django_assert_num_queries: Callable[..., Any],
+) -> None:
+    client = hospital_doctor.client()
+    created = client.post(
+        f"/api/patients/{hospital_patient.pk}/imaging",
+        json.dumps({"modality": "xray", "body_region": "lower_back", "clinical_question": "Listhesis?"}),
+        content_type="application/json",
+    ).json()
+    crowded = Patient.objects.create(
+        organization=org,
+        registered_at=facility,
+        mrn="RM-IMG-2",
+        full_name="Banyak",
+        birth_date=date(1970, 1, 2),
+        sex="male",
+    )
+    start = timezone.now() - timedelta(days=30)
+    for n in range(25):
+        services.order_imaging(
+            scope=hospital_doctor.scope,
+            acting_user=hospital_doctor.user,
+            patient=crowded,
+            modality="xray",
+            body_region="lower_back",
+            clinical_question=f"Q{n}",
+            ordered_at=start + timedelta(days=n),
+        )
+    one = client.get(f"/api/patients/{hospital_patient.pk}/imaging").json()
+    assert (one["count"], one["pages"], one["page_size"], one["items"]) == (1, 1, 50, [created])
+    event = AuditEvent.objects.filter(action=AuditAction.READ).latest("pk")
+    assert (event.patient_id, event.reason) == (hospital_patient.pk, "api imaging")
+    with CaptureQueriesContext(connection) as statements:
+        client.get(f"/api/patients/{hospital_patient.pk}/imaging")
+    with django_assert_num_queries(len(statements)):
+        page = client.get(f"/api/patients/{crowded.pk}/imaging", {"page": 2, "page_size": 10}).json()
+    assert (page["count"], page["page"], page["pages"]) == (25, 2, 3)
+    assert [o["clinical_question"] for o in page["items"]] == [f"Q{n}" for n in range(14, 4, -1)]
+    bad = client.get(f"/api/patients/{crowded.pk}/imaging", {"page": 0})
+    assert bad.status_code == 422
+    assert [f["field"] for f in bad.json()["error"]["fields"]] == ["page"]
+    assert client.get(f"/api/patients/{foreign_patient.pk}/imaging").status_code == 404

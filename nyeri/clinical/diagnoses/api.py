@@ -6,10 +6,11 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.diagnoses import catalogue, selectors, services
 from nyeri.clinical.diagnoses.access import access_diagnosis
@@ -123,15 +124,26 @@ def _facility(scope: Scope, facility_id: int | None) -> Facility | None:
     return access_facility(scope, facility_id) if facility_id is not None else None
 
 
+def _with_titles(row: dict[str, Any]) -> dict[str, Any]:
+    # The catalogue titles DiagnosisOut resolves, from the catalogue in memory (no query).
+    entry = catalogue.lookup_icd10(row["icd10_code"])
+    category = row["icd11_category"]
+    row["icd10_title_id"] = entry.title_id if entry is not None else ""
+    row["icd11_title_en"] = catalogue.icd11_title(category, "en") if category else ""
+    row["icd11_title_id"] = catalogue.icd11_title(category, "id") if category else ""
+    return row
+
+
 @router.get(
     "/patients/{patient_id}/diagnoses",
-    response={200: list[DiagnosisOut], **ERRORS},
-    summary="A patient's problem list: current diagnoses, active first (audited read)",
+    response={200: Page[DiagnosisOut], **ERRORS},
+    summary="A patient's problem list: current diagnoses, active first (audited read, paged)",
 )
-def list_diagnoses(request: HttpRequest, patient_id: int) -> Any:
+def list_diagnoses(request: HttpRequest, patient_id: int, paging: Query[PageQuery]) -> HttpResponse:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api diagnoses")
-    return selectors.problem_list(scope, patient).diagnoses
+    found = selectors.problem_list_rows(scope, patient, offset=paging.offset, limit=paging.page_size)
+    return json_page([_with_titles(row) for row in found.rows], count=found.count, query=paging)
 
 
 @router.post(

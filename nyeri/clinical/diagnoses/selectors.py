@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models.functions import Coalesce, NullIf
 
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.breakglass.access import require_care_access
@@ -17,6 +18,7 @@ from nyeri.clinical.diagnoses import catalogue
 from nyeri.clinical.diagnoses.catalogue import Icd10Code, Icd11Category
 from nyeri.clinical.diagnoses.models import ClinicalStatus, Diagnosis, RecordStatus
 from nyeri.clinical.models import Patient
+from nyeri.lib.rows import PageRows, page_of
 from nyeri.tenancy.scope import Scope
 
 # Active problems first, then resolved, then ruled out.
@@ -52,6 +54,50 @@ def problem_list(scope: Scope, patient: Patient) -> ProblemList:
     )
     shown = [d for d in current if d.record_status != RecordStatus.ENTERED_IN_ERROR]
     return ProblemList(shown, len(current) - len(shown))
+
+
+# The columns of a diagnosis in a list (DiagnosisOut without the catalogue titles, which the
+# API adds from the catalogue in memory).
+LIST_COLUMNS = (
+    "id",
+    "patient_id",
+    "facility_id",
+    "encounter_id",
+    "lineage",
+    "version",
+    "icd10_code",
+    "icd10_title",
+    "icd10_edition",
+    "icd11_category",
+    "suspected_cause",
+    "body_site",
+    "laterality",
+    "clinical_status",
+    "onset_date",
+    "record_status",
+    "amends_id",
+    "amendment_reason",
+    "recorded_by_id",
+    "recorded_by_name",
+    "recorded_at",
+)
+
+
+def problem_list_rows(scope: Scope, patient: Patient, *, offset: int = 0, limit: int = 50) -> PageRows:
+    """``problem_list`` for a list: one page (active first) of the ``LIST_COLUMNS`` (1 query)."""
+    ensure_clinical_role(scope, object_type="diagnosis")
+    require_care_access(scope, patient, purpose="diagnoses", object_type="diagnosis")
+    ordered = (
+        Diagnosis.objects.filter(organization=scope.organization, patient=patient, superseded_by__isnull=True)
+        .exclude(record_status=RecordStatus.ENTERED_IN_ERROR)
+        # As str(user): the full name, else the username.
+        .annotate(
+            status_order=_STATUS_ORDER,
+            recorded_by_name=Coalesce(NullIf(F("recorded_by__full_name"), Value("")), F("recorded_by__username")),
+        )
+        .order_by("status_order", "-recorded_at", "-pk")
+    )
+    return page_of(ordered, LIST_COLUMNS, offset=offset, limit=limit)
 
 
 def diagnosis_history(scope: Scope, diagnosis: Diagnosis) -> list[Diagnosis]:

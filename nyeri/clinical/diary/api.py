@@ -12,18 +12,18 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.params import HeaderEx, P
 
 from nyeri.api.errors import ErrorEnvelope, envelope, with_api_names
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.assessments.display import describe
 from nyeri.clinical.diary import selectors, services
 from nyeri.clinical.diary.links import LinkUnavailable, link_url, resolve_link, unavailable_message
-from nyeri.clinical.diary.selectors import LinkRow
 from nyeri.clinical.models import DiaryLink, PainAssessment
 from nyeri.lib.http import request_user
 from nyeri.tenancy.refusals import write_transaction
@@ -66,7 +66,7 @@ class IssuedOut(LinkOut):
     token: str
 
 
-def _link_out(link: DiaryLink, row: LinkRow | None = None) -> dict[str, Any]:
+def _link_out(link: DiaryLink) -> dict[str, Any]:
     return {
         "id": link.pk,
         "patient_id": link.patient_id,
@@ -74,12 +74,13 @@ def _link_out(link: DiaryLink, row: LinkRow | None = None) -> dict[str, Any]:
         "issued_by_id": link.issued_by_id,
         "issued_at": link.issued_at,
         "expires_at": link.expires_at,
-        "state": (row.state if row else link.state(timezone.now())).value,
+        "state": link.state(timezone.now()).value,
         "revoked_at": link.revoked_at,
         "revoked_by_id": link.revoked_by_id,
         "revoke_reason": link.revoke_reason,
-        "entries": row.entries if row else None,
-        "last_entry_at": row.last_entry_at if row else None,
+        # Counted in lists only.
+        "entries": None,
+        "last_entry_at": None,
     }
 
 
@@ -117,13 +118,14 @@ def issue(request: HttpRequest, patient_id: int, payload: IssueIn) -> Status[dic
 
 @router.get(
     "/patients/{patient_id}/diary-links",
-    response={200: list[LinkOut], **ERRORS},
-    summary="A patient's diary links, newest first, with their state and entry counts",
+    response={200: Page[LinkOut], **ERRORS},
+    summary="A patient's diary links, newest first, with their state and entry counts (paged)",
 )
-def list_links(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
+def list_links(request: HttpRequest, patient_id: int, paging: Query[PageQuery]) -> HttpResponse:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api: diary links")
-    return [_link_out(row.link, row) for row in selectors.patient_diary_links(scope, patient)]
+    found = selectors.patient_diary_link_rows(scope, patient, offset=paging.offset, limit=paging.page_size)
+    return json_page(found.rows, count=found.count, query=paging)
 
 
 @router.post(
