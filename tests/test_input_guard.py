@@ -183,3 +183,23 @@ def test_on_postgresql_an_unreachable_server_is_a_503_and_the_next_request_recov
         settings_dict["PORT"] = port
     assert response.status_code == 503
     assert client.get("/api/patients").status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_identifier_beyond_a_64_bit_integer_is_not_found_not_a_crash(nurse_client: Client) -> None:
+    nurse_client.raise_request_exception = False
+    response = nurse_client.post("/api/patients/423107283103489654784/merge", "{}", content_type="application/json")
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_a_number_too_large_in_a_body_or_query_is_refused_naming_the_field(
+    nurse_client: Client, facility: Facility
+) -> None:
+    body = registration(facility, facility_id=2**64)
+    response = nurse_client.post("/api/patients", body, content_type="application/json")
+    assert response.status_code == 400
+    assert error_of(response)["fields"][0]["field"] == "facility_id"
+    assert nurse_client.get("/api/encounters", {"patient": str(2**70)}).status_code == 400
+    assert not Patient.objects.exists()

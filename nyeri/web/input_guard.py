@@ -69,6 +69,17 @@ def _problem(field: str, value: str) -> Refusal | None:
     return None
 
 
+_INT64 = 2**63 - 1
+_DIGITS = re.compile(r"^-?[0-9]{19,}$")
+
+
+def _too_big(value: str | int) -> bool:
+    """A number (or a query value, path segment of digits) beyond a 64-bit integer."""
+    if isinstance(value, int):
+        return abs(value) > _INT64
+    return bool(_DIGITS.match(value)) and abs(int(value)) > _INT64
+
+
 def _pairs(items: Iterable[tuple[str, list[str]]], where: str) -> Iterator[tuple[str, str]]:
     for key, values in items:
         # The key is named by where it came from: its own text may be what is wrong.
@@ -77,13 +88,13 @@ def _pairs(items: Iterable[tuple[str, list[str]]], where: str) -> Iterator[tuple
             yield key, value
 
 
-def _json_strings(document: Any) -> Iterator[tuple[str, str]]:
-    """Every key and string of a parsed JSON document with its dotted path, walked without
-    recursion (a deeply nested body must not exhaust the stack)."""
+def _json_strings(document: Any) -> Iterator[tuple[str, str | int]]:
+    """Every key, string and integer of a parsed JSON document with its dotted path, walked
+    without recursion (a deeply nested body must not exhaust the stack)."""
     stack: list[tuple[str, Any]] = [("", document)]
     while stack:
         path, node = stack.pop()
-        if isinstance(node, str):
+        if isinstance(node, str) or (isinstance(node, int) and not isinstance(node, bool)):
             yield path or "body", node
         elif isinstance(node, dict):
             for key, value in node.items():
@@ -94,7 +105,7 @@ def _json_strings(document: Any) -> Iterator[tuple[str, str]]:
             stack.extend((f"{path}[{i}]", value) for i, value in enumerate(node))
 
 
-def _body_fields(request: HttpRequest, content_type: str) -> Iterator[tuple[str, str]]:
+def _body_fields(request: HttpRequest, content_type: str) -> Iterator[tuple[str, str | int]]:
     if content_type in _FORM_TYPES:
         yield from _pairs(request.POST.lists(), "form")
         for name, files in request.FILES.lists():
@@ -124,7 +135,11 @@ def find_refusal(request: HttpRequest) -> Refusal | None:
             _("The request is larger than %(limit)s MB.") % {"limit": round(limit / (1024 * 1024), 1)},
         )
     content_type = request.content_type or ""
-    fields: list[Iterable[tuple[str, str]]] = [
+    # An identifier in the path beyond a 64-bit integer names nothing: not found (the
+    # databases would fail to even compare it: SQLite raises OverflowError).
+    if any(_too_big(segment) for segment in request.path_info.split("/")):
+        return Refusal(404, "not_found", "path", _("Nothing has this identifier."))
+    fields: list[Iterable[tuple[str, str | int]]] = [
         [("path", request.path_info)],
         _pairs(request.GET.lists(), "query"),
         ((name, value) for name, value in request.COOKIES.items()),
@@ -134,7 +149,14 @@ def find_refusal(request: HttpRequest) -> Refusal | None:
     try:
         for group in fields:
             for name, value in group:
-                refusal = _problem(name, value)
+                refusal = _problem(name, value) if isinstance(value, str) else None
+                if refusal is None and name != "path" and _too_big(value):
+                    refusal = Refusal(
+                        400,
+                        "out_of_range",
+                        name,
+                        _("%(field)s is a number too large for any field.") % {"field": name},
+                    )
                 if refusal is not None:
                     return refusal
     except (RequestDataTooBig, TooManyFieldsSent):

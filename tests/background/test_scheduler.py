@@ -52,6 +52,7 @@ def test_the_platform_schedule_holds_the_expiry_watch_the_audit_verification_the
         "background.prune",
         "interop.fhir_export_prune",
         "interop.satusehat_collect",
+        "interop.satusehat_resync",
     }
     runs = enqueue_due(now=NOW)
     assert {r.job for r in runs} == jobs

@@ -47,6 +47,7 @@ def test_one_batch_round_enqueues_the_due_periodic_jobs_and_runs_them(db: None) 
         "background.prune",
         "interop.fhir_export_prune",
         "interop.satusehat_collect",  # nothing to send: no organization is connected
+        "interop.satusehat_resync",
     }
     assert all(run.status == JobStatus.SUCCEEDED for run in runs.values()), [
         (r.job, r.status, r.last_error) for r in runs.values()
