@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "nyeri.procedures",
     "nyeri.prescriptions",
     "nyeri.imaging",
+    "nyeri.appointments",
     "nyeri.register",
     "nyeri.notifications",
     "nyeri.imports",

@@ -121,6 +121,24 @@ def facility_profile(scope: Scope, facility: Facility) -> ProfileView:
     return ProfileView(facility, profile, week, inputs, counts, may_edit_profile(scope))
 
 
+# The week a facility is taken to keep while it has described no opening hours (no profile,
+# or no open day): a poliklinik's usual hours, Monday to Friday 08:00-16:00 and Saturday
+# morning. Bookings (nyeri.appointments) are refused outside them; the facility's profile
+# page replaces them with its own.
+DEFAULT_OPENING_HOURS: dict[int, tuple[time, time]] = {
+    **{day: (time(8), time(16)) for day in range(Weekday.MONDAY, Weekday.FRIDAY + 1)},
+    Weekday.SATURDAY: (time(8), time(12)),
+}
+
+
+def week_hours(facility: Facility) -> tuple[dict[int, tuple[time, time]], bool]:
+    """The facility's opening hours by ISO weekday (closed days absent), and whether they are
+    its own (``False``: none described, ``DEFAULT_OPENING_HOURS``). One query."""
+    rows = OpeningHours.objects.filter(profile__facility=facility).values_list("weekday", "opens", "closes")
+    own = {weekday: (opens, closes) for weekday, opens, closes in rows}
+    return (own, True) if own else (dict(DEFAULT_OPENING_HOURS), False)
+
+
 # --- Equipment ------------------------------------------------------------------------------
 
 

@@ -29,7 +29,7 @@ from nyeri.tenancy.models import Facility
 from nyeri.tenancy.refusals import refuse
 from nyeri.tenancy.scope import Scope, register_actor_facts
 from nyeri.workforce.engine.decisions import Decision
-from nyeri.workforce.engine.evaluate import decide_facts
+from nyeri.workforce.engine.evaluate import decide_facts, decide_many
 from nyeri.workforce.engine.facts import CredentialFact, PersonFacts
 from nyeri.workforce.kinds import CredentialStatus
 from nyeri.workforce.models import Credential, Person, PersonFacility, PersonRole
@@ -223,4 +223,25 @@ def authorize(
     return verdict
 
 
-__all__ = ["Professional", "Verdict", "authorize", "check", "professional"]
+def check_person(
+    scope: Scope, person_id: int, action: str, facility: Facility, *, at: datetime | None = None
+) -> Verdict:
+    """May another professional of the scope's organization (the clinician a patient is booked
+    with, not the acting user) take ``action`` at ``facility`` at ``at``? Nothing is audited:
+    the caller's write names the ``basis`` in its audit row, or refuses with the ``reasons``
+    (the engine's, in the user's language) on the field that named the person."""
+    decision = decide_many([person_id], [action], facility, at=at, jurisdiction=scope.organization.jurisdiction)[
+        (person_id, action)
+    ]
+    who = f"for person {person_id} at facility {facility.pk} by {decision.pack}"
+    if not decision.allowed:
+        unmet = ", ".join(u.code for u in decision.unmet)
+        return Verdict(
+            False, facility, f"{action} refused {who}: {unmet}", tuple(decision.reasons()), person_id, (decision,)
+        )
+    relied_on = _relied_on((decision,))
+    relied = f" relying on credentials {', '.join(map(str, relied_on))}" if relied_on else ""
+    return Verdict(True, facility, f"{action} allowed {who}{relied}", (), person_id, (decision,))
+
+
+__all__ = ["Professional", "Verdict", "authorize", "check", "check_person", "professional"]
