@@ -35,6 +35,7 @@ READ = frozenset({"GET", "HEAD", "OPTIONS"})
 ANY = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
 
 CLINICAL_PREFIXES = (
+    "/api/appointments",
     "/api/assessments",
     "/api/break-glass",
     "/api/codes",

@@ -189,6 +189,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from nyeri.accounts.api import router as accounts_router
+    from nyeri.appointments.api import router as appointments_router
     from nyeri.clinical.api import router as clinical_router
     from nyeri.clinical.breakglass.access import CareAccessRefused
     from nyeri.clinical.breakglass.api import on_care_access_refused
@@ -224,6 +225,7 @@ def _register_routers() -> None:
     api.add_router("/", breakglass_router)
     api.add_exception_handler(CareAccessRefused, on_care_access_refused)
     api.add_router("/", chart_router)
+    api.add_router("/", appointments_router)
     api.add_router("/workforce", people_router)
     api.add_router("/workforce", credentials_router)
     api.add_router("/workforce", hours_router)

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from nyeri.api.errors import envelope
+from nyeri.appointments.selectors import home_panel as appointments_home_panel
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.roles import Role
@@ -49,6 +50,7 @@ def facility_dashboard(request: HttpRequest, facility_id: int) -> HttpResponse:
             "staff": staff,
             "staff_total": sum(counts.values()),
             "my_roles": [Role(r).label for r in sorted(scope.roles)],
+            "appointments_panel": appointments_home_panel(scope, facility),
         },
     )
 

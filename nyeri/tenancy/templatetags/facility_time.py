@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django import template
+from django.utils import formats
 
-from nyeri.tenancy.clock import format_facility_time
+from nyeri.tenancy.clock import format_facility_time, local_now
 
 if TYPE_CHECKING:
     from nyeri.tenancy.models import Facility
@@ -29,3 +30,12 @@ def facility_time(moment: datetime | None, facility: Facility | None) -> str:
 def facility_time_tag(moment: datetime | None, facility: Facility | None, format_string: str = "j F Y H:i") -> str:
     """``{% facility_time moment facility "Y-m-d H:i:s" %}``: the same, with a date format of one's own."""
     return format_facility_time(moment, facility, format_string)
+
+
+@register.simple_tag(name="facility_clock")
+def facility_clock_tag(moment: datetime | None, facility: Facility | None, format_string: str = "H:i") -> str:
+    """``{% facility_clock moment facility %}``: the facility's wall clock without the zone's label,
+    for a list whose heading names the zone once (a day's appointments)."""
+    if moment is None:
+        return ""
+    return formats.date_format(local_now(facility, moment), format_string)
