@@ -25,6 +25,7 @@ from nyeri.clinical.encounters.selectors import access_encounter
 from nyeri.lib.http import request_user
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.clock import DATETIME_LOCAL, facility_zone, local_date, local_now, zone_label
+from nyeri.tenancy.refusals import write_transaction
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import organization_facility
 from nyeri.workforce.selectors import organization_person
@@ -139,18 +140,20 @@ def _no_clinician() -> str:
 @router.post("/appointments", response={201: AppointmentOut, **ERRORS}, summary="Book an appointment")
 def book_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
-    patient = access_patient(scope, payload.patient_id, purpose="api: book an appointment")
     try:
-        appointment = services.book_appointment(
-            scope=scope,
-            acting_user=request_user(request),
-            patient=patient,
-            facility=organization_facility(scope, payload.facility_id),
-            clinician=organization_person(scope, payload.clinician_id),
-            kind=payload.kind,
-            starts_at=payload.starts_at,
-            ends_at=payload.ends_at,
-        )
+        # The patient is opened inside the write's transaction: its READ row is appended with the write's.
+        with write_transaction():
+            patient = access_patient(scope, payload.patient_id, purpose="api: book an appointment")
+            appointment = services.book_appointment(
+                scope=scope,
+                acting_user=request_user(request),
+                patient=patient,
+                facility=organization_facility(scope, payload.facility_id),
+                clinician=organization_person(scope, payload.clinician_id),
+                kind=payload.kind,
+                starts_at=payload.starts_at,
+                ends_at=payload.ends_at,
+            )
     except ValidationError as error:
         raise with_api_names(error, API_FIELDS) from None
     return Status(201, _out(appointment))
@@ -170,21 +173,22 @@ def reschedule_appointment(
     request: HttpRequest, appointment_id: int, payload: AppointmentRescheduleIn
 ) -> dict[str, Any]:
     scope = request_scope(request)
-    appointment = selectors.access_appointment(scope, appointment_id)
     clinician = None
     if payload.clinician_id is not None:
         clinician = organization_person(scope, payload.clinician_id)
         if clinician is None:
             raise ValidationError({"clinician_id": [_no_clinician()]})
     try:
-        moved = services.reschedule_appointment(
-            scope=scope,
-            acting_user=request_user(request),
-            appointment=appointment,
-            starts_at=payload.starts_at,
-            ends_at=payload.ends_at,
-            clinician=clinician,
-        )
+        with write_transaction():
+            appointment = selectors.access_appointment(scope, appointment_id)
+            moved = services.reschedule_appointment(
+                scope=scope,
+                acting_user=request_user(request),
+                appointment=appointment,
+                starts_at=payload.starts_at,
+                ends_at=payload.ends_at,
+                clinician=clinician,
+            )
     except ValidationError as error:
         raise with_api_names(error, API_FIELDS) from None
     return _out(moved)
@@ -197,12 +201,13 @@ def reschedule_appointment(
 )
 def cancel_appointment(request: HttpRequest, appointment_id: int, payload: AppointmentCancelIn) -> dict[str, Any]:
     scope = request_scope(request)
-    appointment = selectors.access_appointment(scope, appointment_id)
-    return _out(
-        services.cancel_appointment(
-            scope=scope, acting_user=request_user(request), appointment=appointment, reason=payload.reason
+    with write_transaction():
+        appointment = selectors.access_appointment(scope, appointment_id)
+        return _out(
+            services.cancel_appointment(
+                scope=scope, acting_user=request_user(request), appointment=appointment, reason=payload.reason
+            )
         )
-    )
 
 
 @router.post(
@@ -212,8 +217,9 @@ def cancel_appointment(request: HttpRequest, appointment_id: int, payload: Appoi
 )
 def mark_no_show(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
     scope = request_scope(request)
-    appointment = selectors.access_appointment(scope, appointment_id)
-    return _out(services.mark_no_show(scope=scope, acting_user=request_user(request), appointment=appointment))
+    with write_transaction():
+        appointment = selectors.access_appointment(scope, appointment_id)
+        return _out(services.mark_no_show(scope=scope, acting_user=request_user(request), appointment=appointment))
 
 
 @router.post(
@@ -223,8 +229,9 @@ def mark_no_show(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
 )
 def check_in(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
     scope = request_scope(request)
-    appointment = selectors.access_appointment(scope, appointment_id)
-    return _out(services.check_in(scope=scope, acting_user=request_user(request), appointment=appointment))
+    with write_transaction():
+        appointment = selectors.access_appointment(scope, appointment_id)
+        return _out(services.check_in(scope=scope, acting_user=request_user(request), appointment=appointment))
 
 
 @router.post(
@@ -234,8 +241,11 @@ def check_in(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
 )
 def complete_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
     scope = request_scope(request)
-    appointment = selectors.access_appointment(scope, appointment_id)
-    return _out(services.complete_appointment(scope=scope, acting_user=request_user(request), appointment=appointment))
+    with write_transaction():
+        appointment = selectors.access_appointment(scope, appointment_id)
+        return _out(
+            services.complete_appointment(scope=scope, acting_user=request_user(request), appointment=appointment)
+        )
 
 
 @router.post(
@@ -245,20 +255,21 @@ def complete_appointment(request: HttpRequest, appointment_id: int) -> dict[str,
 )
 def book_follow_up(request: HttpRequest, encounter_id: int, payload: AppointmentFollowUpIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
-    encounter = access_encounter(scope, encounter_id)
     facility = organization_facility(scope, payload.facility_id) if payload.facility_id is not None else None
     if payload.facility_id is not None and facility is None:
         raise ValidationError({"facility_id": [_no_facility()]})
     try:
-        appointment = services.book_follow_up(
-            scope=scope,
-            acting_user=request_user(request),
-            encounter=encounter,
-            clinician=organization_person(scope, payload.clinician_id),
-            facility=facility,
-            starts_at=payload.starts_at,
-            ends_at=payload.ends_at,
-        )
+        with write_transaction():
+            encounter = access_encounter(scope, encounter_id)
+            appointment = services.book_follow_up(
+                scope=scope,
+                acting_user=request_user(request),
+                encounter=encounter,
+                clinician=organization_person(scope, payload.clinician_id),
+                facility=facility,
+                starts_at=payload.starts_at,
+                ends_at=payload.ends_at,
+            )
     except ValidationError as error:
         raise with_api_names(error, API_FIELDS) from None
     return Status(201, _out(appointment))
