@@ -14,6 +14,7 @@ from nyeri.accounts.models import User
 from nyeri.clinical.models import AdministrativeSex, Patient
 from nyeri.clinical.services import register_patient
 from nyeri.demo import data
+from nyeri.demo.appointments import seed_appointments
 from nyeri.demo.candidates import DEMO_CANDIDATE, seed_candidates
 from nyeri.demo.clinical import ClinicalSeeder
 from nyeri.demo.facilities import seed_facilities
@@ -83,6 +84,8 @@ class Command(BaseCommand):
         ClinicalSeeder(org_id=org.pk, facilities=facilities, now=now).seed(patients)
         # Procedures need the facilities' equipment and the care's diagnoses.
         seed_procedures(org_id=org.pk, facilities=facilities, patients=patients, now=now)
+        # A day of appointments at each facility (today on its clock), the first ones checked in.
+        seed_appointments(org_id=org.pk, facilities=facilities, patients=patients)
         # The clinics without a C-arm refer their fluoroscopy-guided blocks to the hospital.
         seed_imaging(org_id=org.pk, facilities=facilities, patients=patients, now=now)
         seed_prescriptions(org_id=org.pk, facilities=facilities, patients=patients)
