@@ -7,6 +7,7 @@ import pytest
 from nyeri.workforce.policy.loader import PACKS_DIR, PolicyPackError, all_packs, load_pack
 
 REQUIRED_ACTIONS = {
+    "see_patients",
     "record_assessment",
     "prescribe",
     "prescribe_controlled",
