@@ -41,6 +41,7 @@ from nyeri.clinical.encounters.services import create_encounter, finish_encounte
 from nyeri.clinical.models import Encounter, EncounterKind, EncounterStatus, Patient
 from nyeri.facilities.models import Weekday
 from nyeri.facilities.selectors import week_hours
+from nyeri.lib.services import Errors, add_error, check_acting_user
 from nyeri.tenancy.clock import at_facility, format_facility_time, local_date, local_now
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.refusals import write_transaction
@@ -60,18 +61,6 @@ ENCOUNTER_KIND = {
     AppointmentKind.PROCEDURE: EncounterKind.PROCEDURE_DAY,
 }
 
-Errors = dict[str, list[str]]
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def _check_acting_user(scope: Scope, acting_user: User) -> None:
-    # A programming error, not a user's: the scope is the acting user's own.
-    if acting_user.pk != scope.user.pk:
-        raise ValueError("acting_user must be the user of the scope")
-
 
 def _time(moment: datetime, facility: Facility) -> str:
     return format_facility_time(moment, facility)
@@ -79,9 +68,9 @@ def _time(moment: datetime, facility: Facility) -> str:
 
 def _facility_errors(scope: Scope, facility: Facility | None, errors: Errors) -> None:
     if facility is None:
-        _add(errors, "facility", _("Choose the facility."))
+        add_error(errors, "facility", _("Choose the facility."))
     elif facility.organization_id != scope.organization.pk or not scope.covers_facility(facility.pk):
-        _add(errors, "facility", _("This facility is not one of yours."))
+        add_error(errors, "facility", _("This facility is not one of yours."))
 
 
 def _hours_errors(facility: Facility, starts_at: datetime, ends_at: datetime, errors: Errors) -> None:
@@ -92,13 +81,13 @@ def _hours_errors(facility: Facility, starts_at: datetime, ends_at: datetime, er
     hours = week.get(day.isoweekday())
     values = {"facility": facility.name, "day": str(Weekday(day.isoweekday()).label)}
     if hours is None:
-        _add(errors, "starts_at", _("%(facility)s is closed on %(day)s.") % values)
+        add_error(errors, "starts_at", _("%(facility)s is closed on %(day)s.") % values)
         return
     opens, closes = hours
     fits = start.time() >= opens and end.date() == day and end.time() <= closes
     if not fits:
         values |= {"opens": opens.strftime("%H:%M"), "closes": closes.strftime("%H:%M")}
-        _add(
+        add_error(
             errors,
             "starts_at",
             _("Outside the opening hours of %(facility)s on %(day)s (%(opens)s-%(closes)s).") % values,
@@ -115,7 +104,9 @@ def _privilege_errors(scope: Scope, clinician: Person, facility: Facility, start
             "day": formats.date_format(local_date(facility, starts_at), "j F Y"),
             "reasons": " ".join(verdict.reasons),
         }
-        _add(errors, "clinician", _("%(person)s may not see patients at %(facility)s on %(day)s: %(reasons)s") % values)
+        add_error(
+            errors, "clinician", _("%(person)s may not see patients at %(facility)s on %(day)s: %(reasons)s") % values
+        )
     return verdict.basis
 
 
@@ -129,7 +120,7 @@ def _overlap_errors(
         others = others.exclude(pk=exclude)
     other = others.order_by("starts_at").first()
     if other is not None:
-        _add(
+        add_error(
             errors,
             "starts_at",
             _("%(person)s already has an appointment from %(start)s to %(end)s at %(facility)s.")
@@ -155,13 +146,13 @@ def _times(
     start = None if starts_at is None else at_facility(starts_at, facility)
     end = None if ends_at is None else at_facility(ends_at, facility)
     if start is None:
-        _add(errors, "starts_at", _("Give the date and time of the appointment."))
+        add_error(errors, "starts_at", _("Give the date and time of the appointment."))
     elif start < now:
-        _add(errors, "starts_at", _("The appointment cannot be booked in the past."))
+        add_error(errors, "starts_at", _("The appointment cannot be booked in the past."))
     if end is None:
-        _add(errors, "ends_at", _("Give the end of the appointment."))
+        add_error(errors, "ends_at", _("Give the end of the appointment."))
     elif start is not None and end <= start:
-        _add(errors, "ends_at", _("The end must be after the start."))
+        add_error(errors, "ends_at", _("The end must be after the start."))
     return start, end
 
 
@@ -196,7 +187,7 @@ def book_appointment(
     ``now`` is the moment of booking (default: now; the demo books its day as of the
     morning). Refused by field as the module says.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type=OBJECT_TYPE)
     if patient.organization_id != scope.organization.pk:
         raise Http404("No such patient")
@@ -204,10 +195,10 @@ def book_appointment(
     errors: Errors = {}
     _facility_errors(scope, facility, errors)
     if clinician is None or clinician.organization_id != scope.organization.pk:
-        _add(errors, "clinician", _("Choose the clinician."))
+        add_error(errors, "clinician", _("Choose the clinician."))
         clinician = None
     if kind not in AppointmentKind.values:
-        _add(errors, "kind", _("Choose the kind of appointment."))
+        add_error(errors, "kind", _("Choose the kind of appointment."))
     start, end = _times(facility, starts_at, ends_at, moment, errors)
     basis = ""
     if facility is not None and clinician is not None and start is not None and end is not None and not errors:
@@ -344,7 +335,7 @@ def reschedule_appointment(
     now: datetime | None = None,
 ) -> Appointment:
     """Move a booked appointment (and, given ``clinician``, to another clinician): the rules of booking."""
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type=OBJECT_TYPE)
     moment = now or timezone.now()
     with write_transaction():
@@ -353,7 +344,7 @@ def reschedule_appointment(
         errors: Errors = {}
         who = clinician or locked.clinician
         if who.organization_id != scope.organization.pk:
-            _add(errors, "clinician", _("Choose the clinician."))
+            add_error(errors, "clinician", _("Choose the clinician."))
         start, end = _times(locked.facility, starts_at, ends_at, moment, errors)
         basis = ""
         if start is not None and end is not None and not errors:
@@ -390,7 +381,7 @@ def cancel_appointment(
     *, scope: Scope, acting_user: User, appointment: Appointment, reason: str, now: datetime | None = None
 ) -> Appointment:
     """Cancel a booked appointment, saying why. The row is kept."""
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type=OBJECT_TYPE)
     text = (reason or "").strip()
     if not text:
@@ -417,7 +408,7 @@ def mark_no_show(
     *, scope: Scope, acting_user: User, appointment: Appointment, now: datetime | None = None
 ) -> Appointment:
     """The patient did not come: only once the appointment has begun."""
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type=OBJECT_TYPE)
     moment = now or timezone.now()
     with write_transaction():
@@ -440,7 +431,7 @@ def check_in(*, scope: Scope, acting_user: User, appointment: Appointment, now: 
 
     Only a booked appointment, on its day at the facility (the facility's clock).
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type=OBJECT_TYPE)
     moment = now or timezone.now()
     with write_transaction():
@@ -482,7 +473,7 @@ def complete_appointment(
     *, scope: Scope, acting_user: User, appointment: Appointment, now: datetime | None = None
 ) -> Appointment:
     """The visit is over: the checked-in appointment is completed and its encounter finished (if still open)."""
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type=OBJECT_TYPE)
     moment = now or timezone.now()
     with write_transaction():

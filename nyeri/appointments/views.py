@@ -3,6 +3,7 @@ one appointment with its actions: check in, reschedule, cancel, no-show, complet
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -234,40 +235,40 @@ def _status_errors(error: ValidationError) -> list[str]:
     return [m for messages_ in error.message_dict.values() for m in messages_]
 
 
-@require_POST
-@login_required
-def no_show(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def _change_status(
+    request: HttpRequest, appointment_id: int, change: Callable[..., Appointment], done: str
+) -> Appointment | HttpResponse:
+    """One of the status changes without a form: done (with its message), or the appointment's page with why not."""
     scope = request_scope(request)
     appointment = selectors.access_appointment(scope, appointment_id)
     try:
-        services.mark_no_show(scope=scope, acting_user=request_user(request), appointment=appointment)
+        changed = change(scope=scope, acting_user=request_user(request), appointment=appointment)
     except ValidationError as error:
         return _detail_page(request, appointment.pk, status=400, status_errors=_status_errors(error))
-    messages.success(request, _("The appointment is marked a no-show."))
-    return redirect(_day_url(appointment))
+    messages.success(request, done)
+    return changed
+
+
+@require_POST
+@login_required
+def no_show(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    changed = _change_status(request, appointment_id, services.mark_no_show, _("The appointment is marked a no-show."))
+    return changed if isinstance(changed, HttpResponse) else redirect(_day_url(changed))
 
 
 @require_POST
 @login_required
 def check_in(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    scope = request_scope(request)
-    appointment = selectors.access_appointment(scope, appointment_id)
-    try:
-        checked = services.check_in(scope=scope, acting_user=request_user(request), appointment=appointment)
-    except ValidationError as error:
-        return _detail_page(request, appointment.pk, status=400, status_errors=_status_errors(error))
-    messages.success(request, _("The patient is checked in and the encounter is open."))
-    return redirect("clinical:encounter_detail", encounter_id=checked.encounter_id)
+    changed = _change_status(
+        request, appointment_id, services.check_in, _("The patient is checked in and the encounter is open.")
+    )
+    if isinstance(changed, HttpResponse):
+        return changed
+    return redirect("clinical:encounter_detail", encounter_id=changed.encounter_id)
 
 
 @require_POST
 @login_required
 def complete(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    scope = request_scope(request)
-    appointment = selectors.access_appointment(scope, appointment_id)
-    try:
-        services.complete_appointment(scope=scope, acting_user=request_user(request), appointment=appointment)
-    except ValidationError as error:
-        return _detail_page(request, appointment.pk, status=400, status_errors=_status_errors(error))
-    messages.success(request, _("The appointment is completed."))
-    return redirect(_day_url(appointment))
+    changed = _change_status(request, appointment_id, services.complete_appointment, _("The appointment is completed."))
+    return changed if isinstance(changed, HttpResponse) else redirect(_day_url(changed))
