@@ -32,6 +32,9 @@ from nyeri.workforce.selectors import organization_person
 
 router = Router(tags=["appointments"])
 
+# The days a list may ask for: any whose midnights every zone can still write.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
 ERRORS = {403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope}
 # The services name model fields; the API's bodies name references with _id.
 API_FIELDS = {"facility": "facility_id", "clinician": "clinician_id", "encounter": "encounter_id"}
@@ -87,7 +90,9 @@ class AppointmentOut(Schema):
 
 class AppointmentDayQuery(PageQuery):
     facility_id: int
-    day: date | None = Field(None, description="The facility's local day; default: today there.")
+    day: date | None = Field(
+        None, ge=FIRST_DAY, le=LAST_DAY, description="The facility's local day; default: today there."
+    )
     clinician_id: int | None = None
 
 

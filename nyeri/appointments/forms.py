@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -31,13 +32,24 @@ def _length_field() -> forms.TypedChoiceField:
 
 def ends_at(starts_at: datetime | None, minutes: int | None) -> datetime | None:
     # Naive wall-clock arithmetic at the facility: Indonesia keeps no daylight-saving time.
-    return None if starts_at is None or minutes is None else starts_at + timedelta(minutes=minutes)
+    if starts_at is None or minutes is None:
+        return None
+    try:
+        return starts_at + timedelta(minutes=minutes)
+    except OverflowError:  # the last minutes of the year 9999: the service refuses the start
+        return None
 
 
 class DayForm(forms.Form):
     """The day list's date picker and clinician filter (GET)."""
 
-    day = forms.DateField(label=_("Day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(
+        label=_("Day"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        # Any day whose midnights every zone can still write (a year 9999 is not).
+        validators=[MinValueValidator(date(1900, 1, 1)), MaxValueValidator(date(9998, 12, 31))],
+    )
     clinician = forms.ModelChoiceField(
         label=_("Clinician"), queryset=Person.objects.none(), required=False, empty_label=_("Everyone")
     )

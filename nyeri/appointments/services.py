@@ -24,7 +24,7 @@ Checking in opens the clinical encounter through the clinical app's service
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -52,6 +52,9 @@ from nyeri.workforce.models import Person
 # The engine's action for "a patient may be booked with this person here on that day".
 SEE_PATIENTS = "see_patients"
 REASON_MAX = 1000
+# Bounds that keep every time convertible to any facility's clock (a year 9999 is not).
+MAX_AHEAD = timedelta(days=2 * 366)
+MAX_LENGTH = timedelta(hours=24)
 OBJECT_TYPE = "appointment"
 
 # The encounter a check-in opens, by the kind of appointment.
@@ -149,10 +152,14 @@ def _times(
         add_error(errors, "starts_at", _("Give the date and time of the appointment."))
     elif start < now:
         add_error(errors, "starts_at", _("The appointment cannot be booked in the past."))
+    elif start > now + MAX_AHEAD:
+        add_error(errors, "starts_at", _("An appointment is booked at most two years ahead."))
     if end is None:
         add_error(errors, "ends_at", _("Give the end of the appointment."))
     elif start is not None and end <= start:
         add_error(errors, "ends_at", _("The end must be after the start."))
+    elif start is not None and end - start > MAX_LENGTH:
+        add_error(errors, "ends_at", _("An appointment ends on the day it begins."))
     return start, end
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.test import Client
 
+from nyeri.accounts.models import User
 from nyeri.appointments.models import Appointment, AppointmentStatus
 from nyeri.clinical.models import Encounter, Patient
 from nyeri.tenancy.clock import local_date
@@ -41,11 +42,11 @@ def test_an_appointment_is_booked_through_the_api_on_the_facilitys_clock(
     assert response.status_code == 201, response.content
     data = response.json()
     assert (data["local_start"], data["zone"], data["status"]) == (start.strftime("%Y-%m-%dT%H:%M"), "WIB", "booked")
-    assert data["kind_label"] == "New patient"
-    again = post(clinician_client, "/api/appointments", body, "id")
+    assert data["kind_label"] == "Pasien baru"  # the user's language
+    again = post(clinician_client, "/api/appointments", body)
     assert again.status_code == 422
     assert list(fields(again)) == ["starts_at"]
-    assert "already has an appointment" not in fields(again)["starts_at"]
+    assert fields(again)["starts_at"].startswith("dr. Andi Wijaya sudah punya janji temu dari ")
 
 
 def test_bad_bookings_are_refused_naming_each_field_in_the_api_names(
@@ -80,9 +81,12 @@ def test_the_days_list_is_paged_and_another_organizations_facility_is_not_found(
     assert clinician_client.get("/api/appointments", {"facility_id": other_facility.pk}).status_code == 404
 
 
-def test_checking_in_through_the_api_opens_the_encounter_and_a_cancelled_one_is_refused(
-    clinician_client: Client, booked_today: Appointment, book: Book
+def test_checking_in_through_the_api_opens_the_encounter_and_a_cancelled_one_is_refused_in_english_too(
+    clinician: User, booked_today: Appointment, book: Book
 ) -> None:
+    clinician.language = "en"
+    clinician.save(update_fields=["language"])
+    clinician_client = log_in(Client(), clinician)
     response = post(clinician_client, f"/api/appointments/{booked_today.pk}/check-in", {})
     assert response.status_code == 200, response.content
     assert response.json()["encounter_id"] == Encounter.objects.get().pk
@@ -120,3 +124,9 @@ def test_another_organizations_appointment_is_not_found_through_the_api(
     stranger = log_in(Client(), make_member(other_org, Role.NURSE, username="lain"))
     assert stranger.get(f"/api/appointments/{appointment.pk}").status_code == 404
     assert post(stranger, f"/api/appointments/{appointment.pk}/no-show", {}).status_code == 404
+
+
+def test_a_day_beyond_any_calendar_is_refused_naming_it(clinician_client: Client, facility: Facility) -> None:
+    response = clinician_client.get("/api/appointments", {"facility_id": facility.pk, "day": "9999-12-31"})
+    assert response.status_code == 422
+    assert "day" in str(response.json())

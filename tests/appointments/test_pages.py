@@ -142,3 +142,15 @@ def test_another_organizations_appointment_page_is_not_found(
     stranger = log_in(Client(), make_member(other_org, Role.NURSE, username="lain"))
     assert stranger.get(f"/appointments/{appointment.pk}/").status_code == 404
     assert stranger.post(f"/appointments/{appointment.pk}/check-in/").status_code == 404
+
+
+def test_a_day_beyond_any_calendar_or_a_start_in_the_year_9999_is_refused_not_a_server_error(
+    clinician_client: Client, facility: Facility, patient: Patient, doctor: Person
+) -> None:
+    day = clinician_client.get(f"/appointments/facilities/{facility.pk}/?day=9999-12-31")
+    assert day.status_code == 200
+    assert "field-error" in day.content.decode()
+    body = {"clinician": doctor.pk, "kind": "new_patient", "starts_at": "9999-12-31T23:45", "minutes": "30"}
+    booked = clinician_client.post(f"/appointments/facilities/{facility.pk}/book/?patient={patient.pk}", body)
+    assert booked.status_code == 400
+    assert not Appointment.objects.exists()

@@ -473,3 +473,15 @@ def test_the_day_list_uses_the_facilitys_date_not_a_fixed_one(facility: Facility
     assert selectors.day_list(clinician_scope, facility, date(2026, 1, 1)).appointments == ()
     start, _end = today_slot(facility)
     assert local_date(facility, start) == local_date(facility)
+
+
+def test_a_booking_years_ahead_or_lasting_past_its_day_is_refused_naming_the_field(
+    book: Book, facility: Facility
+) -> None:
+    far = datetime(9999, 12, 31, 23, 0)
+    with pytest.raises(ValidationError) as too_far:
+        book(starts_at=far, ends_at=far + timedelta(minutes=30))
+    assert list(errors_of(too_far)) == ["starts_at"]
+    with pytest.raises(ValidationError) as too_long:
+        book(starts_at=tomorrow_at(facility, 10), ends_at=datetime(9999, 12, 31, 23, 0))
+    assert list(errors_of(too_long)) == ["ends_at"]
