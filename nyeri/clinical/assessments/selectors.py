@@ -159,7 +159,7 @@ def patient_assessment_rows(
     by_id = found.by_id()
     for row in found.rows:
         row.update(scores=[], answers=[], body_sites=[])
-    on_page = {"organization": scope.organization, "assessment_id__in": page_ids(ordered, offset=offset, limit=limit)}
+    on_page = {"organization": scope.organization, "assessment_id__in": list(by_id)}
     for assessment_id, code, value, band in (
         AssessmentScore.objects.filter(**on_page)
         .order_by("pk")
