@@ -266,6 +266,8 @@ def _profile(write: Any) -> None:
     for _ in range(200):
         write()
     profiler.disable()
+    if os.environ.get("BENCH_PROFILE_FILE"):
+        profiler.dump_stats(os.environ["BENCH_PROFILE_FILE"])
     pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(120)
 

@@ -50,7 +50,7 @@ class Prepared:
         self.build = build
         self.stand_ins = tuple(-(10**12) - n for n in range(arity))
 
-    def _compiled(self, using: str) -> tuple[SQLCompiler, str, list[Any], list[int | None], list[str]]:
+    def _compiled(self, using: str) -> tuple[SQLCompiler, str, list[Any], list[int | None], list[str], dict[int, Any]]:
         connection = connections[using]
         cache: dict[str, Any] = connection.__dict__.setdefault("_nyeri_prepared", {})
         found = cache.get(self.name)
@@ -69,16 +69,19 @@ class Prepared:
                 names = list(query.selected)
             else:
                 names = [*query.extra_select, *query.values_select, *query.annotation_select]
-            found = cache[self.name] = (compiler, sql, list(params), slots, names)
+            # The columns' converters, worked out once too (the ORM does it for every query).
+            converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+            found = cache[self.name] = (compiler, sql, list(params), slots, names, converters)
         return found
 
     def rows(self, *values: Any, using: str = DEFAULT_DB_ALIAS) -> list[dict[str, Any]]:
-        compiler, sql, params, slots, names = self._compiled(using)
+        compiler, sql, params, slots, names, converters = self._compiled(using)
         bound = [p if slot is None else values[slot] for p, slot in zip(params, slots, strict=True)]
         with connections[using].cursor() as cursor:
             cursor.execute(sql, bound)
             fetched = cursor.fetchall()
-        return [dict(zip(names, row, strict=True)) for row in compiler.results_iter(results=[fetched])]
+        converted = compiler.apply_converters(fetched, converters) if converters else fetched
+        return [dict(zip(names, row, strict=True)) for row in converted]
 
 
 def columns(model: type[Model], prefix: str = "") -> list[str]:
