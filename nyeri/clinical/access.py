@@ -97,7 +97,7 @@ def _patient_row(organization_id: int, patient_id: int) -> Any:
 
 # Every patient page and clinical write opens the patient: for a member not limited to
 # facilities (no care facts to annotate) the query is compiled once per connection.
-_PATIENT = Prepared("clinical:patient", _patient_row, 2)
+_PATIENT = Prepared("clinical:patient", _patient_row)
 
 
 def _patient(scope: Scope, patient_id: int, now: datetime | None) -> Patient | None:

@@ -39,29 +39,37 @@ class Prepared:
 
     Building and compiling a queryset costs far more CPU than running it (a request's
     identity query, with its subqueries, took ~2 ms to compile and 0.1 ms to run).
-    ``build`` receives one stand-in value per parameter (unique negative integers) and
-    returns a ``values()`` queryset; the compiled SQL is kept on the connection (each
-    thread has its own) and each call substitutes the real values for the stand-ins.
-    Rows come back as dicts, converted as the ORM converts them (dates, decimals, booleans).
+    ``build`` receives one stand-in value per value given to ``rows`` (unique negative
+    integers), then the ``shape`` (values that are part of the SQL text itself: a page's
+    OFFSET and LIMIT, the length of an IN list), and returns a ``values()`` queryset; the
+    compiled SQL is kept on the connection (each thread has its own), per shape, and each
+    call substitutes the real values for the stand-ins. Rows come back as dicts, converted
+    as the ORM converts them (dates, decimals, booleans).
     """
 
-    def __init__(self, name: str, build: Callable[..., QuerySet[Any, dict[str, Any]]], arity: int) -> None:
+    # Shapes come from requests (page numbers): the cache of one connection is bounded.
+    MAX_CACHED = 512
+
+    def __init__(self, name: str, build: Callable[..., QuerySet[Any, dict[str, Any]]]) -> None:
         self.name = name
         self.build = build
-        self.stand_ins = tuple(-(10**12) - n for n in range(arity))
 
-    def _compiled(self, using: str) -> tuple[SQLCompiler, str, list[Any], list[int | None], list[str], dict[int, Any]]:
+    def _compiled(
+        self, using: str, arity: int, shape: tuple[int, ...]
+    ) -> tuple[SQLCompiler, str, list[Any], list[int | None], list[str], dict[int, Any]]:
         connection = connections[using]
-        cache: dict[str, Any] = connection.__dict__.setdefault("_nyeri_prepared", {})
-        found = cache.get(self.name)
+        cache: dict[tuple[str, tuple[int, ...]], Any] = connection.__dict__.setdefault("_nyeri_prepared", {})
+        key = (self.name, shape)
+        found = cache.get(key)
         if found is None:
-            queryset = self.build(*self.stand_ins)
+            stand_ins = tuple(-(10**12) - n for n in range(arity))
+            queryset = self.build(*stand_ins, *shape)
             query = queryset.query
             compiler = query.get_compiler(using)
             sql, params = compiler.as_sql()
             # A text column's filter turns its stand-in into text: matched either way.
             marks: dict[int | str, int] = {}
-            for n, stand_in in enumerate(self.stand_ins):
+            for n, stand_in in enumerate(stand_ins):
                 marks[stand_in] = marks[str(stand_in)] = n
             slots = [marks.get(p) if isinstance(p, int | str) and not isinstance(p, bool) else None for p in params]
             # As ValuesIterable names the columns.
@@ -71,11 +79,13 @@ class Prepared:
                 names = [*query.extra_select, *query.values_select, *query.annotation_select]
             # The columns' converters, worked out once too (the ORM does it for every query).
             converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
-            found = cache[self.name] = (compiler, sql, list(params), slots, names, converters)
+            if len(cache) >= self.MAX_CACHED:
+                cache.clear()
+            found = cache[key] = (compiler, sql, list(params), slots, names, converters)
         return found
 
-    def rows(self, *values: Any, using: str = DEFAULT_DB_ALIAS) -> list[dict[str, Any]]:
-        compiler, sql, params, slots, names, converters = self._compiled(using)
+    def rows(self, *values: Any, shape: tuple[int, ...] = (), using: str = DEFAULT_DB_ALIAS) -> list[dict[str, Any]]:
+        compiler, sql, params, slots, names, converters = self._compiled(using, len(values), shape)
         bound = [p if slot is None else values[slot] for p, slot in zip(params, slots, strict=True)]
         with connections[using].cursor() as cursor:
             cursor.execute(sql, bound)
