@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Aggregate, Model, QuerySet, TextField
+from django.db.models import NOT_PROVIDED, Aggregate, Model, QuerySet, TextField
 from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=Model)
@@ -104,3 +104,47 @@ def instance(model: type[M], row: Mapping[str, Any], prefix: str = "") -> M:
     """The ``model`` object of a ``values()`` row with ``columns(model, prefix)``, as the ORM builds it."""
     names = [f.attname for f in model._meta.concrete_fields]
     return model.from_db(DEFAULT_DB_ALIAS, names, [row[f"{prefix}{n}"] for n in names])
+
+
+def insert_rows(objs: list[M], *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
+    """Insert new ``objs`` (of one model) in one statement and give each its primary key.
+
+    What ``bulk_create`` does for a plain model, without building the INSERT's query tree
+    every time: the statement is written once per connection, model and row count, and
+    each value is prepared exactly as the ORM prepares it (``pre_save`` for
+    ``auto_now_add``, ``get_db_prep_save``). For the rows of the hot path (a pain score,
+    its answers and scores): not for models with signals, generated or database-default
+    columns, or multi-table inheritance (refused).
+    """
+    if not objs:
+        return objs
+    model = type(objs[0])
+    connection = connections[using]
+    cache: dict[tuple[str, type[Model], int], Any] = connection.__dict__.setdefault("_nyeri_inserts", {})
+    key = ("insert", model, len(objs))
+    found = cache.get(key)
+    if found is None:
+        opts = model._meta
+        pk = opts.pk
+        if opts.parents or pk is None:
+            raise TypeError(f"insert_rows: {opts.label} inherits from another model")
+        fields = [f for f in opts.local_concrete_fields if f is not pk]
+        if any(f.generated or f.db_default is not NOT_PROVIDED for f in fields):
+            raise TypeError(f"insert_rows: {opts.label} has generated or database-default columns")
+        q = connection.ops.quote_name
+        one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = (
+            f"INSERT INTO {q(opts.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608  # nosec B608
+            f"VALUES {', '.join([one_row] * len(objs))} RETURNING {q(pk.column)}"
+        )
+        found = cache[key] = (sql, fields, pk)
+    sql, fields, pk = found
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        keys = cursor.fetchall()
+    for obj, (key_value,) in zip(objs, keys, strict=True):
+        setattr(obj, pk.attname, key_value)
+        obj._state.adding = False
+        obj._state.db = using
+    return objs
