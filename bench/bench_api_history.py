@@ -22,7 +22,7 @@ Rows (both databases):
 - ``chart_statements``: the same for the chart of the five-year patient (enforced);
 - ``chart_cpu_ms``: median CPU time of that chart request (information).
 
-Environment: BENCH_REQUESTS (60), BENCH_WARMUP (5), BENCH_HISTORY (136), BENCH_DIARY_DAYS
+Environment: BENCH_PROFILE=1 (also print a cProfile of 50 history requests), BENCH_REQUESTS (60), BENCH_WARMUP (5), BENCH_HISTORY (136), BENCH_DIARY_DAYS
 (1825), BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/nyeri_bench_api_history;
 dropped and re-created), BENCH_SKIP_POSTGRES=1.
 """
@@ -118,6 +118,8 @@ def _measure(url: str) -> dict[str, Any]:
         "floor": timed(f"/floor/history/{org_id}/{listed.pk}?page_size=200"),
         "chart": timed(chart_path(diary)),
     }
+    if os.environ.get("BENCH_PROFILE") == "1":
+        _profile(lambda: get(history_path(listed)))
     samples: dict[str, list[tuple[float, float]]] = {k: [] for k in kinds}
     for n in range(WARMUP + REQUESTS):
         for kind, run in kinds.items():
@@ -131,6 +133,20 @@ def _measure(url: str) -> dict[str, Any]:
         "bytes": len(client.get(history_path(listed)).content),
         "load": os.getloadavg()[0],
     }
+
+
+def _profile(request: Callable[[], Any]) -> None:
+    """BENCH_PROFILE=1: where the CPU of 50 history requests goes (cProfile on CPU time), printed."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for _ in range(50):
+        request()
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(80)
 
 
 def _in_child(url: str) -> dict[str, Any]:

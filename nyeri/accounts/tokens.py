@@ -40,7 +40,7 @@ def _token_by_prefix(prefix: str) -> QuerySet[ApiToken, dict[str, Any]]:
 
 
 # Every API request starts here: the query is compiled once per connection (nyeri.lib.sql).
-_TOKEN = Prepared("api_token", _token_by_prefix, 1)
+_TOKEN = Prepared("api_token", _token_by_prefix)
 
 
 def user_for_token(raw: str) -> tuple[User, ApiToken] | None:

@@ -7,6 +7,7 @@ Care access (who may open which patient) is decided in one place,
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.http import Http404
@@ -22,6 +23,8 @@ from nyeri.clinical.breakglass.access import (
     require_care_access,
 )
 from nyeri.clinical.models import Patient
+from nyeri.lib.sql import Prepared, columns, instance
+from nyeri.tenancy.models import Facility
 from nyeri.tenancy.refusals import refuse
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
 from nyeri.tenancy.scope import Scope
@@ -66,11 +69,7 @@ def access_patient(
     the grant in the audit row. One query (the care facts ride along) and the audit row.
     """
     ensure_clinical_role(scope, roles=roles)
-    patient = annotate_care_access(
-        Patient.objects.select_related("registered_at").filter(organization=scope.organization, pk=patient_id),
-        scope,
-        now=now,
-    ).first()
+    patient = _patient(scope, patient_id, now)
     if patient is None:
         raise Http404("No such patient")
     access = require_care_access(scope, patient, purpose=purpose, now=now)
@@ -87,6 +86,33 @@ def access_patient(
             object_id=patient.pk,
             reason=access.audit_reason(purpose),
         )
+    return patient
+
+
+def _patient_row(organization_id: int, patient_id: int) -> Any:
+    return Patient.objects.filter(organization_id=organization_id, pk=patient_id).values(
+        *columns(Patient), *columns(Facility, "registered_at__")
+    )
+
+
+# Every patient page and clinical write opens the patient: for a member not limited to
+# facilities (no care facts to annotate) the query is compiled once per connection.
+_PATIENT = Prepared("clinical:patient", _patient_row)
+
+
+def _patient(scope: Scope, patient_id: int, now: datetime | None) -> Patient | None:
+    if scope.facility_ids is not None:
+        # The care facts depend on the member's facilities and the time: an ORM query.
+        return annotate_care_access(
+            Patient.objects.select_related("registered_at").filter(organization=scope.organization, pk=patient_id),
+            scope,
+            now=now,
+        ).first()
+    found = _PATIENT.rows(scope.organization.pk, patient_id)
+    if not found:
+        return None
+    patient = instance(Patient, found[0])
+    patient.registered_at = instance(Facility, found[0], "registered_at__")
     return patient
 
 

@@ -115,7 +115,7 @@ def _membership_rows(user_id: int, providers: list[ActorFacts]) -> list[dict[str
                 )
             )
 
-        prepared = _PREPARED[name] = Prepared(name, build, 1)
+        prepared = _PREPARED[name] = Prepared(name, build)
     return prepared.rows(user_id)
 
 

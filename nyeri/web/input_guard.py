@@ -47,24 +47,38 @@ class Refusal:
     status: int
     code: str
     field: str
-    message: str
+    # Worded when the answer is written, in the request's language: finding no refusal (every
+    # request) then costs no language look-up.
+    wording: Callable[[], str]
+
+    @property
+    def message(self) -> str:
+        return self.wording()
 
 
 def _problem(field: str, value: str) -> Refusal | None:
     found = _FORBIDDEN.search(value)
     if found is not None:
         if found.group() == "\x00":
-            message = _("%(field)s contains a NUL character, which no field may hold.") % {"field": field}
-        else:
-            message = _("%(field)s contains an invalid character (a lone UTF-16 surrogate).") % {"field": field}
-        return Refusal(400, "invalid_character", field, message)
+            return Refusal(
+                400,
+                "invalid_character",
+                field,
+                lambda: _("%(field)s contains a NUL character, which no field may hold.") % {"field": field},
+            )
+        return Refusal(
+            400,
+            "invalid_character",
+            field,
+            lambda: _("%(field)s contains an invalid character (a lone UTF-16 surrogate).") % {"field": field},
+        )
     limit = settings.MAX_FIELD_CHARS
     if len(value) > limit:
         return Refusal(
             400,
             "too_long",
             field,
-            _("%(field)s is longer than %(limit)s characters.") % {"field": field, "limit": limit},
+            lambda: _("%(field)s is longer than %(limit)s characters.") % {"field": field, "limit": limit},
         )
     return None
 
@@ -120,25 +134,31 @@ def _body_fields(request: HttpRequest, content_type: str) -> Iterator[tuple[str,
         yield from _json_strings(document)
 
 
+def _out_of_range(field: str) -> Refusal:
+    return Refusal(
+        400, "out_of_range", field, lambda: _("%(field)s is a number too large for any field.") % {"field": field}
+    )
+
+
 def find_refusal(request: HttpRequest) -> Refusal | None:
     """The first reason to refuse ``request`` before it reaches a view, or ``None``."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return Refusal(400, "invalid", "Content-Length", _("The request's Content-Length is not a number."))
+        return Refusal(400, "invalid", "Content-Length", lambda: _("The request's Content-Length is not a number."))
     limit = settings.MAX_REQUEST_BYTES
     if declared > limit:
         return Refusal(
             413,
             "too_large",
             "body",
-            _("The request is larger than %(limit)s MB.") % {"limit": round(limit / (1024 * 1024), 1)},
+            lambda: _("The request is larger than %(limit)s MB.") % {"limit": round(limit / (1024 * 1024), 1)},
         )
     content_type = request.content_type or ""
     # An identifier in the path beyond a 64-bit integer names nothing: not found (the
     # databases would fail to even compare it: SQLite raises OverflowError).
     if any(_too_big(segment) for segment in request.path_info.split("/")):
-        return Refusal(404, "not_found", "path", _("Nothing has this identifier."))
+        return Refusal(404, "not_found", "path", lambda: _("Nothing has this identifier."))
     fields: list[Iterable[tuple[str, str | int]]] = [
         [("path", request.path_info)],
         _pairs(request.GET.lists(), "query"),
@@ -151,18 +171,13 @@ def find_refusal(request: HttpRequest) -> Refusal | None:
             for name, value in group:
                 refusal = _problem(name, value) if isinstance(value, str) else None
                 if refusal is None and name != "path" and _too_big(value):
-                    refusal = Refusal(
-                        400,
-                        "out_of_range",
-                        name,
-                        _("%(field)s is a number too large for any field.") % {"field": name},
-                    )
+                    refusal = _out_of_range(name)
                 if refusal is not None:
                     return refusal
     except (RequestDataTooBig, TooManyFieldsSent):
-        return Refusal(413, "too_large", "body", _("The request has too many fields or too much form data."))
+        return Refusal(413, "too_large", "body", lambda: _("The request has too many fields or too much form data."))
     except (SuspiciousOperation, MultiPartParserError):
-        return Refusal(400, "invalid", "body", _("The request's body could not be read."))
+        return Refusal(400, "invalid", "body", lambda: _("The request's body could not be read."))
     return None
 
 
@@ -218,8 +233,7 @@ class InputGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with translation.override(translation.get_language_from_request(request)):
-            refusal = find_refusal(request)
+        refusal = find_refusal(request)
         if refusal is None:
             return self.get_response(request)
         _audit(request, refusal)

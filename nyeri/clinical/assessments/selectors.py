@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Model, Prefetch, Q, QuerySet, Window
 from django.http import Http404
 
 from nyeri.audit.models import AuditAction
@@ -30,7 +31,8 @@ from nyeri.clinical.models import (
     PainAssessment,
     Patient,
 )
-from nyeri.lib.rows import PageRows, page_ids, page_of
+from nyeri.lib.rows import PageRows
+from nyeri.lib.sql import Prepared
 from nyeri.tenancy.scope import Scope
 
 
@@ -134,6 +136,38 @@ LIST_COLUMNS = (
 )
 
 
+def _page_query(organization: int, patient: int, offset: int, limit: int, include_all: int) -> QuerySet[Any]:
+    qs = PainAssessment.objects.filter(organization_id=organization, patient_id=patient)
+    if not include_all:
+        qs = qs.filter(status=AssessmentStatus.CURRENT)
+    return qs.order_by("-recorded_at", "-pk")
+
+
+def _page(organization: int, patient: int, offset: int, limit: int, include_all: int) -> QuerySet[Any]:
+    ordered = _page_query(organization, patient, offset, limit, include_all)
+    return ordered[offset : offset + limit].annotate(_total=Window(Count("pk"))).values(*LIST_COLUMNS, "_total")
+
+
+def _on_page(model: type[Model], *names: str) -> Prepared:
+    def build(organization: int, *ids_and_shape: int) -> QuerySet[Any]:
+        ids = ids_and_shape[:-1]  # the shape (the number of ids) comes last
+        return (
+            model._default_manager.filter(organization_id=organization, assessment_id__in=ids)
+            .order_by("pk")
+            .values("assessment_id", *names)
+        )
+
+    return Prepared(f"assessments:{model._meta.model_name}", build)
+
+
+# A history is read page by page, many times a day: its four statements are compiled once
+# per connection and page shape (nyeri.lib.sql.Prepared).
+_PAGE = Prepared("assessments:page", _page)
+_SCORES = _on_page(AssessmentScore, "score_code", "value", "band_code")
+_ANSWERS = _on_page(AssessmentAnswer, "item_code", "value")
+_SITES = _on_page(AssessmentBodySite, "region", "view", "laterality")
+
+
 def patient_assessment_rows(
     scope: Scope, patient: Patient, *, include_all: bool = False, offset: int = 0, limit: int = 50
 ) -> PageRows:
@@ -149,33 +183,26 @@ def patient_assessment_rows(
     """
     ensure_clinical_role(scope, object_type="pain_assessment")
     require_care_access(scope, patient, purpose="assessments", object_type="pain_assessment")
-    qs = _visible(scope).filter(patient=patient)
-    if not include_all:
-        qs = qs.filter(status=AssessmentStatus.CURRENT)
-    ordered = qs.order_by("-recorded_at", "-pk")
-    found = page_of(ordered, LIST_COLUMNS, offset=offset, limit=limit)
-    if not found.rows:
-        return found
-    by_id = found.by_id()
-    for row in found.rows:
+    org = scope.organization.pk
+    page = _PAGE.rows(org, patient.pk, shape=(offset, limit, int(include_all)))
+    if not page:
+        # Past the end of the list: how long the list is, for the page numbers.
+        count = _page_query(org, patient.pk, 0, 0, int(include_all)).count() if offset else 0
+        return PageRows(count, [])
+    found = PageRows(page[0]["_total"], page)
+    for row in page:
+        del row["_total"]
         row.update(scores=[], answers=[], body_sites=[])
-    on_page = {"organization": scope.organization, "assessment_id__in": page_ids(ordered, offset=offset, limit=limit)}
-    for assessment_id, code, value, band in (
-        AssessmentScore.objects.filter(**on_page)
-        .order_by("pk")
-        .values_list("assessment_id", "score_code", "value", "band_code")
-    ):
-        by_id[assessment_id]["scores"].append((code, value, band))
-    for assessment_id, item, answer in (
-        AssessmentAnswer.objects.filter(**on_page).order_by("pk").values_list("assessment_id", "item_code", "value")
-    ):
-        by_id[assessment_id]["answers"].append({"item": item, "value": answer})
-    for assessment_id, region, view, laterality in (
-        AssessmentBodySite.objects.filter(**on_page)
-        .order_by("pk")
-        .values_list("assessment_id", "region", "view", "laterality")
-    ):
-        by_id[assessment_id]["body_sites"].append({"region": region, "view": view, "laterality": laterality})
+    by_id = found.by_id()
+    ids = list(by_id)
+    for score in _SCORES.rows(org, *ids, shape=(len(ids),)):
+        by_id[score["assessment_id"]]["scores"].append((score["score_code"], score["value"], score["band_code"]))
+    for answer in _ANSWERS.rows(org, *ids, shape=(len(ids),)):
+        by_id[answer["assessment_id"]]["answers"].append({"item": answer["item_code"], "value": answer["value"]})
+    for site in _SITES.rows(org, *ids, shape=(len(ids),)):
+        by_id[site["assessment_id"]]["body_sites"].append(
+            {"region": site["region"], "view": site["view"], "laterality": site["laterality"]}
+        )
     return found
 
 

@@ -46,6 +46,7 @@ from nyeri.clinical.models import (
     PainCharacter,
     Patient,
 )
+from nyeri.lib.sql import insert_rows
 from nyeri.tenancy.clock import at_facility, format_facility_time
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.refusals import write_transaction
@@ -210,13 +211,13 @@ def _write_rows(assessment: PainAssessment, checked: _Checked) -> None:
     """Insert the answers, scores and body sites, and keep them on ``assessment`` (as if
     prefetched): the answer is built from the rows just written, not read again."""
     org = assessment.organization
-    answers = AssessmentAnswer.objects.bulk_create(
+    answers = insert_rows(
         [
             AssessmentAnswer(organization=org, assessment=assessment, item_code=code, value=value)
             for code, value in checked.answers.items()
         ]
     )
-    scores = AssessmentScore.objects.bulk_create(
+    scores = insert_rows(
         [
             AssessmentScore(
                 organization=org,
@@ -232,7 +233,7 @@ def _write_rows(assessment: PainAssessment, checked: _Checked) -> None:
     )
     sites: list[AssessmentBodySite] = []
     if checked.sites:
-        sites = AssessmentBodySite.objects.bulk_create(
+        sites = insert_rows(
             [
                 AssessmentBodySite(
                     organization=org, assessment=assessment, region=s.region, view=s.view, laterality=s.laterality
@@ -316,7 +317,7 @@ def record_assessment(
             source=source,
             pain_character=pain_character,
         )
-        assessment.save(force_insert=True)
+        insert_rows([assessment])
         _write_rows(assessment, checked)
         record_event(
             actor=acting_user,
