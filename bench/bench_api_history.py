@@ -22,7 +22,8 @@ Rows (both databases):
 - ``chart_statements``: the same for the chart of the five-year patient (enforced);
 - ``chart_cpu_ms``: median CPU time of that chart request (information).
 
-Environment: BENCH_PROFILE=1 (also print a cProfile of 50 history requests), BENCH_REQUESTS (60), BENCH_WARMUP (5), BENCH_HISTORY (136), BENCH_DIARY_DAYS
+Environment: BENCH_PROFILE=1 (also print a cProfile of 50 history requests),
+BENCH_REQUESTS (60), BENCH_WARMUP (5), BENCH_HISTORY (136), BENCH_DIARY_DAYS
 (1825), BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/nyeri_bench_api_history;
 dropped and re-created), BENCH_SKIP_POSTGRES=1.
 """
