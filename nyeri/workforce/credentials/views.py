@@ -155,6 +155,10 @@ def verify(request: HttpRequest, credential_id: int) -> HttpResponse:
         except ActionRefused as error:
             return _refused(request, error)
         except ValidationError as error:
+            if "status" in getattr(error, "error_dict", {}):
+                # Decided meanwhile (by another officer, or a second click): nothing to fill in.
+                messages.error(request, " ".join(error.messages))
+                return redirect("workforce:credential_detail", credential_id=credential.pk)
             add_service_errors(form, error)
         else:
             messages.success(
