@@ -35,6 +35,7 @@ from tests.workforce.credentials_support import (
     real_upload,
     scope_of,
     sip_fields,
+    source_check_form,
     stored_files,
 )
 
