@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 
 from nyeri.api.errors import ErrorEnvelope, with_api_names
 from nyeri.api.schemas import OptionalReasonIn
-from nyeri.lib.http import request_user
+from nyeri.lib.http import private_download, request_user
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import organization_facility
 from nyeri.workforce.access import access_credential
@@ -157,12 +157,7 @@ def list_credentials(request: HttpRequest, filters: Query[CredentialFilter]) -> 
 )
 def download_evidence(request: HttpRequest, evidence_id: int) -> FileResponse:
     evidence, handle = selectors.read_evidence(request_scope(request), evidence_id)
-    response = FileResponse(
-        handle, as_attachment=True, filename=download_name(evidence), content_type=evidence.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(handle, filename=download_name(evidence), content_type=evidence.content_type)
 
 
 @router.get("/credentials/{credential_id}", response={200: CredentialOut, **ERRORS}, summary="One credential")

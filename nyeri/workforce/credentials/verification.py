@@ -7,10 +7,9 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from django.utils.translation import get_language
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from nyeri.lib.toml import describe_errors, read_toml
+from nyeri.lib.toml import Bilingual, StrictData, load_jurisdiction_file
 from nyeri.workforce.engine.periods import valid_through
 from nyeri.workforce.kinds import CredentialKind
 
@@ -21,17 +20,8 @@ class VerificationDataError(ValueError):
     """A verification data file that cannot be used; the message names the file and entry."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Labelled(_Strict):
+class Labelled(Bilingual):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    label_en: str = Field(min_length=1)
-    label_id: str = Field(min_length=1)
-
-    def label(self) -> str:
-        return self.label_id if (get_language() or "").startswith("id") else self.label_en
 
 
 class Method(Labelled):
@@ -44,13 +34,13 @@ class Source(Labelled):
     source: str = Field(min_length=1)
 
 
-class Reverify(_Strict):
+class Reverify(StrictData):
     kind: CredentialKind
     months: int = Field(gt=0, le=120)
     source: str = Field(min_length=1)
 
 
-class VerificationData(_Strict):
+class VerificationData(StrictData):
     jurisdiction: str = Field(pattern=r"^[A-Z]{2}$")
     version: str = Field(min_length=1)
     # What the file relies on, cited.
@@ -72,15 +62,9 @@ class VerificationData(_Strict):
 
 @cache
 def verification_data(jurisdiction: str) -> VerificationData:
-    path = DATA_DIR / f"{jurisdiction}.toml"
-    raw = read_toml(path, VerificationDataError)
-    try:
-        data = VerificationData.model_validate(raw)
-    except ValidationError as exc:
-        raise VerificationDataError(describe_errors(path.name, raw, exc)) from exc
-    if data.jurisdiction != jurisdiction:
-        raise VerificationDataError(f"{path.name}: jurisdiction {data.jurisdiction!r} does not match the file name")
-    return data
+    return load_jurisdiction_file(
+        DATA_DIR / f"{jurisdiction}.toml", VerificationData, VerificationDataError, jurisdiction
+    )
 
 
 def sources_for(jurisdiction: str, kind: str) -> list[Source]:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_otp import user_has_device
 
 from nyeri.accounts.reauth import ReauthenticationRequired, has_recent_authentication, reauthenticate_url
-from nyeri.lib.http import request_user
+from nyeri.lib.http import private_download, request_user
 from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.web.forms import add_service_errors
@@ -293,10 +293,4 @@ def evidence_add(request: HttpRequest, credential_id: int) -> HttpResponse:
 def evidence_download(request: HttpRequest, evidence_id: int) -> FileResponse:
     scope = request_scope(request)
     evidence, handle = selectors.read_evidence(scope, evidence_id)
-    response = FileResponse(
-        handle, as_attachment=True, filename=download_name(evidence), content_type=evidence.content_type
-    )
-    # The recorded type was found in the file's bytes; browsers must not guess another.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(handle, filename=download_name(evidence), content_type=evidence.content_type)

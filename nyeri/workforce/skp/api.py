@@ -14,7 +14,7 @@ from ninja.files import UploadedFile
 
 from nyeri.api.errors import ErrorEnvelope, with_api_names
 from nyeri.api.pages import Page, PageQuery, json_page
-from nyeri.lib.http import request_user
+from nyeri.lib.http import private_download, request_user
 from nyeri.tenancy.scope import request_scope
 from nyeri.workforce.credentials.evidence import download_name
 from nyeri.workforce.people.selectors import access_person_record
@@ -169,9 +169,4 @@ def record_activity(
 def download_evidence(request: HttpRequest, activity_id: int) -> FileResponse:
     scope = request_scope(request)
     activity, handle = selectors.read_evidence(scope, activity_id)
-    response = FileResponse(
-        handle, as_attachment=True, filename=download_name(activity), content_type=activity.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(handle, filename=download_name(activity), content_type=activity.content_type)

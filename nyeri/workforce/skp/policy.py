@@ -7,10 +7,9 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from django.utils.translation import get_language
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from nyeri.lib.toml import describe_errors, read_toml
+from nyeri.lib.toml import Bilingual, StrictData, load_jurisdiction_file
 from nyeri.tenancy.roles import Role
 
 POLICY_DIR = Path(__file__).resolve().parent / "policy"
@@ -20,29 +19,20 @@ class SkpPolicyError(ValueError):
     """An SKP policy file that cannot be used; the message names the file and the entry."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Category(_Strict):
+class Category(Bilingual):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    label_en: str = Field(min_length=1)
-    label_id: str = Field(min_length=1)
     min_percent: int = Field(ge=0, le=100)
     from_hours: bool = False
     source: str = Field(min_length=1)
 
-    def label(self) -> str:
-        return self.label_id if (get_language() or "").startswith("id") else self.label_en
 
-
-class Total(_Strict):
+class Total(StrictData):
     roles: tuple[Role, ...] = Field(min_length=1)
     credits: Decimal = Field(gt=0)
     source: str = Field(min_length=1)
 
 
-class SkpPolicy(_Strict):
+class SkpPolicy(StrictData):
     jurisdiction: str = Field(pattern=r"^[A-Z]{2}$")
     version: str = Field(min_length=1)
     period_years: int = Field(gt=0, le=10)
@@ -77,11 +67,4 @@ def skp_policy(jurisdiction: str) -> SkpPolicy | None:
     path = POLICY_DIR / f"{jurisdiction}.toml"
     if not path.exists():
         return None
-    raw = read_toml(path, SkpPolicyError)
-    try:
-        policy = SkpPolicy.model_validate(raw)
-    except ValidationError as exc:
-        raise SkpPolicyError(describe_errors(path.name, raw, exc)) from exc
-    if policy.jurisdiction != jurisdiction:
-        raise SkpPolicyError(f"{path.name}: jurisdiction {policy.jurisdiction!r} does not match the file name")
-    return policy
+    return load_jurisdiction_file(path, SkpPolicy, SkpPolicyError, jurisdiction)

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from nyeri.lib.http import request_user
+from nyeri.lib.http import private_download, request_user
 from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.scope import request_scope
 from nyeri.web.forms import add_service_errors
@@ -79,9 +79,4 @@ def ledger(request: HttpRequest, person_id: int) -> HttpResponse:
 def evidence_download(request: HttpRequest, activity_id: int) -> FileResponse:
     scope = request_scope(request)
     activity, handle = selectors.read_evidence(scope, activity_id)
-    response = FileResponse(
-        handle, as_attachment=True, filename=download_name(activity), content_type=activity.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(handle, filename=download_name(activity), content_type=activity.content_type)
