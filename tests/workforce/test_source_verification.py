@@ -371,3 +371,39 @@ def test_verifying_through_the_api_with_a_file_and_the_errors_it_names(
     assert body["at_source"]["reference"] == "KKI 3171"
     assert body["at_source"]["evidence_id"] == body["evidence"][0]["id"]
     assert body["at_source"]["before_source_recording"] is False
+
+
+# --- The data ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("jurisdiction", ["ID", "US"])
+def test_every_verification_data_file_loads_and_cites_its_sources(jurisdiction: str) -> None:
+    from nyeri.workforce.credentials.verification import verification_data
+
+    data = verification_data(jurisdiction)
+    assert data.cited
+    assert all(place.source for place in data.sources)
+    assert all(rule.source for rule in data.reverify)
+
+
+def test_in_indonesia_every_kind_but_the_controlled_authorisation_has_a_source() -> None:
+    from nyeri.workforce.credentials.verification import sources_for
+
+    without = {kind for kind in K.values if not sources_for("ID", kind)}
+    assert without == {K.CONTROLLED_AUTHORISATION}
+
+
+def test_a_source_naming_an_unknown_method_is_refused_when_loaded(tmp_path: Path) -> None:
+    from nyeri.lib.toml import load_jurisdiction_file
+    from nyeri.workforce.credentials.verification import VerificationData, VerificationDataError
+
+    path = tmp_path / "XX.toml"
+    path.write_text(
+        'jurisdiction = "XX"\nversion = "1"\ncited = ["x"]\n'
+        '[[methods]]\ncode = "letter"\nlabel_en = "Letter"\nlabel_id = "Surat"\n'
+        '[[sources]]\ncode = "board"\nlabel_en = "Board"\nlabel_id = "Dewan"\nkinds = ["registration"]\n'
+        'methods = ["fax"]\nsource = "x"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(VerificationDataError, match="unknown methods fax"):
+        load_jurisdiction_file(path, VerificationData, VerificationDataError, "XX")

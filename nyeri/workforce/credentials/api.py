@@ -225,7 +225,7 @@ def verify_credential(
     request: HttpRequest,
     credential_id: int,
     payload: Form[SourceCheckIn],
-    file: File[UploadedFile] | None = None,
+    file: File[UploadedFile | None] = None,
 ) -> object:
     scope = request_scope(request)
     credential = access_credential(scope, credential_id)

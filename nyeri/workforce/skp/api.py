@@ -137,7 +137,7 @@ def progress(request: HttpRequest, filters: Query[SkpPersonQuery]) -> object:
     summary="Record an SKP activity (multipart form: the fields and an optional certificate file)",
 )
 def record_activity(
-    request: HttpRequest, payload: Form[SkpActivityIn], file: File[UploadedFile] | None = None
+    request: HttpRequest, payload: Form[SkpActivityIn], file: File[UploadedFile | None] = None
 ) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     person = organization_person(scope, payload.person_id)
