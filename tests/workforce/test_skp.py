@@ -284,6 +284,8 @@ def test_the_api_records_lists_in_pages_and_reports_progress(doctor: Person, sip
     listed = client.get(f"/api/workforce/skp?person={doctor.pk}&page_size=1").json()
     assert (listed["count"], listed["pages"], len(listed["items"])) == (2, 2, 1)
     progress = client.get(f"/api/workforce/skp/progress?person={doctor.pk}").json()
+    reads = AuditEvent.objects.filter(object_type="skp_ledger", action=AuditAction.READ, object_id=str(doctor.pk))
+    assert sorted(reads.values_list("reason", flat=True)) == ["API list", "API progress"]
     assert (progress["total"], progress["needed"], progress["practice_permit_id"]) == ("6.00", "250", sip.pk)
     future = client.post("/api/workforce/skp", {**form, "done_on": (today() + timedelta(days=5)).isoformat()})
     assert future.status_code == 422

@@ -92,6 +92,7 @@ def list_activities(request: HttpRequest, filters: Query[SkpLedgerQuery]) -> obj
     person = access_person_record(scope, filters.person)
     activities = selectors.ledger(scope, person)
     rows = list(activities[filters.offset : filters.offset + filters.page_size])
+    selectors.audit_ledger_read(scope, person, purpose="API list")
     return json_page(selectors.activity_rows(rows), count=activities.count(), query=filters)
 
 
@@ -100,6 +101,7 @@ def progress(request: HttpRequest, filters: Query[SkpPersonQuery]) -> object:
     scope = request_scope(request)
     person = access_person_record(scope, filters.person)
     found = selectors.person_progress(scope, person)
+    selectors.audit_ledger_read(scope, person, purpose="API progress")
     if found is None:
         raise ValidationError(
             {"person": [_("Your organization's jurisdiction keeps no continuing-education (SKP) policy.")]}

@@ -107,6 +107,19 @@ def check_ledger_access(scope: Scope, person: Person) -> None:
         deny(scope, object_type="skp_ledger", object_id=person.pk, reason="not the person, no officer role")
 
 
+def audit_ledger_read(scope: Scope, person: Person, *, purpose: str) -> None:
+    """The READ row of a look at someone's SKP ledger or progress (one per request)."""
+    with transaction.atomic():
+        record_event(
+            actor=scope.user,
+            action=AuditAction.READ,
+            organization=scope.organization,
+            object_type="skp_ledger",
+            object_id=person.pk,
+            reason=purpose,
+        )
+
+
 def current_periods(
     organization: Organization, person_ids: Sequence[int], *, today: date | None = None
 ) -> dict[int, SkpPeriod]:

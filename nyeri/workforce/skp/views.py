@@ -59,6 +59,7 @@ def ledger(request: HttpRequest, person_id: int) -> HttpResponse:
             else:
                 messages.success(request, _("The activity is recorded in the SKP ledger."))
                 return redirect("workforce:skp_ledger", person_id=person.pk)
+    selectors.audit_ledger_read(scope, person, purpose="ledger page")
     labels = {c.code: c.label() for c in policy.categories} if policy else {}
     return render(
         request,
