@@ -148,3 +148,31 @@ def test_the_demo_candidates_have_applied_and_one_was_hired_through_the_pipeline
     siti = Application.objects.get(candidate__user__username="siti.rahma@kandidat.example")
     page = client.get(f"/hiring/postings/{siti.posting_id}/").content.decode()
     assert f'data-application="{siti.pk}"' in page
+
+
+def test_the_demo_has_a_credential_checked_at_its_source_and_an_skp_ledger_part_way() -> None:
+    from decimal import Decimal
+
+    from nyeri.tenancy.scope import resolve_scope
+    from nyeri.workforce.models import SourceVerification
+    from nyeri.workforce.skp.selectors import person_progress
+
+    checked = SourceVerification.objects.select_related("credential__person__user").get(
+        credential__person__user__username="dokter.nyeri"
+    )
+    assert (checked.source, checked.method, checked.before_source_recording) == (
+        "kki_str_register",
+        "online_register",
+        False,
+    )
+    assert checked.attestation
+    assert checked.verified_by is not None
+    assert checked.verified_by.username == "kredensial"
+    assert checked.credential.submitted_by_id == checked.credential.person.user_id
+    officer = resolve_scope(User.objects.get(username="kredensial"))
+    assert officer is not None
+    progress = person_progress(officer, checked.credential.person)
+    assert progress is not None
+    assert progress.period is not None
+    assert progress.needed == Decimal("250")
+    assert Decimal("70") <= progress.total < progress.needed

@@ -14,13 +14,14 @@ from typing import Any
 from nyeri.accounts.models import User
 from nyeri.tenancy.models import Facility, Membership
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
-from nyeri.tenancy.scope import Scope
+from nyeri.tenancy.scope import Scope, resolve_scope
 from nyeri.workforce.credentials.imports import import_verified_credential
-from nyeri.workforce.credentials.services import submit_credential
+from nyeri.workforce.credentials.services import SourceCheck, submit_credential, verify_credential
 from nyeri.workforce.hours.services import record_manual_hours, verify_hours
 from nyeri.workforce.kinds import CheckKind, CheckResult, Citizenship, CredentialKind, EmployerKind, Specialty
-from nyeri.workforce.models import Person
+from nyeri.workforce.models import Credential, Person
 from nyeri.workforce.services import create_person
+from nyeri.workforce.skp.services import record_activity
 
 K = CredentialKind
 PHYSICIANS = {
@@ -70,6 +71,39 @@ class WorkforceSeeder:
             scope=self.scope, acting_user=self.officer, person=person, kind=kind, source=SOURCE, **fields
         )
 
+    def _submit_as_holder(self, person: Person, kind: str, **fields: Any) -> Credential:
+        """Entered by the holder themselves (when they have an account): the officer, who did
+        not enter it, may then check it at its source."""
+        scope = resolve_scope(person.user, self.scope.organization.pk) if person.user is not None else None
+        by = scope or self.scope
+        return submit_credential(scope=by, acting_user=by.user, person=person, kind=kind, **fields)
+
+    def _str_checked_at_source(self, person: Person) -> None:
+        """Demo case: an STR entered by the physician and checked by the officer in the
+        medical council's online register, on a written attestation."""
+        credential = self._submit_as_holder(
+            person,
+            K.REGISTRATION,
+            number=self._number("STR"),
+            issuer=REGISTRARS["physician"],
+            issued_on=self.today - timedelta(days=365 * 6),
+        )
+        verify_credential(
+            scope=self.scope,
+            acting_user=self.officer,
+            credential=credential,
+            check=SourceCheck(
+                source="kki_str_register",
+                method="online_register",
+                checked_on=self.today - timedelta(days=3),
+                reference=f"KKI cek dokter: {credential.number}",
+                attestation=(
+                    "Dicari di register daring KKI dengan nama lengkap: STR aktif, nomor dan nama sesuai "
+                    "dengan salinan yang diunggah (data demo)."
+                ),
+            ),
+        )
+
     def _str(self, person: Person, physician: bool) -> None:
         self._import(
             person,
@@ -89,9 +123,7 @@ class WorkforceSeeder:
             "issuer_regency_code": facility.regency_code,
         }
         if pending:
-            submit_credential(
-                scope=self.scope, acting_user=self.officer, person=person, kind=K.PRACTICE_PERMIT, **fields
-            )
+            self._submit_as_holder(person, K.PRACTICE_PERMIT, **fields)
         else:
             self._import(person, K.PRACTICE_PERMIT, **fields)
 
@@ -117,7 +149,10 @@ class WorkforceSeeder:
         if not roles & CLINICAL_ROLES:
             return
         physician = bool(roles & PHYSICIANS)
-        self._str(person, physician)
+        if username == "dokter.nyeri":
+            self._str_checked_at_source(person)
+        else:
+            self._str(person, physician)
         sip_until = self.today + timedelta(days=365 * 3 + self.rng.randint(0, 300))
         for facility in facilities[:3]:
             if username == "dokter.umum":
@@ -193,12 +228,11 @@ class WorkforceSeeder:
                 "valid_months": 12,
             }
             if username == "neurolog":
-                # Demo case: a background check still pending.
-                submit_credential(
-                    scope=self.scope,
-                    acting_user=self.officer,
-                    person=person,
-                    kind=K.BACKGROUND_CHECK,
+                # Demo case: a background check still pending (entered by the physician, so
+                # the credentialing officer may check it at the police).
+                self._submit_as_holder(
+                    person,
+                    K.BACKGROUND_CHECK,
                     issued_on=self.today - timedelta(days=5),
                     check_result=CheckResult.PENDING,
                     **check,
@@ -229,6 +263,34 @@ class WorkforceSeeder:
                 issued_on=self.today - timedelta(days=250),
                 hours="16",
                 title="Pelatihan asesmen dan manajemen nyeri kronis",
+            )
+
+    def skp_for(self, person: Person) -> None:
+        """Demo case: an SKP ledger part of the way to the SIP renewal (recorded by the officer)."""
+        activities = [
+            ("learning", "Simposium Nasional Manajemen Nyeri", "PERDATIN", "40", 300, "SKP-PN-0412"),
+            ("learning", "Workshop blok saraf dengan panduan USG", "Kolegium Anestesiologi", "24", 180, "SKP-WS-0917"),
+            ("learning", "Kursus daring farmakologi opioid", "Plataran Sehat Kemenkes", "8", 60, "SKP-PS-2231"),
+            (
+                "community",
+                "Penyuluhan nyeri punggung bawah di Posbindu",
+                "Puskesmas Cibeunying",
+                "6",
+                90,
+                "SKP-PM-0051",
+            ),
+        ]
+        for category, title, provider, credits, days_ago, number in activities:
+            record_activity(
+                scope=self.scope,
+                acting_user=self.officer,
+                person=person,
+                category=category,
+                title=title,
+                provider=provider,
+                credits=credits,
+                done_on=self.today - timedelta(days=days_ago),
+                certificate_number=number,
             )
 
     def hours_for(self, person: Person, *, verified_days: int, pending_days: int, supervisor_scope: Scope) -> None:

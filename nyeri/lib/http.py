@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from typing import BinaryIO
+
+from django.http import FileResponse, HttpRequest
 
 from nyeri.accounts.models import User
 
@@ -16,3 +18,12 @@ def request_user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
+
+
+def private_download(handle: BinaryIO, *, filename: str, content_type: str) -> FileResponse:
+    """A stored private file as an attachment: the recorded type (found in the file's
+    bytes, so browsers must not guess another) and never kept in a cache."""
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from django.utils.translation import get_language
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 def read_toml(path: Path, error: type[Exception]) -> dict[str, Any]:
@@ -44,3 +45,35 @@ def describe_errors(name: str, raw: dict[str, Any], exc: ValidationError) -> str
         message = str(err["msg"]).removeprefix("Value error, ")
         problems.append(f"{name}: {where}{(' ' + field) if field else ''}: {message}")
     return "\n".join(problems)
+
+
+class StrictData(BaseModel):
+    """A data file's entry: unknown keys are errors, values never change once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Bilingual(StrictData):
+    """An entry named in English and Indonesian, shown in the active language."""
+
+    label_en: str = Field(min_length=1)
+    label_id: str = Field(min_length=1)
+
+    def label(self) -> str:
+        return self.label_id if (get_language() or "").startswith("id") else self.label_en
+
+
+Data = TypeVar("Data", bound=BaseModel)
+
+
+def load_jurisdiction_file(path: Path, model: type[Data], error: type[Exception], jurisdiction: str) -> Data:
+    """``path`` validated as ``model``; ``error`` naming the file and entry when it cannot be
+    used, or when its ``jurisdiction`` is not the one its name says."""
+    raw = read_toml(path, error)
+    try:
+        data = model.model_validate(raw)
+    except ValidationError as exc:
+        raise error(describe_errors(path.name, raw, exc)) from exc
+    if getattr(data, "jurisdiction", None) != jurisdiction:
+        raise error(f"{path.name}: jurisdiction {getattr(data, 'jurisdiction', None)!r} does not match the file name")
+    return data

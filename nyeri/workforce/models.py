@@ -272,3 +272,113 @@ class HoursEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.worked_on} {self.hours}h"
+
+
+class SourceVerification(models.Model):
+    """How a credential was checked at its source, and by whom: one per verified credential.
+
+    The source and method are codes of the jurisdiction's verification data
+    (``nyeri/workforce/credentials/sources/<JURISDICTION>.toml``). A verification stands on
+    evidence: a file (kept in private storage like the credential's own evidence) or a
+    written attestation of what the verifier saw. Credentials verified before sources were
+    recorded carry a row marked ``before_source_recording`` (written by the migration that
+    introduced this table), saying honestly that nothing is known of how they were checked.
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    credential = models.OneToOneField(Credential, on_delete=models.PROTECT, related_name="source_verification")
+    source = models.CharField(_("source"), max_length=64, blank=True)
+    method = models.CharField(_("method"), max_length=32, blank=True)
+    reference = models.CharField(_("reference"), max_length=200, blank=True)
+    checked_on = models.DateField(_("checked on"), null=True, blank=True)
+    attestation = models.TextField(_("attestation"), blank=True)
+    evidence = models.OneToOneField(
+        CredentialEvidence, on_delete=models.PROTECT, null=True, blank=True, related_name="verification"
+    )
+    # When the credential must be checked at its source again (policy data), if ever.
+    reverify_by = models.DateField(_("re-verify by"), null=True, blank=True)
+    before_source_recording = models.BooleanField(_("verified before source recording"), default=False)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("verification at the source")
+        indexes = [models.Index(fields=["organization", "reverify_by"], name="verification_org_reverify")]
+        constraints = [
+            # A verification recorded now names its source, method and date and stands on a
+            # file or an attestation; only the migrated rows lack them, and say so.
+            models.CheckConstraint(
+                condition=Q(before_source_recording=True)
+                | (
+                    ~Q(source="")
+                    & ~Q(method="")
+                    & Q(checked_on__isnull=False)
+                    & Q(verified_by__isnull=False)
+                    & (Q(evidence__isnull=False) | ~Q(attestation=""))
+                ),
+                name="verification_at_source_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential_id}: {self.source} / {self.method}"
+
+
+class SkpActivity(models.Model):
+    """One continuing-education activity (SKP) of a professional: category, credits, date, evidence.
+
+    The categories (ranah) are the policy's (``nyeri/workforce/skp/policy/<JURISDICTION>.toml``).
+    Hours of verified pain-clinic care are not copied here: the ledger's selector adds
+    them to the service category when it counts.
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="skp_activities")
+    category = models.CharField(_("category"), max_length=32)
+    title = models.CharField(_("activity"), max_length=200)
+    provider = models.CharField(_("organiser"), max_length=200, blank=True)
+    credits = models.DecimalField(_("credits"), max_digits=6, decimal_places=2)
+    done_on = models.DateField(_("date"))
+    # The evidence: a certificate number (the national SKP platform's) or a file, or both.
+    certificate_number = models.CharField(_("certificate number"), max_length=100, blank=True)
+    evidence_storage_name = models.CharField(max_length=200, blank=True)
+    evidence_name = models.CharField(_("file name"), max_length=200, blank=True)
+    evidence_content_type = models.CharField(max_length=50, blank=True)
+    evidence_sha256 = models.CharField(max_length=64, blank=True)
+    evidence_size = models.PositiveIntegerField(null=True, blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("SKP activity")
+        verbose_name_plural = _("SKP activities")
+        ordering = ["-done_on", "-pk"]
+        indexes = [models.Index(fields=["person", "done_on"], name="skp_person_date")]
+        constraints = [
+            models.CheckConstraint(condition=Q(credits__gt=0), name="skp_credits_positive"),
+            models.CheckConstraint(
+                condition=~Q(certificate_number="") | ~Q(evidence_storage_name=""), name="skp_has_evidence"
+            ),
+            models.CheckConstraint(
+                condition=Q(evidence_storage_name="")
+                | Q(evidence_content_type__in=["application/pdf", "image/png", "image/jpeg"]),
+                name="skp_evidence_type_allowed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.done_on} {self.category} {self.credits}"
+
+    @property
+    def storage_name(self) -> str:
+        return self.evidence_storage_name
+
+    @property
+    def original_name(self) -> str:
+        return self.evidence_name
+
+    @property
+    def content_type(self) -> str:
+        return self.evidence_content_type

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from fpdf import FPDF
 from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -185,8 +186,20 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
     assert evidence_path is not None
     assert Path(evidence_path).read_bytes().startswith(b"%PDF-")
     screenshot(officer, "go-live-05-credentialing-queue")
-    for still_waiting in (1, 0):
-        waiting.first.get_by_role("button", name="Verifikasi").click()
+    # Each is checked at its source (the medical council's register, the issuing office's
+    # letter), recorded on the verification page and confirmed: no one-click verification.
+    for still_waiting, source, method in ((1, "kki_str_register", "online_register"), (0, "dinkes_sip", "letter")):
+        waiting.first.get_by_role("link", name="Verifikasi pada sumber…").click()
+        expect(officer.locator("h1")).to_have_text("Verifikasi pada sumber")
+        officer.select_option("select[name=source]", source)
+        officer.select_option("select[name=method]", method)
+        officer.fill("input[name=checked_on]", timezone.localdate().isoformat())
+        officer.fill("textarea[name=attestation]", "Aktif; nomor dan nama sesuai dengan salinan.")
+        officer.get_by_role("button", name="Konfirmasi verifikasi").click()
+        # Not confirmed yet: the page asks for the confirmation and verifies nothing.
+        expect(officer.locator(".field-error")).to_have_count(1)
+        officer.check("input[name=confirm]")
+        officer.get_by_role("button", name="Konfirmasi verifikasi").click()
         expect(waiting).to_have_count(still_waiting)
         expect(officer.locator(".messages")).to_contain_text(f"{PHYSICIAN}: kredensial terverifikasi.")
     expect(officer.locator("main")).to_contain_text("Tidak ada yang menunggu verifikasi.")

@@ -22,6 +22,7 @@ from nyeri.workforce.kinds import CredentialKind, CredentialStatus
 from nyeri.workforce.models import Credential, Person
 from tests.conftest import MakeMember
 from tests.imports.conftest import NIK_MAN, NIK_WOMAN, STAFF_HEADERS, csv_bytes, nik, scope_of, staff_row, xlsx
+from tests.workforce.credentials_support import at_source
 
 
 @pytest.fixture(autouse=True)
@@ -183,7 +184,7 @@ def test_an_imported_person_gains_no_privilege_until_an_officer_verifies(
     assert {u.code for u in refused.unmet} == {"credential_unverified"}, refused.unmet
     officer = scope_of(make_member(org, Role.CREDENTIALING_OFFICER, username="officer"))
     for credential in Credential.objects.filter(person=siti):
-        verify_credential(scope=officer, acting_user=officer.user, credential=credential)
+        verify_credential(scope=officer, acting_user=officer.user, credential=credential, check=at_source(credential))
     assert decide(siti.pk, "record_assessment", facility).allowed
 
 

@@ -24,6 +24,7 @@ from tests.workforce.credentials_support import *  # noqa: F403 - fixtures
 from tests.workforce.credentials_support import (
     PDF_BYTES,
     add_person,
+    at_source,
     credential_events,
     real_upload,
     scope_of,
@@ -142,8 +143,13 @@ def test_another_organizations_credential_is_not_found_in_the_api(
 def test_verifying_and_rejecting_through_the_api(
     officer_client: Client, officer: User, doctor: Person, org: Organization, facility: Facility
 ) -> None:
-    first = submit(officer, doctor)
-    response = post(officer_client, f"{API}/{first.pk}/verify")
+    assert doctor.user is not None
+    first = submit(doctor.user, doctor)
+    check = at_source(first)
+    response = officer_client.post(
+        f"{API}/{first.pk}/verify",
+        {"source": check.source, "method": check.method, "checked_on": check.checked_on, "attestation": "Seen."},
+    )
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["decided_by_id"]) == ("verified", officer.pk)
     second = submit(officer, add_person(org, Role.NURSE, name="Eka", facilities=(facility,)))

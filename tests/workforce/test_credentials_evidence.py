@@ -30,6 +30,7 @@ from tests.workforce.credentials_support import (
     PDF_BYTES,
     PNG_BYTES,
     add_person,
+    at_source,
     credential_events,
     real_upload,
     scope_of,
@@ -192,7 +193,7 @@ def test_evidence_can_be_added_while_waiting_but_not_after_the_decision(
         uploads=[real_upload(tmp_path, "later.jpg", JPEG_BYTES)],
     )
     assert credential.evidence.count() == 1
-    verify_credential(scope=scope_of(officer), acting_user=officer, credential=credential)
+    verify_credential(scope=scope_of(officer), acting_user=officer, credential=credential, check=at_source(credential))
     with pytest.raises(ValidationError) as exc:
         attach_evidence(
             scope=scope_of(doctor.user),

@@ -29,11 +29,13 @@ from tests.workforce.credentials_support import (
     PDF_BYTES,
     PNG_BYTES,
     add_person,
+    at_source,
     credential_events,
     facility_in,
     real_upload,
     scope_of,
     sip_fields,
+    source_check_form,
     stored_files,
 )
 
@@ -75,13 +77,21 @@ def approver_client(approver: User, approver_device: TOTPDevice) -> Client:
 
 
 def test_the_queue_lists_submitted_credentials_oldest_first_with_evidence_and_approvals_apart(
-    officer_client: Client, officer: User, doctor: Person, org: Organization, facility: Facility, tmp_path: Path
+    officer_client: Client,
+    officer: User,
+    approver: User,
+    doctor: Person,
+    org: Organization,
+    facility: Facility,
+    tmp_path: Path,
 ) -> None:
     nurse_person = add_person(org, Role.NURSE, name="Eka Fitriani", facilities=(facility,))
-    first = submit(officer, doctor, evidence=[real_upload(tmp_path, "str.pdf", PDF_BYTES)])
+    assert doctor.user is not None
+    # Entered by the holder: the officer may check it at its source (a link to that page).
+    first = submit(doctor.user, doctor, evidence=[real_upload(tmp_path, "str.pdf", PDF_BYTES)])
     second = submit(officer, nurse_person, CredentialKind.PAIN_TRAINING, hours=16)
     done = submit(officer, nurse_person, number="N-2")
-    verify_credential(scope=scope_of(officer), acting_user=officer, credential=done)
+    verify_credential(scope=scope_of(approver), acting_user=approver, credential=done, check=at_source(done))
     assert doctor.user is not None
     # Entered by the holder: the officer is a possible second person.
     controlled = submit(doctor.user, doctor, CredentialKind.CONTROLLED_AUTHORISATION, issuer="Komite Medik")
@@ -93,7 +103,10 @@ def test_the_queue_lists_submitted_credentials_oldest_first_with_evidence_and_ap
     page = response.content.decode()
     assert page.index("dr. Andi Pratama") < page.index("Eka Fitriani")
     assert f"/workforce/credentials/evidence/{first.evidence.get().pk}/" in page
-    assert f'action="{url(first, "verify")}"' in page
+    assert f'href="{url(first, "verify")}"' in page
+    assert f'action="{url(first, "verify")}"' not in page  # no one-click verification
+    # Entered by the officer: another officer checks it.
+    assert f'href="{url(second, "verify")}"' not in page
     assert f'action="{url(controlled, "approve")}"' in page
 
 
@@ -158,8 +171,9 @@ def test_the_queue_takes_two_queries_whatever_the_number_of_credentials(
 
 
 def test_an_officer_verifies_from_the_queue(officer_client: Client, officer: User, doctor: Person) -> None:
-    credential = submit(officer, doctor)
-    response = officer_client.post(url(credential, "verify"))
+    assert doctor.user is not None
+    credential = submit(doctor.user, doctor)
+    response = officer_client.post(url(credential, "verify"), source_check_form(credential))
     assert response.status_code == 302
     assert response["Location"] == QUEUE
     credential.refresh_from_db()
@@ -188,7 +202,8 @@ def test_an_officer_is_offered_no_decision_on_their_own_credential_and_cannot_fo
     credential = submit(officer, Person.objects.get(user=officer))
     page = officer_client.get(QUEUE).content.decode()
     assert f'action="{url(credential, "verify")}"' not in page
-    response = officer_client.post(url(credential, "verify"))
+    assert f'href="{url(credential, "verify")}"' not in page
+    response = officer_client.post(url(credential, "verify"), source_check_form(credential))
     assert response.status_code == 403
     assert "kredensial Anda sendiri" in response.content.decode()
     credential.refresh_from_db()
@@ -198,9 +213,10 @@ def test_an_officer_is_offered_no_decision_on_their_own_credential_and_cannot_fo
 def test_a_decision_posted_twice_reports_that_it_was_already_decided(
     officer_client: Client, officer: User, doctor: Person
 ) -> None:
-    credential = submit(officer, doctor)
-    officer_client.post(url(credential, "verify"))
-    response = officer_client.post(url(credential, "verify"), follow=True)
+    assert doctor.user is not None
+    credential = submit(doctor.user, doctor)
+    officer_client.post(url(credential, "verify"), source_check_form(credential))
+    response = officer_client.post(url(credential, "verify"), source_check_form(credential), follow=True)
     assert response.status_code == 200
     assert [m.level_tag for m in response.context["messages"]][-1] == "error"
 
@@ -334,7 +350,11 @@ def test_revoking_from_the_credentials_page_needs_a_reason(
     officer: User, approver_client: Client, doctor: Person
 ) -> None:
     credential = submit(officer, doctor)
-    verify_credential(scope=scope_of(officer), acting_user=officer, credential=credential)
+    # A second person checks it at the source: the one who entered it cannot.
+    approver = User.objects.get(username="budi")
+    verify_credential(
+        scope=scope_of(approver), acting_user=approver, credential=credential, check=at_source(credential)
+    )
     assert approver_client.get(url(credential)).context["show_revoke"]
     response = approver_client.post(url(credential, "revoke"), {"reason": ""})
     assert response.context["form"].errors["reason"]

@@ -34,6 +34,7 @@ from tests.conftest import MakeMember
 from tests.workforce.credentials_support import *  # noqa: F403 - fixtures
 from tests.workforce.credentials_support import (
     add_person,
+    at_source,
     credential_events,
     facility_in,
     fresh_request,
@@ -72,7 +73,7 @@ def refused_fields(user: User, person: Person, kind: str, **fields: Any) -> dict
 
 
 def verify(user: User, credential: Credential) -> Credential:
-    return verify_credential(scope=scope_of(user), acting_user=user, credential=credential)
+    return verify_credential(scope=scope_of(user), acting_user=user, credential=credential, check=at_source(credential))
 
 
 def approve(user: User, credential: Credential, request: Any = None) -> Credential:
@@ -343,7 +344,7 @@ def test_rejecting_needs_a_reason_and_keeps_it(officer: User, approver: User, do
 
 
 def test_a_decided_credential_cannot_be_decided_again(officer: User, approver: User, doctor: Person) -> None:
-    credential = submit(officer, doctor, K.REGISTRATION, **base())
+    credential = submit(doctor.user, doctor, K.REGISTRATION, **base())  # type: ignore[arg-type]
     verify(officer, credential)
     with pytest.raises(ValidationError) as exc:
         reject_credential(scope=scope_of(approver), acting_user=approver, credential=credential, reason="late")
@@ -359,7 +360,7 @@ def test_a_decided_credential_cannot_be_decided_again(officer: User, approver: U
 def test_two_officers_deciding_at_once_cannot_both_decide(officer: User, approver: User, doctor: Person) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("row locks are PostgreSQL's; SQLite has a single writer anyway")
-    credential = submit(officer, doctor, K.REGISTRATION, **base())
+    credential = submit(doctor.user, doctor, K.REGISTRATION, **base())  # type: ignore[arg-type]
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -376,8 +377,11 @@ def test_two_officers_deciding_at_once_cannot_both_decide(officer: User, approve
     def reject(**kwargs: Any) -> Credential:
         return reject_credential(reason="duplicate", **kwargs)
 
+    def verify_at_source(**kwargs: Any) -> Credential:
+        return verify_credential(check=at_source(credential), **kwargs)
+
     threads = [
-        threading.Thread(target=decide, args=(officer, verify_credential)),
+        threading.Thread(target=decide, args=(officer, verify_at_source)),
         threading.Thread(target=decide, args=(approver, reject)),
     ]
     for thread in threads:
@@ -516,7 +520,7 @@ def test_approve_is_only_for_controlled_authorisations(officer: User, approver: 
 
 
 def test_revoking_keeps_who_verified_it_and_records_why(officer: User, approver: User, doctor: Person) -> None:
-    credential = submit(officer, doctor, K.REGISTRATION, **base())
+    credential = submit(doctor.user, doctor, K.REGISTRATION, **base())  # type: ignore[arg-type]
     with pytest.raises(ValidationError) as not_yet:
         revoke_credential(scope=scope_of(approver), acting_user=approver, credential=credential, reason="x")
     assert set(not_yet.value.message_dict) == {"status"}
@@ -533,7 +537,7 @@ def test_revoking_keeps_who_verified_it_and_records_why(officer: User, approver:
 
 
 def test_a_nurse_cannot_revoke(officer: User, nurse: User, doctor: Person) -> None:
-    credential = submit(officer, doctor, K.REGISTRATION, **base())
+    credential = submit(doctor.user, doctor, K.REGISTRATION, **base())  # type: ignore[arg-type]
     verify(officer, credential)
     with pytest.raises(ActionRefused):
         revoke_credential(scope=scope_of(nurse), acting_user=nurse, credential=credential, reason="dislike")

@@ -10,18 +10,18 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Field, File, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from nyeri.api.errors import ErrorEnvelope, with_api_names
 from nyeri.api.schemas import OptionalReasonIn
-from nyeri.lib.http import request_user
+from nyeri.lib.http import private_download, request_user
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import organization_facility
 from nyeri.workforce.access import access_credential
 from nyeri.workforce.credentials import selectors, services
 from nyeri.workforce.credentials.evidence import download_name
-from nyeri.workforce.models import Credential, CredentialEvidence
+from nyeri.workforce.models import Credential, CredentialEvidence, SourceVerification
 from nyeri.workforce.selectors import organization_person
 
 router = Router(tags=["workforce"])
@@ -39,6 +39,18 @@ class EvidenceOut(Schema):
     sha256: str
     uploaded_at: datetime
     download_url: str
+
+
+class SourceVerificationOut(Schema):
+    source: str
+    method: str
+    reference: str
+    checked_on: date | None
+    attestation: str
+    evidence_id: int | None
+    reverify_by: date | None
+    before_source_recording: bool = Field(description="Verified before sources were recorded: how is not known.")
+    verified_by_id: int | None
 
 
 class CredentialOut(Schema):
@@ -71,6 +83,9 @@ class CredentialOut(Schema):
     revoked_at: datetime | None
     revocation_reason: str
     evidence: list[EvidenceOut]
+    at_source: SourceVerificationOut | None = Field(
+        None, description="How it was checked at its source (none before verification, or when imported)."
+    )
 
 
 class CredentialIn(Schema):
@@ -114,6 +129,13 @@ def _out(credential: Credential) -> dict[str, Any]:
     fields = {name: getattr(credential, name) for name in CredentialOut.model_fields if hasattr(credential, name)}
     fields["person_name"] = credential.person.full_name
     fields["evidence"] = [_evidence_out(e) for e in credential.evidence.all()]
+    try:
+        checked = credential.source_verification
+    except SourceVerification.DoesNotExist:
+        checked = None
+    fields["at_source"] = (
+        {name: getattr(checked, name) for name in SourceVerificationOut.model_fields} if checked else None
+    )
     return fields
 
 
@@ -135,12 +157,7 @@ def list_credentials(request: HttpRequest, filters: Query[CredentialFilter]) -> 
 )
 def download_evidence(request: HttpRequest, evidence_id: int) -> FileResponse:
     evidence, handle = selectors.read_evidence(request_scope(request), evidence_id)
-    response = FileResponse(
-        handle, as_attachment=True, filename=download_name(evidence), content_type=evidence.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(handle, filename=download_name(evidence), content_type=evidence.content_type)
 
 
 @router.get("/credentials/{credential_id}", response={200: CredentialOut, **ERRORS}, summary="One credential")
@@ -191,11 +208,39 @@ def add_evidence(request: HttpRequest, credential_id: int, file: File[UploadedFi
     return Status(201, [_evidence_out(row) for row in rows])
 
 
-@router.post("/credentials/{credential_id}/verify", response={200: CredentialOut, **ERRORS}, summary="Verify")
-def verify_credential(request: HttpRequest, credential_id: int) -> object:
+class SourceCheckIn(Schema):
+    source: str = Field("", description="Where it was checked: a source code of the jurisdiction's verification data.")
+    method: str = Field("", description="How: online_register, letter, phone, original_seen (as the source allows).")
+    checked_on: date | None = Field(None, description="The day of the check (not in the future).")
+    reference: str = Field("", max_length=services.REFERENCE_MAX)
+    attestation: str = Field("", max_length=services.REASON_MAX, description="Needed when no file is sent.")
+
+
+@router.post(
+    "/credentials/{credential_id}/verify",
+    response={200: CredentialOut, **ERRORS},
+    summary="Verify at the source (multipart form: the check's fields and an optional file)",
+)
+def verify_credential(
+    request: HttpRequest,
+    credential_id: int,
+    payload: Form[SourceCheckIn],
+    file: File[UploadedFile | None] = None,
+) -> object:
     scope = request_scope(request)
     credential = access_credential(scope, credential_id)
-    services.verify_credential(scope=scope, acting_user=request_user(request), credential=credential)
+    check = services.SourceCheck(
+        source=payload.source,
+        method=payload.method,
+        checked_on=payload.checked_on,
+        reference=payload.reference,
+        attestation=payload.attestation,
+        evidence=file,
+    )
+    try:
+        services.verify_credential(scope=scope, acting_user=request_user(request), credential=credential, check=check)
+    except ValidationError as error:
+        raise with_api_names(error, {"evidence": "file"}) from None
     return _reloaded(request, credential_id)
 
 

@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
+from nyeri.workforce.credentials import verification
 from nyeri.workforce.credentials.evidence import max_bytes
-from nyeri.workforce.credentials.services import REASON_MAX
+from nyeri.workforce.credentials.services import REASON_MAX, REFERENCE_MAX, SourceCheck
 from nyeri.workforce.kinds import CheckKind, CheckResult, CredentialKind, EmployerKind, Specialty
 
 BLANK = [("", "—")]
@@ -151,3 +152,55 @@ def evidence_help() -> str:
     return gettext("A scan or photo of the document: PDF, PNG or JPEG, at most %(limit)s per file.") % {
         "limit": filesizeformat(max_bytes())
     }
+
+
+class SourceCheckForm(forms.Form):
+    """The verification page: where, how and when the credential was checked, on what, and
+    the verifier's confirmation (no one-click verify). Choices come from the jurisdiction's data."""
+
+    source = forms.ChoiceField(label=_("Checked at"))
+    method = forms.ChoiceField(label=_("Method"))
+    reference = forms.CharField(
+        label=_("Reference"),
+        max_length=REFERENCE_MAX,
+        required=False,
+        help_text=_("The register's record number, the letter's number, whom you called..."),
+    )
+    checked_on = _date(label=_("Date of the check"))
+    evidence = forms.FileField(
+        label=_("File of the check"), required=False, widget=forms.FileInput(attrs={"accept": ACCEPT})
+    )
+    attestation = forms.CharField(
+        label=_("Attestation"),
+        max_length=REASON_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What you saw or were told, in your words. Needed when no file is attached."),
+    )
+    confirm = forms.BooleanField(
+        label=_("I checked this credential at the source named above myself, and what I record here is true."),
+    )
+
+    def __init__(self, *args: Any, jurisdiction: str, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        places = verification.sources_for(jurisdiction, kind)
+        source_field = self.fields["source"]
+        assert isinstance(source_field, forms.ChoiceField)
+        source_field.choices = BLANK + [(p.code, p.label()) for p in places]
+        codes = list(dict.fromkeys(m for p in places for m in p.methods))
+        method_field = self.fields["method"]
+        assert isinstance(method_field, forms.ChoiceField)
+        labels = {m.code: m.label() for m in verification.verification_data(jurisdiction).methods}
+        method_field.choices = BLANK + [(code, labels[code]) for code in codes]
+        self.fields["evidence"].help_text = evidence_help()
+
+    def source_check(self) -> SourceCheck:
+        data = self.cleaned_data
+        return SourceCheck(
+            source=data["source"],
+            method=data["method"],
+            checked_on=data["checked_on"],
+            reference=data.get("reference") or "",
+            attestation=data.get("attestation") or "",
+            evidence=data.get("evidence"),
+        )

@@ -22,8 +22,9 @@ from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.access import scoped_credentials
 from nyeri.workforce.credentials import evidence as evidence_files
+from nyeri.workforce.credentials import verification
 from nyeri.workforce.kinds import CredentialKind, CredentialStatus
-from nyeri.workforce.models import Credential, CredentialEvidence, Person
+from nyeri.workforce.models import Credential, CredentialEvidence, Person, SourceVerification
 
 # Who reads every credential of the organization (others read only their own).
 READER_ROLES = (Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR)
@@ -61,9 +62,15 @@ def deny(scope: Scope, *, object_type: str, object_id: int | str, reason: str) -
 def _with_details(qs: QuerySet[Credential]) -> QuerySet[Credential]:
     # Two queries whatever the number of rows: the credentials with their person, facility
     # and deciders joined, and the evidence of all of them at once.
-    return qs.select_related("person", "facility", "submitted_by", "decided_by", "revoked_by").prefetch_related(
-        Prefetch("evidence", queryset=CredentialEvidence.objects.order_by("uploaded_at", "pk"))
-    )
+    return qs.select_related(
+        "person",
+        "facility",
+        "submitted_by",
+        "decided_by",
+        "revoked_by",
+        "source_verification",
+        "source_verification__verified_by",
+    ).prefetch_related(Prefetch("evidence", queryset=CredentialEvidence.objects.order_by("uploaded_at", "pk")))
 
 
 @dataclass(frozen=True)
@@ -168,3 +175,25 @@ def read_evidence(scope: Scope, evidence_id: int) -> tuple[CredentialEvidence, B
         handle.close()
         raise
     return evidence, handle
+
+
+@dataclass(frozen=True)
+class AtSource:
+    """A credential's verification at the source, with its source and method in words."""
+
+    row: SourceVerification
+    source_label: str
+    method_label: str
+
+
+def source_verification_of(scope: Scope, credential: Credential) -> AtSource | None:
+    """How ``credential`` was checked at its source (None when no check is recorded: not yet
+    verified, imported, or a controlled authorisation, which is approved instead)."""
+    try:
+        row = credential.source_verification
+    except SourceVerification.DoesNotExist:
+        return None
+    jurisdiction = scope.organization.jurisdiction
+    place = verification.source(jurisdiction, row.source) if row.source else None
+    how = verification.method(jurisdiction, row.method) if row.method else None
+    return AtSource(row, place.label() if place else row.source, how.label() if how else row.method)

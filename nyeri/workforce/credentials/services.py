@@ -12,6 +12,7 @@ move is audited.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, NoReturn
 
@@ -28,15 +29,17 @@ from nyeri.accounts.models import User
 from nyeri.accounts.reauth import ReauthenticationRequired, require_recent_authentication
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.refusals import refuse, write_transaction
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.access import scoped_credentials
 from nyeri.workforce.credentials import evidence as evidence_files
+from nyeri.workforce.credentials import verification
 from nyeri.workforce.door import Verdict, check, professional
 from nyeri.workforce.kinds import Citizenship, CredentialKind, CredentialStatus
-from nyeri.workforce.models import Credential, CredentialEvidence, Person, PersonRole
+from nyeri.workforce.models import Credential, CredentialEvidence, Person, PersonRole, SourceVerification
 from nyeri.workforce.policy.loader import pack_for
 from nyeri.workforce.policy.schema import RoleRequirement
 
@@ -49,6 +52,7 @@ ACTIVE_STATUSES = (CredentialStatus.SUBMITTED, CredentialStatus.VERIFIED)
 # PP 28/2024 art. 677(5): an STR of a foreign national is valid for at most 2 years.
 FOREIGN_REGISTRATION_MAX_YEARS = 2
 REASON_MAX = 2000
+REFERENCE_MAX = 200
 
 # Every field a submission may carry besides person and kind.
 FIELDS = (
@@ -647,8 +651,13 @@ def _decide(
     decision_reason: str,
     audit: str,
     request: HttpRequest | None = None,
+    prepare: Callable[[Credential], Callable[[], None]] | None = None,
 ) -> Credential:
-    """Move a submitted credential to ``status``: locked, privileged, audited, or refused."""
+    """Move a submitted credential to ``status``: locked, privileged, audited, or refused.
+
+    ``prepare`` checks more of the locked credential once it is known to wait for a
+    decision, and returns what to write beside the decision (in the same transaction).
+    """
     _check_acting_user(scope, acting_user)
     with write_transaction():
         # Locked before anything is read: of two officers deciding at once, the second
@@ -658,6 +667,7 @@ def _decide(
         if request is not None:
             _second_person(scope, request, acting_user, locked)
         _ensure_submitted(locked)
+        beside = prepare(locked) if prepare is not None else None
         locked.status = status
         locked.decided_by = acting_user
         locked.decided_at = timezone.now()
@@ -672,11 +682,107 @@ def _decide(
             object_id=locked.pk,
             reason=f"{audit}; {basis}",
         )
+        if beside is not None:
+            beside()
         return locked
 
 
-def verify_credential(*, scope: Scope, acting_user: User, credential: Credential) -> Credential:
-    """A credentialing officer (allowed 'verify_credentials') confirms a submitted credential."""
+@dataclass(frozen=True)
+class SourceCheck:
+    """How a credential was checked at its source: what the verifier records when verifying.
+
+    ``source`` and ``method`` are codes of the jurisdiction's verification data
+    (``nyeri.workforce.credentials.verification``); ``evidence`` is a file of the check (a
+    screenshot of the register, the health office's letter) and ``attestation`` a written
+    statement of what was seen: at least one of the two.
+    """
+
+    source: str
+    method: str
+    checked_on: date | None
+    reference: str = ""
+    attestation: str = ""
+    evidence: UploadedFile | None = None
+
+
+def _source_check_errors(
+    scope: Scope, credential: Credential, check: SourceCheck
+) -> tuple[dict[str, list[str]], evidence_files.CheckedUpload | None]:
+    """Every bad field of ``check`` at once (translated), and the checked evidence file."""
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    jurisdiction = scope.organization.jurisdiction
+    allowed = verification.sources_for(jurisdiction, credential.kind)
+    place = next((p for p in allowed if p.code == check.source), None)
+    if not check.source:
+        add("source", _("Choose where the credential was checked."))
+    elif place is None:
+        add(
+            "source",
+            _("“%(source)s” is not a source for this kind of credential (%(kind)s).")
+            % {"source": check.source, "kind": _kind_label(credential.kind)},
+        )
+    if not check.method:
+        add("method", _("Choose how the credential was checked."))
+    elif verification.method(jurisdiction, check.method) is None:
+        add("method", _("Unknown method: “%(method)s”.") % {"method": check.method})
+    elif place is not None and check.method not in place.methods:
+        add(
+            "method",
+            _("%(source)s is not checked by this method.") % {"source": place.label()},
+        )
+    if check.checked_on is None:
+        add("checked_on", _("Enter the date of the check."))
+    else:
+        today = local_date(credential.facility)
+        if check.checked_on > today:
+            add("checked_on", _("The check cannot be dated in the future."))
+        elif check.checked_on < credential.issued_on:
+            add("checked_on", _("The check cannot be dated before the credential was issued."))
+    if len(check.reference) > REFERENCE_MAX:
+        add("reference", _("At most %(max)d characters.") % {"max": REFERENCE_MAX})
+    if len(check.attestation) > REASON_MAX:
+        add("attestation", _("At most %(max)d characters.") % {"max": REASON_MAX})
+    checked: evidence_files.CheckedUpload | None = None
+    if check.evidence is not None:
+        try:
+            checked = evidence_files.check_upload(check.evidence)
+        except ValidationError as exc:
+            errors.setdefault("evidence", []).extend(exc.messages)
+    elif not check.attestation:
+        message = _("A verification stands on evidence: attach the file of the check or write an attestation.")
+        add("evidence", message)
+        add("attestation", message)
+    return errors, checked
+
+
+def _not_the_enterer(scope: Scope, acting_user: User, credential: Credential) -> None:
+    """Who entered a credential, or uploaded any of its evidence, does not verify it: a second person does."""
+    uploaded = credential.evidence.filter(uploaded_by=acting_user).exists()
+    if credential.submitted_by_id == acting_user.pk or uploaded:
+        _refuse(
+            scope,
+            credential=credential,
+            reason=f"{VERIFY}: {'uploaded its evidence' if uploaded else 'entered it'} (second-person rule)",
+            message=_(
+                "You entered this credential or uploaded its evidence: another person must check it at its source."
+            ),
+        )
+
+
+def verify_credential(*, scope: Scope, acting_user: User, credential: Credential, check: SourceCheck) -> Credential:
+    """A credentialing officer (allowed 'verify_credentials') confirms a submitted credential
+    after checking it at its source, recording where, how, when and on what evidence.
+
+    Refused (audited): a controlled-substance authorisation (approved, not verified); one's
+    own credential; a credential one entered or uploaded evidence for. Refused as bad input
+    (ValidationError naming each field, nothing written): a source or method the
+    jurisdiction's data does not list for the kind, no date or a date in the future, and
+    neither an evidence file nor an attestation.
+    """
     if credential.kind == CredentialKind.CONTROLLED_AUTHORISATION:
         _refuse(
             scope,
@@ -686,15 +792,68 @@ def verify_credential(*, scope: Scope, acting_user: User, credential: Credential
                 "A controlled-substance authorisation is granted by the approval of a second person, not verified."
             ),
         )
-    return _decide(
-        scope=scope,
-        acting_user=acting_user,
-        credential=credential,
-        action=VERIFY,
-        status=CredentialStatus.VERIFIED,
-        decision_reason="",
-        audit="verified",
-    )
+    written: list[str] = []
+
+    def checked_at_source(locked: Credential) -> Callable[[], None]:
+        _not_the_enterer(scope, acting_user, locked)
+        errors, upload = _source_check_errors(scope, locked, check)
+        if errors:
+            raise ValidationError(errors)
+
+        def record() -> None:
+            rows: list[CredentialEvidence] = []
+            if upload is not None:
+                rows, stored = _evidence_rows(scope, acting_user, locked, [upload])
+                written.extend(stored)
+                _audit_evidence(scope, acting_user, locked, rows)
+            assert check.checked_on is not None
+            due = verification.reverify_by(
+                scope.organization.jurisdiction, locked.kind, check.checked_on, locked.expires_on
+            )
+            row = SourceVerification(
+                organization=scope.organization,
+                credential=locked,
+                source=check.source,
+                method=check.method,
+                reference=check.reference.strip(),
+                checked_on=check.checked_on,
+                attestation=check.attestation.strip(),
+                evidence=rows[0] if rows else None,
+                reverify_by=due,
+                verified_by=acting_user,
+            )
+            row.save(force_insert=True)
+            on = f"evidence file {rows[0].pk}" if rows else "written attestation"
+            record_event(
+                actor=acting_user,
+                action=AuditAction.CREATE,
+                organization=scope.organization,
+                facility=locked.facility,
+                object_type="credential_verification",
+                object_id=row.pk,
+                reason=(
+                    f"credential {locked.pk} checked at {check.source} by {check.method} on "
+                    f"{check.checked_on.isoformat()}; reference {row.reference or '-'}; on {on}; "
+                    f"re-verify by {due.isoformat() if due else 'never'}"
+                ),
+            )
+
+        return record
+
+    try:
+        return _decide(
+            scope=scope,
+            acting_user=acting_user,
+            credential=credential,
+            action=VERIFY,
+            status=CredentialStatus.VERIFIED,
+            decision_reason="",
+            audit="verified",
+            prepare=checked_at_source,
+        )
+    except BaseException:
+        evidence_files.discard(written)
+        raise
 
 
 def reject_credential(*, scope: Scope, acting_user: User, credential: Credential, reason: str) -> Credential:

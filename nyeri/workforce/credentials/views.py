@@ -15,14 +15,14 @@ from django.views.decorators.http import require_GET, require_POST
 from django_otp import user_has_device
 
 from nyeri.accounts.reauth import ReauthenticationRequired, has_recent_authentication, reauthenticate_url
-from nyeri.lib.http import request_user
+from nyeri.lib.http import private_download, request_user
 from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.web.forms import add_service_errors
-from nyeri.workforce.access import access_credential, access_person
+from nyeri.workforce.access import access_person
 from nyeri.workforce.credentials import selectors, services
 from nyeri.workforce.credentials.evidence import download_name
-from nyeri.workforce.credentials.forms import CredentialForm, EvidenceForm, ReasonForm
+from nyeri.workforce.credentials.forms import CredentialForm, EvidenceForm, ReasonForm, SourceCheckForm
 from nyeri.workforce.kinds import CredentialKind, CredentialStatus
 from nyeri.workforce.models import Credential
 
@@ -108,7 +108,11 @@ def _render_detail(
         {
             "credential": credential,
             "own": own,
-            "show_verify": waiting and not own and not controlled and abilities["can_verify"],
+            "show_verify": waiting
+            and not own
+            and not controlled
+            and abilities["can_verify"]
+            and credential.submitted_by_id != scope.user.pk,
             "show_approve": waiting and not own and controlled and abilities["can_approve"],
             "show_reject": waiting
             and not own
@@ -117,6 +121,7 @@ def _render_detail(
             and not own
             and (abilities["can_approve"] if controlled else abilities["can_verify"]),
             "evidence_form": (evidence_form or EvidenceForm()) if may_add else None,
+            "at_source": selectors.source_verification_of(scope, credential),
         },
     )
 
@@ -127,22 +132,44 @@ def detail(request: HttpRequest, credential_id: int) -> HttpResponse:
     return _render_detail(request, scope, selectors.credential_detail(scope, credential_id))
 
 
-@require_POST
 @login_required
+@never_cache
 def verify(request: HttpRequest, credential_id: int) -> HttpResponse:
+    """Verification at the source: a page that records where, how and on what the credential
+    was checked, and asks the verifier to confirm (GET shows it, POST verifies)."""
     scope = request_scope(request)
-    credential = access_credential(scope, credential_id)
-    try:
-        services.verify_credential(scope=scope, acting_user=request_user(request), credential=credential)
-    except ActionRefused as error:
-        return _refused(request, error)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request, _("%(person)s: the credential is verified.") % {"person": credential.person.full_name}
-        )
-    return redirect(_next_url(request, reverse(QUEUE)))
+    credential = selectors.credential_detail(scope, credential_id)
+    if not _abilities(scope)["can_verify"]:
+        selectors.deny(scope, object_type="credential", object_id=credential.pk, reason="verify page: no verifier role")
+    form = SourceCheckForm(
+        request.POST or None,
+        request.FILES or None,
+        jurisdiction=scope.organization.jurisdiction,
+        kind=credential.kind,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.verify_credential(
+                scope=scope, acting_user=request_user(request), credential=credential, check=form.source_check()
+            )
+        except ActionRefused as error:
+            return _refused(request, error)
+        except ValidationError as error:
+            if "status" in getattr(error, "error_dict", {}):
+                # Decided meanwhile (by another officer, or a second click): nothing to fill in.
+                messages.error(request, " ".join(error.messages))
+                return redirect("workforce:credential_detail", credential_id=credential.pk)
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("%(person)s: the credential is verified.") % {"person": credential.person.full_name}
+            )
+            return redirect(_next_url(request, reverse(QUEUE)))
+    return render(
+        request,
+        "workforce/credentials/verify.html",
+        {"credential": credential, "form": form, "next": _next_url(request, "")},
+    )
 
 
 def _reason_page(request: HttpRequest, credential_id: int, *, revoke: bool) -> HttpResponse:
@@ -266,10 +293,4 @@ def evidence_add(request: HttpRequest, credential_id: int) -> HttpResponse:
 def evidence_download(request: HttpRequest, evidence_id: int) -> FileResponse:
     scope = request_scope(request)
     evidence, handle = selectors.read_evidence(scope, evidence_id)
-    response = FileResponse(
-        handle, as_attachment=True, filename=download_name(evidence), content_type=evidence.content_type
-    )
-    # The recorded type was found in the file's bytes; browsers must not guess another.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(handle, filename=download_name(evidence), content_type=evidence.content_type)

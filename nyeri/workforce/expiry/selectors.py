@@ -8,15 +8,17 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
-from nyeri.workforce.kinds import CredentialStatus
-from nyeri.workforce.models import Credential, PersonFacility
+from nyeri.workforce.access import scoped_credentials
+from nyeri.workforce.kinds import CredentialKind, CredentialStatus
+from nyeri.workforce.models import Credential, PersonFacility, SourceVerification
+from nyeri.workforce.skp.selectors import SkpPeriod, SkpProgress, progress_for
 
 AHEAD_DAYS = 90
 RECENTLY_EXPIRED_DAYS = 30
@@ -150,3 +152,61 @@ def expiring_credentials(
             key = place.pk if place is not None else None
             groups.setdefault(key, FacilityGroup(place)).rows.append(ExpiringRow(c, days_left, c.pk in renewed))
     return sorted(groups.values(), key=lambda g: (g.facility is None, g.facility.name if g.facility else ""))
+
+
+@dataclass(frozen=True, slots=True)
+class ReverifyRow:
+    """A verified credential due to be checked at its source again (or never checked there)."""
+
+    verification: SourceVerification
+    days_left: int | None  # None: verified before sources were recorded, check at the next occasion
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left is not None and self.days_left < 0
+
+
+REVERIFY_LIMIT = 500
+
+
+def reverification_due(scope: Scope, *, today: date | None = None, ahead_days: int = AHEAD_DAYS) -> list[ReverifyRow]:
+    """Verified credentials whose check at the source falls due within ``ahead_days`` (or is
+    overdue), and those verified before sources were recorded; soonest first. One query."""
+    if not may_see_expiring(scope):
+        raise PermissionDenied
+    base = today or local_date(None)
+    rows = (
+        SourceVerification.objects.filter(
+            organization=scope.organization,
+            credential__status=CredentialStatus.VERIFIED,
+            credential__in=scoped_credentials(scope),
+        )
+        .filter(Q(reverify_by__lte=base + timedelta(days=ahead_days)) | Q(before_source_recording=True))
+        .select_related("credential__person", "credential__facility")
+        .order_by(F("reverify_by").asc(nulls_last=True), "credential__person__full_name", "pk")[:REVERIFY_LIMIT]
+    )
+    return [
+        ReverifyRow(v, (v.reverify_by - (today or local_date(v.credential.facility))).days if v.reverify_by else None)
+        for v in rows
+    ]
+
+
+def skp_for_expiring_permits(scope: Scope, groups: Sequence[FacilityGroup]) -> dict[int, SkpProgress]:
+    """SKP progress of each practice permit listed in ``groups``, over that permit's own
+    period (its renewal is what the credits are for), keyed by credential id. Four queries."""
+    permits = {
+        row.credential.pk: row.credential
+        for group in groups
+        for row in group.rows
+        if row.credential.kind == CredentialKind.PRACTICE_PERMIT and row.credential.expires_on is not None
+    }
+    by_person: dict[int, SkpPeriod] = {}
+    for permit in sorted(permits.values(), key=lambda c: (c.expires_on, c.pk)):
+        assert permit.expires_on is not None
+        by_person.setdefault(permit.person_id, SkpPeriod(permit, permit.issued_on, permit.expires_on))
+    progress = progress_for(scope.organization, by_person)
+    return {
+        pk: progress[permit.person_id]
+        for pk, permit in permits.items()
+        if permit.person_id in progress and progress[permit.person_id].period.permit.pk == pk  # type: ignore[union-attr]
+    }

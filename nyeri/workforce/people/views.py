@@ -10,6 +10,7 @@ from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import request_scope
 from nyeri.workforce.people import selectors
 from nyeri.workforce.policy.loader import pack_for
+from nyeri.workforce.skp import selectors as skp_selectors
 
 
 def _choice(value: str, allowed: tuple[str, ...] | list[str]) -> str:
@@ -46,10 +47,18 @@ def staff(request: HttpRequest, facility_id: int) -> HttpResponse:
 def profile(request: HttpRequest, person_id: int) -> HttpResponse:
     scope = request_scope(request)
     found = selectors.person_profile(scope, person_id)
+    # Continuing-education progress for whoever may read the SKP ledger (the person, officers).
+    show_skp = skp_selectors.may_read_ledger(scope, found.person)
     return render(
         request,
         "workforce/people/profile.html",
-        {"profile": found, "person": found.person, "can_read_all": selectors.reads_all_people(scope)},
+        {
+            "profile": found,
+            "person": found.person,
+            "can_read_all": selectors.reads_all_people(scope),
+            "show_skp": show_skp,
+            "progress": skp_selectors.person_progress(scope, found.person) if show_skp else None,
+        },
     )
 
 

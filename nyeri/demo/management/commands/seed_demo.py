@@ -119,6 +119,8 @@ class Command(BaseCommand):
         # Demo case: a nurse half-way to the pain nursing certification (about 1,000 of 2,000 hours).
         seeder.hours_for(people["perawat"], verified_days=130, pending_days=4, supervisor_scope=supervisor_scope)
         seeder.hours_for(people["staf04"], verified_days=20, pending_days=2, supervisor_scope=supervisor_scope)
+        # Demo case: continuing-education credits part of the way to the SIP renewal.
+        seeder.skp_for(people["dokter.nyeri"])
 
     def _patients(self, rng: random.Random, scope: Any, admin: User, facilities: list[Facility]) -> None:
         for n in range(1, PATIENT_COUNT + 1):
