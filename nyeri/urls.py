@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("nyeri.procedures.urls")),
     path("", include("nyeri.imaging.urls")),
     path("outcomes/", include("nyeri.clinical.outcomes.urls")),
+    path("practice-evaluation/", include("nyeri.evaluation.urls")),
     path("workforce/", include("nyeri.workforce.urls")),
     path("facilities/", include("nyeri.facilities.urls")),
     path("staffing/", include("nyeri.staffing.urls")),
