@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,7 @@ from nyeri.evaluation.selectors import (
     practice_evaluation,
     practitioner_evaluation,
 )
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.refusals import ActionRefused, write_transaction
 from nyeri.tenancy.roles import Role
@@ -113,10 +114,12 @@ def test_engine_refusals_count_and_other_denials_do_not(
         with pytest.raises(ActionRefused), write_transaction():
             authorize(scope_of(unlicensed), "record_diagnosis", facility, object_type="diagnosis", no_record="-")
     # A role check (not the engine) refused the same account: not counted.
+    # The installation's day (the period of "all facilities"), not the machine's.
+    today = local_date(None)
+    recent = EvaluationFilters(today - timedelta(days=1), today)
     with pytest.raises(ActionRefused):
-        evaluate(unlicensed, EvaluationFilters(date.today() - timedelta(days=1), date.today()))
-    today = EvaluationFilters(date.today() - timedelta(days=1), date.today())
-    found = practice_evaluation(scope_of(officer), today).practitioners[person_of(unlicensed).pk]
+        practice_evaluation(scope_of(unlicensed), recent)
+    found = practice_evaluation(scope_of(officer), recent).practitioners[person_of(unlicensed).pk]
     assert found.engine_refusals == 2
     assert AuditEvent.objects.filter(action=AuditAction.PERMISSION_DENIED, actor=unlicensed).count() == 3
 
