@@ -51,7 +51,7 @@ from nyeri.clinical.outcomes.selectors import (
     resolve_filters as resolve_outcome_filters,
 )
 from nyeri.evaluation.access import ensure_practice_review
-from nyeri.lib.suppression import cells_to_hide, hidden_text, small_number_minimum
+from nyeri.lib.suppression import cells_to_hide, hidden_text, shown_counts, small_number_minimum
 from nyeri.prescriptions.models import Prescription
 from nyeri.procedures.kinds import ProcedureStatus
 from nyeri.procedures.models import ProcedureComplication, ProcedurePerformance
@@ -141,14 +141,7 @@ class Relief:
     @property
     def shown(self) -> dict[str, int | str | Decimal | None]:
         """Each count or "< 5"; a share only when both its counts are shown (else one gives the other)."""
-        text = hidden_text()
-        counts: dict[str, int | str | Decimal | None] = {
-            name: text if name in self.hidden else getattr(self, name) for name in RELIEF_COUNTS
-        }
-        for level in ("moderate", "substantial"):
-            revealing = level in self.hidden or "assessed" in self.hidden
-            counts[f"{level}_percent"] = None if revealing else getattr(self, f"{level}_percent")
-        return counts
+        return shown_counts(self, RELIEF_COUNTS, self.hidden, shares=("moderate", "substantial"), whole="assessed")
 
 
 @dataclass

@@ -54,7 +54,7 @@ from nyeri.clinical.outcomes.responders import (
     follow_up_window,
     share_percent,
 )
-from nyeri.lib.suppression import Relation, cells_to_hide, hidden_text, small_number_minimum
+from nyeri.lib.suppression import Relation, cells_to_hide, hidden_text, shown_counts, small_number_minimum
 from nyeri.tenancy.clock import local_date, period_bounds
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
@@ -219,14 +219,7 @@ class FollowUpFigures:
 
         A share is shown only when both its counts are (it would give one from the other).
         """
-        text = hidden_text()
-        counts: dict[str, int | str | Decimal | None] = {
-            name: text if name in self.hidden else getattr(self, name) for name in FOLLOW_UP_COUNTS
-        }
-        for level in ("moderate", "substantial"):
-            revealing = level in self.hidden or "assessed" in self.hidden
-            counts[f"{level}_percent"] = None if revealing else getattr(self, f"{level}_percent")
-        return counts
+        return shown_counts(self, FOLLOW_UP_COUNTS, self.hidden, shares=("moderate", "substantial"), whole="assessed")
 
 
 @dataclass
