@@ -26,7 +26,7 @@ Rows (at the fixed moment AT, default period: the 12 months ending then):
   the compliance officer (filters, selector, audit row, the tables); target TARGET_S (enforced);
 - ``floor_sql_median_s``: the same aggregates in raw SQL (one GROUP BY per source, the care
   pairs, and the outcomes report's cohort query), fetched as tuples and nothing else; information;
-- ``selector_queries``: queries of one selector call (target: 8, whatever the size).
+- ``selector_queries``: queries of one selector call (target: 7, whatever the size).
 
 Environment: BENCH_PRACTITIONERS (500), BENCH_PATIENTS (2000), BENCH_ASSESSMENTS (100 per
 patient), BENCH_PROCEDURES (20000), BENCH_PRESCRIPTIONS (50000), BENCH_REFUSALS (5000),
@@ -62,7 +62,7 @@ BREAK_GLASS = size("BENCH_BREAK_GLASS", 1000, 6)
 RUNS = size("BENCH_RUNS", 5, 1)
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/nyeri_bench_oppe")
 TARGET_S = 3.0
-SELECTOR_MAX_QUERIES = 8
+SELECTOR_MAX_QUERIES = 7
 PASSWORD = "bench-password-1"
 AT = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
 # Role mix of the practitioners: who performs procedures, who prescribes.

@@ -17,9 +17,10 @@ facilities the reader's scope covers (or the one chosen):
   the period (performed a procedure on, or signed a prescription for), and how many of them
   had at least 30 % and 50 % less pain at 3 and 6 months (of those assessed).
 
-Reads: 8 queries whatever the number of practitioners or rows (the facilities, one
-aggregate per source grouped by practitioner, the cohort's values, the care pairs, the
-practitioners and their roles). Not audited here: the callers record the read.
+Reads: 7 queries whatever the number of practitioners or rows (the facilities; one
+aggregate per source grouped by practitioner, procedures and prescriptions also by patient,
+which gives the pairs of care; the cohort's values; the practitioners and their roles).
+Not audited here: the callers record the read.
 """
 
 from __future__ import annotations
@@ -264,33 +265,54 @@ def _signed(scope: Scope, start: datetime, end: datetime, places: list[int]) -> 
     ).order_by()
 
 
-def _count_procedures(scope: Scope, start: datetime, end: datetime, places: list[int]) -> dict[int, tuple[int, int]]:
+Pairs = set[tuple[int, int]]
+
+
+def _count_procedures(
+    scope: Scope, start: datetime, end: datetime, places: list[int], cared: Pairs
+) -> dict[int, list[int]]:
+    """Per practitioner: [procedures, with a complication]. Grouped by practitioner *and patient*,
+    so that the same scan gives the pairs of care (added to ``cared``) that relief needs."""
     complication = ProcedureComplication.objects.filter(performance=OuterRef("pk"))
     rows = (
         _performances(scope, start, end, places)
-        .values("performer_id")
+        .values("performer_id", "record__patient_id")
         .annotate(n=Count("id"), complicated=Count("id", filter=Q(Exists(complication))))
-        .values_list("performer_id", "n", "complicated")
+        .values_list("performer_id", "record__patient_id", "n", "complicated")
     )
-    return {person: (n, complicated) for person, n, complicated in rows}
+    counts: dict[int, list[int]] = {}
+    for person, patient, n, complicated in rows:
+        cared.add((person, patient))
+        figures = counts.setdefault(person, [0, 0])
+        figures[0] += n
+        figures[1] += complicated
+    return counts
 
 
 def _count_prescriptions(
-    scope: Scope, start: datetime, end: datetime, places: list[int], justify_at: Decimal
-) -> dict[int, tuple[int, int, int, int]]:
+    scope: Scope, start: datetime, end: datetime, places: list[int], justify_at: Decimal, cared: Pairs
+) -> dict[int, list[int]]:
+    """Per practitioner: [signed, with an opioid, at or above ``justify_at``, of those justified];
+    grouped by patient too, like ``_count_procedures``."""
     high = Q(mme_total_per_day__gte=justify_at)
     rows = (
         _signed(scope, start, end, places)
-        .values("prescriber_id")
+        .values("prescriber_id", "patient_id")
         .annotate(
             n=Count("id"),
             opioid=Count("id", filter=Q(mme_per_day__isnull=False)),
             high=Count("id", filter=high),
             justified=Count("id", filter=high & ~Q(justification="")),
         )
-        .values_list("prescriber_id", "n", "opioid", "high", "justified")
+        .values_list("prescriber_id", "patient_id", "n", "opioid", "high", "justified")
     )
-    return {person: (n, opioid, high_, justified) for person, n, opioid, high_, justified in rows}
+    counts: dict[int, list[int]] = {}
+    for person, patient, *figures in rows:
+        cared.add((person, patient))
+        totals = counts.setdefault(person, [0, 0, 0, 0])
+        for k, value in enumerate(figures):
+            totals[k] += value
+    return counts
 
 
 def _count_refusals(scope: Scope, start: datetime, end: datetime, places: list[int]) -> dict[int, int]:
@@ -324,13 +346,6 @@ def _count_break_glass(scope: Scope, start: datetime, end: datetime) -> dict[int
     return {user: (n, not_justified) for user, n, not_justified in rows}
 
 
-def _care_pairs(scope: Scope, start: datetime, end: datetime, places: list[int]) -> set[tuple[int, int]]:
-    """(practitioner, patient) of every procedure performed or prescription signed in the period, once each."""
-    procedures = _performances(scope, start, end, places).values_list("performer_id", "record__patient_id")
-    prescriptions = _signed(scope, start, end, places).values_list("prescriber_id", "patient_id")
-    return set(procedures.union(prescriptions))
-
-
 def _practitioners(
     scope: Scope, places: list[int], person_ids: Iterable[int], user_ids: Iterable[int]
 ) -> dict[int, Practitioner]:
@@ -357,7 +372,7 @@ def _practitioners(
 def practice_evaluation(
     scope: Scope, filters: EvaluationFilters, *, as_of: datetime | None = None
 ) -> PracticeEvaluation:
-    """The evaluation of every practitioner for ``filters`` at ``as_of`` (default: now). 8 queries;
+    """The evaluation of every practitioner for ``filters`` at ``as_of`` (default: now). 7 queries;
     checks the reader's role (compliance officer, committee member); not audited here."""
     ensure_practice_review(scope)
     as_of = as_of or timezone.now()
@@ -371,11 +386,12 @@ def practice_evaluation(
     start, end = period_bounds(filters.facility, filters.date_from, filters.date_to)
     end = min(end, as_of)
 
-    procedures = _count_procedures(scope, start, end, places)
-    prescriptions = _count_prescriptions(scope, start, end, places, justify_at)
+    # (practitioner, patient) of every procedure performed or prescription signed in the period.
+    cared: Pairs = set()
+    procedures = _count_procedures(scope, start, end, places, cared)
+    prescriptions = _count_prescriptions(scope, start, end, places, justify_at, cared)
     refusals = _count_refusals(scope, start, end, places)
     break_glass = _count_break_glass(scope, start, end)
-    cared = _care_pairs(scope, start, end, places)
     outcomes = {
         patient: result for patient, _facility, result in cohort_outcomes(scope, filters.cohort(), as_of, facilities)
     }
@@ -415,7 +431,7 @@ def practitioner_evaluation(
 ) -> tuple[Practitioner, list[tuple[PeerGroup, PeerRow]]] | None:
     """One practitioner's figures, and each of their roles' peer group with their flags: for a
     committee's file (re-credentialing, a privilege request). None when the practitioner is not
-    among those of the scope. The same 8 queries: the peers' medians need the peers."""
+    among those of the scope. The same 7 queries: the peers' medians need the peers."""
     evaluation = practice_evaluation(scope, filters, as_of=as_of)
     practitioner = evaluation.practitioners.get(person_id)
     if practitioner is None:

@@ -210,7 +210,7 @@ def test_the_selector_reads_in_the_same_number_of_queries_for_one_or_many_practi
     with CaptureQueriesContext(connection) as many:
         found = practice_evaluation(scope, JANUARY, as_of=AS_OF)
     assert len(found.practitioners) == 8
-    assert len(few) == len(many) == 8
+    assert len(few) == len(many) == 7
 
 
 def test_a_facility_limited_officer_sees_only_the_care_given_at_their_facilities(
