@@ -43,6 +43,7 @@ from nyeri.clinical.outcomes.responders import FOLLOW_UP_MONTHS, ResponderLevel,
 from nyeri.clinical.outcomes.selectors import (
     DEFAULT_MEASURE,
     OutcomeFilters,
+    PatientOutcome,
     cohort_outcomes,
     one_year_before,
     report_facilities,
@@ -52,6 +53,7 @@ from nyeri.clinical.outcomes.selectors import (
     resolve_filters as resolve_outcome_filters,
 )
 from nyeri.evaluation.access import ensure_practice_review
+from nyeri.lib.sql import plain_rows
 from nyeri.lib.suppression import cells_to_hide, hidden_text, shown_counts, small_number_minimum
 from nyeri.prescriptions.models import Prescription
 from nyeri.procedures.kinds import ProcedureStatus
@@ -281,7 +283,7 @@ def _count_procedures(
         .values_list("performer_id", "record__patient_id", "n", "complicated")
     )
     counts: dict[int, list[int]] = {}
-    for person, patient, n, complicated in rows:
+    for person, patient, n, complicated in plain_rows(rows):
         cared.add((person, patient))
         figures = counts.setdefault(person, [0, 0])
         figures[0] += n
@@ -307,7 +309,7 @@ def _count_prescriptions(
         .values_list("prescriber_id", "patient_id", "n", "opioid", "high", "justified")
     )
     counts: dict[int, list[int]] = {}
-    for person, patient, *figures in rows:
+    for person, patient, *figures in plain_rows(rows):
         cared.add((person, patient))
         totals = counts.setdefault(person, [0, 0, 0, 0])
         for k, value in enumerate(figures):
@@ -369,6 +371,32 @@ def _practitioners(
     return found
 
 
+def _count_relief(practitioners: dict[int, Practitioner], cared: Pairs, cohort: list[PatientOutcome]) -> None:
+    """Each practitioner's patients of the cohort, and at each follow-up point those assessed
+    and reaching 30 % and 50 % (the outcomes report's verdicts, per patient, counted here)."""
+    width = len(FOLLOW_UP_MONTHS)
+    # Per patient once: (assessed, moderate, substantial) at each point, flattened.
+    verdicts: dict[int, tuple[int, ...]] = {}
+    for patient, _facility, outcomes in cohort:
+        flat: list[int] = []
+        for outcome in outcomes or (None,) * width:
+            if isinstance(outcome, ResponderLevel):
+                flat += [1, outcome >= ResponderLevel.MODERATE, outcome >= ResponderLevel.SUBSTANTIAL]
+            else:
+                flat += [0, 0, 0]
+        verdicts[patient] = tuple(flat)
+    treated: dict[int, list[tuple[int, ...]]] = defaultdict(list)
+    for person, patient in cared:
+        if (verdict := verdicts.get(patient)) is not None and person in practitioners:
+            treated[person].append(verdict)
+    for person, rows in treated.items():
+        p = practitioners[person]
+        p.patients = len(rows)
+        sums = [sum(column) for column in zip(*rows, strict=True)]
+        for n, relief in enumerate(p.relief):
+            relief.assessed, relief.moderate, relief.substantial = sums[3 * n : 3 * n + 3]
+
+
 def practice_evaluation(
     scope: Scope, filters: EvaluationFilters, *, as_of: datetime | None = None
 ) -> PracticeEvaluation:
@@ -392,9 +420,6 @@ def practice_evaluation(
     prescriptions = _count_prescriptions(scope, start, end, places, justify_at, cared)
     refusals = _count_refusals(scope, start, end, places)
     break_glass = _count_break_glass(scope, start, end)
-    outcomes = {
-        patient: result for patient, _facility, result in cohort_outcomes(scope, filters.cohort(), as_of, facilities)
-    }
     practitioners = _practitioners(scope, places, [*procedures, *prescriptions], [*refusals, *break_glass])
 
     by_user = {p.user_id: p for p in practitioners.values() if p.user_id is not None}
@@ -410,17 +435,7 @@ def practice_evaluation(
     for user_id, (n, not_justified) in break_glass.items():
         if (p := by_user.get(user_id)) is not None:
             p.break_glass, p.break_glass_not_justified = n, not_justified
-    for person_id, patient_id in cared:
-        p = practitioners.get(person_id)
-        if p is None or patient_id not in outcomes:
-            continue
-        p.patients += 1
-        for relief, outcome in zip(p.relief, outcomes[patient_id] or (), strict=False):
-            if isinstance(outcome, ResponderLevel):
-                relief.assessed += 1
-                relief.moderate += outcome >= ResponderLevel.MODERATE
-                relief.substantial += outcome >= ResponderLevel.SUBSTANTIAL
-
+    _count_relief(practitioners, cared, cohort_outcomes(scope, filters.cohort(), as_of, facilities))
     suppress_small_numbers(practitioners.values(), small_number_minimum())
     groups = _peer_groups(practitioners.values(), thresholds, justify_at)
     return PracticeEvaluation(filters, as_of, thresholds, justify_at, groups, practitioners)

@@ -91,3 +91,15 @@ def instance(model: type[M], row: Mapping[str, Any], prefix: str = "") -> M:
     """The ``model`` object of a ``values()`` row with ``columns(model, prefix)``, as the ORM builds it."""
     names = [f.attname for f in model._meta.concrete_fields]
     return model.from_db(DEFAULT_DB_ALIAS, names, [row[f"{prefix}{n}"] for n in names])
+
+
+def plain_rows(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``queryset``'s SQL as the driver returns them, without Django's converters.
+
+    For a large aggregate whose columns are ids and counts (integers on every driver): the
+    converters Django applies to each value of each row cost more than the query.
+    """
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
