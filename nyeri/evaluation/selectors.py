@@ -309,11 +309,16 @@ def _count_prescriptions(
         .values_list("prescriber_id", "patient_id", "n", "opioid", "high", "justified")
     )
     counts: dict[int, list[int]] = {}
-    for person, patient, *figures in plain_rows(rows):
+    for person, patient, n, opioid, high_, justified in plain_rows(rows):
         cared.add((person, patient))
-        totals = counts.setdefault(person, [0, 0, 0, 0])
-        for k, value in enumerate(figures):
-            totals[k] += value
+        totals = counts.get(person)
+        if totals is None:
+            counts[person] = [n, opioid, high_, justified]
+        else:
+            totals[0] += n
+            totals[1] += opioid
+            totals[2] += high_
+            totals[3] += justified
     return counts
 
 
