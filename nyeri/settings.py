@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "nyeri.clinical.diagnoses",
     "nyeri.clinical.breakglass",
     "nyeri.clinical.outcomes",
+    "nyeri.evaluation",
     "nyeri.workforce",
     "nyeri.facilities",
     "nyeri.staffing",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("nyeri.imaging.urls")),
     path("outcomes/", include("nyeri.clinical.outcomes.urls")),
     path("appointments/", include("nyeri.appointments.urls")),
+    path("practice-evaluation/", include("nyeri.evaluation.urls")),
     path("workforce/", include("nyeri.workforce.urls")),
     path("facilities/", include("nyeri.facilities.urls")),
     path("staffing/", include("nyeri.staffing.urls")),

@@ -59,7 +59,15 @@ CLINICAL_PREFIXES = (
     "/api/record-number-formats",
     "/api/register",
 )
-WORKFORCE_PREFIXES = ("/api/workforce", "/api/staffing", "/api/jobs", "/api/hiring", "/api/people")
+WORKFORCE_PREFIXES = (
+    "/api/workforce",
+    "/api/staffing",
+    "/api/jobs",
+    "/api/hiring",
+    "/api/people",
+    # The practice evaluation: personnel data for the committee (aggregates, no patient named).
+    "/api/practice-evaluation",
+)
 FHIR_PREFIXES = ("/fhir/R4",)
 
 

@@ -199,6 +199,7 @@ def _register_routers() -> None:
     from nyeri.clinical.diagnoses.api import router as diagnoses_router
     from nyeri.clinical.diary.api import router as diary_router
     from nyeri.clinical.outcomes.api import router as outcomes_router
+    from nyeri.evaluation.api import router as evaluation_router
     from nyeri.facilities.api import router as facilities_router
     from nyeri.hiring.api import router as hiring_router
     from nyeri.imaging.api import router as imaging_router
@@ -221,6 +222,7 @@ def _register_routers() -> None:
     api.add_router("/", clinical_router)
     api.add_router("/", diagnoses_router)
     api.add_router("/", outcomes_router)
+    api.add_router("/", evaluation_router)
     api.add_router("/", diary_router)
     api.add_router("/", consents_router)
     api.add_router("/", breakglass_router)

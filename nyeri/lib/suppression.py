@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 
@@ -68,3 +68,17 @@ def cells_to_hide(values: Mapping[K, int], relations: Iterable[Relation[K]], min
                 hidden.add(shown_parts[0])
             changed = True
     return hidden
+
+
+def shown_counts(
+    source: object, names: Iterable[str], hidden: set[str], *, shares: Iterable[str] = (), whole: str = ""
+) -> dict[str, Any]:
+    """What a report shows of ``source``: each count in ``names`` (its attribute), or "< 5" when
+    hidden; then each share ``<name>_percent`` (the attribute) of the counts in ``shares``, None
+    when that count or ``whole`` (what it is a share of) is hidden: one would give the other."""
+    text = hidden_text()
+    shown: dict[str, Any] = {name: text if name in hidden else getattr(source, name) for name in names}
+    for name in shares:
+        revealing = name in hidden or whole in hidden
+        shown[f"{name}_percent"] = None if revealing else getattr(source, f"{name}_percent")
+    return shown

@@ -8,6 +8,7 @@ from django.utils.functional import SimpleLazyObject
 
 from nyeri.candidates.access import candidate_of
 from nyeri.clinical.outcomes.access import may_read_outcomes
+from nyeri.evaluation.access import may_review_practice
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import facilities_for
@@ -30,6 +31,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_can_audit": scope.has_role(Role.COMPLIANCE_OFFICER),
         "nav_sees_patients": bool(scope.roles & CLINICAL_ROLES),
         "nav_sees_outcomes": may_read_outcomes(scope),
+        "nav_reviews_practice": may_review_practice(scope),
         "nav_sees_hours": bool(scope.roles & CLINICAL_ROLES)
         or scope.has_role(Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR),
         "nav_reads_people": scope.has_role(Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR),

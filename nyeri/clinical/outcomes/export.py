@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from nyeri.clinical.outcomes.responders import ResponderLevel
 from nyeri.clinical.outcomes.selectors import OutcomesReport
+from nyeri.lib.spreadsheet import safe_text
 
 
 def _header() -> list[str]:
@@ -39,11 +40,6 @@ def _header() -> list[str]:
     ]
 
 
-def _text(value: str) -> str:
-    # A spreadsheet would run a cell starting like a formula; facility names are typed text.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _percent(value: object) -> str:
     return "" if value is None else str(value)
 
@@ -60,8 +56,8 @@ def report_csv(report: OutcomesReport) -> str:
             writer.writerow(
                 [
                     group.breakdown,
-                    _text(group.code),
-                    _text(group.label),
+                    safe_text(group.code),
+                    safe_text(group.label),
                     filters.date_from.isoformat(),
                     filters.date_to.isoformat(),
                     filters.measure,

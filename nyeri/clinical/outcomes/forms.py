@@ -19,7 +19,7 @@ from nyeri.clinical.outcomes.selectors import (
 from nyeri.tenancy.scope import Scope
 
 
-class _DateInput(forms.DateInput):
+class DateInput(forms.DateInput):
     # The browser's date picker sends and expects ISO dates, whatever the language.
     input_type = "date"
 
@@ -39,8 +39,8 @@ class OutcomesFilterForm(forms.Form):
     def __init__(self, *args: Any, scope: Scope, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.scope = scope
-        self.fields["from"] = forms.DateField(label=_("Baselines from"), required=False, widget=_DateInput())
-        self.fields["to"] = forms.DateField(label=_("Baselines to"), required=False, widget=_DateInput())
+        self.fields["from"] = forms.DateField(label=_("Baselines from"), required=False, widget=DateInput())
+        self.fields["to"] = forms.DateField(label=_("Baselines to"), required=False, widget=DateInput())
         self.order_fields(["facility", "from", "to", "measure"])
         facility = self.fields["facility"]
         assert isinstance(facility, forms.ChoiceField)

@@ -22,7 +22,7 @@ rules are applied in Python by ``responders``. The caller audits the read (``ser
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -54,7 +54,7 @@ from nyeri.clinical.outcomes.responders import (
     follow_up_window,
     share_percent,
 )
-from nyeri.lib.suppression import Relation, cells_to_hide, hidden_text, small_number_minimum
+from nyeri.lib.suppression import Relation, cells_to_hide, hidden_text, shown_counts, small_number_minimum
 from nyeri.tenancy.clock import local_date, period_bounds
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
@@ -219,14 +219,7 @@ class FollowUpFigures:
 
         A share is shown only when both its counts are (it would give one from the other).
         """
-        text = hidden_text()
-        counts: dict[str, int | str | Decimal | None] = {
-            name: text if name in self.hidden else getattr(self, name) for name in FOLLOW_UP_COUNTS
-        }
-        for level in ("moderate", "substantial"):
-            revealing = level in self.hidden or "assessed" in self.hidden
-            counts[f"{level}_percent"] = None if revealing else getattr(self, f"{level}_percent")
-        return counts
+        return shown_counts(self, FOLLOW_UP_COUNTS, self.hidden, shares=("moderate", "substantial"), whole="assessed")
 
 
 @dataclass
@@ -477,6 +470,41 @@ def report_facility(scope: Scope, facility_id: str) -> Facility | None:
     return report_facilities(scope).filter(pk=int(facility_id)).first() if facility_id.isdigit() else None
 
 
+PatientOutcome = tuple[int, int, tuple[Outcome, ...] | None]
+
+
+def cohort_outcomes(
+    scope: Scope, filters: OutcomeFilters, as_of: datetime, facilities: Iterable[Facility]
+) -> list[PatientOutcome]:
+    """(patient, facility of the baseline, outcome at each of ``FOLLOW_UP_MONTHS``) of the cohort.
+
+    The patients whose baseline was recorded at one of ``facilities`` on a day of the period
+    (that facility's local day); the outcome is None for a baseline of 0. One query
+    (``cohort_values``); not access-checked nor audited here: the callers are the outcomes
+    report and the practice evaluation (nyeri/evaluation), which check and audit their own.
+    """
+    places = {facility.pk: facility for facility in facilities}
+
+    def counted(facility_id: int, points: list[Point]) -> bool:
+        # In the report's facilities, with a baseline on a day of the period at that facility.
+        place = places.get(facility_id)
+        return place is not None and filters.date_from <= local_date(place, points[0].at) <= filters.date_to
+
+    per_patient: list[PatientOutcome] = []
+    current: int | None = None
+    facility_id = 0
+    points: list[Point] = []
+    for patient_id, recorded_at, value, at_facility in cohort_values(scope, filters, as_of):
+        if patient_id != current:
+            if current is not None and counted(facility_id, points):
+                per_patient.append((current, facility_id, patient_outcomes(points, as_of)))
+            current, facility_id, points = patient_id, at_facility, []
+        points.append(Point(recorded_at, value))
+    if current is not None and counted(facility_id, points):
+        per_patient.append((current, facility_id, patient_outcomes(points, as_of)))
+    return per_patient
+
+
 def outcomes_report(scope: Scope, filters: OutcomeFilters, *, as_of: datetime | None = None) -> OutcomesReport:
     """The report for ``filters`` as it stands at ``as_of`` (default: now). 3 queries; not audited here."""
     ensure_outcomes_access(scope)
@@ -492,27 +520,7 @@ def outcomes_report(scope: Scope, filters: OutcomeFilters, *, as_of: datetime | 
             active.add(facility.pk)
     total = OutcomeGroup(TOTAL, TOTAL, TOTAL, str(BREAKDOWN_LABELS[TOTAL]))
 
-    places = {facility.pk: facility for facility in facilities}
-
-    def counted(facility_id: int, points: list[Point]) -> bool:
-        # In the report's facilities, with a baseline on a day of the period at that facility.
-        place = places.get(facility_id)
-        return place is not None and filters.date_from <= local_date(place, points[0].at) <= filters.date_to
-
-    rows = cohort_values(scope, filters, as_of)
-    per_patient: list[tuple[int, int, tuple[Outcome, ...] | None]] = []
-    current: int | None = None
-    facility_id = 0
-    points: list[Point] = []
-    for patient_id, recorded_at, value, at_facility in rows:
-        if patient_id != current:
-            if current is not None and counted(facility_id, points):
-                per_patient.append((current, facility_id, patient_outcomes(points, as_of)))
-            current, facility_id, points = patient_id, at_facility, []
-        points.append(Point(recorded_at, value))
-    if current is not None and counted(facility_id, points):
-        per_patient.append((current, facility_id, patient_outcomes(points, as_of)))
-
+    per_patient = cohort_outcomes(scope, filters, as_of, facilities)
     categories = _categories_of(scope) if per_patient else {}
     by_category: dict[str, OutcomeGroup] = {}
     for patient_id, facility_id, outcomes in per_patient:

@@ -7,36 +7,30 @@ patient, since no single patient is shown).
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from nyeri.audit.models import AuditAction, AuditEvent
-from nyeri.audit.services import record_event
 from nyeri.clinical.outcomes.access import OBJECT_TYPE
 from nyeri.clinical.outcomes.selectors import OutcomeFilters
+from nyeri.lib.reports import record_report_event
 from nyeri.tenancy.scope import Scope
 
 
 def record_report_read(*, scope: Scope, filters: OutcomeFilters, channel: str = "page") -> AuditEvent:
     """A READ row for the report shown on the page (``channel="page"``) or sent by the API (``"api"``)."""
-    with transaction.atomic():
-        return record_event(
-            actor=scope.user,
-            action=AuditAction.READ,
-            organization=scope.organization,
-            facility=filters.facility,
-            object_type=OBJECT_TYPE,
-            reason=f"{channel}; {filters.describe()}",
-        )
+    return record_report_event(
+        scope=scope,
+        action=AuditAction.READ,
+        object_type=OBJECT_TYPE,
+        facility=filters.facility,
+        reason=f"{channel}; {filters.describe()}",
+    )
 
 
 def record_report_export(*, scope: Scope, filters: OutcomeFilters) -> AuditEvent:
     """An EXPORT row, committed before the file is sent."""
-    with transaction.atomic():
-        return record_event(
-            actor=scope.user,
-            action=AuditAction.EXPORT,
-            organization=scope.organization,
-            facility=filters.facility,
-            object_type=OBJECT_TYPE,
-            reason=f"csv; {filters.describe()}",
-        )
+    return record_report_event(
+        scope=scope,
+        action=AuditAction.EXPORT,
+        object_type=OBJECT_TYPE,
+        facility=filters.facility,
+        reason=f"csv; {filters.describe()}",
+    )

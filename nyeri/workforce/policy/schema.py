@@ -162,6 +162,31 @@ class Opioids(_Strict):
         return self
 
 
+class PracticeEvaluation(_Strict):
+    """When the ongoing professional practice evaluation (OPPE, nyeri/evaluation) flags a
+    practitioner for the committee's review. Each threshold is a policy choice of the
+    jurisdiction or the facility (``source`` says which); a rate is judged only on at least
+    ``min_cases`` cases (procedures, or patients assessed), below which it says too little.
+    """
+
+    min_cases: int = Field(gt=0)
+    # Flag when more than this percent of the procedures performed had a complication.
+    complication_percent_above: float = Field(ge=0, le=100)
+    # Flag when fewer than this percent of the patients assessed at 3 months had >= 30 % relief.
+    moderate_relief_percent_below: float = Field(ge=0, le=100)
+    # Flag when more than this many prescriptions at or above the justification threshold
+    # (``[opioids] mme_justify``) were signed without a justification.
+    unjustified_high_mme_above: int = Field(ge=0)
+    # Flag when the engine refused the practitioner more than this many times in the period.
+    engine_refusals_above: int = Field(ge=0)
+    # Flag when more than this many emergency accesses were reviewed as not justified.
+    break_glass_not_justified_above: int = Field(ge=0)
+    # Flag when a rate (complications, high-MME share) is more than this multiple of the
+    # median of the practitioner's peers of the same role (with ``min_cases`` each).
+    peer_multiple_above: float = Field(gt=1)
+    source: str = Field(min_length=1)
+
+
 class PolicyPack(_Strict):
     jurisdiction: str = Field(pattern=r"^[A-Z]{2}$")
     version: str = Field(min_length=1)
@@ -170,6 +195,7 @@ class PolicyPack(_Strict):
     sources: tuple[str, ...] = ()
     limits: Limits
     opioids: Opioids
+    practice_evaluation: PracticeEvaluation
     requirement_sets: tuple[RequirementSet, ...] = ()
     actions: tuple[Action, ...] = Field(min_length=1)
     certifications: tuple[Certification, ...] = ()

@@ -1,0 +1,606 @@
+"""Ongoing professional practice evaluation (OPPE): each practitioner's own care over a period,
+beside the peers of the same role, with the policy pack's flags for the committee's review.
+
+For each practitioner (a professional record with a clinical role) and period, at the
+facilities the reader's scope covers (or the one chosen):
+
+* **procedures** performed (the current version of each performance; records entered in
+  error left out) and how many had at least one complication;
+* **prescriptions** signed, those with an opioid (an MME per day), those whose patient
+  total reached the justification threshold (``[opioids] mme_justify``) and, of these, how
+  many carry no justification;
+* **engine refusals**: the requirements engine's ``permission_denied`` audit rows of the
+  practitioner's account (the door's basis "... refused for person ...");
+* **break-glass** uses started in the period, and those reviewed as not justified;
+* **relief**: of the outcomes report's cohort (patients whose baseline falls in the period,
+  the same rules: ``nyeri.clinical.outcomes``), the patients the practitioner cared for in
+  the period (performed a procedure on, or signed a prescription for), and how many of them
+  had at least 30 % and 50 % less pain at 3 and 6 months (of those assessed).
+
+Reads: 7 queries whatever the number of practitioners or rows (the facilities; one
+aggregate per source grouped by practitioner, procedures and prescriptions also by patient,
+which gives the pairs of care; the cohort's values; the practitioners and their roles).
+Not audited here: the callers record the read.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from nyeri.audit.models import AuditAction, AuditEvent
+from nyeri.clinical.breakglass.models import BreakGlassGrant, ReviewOutcome
+from nyeri.clinical.outcomes.responders import FOLLOW_UP_MONTHS, ResponderLevel, share_percent
+from nyeri.clinical.outcomes.selectors import (
+    DEFAULT_MEASURE,
+    OutcomeFilters,
+    PatientOutcome,
+    cohort_outcomes,
+    one_year_before,
+    report_facilities,
+    report_facility,
+)
+from nyeri.clinical.outcomes.selectors import (
+    resolve_filters as resolve_outcome_filters,
+)
+from nyeri.evaluation.access import ensure_practice_review
+from nyeri.lib.sql import plain_rows
+from nyeri.lib.suppression import cells_to_hide, hidden_text, shown_counts, small_number_minimum
+from nyeri.prescriptions.models import Prescription
+from nyeri.procedures.kinds import ProcedureStatus
+from nyeri.procedures.models import ProcedureComplication, ProcedurePerformance
+from nyeri.tenancy.clock import local_date, period_bounds
+from nyeri.tenancy.models import Facility
+from nyeri.tenancy.roles import CLINICAL_ROLES, Role
+from nyeri.tenancy.scope import Scope
+from nyeri.workforce.models import PersonRole
+from nyeri.workforce.policy.loader import pack_for
+from nyeri.workforce.policy.schema import PracticeEvaluation as Thresholds
+
+# The requirements engine's refusals: the door's audit basis reads "<action> refused for
+# person <id> at facility <id> by <pack>: <codes>" (nyeri/workforce/door.py, ``check``).
+# A role check or a not-found answer is another kind of denial, not the engine's.
+ENGINE_REFUSAL_MARK = " refused for person "
+# The follow-up point whose share of responders the relief flag judges.
+RELIEF_MONTHS = FOLLOW_UP_MONTHS[0]
+# The counts of patients (hidden under ``SMALL_NUMBER_MINIMUM``); the other counts are of
+# procedures, prescriptions and events, which name no patient.
+RELIEF_COUNTS = ("assessed", "moderate", "substantial")
+
+
+# --- Filters ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvaluationFilters:
+    """The period (both ends included, on the facility's day; all facilities: the installation's) and where."""
+
+    date_from: date
+    date_to: date
+    facility: Facility | None = None
+
+    def describe(self) -> str:
+        """For the audit trail."""
+        where = f"facility {self.facility.pk}" if self.facility is not None else "all facilities"
+        return f"period {self.date_from.isoformat()}..{self.date_to.isoformat()}; {where}"
+
+    def cohort(self) -> OutcomeFilters:
+        """The outcomes report's question for the same period and place (NRS)."""
+        return OutcomeFilters(self.date_from, self.date_to, DEFAULT_MEASURE, self.facility)
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The 12 months ending ``today`` (The Joint Commission: a review at least every 12 months)."""
+    return one_year_before(today) + timedelta(days=1), today
+
+
+def resolve_filters(
+    scope: Scope,
+    *,
+    facility_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    today: date | None = None,
+) -> EvaluationFilters:
+    """Checked filters, or a ValidationError naming ``facility``, ``from`` or ``to`` (the outcomes
+    report's checks and messages). Without dates, the 12 months ending today at the facility."""
+    if date_from is None and date_to is None:
+        place = report_facility(scope, str(facility_id)) if facility_id is not None else None
+        date_from, date_to = default_period(today or local_date(place))
+    checked = resolve_outcome_filters(scope, facility_id=facility_id, date_from=date_from, date_to=date_to)
+    return EvaluationFilters(checked.date_from, checked.date_to, checked.facility)
+
+
+# --- Figures ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Relief:
+    """One follow-up point of a practitioner's patients: assessed, at least 30 %, at least 50 %."""
+
+    months: int
+    assessed: int = 0
+    moderate: int = 0
+    substantial: int = 0
+    hidden: set[str] = field(default_factory=set)
+
+    @property
+    def moderate_percent(self) -> Decimal | None:
+        return share_percent(self.moderate, self.assessed)
+
+    @property
+    def substantial_percent(self) -> Decimal | None:
+        return share_percent(self.substantial, self.assessed)
+
+    @property
+    def shown(self) -> dict[str, int | str | Decimal | None]:
+        """Each count or "< 5"; a share only when both its counts are shown (else one gives the other)."""
+        return shown_counts(self, RELIEF_COUNTS, self.hidden, shares=("moderate", "substantial"), whole="assessed")
+
+
+@dataclass
+class Practitioner:
+    """One practitioner's figures for the period (exact; ``shown_patients`` is what pages show)."""
+
+    person_id: int
+    name: str
+    user_id: int | None = None
+    roles: list[str] = field(default_factory=list)
+    procedures: int = 0
+    complicated: int = 0
+    prescriptions: int = 0
+    opioid_prescriptions: int = 0
+    high_mme: int = 0
+    high_mme_justified: int = 0
+    engine_refusals: int = 0
+    break_glass: int = 0
+    break_glass_not_justified: int = 0
+    # Patients of the cohort (baseline in the period) the practitioner cared for in the period.
+    patients: int = 0
+    relief: list[Relief] = field(default_factory=lambda: [Relief(months) for months in FOLLOW_UP_MONTHS])
+    patients_hidden: bool = False
+
+    @property
+    def complication_percent(self) -> Decimal | None:
+        return share_percent(self.complicated, self.procedures)
+
+    @property
+    def high_mme_unjustified(self) -> int:
+        return self.high_mme - self.high_mme_justified
+
+    @property
+    def high_mme_percent(self) -> Decimal | None:
+        """Prescriptions at or above the justification threshold, percent of those with an opioid."""
+        return share_percent(self.high_mme, self.opioid_prescriptions)
+
+    @property
+    def shown_patients(self) -> int | str:
+        return hidden_text() if self.patients_hidden else self.patients
+
+    def at(self, months: int) -> Relief:
+        return next(r for r in self.relief if r.months == months)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Why the policy flags a practitioner for review: a stable code and the rule, in the user's language."""
+
+    code: str
+    message: str
+
+
+@dataclass
+class PeerRow:
+    practitioner: Practitioner
+    flags: list[Flag] = field(default_factory=list)
+
+
+@dataclass
+class PeerGroup:
+    """The practitioners of one role side by side, with their medians (rates: of those with ``min_cases``)."""
+
+    role: str
+    label: str
+    rows: list[PeerRow]
+    medians: dict[str, Decimal | None]
+
+    @property
+    def flagged(self) -> int:
+        return sum(1 for row in self.rows if row.flags)
+
+
+@dataclass
+class PracticeEvaluation:
+    filters: EvaluationFilters
+    as_of: datetime
+    thresholds: Thresholds
+    mme_justify: Decimal
+    groups: list[PeerGroup]
+    practitioners: dict[int, Practitioner]
+
+    def rows(self) -> Iterator[tuple[PeerGroup, PeerRow]]:
+        for group in self.groups:
+            for row in group.rows:
+                yield group, row
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def _pack_decimal(value: float) -> Decimal:
+    number = Decimal(str(value))
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
+
+
+def _performances(scope: Scope, start: datetime, end: datetime, places: list[int]) -> Any:
+    """The current version of every procedure performed in [start, end) at ``places``."""
+    return (
+        ProcedurePerformance.objects.filter(
+            organization=scope.organization,
+            amended_by__isnull=True,
+            performed_at__gte=start,
+            performed_at__lt=end,
+            record__facility_id__in=places,
+        )
+        .exclude(record__status=ProcedureStatus.ENTERED_IN_ERROR)
+        .order_by()
+    )
+
+
+def _signed(scope: Scope, start: datetime, end: datetime, places: list[int]) -> Any:
+    """Prescriptions signed in [start, end) at ``places`` (cancelled later ones too: they were signed)."""
+    return Prescription.objects.filter(
+        organization=scope.organization,
+        signed_at__gte=start,
+        signed_at__lt=end,
+        facility_id__in=places,
+        prescriber__isnull=False,
+    ).order_by()
+
+
+Pairs = set[tuple[int, int]]
+
+
+def _count_procedures(
+    scope: Scope, start: datetime, end: datetime, places: list[int], cared: Pairs
+) -> dict[int, list[int]]:
+    """Per practitioner: [procedures, with a complication]. Grouped by practitioner *and patient*,
+    so that the same scan gives the pairs of care (added to ``cared``) that relief needs."""
+    complication = ProcedureComplication.objects.filter(performance=OuterRef("pk"))
+    rows = (
+        _performances(scope, start, end, places)
+        .values("performer_id", "record__patient_id")
+        .annotate(n=Count("id"), complicated=Count("id", filter=Q(Exists(complication))))
+        .values_list("performer_id", "record__patient_id", "n", "complicated")
+    )
+    counts: dict[int, list[int]] = {}
+    for person, patient, n, complicated in plain_rows(rows):
+        cared.add((person, patient))
+        figures = counts.setdefault(person, [0, 0])
+        figures[0] += n
+        figures[1] += complicated
+    return counts
+
+
+def _count_prescriptions(
+    scope: Scope, start: datetime, end: datetime, places: list[int], justify_at: Decimal, cared: Pairs
+) -> dict[int, list[int]]:
+    """Per practitioner: [signed, with an opioid, at or above ``justify_at``, of those justified];
+    grouped by patient too, like ``_count_procedures``."""
+    high = Q(mme_total_per_day__gte=justify_at)
+    rows = (
+        _signed(scope, start, end, places)
+        .values("prescriber_id", "patient_id")
+        .annotate(
+            n=Count("id"),
+            opioid=Count("id", filter=Q(mme_per_day__isnull=False)),
+            high=Count("id", filter=high),
+            justified=Count("id", filter=high & ~Q(justification="")),
+        )
+        .values_list("prescriber_id", "patient_id", "n", "opioid", "high", "justified")
+    )
+    counts: dict[int, list[int]] = {}
+    for person, patient, n, opioid, high_, justified in plain_rows(rows):
+        cared.add((person, patient))
+        totals = counts.get(person)
+        if totals is None:
+            counts[person] = [n, opioid, high_, justified]
+        else:
+            totals[0] += n
+            totals[1] += opioid
+            totals[2] += high_
+            totals[3] += justified
+    return counts
+
+
+def _count_refusals(scope: Scope, start: datetime, end: datetime, places: list[int]) -> dict[int, int]:
+    rows = (
+        AuditEvent.objects.filter(
+            organization=scope.organization,
+            action=AuditAction.PERMISSION_DENIED,
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+            facility_id__in=places,
+            actor__isnull=False,
+            reason__contains=ENGINE_REFUSAL_MARK,
+        )
+        .order_by()
+        .values("actor_id")
+        .annotate(n=Count("id"))
+        .values_list("actor_id", "n")
+    )
+    return dict(rows)
+
+
+def _count_break_glass(scope: Scope, start: datetime, end: datetime) -> dict[int, tuple[int, int]]:
+    # Emergency access is to a patient, not at a facility: counted wherever it happened.
+    rows = (
+        BreakGlassGrant.objects.filter(organization=scope.organization, starts_at__gte=start, starts_at__lt=end)
+        .order_by()
+        .values("user_id")
+        .annotate(n=Count("id"), not_justified=Count("id", filter=Q(review_outcome=ReviewOutcome.NOT_JUSTIFIED)))
+        .values_list("user_id", "n", "not_justified")
+    )
+    return {user: (n, not_justified) for user, n, not_justified in rows}
+
+
+def _practitioners(
+    scope: Scope, places: list[int], person_ids: Iterable[int], user_ids: Iterable[int]
+) -> dict[int, Practitioner]:
+    """The practitioners with a clinical role who work at ``places`` or acted there in the period."""
+    at_places = Q(person__facility_links__facility_id__in=places)
+    acted = Q(person_id__in=sorted(set(person_ids))) | Q(person__user_id__in=sorted(set(user_ids)))
+    rows = (
+        PersonRole.objects.filter(organization=scope.organization, role__in=sorted(CLINICAL_ROLES))
+        .filter(at_places | acted)
+        .order_by("person__full_name", "person_id", "role")
+        .values_list("person_id", "person__full_name", "person__user_id", "role")
+        .distinct()
+    )
+    found: dict[int, Practitioner] = {}
+    for person_id, name, user_id, role in rows:
+        practitioner = found.get(person_id)
+        if practitioner is None:
+            practitioner = found[person_id] = Practitioner(person_id, name, user_id)
+        if role not in practitioner.roles:
+            practitioner.roles.append(role)
+    return found
+
+
+def _count_relief(practitioners: dict[int, Practitioner], cared: Pairs, cohort: list[PatientOutcome]) -> None:
+    """Each practitioner's patients of the cohort, and at each follow-up point those assessed
+    and reaching 30 % and 50 % (the outcomes report's verdicts, per patient, counted here)."""
+    width = len(FOLLOW_UP_MONTHS)
+    # Per patient once: (assessed, moderate, substantial) at each point, flattened.
+    verdicts: dict[int, tuple[int, ...]] = {}
+    for patient, _facility, outcomes in cohort:
+        flat: list[int] = []
+        for outcome in outcomes or (None,) * width:
+            if isinstance(outcome, ResponderLevel):
+                flat += [1, outcome >= ResponderLevel.MODERATE, outcome >= ResponderLevel.SUBSTANTIAL]
+            else:
+                flat += [0, 0, 0]
+        verdicts[patient] = tuple(flat)
+    treated: dict[int, list[tuple[int, ...]]] = defaultdict(list)
+    for person, patient in cared:
+        if (verdict := verdicts.get(patient)) is not None and person in practitioners:
+            treated[person].append(verdict)
+    for person, rows in treated.items():
+        p = practitioners[person]
+        p.patients = len(rows)
+        sums = [sum(column) for column in zip(*rows, strict=True)]
+        for n, relief in enumerate(p.relief):
+            relief.assessed, relief.moderate, relief.substantial = sums[3 * n : 3 * n + 3]
+
+
+def practice_evaluation(
+    scope: Scope, filters: EvaluationFilters, *, as_of: datetime | None = None
+) -> PracticeEvaluation:
+    """The evaluation of every practitioner for ``filters`` at ``as_of`` (default: now). 7 queries;
+    checks the reader's role (compliance officer, committee member); not audited here."""
+    ensure_practice_review(scope)
+    as_of = as_of or timezone.now()
+    pack = pack_for(scope.organization.jurisdiction).pack
+    thresholds = pack.practice_evaluation
+    justify_at = _pack_decimal(pack.opioids.mme_justify)
+    facilities = report_facilities(scope)
+    if filters.facility is not None:
+        facilities = facilities.filter(pk=filters.facility.pk)
+    places = [facility.pk for facility in facilities]
+    start, end = period_bounds(filters.facility, filters.date_from, filters.date_to)
+    end = min(end, as_of)
+
+    # (practitioner, patient) of every procedure performed or prescription signed in the period.
+    cared: Pairs = set()
+    procedures = _count_procedures(scope, start, end, places, cared)
+    prescriptions = _count_prescriptions(scope, start, end, places, justify_at, cared)
+    refusals = _count_refusals(scope, start, end, places)
+    break_glass = _count_break_glass(scope, start, end)
+    practitioners = _practitioners(scope, places, [*procedures, *prescriptions], [*refusals, *break_glass])
+
+    by_user = {p.user_id: p for p in practitioners.values() if p.user_id is not None}
+    for person_id, (n, complicated) in procedures.items():
+        if (p := practitioners.get(person_id)) is not None:
+            p.procedures, p.complicated = n, complicated
+    for person_id, (n, opioid, high, justified) in prescriptions.items():
+        if (p := practitioners.get(person_id)) is not None:
+            p.prescriptions, p.opioid_prescriptions, p.high_mme, p.high_mme_justified = n, opioid, high, justified
+    for user_id, n in refusals.items():
+        if (p := by_user.get(user_id)) is not None:
+            p.engine_refusals = n
+    for user_id, (n, not_justified) in break_glass.items():
+        if (p := by_user.get(user_id)) is not None:
+            p.break_glass, p.break_glass_not_justified = n, not_justified
+    _count_relief(practitioners, cared, cohort_outcomes(scope, filters.cohort(), as_of, facilities))
+    suppress_small_numbers(practitioners.values(), small_number_minimum())
+    groups = _peer_groups(practitioners.values(), thresholds, justify_at)
+    return PracticeEvaluation(filters, as_of, thresholds, justify_at, groups, practitioners)
+
+
+def practitioner_evaluation(
+    scope: Scope, person_id: int, filters: EvaluationFilters, *, as_of: datetime | None = None
+) -> tuple[Practitioner, list[tuple[PeerGroup, PeerRow]]] | None:
+    """One practitioner's figures, and each of their roles' peer group with their flags: for a
+    committee's file (re-credentialing, a privilege request). None when the practitioner is not
+    among those of the scope. The same 7 queries: the peers' medians need the peers."""
+    evaluation = practice_evaluation(scope, filters, as_of=as_of)
+    practitioner = evaluation.practitioners.get(person_id)
+    if practitioner is None:
+        return None
+    return practitioner, [(g, r) for g, r in evaluation.rows() if r.practitioner.person_id == person_id]
+
+
+# --- Small numbers, peers and flags -----------------------------------------------------------
+
+
+def suppress_small_numbers(practitioners: Iterable[Practitioner], minimum: int) -> None:
+    """Hide the counts of patients under ``minimum`` (nyeri/lib/suppression.py).
+
+    The evaluation shows no sum of these cells (a patient may count for several
+    practitioners, so there is no total to subtract from): each small cell is hidden alone.
+    """
+    values: dict[tuple[int, int, str], int] = {}
+    for p in practitioners:
+        values[(p.person_id, 0, "patients")] = p.patients
+        for relief in p.relief:
+            for name in RELIEF_COUNTS:
+                values[(p.person_id, relief.months, name)] = getattr(relief, name)
+    hidden = cells_to_hide(values, (), minimum)
+    for p in practitioners:
+        p.patients_hidden = (p.person_id, 0, "patients") in hidden
+        for relief in p.relief:
+            relief.hidden = {name for name in RELIEF_COUNTS if (p.person_id, relief.months, name) in hidden}
+
+
+def _median(values: list[Decimal]) -> Decimal | None:
+    if not values:
+        return None
+    return Decimal(statistics.median(values)).quantize(Decimal("0.1"))
+
+
+def _medians(practitioners: list[Practitioner], minimum: int) -> dict[str, Decimal | None]:
+    """The peers' medians: each rate over those with at least ``minimum`` cases, each count over all."""
+    return {
+        "complication_percent": _median(
+            [
+                p.complication_percent
+                for p in practitioners
+                if p.procedures >= minimum and p.complication_percent is not None
+            ]
+        ),
+        "high_mme_percent": _median(
+            [
+                p.high_mme_percent
+                for p in practitioners
+                if p.opioid_prescriptions >= minimum and p.high_mme_percent is not None
+            ]
+        ),
+        "moderate_percent": _median(
+            [
+                r.moderate_percent
+                for p in practitioners
+                if (r := p.at(RELIEF_MONTHS)).assessed >= minimum and r.moderate_percent is not None
+            ]
+        ),
+        "procedures": _median([Decimal(p.procedures) for p in practitioners]),
+        "prescriptions": _median([Decimal(p.prescriptions) for p in practitioners]),
+        "engine_refusals": _median([Decimal(p.engine_refusals) for p in practitioners]),
+        "break_glass": _median([Decimal(p.break_glass) for p in practitioners]),
+    }
+
+
+def _above_peers(value: Decimal | None, median: Decimal | None, multiple: float) -> bool:
+    return value is not None and median is not None and median > 0 and value > median * _pack_decimal(multiple)
+
+
+def flags_for(p: Practitioner, medians: dict[str, Decimal | None], t: Thresholds, justify_at: Decimal) -> list[Flag]:
+    """The policy's reasons to review ``p`` (exact figures; the messages name rules, not patients)."""
+    flags: list[Flag] = []
+    enough_procedures = p.procedures >= t.min_cases
+    if enough_procedures and p.complication_percent is not None:
+        if p.complication_percent > _pack_decimal(t.complication_percent_above):
+            limit = _pack_decimal(t.complication_percent_above)
+            flags.append(
+                Flag(
+                    "complications",
+                    _("More than %(limit)s %% of the procedures had a complication.") % {"limit": limit},
+                )
+            )
+        elif _above_peers(p.complication_percent, medians["complication_percent"], t.peer_multiple_above):
+            flags.append(
+                Flag(
+                    "complications_peers",
+                    _("The complication rate is more than %(multiple)s times the peers' median.")
+                    % {"multiple": _pack_decimal(t.peer_multiple_above)},
+                )
+            )
+    relief = p.at(RELIEF_MONTHS)
+    limit = _pack_decimal(t.moderate_relief_percent_below)
+    if relief.assessed >= t.min_cases and relief.moderate_percent is not None and relief.moderate_percent < limit:
+        flags.append(
+            Flag(
+                "relief",
+                _("Fewer than %(limit)s %% of the patients assessed at %(months)s months had at least 30 %% less pain.")
+                % {"limit": limit, "months": RELIEF_MONTHS},
+            )
+        )
+    if p.high_mme_unjustified > t.unjustified_high_mme_above:
+        flags.append(
+            Flag(
+                "unjustified_mme",
+                _("Prescriptions at or above %(threshold)s MME/day were signed without a justification.")
+                % {"threshold": justify_at},
+            )
+        )
+    if p.opioid_prescriptions >= t.min_cases and _above_peers(
+        p.high_mme_percent, medians["high_mme_percent"], t.peer_multiple_above
+    ):
+        flags.append(
+            Flag(
+                "high_mme_peers",
+                _("Prescriptions at or above %(threshold)s MME/day: over %(multiple)s times the peers' median share.")
+                % {"threshold": justify_at, "multiple": _pack_decimal(t.peer_multiple_above)},
+            )
+        )
+    if p.engine_refusals > t.engine_refusals_above:
+        flags.append(
+            Flag(
+                "engine_refusals",
+                _("The requirements engine refused more than %(limit)s actions.") % {"limit": t.engine_refusals_above},
+            )
+        )
+    if p.break_glass_not_justified > t.break_glass_not_justified_above:
+        flags.append(
+            Flag(
+                "break_glass",
+                _("More than %(limit)s emergency accesses were reviewed as not justified.")
+                % {"limit": t.break_glass_not_justified_above},
+            )
+        )
+    return flags
+
+
+def _peer_groups(practitioners: Iterable[Practitioner], t: Thresholds, justify_at: Decimal) -> list[PeerGroup]:
+    """One group per clinical role, in the role catalogue's order; a practitioner with two roles is in both."""
+    by_role: dict[str, list[Practitioner]] = defaultdict(list)
+    for p in practitioners:
+        for role in p.roles:
+            by_role[role].append(p)
+    groups: list[PeerGroup] = []
+    for role in Role:
+        peers = by_role.get(role.value)
+        if not peers:
+            continue
+        medians = _medians(peers, t.min_cases)
+        rows = [PeerRow(p, flags_for(p, medians, t, justify_at)) for p in peers]
+        groups.append(PeerGroup(role.value, str(role.label), rows, medians))
+    return groups
