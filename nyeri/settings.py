@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "nyeri.onboarding",
     "nyeri.privacy",
     "nyeri.api",
+    "nyeri.backups",
     "nyeri.demo",
     "django_tasks",
     "django_tasks_db",
