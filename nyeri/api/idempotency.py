@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.http.request import RawPostDataException
 from django.utils import timezone
@@ -43,9 +43,11 @@ from django.utils.translation import gettext as _
 from ninja.utils import contribute_operation_callback
 
 from nyeri.api.models import IdempotentRequest
+from nyeri.audit.models import AuditAction
+from nyeri.audit.services import record_event
 from nyeri.lib.http import request_user
 from nyeri.tenancy.refusals import write_transaction
-from nyeri.tenancy.scope import request_scope
+from nyeri.tenancy.scope import Scope, request_scope
 
 if TYPE_CHECKING:
     from ninja.operation import Operation
@@ -134,7 +136,7 @@ def _run_once(request: HttpRequest, key: str, write: Callable[[], HttpResponseBa
     fingerprint = request_fingerprint(request)
     kept = _kept(scope.organization.pk, user.pk, key)
     if kept is not None:
-        return _replay(kept, fingerprint)
+        return _replay(kept, fingerprint, scope=scope)
     now = timezone.now()
     try:
         with write_transaction():
@@ -170,7 +172,7 @@ def _run_once(request: HttpRequest, key: str, write: Callable[[], HttpResponseBa
         kept = _kept(scope.organization.pk, user.pk, key)
         if kept is None:
             raise
-        return _replay(kept, fingerprint)
+        return _replay(kept, fingerprint, scope=scope)
     return response
 
 
@@ -180,10 +182,20 @@ def _kept(organization_id: int, user_id: int, key: str) -> IdempotentRequest | N
     ).first()
 
 
-def _replay(kept: IdempotentRequest, fingerprint: str) -> HttpResponse:
+def _replay(kept: IdempotentRequest, fingerprint: str, *, scope: Scope) -> HttpResponse:
     if kept.fingerprint != fingerprint:
         raise ValidationError(
             {HEADER: _("This key was already used for another request: send a new key.")}, code="key_reused"
+        )
+    # The answer may carry patient data: its second showing is a read, and audited as one.
+    with transaction.atomic():
+        record_event(
+            actor=scope.user,
+            action=AuditAction.READ,
+            organization=scope.organization,
+            object_type="idempotent_request",
+            object_id=kept.pk,
+            reason=f"answer replayed: {kept.method} {kept.path} (key {kept.key})",
         )
     # 201 Created was the first answer; the replay creates nothing (prescriptions' rule).
     status = 200 if kept.status == 201 else kept.status

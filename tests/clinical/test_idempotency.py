@@ -52,6 +52,9 @@ def test_an_assessment_sent_again_with_its_key_is_recorded_once_and_the_first_an
     assert PainAssessment.objects.count() == 1
     assert AuditEvent.objects.filter(action=AuditAction.CREATE, object_type="pain_assessment").count() == 1
     kept = IdempotentRequest.objects.get()
+    # The replayed answer shows patient data again: audited as a read.
+    replay = AuditEvent.objects.get(object_type="idempotent_request")
+    assert (replay.action, replay.object_id, replay.actor_id) == (AuditAction.READ, str(kept.pk), kept.user_id)
     assert (kept.key, kept.status, kept.method, kept.path) == (
         "pda-7f3c",
         201,
@@ -72,6 +75,7 @@ def test_the_same_json_in_another_key_order_or_spacing_is_the_same_request(
 def test_the_same_key_with_another_body_is_refused_naming_the_header(
     clinician_client: Client, patient: Patient, facility: Facility
 ) -> None:
+    clinician_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert assess(clinician_client, patient, nrs(facility, 5), "k-1").status_code == 201
     other = assess(clinician_client, patient, nrs(facility, 8), "k-1")
     assert other.status_code == 422
