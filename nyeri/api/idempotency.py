@@ -121,13 +121,6 @@ def _answer(operation: Operation, request: HttpRequest, view: ViewFunc, values: 
     return operation._result_to_response(request, result, temporal)
 
 
-class _NotKept(Exception):
-    """The write answered something other than success: its claim on the key is undone."""
-
-    def __init__(self, response: HttpResponseBase) -> None:
-        self.response = response
-
-
 def _run_once(request: HttpRequest, key: str, write: Callable[[], HttpResponseBase]) -> HttpResponseBase:
     if not key_is_valid(key):
         raise ValidationError({HEADER: key_error()}, code="invalid_key")
@@ -159,14 +152,15 @@ def _run_once(request: HttpRequest, key: str, write: Callable[[], HttpResponseBa
                 expires_at=now + timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS),
             )
             response = write()
-            if not 200 <= response.status_code < 300 or not isinstance(response, HttpResponse):
-                raise _NotKept(response)
-            claim.status = response.status_code
-            claim.content_type = response.get("Content-Type", "")[:100]
-            claim.body = response.content.decode("utf-8")
-            claim.save(update_fields=["status", "content_type", "body"])
-    except _NotKept as not_kept:
-        return not_kept.response
+            if 200 <= response.status_code < 300 and isinstance(response, HttpResponse):
+                claim.status = response.status_code
+                claim.content_type = response.get("Content-Type", "")[:100]
+                claim.body = response.content.decode("utf-8")
+                claim.save(update_fields=["status", "content_type", "body"])
+            else:
+                # An answer other than success (the view said no without raising): the key
+                # stays free, whatever else the request did is kept as without a key.
+                claim.delete()
     except IntegrityError:
         # Another request with this key committed first (we waited for it): its answer.
         kept = _kept(scope.organization.pk, user.pk, key)
