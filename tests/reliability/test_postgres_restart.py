@@ -15,7 +15,9 @@ and started again. Then:
 - the same gunicorn worker served writes again after the restart (no restart of the app).
 
 PostgreSQL only (marker ``reliability``, run by ``make test-postgres``); skipped, saying why,
-when the PostgreSQL server binaries or ``runuser`` are missing. Bounded: about 40 s.
+when the PostgreSQL server binaries or ``runuser`` are missing. Bounded: the drill itself
+(first request to last) must end within 60 s (26-33 s measured on a loaded two-core machine);
+setting up the cluster and gunicorn comes before and is waited for separately.
 """
 
 from __future__ import annotations
@@ -270,7 +272,8 @@ def test_a_hard_database_restart_under_load_loses_no_acknowledged_write_and_dupl
             except OSError:
                 return False
 
-        assert _wait_for(healthy, 30), "gunicorn did not come up"
+        # Start-up is set-up, not the drill: a loaded shared machine takes its time importing.
+        assert _wait_for(healthy, 120), "gunicorn did not come up: " + (tmp_path / "gunicorn.log").read_text()[-2000:]
         workers = _workers_of(server.pid)
         assert len(workers) == 1
 
