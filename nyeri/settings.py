@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "nyeri.imports",
     "nyeri.onboarding",
     "nyeri.privacy",
+    "nyeri.api",
+    "nyeri.backups",
     "nyeri.demo",
     "django_tasks",
     "django_tasks_db",
@@ -285,6 +287,9 @@ MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 25 * 1024 * 1024, minimum=1024)
 MAX_FIELD_CHARS = env_int("MAX_FIELD_CHARS", 100_000, minimum=256)
 # Seconds a client is told to wait (Retry-After) when the database cannot be reached.
 RETRY_AFTER_SECONDS = env_int("RETRY_AFTER_SECONDS", 30, minimum=1)
+# How long the answer to a write sent with an Idempotency-Key is kept for a retry
+# (nyeri/api/idempotency.py): a day covers a client's retries after any outage we plan for.
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=1)
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 # Patient diary links (docs/diary.md): the validity a link gets by default, and the longest one may get.
 DIARY_LINK_DAYS = env_int("DIARY_LINK_DAYS", 30, minimum=1)

@@ -19,6 +19,7 @@ from nyeri.accounts.reauth import ReauthenticationRequired
 from nyeri.accounts.second_factor import SecondFactorState, second_factor_state
 from nyeri.accounts.token_scopes import TokenScopeRefused, require_token_scope
 from nyeri.accounts.tokens import note_token_used, user_for_token
+from nyeri.api import idempotency
 from nyeri.api.errors import envelope
 from nyeri.api.pages import JSONRenderer
 from nyeri.tenancy.refusals import ActionRefused
@@ -94,6 +95,7 @@ class NyeriAPI(NinjaAPI):
         document = super().get_openapi_schema(*args, **kwargs)
         for path, operations in document.get("paths", {}).items():
             for operation in operations.values():
+                idempotency.document(operation)
                 responses = operation.setdefault("responses", {})
                 extra = dict(COMMON_RESPONSES)
                 if operation.get("security"):

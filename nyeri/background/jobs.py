@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from nyeri.api.idempotency import prune_expired
 from nyeri.audit.verify import verify_chain
 from nyeri.background import services
 from nyeri.background.registry import RetryPolicy, background_job
@@ -75,3 +76,14 @@ def prune() -> dict[str, Any]:
     """Forget the successful runs (and queue rows) older than JOB_KEEP_DAYS; failed ones stay."""
     runs, results = services.prune_finished()
     return {"runs": runs, "results": results}
+
+
+@background_job(
+    name="api.idempotency_prune",
+    label=_("Clean-up of expired idempotency keys"),
+    retry=RetryPolicy(max_attempts=3, base_delay=timedelta(minutes=5)),
+    quiet=True,
+)
+def idempotency_prune() -> dict[str, Any]:
+    """Forget the answers kept for API retries once their keys expired (IDEMPOTENCY_KEY_HOURS)."""
+    return {"deleted": prune_expired()}

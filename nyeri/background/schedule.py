@@ -65,6 +65,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("audit.verify", daily_at=time(2, 0)),
     PeriodicJob("background.prune", daily_at=time(3, 0)),
     PeriodicJob("background.recover_stalled", every=timedelta(minutes=15)),
+    PeriodicJob("api.idempotency_prune", every=timedelta(hours=1)),
     PeriodicJob("interop.fhir_export_prune", every=timedelta(hours=1)),
     # SATUSEHAT (nyeri/interop): finished visits queued and the outbox drained.
     PeriodicJob("interop.satusehat_collect", every=timedelta(minutes=1)),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, envelope, with_api_names
+from nyeri.api.idempotency import idempotent
 from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.api.schemas import ReasonIn
 from nyeri.clinical import selectors as patient_selectors
@@ -196,6 +197,7 @@ REGISTER_ERRORS = {403: ErrorEnvelope, 404: ErrorEnvelope, 409: DuplicateEnvelop
     response={201: PatientRecordOut, **REGISTER_ERRORS},
     summary="Register a patient (record number generated; NIK and duplicates checked; audited)",
 )
+@idempotent
 def register(request: HttpRequest, payload: RegisterIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     facility = access_facility(scope, payload.facility_id)
@@ -212,6 +214,7 @@ def register(request: HttpRequest, payload: RegisterIn) -> Status[dict[str, Any]
     response={200: PatientRecordOut, **REGISTER_ERRORS},
     summary="Edit a patient's demographics (each change kept with who, when, before and after)",
 )
+@idempotent
 def edit_patient(request: HttpRequest, patient_id: int, payload: PatientPatchIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     changes = payload.model_dump(exclude_unset=True, exclude={"version", "reason", "confirm_possible_duplicate"})
@@ -235,6 +238,7 @@ def edit_patient(request: HttpRequest, patient_id: int, payload: PatientPatchIn)
     response={200: MergeOut, 403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope},
     summary="Merge this record into survivor_id (administrators; everything moves; audited)",
 )
+@idempotent
 def merge_patient(request: HttpRequest, patient_id: int, payload: MergeIn) -> Status[PatientMerge]:
     merge = services.merge_patients(
         scope=request_scope(request),
@@ -367,6 +371,7 @@ def _reloaded_encounter(request: HttpRequest, encounter_id: int) -> dict[str, An
 
 
 @router.post("/encounters", response={201: EncounterOut, **ERRORS}, summary="Record an encounter (a visit)")
+@idempotent
 def create_encounter(request: HttpRequest, payload: EncounterIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     patient = access_patient(scope, payload.patient_id, purpose="api: new encounter")
@@ -406,6 +411,7 @@ def get_encounter(request: HttpRequest, encounter_id: int) -> dict[str, Any]:
     response={201: EncounterOut, **ERRORS},
     summary="Add a participant (a clinical participant's minutes go to their hours ledger)",
 )
+@idempotent
 def add_participant(request: HttpRequest, encounter_id: int, payload: ParticipantIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     encounter = encounter_selectors.access_encounter(scope, encounter_id)
@@ -425,6 +431,7 @@ def add_participant(request: HttpRequest, encounter_id: int, payload: Participan
 
 
 @router.post("/encounters/{encounter_id}/finish", response={200: EncounterOut, **ERRORS}, summary="Finish a visit")
+@idempotent
 def finish_encounter(request: HttpRequest, encounter_id: int, payload: FinishIn) -> dict[str, Any]:
     scope = request_scope(request)
     encounter = encounter_selectors.access_encounter(scope, encounter_id)
@@ -439,6 +446,7 @@ def finish_encounter(request: HttpRequest, encounter_id: int, payload: FinishIn)
     response={200: EncounterOut, **ERRORS},
     summary="Cancel a visit that did not take place (kept, with the reason)",
 )
+@idempotent
 def cancel_encounter(request: HttpRequest, encounter_id: int, payload: ReasonIn) -> dict[str, Any]:
     scope = request_scope(request)
     encounter = encounter_selectors.access_encounter(scope, encounter_id)
@@ -676,6 +684,7 @@ def _sites(payload: AssessmentIn | AssessmentAmendIn) -> list[BodySiteIn]:
     response={201: AssessmentOut, **ERRORS},
     summary="Record a pain assessment (scores are computed; needs 'record_assessment' at the facility)",
 )
+@idempotent
 def create_assessment(request: HttpRequest, patient_id: int, payload: AssessmentIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     # One transaction: opening the patient (its READ row) and recording (its CREATE row).
@@ -809,6 +818,7 @@ def get_assessment(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
     response={201: AssessmentOut, **ERRORS},
     summary="Amend an assessment: a new version; the earlier one is kept as amended",
 )
+@idempotent
 def amend_assessment(request: HttpRequest, assessment_id: int, payload: AssessmentAmendIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     assessment = assessment_selectors.access_assessment(scope, assessment_id)
@@ -835,6 +845,7 @@ def amend_assessment(request: HttpRequest, assessment_id: int, payload: Assessme
     response={200: AssessmentOut, **ERRORS},
     summary="Mark an assessment entered in error (kept, left out of trends)",
 )
+@idempotent
 def entered_in_error(request: HttpRequest, assessment_id: int, payload: ReasonIn) -> object:
     scope = request_scope(request)
     assessment = assessment_selectors.access_assessment(scope, assessment_id)

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, RefusalEnvelope, refusal
+from nyeri.api.idempotency import idempotent
 from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.api.schemas import ReasonIn
 from nyeri.clinical.access import access_patient, ensure_clinical_role
@@ -230,6 +231,7 @@ def list_orders(request: HttpRequest, patient_id: int, paging: Query[PageQuery])
 
 
 @router.post("/patients/{patient_id}/imaging", response={201: OrderOut, **ERRORS}, summary="Order an examination")
+@idempotent
 def order(request: HttpRequest, patient_id: int, payload: ImagingOrderIn) -> Any:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api imaging order")
@@ -256,6 +258,7 @@ def detail(request: HttpRequest, order_id: int) -> Any:
 
 
 @router.post("/imaging/orders/{order_id}/result", response={201: ResultOut, **ERRORS}, summary="Record the result")
+@idempotent
 def result(request: HttpRequest, order_id: int, payload: ResultIn) -> Any:
     scope, found = _order(request, order_id, "api imaging result")
     try:
@@ -273,6 +276,7 @@ def result(request: HttpRequest, order_id: int, payload: ResultIn) -> Any:
 
 
 @router.post("/imaging/orders/{order_id}/cancel", response={200: OrderOut, **ERRORS}, summary="Cancel with a reason")
+@idempotent
 def cancel(request: HttpRequest, order_id: int, payload: ReasonIn) -> Any:
     scope, found = _order(request, order_id, "api imaging cancel")
     return services.cancel_imaging_order(
@@ -281,6 +285,7 @@ def cancel(request: HttpRequest, order_id: int, payload: ReasonIn) -> Any:
 
 
 @router.post("/imaging/orders/{order_id}/referrals", response={201: ReferralOut, **ERRORS}, summary="Refer an order")
+@idempotent
 def refer_order(request: HttpRequest, order_id: int, payload: ReferIn) -> Any:
     scope, found = _order(request, order_id, "api referral")
     referral = services.refer(
@@ -300,6 +305,7 @@ def refer_order(request: HttpRequest, order_id: int, payload: ReferIn) -> Any:
     response={201: ReferralOut, **ERRORS},
     summary="Refer a procedure waiting for its guidance equipment",
 )
+@idempotent
 def refer_procedure(request: HttpRequest, record_id: int, payload: ReferIn) -> Any:
     scope = request_scope(request)
     record = access_procedure(scope, record_id)
@@ -322,6 +328,7 @@ def referral(request: HttpRequest, referral_id: int) -> Any:
 
 
 @router.post("/imaging/referrals/{referral_id}/accept", response={200: ReferralOut, **ERRORS}, summary="Accept")
+@idempotent
 def accept(request: HttpRequest, referral_id: int) -> Any:
     scope = request_scope(request)
     found = access_referral(scope, referral_id)
@@ -329,6 +336,7 @@ def accept(request: HttpRequest, referral_id: int) -> Any:
 
 
 @router.post("/imaging/referrals/{referral_id}/decline", response={200: ReferralOut, **ERRORS}, summary="Decline")
+@idempotent
 def decline(request: HttpRequest, referral_id: int, payload: ReasonIn) -> Any:
     scope = request_scope(request)
     found = access_referral(scope, referral_id)
@@ -342,6 +350,7 @@ def decline(request: HttpRequest, referral_id: int, payload: ReasonIn) -> Any:
     response={200: ReferralOut, **ERRORS},
     summary="Attach the returned report (a file is attached on the page)",
 )
+@idempotent
 def complete(request: HttpRequest, referral_id: int, payload: CompleteIn) -> Any:
     scope = request_scope(request)
     found = access_referral(scope, referral_id)
@@ -378,6 +387,7 @@ def _result_of(order: ImagingOrder) -> ImagingResult:
     response={201: ResultHistoryOut, **ERRORS},
     summary="Amend the in-house result (a new version; the earlier ones are kept)",
 )
+@idempotent
 def amend_result(request: HttpRequest, order_id: int, payload: AmendResultIn) -> Any:
     scope, found = _order(request, order_id, "api imaging result amendment")
     result = _result_of(found)
@@ -401,6 +411,7 @@ def amend_result(request: HttpRequest, order_id: int, payload: AmendResultIn) ->
     response={201: ResultHistoryOut, **ERRORS},
     summary="Mark the in-house result entered in error (kept, no longer the current result)",
 )
+@idempotent
 def result_entered_in_error(request: HttpRequest, order_id: int, payload: CorrectionIn) -> Any:
     scope, found = _order(request, order_id, "api imaging result entered in error")
     result = _result_of(found)
@@ -422,6 +433,7 @@ def result_entered_in_error(request: HttpRequest, order_id: int, payload: Correc
     response={201: ResultHistoryOut, **ERRORS},
     summary="Amend a referral's returned result (a new version; the earlier ones are kept)",
 )
+@idempotent
 def amend_referral_result(request: HttpRequest, referral_id: int, payload: AmendReportIn) -> Any:
     scope = request_scope(request)
     found = access_referral(scope, referral_id)
@@ -441,6 +453,7 @@ def amend_referral_result(request: HttpRequest, referral_id: int, payload: Amend
     response={201: ResultHistoryOut, **ERRORS},
     summary="Mark a referral's returned result entered in error (kept, no longer the current result)",
 )
+@idempotent
 def referral_result_entered_in_error(request: HttpRequest, referral_id: int, payload: CorrectionIn) -> Any:
     scope = request_scope(request)
     found = access_referral(scope, referral_id)

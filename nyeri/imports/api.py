@@ -15,6 +15,7 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.idempotency import idempotent
 from nyeri.imports import services
 from nyeri.imports.reading import check_size
 from nyeri.lib.http import request_user
@@ -67,6 +68,7 @@ def import_staff(request: HttpRequest, file: File[UploadedFile], dry_run: bool =
 
 
 @router.post("/patients", response=RESPONSES, summary="Import patients from a spreadsheet")
+@idempotent
 def import_patients(request: HttpRequest, file: File[UploadedFile], dry_run: bool = True) -> Status[dict[str, Any]]:
     check_size(file.size or 0)
     report = services.import_patients(

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, with_api_names
+from nyeri.api.idempotency import idempotent
 from nyeri.api.schemas import ReasonIn
 from nyeri.clinical.access import access_patient
 from nyeri.lib.http import request_user
@@ -291,6 +292,7 @@ def list_prescriptions(request: HttpRequest, patient_id: int) -> list[dict[str, 
     response={200: PrescriptionOut, 201: PrescriptionOut, **ERRORS},
     summary="Write a draft prescription (send an Idempotency-Key header: the same key returns the same draft)",
 )
+@idempotent
 def create(request: HttpRequest, patient_id: int, payload: PrescriptionIn, response: HttpResponse) -> Any:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api new prescription")
@@ -342,6 +344,7 @@ def get_prescription(request: HttpRequest, prescription_id: int) -> dict[str, An
     response={200: PrescriptionOut, **ERRORS},
     summary="Replace the items of a draft (only its author; a signed prescription is cancelled and reissued)",
 )
+@idempotent
 def update(request: HttpRequest, prescription_id: int, payload: PrescriptionIn) -> Any:
     scope = request_scope(request)
     prescription = _read(scope, prescription_id, "api prescription edit")
@@ -376,6 +379,7 @@ def preview(request: HttpRequest, prescription_id: int) -> dict[str, Any]:
     response={200: PrescriptionOut, **ERRORS},
     summary="Sign a draft (a controlled drug needs a recent password entry in this session and a fresh code)",
 )
+@idempotent
 def sign(request: HttpRequest, prescription_id: int, payload: SignIn) -> Any:
     scope = request_scope(request)
     prescription = _read(scope, prescription_id, "api prescription sign")
@@ -395,6 +399,7 @@ def sign(request: HttpRequest, prescription_id: int, payload: SignIn) -> Any:
     response={200: PrescriptionOut, **ERRORS},
     summary="Cancel a draft or a signed prescription, with the reason (the row is kept)",
 )
+@idempotent
 def cancel(request: HttpRequest, prescription_id: int, payload: ReasonIn) -> Any:
     scope = request_scope(request)
     prescription = _read(scope, prescription_id, "api prescription cancel")
@@ -409,6 +414,7 @@ def cancel(request: HttpRequest, prescription_id: int, payload: ReasonIn) -> Any
     response={200: PrescriptionOut, 201: PrescriptionOut, **ERRORS},
     summary="A new draft repeating a cancelled prescription, linked to it (send an Idempotency-Key header)",
 )
+@idempotent
 def reissue(request: HttpRequest, prescription_id: int, response: HttpResponse) -> Any:
     scope = request_scope(request)
     prescription = _read(scope, prescription_id, "api prescription reissue")

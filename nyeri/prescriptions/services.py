@@ -14,7 +14,6 @@ field (``items.<n>.dose``, ``items.<n>.medication``, ``justification``, ``code``
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -26,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
+from nyeri.api.idempotency import key_error, key_is_valid
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
@@ -48,7 +48,6 @@ PRESCRIBE_CONTROLLED: Final = "prescribe_controlled"
 OBJECT_TYPE: Final = "prescription"
 REASON_MAX_LENGTH: Final = 1000
 JUSTIFICATION_MAX_LENGTH: Final = 2000
-KEY_PATTERN: Final = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 Errors = dict[str, list[str]]
 
@@ -144,14 +143,8 @@ def check_facility(scope: Scope, facility: Facility) -> None:
 
 def clean_key(raw: str | None) -> str:
     key = (raw or "").strip()
-    if not KEY_PATTERN.match(key):
-        raise ValidationError(
-            {
-                "idempotency_key": _(
-                    "The idempotency key must be 1 to 64 letters, digits, dots, dashes, underscores or colons."
-                )
-            }
-        )
+    if not key_is_valid(key):
+        raise ValidationError({"idempotency_key": key_error()})
     return key
 
 
@@ -223,7 +216,9 @@ def create_prescription(
     parsed = parse_items(items, jurisdiction=jurisdiction, mme_table=rules.mme_table)
     controlled = any(p.controlled_class for p in parsed)
     try:
-        with write_transaction():
+        # A savepoint even inside a request's idempotency transaction (nyeri/api/idempotency.py):
+        # the race below is caught and answered, so the enclosing transaction must survive it.
+        with write_transaction(savepoint=True):
             granted = _authorize(scope, place, controlled=controlled, patient_id=patient.pk)
             prescription = Prescription(
                 organization=scope.organization,

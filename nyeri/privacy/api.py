@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.idempotency import idempotent
 from nyeri.lib.http import request_user
 from nyeri.privacy import selectors, services
 from nyeri.privacy.models import PatientDataRequest
@@ -112,6 +113,7 @@ def patient_requests(request: HttpRequest, patient_id: int) -> list[dict[str, An
     response={201: PersonalDataRequestOut, **ERRORS},
     summary="Record a patient's correction request (due in 3 x 24 hours)",
 )
+@idempotent
 def request_correction(
     request: HttpRequest, patient_id: int, payload: PersonalDataCorrectionIn
 ) -> Status[dict[str, Any]]:
@@ -126,6 +128,7 @@ def request_correction(
     response={201: PersonalDataRequestOut, **ERRORS},
     summary="Record an erasure request: refused with the legal basis before the retention date",
 )
+@idempotent
 def request_erasure(request: HttpRequest, patient_id: int, payload: PersonalDataErasureIn) -> Status[dict[str, Any]]:
     row = services.request_erasure(
         scope=request_scope(request),
@@ -143,6 +146,7 @@ def request_erasure(request: HttpRequest, patient_id: int, payload: PersonalData
     response={200: PersonalDataRequestOut, **ERRORS},
     summary="Accept (the record is amended) or refuse a correction request",
 )
+@idempotent
 def answer(request: HttpRequest, request_id: int, payload: PersonalDataAnswerIn) -> dict[str, Any]:
     row = services.answer_correction(
         scope=request_scope(request),

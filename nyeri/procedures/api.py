@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, RefusalEnvelope, refusal
+from nyeri.api.idempotency import idempotent
 from nyeri.api.schemas import ReasonIn
 from nyeri.clinical.access import access_patient, ensure_clinical_role
 from nyeri.clinical.encounters.selectors import access_encounter
@@ -307,6 +308,7 @@ def list_procedures(request: HttpRequest, patient_id: int) -> Any:
     response={201: ProcedureOut, **ERRORS},
     summary="Order a procedure of the catalogue for a patient (the engine decides order_procedure)",
 )
+@idempotent
 def order(request: HttpRequest, patient_id: int, payload: ProcedureOrderIn) -> Any:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api procedure order")
@@ -347,6 +349,7 @@ def detail(request: HttpRequest, record_id: int) -> Any:
 
 
 @router.post("/procedures/{record_id}/schedule", response={200: ProcedureOut, **ERRORS}, summary="Schedule or move")
+@idempotent
 def schedule(request: HttpRequest, record_id: int, payload: ScheduleIn) -> Any:
     scope, record = _record(request, record_id, "api procedure schedule")
     return services.schedule_procedure(
@@ -355,6 +358,7 @@ def schedule(request: HttpRequest, record_id: int, payload: ScheduleIn) -> Any:
 
 
 @router.post("/procedures/{record_id}/cancel", response={200: ProcedureOut, **ERRORS}, summary="Cancel with a reason")
+@idempotent
 def cancel(request: HttpRequest, record_id: int, payload: ReasonIn) -> Any:
     scope, record = _record(request, record_id, "api procedure cancel")
     return services.cancel_procedure(
@@ -368,6 +372,7 @@ def cancel(request: HttpRequest, record_id: int, payload: ReasonIn) -> Any:
     summary="Record the procedure as performed (the engine decides the performer and anesthesiologist; "
     "the guidance equipment must be in service)",
 )
+@idempotent
 def perform(request: HttpRequest, record_id: int, payload: PerformIn) -> Any:
     scope, record = _record(request, record_id, "api procedure performance")
     try:
@@ -400,6 +405,7 @@ def perform(request: HttpRequest, record_id: int, payload: PerformIn) -> Any:
     response={201: PerformanceOut, **ERRORS},
     summary="Amend what was recorded as performed: a new version with the reason",
 )
+@idempotent
 def amend(request: HttpRequest, record_id: int, payload: ProcedureAmendIn) -> Any:
     scope, record = _record(request, record_id, "api procedure amendment")
     current = services.current_version(record)
@@ -445,6 +451,7 @@ def amend(request: HttpRequest, record_id: int, payload: ProcedureAmendIn) -> An
     response={200: ProcedureDetailOut, **ERRORS},
     summary="Mark a performed procedure entered in error (kept with every version; no longer counted as performed)",
 )
+@idempotent
 def entered_in_error(request: HttpRequest, record_id: int, payload: EnteredInErrorIn) -> Any:
     scope, record = _record(request, record_id, "api procedure entered in error")
     services.mark_performance_entered_in_error(

@@ -15,6 +15,7 @@ from ninja import Field, Router, Schema, Status
 
 from nyeri.accounts.models import User
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.idempotency import idempotent
 from nyeri.lib.http import request_user
 from nyeri.prescriptions import display
 from nyeri.prescriptions.selectors import organization_item
@@ -191,6 +192,7 @@ def _write(request: HttpRequest, facility_id: int, write: Any) -> Any:
 
 
 @router.post("/facilities/{facility_id}/register/receipts", response={201: MovementOut, **ERRORS}, summary="A receipt")
+@idempotent
 def receipt(request: HttpRequest, facility_id: int, payload: ReceiptIn) -> Any:
     return _write(
         request,
@@ -206,6 +208,7 @@ def receipt(request: HttpRequest, facility_id: int, payload: ReceiptIn) -> Any:
     response={201: MovementOut, **ERRORS},
     summary="Dispense a controlled item of a signed prescription",
 )
+@idempotent
 def dispensing(request: HttpRequest, facility_id: int, payload: DispensingIn) -> Any:
     def write(scope: Scope, user: User, facility: Facility) -> Movement:
         found = organization_item(scope, payload.prescription_item_id)
@@ -221,6 +224,7 @@ def dispensing(request: HttpRequest, facility_id: int, payload: DispensingIn) ->
     response={201: MovementOut, **ERRORS},
     summary="A return from a patient or to a supplier",
 )
+@idempotent
 def return_(request: HttpRequest, facility_id: int, payload: ReturnIn) -> Any:
     def write(scope: Scope, user: User, facility: Facility) -> Movement:
         common: dict[str, Any] = {
@@ -255,6 +259,7 @@ def _member(scope: Scope, user_id: int, field: str) -> User:
     response={201: MovementOut, **ERRORS},
     summary="A destruction before two witnesses (neither the recorder)",
 )
+@idempotent
 def destruction(request: HttpRequest, facility_id: int, payload: DestructionIn) -> Any:
     def write(scope: Scope, user: User, facility: Facility) -> Movement:
         return services.record_destruction(
@@ -276,6 +281,7 @@ def destruction(request: HttpRequest, facility_id: int, payload: DestructionIn) 
     response={201: MovementOut, **ERRORS},
     summary="A counted stock-take: an adjustment to what was counted",
 )
+@idempotent
 def stock_take(request: HttpRequest, facility_id: int, payload: StockTakeIn) -> Any:
     return _write(
         request,
@@ -291,6 +297,7 @@ def stock_take(request: HttpRequest, facility_id: int, payload: StockTakeIn) -> 
     response={201: MovementOut, **ERRORS},
     summary="Correct a movement by its reversal",
 )
+@idempotent
 def reverse(request: HttpRequest, movement_id: int, payload: ReverseIn) -> Any:
     scope = request_scope(request)
     movement = Movement.objects.filter(organization=scope.organization, pk=movement_id).first()

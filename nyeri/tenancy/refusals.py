@@ -128,18 +128,19 @@ def refuse(
 
 
 @contextmanager
-def write_transaction() -> Iterator[None]:
+def write_transaction(*, savepoint: bool = False) -> Iterator[None]:
     """The transaction of a write: ``transaction.atomic()``, its audit rows appended at its
     end (``appended_at_the_end``), and a refusal raised inside rolled back with the write,
     then audited (by the outermost such block), then re-raised.
 
     Inside another write's transaction it is part of that write, without a savepoint (two
-    statements saved): its failure fails the whole write.
+    statements saved): its failure fails the whole write. ``savepoint=True`` keeps one for a
+    caller that catches a failure inside (an IntegrityError it answers) and goes on.
     """
     nested = _in_write_transaction()
     refusals: list[AuditEvent] = []
     try:
-        with transaction.atomic(savepoint=not nested), appended_at_the_end(refusals=refusals):
+        with transaction.atomic(savepoint=savepoint or not nested), appended_at_the_end(refusals=refusals):
             yield
     except BaseException as failure:
         # A refusal recorded inside (a missing role, no care access) outlives the rollback.

@@ -50,6 +50,7 @@ def test_the_platform_schedule_holds_the_expiry_watch_the_audit_verification_the
         "audit.verify",
         "background.recover_stalled",
         "background.prune",
+        "api.idempotency_prune",
         "interop.fhir_export_prune",
         "interop.satusehat_collect",
         "interop.satusehat_resync",

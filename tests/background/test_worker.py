@@ -45,6 +45,7 @@ def test_one_batch_round_enqueues_the_due_periodic_jobs_and_runs_them(db: None) 
         "audit.verify",
         "background.recover_stalled",
         "background.prune",
+        "api.idempotency_prune",
         "interop.fhir_export_prune",
         "interop.satusehat_collect",  # nothing to send: no organization is connected
         "interop.satusehat_resync",

@@ -15,6 +15,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.accounts.services import rotate_session_key
 from nyeri.api.errors import ErrorEnvelope, envelope
+from nyeri.api.idempotency import idempotent
 from nyeri.audit.models import AuditEvent
 from nyeri.clinical.breakglass import selectors, services
 from nyeri.clinical.breakglass.access import CareAccessRefused
@@ -126,6 +127,7 @@ def _event_out(event: AuditEvent) -> dict[str, Any]:
     response={201: GrantOut, **ERRORS},
     summary="Emergency access to a patient outside your facilities (audited, time-limited, reviewed)",
 )
+@idempotent
 def break_glass(request: HttpRequest, patient_id: int, payload: BreakGlassIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     patient = selectors.patient_to_break_glass(scope, patient_id)
@@ -165,6 +167,7 @@ def get_grant(request: HttpRequest, grant_id: int) -> dict[str, Any]:
     response={200: GrantOut, **ERRORS},
     summary="Review an emergency access: justified or not, with a note (compliance officers, once)",
 )
+@idempotent
 def review(request: HttpRequest, grant_id: int, payload: ReviewIn) -> dict[str, Any]:
     scope = request_scope(request)
     grant = selectors.access_grant(scope, grant_id)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, with_api_names
+from nyeri.api.idempotency import idempotent
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.consents import selectors, services
 from nyeri.clinical.models import PatientConsent
@@ -110,6 +111,7 @@ def list_consents(request: HttpRequest, patient_id: int) -> dict[str, Any]:
     response={201: ConsentOut, **ERRORS},
     summary="Record a consent the patient gave",
 )
+@idempotent
 def record_consent(request: HttpRequest, patient_id: int, payload: ConsentIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api: new consent")
@@ -140,6 +142,7 @@ def record_consent(request: HttpRequest, patient_id: int, payload: ConsentIn) ->
     response={200: ConsentOut, **ERRORS},
     summary="Withdraw a consent (kept, with who, when and why)",
 )
+@idempotent
 def withdraw_consent(request: HttpRequest, consent_id: int, payload: WithdrawIn) -> dict[str, Any]:
     scope = request_scope(request)
     consent = selectors.access_consent(scope, consent_id)

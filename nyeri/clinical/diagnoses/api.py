@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.idempotency import idempotent
 from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.diagnoses import catalogue, selectors, services
@@ -151,6 +152,7 @@ def list_diagnoses(request: HttpRequest, patient_id: int, paging: Query[PageQuer
     response={201: DiagnosisOut, **ERRORS},
     summary="Record a diagnosis (needs the record_diagnosis privilege at the facility)",
 )
+@idempotent
 def record(request: HttpRequest, patient_id: int, payload: DiagnosisIn) -> Any:
     scope = request_scope(request)
     # One transaction: opening the patient (its READ row) and recording (its CREATE row).
@@ -184,6 +186,7 @@ def history(request: HttpRequest, diagnosis_id: int) -> Any:
     response={201: DiagnosisOut, **ERRORS},
     summary="Amend the current version of a diagnosis: a new version with the reason",
 )
+@idempotent
 def amend(request: HttpRequest, diagnosis_id: int, payload: DiagnosisAmendIn) -> Any:
     scope = request_scope(request)
     diagnosis = access_diagnosis(scope, diagnosis_id)
@@ -209,6 +212,7 @@ def amend(request: HttpRequest, diagnosis_id: int, payload: DiagnosisAmendIn) ->
     response={201: DiagnosisOut, **ERRORS},
     summary="Mark a diagnosis as entered in error (kept in the history, hidden from the problem list)",
 )
+@idempotent
 def entered_in_error(request: HttpRequest, diagnosis_id: int, payload: DiagnosisReasonIn) -> Any:
     scope = request_scope(request)
     diagnosis = access_diagnosis(scope, diagnosis_id)

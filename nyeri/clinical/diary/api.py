@@ -19,6 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.params import HeaderEx, P
 
 from nyeri.api.errors import ErrorEnvelope, envelope, with_api_names
+from nyeri.api.idempotency import idempotent
 from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.clinical.access import access_patient
 from nyeri.clinical.assessments.display import describe
@@ -89,6 +90,7 @@ def _link_out(link: DiaryLink) -> dict[str, Any]:
     response={201: IssuedOut, **ERRORS},
     summary="Issue a diary link (needs 'record_assessment' at the facility); the link is in this response only",
 )
+@idempotent
 def issue(request: HttpRequest, patient_id: int, payload: IssueIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     # One transaction: opening the patient (its READ row) and issuing the link (its row).
@@ -133,6 +135,7 @@ def list_links(request: HttpRequest, patient_id: int, paging: Query[PageQuery]) 
     response={200: LinkOut, **ERRORS},
     summary="Revoke a diary link: it stops working at once; its entries are kept",
 )
+@idempotent
 def revoke(request: HttpRequest, link_id: int, payload: RevokeIn) -> dict[str, Any]:
     scope = request_scope(request)
     link = selectors.access_link(scope, link_id)
