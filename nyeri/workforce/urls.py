@@ -6,5 +6,6 @@ app_name = "workforce"
 urlpatterns = [
     path("credentials/", include("nyeri.workforce.credentials.urls")),
     path("hours/", include("nyeri.workforce.hours.urls")),
+    path("privileges/", include("nyeri.workforce.privileges.urls")),
     path("", include("nyeri.workforce.people.urls")),
 ]
