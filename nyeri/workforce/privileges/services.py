@@ -283,10 +283,13 @@ def grant_privilege(
     request: PrivilegeRequest,
     years: int | None = None,
     starts_on: date | None = None,
+    focused_review: bool = True,
 ) -> PrivilegeGrant:
     """The director's grant (the SPK) of a recommended request, for ``years`` (default: the
     catalogue's period, three years), from ``starts_on`` (default: the facility's today).
-    A request the committee has not recommended is refused."""
+    A request the committee has not recommended is refused. A privilege new to the holder
+    here starts under focused review (the catalogue's N cases) unless the director waives it
+    (``focused_review=False``: experience documented elsewhere), which the audit row says."""
     entry = _entry(scope, request.privilege)
     found = catalogue_for(scope.organization.jurisdiction)
     assert found is not None
@@ -319,7 +322,7 @@ def grant_privilege(
             request=locked,
             starts_on=first_day,
             years=period,
-            fppe_cases=0 if earlier.exists() else entry.fppe_cases,
+            fppe_cases=entry.fppe_cases if focused_review and not earlier.exists() else 0,
         )
         locked.status = PrivilegeRequestStatus.GRANTED
         locked.save(update_fields=["status"])
@@ -331,7 +334,8 @@ def grant_privilege(
             object_type=OBJECT_GRANT,
             object_id=grant.pk,
             reason=f"{grant.number}: {grant.privilege} for person {grant.person_id}, {grant.starts_on} to "
-            f"{grant.ends_on}, FPPE {grant.fppe_cases} cases, on request {locked.pk}",
+            f"{grant.ends_on}, FPPE {grant.fppe_cases} cases{'' if focused_review else ' (waived)'}, "
+            f"on request {locked.pk}",
         )
     request.refresh_from_db()
     return grant
