@@ -184,7 +184,7 @@ def rkk_pdf(request: HttpRequest, request_id: int, lang: str = "id") -> HttpResp
     if found.person.user_id != scope.user.pk and not selectors.reads_all(scope):
         raise PermissionDenied
     language = lang if lang in ("id", "en") else "id"
-    content = pdf.rkk_pdf(scope, found, selectors.committee_file(scope, found), language)
+    content = pdf.rkk_pdf(scope, found, language)
     return HttpResponse(content, content_type="application/pdf")
 
 

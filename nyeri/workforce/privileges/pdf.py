@@ -14,7 +14,7 @@ from nyeri.lib.pdf import latin1
 from nyeri.tenancy.clock import format_facility_time
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.models import PrivilegeGrant, PrivilegeRequest
-from nyeri.workforce.privileges.selectors import CommitteeFile, fppe_progress, privilege_name
+from nyeri.workforce.privileges.selectors import committee_file, fppe_progress, privilege_name
 
 MARGIN = 18
 LINE = 6
@@ -56,9 +56,11 @@ def _date(value: date) -> str:
     return formats.date_format(value, "j F Y")
 
 
-def rkk_pdf(scope: Scope, request: PrivilegeRequest, file: CommitteeFile, language: str) -> bytes:
-    """The committee's recommendation with the engine's check of each prerequisite."""
+def rkk_pdf(scope: Scope, request: PrivilegeRequest, language: str) -> bytes:
+    """The committee's recommendation with the engine's check of each prerequisite (the file
+    is assembled in the document's language; reading it is audited)."""
     with translation.override(language):
+        file = committee_file(scope, request)
         pdf = _document(
             _("Clinical privileges recommended (RKK)"),
             _("Medical committee of %(organization)s - %(facility)s")

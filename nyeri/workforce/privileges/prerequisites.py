@@ -62,10 +62,11 @@ def check_prerequisites(
             unmet.append(miss)
         relied.extend(used)
     # Working at the facility comes first, as in the engine's decisions.
-    if facility.pk not in facts.facility_ids:
+    works_here = facility.pk in facts.facility_ids
+    if not works_here:
         unmet.insert(0, Unmet("not_at_facility"))
-        met.insert(0, False)
-        indexes.insert(0, -1)
+    met.insert(0, works_here)
+    indexes.insert(0, -1)
     return Prerequisites(tuple(met), tuple(unmet), tuple(sorted(set(relied))), tuple(indexes))
 
 

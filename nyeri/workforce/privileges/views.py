@@ -207,7 +207,7 @@ def rkk(request: HttpRequest, request_id: int) -> HttpResponse:
     if found.person.user_id != scope.user.pk and not selectors.reads_all(scope):
         raise PermissionDenied
     language = _language(request)
-    content = pdf.rkk_pdf(scope, found, selectors.committee_file(scope, found), language)
+    content = pdf.rkk_pdf(scope, found, language)
     return _pdf(content, f"rkk-{found.pk}-{language}.pdf")
 
 
