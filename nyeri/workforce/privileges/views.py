@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import formats
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -182,7 +183,9 @@ def grant(request: HttpRequest, request_id: int) -> HttpResponse:
     except ActionRefused as refused:
         _refused(request, refused)
     else:
-        messages.success(request, _("Granted until %(date)s.") % {"date": created.ends_on.strftime("%Y-%m-%d")})
+        messages.success(
+            request, _("Granted until %(date)s.") % {"date": formats.date_format(created.ends_on, "j F Y")}
+        )
         return redirect("workforce:privilege_grant", grant_id=created.pk)
     return redirect("workforce:privilege_request", request_id=found.pk)
 
