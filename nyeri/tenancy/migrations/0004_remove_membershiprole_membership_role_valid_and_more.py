@@ -10,6 +10,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="facility",
+            name="required_privileges",
+            field=models.JSONField(blank=True, default=list, verbose_name="required clinical privileges"),
+        ),
         migrations.RemoveConstraint(
             model_name='membershiprole',
             name='membership_role_valid',

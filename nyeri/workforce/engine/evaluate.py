@@ -457,7 +457,7 @@ def decide_many(
     pack = pack_for(jurisdiction or facility.organization.jurisdiction)
     entries = _entries(pack, actions)
     privileged = _needs_privileges(entries)
-    required = required_privileges(facility.pk) if privileged else frozenset()
+    required = required_privileges(facility) if privileged else frozenset()
     place = Place(facility.pk, facility.regency_code, facility.regency, required)
     label = f"{pack.jurisdiction}@{pack.version}"
     with _gc_paused():
@@ -482,9 +482,8 @@ def decide_facts(
 ) -> list[Decision]:
     """Decisions for one person whose facts are already loaded (the acting user's, read with
     the request's scope): no query, unless an action needs hours not yet in ``hours_loaded``
-    (then one, and the windows are added to it), or names a clinical privilege (one query for
-    what the facility requires and, when it requires any, one for the person's grants there
-    unless the facility is in ``grants_loaded``)."""
+    (then one, and the windows are added to it), or names a clinical privilege the facility
+    requires (one for the person's grants there, unless the facility is in ``grants_loaded``)."""
     moment = at or timezone.now()
     today = local_date(facility, moment)
     pack = pack_for(jurisdiction)
@@ -496,7 +495,7 @@ def decide_facts(
         loaded.update(missing)
     required: frozenset[str] = frozenset()
     if _needs_privileges(entries):
-        required = required_privileges(facility.pk)
+        required = required_privileges(facility)
         seen = grants_loaded if grants_loaded is not None else set()
         if required and facility.pk not in seen:
             load_grants({facts.person_id: facts}, [facts.person_id], facility_id=facility.pk)

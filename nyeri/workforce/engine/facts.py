@@ -11,11 +11,11 @@ from typing import Any, NamedTuple
 
 from django.db.models import Case, DecimalField, Q, QuerySet, Sum, When
 
+from nyeri.tenancy.models import Facility
 from nyeri.workforce.engine.periods import months_before
 from nyeri.workforce.kinds import CredentialStatus, HoursStatus, PrivilegeGrantStatus
 from nyeri.workforce.models import (
     Credential,
-    FacilityPrivilege,
     HoursEntry,
     Person,
     PersonFacility,
@@ -137,9 +137,9 @@ def load_grants(facts: dict[int, PersonFacts], people: Any, *, facility_id: int)
         facts[row[-1]].grants[row[1]].append(new_fact(GrantFact, row[:-1]))
 
 
-def required_privileges(facility_id: int) -> frozenset[str]:
-    """The privileges the facility requires (its committee adopted them): one query."""
-    return frozenset(FacilityPrivilege.objects.filter(facility_id=facility_id).values_list("privilege", flat=True))
+def required_privileges(facility: Facility) -> frozenset[str]:
+    """The privileges the facility requires (kept on the facility row: no query)."""
+    return frozenset(facility.required_privileges or ())
 
 
 def load_hours(facts: dict[int, PersonFacts], people: Any, *, today: date, windows: Sequence[int]) -> None:

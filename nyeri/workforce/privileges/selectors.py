@@ -26,7 +26,6 @@ from nyeri.workforce.engine.periods import months_before
 from nyeri.workforce.kinds import CredentialStatus, HoursStatus, PrivilegeGrantStatus, PrivilegeRequestStatus
 from nyeri.workforce.models import (
     Credential,
-    FacilityPrivilege,
     HoursEntry,
     PrivilegeGrant,
     PrivilegeRequest,
@@ -105,9 +104,7 @@ def catalogue_choices(scope: Scope) -> list[tuple[str, str]]:
 
 
 def required_at(facility: Facility) -> list[str]:
-    return list(
-        FacilityPrivilege.objects.filter(facility=facility).order_by("privilege").values_list("privilege", flat=True)
-    )
+    return sorted(facility.required_privileges or ())
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,8 @@ def require_privileges(
             if c not in have
         ]
         FacilityPrivilege.objects.bulk_create(added)
+        facility.required_privileges = sorted(have | {a.privilege for a in added})
+        Facility.objects.filter(pk=facility.pk).update(required_privileges=facility.required_privileges)
         record_event(
             actor=acting_user,
             action=AuditAction.UPDATE,
