@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -374,9 +374,10 @@ def practitioner_procedures(organization_id: int, person_id: int, since: datetim
         performed_at__lt=until,
         amended_by__isnull=True,
         record__status=ProcedureStatus.PERFORMED,
-    ).annotate(complicated=Exists(ProcedureComplication.objects.filter(performance=OuterRef("pk"))))
-    counts = current.aggregate(done=Count("pk"), complicated=Count("pk", filter=Q(complicated=True)))
+    )
+    done = current.count()
+    complicated = current.filter(Exists(ProcedureComplication.objects.filter(performance=OuterRef("pk")))).count()
     return [
-        Figure(gettext("Procedures performed"), str(counts["done"])),
-        Figure(gettext("Procedures with a complication"), str(counts["complicated"])),
+        Figure(gettext("Procedures performed"), str(done)),
+        Figure(gettext("Procedures with a complication"), str(complicated)),
     ]

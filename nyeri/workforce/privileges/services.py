@@ -230,8 +230,8 @@ def review_request(
             object_id=locked.pk,
             reason=f"committee {'recommends' if recommend else 'does not recommend'} {locked.privilege}: {text}"[:2000],
         )
-    request.refresh_from_db()
-    return request
+    # The locked row carries the review: reading it again would repeat its statement.
+    return locked
 
 
 def _next_number(scope: Scope, day: date) -> str:
@@ -339,7 +339,7 @@ def grant_privilege(
             f"{grant.ends_on}, FPPE {grant.fppe_cases} cases{'' if focused_review else ' (waived)'}, "
             f"on request {locked.pk}",
         )
-    request.refresh_from_db()
+    request.status = locked.status
     return grant
 
 
@@ -430,8 +430,7 @@ def sign_off_case(*, scope: Scope, acting_user: User, case: ProctoredCase, note:
             reason=f"proctor person {proctor.pk} signed off procedure {locked.procedure_id} "
             f"under grant {locked.grant_id}",
         )
-    case.refresh_from_db()
-    return case
+    return locked
 
 
 def fppe_complete(grant: PrivilegeGrant) -> bool:
@@ -510,5 +509,5 @@ def recredential(
             + (f" -> {next_grant.number} to {next_grant.ends_on}" if next_grant else "")
             + f"; {text}"[:1500],
         )
-    grant.refresh_from_db()
+    grant.status = locked.status
     return decision
