@@ -207,7 +207,7 @@ def test_only_a_committee_member_reviews_and_never_their_own_request(
         organization=membership.organization, membership=membership, role=Role.COMMITTEE_MEMBER
     )
     own = requested(member_doctor, facility)
-    with pytest.raises(ActionRefused) as refused:
+    with translation.override("en"), pytest.raises(ActionRefused) as refused:
         services.review_request(
             scope=scope_of(member_doctor.user),
             acting_user=member_doctor.user,
