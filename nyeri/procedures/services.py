@@ -704,10 +704,12 @@ def readiness(
         for person, action, subject in asks:
             decision = decisions[(person.pk, action)]
             basis.append(_decision_text(decision))
-            # Two actions of one person share requirements (licensed here): each reason once.
+            # Two actions of one person share requirements (licensed here): each reason once
+            # (the same code with other facts, e.g. two missing specialties, stays).
             for u in decision.unmet:
-                if (subject, u.code) not in seen:
-                    seen.add((subject, u.code))
+                key = (subject, repr(u))
+                if key not in seen:
+                    seen.add(key)
                     reasons.append(from_unmet(subject, person.full_name, u))
     if check_equipment:
         found, said = equipment_reasons(facility, guidance)
