@@ -7,6 +7,7 @@ signs off), and refuses again from the day after the grant's last day (the facil
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -32,6 +33,13 @@ from tests.procedures.conftest import MakeStaff, Order, Staff, scope_of
 
 FLUORO = "fluoroscopy_interventional"
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """The refusals read in English here (each test that reads Indonesian says so)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
