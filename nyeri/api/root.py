@@ -218,6 +218,7 @@ def _register_routers() -> None:
     from nyeri.workforce.hours.api import router as hours_router
     from nyeri.workforce.people.api import router as people_router
     from nyeri.workforce.skp.api import router as skp_router
+    from nyeri.workforce.privileges.api import router as privileges_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", tenancy_router)
@@ -235,6 +236,7 @@ def _register_routers() -> None:
     api.add_router("/workforce", credentials_router)
     api.add_router("/workforce", hours_router)
     api.add_router("/workforce", skp_router)
+    api.add_router("/workforce", privileges_router)
     api.add_router("/", facilities_router)
     api.add_router("/staffing", staffing_router)
     api.add_router("/jobs", jobs_router)

@@ -63,6 +63,9 @@ DEMO_ACCOUNTS: list[tuple[str, str, Role, tuple[str, ...]]] = [
     ("apoteker.cimahi", "apt. Fitri Handayani, S.Farm.", Role.PHARMACIST, ("klinik-cimahi",)),
     # Runs the facilities day to day (opening hours, rooms, planned visits); not an administrator.
     ("manajer", "Yusuf Ramdani, S.E., M.M.", Role.FACILITY_MANAGER, ()),
+    # The medical committee (Komite Medik) and the director: clinical privileges (nyeri/demo/privileges.py).
+    ("komite", "dr. Hasan Basri, Sp.PD", Role.COMMITTEE_MEMBER, ()),
+    ("direktur", "dr. Ratna Kartika, MARS", Role.DIRECTOR, ()),
 ]
 
 # Further staff without a demo login, so every facility has people in its roles.

@@ -38,6 +38,17 @@ def subject_label(notification: Notification) -> str:
     return label
 
 
+def _privilege(notification: Notification) -> dict[str, object]:
+    from nyeri.workforce.privileges.catalogue import privilege_label
+
+    return {
+        "privilege": privilege_label(notification.subject_key, (translation.get_language() or "id")[:2]),
+        "person": notification.about,
+        "date": formats.date_format(notification.due_on, "j F Y") if notification.due_on else "",
+        "days": notification.days_left or 0,
+    }
+
+
 def _params(notification: Notification) -> dict[str, object]:
     return {
         "credential": subject_label(notification),
@@ -66,6 +77,24 @@ def _message(notification: Notification) -> str:
             "SATUSEHAT refused the organization's client ID or secret (%(answer)s). Nothing is sent to "
             "SATUSEHAT until an administrator corrects them in the SATUSEHAT settings."
         ) % {"answer": notification.reference}
+    if notification.kind == NotificationKind.PRIVILEGE_RECREDENTIALING:
+        # subject_key: the privilege's code; reference: the SPK's number; about: the holder.
+        text = (
+            ngettext(
+                "Your clinical privilege “%(privilege)s” is due for re-credentialing on %(date)s, in %(days)d day.",
+                "Your clinical privilege “%(privilege)s” is due for re-credentialing on %(date)s, in %(days)d days.",
+                int(notification.days_left or 0),
+            )
+            if not notification.about
+            else ngettext(
+                "The clinical privilege “%(privilege)s” of %(person)s is due for re-credentialing on %(date)s, "
+                "in %(days)d day.",
+                "The clinical privilege “%(privilege)s” of %(person)s is due for re-credentialing on %(date)s, "
+                "in %(days)d days.",
+                int(notification.days_left or 0),
+            )
+        )
+        return text % _privilege(notification)
     p = _params(notification)
     days = int(notification.days_left or 0)
     own = not notification.about
@@ -104,6 +133,8 @@ def _subject(notification: Notification) -> str:
         return _("New application: %(posting)s") % {"posting": notification.reference}
     if notification.kind == NotificationKind.BREAK_GLASS:
         return _("Emergency access by %(person)s") % {"person": notification.about}
+    if notification.kind == NotificationKind.PRIVILEGE_RECREDENTIALING:
+        return _("Re-credentialing due: %(privilege)s") % _privilege(notification)
     p = _params(notification)
     days = int(notification.days_left or 0)
     own = not notification.about

@@ -12,6 +12,7 @@ class NotificationKind(models.TextChoices):
     BREAK_GLASS = "break_glass", _("Emergency access")
     APPLICATION_RECEIVED = "application_received", _("New job application")
     SATUSEHAT_CREDENTIALS = "satusehat_credentials", _("SATUSEHAT refused the credentials")
+    PRIVILEGE_RECREDENTIALING = "privilege_recredentialing", _("Clinical privilege due for re-credentialing")
 
 
 class Notification(models.Model):

@@ -7,7 +7,6 @@ any other character is reduced to its base letter (or "?") rather than breaking 
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -15,6 +14,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
+from nyeri.lib.pdf import latin1
 from nyeri.prescriptions import display
 from nyeri.prescriptions.models import Prescription, PrescriptionItem
 from nyeri.prescriptions.safety import format_number
@@ -25,20 +25,6 @@ LABEL_WIDTH = 48
 LINE = 5
 SMALL = 8
 NORMAL = 10
-
-
-def latin1(text: str) -> str:
-    """``text`` as the PDF's core fonts can show it."""
-    out = []
-    for char in str(text).replace("\u2013", "-").replace("\u2014", "-").replace("\u2019", "'"):
-        try:
-            char.encode("latin-1")
-        except UnicodeEncodeError:
-            base = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
-            out.append(base or "?")
-        else:
-            out.append(char)
-    return "".join(out)
 
 
 class _Pdf(FPDF):

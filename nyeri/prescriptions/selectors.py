@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.models import Patient
@@ -22,6 +23,7 @@ from nyeri.tenancy.clock import latest_today, zone_named
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.policy.loader import pack_for
 from nyeri.workforce.policy.schema import Opioids
+from nyeri.workforce.privileges.evaluation import Figure
 
 
 def rules_for(jurisdiction: str) -> Opioids:
@@ -190,3 +192,26 @@ def organization_prescription_items(scope: Scope) -> QuerySet[PrescriptionItem]:
     return PrescriptionItem.objects.filter(organization=scope.organization).select_related(
         "prescription", "prescription__patient"
     )
+
+
+def practitioner_prescriptions(organization_id: int, person_id: int, since: datetime, until: datetime) -> list[Figure]:
+    """For the committee's file: prescriptions the person signed in the period, those with a
+    controlled drug, and those at or over the MME threshold that needs a justification (the
+    justification is on each; the threshold is the pack's ``mme_justify``)."""
+    signed = Prescription.objects.filter(
+        organization_id=organization_id,
+        prescriber_id=person_id,
+        status=PrescriptionStatus.SIGNED,
+        signed_at__gte=since,
+        signed_at__lt=until,
+    )
+    counts = signed.aggregate(
+        total=Count("pk"),
+        controlled=Count("pk", filter=Q(contains_controlled=True)),
+        justified=Count("pk", filter=~Q(justification="")),
+    )
+    return [
+        Figure(gettext("Prescriptions signed"), str(counts["total"])),
+        Figure(gettext("Prescriptions with a controlled drug"), str(counts["controlled"])),
+        Figure(gettext("Prescriptions over the MME threshold, justified"), str(counts["justified"])),
+    ]

@@ -45,6 +45,7 @@ from nyeri.workforce.models import Credential, Person
 
 PRESCRIBE: Final = "prescribe"
 PRESCRIBE_CONTROLLED: Final = "prescribe_controlled"
+PRESCRIBE_NARCOTIC_II: Final = "prescribe_narcotic_ii"
 OBJECT_TYPE: Final = "prescription"
 REASON_MAX_LENGTH: Final = 1000
 JUSTIFICATION_MAX_LENGTH: Final = 2000
@@ -60,8 +61,18 @@ class Written:
     created: bool
 
 
-def actions_for(*, controlled: bool) -> list[str]:
-    return [PRESCRIBE, PRESCRIBE_CONTROLLED] if controlled else [PRESCRIBE]
+# The classes of the narcotics whose prescribing is a clinical privilege where the facility
+# requires it (nyeri/workforce/privileges/data: "narcotics_ii"), per jurisdiction's catalogue.
+NARCOTIC_II_CLASSES: Final = frozenset({"narkotika_II", "CII"})
+
+
+def actions_for(*, controlled: bool, narcotic_ii: bool = False) -> list[str]:
+    actions = [PRESCRIBE, PRESCRIBE_CONTROLLED] if controlled else [PRESCRIBE]
+    return [*actions, PRESCRIBE_NARCOTIC_II] if narcotic_ii else actions
+
+
+def has_narcotic_ii(items: Sequence[PrescriptionItem]) -> bool:
+    return any(i.controlled_class in NARCOTIC_II_CLASSES for i in items)
 
 
 # Refusals list each reason under this field in the API's envelope: what the prescriber lacks.
@@ -79,12 +90,18 @@ def privilege(scope: Scope, facility: Facility, *, controlled: bool) -> Verdict:
 
 
 def _authorize(
-    scope: Scope, facility: Facility, *, controlled: bool, patient_id: int, object_id: int | str = ""
+    scope: Scope,
+    facility: Facility,
+    *,
+    controlled: bool,
+    patient_id: int,
+    object_id: int | str = "",
+    narcotic_ii: bool = False,
 ) -> Verdict:
     """``privilege`` for a write: a no is audited and raised as ``ActionRefused``."""
     return authorize(
         scope,
-        actions_for(controlled=controlled),
+        actions_for(controlled=controlled, narcotic_ii=narcotic_ii),
         facility,
         object_type=OBJECT_TYPE,
         no_record=_no_record(),
@@ -369,10 +386,18 @@ def sign_prescription(
         # Check everything a code could be spent on in vain first: the code is single-use.
         current = Prescription.objects.select_related("facility").get(pk=prescription.pk)
         _ensure_draft(current)
-        check = selectors.safety_check(current, selectors.items_of(current))
+        items_now = selectors.items_of(current)
+        check = selectors.safety_check(current, items_now)
         _clean_justification(check, justification)
         if check.controlled:
-            _authorize(scope, current.facility, controlled=True, patient_id=current.patient_id, object_id=current.pk)
+            _authorize(
+                scope,
+                current.facility,
+                controlled=True,
+                patient_id=current.patient_id,
+                object_id=current.pk,
+                narcotic_ii=has_narcotic_ii(items_now),
+            )
             if second_factor is None:
                 raise no_code_error()
             factor_used = second_factor.confirm(user=acting_user)
@@ -389,7 +414,12 @@ def sign_prescription(
             # The draft became controlled after the checks above (an edit in between).
             raise no_code_error()
         granted = _authorize(
-            scope, locked.facility, controlled=check.controlled, patient_id=locked.patient_id, object_id=locked.pk
+            scope,
+            locked.facility,
+            controlled=check.controlled,
+            patient_id=locked.patient_id,
+            object_id=locked.pk,
+            narcotic_ii=has_narcotic_ii(items),
         )
         assert granted.person_id is not None  # a yes is always a professional record's
         # The prescriber's name is kept on the prescription as it reads when signed.

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
@@ -31,6 +32,7 @@ from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.engine import decide_many
 from nyeri.workforce.models import Person
+from nyeri.workforce.privileges.evaluation import Figure
 
 # Who is offered as performer or anesthesiologist: the physicians working at the facility
 # (the engine then says who may; the others are listed with why not).
@@ -360,3 +362,22 @@ def organization_procedure_orders(scope: Scope) -> QuerySet[ProcedureRecord]:
         # The builder takes the latest referral (the imaging app owns Referral: no import here).
         .prefetch_related("referrals")
     )
+
+
+def practitioner_procedures(organization_id: int, person_id: int, since: datetime, until: datetime) -> list[Figure]:
+    """For the committee's file: procedures the person performed in the period (the current
+    version of each record, entered-in-error ones left out) and how many had a complication."""
+    current = ProcedurePerformance.objects.filter(
+        organization_id=organization_id,
+        performer_id=person_id,
+        performed_at__gte=since,
+        performed_at__lt=until,
+        amended_by__isnull=True,
+        record__status=ProcedureStatus.PERFORMED,
+    )
+    done = current.count()
+    complicated = current.filter(Exists(ProcedureComplication.objects.filter(performance=OuterRef("pk")))).count()
+    return [
+        Figure(gettext("Procedures performed"), str(done)),
+        Figure(gettext("Procedures with a complication"), str(complicated)),
+    ]

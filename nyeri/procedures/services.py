@@ -72,10 +72,17 @@ from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.engine import Decision, decide_many
 from nyeri.workforce.models import Person
+from nyeri.workforce.privileges.services import open_proctored_case
 
 TEXT_MAX: Final = 2000
 REASON_MAX: Final = 1000
 RECORD: Final = "procedure"
+# The engine's action for a procedure under fluoroscopy, and the privileges whose focused
+# review a case counts towards (nyeri/workforce/privileges/data).
+FLUOROSCOPY_ACTION: Final = "perform_fluoroscopy_guided"
+FLUOROSCOPY_PRIVILEGE: Final = "fluoroscopy_interventional"
+C_ARM_PRIVILEGE: Final = "c_arm_operation"
+SEDATION_PRIVILEGE: Final = "procedural_sedation"
 # The guidance whose equipment is operated by someone other than the performer, who is recorded
 # (a radiographer or x-ray assistant at the C-arm); ultrasound is held by the performer.
 OPERATED_GUIDANCE: Final = frozenset({Guidance.FLUOROSCOPY})
@@ -681,6 +688,9 @@ def readiness(
     basis: list[str] = []
     if check_people:
         asks: list[tuple[Person, str, str]] = [(performer, proc.action, "performer")]
+        if guidance == Guidance.FLUOROSCOPY:
+            # The clinical privilege for procedures under fluoroscopy, where the facility requires it.
+            asks.append((performer, FLUOROSCOPY_ACTION, "performer"))
         level_action = ANESTHESIOLOGIST_ACTION.get(anesthesia)
         if level_action is not None and anesthesiologist is not None:
             asks.append((anesthesiologist, level_action, "anesthesiologist"))
@@ -690,10 +700,17 @@ def readiness(
         people = list(dict.fromkeys(p.pk for p, _a, _s in asks))
         actions = list(dict.fromkeys(a for _p, a, _s in asks))
         decisions = decide_many(people, actions, facility, at=at, jurisdiction=scope.organization.jurisdiction)
+        seen: set[tuple[str, str]] = set()
         for person, action, subject in asks:
             decision = decisions[(person.pk, action)]
             basis.append(_decision_text(decision))
-            reasons.extend(from_unmet(subject, person.full_name, u) for u in decision.unmet)
+            # Two actions of one person share requirements (licensed here): each reason once
+            # (the same code with other facts, e.g. two missing specialties, stays).
+            for u in decision.unmet:
+                key = (subject, repr(u))
+                if key not in seen:
+                    seen.add(key)
+                    reasons.append(from_unmet(subject, person.full_name, u))
     if check_equipment:
         found, said = equipment_reasons(facility, guidance)
         reasons.extend(found)
@@ -945,8 +962,32 @@ def record_performance(
                 object_type=PERFORMANCE,
                 object_id=performance.pk,
             )
+            _focused_review(scope, record, done)
             return performance
     _refuse(scope, record, found, object_type=RECORD, object_id=record.pk)
+
+
+def _focused_review(scope: Scope, record: ProcedureRecord, done: Performed) -> None:
+    """A case done under a privilege still under focused review (FPPE) waits for a proctor's
+    sign-off (``nyeri.workforce.privileges``): the performer's under fluoroscopy, the
+    anesthesiologist's at sedation, the C-arm operator's."""
+    held: list[tuple[Person, str]] = []
+    if done.content.guidance == Guidance.FLUOROSCOPY:
+        held.append((done.performer, FLUOROSCOPY_PRIVILEGE))
+        if done.imaging_operator is not None:
+            held.append((done.imaging_operator, C_ARM_PRIVILEGE))
+    if done.content.anesthesia == AnesthesiaLevel.SEDATION and done.anesthesiologist is not None:
+        held.append((done.anesthesiologist, SEDATION_PRIVILEGE))
+    for person, privilege in held:
+        open_proctored_case(
+            scope=scope,
+            performer=person,
+            privilege=privilege,
+            facility=record.facility,
+            procedure_id=record.pk,
+            patient_id=record.patient_id,
+            performed_at=done.performed_at,
+        )
 
 
 # --- Amendments ---------------------------------------------------------------------------

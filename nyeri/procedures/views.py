@@ -35,6 +35,7 @@ from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.clock import at_facility, input_value
 from nyeri.tenancy.scope import Scope, request_scope
 from nyeri.web.forms import add_service_errors
+from nyeri.workforce.privileges import selectors as privilege_selectors
 from nyeri.workforce.selectors import organization_person
 
 if TYPE_CHECKING:
@@ -142,6 +143,8 @@ def _detail_context(
         # Marking it entered in error: a performed procedure, at the version shown.
         "error_form": error_form
         or (EnteredInErrorForm(initial={"version": versions[-1].version}) if versions else None),
+        # Focused review (FPPE) of a privilege: the case waiting for, or signed off by, a proctor.
+        "proctor_case": privilege_selectors.case_for_procedure(scope, record.pk) if versions else None,
     }
     return context
 

@@ -64,6 +64,10 @@ class Facility(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     # The IANA time zone the facility's local times are in (defaulted from its province).
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Jakarta")
+    # The clinical privileges this facility requires (codes of the jurisdiction's catalogue,
+    # docs/privileges.md): read with the facility, so that deciding an action costs no query
+    # more where none is required. Written only by nyeri.workforce.privileges.services.
+    required_privileges = models.JSONField(_("required clinical privileges"), default=list, blank=True)
     # A deactivated facility is not offered for new work; its records stay (never deleted).
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)

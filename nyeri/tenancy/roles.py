@@ -28,6 +28,10 @@ class Role(models.TextChoices):
     XRAY_ASSISTANT = "xray_assistant", _("X-ray assistant")
     MEDICAL_TECHNICIAN = "medical_technician", _("Medical technician")
     PHARMACIST = "pharmacist", _("Pharmacist")
+    # The medical committee (Komite Medik) reviews files and recommends clinical privileges;
+    # the director grants them (docs/privileges.md).
+    COMMITTEE_MEMBER = "committee_member", _("Medical committee member")
+    DIRECTOR = "director", _("Director")
 
 
 CLINICAL_ROLES = frozenset(

@@ -43,6 +43,8 @@ class Professional:
 
     facts: PersonFacts
     hours_loaded: set[int] = field(default_factory=set)
+    # The facilities whose clinical privilege grants are in ``facts``.
+    grants_loaded: set[int] = field(default_factory=set)
 
     @property
     def person_id(self) -> int:
@@ -169,7 +171,15 @@ def check(
         return Verdict(False, facility, f"{label}: user {scope.user.pk} has no professional record", (no_record,))
     jurisdiction = scope.organization.jurisdiction
     decisions = tuple(
-        decide_facts(found.facts, actions, facility, jurisdiction=jurisdiction, at=at, hours_loaded=found.hours_loaded)
+        decide_facts(
+            found.facts,
+            actions,
+            facility,
+            jurisdiction=jurisdiction,
+            at=at,
+            hours_loaded=found.hours_loaded,
+            grants_loaded=found.grants_loaded,
+        )
     )
     who = f"for person {found.person_id} at facility {facility.pk} by {decisions[0].pack}"
     refused = [d for d in decisions if not d.allowed]

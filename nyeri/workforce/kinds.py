@@ -75,3 +75,23 @@ class HoursStatus(models.TextChoices):
 class Citizenship(models.TextChoices):
     CITIZEN = "citizen", _("Citizen")
     FOREIGN = "foreign", _("Foreign national")
+
+
+class PrivilegeRequestStatus(models.TextChoices):
+    REQUESTED = "requested", _("Waiting for the committee")
+    RECOMMENDED = "recommended", _("Recommended by the committee")
+    NOT_RECOMMENDED = "not_recommended", _("Not recommended by the committee")
+    GRANTED = "granted", _("Granted by the director")
+
+
+class PrivilegeGrantStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    # Renewed or restricted at re-credentialing: the next grant replaces it.
+    SUPERSEDED = "superseded", _("Replaced at re-credentialing")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class RecredentialingOutcome(models.TextChoices):
+    RENEW = "renew", _("Renew")
+    RESTRICT = "restrict", _("Restrict")
+    WITHDRAW = "withdraw", _("Withdraw")

@@ -15,6 +15,9 @@ from nyeri.workforce.kinds import (
     EmployerKind,
     HoursSource,
     HoursStatus,
+    PrivilegeGrantStatus,
+    PrivilegeRequestStatus,
+    RecredentialingOutcome,
     Specialty,
 )
 
@@ -382,3 +385,167 @@ class SkpActivity(models.Model):
     @property
     def content_type(self) -> str:
         return self.evidence_content_type
+
+
+# --- Clinical privileges (docs/privileges.md) ---------------------------------------------
+
+
+class FacilityPrivilege(models.Model):
+    """A privilege of the catalogue that this facility requires: from ``required_since`` the
+    engine refuses its actions there to anyone without a current grant."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    facility = models.ForeignKey("tenancy.Facility", on_delete=models.PROTECT, related_name="+")
+    privilege = models.CharField(_("privilege"), max_length=60)
+    required_since = models.DateTimeField(_("required since"))
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["facility", "privilege"], name="facility_privilege_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.privilege} at facility {self.facility_id}"
+
+
+class PrivilegeRequest(models.Model):
+    """A person's request for one clinical privilege at one facility, and the committee's
+    recommendation on it (written once: a new request, not an edit, asks again)."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="privilege_requests")
+    facility = models.ForeignKey("tenancy.Facility", on_delete=models.PROTECT, related_name="+")
+    privilege = models.CharField(_("privilege"), max_length=60)
+    catalogue_version = models.CharField(max_length=30)
+    status = models.CharField(
+        _("status"), max_length=20, choices=PrivilegeRequestStatus.choices, default=PrivilegeRequestStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested at"))
+    # What the engine relied on when the prerequisites were checked (for the file and the RKK).
+    prerequisites = models.JSONField(default=list)
+    recommended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recommended_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    committee_reasons = models.TextField(_("committee's reasons"), blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=_in("status", PrivilegeRequestStatus), name="privilege_request_status_valid"
+            ),
+            # Reviewed requests name who reviewed them, when, and why.
+            models.CheckConstraint(
+                condition=Q(status=PrivilegeRequestStatus.REQUESTED)
+                | (Q(recommended_by__isnull=False) & Q(recommended_at__isnull=False) & ~Q(committee_reasons="")),
+                name="privilege_request_review_complete",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "status"], name="privilege_request_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.privilege} for person {self.person_id}"
+
+
+class PrivilegeGrant(models.Model):
+    """The director's grant of a privilege (the SPK) for a period, from a recommended request or
+    from a re-credentialing decision that renewed or restricted an earlier grant."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="privilege_grants")
+    facility = models.ForeignKey("tenancy.Facility", on_delete=models.PROTECT, related_name="+")
+    privilege = models.CharField(_("privilege"), max_length=60)
+    request = models.ForeignKey(PrivilegeRequest, on_delete=models.PROTECT, related_name="grants")
+    renews = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    number = models.CharField(_("letter number"), max_length=40, unique=True)
+    starts_on = models.DateField(_("valid from"))
+    # The last valid day (inclusive, the facility's day), as a SIP's "berlaku sampai dengan".
+    ends_on = models.DateField(_("valid until"))
+    # The day the committee must have re-credentialed the holder by.
+    recredential_on = models.DateField(_("re-credentialing due"))
+    # Focused review: the first N cases under this grant need a proctor's sign-off.
+    fppe_cases = models.PositiveIntegerField(_("proctored cases"))
+    restriction = models.TextField(_("restriction"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=PrivilegeGrantStatus.choices, default=PrivilegeGrantStatus.ACTIVE
+    )
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(_("granted at"))
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=_in("status", PrivilegeGrantStatus), name="privilege_grant_status_valid"),
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="privilege_grant_period_valid"),
+            models.CheckConstraint(
+                condition=Q(recredential_on__lte=F("ends_on")), name="privilege_grant_recredential_in_period"
+            ),
+        ]
+        indexes = [models.Index(fields=["person", "privilege"], name="privilege_grant_person_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ProctoredCase(models.Model):
+    """A case done under focused review (FPPE): the procedure, and the proctor's sign-off."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    grant = models.ForeignKey(PrivilegeGrant, on_delete=models.PROTECT, related_name="cases")
+    facility = models.ForeignKey("tenancy.Facility", on_delete=models.PROTECT, related_name="+")
+    # The procedure record of nyeri.procedures (no foreign key: the workforce app depends on no
+    # clinical app) and its patient, for the audit trail.
+    procedure_id = models.BigIntegerField()
+    patient_id = models.BigIntegerField()
+    performer = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    performed_at = models.DateTimeField(_("performed at"))
+    proctor = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_off_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
+    note = models.TextField(_("proctor's note"), blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grant", "procedure_id"], name="proctored_case_once"),
+            models.CheckConstraint(
+                condition=Q(proctor__isnull=True) | ~Q(proctor=F("performer")), name="proctor_not_performer"
+            ),
+            models.CheckConstraint(
+                condition=Q(proctor__isnull=True, signed_off_at__isnull=True, signed_off_by__isnull=True)
+                | Q(proctor__isnull=False, signed_off_at__isnull=False, signed_off_by__isnull=False),
+                name="proctored_case_sign_off_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"procedure {self.procedure_id} under {self.grant_id}"
+
+
+class RecredentialingDecision(models.Model):
+    """The committee's re-credentialing decision on a grant: renew, restrict or withdraw."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    grant = models.ForeignKey(PrivilegeGrant, on_delete=models.PROTECT, related_name="recredentialings")
+    outcome = models.CharField(_("decision"), max_length=10, choices=RecredentialingOutcome.choices)
+    reasons = models.TextField(_("reasons"))
+    # The grant that follows a renewal or a restriction.
+    next_grant = models.ForeignKey(PrivilegeGrant, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"))
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=_in("outcome", RecredentialingOutcome), name="recredentialing_outcome_valid"
+            ),
+            models.CheckConstraint(condition=~Q(reasons=""), name="recredentialing_reasons_given"),
+            models.CheckConstraint(
+                condition=Q(outcome=RecredentialingOutcome.WITHDRAW, next_grant__isnull=True)
+                | (~Q(outcome=RecredentialingOutcome.WITHDRAW) & Q(next_grant__isnull=False)),
+                name="recredentialing_next_grant",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.grant_id}"

@@ -7,5 +7,6 @@ urlpatterns = [
     path("credentials/", include("nyeri.workforce.credentials.urls")),
     path("hours/", include("nyeri.workforce.hours.urls")),
     path("skp/", include("nyeri.workforce.skp.urls")),
+    path("privileges/", include("nyeri.workforce.privileges.urls")),
     path("", include("nyeri.workforce.people.urls")),
 ]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.kinds import CheckKind, CredentialKind, EmployerKind, Specialty
+from nyeri.workforce.privileges.catalogue import privilege_label
 
 # One message per reason code, with named placeholders filled from ``Unmet.params``.
 MESSAGES: dict[str, Promise] = {
@@ -40,6 +41,11 @@ MESSAGES: dict[str, Promise] = {
     # Candidates (nyeri/candidates): a SIP is issued for a practice place, so only after hiring.
     "permit_after_hiring": _("A practice permit (SIP) for %(regency)s is needed after hiring."),
     "unknown_action": _("Unknown action %(action)s."),
+    # Clinical privileges (nyeri/workforce/privileges): granted by the director per facility.
+    "privilege_missing": _("No clinical privilege “%(privilege)s” granted at this facility."),
+    "privilege_lapsed": _("The clinical privilege “%(privilege)s” ended on %(date)s."),
+    "privilege_not_yet_valid": _("The clinical privilege “%(privilege)s” is valid only from %(date)s."),
+    "privilege_withdrawn": _("The clinical privilege “%(privilege)s” was withdrawn."),
 }
 
 
@@ -66,6 +72,8 @@ def _render_param(key: str, value: Any) -> Any:
         return ", ".join(_label(v) for v in value)
     if key in {"credential", "check"}:
         return _label(value)
+    if key == "privilege":
+        return privilege_label(value, (translation.get_language() or "id")[:2])
     return value
 
 

@@ -22,9 +22,17 @@ from django.utils import timezone
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.workforce.engine.decisions import Decision, Unmet
-from nyeri.workforce.engine.facts import CredentialFact, People, PersonFacts, load_facts, load_hours
+from nyeri.workforce.engine.facts import (
+    CredentialFact,
+    People,
+    PersonFacts,
+    load_facts,
+    load_grants,
+    load_hours,
+    required_privileges,
+)
 from nyeri.workforce.engine.periods import earliest_valid_start, months_before
-from nyeri.workforce.kinds import CheckResult, CredentialKind, CredentialStatus
+from nyeri.workforce.kinds import CheckResult, CredentialKind, CredentialStatus, PrivilegeGrantStatus
 from nyeri.workforce.policy.loader import CompiledEntry, CompiledPack, pack_for
 from nyeri.workforce.policy.schema import (
     BackgroundCheckRequirement,
@@ -32,6 +40,7 @@ from nyeri.workforce.policy.schema import (
     ExperienceRequirement,
     HoursRequirement,
     OneOfRequirement,
+    PrivilegeRequirement,
     Requirement,
     RoleRequirement,
     TrainingHoursRequirement,
@@ -52,6 +61,8 @@ PENDING = CheckResult.PENDING.value
 BACKGROUND_CHECK = CredentialKind.BACKGROUND_CHECK.value
 PAIN_TRAINING = CredentialKind.PAIN_TRAINING.value
 WORK_EXPERIENCE = CredentialKind.WORK_EXPERIENCE.value
+GRANT_ACTIVE = PrivilegeGrantStatus.ACTIVE.value
+GRANT_WITHDRAWN = PrivilegeGrantStatus.WITHDRAWN.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +70,8 @@ class Place:
     facility_id: int
     regency_code: str
     regency: str
+    # The clinical privileges this facility requires (read only when an asked action names one).
+    required_privileges: frozenset[str] = frozenset()
 
 
 def valid_on(c: CredentialFact, today: date) -> bool:
@@ -235,6 +248,38 @@ def _experience(req: ExperienceRequirement, facts: PersonFacts) -> Outcome:
     ), ()
 
 
+def _compile_privilege(req: PrivilegeRequirement, today: date, place: Place | None) -> Check:
+    """A current grant of the privilege at the facility, where the facility requires it.
+
+    A grant is current from ``starts_on`` through ``ends_on`` (the last valid day, on the
+    facility's day, like a SIP's), unless withdrawn.
+    """
+    code = req.privilege
+    if place is None or code not in place.required_privileges:
+        return lambda facts: MET
+    facility_id = place.facility_id
+    missing: Outcome = (Unmet("privilege_missing", {"privilege": code}), ())
+    withdrawn: Outcome = (Unmet("privilege_withdrawn", {"privilege": code}), ())
+
+    def privilege(facts: PersonFacts) -> Outcome:
+        here = [g for g in facts.grants.get(code, ()) if g.facility_id == facility_id]
+        if not here:
+            return missing
+        active = [g for g in here if g.status == GRANT_ACTIVE]
+        for g in active:
+            if g.starts_on <= today <= g.ends_on:
+                return MET
+        ended = [g.ends_on for g in active if g.ends_on < today]
+        if ended:
+            return Unmet("privilege_lapsed", {"privilege": code, "date": max(ended)}), ()
+        later = [g.starts_on for g in active if g.starts_on > today]
+        if later:
+            return Unmet("privilege_not_yet_valid", {"privilege": code, "date": min(later)}), ()
+        return withdrawn if any(g.status == GRANT_WITHDRAWN for g in here) else missing
+
+    return privilege
+
+
 def _check(req: Requirement, facts: PersonFacts, today: date, place: Place | None) -> Outcome:
     return compile_requirement(req, today, place)(facts)
 
@@ -267,6 +312,8 @@ def compile_requirement(req: Requirement, today: date, place: Place | None) -> C
         return lambda facts: _training_hours(req, facts, today)
     if isinstance(req, ExperienceRequirement):
         return lambda facts: _experience(req, facts)
+    if isinstance(req, PrivilegeRequirement):
+        return _compile_privilege(req, today, place)
     if isinstance(req, OneOfRequirement):
         options = [compile_requirement(option, today, place) for option in req.options]
 
@@ -375,6 +422,10 @@ def _hour_windows(entries: Iterable[CompiledEntry]) -> set[int]:
     return windows
 
 
+def _needs_privileges(entries: Iterable[CompiledEntry]) -> bool:
+    return any(isinstance(req, PrivilegeRequirement) for entry in entries for req in entry.requirements)
+
+
 def _entries(pack: CompiledPack, codes: Sequence[str], *, certifications: bool = False) -> list[CompiledEntry]:
     table = pack.certifications if certifications else pack.actions
     missing = [c for c in codes if c not in table]
@@ -405,10 +456,17 @@ def decide_many(
     today = local_date(facility, moment)
     pack = pack_for(jurisdiction or facility.organization.jurisdiction)
     entries = _entries(pack, actions)
-    place = Place(facility.pk, facility.regency_code, facility.regency)
+    privileged = _needs_privileges(entries)
+    required = required_privileges(facility) if privileged else frozenset()
+    place = Place(facility.pk, facility.regency_code, facility.regency, required)
     label = f"{pack.jurisdiction}@{pack.version}"
     with _gc_paused():
-        facts_by_person = load_facts(people, today=today, hour_windows=_hour_windows(entries))
+        facts_by_person = load_facts(
+            people,
+            today=today,
+            hour_windows=_hour_windows(entries),
+            grants_at=facility.pk if required else None,
+        )
         return _decide_all(_plan(entries, today, place), facts_by_person, place, moment, label)
 
 
@@ -420,10 +478,12 @@ def decide_facts(
     jurisdiction: str,
     at: datetime | None = None,
     hours_loaded: set[int] | None = None,
+    grants_loaded: set[int] | None = None,
 ) -> list[Decision]:
     """Decisions for one person whose facts are already loaded (the acting user's, read with
     the request's scope): no query, unless an action needs hours not yet in ``hours_loaded``
-    (then one, and the windows are added to it)."""
+    (then one, and the windows are added to it), or names a clinical privilege the facility
+    requires (one for the person's grants there, unless the facility is in ``grants_loaded``)."""
     moment = at or timezone.now()
     today = local_date(facility, moment)
     pack = pack_for(jurisdiction)
@@ -433,7 +493,14 @@ def decide_facts(
     if missing:
         load_hours({facts.person_id: facts}, [facts.person_id], today=today, windows=missing)
         loaded.update(missing)
-    place = Place(facility.pk, facility.regency_code, facility.regency)
+    required: frozenset[str] = frozenset()
+    if _needs_privileges(entries):
+        required = required_privileges(facility)
+        seen = grants_loaded if grants_loaded is not None else set()
+        if required and facility.pk not in seen:
+            load_grants({facts.person_id: facts}, [facts.person_id], facility_id=facility.pk)
+            seen.add(facility.pk)
+    place = Place(facility.pk, facility.regency_code, facility.regency, required)
     label = f"{pack.jurisdiction}@{pack.version}"
     decisions = _decide_all(_plan(entries, today, place), {facts.person_id: facts}, place, moment, label)
     return [decisions[(facts.person_id, action)] for action in actions]

@@ -11,9 +11,17 @@ from typing import Any, NamedTuple
 
 from django.db.models import Case, DecimalField, Q, QuerySet, Sum, When
 
+from nyeri.tenancy.models import Facility
 from nyeri.workforce.engine.periods import months_before
-from nyeri.workforce.kinds import CredentialStatus, HoursStatus
-from nyeri.workforce.models import Credential, HoursEntry, Person, PersonFacility, PersonRole
+from nyeri.workforce.kinds import CredentialStatus, HoursStatus, PrivilegeGrantStatus
+from nyeri.workforce.models import (
+    Credential,
+    HoursEntry,
+    Person,
+    PersonFacility,
+    PersonRole,
+    PrivilegeGrant,
+)
 
 # SQLite allows 32,766 bound parameters per statement; stay well below.
 CHUNK = 5000
@@ -39,6 +47,17 @@ class CredentialFact(NamedTuple):
     months: int | None
 
 
+class GrantFact(NamedTuple):
+    """A clinical privilege granted at a facility (a superseded grant is no fact)."""
+
+    id: int
+    privilege: str
+    facility_id: int
+    starts_on: date
+    ends_on: date
+    status: str
+
+
 @dataclass(slots=True)
 class PersonFacts:
     person_id: int
@@ -47,6 +66,8 @@ class PersonFacts:
     credentials: dict[str, list[CredentialFact]] = field(default_factory=lambda: defaultdict(list))
     # Verified hours with pain-clinic patients in the window of N months ending today.
     hours_in_window: dict[int, float] = field(default_factory=dict)
+    # Clinical privileges granted, by privilege code; loaded only when an asked action needs one.
+    grants: dict[str, list[GrantFact]] = field(default_factory=lambda: defaultdict(list))
 
 
 # The columns of CredentialFact, in its order, then the person (dropped from the fact).
@@ -61,11 +82,14 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
 People = QuerySet[Person] | Iterable[int]
 
 
-def load_facts(people: People, *, today: date, hour_windows: Iterable[int]) -> dict[int, PersonFacts]:
+def load_facts(
+    people: People, *, today: date, hour_windows: Iterable[int], grants_at: int | None = None
+) -> dict[int, PersonFacts]:
     """Roles, facilities, credentials and hours of ``people``.
 
     Given a queryset (say, everyone at a facility), 5 queries whatever the number of people,
     filtering by subquery; given ids, 4 queries per 5,000 of them (3 without hour windows).
+    With ``grants_at`` (a facility), one more for the privileges granted there.
     """
     windows = sorted(set(hour_windows))
     if isinstance(people, QuerySet):
@@ -92,7 +116,30 @@ def load_facts(people: People, *, today: date, hour_windows: Iterable[int]) -> d
             facts[row[-1]].credentials[row[1]].append(new_fact(CredentialFact, row[:-1]))
         if windows:
             load_hours(facts, chunk, today=today, windows=windows)
+        if grants_at is not None:
+            load_grants(facts, chunk, facility_id=grants_at)
     return facts
+
+
+_GRANT_COLUMNS = (*GrantFact._fields, "person_id")
+
+
+def load_grants(facts: dict[int, PersonFacts], people: Any, *, facility_id: int) -> None:
+    """The privileges granted to ``people`` (ids, or a subquery of them) at the facility, into
+    their facts: one query. A grant replaced at re-credentialing is left out."""
+    rows = (
+        PrivilegeGrant.objects.filter(Q(person_id__in=people), facility_id=facility_id)
+        .exclude(status=PrivilegeGrantStatus.SUPERSEDED)
+        .values_list(*_GRANT_COLUMNS)
+    )
+    new_fact = tuple.__new__
+    for row in rows:
+        facts[row[-1]].grants[row[1]].append(new_fact(GrantFact, row[:-1]))
+
+
+def required_privileges(facility: Facility) -> frozenset[str]:
+    """The privileges the facility requires (kept on the facility row: no query)."""
+    return frozenset(facility.required_privileges or ())
 
 
 def load_hours(facts: dict[int, PersonFacts], people: Any, *, today: date, windows: Sequence[int]) -> None:

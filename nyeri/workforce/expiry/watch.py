@@ -42,6 +42,7 @@ from nyeri.tenancy.roles import Role
 from nyeri.workforce.expiry.selectors import AHEAD_DAYS, RECENTLY_EXPIRED_DAYS, renewed_ids
 from nyeri.workforce.kinds import CredentialStatus
 from nyeri.workforce.models import Credential, PersonFacility
+from nyeri.workforce.privileges.watch import notify_recredentialing
 
 THRESHOLDS: tuple[int, ...] = (90, 30, 7)
 ACTOR_LABEL = "expiry_watch"
@@ -101,10 +102,16 @@ def run_expiry_watch(*, today: date | None = None, send_email: bool = True) -> W
         expired = mark_expired(organization, day, at=None if today else started)
         report.expired += len(expired)
         report.notifications += notify(organization, day, expired)
+        # Clinical privileges due for re-credentialing (90, 60, 30 days ahead: the catalogue's).
+        report.notifications += notify_recredentialing(organization, day)
     if send_email:
         report.emails = send_pending_emails(
             since=started - EMAIL_RETRY_WINDOW,
-            kinds=[NotificationKind.CREDENTIAL_EXPIRING, NotificationKind.CREDENTIAL_EXPIRED],
+            kinds=[
+                NotificationKind.CREDENTIAL_EXPIRING,
+                NotificationKind.CREDENTIAL_EXPIRED,
+                NotificationKind.PRIVILEGE_RECREDENTIALING,
+            ],
         )
     return report
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from nyeri.tenancy.roles import Role
@@ -13,10 +13,12 @@ from nyeri.workforce.policy.schema import (
     ExperienceRequirement,
     HoursRequirement,
     OneOfRequirement,
+    PrivilegeRequirement,
     Requirement,
     RoleRequirement,
     TrainingHoursRequirement,
 )
+from nyeri.workforce.privileges.catalogue import privilege_label
 
 
 def _number(value: float) -> str:
@@ -63,6 +65,11 @@ def describe(req: Requirement) -> str:
         return _("%(months)d months of experience at: %(employers)s") % {
             "months": req.at_least_months,
             "employers": _labels(req.employer_kinds, EmployerKind),
+        }
+    if isinstance(req, PrivilegeRequirement):
+        language = (translation.get_language() or "id")[:2]
+        return _("Clinical privilege granted here: %(privilege)s") % {
+            "privilege": privilege_label(req.privilege, language)
         }
     if isinstance(req, OneOfRequirement):
         return _("One of: %(options)s") % {"options": " | ".join(describe(o) for o in req.options)}

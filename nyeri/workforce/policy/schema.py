@@ -76,6 +76,15 @@ class ExperienceRequirement(_Strict):
     employer_kinds: tuple[EmployerKind, ...] = Field(min_length=1)
 
 
+class PrivilegeRequirement(_Strict):
+    """A clinical privilege (``nyeri/workforce/privileges/catalogue``) granted to the person at
+    the facility by its director and current on the day. Met without a grant at a facility
+    that does not require that privilege (its committee has not adopted it)."""
+
+    kind: Literal["privilege"]
+    privilege: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+
+
 SimpleRequirement = Annotated[
     RoleRequirement
     | CredentialRequirement
@@ -101,6 +110,7 @@ Requirement = Annotated[
     | HoursRequirement
     | TrainingHoursRequirement
     | ExperienceRequirement
+    | PrivilegeRequirement
     | OneOfRequirement,
     Field(discriminator="kind"),
 ]

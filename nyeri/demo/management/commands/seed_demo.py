@@ -22,6 +22,7 @@ from nyeri.demo.hiring import seed_applications
 from nyeri.demo.imaging import seed_imaging
 from nyeri.demo.jobs import seed_jobs
 from nyeri.demo.prescriptions import seed_prescriptions
+from nyeri.demo.privileges import seed_privileges
 from nyeri.demo.procedures import seed_procedures
 from nyeri.demo.register import seed_register
 from nyeri.demo.satusehat import ensure_satusehat, seed_satusehat
@@ -96,6 +97,8 @@ class Command(BaseCommand):
         seed_candidates(now)
         # The candidates apply; the credentialing officer takes some through to hiring.
         seed_applications(org_id=org.pk, now=now)
+        # Clinical privileges at the hospital: after the care recorded before they were required.
+        seed_privileges(org_id=org.pk, facilities=facilities)
         # Staging settings pointing at the demo's local SATUSEHAT server (scripts/demo.py).
         seed_satusehat(organization=org, admin=admin)
         return org
