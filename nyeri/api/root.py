@@ -217,8 +217,8 @@ def _register_routers() -> None:
     from nyeri.workforce.credentials.api import router as credentials_router
     from nyeri.workforce.hours.api import router as hours_router
     from nyeri.workforce.people.api import router as people_router
-    from nyeri.workforce.skp.api import router as skp_router
     from nyeri.workforce.privileges.api import router as privileges_router
+    from nyeri.workforce.skp.api import router as skp_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", tenancy_router)
