@@ -105,10 +105,16 @@ def zone_label(zone: tzinfo | str) -> str:
 
 def format_facility_time(moment: datetime | None, facility: Facility | None, format_string: str = "j F Y H:i") -> str:
     """``moment`` in ``facility``'s zone with the zone's label ("14 Desember 2026 21:30 WITA"); "" for none."""
+    return format_zone_time(moment, facility_zone(facility), format_string)
+
+
+def format_zone_time(moment: datetime | None, zone: tzinfo, format_string: str = "j F Y H:i") -> str:
+    """``moment`` in ``zone`` with the zone's label; for rows read without their facility
+    (``values_list`` of a facility's ``time_zone``: see ``zone_named``)."""
     if moment is None:
         return ""
-    shown = formats.date_format(local_now(facility, moment), format_string)
-    return f"{shown} {zone_label(facility_zone(facility))}"
+    shown = formats.date_format(moment.astimezone(zone), format_string)
+    return f"{shown} {zone_label(zone)}"
 
 
 # The value of an HTML ``datetime-local`` input: a wall-clock time without a zone.
