@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 UTC = ZoneInfo("UTC")
 # WIT: of Indonesia's zones, the first whose day turns.
 LATEST_ZONE = ZoneInfo("Asia/Jayapura")
+# WIB: of Indonesia's zones, the last whose day turns.
+EARLIEST_ZONE = ZoneInfo("Asia/Jakarta")
 
 
 @cache
@@ -71,6 +73,19 @@ def local_now(facility: Facility | None, at: datetime | None = None) -> datetime
 def local_date(facility: Facility | None, at: datetime | None = None) -> date:
     """The calendar day at ``facility`` at the moment ``at`` (default: now)."""
     return local_now(facility, at).date()
+
+
+def zone_date(name: str, at: datetime | None = None) -> date:
+    """The calendar day in the zone named ``name`` (a facility's ``time_zone`` read with
+    ``values_list``) at the moment ``at`` (default: now)."""
+    return (at or timezone.now()).astimezone(zone_named(name)).date()
+
+
+def earliest_today() -> date:
+    """The earliest calendar day of Indonesia's zones and the installation's: today at WIB
+    (UTC+7, the last to turn) or earlier. For a query's bound before each row's own day is
+    checked (``zone_date``): a date on or after it may still be today somewhere."""
+    return min(timezone.localdate(), timezone.localdate(timezone=EARLIEST_ZONE))
 
 
 def latest_today() -> date:

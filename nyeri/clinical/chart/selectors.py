@@ -85,6 +85,8 @@ def parse_window(raw: str | None) -> ChartWindow:
 
 def months_before(moment: datetime, months: int) -> datetime:
     """The same local wall time ``months`` calendar months earlier (31 March - 1 month = 28/29 Feb)."""
+    # The chart's window (one axis for every facility the patient was seen at): the
+    # installation's calendar.
     local = timezone.localtime(moment)
     years, month_index = divmod(local.month - 1 - months, 12)
     year, month = local.year + years, month_index + 1

@@ -237,6 +237,8 @@ def collect_finished_encounters(organization: Organization, *, now: datetime | N
     )
     visits = _encounters(organization).filter(status=EncounterStatus.FINISHED).exclude(Exists(queued))
     if row.send_visits_from is not None:
+        # An organization's cut-over day (one setting for all its facilities): the
+        # installation's day.
         visits = visits.filter(ends_at__date__gte=row.send_visits_from)
     count = 0
     for visit in visits.select_related("organization").order_by("ends_at", "pk")[:limit]:
