@@ -76,7 +76,9 @@ def records(patient: Patient, facility: Facility, jayapura: Facility, clinician:
             created_by=clinician,
             prescriber_name="dr. Budi",
         )
-        Prescription.objects.filter(pk=prescription.pk).update(created_at=MOMENT)
+        # Signed at MOMENT in the one step from draft the database allows (a trigger freezes a
+        # signed prescription on PostgreSQL).
+        Prescription.objects.filter(pk=prescription.pk).update(status="signed", signed_at=MOMENT, signed_by=clinician)
         imaging = ImagingOrder.objects.create(
             **common,
             modality="mri",
