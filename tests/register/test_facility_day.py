@@ -19,9 +19,7 @@ WITA = ZoneInfo("Asia/Makassar")
 DAY = date(2026, 3, 10)
 
 
-def test_a_makassar_clinic_s_list_of_a_day_runs_from_00_00_to_24_00_wita(
-    pharmacist: User, facility: Facility
-) -> None:
+def test_a_makassar_clinic_s_list_of_a_day_runs_from_00_00_to_24_00_wita(pharmacist: User, facility: Facility) -> None:
     Facility.objects.filter(pk=facility.pk).update(time_zone="Asia/Makassar")
     facility.refresh_from_db()
     moments = [
