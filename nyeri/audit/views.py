@@ -96,6 +96,7 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
     rows = audit_export_rows(scope, filters, sort=sort, upto_id=upto)
     # The header is translated now: the body is generated after this view has returned.
     response = StreamingHttpResponse(_csv_lines(_csv_header(), rows), content_type="text/csv; charset=utf-8")
+    # The file name of an organization-wide export: the installation's clock (no facility).
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-{scope.organization.slug}-{stamp}.csv"'
     return response
@@ -147,6 +148,7 @@ def _csv_cell(value: Any) -> Any:
     if value is None:
         return ""
     if hasattr(value, "tzinfo"):
+        # With its offset (+07:00): an exact moment whichever facility's row it is.
         return timezone.localtime(value).isoformat()
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         # A spreadsheet would run it as a formula; typed user names (failed logins) and

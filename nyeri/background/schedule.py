@@ -39,6 +39,8 @@ class PeriodicJob:
     def slot(self, now: datetime) -> datetime:
         """The start of the latest slot at or before ``now`` (aware)."""
         if self.daily_at is not None:
+            # The platform's schedule, not a facility's: daily jobs run at the installation's
+            # wall-clock time; each job asks clock.local_date for the facilities it handles.
             local = timezone.localtime(now)
             start = datetime.combine(local.date(), self.daily_at, tzinfo=local.tzinfo)
             if start > local:

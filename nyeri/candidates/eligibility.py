@@ -309,6 +309,7 @@ def evaluate_many(
 ) -> EligibilityBatch:
     """Every candidate's eligibility for every set, in one batch (see the module docstring)."""
     moment = at or timezone.now()
+    # A candidate's eligibility belongs to no facility yet: the installation's day.
     today = timezone.localtime(moment).date()
     codes = [s.code for s in sets]
     if len(set(codes)) != len(codes):
@@ -363,6 +364,7 @@ def evaluate(candidate_id: int, s: RequirementSet, *, at: datetime | None = None
 
 
 def declared_facts(candidate_id: int, *, at: datetime | None = None, windows: Iterable[int] = ()) -> PersonFacts:
+    # A candidate's declared facts belong to no facility: the installation's day.
     today = timezone.localtime(at or timezone.now()).date()
     return load_candidate_facts([candidate_id], today=today, hour_windows=windows)[candidate_id]
 

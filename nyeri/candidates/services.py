@@ -33,6 +33,7 @@ from nyeri.candidates.models import (
     CandidateTargetRole,
 )
 from nyeri.candidates.tokens import TokenProblem, make_token, read_token
+from nyeri.tenancy.clock import latest_today
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
 from nyeri.workforce.credentials import evidence as evidence_files
 from nyeri.workforce.kinds import CredentialKind, EmployerKind
@@ -356,7 +357,9 @@ def declare_hours(
     if hours <= 0 or hours > 744:
         errors["hours"] = [_("Give between 0.5 and 744 hours for one month.")]
     first = month.replace(day=1)
-    if first > timezone.localdate():
+    # A candidate belongs to no facility: a month is in the future only once it has begun
+    # nowhere in Indonesia (the first of the month at 00:30 WIT is still the last day in WIB).
+    if first > latest_today():
         errors["month"] = [_("The month cannot be in the future.")]
     elif CandidateHours.objects.filter(candidate=profile, month=first).exists():
         errors["month"] = [_("Hours for this month are already declared.")]

@@ -111,6 +111,8 @@ def validate_registration(details: PatientDetails, *, today: date | None = None)
     mother's NIK is itself checked); a known regency; a plausible phone number.
     """
     d = details.cleaned()
+    # Callers pass the registering facility's day (clinical/services.py); the installation's
+    # day is only for a check without a facility (a test, a dry run).
     today = today or timezone.localdate()
     errors: FieldErrors = {}
 

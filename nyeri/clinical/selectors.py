@@ -117,6 +117,7 @@ def record_number_formats(scope: Scope) -> list[FormatRow]:
     from nyeri.clinical.record_numbers import DEFAULT_PATTERN, format_number
 
     by_facility = {f.facility_id: f.pattern for f in RecordNumberFormat.objects.filter(organization=scope.organization)}
+    # Only an example of the format (RS-2026-000001): the installation's year will do.
     year = timezone.localdate().year
     default = by_facility.get(None, DEFAULT_PATTERN)
     rows = [FormatRow(None, default, format_number(default, facility_code="RS", year=year, seq=1))]

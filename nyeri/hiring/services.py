@@ -34,6 +34,7 @@ from nyeri.jobs.models import JobPosting, PostingStatus
 from nyeri.jobs.services import mark_filled
 from nyeri.notifications.models import NotificationKind
 from nyeri.notifications.services import create_notification
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Membership, MembershipRole
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
@@ -113,7 +114,7 @@ def apply_to_posting(
                     _("This posting is %(status)s: it no longer takes applications.")
                     % {"status": posting.get_status_display().lower()}
                 )
-            earlier = Application.objects.filter(posting=posting, candidate=profile).first()
+            earlier = Application.objects.filter(posting=posting, candidate=profile).select_related("facility").first()
             if earlier is not None:
                 errors.setdefault("posting", []).append(_duplicate(earlier))
             if errors:
@@ -141,7 +142,9 @@ def apply_to_posting(
             )
     except IntegrityError:
         # Two submissions at once (SQLite has no row lock): the unique constraint keeps one.
-        earlier = Application.objects.filter(posting_id=posting_id, candidate=profile).first()
+        earlier = (
+            Application.objects.filter(posting_id=posting_id, candidate=profile).select_related("facility").first()
+        )
         if earlier is None:
             raise
         raise ValidationError({"posting": [_duplicate(earlier)]}) from None
@@ -182,7 +185,8 @@ def _notify_managers(application: Application, candidate: User) -> None:
 
 def _duplicate(earlier: Application) -> str:
     return _("You have already applied to this posting (on %(date)s).") % {
-        "date": timezone.localtime(earlier.submitted_at).strftime("%Y-%m-%d")
+        # The day at the facility applied to, as its own pages show it.
+        "date": local_date(earlier.facility, earlier.submitted_at).isoformat()
     }
 
 

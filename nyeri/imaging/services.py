@@ -27,7 +27,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
@@ -731,10 +731,6 @@ def complete_referral(
             evidence.discard([stored.storage_name])
         raise
     return referral
-
-
-def moment_text(value: datetime) -> str:
-    return formats.date_format(timezone.localtime(value), "j F Y H:i")
 
 
 # --- Corrections of results: amendment and entered in error ----------------------------------------

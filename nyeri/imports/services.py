@@ -20,7 +20,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
@@ -33,6 +32,7 @@ from nyeri.imports import cells, storage
 from nyeri.imports.columns import PATIENT_COLUMNS, STAFF_COLUMNS, Column, column_of, key_of_header
 from nyeri.imports.reading import Cell, Sheet, read_sheet
 from nyeri.regions.nik import check_nik
+from nyeri.tenancy.clock import latest_today
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
@@ -315,7 +315,8 @@ def _credential_fields(
         ok = False
     for key in ("issuer", "title", "issuer_regency_code", "hours", "valid_months", "months"):
         fields[key] = cells.text(rows.cell(values, key))
-    today = timezone.localdate()
+    # "In the future" before the row's facility is read: the latest "today" of Indonesia's zones.
+    today = latest_today()
     for key in _CREDENTIAL_DATES:
         try:
             fields[key] = cells.day(rows.cell(values, key))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.utils import formats, timezone, translation
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
@@ -18,6 +18,7 @@ from nyeri.lib.pdf import latin1
 from nyeri.prescriptions import display
 from nyeri.prescriptions.models import Prescription, PrescriptionItem
 from nyeri.prescriptions.safety import format_number
+from nyeri.tenancy.clock import format_facility_time, local_now
 
 A5 = (148, 210)  # mm (given as numbers: fpdf2 warns about its A5 name since 2.8.5)
 MARGIN = 12
@@ -65,7 +66,9 @@ def render_prescription(prescription: Prescription, items: Sequence[Prescription
 def _render(prescription: Prescription, items: Sequence[PrescriptionItem], language: str) -> bytes:
     facility = prescription.facility
     patient = prescription.patient
-    signed_at = timezone.localtime(prescription.signed_at) if prescription.signed_at else None
+    # The prescription's date and signing time are the facility's (a Jayapura prescription
+    # signed at 00:30 WIT on 1 January is dated 1 January), with the zone's label.
+    signed_at = local_now(facility, prescription.signed_at) if prescription.signed_at else None
     pdf = _Pdf(orientation="P", unit="mm", format=A5)
     pdf.footer_text = _("Prescription %(number)s, printed from Nyeri") % {"number": prescription.number}
     pdf.set_title(latin1(f"{_('Prescription')} {prescription.number}"))
@@ -151,7 +154,7 @@ def _render(prescription: Prescription, items: Sequence[PrescriptionItem], langu
     if signed_at is not None:
         signed = _("Signed electronically by %(name)s on %(when)s.") % {
             "name": prescription.prescriber_name,
-            "when": formats.date_format(signed_at, "j F Y H:i"),
+            "when": format_facility_time(signed_at, facility),
         }
         _line(pdf, signed, size=SMALL, height=4)
     pdf.ln(10)

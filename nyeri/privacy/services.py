@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.http import Http404
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -33,6 +32,7 @@ from nyeri.hiring.models import ACTIVE_STAGES, Application
 from nyeri.hiring.services import withdraw_application
 from nyeri.privacy.legal import legal_basis, retention_ends, right
 from nyeri.privacy.models import PatientDataRequest, RequestKind, RequestStatus
+from nyeri.tenancy.clock import local_date, zone_date
 from nyeri.workforce.credentials import evidence as evidence_files
 
 if TYPE_CHECKING:
@@ -165,14 +165,18 @@ def answer_correction(
 
 
 def last_visit(patient: Patient) -> date:
-    """The day of the patient's last visit (not cancelled); their registration without one."""
+    """The day of the patient's last visit (not cancelled) at its facility; their registration
+    (at the registering facility) without one. One query."""
     latest = (
         Encounter.objects.filter(organization_id=patient.organization_id, patient=patient)
         .exclude(status=EncounterStatus.CANCELLED)
-        .aggregate(last=Max("starts_at"))["last"]
+        .order_by("-starts_at", "-pk")
+        .values_list("starts_at", "facility__time_zone")
+        .first()
     )
-    moment = latest or patient.created_at
-    return timezone.localdate(moment)
+    if latest is None:
+        return local_date(patient.registered_at, patient.created_at)
+    return zone_date(latest[1], latest[0])
 
 
 def request_erasure(
@@ -193,7 +197,7 @@ def request_erasure(
     under its records procedure (docs/privacy.md); Nyeri destroys nothing itself.
     """
     patient = access_patient(scope, patient_id, purpose="erasure request")
-    today = today or timezone.localdate()
+    today = today or local_date(patient.registered_at)
     ends = retention_ends(last_visit(patient))
     language = "id" if language.startswith("id") else "en"
     row = PatientDataRequest(

@@ -27,6 +27,7 @@ from nyeri.procedures.kinds import ANESTHESIOLOGIST_ACTION, GUIDANCE_EQUIPMENT, 
 from nyeri.procedures.models import ProcedureComplication, ProcedurePerformance, ProcedureRecord
 from nyeri.procedures.refusals import Reason, from_unmet
 from nyeri.procedures.services import equipment_reasons, region_label, side_label
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
@@ -153,7 +154,9 @@ def facility_worklist(scope: Scope, facility: Facility, *, now: datetime | None 
             organization=scope.organization,
             facility=facility,
             object_type="procedure",
-            reason=f"procedure worklist: {len(waiting)} open, {len(done)} performed since {since.date().isoformat()}",
+            reason=(
+                f"procedure worklist: {len(waiting)} open, {len(done)} performed since {local_date(facility, since)}"
+            ),
         )
     return Worklist(facility, waiting, done, since)
 

@@ -37,7 +37,7 @@ from typing import Any, Final, NoReturn
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
@@ -111,10 +111,6 @@ def _text(value: str | None) -> str:
 
 def _language() -> str:
     return (translation.get_language() or "id").split("-")[0]
-
-
-def _moment(value: datetime) -> str:
-    return formats.date_format(timezone.localtime(value), "j F Y H:i")
 
 
 def _raise(errors: Errors) -> None:
@@ -1252,7 +1248,10 @@ def mark_performance_entered_in_error(
                 {
                     "status": [
                         _("This procedure was already marked entered in error by %(who)s on %(when)s.")
-                        % {"who": marked.entered_in_error_by, "when": _moment(marked.entered_in_error_at)}  # type: ignore[arg-type]
+                        % {
+                            "who": marked.entered_in_error_by,
+                            "when": format_facility_time(marked.entered_in_error_at, record.facility),
+                        }
                     ]
                 },
                 code=status,

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 UTC = ZoneInfo("UTC")
 # WIT: of Indonesia's zones, the first whose day turns.
 LATEST_ZONE = ZoneInfo("Asia/Jayapura")
+# WIB: of Indonesia's zones, the last whose day turns.
+EARLIEST_ZONE = ZoneInfo("Asia/Jakarta")
 
 
 @cache
@@ -73,6 +75,19 @@ def local_date(facility: Facility | None, at: datetime | None = None) -> date:
     return local_now(facility, at).date()
 
 
+def zone_date(name: str, at: datetime | None = None) -> date:
+    """The calendar day in the zone named ``name`` (a facility's ``time_zone`` read with
+    ``values_list``) at the moment ``at`` (default: now)."""
+    return (at or timezone.now()).astimezone(zone_named(name)).date()
+
+
+def earliest_today() -> date:
+    """The earliest calendar day of Indonesia's zones and the installation's: today at WIB
+    (UTC+7, the last to turn) or earlier. For a query's bound before each row's own day is
+    checked (``zone_date``): a date on or after it may still be today somewhere."""
+    return min(timezone.localdate(), timezone.localdate(timezone=EARLIEST_ZONE))
+
+
 def latest_today() -> date:
     """The latest calendar day of Indonesia's zones and the installation's: today at WIT
     (UTC+9, the first to turn) or later. For a bound that cannot know the facility (a
@@ -105,10 +120,16 @@ def zone_label(zone: tzinfo | str) -> str:
 
 def format_facility_time(moment: datetime | None, facility: Facility | None, format_string: str = "j F Y H:i") -> str:
     """``moment`` in ``facility``'s zone with the zone's label ("14 Desember 2026 21:30 WITA"); "" for none."""
+    return format_zone_time(moment, facility_zone(facility), format_string)
+
+
+def format_zone_time(moment: datetime | None, zone: tzinfo, format_string: str = "j F Y H:i") -> str:
+    """``moment`` in ``zone`` with the zone's label; for rows read without their facility
+    (``values_list`` of a facility's ``time_zone``: see ``zone_named``)."""
     if moment is None:
         return ""
-    shown = formats.date_format(local_now(facility, moment), format_string)
-    return f"{shown} {zone_label(facility_zone(facility))}"
+    shown = formats.date_format(moment.astimezone(zone), format_string)
+    return f"{shown} {zone_label(zone)}"
 
 
 # The value of an HTML ``datetime-local`` input: a wall-clock time without a zone.

@@ -23,12 +23,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_events
+from nyeri.tenancy.clock import earliest_today, local_date, zone_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
@@ -160,9 +160,10 @@ def _stored_permits(scope: Scope, people: dict[str, Person]) -> _PermitBook:
     by_id = {p.pk: nik for nik, p in people.items()}
     permits: dict[str, list[tuple[int | None, str, date, date | None]]] = defaultdict(list)
     roles: dict[str, set[str]] = defaultdict(set)
-    today = timezone.localdate()
+    # Valid somewhere in Indonesia today; then, below, still valid at the permit's own facility.
+    today = earliest_today()
     for ids in _chunks(list(by_id)):
-        for person_id, facility_id, number, issued, expires in (
+        for person_id, facility_id, number, issued, expires, zone in (
             Credential.objects.filter(
                 organization=scope.organization,
                 person_id__in=ids,
@@ -170,8 +171,10 @@ def _stored_permits(scope: Scope, people: dict[str, Person]) -> _PermitBook:
                 status__in=ACTIVE_STATUSES,
             )
             .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
-            .values_list("person_id", "facility_id", "number", "issued_on", "expires_on")
+            .values_list("person_id", "facility_id", "number", "issued_on", "expires_on", "facility__time_zone")
         ):
+            if expires is not None and expires < (zone_date(zone) if zone else local_date(None)):
+                continue
             permits[by_id[person_id]].append((facility_id, number, issued, expires))
         for person_id, role in PersonRole.objects.filter(
             organization=scope.organization, person_id__in=ids

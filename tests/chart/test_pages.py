@@ -117,12 +117,12 @@ def test_the_chart_shows_problems_recent_encounters_and_the_trend_in_english(
     rows = re.findall(r'<tr><td><a href="/patients/assessments/\d+/">([^<]+)</a></td>' + cells + "</tr>", html)
     # Newest first; the same time: the later recorded first; one BPI's scores in the measures' order.
     assert rows[:4] == [
-        ("20 Nov 2026 09:00", "PEG", "5.0", "patient-reported"),
-        ("20 Nov 2026 09:00", "NRS", "4", "patient-reported"),
-        ("1 Nov 2026 09:00", "BPI-SF · Pain severity", "4.5", "clinician-recorded"),
-        ("1 Nov 2026 09:00", "BPI-SF · Pain interference", "3.0", "clinician-recorded"),
+        ("20 Nov 2026 09:00 WIB", "PEG", "5.0", "patient-reported"),
+        ("20 Nov 2026 09:00 WIB", "NRS", "4", "patient-reported"),
+        ("1 Nov 2026 09:00 WIB", "BPI-SF · Pain severity", "4.5", "clinician-recorded"),
+        ("1 Nov 2026 09:00 WIB", "BPI-SF · Pain interference", "3.0", "clinician-recorded"),
     ]
-    assert rows[-1] == ("5 Jan 2026 09:00", "NRS", "8", "clinician-recorded")
+    assert rows[-1] == ("5 Jan 2026 09:00 WIB", "NRS", "8", "clinician-recorded")
     assert not re.search(r"\sstyle=", html)
 
 
@@ -135,7 +135,7 @@ def test_the_chart_is_in_indonesian_with_decimal_commas(clinician_client: Client
     assert "6,5 (1 Feb 2026)" in page
     assert "4,5 (1 Nov 2026)" in page
     assert "Nyeri kronis lainnya" in page  # the Indonesian ICD-10 title of R52.2
-    assert ">1 Nov 2026 09:00</a></td><td>BPI-SF · Keparahan nyeri</td><td>4,5</td>" in html
+    assert ">1 Nov 2026 09:00 WIB</a></td><td>BPI-SF · Keparahan nyeri</td><td>4,5</td>" in html
 
 
 def test_the_period_changes_what_is_drawn_and_listed_but_not_the_baseline(

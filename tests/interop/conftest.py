@@ -232,7 +232,9 @@ def make_procedure(clinic: Clinic) -> ProcedureRecord:
     return record
 
 
-def make_prescription(clinic: Clinic, medication_code: str = "paracetamol-500-tab") -> PrescriptionItem:
+def make_prescription(
+    clinic: Clinic, medication_code: str = "paracetamol-500-tab", signed_at: datetime | None = None
+) -> PrescriptionItem:
     """A signed prescription of paracetamol 500 mg, 2 tablets 3 times a day for 5 days.
 
     Written as a draft, then signed (on PostgreSQL a trigger freezes a signed prescription's items).
@@ -270,7 +272,9 @@ def make_prescription(clinic: Clinic, medication_code: str = "paracetamol-500-ta
         quantity=30,
         instructions="After meals",
     )
-    Prescription.objects.filter(pk=prescription.pk).update(status="signed", signed_at=at(3, 12), signed_by=clinic.user)
+    Prescription.objects.filter(pk=prescription.pk).update(
+        status="signed", signed_at=signed_at or at(3, 12), signed_by=clinic.user
+    )
     item.prescription.refresh_from_db()
     return item
 

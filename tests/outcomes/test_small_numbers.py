@@ -96,6 +96,37 @@ def test_a_hidden_facility_count_cannot_be_recovered_from_the_total(
     assert b.at(3).shown["moderate"] == 0
 
 
+def test_the_page_the_csv_and_the_api_hide_the_complement_that_would_give_the_hidden_count_away(
+    three_responders: None, physician: User, facility: Facility, second_facility: Facility
+) -> None:
+    client = client_of(physician)
+    # The page: the whole organization's 10 patients, both facilities' counts hidden.
+    html = client.get(f"/outcomes/?{JANUARY}").content.decode()
+    assert "measure NRS · Pain intensity: 10 patients." in html
+    assert "<td>7</td>" not in html
+    assert "<td>3</td>" not in html
+
+    body = client.get(f"/api/outcomes?{JANUARY}").json()
+    assert body["total"]["patients"] == 10
+    assert {str(g["key"]): g["patients"] for g in body["by_facility"]} == {
+        str(facility.pk): "< 5",
+        str(second_facility.pk): "< 5",
+    }
+    b_api = next(g for g in body["by_facility"] if str(g["key"]) == str(second_facility.pk))
+    assert next(f for f in b_api["follow_ups"] if f["months"] == 3)["assessed"] == "< 5"
+
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/outcomes/export.csv?{JANUARY}").content.decode())))
+    by_code = {r["Code"]: r for r in rows if r["Months after baseline"] == "3"}
+    assert (by_code[facility.code]["Patients"], by_code[second_facility.code]["Patients"]) == ("< 5", "< 5")
+    assert by_code[second_facility.code]["Assessed"] == "< 5"
+    total = next(r for r in rows if r["Breakdown"] == "total" and r["Months after baseline"] == "3")
+    assert total["Patients"] == "10"
+    # No count of either facility is shown as 3 or 7 (10 less the other's).
+    counts = ("Patients", "Not yet due", "Not assessed", "Assessed")
+    shown = {r[c] for r in rows if r["Code"] in (facility.code, second_facility.code) for c in counts}
+    assert {"3", "7"}.isdisjoint(shown)
+
+
 def test_the_minimum_comes_from_the_settings(three_responders: None, physician: User, settings: Any) -> None:
     settings.SMALL_NUMBER_MINIMUM = 3
     report = report_of(physician)

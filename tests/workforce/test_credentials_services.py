@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -542,3 +544,24 @@ def test_a_nurse_cannot_revoke(officer: User, nurse: User, doctor: Person) -> No
     with pytest.raises(ActionRefused):
         revoke_credential(scope=scope_of(nurse), acting_user=nurse, credential=credential, reason="dislike")
     assert status_of(credential) == CredentialStatus.VERIFIED
+
+
+def test_a_jayapura_permit_past_24_00_wit_on_its_last_day_no_longer_counts_towards_the_limit(
+    org: Organization, officer: User, doctor: Person, facility: Facility
+) -> None:
+    # Tomorrow 16:30 UTC: 23:30 WIB, still the permit's last day in Jakarta, but 01:30 WIT
+    # on the next day in Jayapura, where the permit lapsed at 24:00 WIT (issue 18).
+    moment = datetime.combine(timezone.now().astimezone(UTC).date() + timedelta(days=1), time(16, 30), tzinfo=UTC)
+    last_day = moment.astimezone(ZoneInfo("Asia/Jakarta")).date()
+    jayapura = facility_in(org, "jayapura", "91.71")
+    Facility.objects.filter(pk=jayapura.pk).update(time_zone="Asia/Jayapura")
+    fields = sip_fields(jayapura, expires_on=last_day, issued_on=last_day - timedelta(days=1000))
+    Credential.objects.create(
+        organization=org, person=doctor, kind=K.PRACTICE_PERMIT, status=CredentialStatus.VERIFIED, **fields
+    )
+    with time_machine.travel(moment, tick=False):
+        for place in (facility, facility_in(org, "b", "32.04")):
+            submit(officer, doctor, K.PRACTICE_PERMIT, **sip_fields(place))
+        # Two active permits and the lapsed Jayapura one: a third is allowed.
+        third = submit(officer, doctor, K.PRACTICE_PERMIT, **sip_fields(facility_in(org, "c", "32.77")))
+    assert third.pk is not None

@@ -147,6 +147,7 @@ class SeriesRow:
     assessment_id: int
     recorded_at: object
     cells: list[ScoreLine | None]
+    time_zone: str = ""
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def series_tables(series: list[InstrumentSeries]) -> list[SeriesTable]:
             for code in codes:
                 found = point.scores.get(code)
                 cells.append(_score_line(scores[code], code, found[0], found[1]) if found else None)
-            rows.append(SeriesRow(point.assessment_id, point.recorded_at, cells))
+            rows.append(SeriesRow(point.assessment_id, point.recorded_at, cells, point.time_zone))
         tables.append(SeriesTable(s.instrument_code, instrument_name(s.instrument_code, s.instrument), headers, rows))
     return tables
 

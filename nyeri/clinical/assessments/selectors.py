@@ -76,7 +76,7 @@ def access_assessment(scope: Scope, assessment_id: int) -> PainAssessment:
 
 
 def _with_rows(qs: QuerySet[PainAssessment]) -> QuerySet[PainAssessment]:
-    return qs.select_related("recorded_by", "entered_in_error_by", "facility").prefetch_related(
+    return qs.select_related("recorded_by", "entered_in_error_by", "facility", "encounter__facility").prefetch_related(
         "answers", "scores", "body_sites"
     )
 
@@ -212,6 +212,8 @@ class SeriesPoint:
     recorded_at: datetime
     # score code -> (value, band code)
     scores: dict[str, tuple[Decimal, str]]
+    # The assessing facility's zone (its ``time_zone``): the time is shown there, with its label.
+    time_zone: str = ""
 
 
 @dataclass
@@ -244,18 +246,24 @@ def assessment_series(scope: Scope, patient: Patient, *, instrument_code: str | 
     if instrument_code:
         rows = rows.filter(assessment__instrument_code=instrument_code)
     values = rows.order_by("assessment__instrument_code", "assessment__recorded_at", "assessment_id").values_list(
-        "assessment__instrument_code", "assessment_id", "assessment__recorded_at", "score_code", "value", "band_code"
+        "assessment__instrument_code",
+        "assessment_id",
+        "assessment__recorded_at",
+        "score_code",
+        "value",
+        "band_code",
+        "assessment__facility__time_zone",
     )
     instruments = all_instruments()
     by_code: dict[str, InstrumentSeries] = {}
     points: dict[int, SeriesPoint] = {}
-    for code, assessment_id, recorded_at, score_code, value, band_code in values:
+    for code, assessment_id, recorded_at, score_code, value, band_code, time_zone in values:
         series = by_code.get(code)
         if series is None:
             series = by_code[code] = InstrumentSeries(code, instruments.get(code))
         point = points.get(assessment_id)
         if point is None:
-            point = points[assessment_id] = SeriesPoint(assessment_id, recorded_at, {})
+            point = points[assessment_id] = SeriesPoint(assessment_id, recorded_at, {}, time_zone)
             series.points.append(point)
         point.scores[score_code] = (value, band_code)
     _audit_read(scope, patient.pk, "pain_assessment_series", instrument_code or "", "series", access)

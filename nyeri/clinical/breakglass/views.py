@@ -35,6 +35,8 @@ def _safe_next(request: HttpRequest, target: str) -> str:
 
 
 def _local(moment: object) -> str:
+    # A grant opens a patient's whole record, not a facility's: the installation's clock, as
+    # the review's days (breakglass/selectors.py).
     return formats.date_format(timezone.localtime(moment), "j F Y H:i")  # type: ignore[arg-type]
 
 

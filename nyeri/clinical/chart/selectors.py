@@ -85,6 +85,8 @@ def parse_window(raw: str | None) -> ChartWindow:
 
 def months_before(moment: datetime, months: int) -> datetime:
     """The same local wall time ``months`` calendar months earlier (31 March - 1 month = 28/29 Feb)."""
+    # The chart's window (one axis for every facility the patient was seen at): the
+    # installation's calendar.
     local = timezone.localtime(moment)
     years, month_index = divmod(local.month - 1 - months, 12)
     year, month = local.year + years, month_index + 1
@@ -126,6 +128,8 @@ class ChartPoint(NamedTuple):
     at: datetime
     value: Decimal  # with the score's own decimals (NRS 7, PEG 6.3)
     source: str  # AssessmentSource
+    # The assessing facility's ``time_zone``: the time is shown on its clock, with its label.
+    time_zone: str = ""
 
     @property
     def patient_reported(self) -> bool:
@@ -279,7 +283,7 @@ def trend_points(scope: Scope, patient: Patient) -> dict[Measure, list[ChartPoin
     found: dict[Measure, list[ChartPoint]] = {m: [] for m in wanted}
     # Keyed by the plain (instrument, score) pair: no Measure object per row.
     by_pair = {(m.instrument_code, m.score_code): (found[m], Decimal(1).scaleb(-d)) for m, d in wanted.items()}
-    for instrument_code, score_code, assessment_id, recorded_at, source, value in rows.order_by(
+    for instrument_code, score_code, assessment_id, recorded_at, source, value, time_zone in rows.order_by(
         "assessment__recorded_at", "assessment_id"
     ).values_list(
         "assessment__instrument_code",
@@ -288,10 +292,11 @@ def trend_points(scope: Scope, patient: Patient) -> dict[Measure, list[ChartPoin
         "assessment__recorded_at",
         "assessment__source",
         "value",
+        "assessment__facility__time_zone",
     ):
         target = by_pair.get((instrument_code, score_code))
         if target is not None:
-            target[0].append(ChartPoint(assessment_id, recorded_at, value.quantize(target[1]), source))
+            target[0].append(ChartPoint(assessment_id, recorded_at, value.quantize(target[1]), source, time_zone))
     return found
 
 

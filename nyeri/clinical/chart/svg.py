@@ -120,6 +120,8 @@ class TrendSvg:
 
 
 def _date(at: datetime) -> str:
+    # One time axis for a patient seen at several facilities: the installation's days. The
+    # data table and the baseline dates show each value on its facility's clock.
     return formats.date_format(timezone.localtime(at), "j M Y")
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, tzinfo
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import dateformat, formats, timezone
+from django.utils import dateformat, formats
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -26,6 +26,7 @@ from nyeri.clinical.chart.selectors import ChartPoint, ChartWindow, MeasureSerie
 from nyeri.clinical.chart.svg import Granularity, trend_svg
 from nyeri.clinical.consents.selectors import consent_summary
 from nyeri.clinical.selectors import patient_history
+from nyeri.tenancy.clock import zone_label, zone_named
 from nyeri.tenancy.scope import request_scope
 
 # Rows of the data table per page (the table lists every value of the window, newest first).
@@ -44,12 +45,14 @@ def table_body(rows: Iterable[tuple[MeasureSeries, ChartPoint]]) -> SafeString:
 
     Built here rather than in the template: a page of a long diary has a hundred rows, and
     a template loop with a URL tag and two localized formats per row costs about ten times
-    more. The output is what ``{{ at|date:"j M Y H:i" }}`` and ``{{ value }}`` would give:
-    the month abbreviations and the decimal separator of the active language.
+    more. The output is what ``{% facility_time at zone "j M Y H:i" %}`` and ``{{ value }}``
+    would give: the time on the clock of the facility that assessed, with its zone's label
+    (a patient seen in Jakarta and Jayapura), the month abbreviations and the decimal
+    separator of the active language.
     """
     sentinel = "987654321"
     prefix, suffix = reverse("clinical:assessment_detail", args=[sentinel]).split(sentinel)
-    zone = timezone.get_current_timezone()
+    zones: dict[str, tuple[tzinfo, str]] = {}
     months = [escape(dateformat.format(date(2000, month, 1), "M")) for month in range(1, 13)]
     separator = escape(str(formats.get_format("DECIMAL_SEPARATOR")))
     source = {True: escape(_("patient-reported")), False: escape(_("clinician-recorded"))}
@@ -59,10 +62,14 @@ def table_body(rows: Iterable[tuple[MeasureSeries, ChartPoint]]) -> SafeString:
         label = labels.get(series.key)
         if label is None:
             label = labels[series.key] = escape(series.label)
-        local = point.at.astimezone(zone)
+        found = zones.get(point.time_zone)
+        if found is None:
+            zone = zone_named(point.time_zone)
+            found = zones[point.time_zone] = (zone, escape(zone_label(zone)))
+        local = point.at.astimezone(found[0])
         html.append(
             f'<tr><td><a href="{escape(prefix)}{point.assessment_id}{escape(suffix)}">'
-            f"{local.day} {months[local.month - 1]} {local.year} {local:%H:%M}</a></td>"
+            f"{local.day} {months[local.month - 1]} {local.year} {local:%H:%M} {found[1]}</a></td>"
             f"<td>{label}</td><td>{str(point.value).replace('.', separator)}</td>"
             f"<td>{source[point.patient_reported]}</td></tr>"
         )

@@ -14,7 +14,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
@@ -23,7 +23,7 @@ from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.breakglass.access import require_care_access
 from nyeri.clinical.models import ConsentKind, ConsentMethod, ConsentStatus, Patient, PatientConsent
-from nyeri.tenancy.clock import at_facility
+from nyeri.tenancy.clock import at_facility, format_facility_time
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 
@@ -43,10 +43,6 @@ def _check_acting_user(scope: Scope, acting_user: User) -> None:
     # A programming error, not a user's: the scope is the acting user's own.
     if acting_user.pk != scope.user.pk:
         raise ValueError("acting_user must be the user of the scope")
-
-
-def _moment(value: datetime) -> str:
-    return formats.date_format(timezone.localtime(value), "j F Y H:i")
 
 
 def _text(value: str, field: str, limit: int, errors: Errors) -> str:
@@ -89,7 +85,7 @@ def _already_given_error(existing: PatientConsent) -> ValidationError:
                     "This consent was already given on %(date)s and has not been withdrawn: "
                     "it stays valid, there is nothing to record again."
                 )
-                % {"date": _moment(existing.given_at)}
+                % {"date": format_facility_time(existing.given_at, existing.facility)}
             ]
         }
     )
@@ -207,7 +203,8 @@ def withdraw_consent(*, scope: Scope, acting_user: User, consent: PatientConsent
             _add(
                 errors,
                 "status",
-                _("This consent was already withdrawn on %(date)s.") % {"date": _moment(locked.withdrawn_at)},
+                _("This consent was already withdrawn on %(date)s.")
+                % {"date": format_facility_time(locked.withdrawn_at, locked.facility)},
             )
         if errors:
             raise ValidationError(errors)

@@ -73,7 +73,7 @@ def _assessments() -> Prefetch[str, QuerySet[PainAssessment], str]:
     return Prefetch(
         "assessments",
         queryset=PainAssessment.objects.exclude(status=AssessmentStatus.AMENDED)
-        .select_related("recorded_by")
+        .select_related("recorded_by", "facility")
         .prefetch_related("scores")
         .order_by("recorded_at", "pk"),
     )

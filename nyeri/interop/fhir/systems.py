@@ -39,6 +39,7 @@ def ref(resource_type: str, pk: int | str) -> dict[str, Any]:
 
 def instant(value: datetime) -> str:
     """A moment with its offset, in the installation's time zone (Asia/Jakarta: +07:00)."""
+    # The offset makes the moment exact whatever the facility's zone; readers convert it.
     return timezone.localtime(value).isoformat()
 
 

@@ -52,6 +52,7 @@ from nyeri.notifications.services import create_notification
 from nyeri.prescriptions.models import PrescriptionItem, PrescriptionStatus
 from nyeri.procedures.models import ProcedurePerformance, ProcedureRecord, ProcedureStatus
 from nyeri.register.models import Movement, MovementKind
+from nyeri.tenancy.clock import local_date, period_bounds
 from nyeri.tenancy.models import Facility, Membership
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.engine.evaluate import decide
@@ -143,13 +144,16 @@ def _visit_resources(visit: Encounter) -> list[dict[str, Any]]:
     built += [observation.build(s) for s in scores]
     built += [procedure.build(p) for p in _procedures(organization).filter(encounter_id=visit.pk).order_by("pk")]
     # Prescriptions name no visit: those of the patient signed during it (or on its day,
-    # when signed just after) belong to it.
-    day = timezone.localtime(visit.starts_at).date()
+    # when signed just after) belong to it. "Its day" is the facility's local day: a
+    # Jayapura visit at 08:00 WIT is 06:00 WIB, and a prescription signed at 23:30 WIT
+    # the same evening is already the next day in the installation's zone.
+    first_day = local_date(visit.facility, visit.starts_at)
+    last_day = local_date(visit.facility, visit.ends_at or visit.starts_at)
+    opens, closes = period_bounds(visit.facility, first_day, last_day)
     items = list(
         _prescription_items(organization)
         .filter(prescription__patient_id=visit.patient_id, prescription__status=PrescriptionStatus.SIGNED)
-        .filter(Q(prescription__signed_at__gte=visit.starts_at) | Q(prescription__signed_at__date=day))
-        .filter(prescription__signed_at__date__lte=timezone.localtime(visit.ends_at or visit.starts_at).date())
+        .filter(prescription__signed_at__gte=opens, prescription__signed_at__lt=closes)
         .order_by("pk")
     )
     built += [medication_request.build(i) for i in items]
@@ -233,6 +237,8 @@ def collect_finished_encounters(organization: Organization, *, now: datetime | N
     )
     visits = _encounters(organization).filter(status=EncounterStatus.FINISHED).exclude(Exists(queued))
     if row.send_visits_from is not None:
+        # An organization's cut-over day (one setting for all its facilities): the
+        # installation's day.
         visits = visits.filter(ends_at__date__gte=row.send_visits_from)
     count = 0
     for visit in visits.select_related("organization").order_by("ends_at", "pk")[:limit]:

@@ -29,7 +29,7 @@ from nyeri.accounts.models import User
 from nyeri.accounts.reauth import ReauthenticationRequired, require_recent_authentication
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
-from nyeri.tenancy.clock import local_date
+from nyeri.tenancy.clock import earliest_today, local_date, zone_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.refusals import refuse, write_transaction
 from nyeri.tenancy.roles import Role
@@ -345,10 +345,19 @@ def _stored_permit_facts(
             kind=CredentialKind.PRACTICE_PERMIT,
             status__in=ACTIVE_STATUSES,
         )
-        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=timezone.localdate()))
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=earliest_today()))
         .filter(overlap)
     )
-    rows: list[tuple[int | None, str]] = list(active.values_list("facility_id", "number"))
+    # A permit lapses at the end of its last day at its own facility (a Jayapura SIP whose last
+    # day is today has lapsed at 24:00 WIT, while Jakarta's day goes on): the query keeps those
+    # still valid somewhere in Indonesia, this keeps those still valid where they were issued.
+    rows: list[tuple[int | None, str]] = [
+        (facility_id, number)
+        for facility_id, number, expires_on, zone in active.values_list(
+            "facility_id", "number", "expires_on", "facility__time_zone"
+        )
+        if expires_on is None or expires_on >= (zone_date(zone) if zone else local_date(None))
+    ]
     roles = frozenset(PersonRole.objects.filter(person=person).values_list("role", flat=True))
     return rows, roles
 

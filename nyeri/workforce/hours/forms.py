@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from nyeri.tenancy.clock import latest_today
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.hours.services import REASON_MAX_LENGTH
@@ -41,7 +41,9 @@ class ManualHoursForm(forms.Form):
         field = self.fields["facility"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = facilities.order_by("name")
-        self.fields["worked_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+        # The picker cannot know the facility chosen yet: the latest "today" of Indonesia's
+        # zones; the service checks the day at the facility.
+        self.fields["worked_on"].widget.attrs["max"] = latest_today().isoformat()
 
 
 class RejectHoursForm(forms.Form):

@@ -73,6 +73,8 @@ def hours_totals(
 ) -> HoursTotals:
     """Totals per facility and window for ``person`` (one query)."""
     _ensure_may_view(scope, person)
+    # A person's totals span every facility they work at: the installation's day (one
+    # window for all; an hour either way at a window's edge changes no requirement).
     today = as_of or timezone.localdate()
     windows = tuple(sorted(set(windows)))
     starts = {w: months_before(today, w) for w in windows}

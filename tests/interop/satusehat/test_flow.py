@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
@@ -27,7 +28,7 @@ from nyeri.interop.satusehat.outbox import (
 )
 from nyeri.interop.satusehat.services import check_connection, resend_outbox_entry, save_satusehat_settings
 from nyeri.notifications.models import Notification, NotificationKind
-from nyeri.tenancy.models import Organization
+from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope, resolve_scope
 from nyeri.workforce.models import Credential
@@ -427,3 +428,29 @@ def test_a_record_corrected_after_it_was_sent_is_updated_in_satusehat_not_duplic
     assert stored == [("Encounter", encounter_entry.remote_id)]
     assert fake_satusehat.resources[stored[0]]["meta"]["versionId"] == "2"
     assert resync_recent_visits(visit.org, now=sweep) == (0, 0)
+
+
+JAYAPURA = ZoneInfo("Asia/Jayapura")
+
+
+@pytest.mark.parametrize(
+    ("signed_at", "belongs"),
+    [
+        # 23:30 WIT on the visit's day (21:30 WIB): the same day in Jayapura.
+        (datetime(2026, 11, 3, 23, 30, tzinfo=JAYAPURA), True),
+        # 00:30 WIT on the 4th is still 22:30 WIB on the 3rd: the installation's day would
+        # have counted it, but in Jayapura the visit's day is over.
+        (datetime(2026, 11, 4, 0, 30, tzinfo=JAYAPURA), False),
+    ],
+)
+def test_a_jayapura_visit_takes_the_prescriptions_signed_on_its_wit_day(
+    clinic: Clinic, admin: User, signed_at: datetime, belongs: bool
+) -> None:
+    Facility.objects.filter(pk=clinic.facility.pk).update(time_zone="Asia/Jayapura")
+    # The visit runs 11:00-12:00 WIT on 3 November (09:00-10:00 WIB).
+    make_prescription(clinic, signed_at=signed_at)
+
+    collect_finished_encounters(clinic.org)
+
+    types = [r.resource_type for r in entries(clinic.org)]
+    assert ("MedicationRequest" in types) is belongs
