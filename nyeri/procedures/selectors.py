@@ -13,21 +13,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.models import Patient
+from nyeri.lib.panels import Panel, Tally
 from nyeri.procedures.catalogue import procedure
 from nyeri.procedures.catalogue.schema import Procedure
 from nyeri.procedures.kinds import ANESTHESIOLOGIST_ACTION, GUIDANCE_EQUIPMENT, ProcedureStatus
 from nyeri.procedures.models import ProcedureComplication, ProcedurePerformance, ProcedureRecord
 from nyeri.procedures.refusals import Reason, from_unmet
 from nyeri.procedures.services import equipment_reasons, region_label, side_label
+from nyeri.tenancy.clock import day_bounds, local_date
 from nyeri.tenancy.models import Facility
-from nyeri.tenancy.roles import Role
+from nyeri.tenancy.roles import CARE_ROLES, Role
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.engine import decide_many
 from nyeri.workforce.models import Person
@@ -359,4 +363,34 @@ def organization_procedure_orders(scope: Scope) -> QuerySet[ProcedureRecord]:
         .annotate(requester_person_id=Subquery(requester.values("pk")[:1]))
         # The builder takes the latest referral (the imaging app owns Referral: no import here).
         .prefetch_related("referrals")
+    )
+
+
+# --- The clinician's home -------------------------------------------------------------------
+
+
+def home_panel(scope: Scope, facility: Facility) -> Panel | None:
+    """Procedures at ``facility``: scheduled for today, and ordered without a time yet (one
+    query; no patient named: the worklist names them and audits its read)."""
+    if not scope.roles & CARE_ROLES:
+        return None
+    start, end = day_bounds(facility, local_date(facility))
+    found = (
+        _visible(scope)
+        .filter(facility=facility)
+        .aggregate(
+            today=Count(
+                "pk", filter=Q(status=ProcedureStatus.SCHEDULED, scheduled_for__gte=start, scheduled_for__lt=end)
+            ),
+            unscheduled=Count("pk", filter=Q(status=ProcedureStatus.ORDERED)),
+        )
+    )
+    url = reverse("procedures:worklist", args=[facility.pk])
+    return Panel(
+        title=_("Procedures"),
+        counts=(
+            Tally(_("Scheduled for today"), found["today"], url),
+            Tally(_("Ordered, not yet scheduled"), found["unscheduled"], url),
+        ),
+        url=url,
     )

@@ -47,3 +47,20 @@ CLINICAL_ROLES = frozenset(
         Role.PHARMACIST,
     }
 )
+
+# Who sees patients through the day (the physicians and nurses): their home shows the
+# day's procedures and diary entries that need a look. Pharmacists, radiographers and
+# technicians have their own work lists.
+CARE_ROLES = frozenset(
+    {
+        Role.PAIN_PHYSICIAN,
+        Role.ANESTHESIOLOGIST,
+        Role.NEUROLOGIST,
+        Role.PSYCHIATRIST,
+        Role.PHYSIATRIST,
+        Role.GENERAL_PRACTITIONER,
+        Role.NURSE,
+        Role.NURSE_ASSISTANT,
+        Role.MEDICAL_ASSISTANT,
+    }
+)

@@ -6,8 +6,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from nyeri.accounts.selectors import holds_api_tokens
 from nyeri.candidates.access import candidate_of
 from nyeri.clinical.outcomes.access import may_read_outcomes
+from nyeri.jobs.access import may_manage_postings
+from nyeri.staffing.selectors import may_read_plan
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import facilities_for
@@ -39,4 +42,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_sees_expiring": scope.has_role(Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR),
         "nav_is_admin": scope.has_role(Role.ADMINISTRATOR),
         "nav_keeps_register": scope.has_role(Role.PHARMACIST, Role.COMPLIANCE_OFFICER),
+        "nav_manages_facility": scope.has_role(Role.FACILITY_MANAGER, Role.ADMINISTRATOR),
+        "nav_manages_postings": may_manage_postings(scope),
+        "nav_reads_plan": may_read_plan(scope),
+        "nav_imports": scope.has_role(Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR)
+        or bool(scope.roles & CLINICAL_ROLES),
+        # The API's documentation, for those who hold a working token (lazy: one query when shown).
+        "nav_holds_tokens": SimpleLazyObject(lambda: holds_api_tokens(user)),
     }
