@@ -734,7 +734,7 @@ def complete_referral(
 
 
 def moment_text(value: datetime) -> str:
-    return formats.date_format(timezone.localtime(value), "j F Y H:i")
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 # --- Corrections of results: amendment and entered in error ----------------------------------------

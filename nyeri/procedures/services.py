@@ -107,7 +107,7 @@ def _language() -> str:
 
 
 def _moment(value: datetime) -> str:
-    return formats.date_format(timezone.localtime(value), "j F Y H:i")
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 def _raise(errors: Errors) -> None:

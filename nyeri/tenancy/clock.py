@@ -103,7 +103,9 @@ def zone_label(zone: tzinfo | str) -> str:
     return TIME_ZONE_LABELS.get(name, name)
 
 
-def format_facility_time(moment: datetime | None, facility: Facility | None, format_string: str = "j F Y H:i") -> str:
+def format_facility_time(
+    moment: datetime | None, facility: Facility | None, format_string: str = "DATETIME_FORMAT"
+) -> str:
     """``moment`` in ``facility``'s zone with the zone's label ("14 Desember 2026 21:30 WITA"); "" for none."""
     if moment is None:
         return ""

@@ -35,7 +35,7 @@ def _safe_next(request: HttpRequest, target: str) -> str:
 
 
 def _local(moment: object) -> str:
-    return formats.date_format(timezone.localtime(moment), "j F Y H:i")  # type: ignore[arg-type]
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")  # type: ignore[arg-type]
 
 
 def refused(request: HttpRequest, exception: CareAccessRefused) -> HttpResponse:

@@ -120,7 +120,7 @@ class TrendSvg:
 
 
 def _date(at: datetime) -> str:
-    return formats.date_format(timezone.localtime(at), "j M Y")
+    return formats.date_format(timezone.localtime(at), "DATE_FORMAT")
 
 
 def _number(value: object) -> str:

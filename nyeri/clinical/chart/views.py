@@ -44,7 +44,7 @@ def table_body(rows: Iterable[tuple[MeasureSeries, ChartPoint]]) -> SafeString:
 
     Built here rather than in the template: a page of a long diary has a hundred rows, and
     a template loop with a URL tag and two localized formats per row costs about ten times
-    more. The output is what ``{{ at|date:"j M Y H:i" }}`` and ``{{ value }}`` would give:
+    more. The output is what ``{{ at|date:"DATETIME_FORMAT" }}`` and ``{{ value }}`` would give:
     the month abbreviations and the decimal separator of the active language.
     """
     sentinel = "987654321"

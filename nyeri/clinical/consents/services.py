@@ -46,7 +46,7 @@ def _check_acting_user(scope: Scope, acting_user: User) -> None:
 
 
 def _moment(value: datetime) -> str:
-    return formats.date_format(timezone.localtime(value), "j F Y H:i")
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 def _text(value: str, field: str, limit: int, errors: Errors) -> str:

@@ -26,6 +26,8 @@ def facility_time(moment: datetime | None, facility: Facility | None) -> str:
 
 
 @register.simple_tag(name="facility_time")
-def facility_time_tag(moment: datetime | None, facility: Facility | None, format_string: str = "j F Y H:i") -> str:
+def facility_time_tag(
+    moment: datetime | None, facility: Facility | None, format_string: str = "DATETIME_FORMAT"
+) -> str:
     """``{% facility_time moment facility "Y-m-d H:i:s" %}``: the same, with a date format of one's own."""
     return format_facility_time(moment, facility, format_string)
