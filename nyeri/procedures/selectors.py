@@ -274,16 +274,22 @@ def plan_check(scope: Scope, record: ProcedureRecord) -> PlanCheck | None:
     proc = procedure(record.procedure_code)
     if proc is None:
         return None
-    staff = candidates(scope, record.facility, proc)
-    needs = record.anesthesia in ANESTHESIOLOGIST_ACTION
-    kind = GUIDANCE_EQUIPMENT.get(record.guidance)
-    reasons, _said = equipment_reasons(record.facility, record.guidance)
+    return facility_check(scope, record.facility, proc, guidance=record.guidance, anesthesia=record.anesthesia)
+
+
+def facility_check(scope: Scope, facility: Facility, proc: Procedure, *, guidance: str, anesthesia: str) -> PlanCheck:
+    """Can ``facility`` do ``proc`` with this guidance and anesthesia: its equipment in service,
+    a physician who may perform it, an anesthesiologist privileged there when the level needs
+    one. Asked by the order form BEFORE ordering, and by an open order (a read, no audit)."""
+    staff = candidates(scope, facility, proc)
+    needs = anesthesia in ANESTHESIOLOGIST_ACTION
+    reasons, _said = equipment_reasons(facility, guidance)
     return PlanCheck(
         equipment_reasons=tuple(reasons),
         performers=tuple(o.person for o in staff.performers()),
-        anesthesiologists=tuple(o.person for o in staff.anesthesiologists(record.anesthesia)) if needs else (),
+        anesthesiologists=tuple(o.person for o in staff.anesthesiologists(anesthesia)) if needs else (),
         needs_anesthesiologist=needs,
-        equipment_kind=kind,
+        equipment_kind=GUIDANCE_EQUIPMENT.get(guidance),
     )
 
 
