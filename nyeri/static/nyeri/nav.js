@@ -7,7 +7,15 @@
   function closeAll(except) {
     menus().forEach(function (d) { if (d !== except && !d.contains(except)) { d.open = false; } });
   }
+  // A table wider than its box scrolls inside it: keyboard users reach it with Tab (WCAG 2.1.1).
+  function focusableScrollers() {
+    document.querySelectorAll("main table, main .scroll-x").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth && !el.hasAttribute("tabindex")) { el.setAttribute("tabindex", "0"); }
+    });
+  }
+  window.addEventListener("resize", focusableScrollers);
   document.addEventListener("DOMContentLoaded", function () {
+    focusableScrollers();
     menus().forEach(function (d) {
       d.addEventListener("toggle", function () { if (d.open) { closeAll(d); } });
     });
