@@ -27,9 +27,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     except PermissionDenied:
         # A candidate belongs to no organization: their own pages only.
         return {"nav_candidate": candidate_of(user) is not None}
+    facilities = list(facilities_for(scope))
     return {
         "scope": scope,
-        "nav_facilities": list(facilities_for(scope)),
+        "nav_facilities": facilities,
+        # Where the facility menus point when the page is about no facility.
+        "nav_first_facility": facilities[0] if facilities else None,
         "nav_can_audit": scope.has_role(Role.COMPLIANCE_OFFICER),
         "nav_sees_patients": bool(scope.roles & CLINICAL_ROLES),
         "nav_sees_outcomes": may_read_outcomes(scope),

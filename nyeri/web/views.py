@@ -48,7 +48,8 @@ def facility_dashboard(request: HttpRequest, facility_id: int) -> HttpResponse:
     """The role home at one facility: the panels of work the user's roles have here."""
     scope = request_scope(request)
     facility = access_facility(scope, facility_id)
-    request.session[SESSION_FACILITY_KEY] = facility.pk
+    if request.session.get(SESSION_FACILITY_KEY) != facility.pk:
+        request.session[SESSION_FACILITY_KEY] = facility.pk
     return render(
         request,
         "web/facility_dashboard.html",

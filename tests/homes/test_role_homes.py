@@ -150,10 +150,10 @@ def test_each_home_runs_the_same_number_of_queries_with_more_work_waiting(userna
     for credential in list(Credential.objects.filter(status=CredentialStatus.SUBMITTED)[:1]) * 3:
         credential.pk = None
         credential.save()
-    for invitation in list(Invitation.objects.all()[:1]) * 3:
+    for n, invitation in enumerate(list(Invitation.objects.filter(status=InvitationStatus.PENDING)[:1]) * 3):
         invitation.pk = None
-        invitation.token_digest = f"{invitation.token_digest[:50]}{Invitation.objects.count():08d}"[:64]
-        invitation.status = InvitationStatus.PENDING
+        invitation.email = f"copy{n}@example.org"
+        invitation.token_digest = f"{n:064d}"
         invitation.save()
     for _ in range(3):
         record_event(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditEvent
@@ -22,7 +23,7 @@ def test_a_draft_is_not_on_the_public_board_until_published_and_publishing_needs
     draft = services.create_posting_from_gap(scope=admin_scope, acting_user=admin, facility=facility, role="nurse")
     assert draft.status == PostingStatus.DRAFT
     assert client_of(admin).get(f"/jobs/{draft.pk}/").status_code == 404
-    with pytest.raises(ValidationError) as caught:
+    with translation.override("id"), pytest.raises(ValidationError) as caught:
         services.publish_posting(scope=admin_scope, acting_user=admin, posting=draft)
     assert "deskripsi" in caught.value.message_dict["description"][0]
     draft.refresh_from_db()
@@ -81,7 +82,8 @@ def test_the_description_template_is_offered_in_words_and_the_person_writes_it(
     draft = services.create_posting_from_gap(
         scope=admin_scope, acting_user=admin, facility=facility, role="radiographer"
     )
-    text = selectors.description_template(draft)
+    with translation.override("id"):
+        text = selectors.description_template(draft)
     assert facility.name in text
     assert "2 orang" in text
     assert "24 jam" in text
