@@ -48,6 +48,8 @@ def check_page(page: Page, label: str) -> None:
 
 
 def sign_in(page: Page, live_server: LiveServer, username: str) -> None:
+    # The shared machine can be slow to answer the first page of a live server.
+    page.set_default_navigation_timeout(60_000)
     user = User.objects.get(username=username)
     if user.memberships.filter(roles__role="administrator").exists():
         log_in_as_administrator(page, live_server, username)
@@ -94,6 +96,7 @@ def test_the_public_job_board_the_audit_trail_and_the_icd_search_fit_a_phone(
     page: Page, live_server: LiveServer
 ) -> None:
     page.set_viewport_size(PHONE)
+    page.set_default_navigation_timeout(60_000)
     page.goto(f"{live_server.url}/jobs/")
     check_page(page, "job board 390")
     log_in(page, live_server, "kepatuhan")

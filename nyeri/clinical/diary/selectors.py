@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Case, CharField, Count, F, Max, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, Max, QuerySet, Value, When, Window
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -192,7 +192,7 @@ class AlertRow:
 
 def home_panel(scope: Scope, facility: Facility) -> Panel | None:
     """Diary entries at ``facility`` in the last 7 days whose pain score reached 7 of 10,
-    the newest first (two queries, and the audit row of the patients named)."""
+    the newest first (one query, and the audit row of the patients named)."""
     if not scope.roles & CARE_ROLES:
         return None
     since = timezone.now() - timedelta(days=ALERT_DAYS)
@@ -205,12 +205,13 @@ def home_panel(scope: Scope, facility: Facility) -> Panel | None:
         scores__score_code="total",
         scores__value__gte=ALERT_AT,
     )
-    total = crossed.count()
+    # One query: the newest rows, each carrying the count of all (a window over the whole set).
     found = list(
         crossed.select_related("patient")
-        .annotate(value=F("scores__value"))
+        .annotate(value=F("scores__value"), total=Window(Count("pk")))
         .order_by("-recorded_at", "-pk")[:ALERT_ROWS]
     )
+    total = found[0].total if found else 0
     rows = tuple(
         AlertRow(
             a.pk,
