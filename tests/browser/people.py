@@ -39,7 +39,7 @@ def log_in_as_administrator(page: Page, live_server: LiveServer, username: str, 
 
 
 def log_out(page: Page) -> None:
-    page.click("form[action='/accounts/logout/'] button[type=submit]")
+    via_menu(page.locator("form[action='/accounts/logout/'] button[type=submit]"))
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
 
 

@@ -80,7 +80,7 @@ def test_a_candidate_goes_from_the_board_to_an_application_and_is_hired(page: Pa
     expect(page).to_have_url(re.compile(r"/hiring/mine/$"))
     expect(page.locator("[data-testid=stage]").first).to_have_text("Masuk")
     application = Application.objects.get(candidate__user__username=EMAIL)
-    page.click("form[action='/accounts/logout/'] button")
+    via_menu(page.locator("form[action='/accounts/logout/'] button"))
 
     # The employer: the application among the posting's, ranked; three steps; the hire.
     log_in(page, live_server, "kredensial")
