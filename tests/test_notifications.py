@@ -140,13 +140,10 @@ def test_the_message_reads_for_the_person_themselves_and_handles_one_day_and_tod
     assert render_subject(own, "en") == "Your practice permit (SIP) expires in 1 day"
     today, _ = notify(org, rina, "today", days_left=0)
     assert (
-        today.message("en")
-        == "The registration certificate (STR) no. STR-77 of Siti Rahma expires today, 1 Apr 2026."
+        today.message("en") == "The registration certificate (STR) no. STR-77 of Siti Rahma expires today, 1 Apr 2026."
     )
     expired, _ = notify(org, rina, "gone", kind=NotificationKind.CREDENTIAL_EXPIRED, days_left=-2)
-    assert (
-        expired.message("en") == "The registration certificate (STR) no. STR-77 of Siti Rahma expired on 1 Apr 2026."
-    )
+    assert expired.message("en") == "The registration certificate (STR) no. STR-77 of Siti Rahma expired on 1 Apr 2026."
 
 
 def test_the_email_is_rendered_in_the_recipients_language_without_html_escaping(
