@@ -51,16 +51,9 @@ CLINICAL_ROLES = frozenset(
 # Who sees patients through the day (the physicians and nurses): their home shows the
 # day's procedures and diary entries that need a look. Pharmacists, radiographers and
 # technicians have their own work lists.
-CARE_ROLES = frozenset(
-    {
-        Role.PAIN_PHYSICIAN,
-        Role.ANESTHESIOLOGIST,
-        Role.NEUROLOGIST,
-        Role.PSYCHIATRIST,
-        Role.PHYSIATRIST,
-        Role.GENERAL_PRACTITIONER,
-        Role.NURSE,
-        Role.NURSE_ASSISTANT,
-        Role.MEDICAL_ASSISTANT,
-    }
-)
+CARE_ROLES = CLINICAL_ROLES - {
+    Role.PHARMACIST,
+    Role.RADIOGRAPHER,
+    Role.XRAY_ASSISTANT,
+    Role.MEDICAL_TECHNICIAN,
+}
