@@ -18,6 +18,7 @@ from nyeri.accounts.second_factor import must_have_second_factor
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
 from nyeri.clinical.breakglass.models import BreakGlassGrant
+from nyeri.demo.data import DEMO_PASSWORD
 from nyeri.jobs.models import JobPosting, PostingStatus
 from nyeri.onboarding.models import Invitation, InvitationStatus
 from nyeri.tenancy.models import Facility, Membership
@@ -41,7 +42,9 @@ def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
 def home_of(username: str, client: Client | None = None) -> tuple[Client, str, Any]:
     client = client or Client()
     user = User.objects.get(username=username)
-    client.force_login(user)
+    # Through the real login page (the session's bookkeeping is real), with the demo's password.
+    response = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 302, response.content
     # Administrators (and those who sign prescriptions) pass their second factor first.
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None and must_have_second_factor(user):
