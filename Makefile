@@ -38,8 +38,9 @@ var/secret_key:
 
 # The demo runs the production stack (gunicorn, WhiteNoise, DEBUG off) over plain HTTP on
 # the loopback address, with a generated secret key, and the background worker with its
-# scheduler (manage.py run_worker) beside gunicorn (scripts/demo.py).
-DEMO_ENV = SECRET_KEY="$$(cat var/secret_key)" HTTPS=0 DEBUG=0
+# scheduler (manage.py run_worker) beside gunicorn (scripts/demo.py). The e-mails it sends are
+# printed one line each (nyeri/lib/mail.py), not as raw messages.
+DEMO_ENV = SECRET_KEY="$$(cat var/secret_key)" HTTPS=0 DEBUG=0 EMAIL_BACKEND=nyeri.lib.mail.OneLineEmailBackend
 
 demo: setup var/secret_key
 	@$(DEMO_ENV) $(PY) manage.py migrate --noinput -v 0

@@ -258,6 +258,8 @@ LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
 LOCALE_PATHS = [Path(env_str("NYERI_LOCALE_DIR", str(BASE_DIR / "nyeri" / "locale")))]
 USE_I18N = True
+# Our own formats per language (nyeri/formats): one way to show a date, a time, a number.
+FORMAT_MODULE_PATH = ["nyeri.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Jakarta")
 USE_TZ = True
 

@@ -111,8 +111,9 @@ def test_a_facility_limited_compliance_officer_sees_only_their_facilities_events
     limited = make_member(org, Role.COMPLIANCE_OFFICER, username="limited", facilities=(makassar,))
     client = log_in(Client(), limited)
     assert shown_reasons(client) == ["at our facility"]
-    # Its time in the facility's zone, with the zone's label.
-    assert "2026-04-01 21:30:00 WITA" in client.get(REPORT).content.decode()
+    # Its time in the facility's zone, with the zone's label, in the language's one format
+    # (the export keeps the full ISO 8601 time).
+    assert "1 Apr 2026 21:30 WITA" in client.get(REPORT).content.decode()
     assert "at the other facility" not in client.get(EXPORT).getvalue().decode()
 
 

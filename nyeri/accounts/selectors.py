@@ -60,3 +60,8 @@ def second_factor_status(user: User) -> SecondFactorStatus:
 def pending_totp_device(user: User) -> TOTPDevice | None:
     """The authenticator being set up (created, not yet confirmed with a code), if any."""
     return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+
+
+def holds_api_tokens(user: User, now: datetime | None = None) -> bool:
+    """Whether ``user`` has a token that still works (the navigation shows the API to them only)."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now or timezone.now()).exists()

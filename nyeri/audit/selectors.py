@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, OrderBy, Q, QuerySet
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
-from nyeri.audit.models import AuditEvent
+from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.audit.services import record_access_denied
-from nyeri.tenancy.clock import day_bounds
-from nyeri.tenancy.models import Membership, Organization
+from nyeri.lib.panels import Panel, Tally
+from nyeri.tenancy.clock import day_bounds, local_date
+from nyeri.tenancy.models import Facility, Membership, Organization
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 
@@ -173,3 +177,34 @@ def organization_audit_events(scope: Scope) -> QuerySet[AuditEvent]:
         )
         raise PermissionDenied
     return _within_facilities(scope, AuditEvent.objects.filter(organization=scope.organization))
+
+
+RECENT_REFUSAL_DAYS = 7
+
+
+def home_panel(scope: Scope, facility: Facility) -> Panel | None:
+    """The compliance officer's recent refusals: actions refused in the last 7 days, within
+    the scope's facilities (one query)."""
+    if not scope.has_role(Role.COMPLIANCE_OFFICER):
+        return None
+    since = local_date(facility) - timedelta(days=RECENT_REFUSAL_DAYS - 1)
+    refused = _within_facilities(
+        scope,
+        AuditEvent.objects.filter(
+            organization=scope.organization,
+            action=AuditAction.PERMISSION_DENIED,
+            occurred_at__gte=day_bounds(facility, since)[0],
+        ),
+    ).count()
+    query = urlencode({"action": AuditAction.PERMISSION_DENIED, "date_from": since.isoformat()})
+    return Panel(
+        title=_("Audit trail"),
+        counts=(
+            Tally(
+                _("Refusals in the last %(days)s days") % {"days": RECENT_REFUSAL_DAYS},
+                refused,
+                f"{reverse('audit:report')}?{query}",
+            ),
+        ),
+        url=reverse("audit:report"),
+    )

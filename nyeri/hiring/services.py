@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
@@ -186,7 +186,7 @@ def _notify_managers(application: Application, candidate: User) -> None:
 def _duplicate(earlier: Application) -> str:
     return _("You have already applied to this posting (on %(date)s).") % {
         # The day at the facility applied to, as its own pages show it.
-        "date": local_date(earlier.facility, earlier.submitted_at).isoformat()
+        "date": formats.date_format(local_date(earlier.facility, earlier.submitted_at), "DATE_FORMAT")
     }
 
 

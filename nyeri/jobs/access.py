@@ -1,6 +1,6 @@
 """Who manages job postings, and fetching a posting through the scope.
 
-Administrators and credentialing officers manage the postings of the facilities their
+Administrators, credentialing officers and facility managers manage the postings of the facilities their
 scope covers (list, create, edit while open, close, mark filled) and read the network view
 (administrators only). A refusal is audited (403); another organization's posting is 404.
 The public board needs no scope: it reads open postings only (``selectors.public_*``).
@@ -15,7 +15,7 @@ from nyeri.jobs.models import JobPosting
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 
-POSTING_MANAGERS = (Role.ADMINISTRATOR, Role.CREDENTIALING_OFFICER)
+POSTING_MANAGERS = (Role.ADMINISTRATOR, Role.CREDENTIALING_OFFICER, Role.FACILITY_MANAGER)
 NETWORK_READERS = (Role.ADMINISTRATOR,)
 
 

@@ -80,6 +80,8 @@ class PostingOut(Schema):
     description: str
     employment_kind: str
     fte: Decimal
+    headcount: int
+    hours_per_week: int
     salary_min: int | None
     salary_max: int | None
     salary_currency: str
@@ -115,6 +117,8 @@ def _out(posting: JobPosting, *, internal: bool) -> dict[str, Any]:
         "description": posting.description,
         "employment_kind": posting.employment_kind,
         "fte": posting.fte,
+        "headcount": posting.headcount,
+        "hours_per_week": posting.hours_per_week,
         "salary_min": posting.salary_min,
         "salary_max": posting.salary_max,
         "salary_currency": posting.salary_currency,
@@ -227,6 +231,15 @@ def from_gap(request: HttpRequest, facility_id: int, payload: GapIn) -> Any:
         scope=scope, acting_user=request_user(request), facility=facility, role=payload.role
     )
     return Status(201, _out(posting, internal=True))
+
+
+@router.post("/postings/{posting_id}/publish", response={200: PostingOut, **ERRORS}, summary="Publish a draft posting")
+def publish(request: HttpRequest, posting_id: int) -> Any:
+    scope = request_scope(request)
+    posting = services.publish_posting(
+        scope=scope, acting_user=request_user(request), posting=access_posting(scope, posting_id)
+    )
+    return _out(posting, internal=True)
 
 
 @router.post("/postings/{posting_id}/close", response={200: PostingOut, **ERRORS}, summary="Close an open posting")

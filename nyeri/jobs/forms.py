@@ -24,7 +24,8 @@ class PostingForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES, required=False)
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
     employment_kind = forms.ChoiceField(label=_("Employment kind"), choices=EmploymentKind.choices)
-    fte = forms.DecimalField(label=_("Full-time equivalent"), max_digits=4, decimal_places=2, initial=1)
+    headcount = forms.IntegerField(label=_("People to hire"), min_value=1, max_value=100, initial=1)
+    hours_per_week = forms.IntegerField(label=_("Hours per week (each)"), min_value=1, max_value=60, initial=40)
     salary_min = forms.IntegerField(label=_("Salary from (IDR a month)"), required=False, min_value=0)
     salary_max = forms.IntegerField(label=_("Salary up to (IDR a month)"), required=False, min_value=0)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
@@ -43,7 +44,9 @@ class PostingForm(forms.Form):
             role=d.get("role") or "",
             title=d.get("title") or "",
             employment_kind=d.get("employment_kind") or "",
-            fte=d.get("fte"),
+            fte=None,
+            headcount=d.get("headcount"),
+            hours_per_week=d.get("hours_per_week"),
             description=d.get("description") or "",
             salary_min=d.get("salary_min"),
             salary_max=d.get("salary_max"),
@@ -56,7 +59,8 @@ class PostingForm(forms.Form):
             "role": posting.role,
             "title": posting.title,
             "employment_kind": posting.employment_kind,
-            "fte": posting.fte,
+            "headcount": posting.headcount,
+            "hours_per_week": posting.hours_per_week,
             "salary_min": posting.salary_min,
             "salary_max": posting.salary_max,
             "description": posting.description,

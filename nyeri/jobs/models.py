@@ -41,6 +41,8 @@ def _in(field: str, choices: type[models.TextChoices], *, blank: bool = False) -
 
 
 class PostingStatus(models.TextChoices):
+    # Not yet on the public board: a person writes its description and publishes it.
+    DRAFT = "draft", _("Draft")
     OPEN = "open", _("Open")
     CLOSED = "closed", _("Closed")
     FILLED = "filled", _("Filled")
@@ -83,6 +85,9 @@ class JobPosting(models.Model):
     description = models.TextField(_("description"), blank=True)
     employment_kind = models.CharField(_("employment kind"), max_length=20, choices=EmploymentKind.choices)
     fte = models.DecimalField(_("full-time equivalent"), max_digits=4, decimal_places=2)
+    # What candidates read: whole people, and the hours each works in a week.
+    headcount = models.PositiveSmallIntegerField(_("people to hire"), default=1)
+    hours_per_week = models.PositiveSmallIntegerField(_("hours per week"), default=40)
     salary_min = models.PositiveBigIntegerField(_("salary from (IDR a month)"), null=True, blank=True)
     salary_max = models.PositiveBigIntegerField(_("salary up to (IDR a month)"), null=True, blank=True)
     salary_currency = models.CharField(_("currency"), max_length=3, default=SALARY_CURRENCY, editable=False)
@@ -116,6 +121,12 @@ class JobPosting(models.Model):
             models.CheckConstraint(condition=_in("employment_kind", EmploymentKind), name="jobposting_kind_valid"),
             models.CheckConstraint(condition=_in("source", PostingSource), name="jobposting_source_valid"),
             models.CheckConstraint(condition=~Q(title=""), name="jobposting_title_required"),
+            models.CheckConstraint(
+                condition=Q(headcount__gte=1, headcount__lte=100), name="jobposting_headcount_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(hours_per_week__gte=1, hours_per_week__lte=60), name="jobposting_hours_range"
+            ),
             models.CheckConstraint(condition=Q(fte__gt=0) & Q(fte__lte=10), name="jobposting_fte_range"),
             models.CheckConstraint(
                 condition=(Q(salary_min__isnull=True) & Q(salary_max__isnull=True))
@@ -124,8 +135,12 @@ class JobPosting(models.Model):
             ),
             models.CheckConstraint(condition=Q(salary_currency=SALARY_CURRENCY), name="jobposting_currency_idr"),
             models.CheckConstraint(
-                condition=(Q(status=PostingStatus.OPEN) & Q(closed_on__isnull=True))
-                | (~Q(status=PostingStatus.OPEN) & Q(closed_on__isnull=False) & Q(closed_on__gte=F("opened_on"))),
+                condition=(Q(status__in=[PostingStatus.OPEN, PostingStatus.DRAFT]) & Q(closed_on__isnull=True))
+                | (
+                    Q(status__in=[PostingStatus.CLOSED, PostingStatus.FILLED])
+                    & Q(closed_on__isnull=False)
+                    & Q(closed_on__gte=F("opened_on"))
+                ),
                 name="jobposting_closed_on_matches_status",
             ),
             models.CheckConstraint(

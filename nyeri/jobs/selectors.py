@@ -17,12 +17,16 @@ from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from nyeri.facilities.models import Equipment, EquipmentKind, EquipmentStatus
 from nyeri.facilities.selectors import evaluate_facility_services
 from nyeri.jobs.models import JobPosting, JobRequirement, PostingStatus
 from nyeri.jobs.requirements import describe
+from nyeri.lib.panels import Panel, Tally
 from nyeri.tenancy.models import Facility, FacilityKind
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
@@ -287,3 +291,67 @@ def network_view(scope: Scope, *, at: datetime | None = None) -> NetworkView:
         .order_by("facility__province", "facility__regency", "role")
     )
     return NetworkView(moment, tuple(rows), positions, tuple(referrals), tuple(sorted(nowhere)))
+
+
+# --- Drafts -----------------------------------------------------------------------------------
+
+
+def description_template(posting: JobPosting) -> str:
+    """A description to start from: what the job is, in words; the bracketed parts are the writer's."""
+    return _(
+        "%(facility)s is looking for %(people)s for the role of %(role)s, %(hours)s hours a week each "
+        "(%(kind)s).\n\n"
+        "About the work: [the patients, the team, the usual day].\n"
+        "What we offer: [salary, schedule, training].\n"
+        "How to apply: through this job board; we answer every application."
+    ) % {
+        "facility": posting.facility.name,
+        "people": ngettext("%(count)s person", "%(count)s people", posting.headcount) % {"count": posting.headcount},
+        "role": Role(posting.role).label,
+        "hours": posting.hours_per_week,
+        "kind": posting.get_employment_kind_display().lower(),
+    }
+
+
+def open_postings_like(posting: JobPosting) -> list[JobPosting]:
+    """The other open postings for the same role at the same facility (a draft may repeat one)."""
+    return list(
+        JobPosting.objects.filter(
+            organization_id=posting.organization_id,
+            facility_id=posting.facility_id,
+            role=posting.role,
+            status=PostingStatus.OPEN,
+        )
+        .exclude(pk=posting.pk)
+        .order_by("-opened_on", "-pk")
+    )
+
+
+# --- The facility manager's home ------------------------------------------------------------
+
+
+def home_panel(scope: Scope, facility: Facility) -> Panel | None:
+    """The postings of ``facility`` by status, for the facility manager (one query)."""
+    if not scope.has_role(Role.FACILITY_MANAGER):
+        return None
+    by_status = dict(
+        JobPosting.objects.filter(organization=scope.organization, facility=facility)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    manage = reverse("jobs:manage")
+    return Panel(
+        title=_("Job postings"),
+        counts=(
+            Tally(
+                _("Drafts to write and publish"),
+                by_status.get(PostingStatus.DRAFT, 0),
+                f"{manage}?status=draft",
+                urgent=True,
+            ),
+            Tally(_("Open postings"), by_status.get(PostingStatus.OPEN, 0), f"{manage}?status=open"),
+        ),
+        url=manage,
+    )

@@ -14,10 +14,11 @@ row's field is keyed ``requirements.<n>.<field>``); nothing is saved.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -55,6 +56,10 @@ class PostingInput:
     description: str = ""
     salary_min: Any = None
     salary_max: Any = None
+    # Whole people and each one's hours a week (the form asks these; the FTE follows). When
+    # both are missing (the API), they follow from the FTE instead.
+    headcount: Any = None
+    hours_per_week: Any = None
 
 
 def _number(value: Any) -> Decimal | None:
@@ -98,6 +103,7 @@ def _clean(
         if fte is None or fte <= 0 or fte > FTE_MAX or fte != fte.quantize(Decimal("0.01")):
             errors["fte"] = [_("Give the FTE as a number above 0 and at most 10 (two decimals).")]
     clean["fte"] = fte
+    _clean_people(data, clean, errors)
     salary: dict[str, Decimal | None] = {}
     for name in ("salary_min", "salary_max"):
         try:
@@ -124,6 +130,53 @@ def _clean(
         for field, messages in requirement_problems(row, pack).items():
             errors[f"requirements.{n}.{field}"] = messages
     return clean, errors
+
+
+# The legal working week (40 hours: UU 13/2003 art. 77, kept by UU 6/2023): one FTE.
+FULL_TIME_HOURS = 40
+HEADCOUNT_MAX = 100
+HOURS_MAX = 60
+
+
+def _whole(value: Any) -> int | None:
+    number = _number(value)
+    if number is None:
+        return None
+    if number != number.to_integral_value():
+        raise ValueError(value)
+    return int(number)
+
+
+def _clean_people(data: PostingInput, clean: dict[str, Any], errors: Errors) -> None:
+    """Headcount and hours per week: asked, or (both missing) derived from the FTE."""
+    if data.headcount in (None, "") and data.hours_per_week in (None, ""):
+        fte = clean.get("fte")
+        if fte is not None and "fte" not in errors:
+            whole = max(int(fte.to_integral_value(rounding=ROUND_CEILING)), 1)
+            each = (fte * FULL_TIME_HOURS / whole).to_integral_value(rounding=ROUND_CEILING)
+            clean["headcount"], clean["hours_per_week"] = whole, min(max(int(each), 1), HOURS_MAX)
+        return
+    people: int | None = None
+    hours: int | None = None
+    with contextlib.suppress(ValueError):
+        people = _whole(data.headcount)
+    if people is None or not 1 <= people <= HEADCOUNT_MAX:
+        errors["headcount"] = [_("Give the number of people to hire, from 1 to %(limit)s.") % {"limit": HEADCOUNT_MAX}]
+    with contextlib.suppress(ValueError):
+        hours = _whole(data.hours_per_week)
+    if hours is None or not 1 <= hours <= HOURS_MAX:
+        errors["hours_per_week"] = [
+            _("Give each person's hours per week as a whole number from 1 to %(limit)s.") % {"limit": HOURS_MAX}
+        ]
+    # Asked in people and hours, the FTE is not the person's to give.
+    errors.pop("fte", None)
+    if people is None or hours is None or "headcount" in errors or "hours_per_week" in errors:
+        return
+    clean["headcount"], clean["hours_per_week"] = people, hours
+    fte = (Decimal(people * hours) / FULL_TIME_HOURS).quantize(Decimal("0.01"))
+    if fte > FTE_MAX:
+        errors["headcount"] = [_("At most %(limit)s full-time people in one posting.") % {"limit": int(FTE_MAX)}]
+    clean["fte"] = fte
 
 
 def _write_requirements(posting: JobPosting, requirements: Sequence[RequirementInput]) -> None:
@@ -192,8 +245,10 @@ def _create_by_hand(
 def create_posting_from_gap(
     *, scope: Scope, acting_user: User, facility: Facility, role: str, at: datetime | None = None
 ) -> JobPosting:
-    """A posting for the gap of ``role`` in the facility's staffing plan, with the role's default requirements."""
-    from nyeri.staffing.selectors import access_plan_facility, staffing_plan
+    """A DRAFT posting for the gap of ``role`` in the facility's staffing plan, with the role's
+    default requirements, in whole people and hours per week. Not public until a person
+    writes its description and publishes it (``publish_posting``)."""
+    from nyeri.staffing.selectors import access_plan_facility, gap_hours, staffing_plan, whole_people
 
     require_manager(scope, reason="create job posting from gap")
     _facility_of_scope(scope, facility)
@@ -207,15 +262,17 @@ def create_posting_from_gap(
             organization=scope.organization,
             facility=facility,
             role=role,
-            status=PostingStatus.OPEN,
+            status__in=[PostingStatus.OPEN, PostingStatus.DRAFT],
             source=PostingSource.GAP,
         )
         if duplicate.exists():
             raise ValidationError(
-                {"role": [_("An open posting made from this gap already exists for this role at this facility.")]}
+                {"role": [_("A posting made from this gap already exists for this role at this facility.")]}
             )
         producing = line.producing
         fte = min(line.gap, FTE_MAX)
+        people = min(whole_people(fte), HEADCOUNT_MAX)
+        hours = min(max(-(-gap_hours(fte, found.plan.fte_hours) // people), 1), HOURS_MAX)
         requirements = default_requirements(scope.organization.jurisdiction, role)
         title = _("%(role)s at %(facility)s") % {"role": Role(role).label, "facility": facility.name}
         data = PostingInput(
@@ -223,7 +280,8 @@ def create_posting_from_gap(
             title=title[:TITLE_MAX_LENGTH],
             employment_kind=EmploymentKind.PERMANENT if fte >= 1 else EmploymentKind.PART_TIME,
             fte=fte,
-            description=line.summary(),
+            headcount=people,
+            hours_per_week=hours,
         )
         clean, errors = _clean(data, requirements, scope.organization.jurisdiction)
         if errors:
@@ -233,6 +291,7 @@ def create_posting_from_gap(
             facility=facility,
             opened_on=local_date(facility, at),
             created_by=acting_user,
+            status=PostingStatus.DRAFT,
             source=PostingSource.GAP,
             gap_rule_code=producing[0].code if producing else "",
             gap_rules_label=found.plan.rules_label,
@@ -250,14 +309,16 @@ def create_posting_from_gap(
             object_type="job_posting",
             object_id=posting.pk,
             reason=(
-                f"job posting from gap: {role} {line.gap} FTE, rule {posting.gap_rule_code} ({posting.gap_rules_label})"
+                f"draft job posting from gap: {role} {line.gap} FTE ({people} people, {hours} h/week), "
+                f"rule {posting.gap_rule_code} ({posting.gap_rules_label})"
             ),
         )
     return posting
 
 
-def _must_be_open(posting: JobPosting) -> None:
-    if posting.status != PostingStatus.OPEN:
+def _must_be_open(posting: JobPosting, *, or_draft: bool = False) -> None:
+    allowed = (PostingStatus.OPEN, PostingStatus.DRAFT) if or_draft else (PostingStatus.OPEN,)
+    if posting.status not in allowed:
         raise ValidationError(
             {
                 "status": [
@@ -285,7 +346,7 @@ def _update(
     scope: Scope, acting_user: User, posting: JobPosting, data: PostingInput, requirements: Sequence[RequirementInput]
 ) -> JobPosting:
     posting = JobPosting.objects.select_for_update().get(pk=posting.pk, organization=scope.organization)
-    _must_be_open(posting)
+    _must_be_open(posting, or_draft=True)
     clean, errors = _clean(data, requirements, scope.organization.jurisdiction)
     if errors:
         raise ValidationError(errors)
@@ -334,3 +395,33 @@ def close_posting(*, scope: Scope, acting_user: User, posting: JobPosting, today
 def mark_filled(*, scope: Scope, acting_user: User, posting: JobPosting, today: date | None = None) -> JobPosting:
     """Open -> filled (no longer on the public board)."""
     return _end(scope, acting_user, posting, PostingStatus.FILLED, today)
+
+
+def publish_posting(*, scope: Scope, acting_user: User, posting: JobPosting, today: date | None = None) -> JobPosting:
+    """Draft -> open: on the public job board from ``today``. Refused without a description."""
+    require_manager(scope, object_id=posting.pk, reason="publish job posting")
+    with transaction.atomic():
+        posting = (
+            JobPosting.objects.select_for_update()
+            .select_related("facility")
+            .get(pk=posting.pk, organization=scope.organization)
+        )
+        if posting.status != PostingStatus.DRAFT:
+            raise ValidationError({"status": [_("Only a draft posting can be published.")]})
+        if not posting.description.strip():
+            raise ValidationError(
+                {"description": [_("Write a description before publishing: candidates read it on the job board.")]}
+            )
+        posting.status = PostingStatus.OPEN
+        posting.opened_on = today or local_date(posting.facility)
+        posting.save(update_fields=["status", "opened_on", "updated_at"])
+        record_event(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            organization=scope.organization,
+            facility=posting.facility,
+            object_type="job_posting",
+            object_id=posting.pk,
+            reason="job posting status: draft -> open",
+        )
+    return posting

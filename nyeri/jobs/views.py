@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -152,7 +153,11 @@ def edit(request: HttpRequest, posting_id: int) -> HttpResponse:
                 return redirect("jobs:edit", posting.pk)
         status = 400
     else:
-        form = PostingForm(initial=PostingForm.initial_of(posting), **fixed)
+        initial = PostingForm.initial_of(posting)
+        # The description template, offered (never saved by itself): the person writes it.
+        if request.GET.get("template") and not posting.description:
+            initial["description"] = selectors.description_template(posting)
+        form = PostingForm(initial=initial, **fixed)
         formset = RequirementFormSet(
             initial=[RequirementForm.initial_of(r) for r in posting.requirements.all()], prefix="req"
         )
@@ -161,7 +166,14 @@ def edit(request: HttpRequest, posting_id: int) -> HttpResponse:
     return render(
         request,
         "jobs/form.html",
-        {"form": form, "formset": formset, "posting": posting, "requirements": requirements},
+        {
+            "form": form,
+            "formset": formset,
+            "posting": posting,
+            "requirements": requirements,
+            "is_draft": posting.status == PostingStatus.DRAFT,
+            "same_role_open": selectors.open_postings_like(posting),
+        },
         status=status,
     )
 
@@ -206,7 +218,24 @@ def from_gap(request: HttpRequest, facility_id: int) -> HttpResponse:
         for message in error.messages:
             messages.error(request, message)
         return redirect("staffing:plan", facility.pk)
-    messages.success(request, _("A posting was opened for this gap: check its requirements."))
+    messages.success(
+        request, _("A draft posting was made for this gap: write its description, check its requirements, publish it.")
+    )
+    return redirect(f"{reverse('jobs:edit', args=[posting.pk])}?template=1")
+
+
+@login_required
+@require_POST
+def publish(request: HttpRequest, posting_id: int) -> HttpResponse:
+    scope = request_scope(request)
+    posting = access_posting(scope, posting_id)
+    try:
+        services.publish_posting(scope=scope, acting_user=request_user(request), posting=posting)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The posting is open and on the public job board."))
     return redirect("jobs:edit", posting.pk)
 
 

@@ -53,7 +53,7 @@ def _params(notification: Notification) -> dict[str, object]:
     return {
         "credential": subject_label(notification),
         "person": notification.about,
-        "date": formats.date_format(notification.due_on, "j F Y") if notification.due_on else "",
+        "date": formats.date_format(notification.due_on, "DATE_FORMAT") if notification.due_on else "",
         "days": notification.days_left or 0,
     }
 

@@ -12,9 +12,11 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from nyeri.lib.panels import Panel, Tally
 from nyeri.onboarding.access import require_people_administrator
 from nyeri.onboarding.models import Invitation, InvitationFacility, InvitationStatus
 from nyeri.tenancy.models import Facility, Membership, MembershipFacility
@@ -155,3 +157,20 @@ def facilities_by_ids(scope: Scope, ids: Iterable[int]) -> list[Facility]:
     if len(found) != len(wanted):
         raise ValidationError({"facilities": [_("A facility does not belong to your organization.")]})
     return found
+
+
+def home_panel(scope: Scope, facility: Facility) -> Panel | None:
+    """The administrator's people: invitations waiting for an answer and active members (two queries)."""
+    if not scope.has_role(Role.ADMINISTRATOR):
+        return None
+    active = Membership.objects.filter(organization=scope.organization, is_active=True).count()
+    invited = Invitation.objects.filter(organization=scope.organization, status=InvitationStatus.PENDING).count()
+    people = reverse("onboarding:people")
+    return Panel(
+        title=_("People"),
+        counts=(
+            Tally(_("Invitations waiting for an answer"), invited, f"{people}#invitations"),
+            Tally(_("Active members"), active, f"{people}#members"),
+        ),
+        url=people,
+    )

@@ -108,4 +108,18 @@ def medication_choices(jurisdiction: str) -> list[tuple[str, str]]:
         if klass:
             text = f"{text} [{catalogue.class_label(jurisdiction, klass, lang)}]"
         choices.append((med.code, text))
-    return choices
+    # By the name shown, in the reader's language (not by the catalogue's code).
+    return sorted(choices, key=lambda choice: choice[1].casefold())
+
+
+SECOND_FACTORS: dict[str, Promise] = {
+    "totp": gettext_lazy("authenticator app (TOTP)"),
+    "recovery_code": gettext_lazy("recovery code"),
+}
+
+
+def second_factor_label(code: str) -> str:
+    """How a prescription's signature was confirmed, in words ("attested: ..." by a trusted caller)."""
+    if code.startswith("attested: "):
+        return _("attested by %(who)s") % {"who": code.removeprefix("attested: ")}
+    return str(SECOND_FACTORS.get(code, code))

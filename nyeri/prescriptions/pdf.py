@@ -96,12 +96,12 @@ def _render(prescription: Prescription, items: Sequence[PrescriptionItem], langu
 
     pdf.set_font("Helvetica", "B", 13)
     pdf.cell(0, 7, latin1(_("PRESCRIPTION")), align="C", new_x="LMARGIN", new_y="NEXT")
-    when = formats.date_format(signed_at, "j F Y") if signed_at else "-"
+    when = formats.date_format(signed_at, "DATE_FORMAT") if signed_at else "-"
     _line(pdf, f"{_('No.')} {prescription.number}    {when}", size=SMALL, height=4)
     pdf.ln(1)
     _pair(pdf, _("Patient"), patient.full_name)
     _pair(pdf, _("Record number"), patient.mrn)
-    born = formats.date_format(patient.birth_date, "j F Y")
+    born = formats.date_format(patient.birth_date, "DATE_FORMAT")
     _pair(pdf, _("Birth date"), f"{born} ({patient.get_sex_display()})")
     if patient.address:
         _pair(pdf, _("Address"), patient.address)

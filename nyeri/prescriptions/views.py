@@ -282,6 +282,7 @@ def detail(request: HttpRequest, patient_id: int, prescription_id: int) -> HttpR
             "reissued": reissued,
             "reissue_form": ReissueForm(initial={"idempotency_key": new_key()}),
             "is_author": prescription.created_by_id == scope.user.pk,
+            "second_factor": display.second_factor_label(prescription.second_factor),
         },
     )
 

@@ -214,7 +214,7 @@ def request_erasure(
         _audit(acting_user, row, AuditAction.CREATE, "erasure requested")
         if today < ends:
             with translation.override(language):
-                shown = formats.date_format(ends, "j F Y")
+                shown = formats.date_format(ends, "DATE_FORMAT")
             row.status = RequestStatus.REFUSED
             row.answered_at = timezone.now()
             row.answered_by = acting_user

@@ -96,6 +96,12 @@ class OrderForm(WhereForm):
     def __init__(self, *args: Any, scope: Scope, patient: Patient, proc: Procedure, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.describe(proc)
+        # Offer only the body sites this procedure allows. The field still accepts any region
+        # of the body map, so that another one sent anyway gets the service's own reason.
+        language = _language()
+        allowed = set(proc.body_sites)
+        site = _choice(self, "body_site")
+        site.widget.choices = [(r.code, r.label(language)) for r in body_map().regions if r.code in allowed]
         facility = self.fields["facility"]
         assert isinstance(facility, forms.ModelChoiceField)
         facility.queryset = facilities_for(scope)

@@ -13,23 +13,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.models import Patient
+from nyeri.lib.panels import Panel, Tally
 from nyeri.procedures.catalogue import procedure
 from nyeri.procedures.catalogue.schema import Procedure
 from nyeri.procedures.kinds import ANESTHESIOLOGIST_ACTION, GUIDANCE_EQUIPMENT, ProcedureStatus
 from nyeri.procedures.models import ProcedureComplication, ProcedurePerformance, ProcedureRecord
 from nyeri.procedures.refusals import Reason, from_unmet
 from nyeri.procedures.services import equipment_reasons, region_label, side_label
-from nyeri.tenancy.clock import local_date
+from nyeri.tenancy.clock import day_bounds, local_date
 from nyeri.tenancy.models import Facility
-from nyeri.tenancy.roles import Role
+from nyeri.tenancy.roles import CARE_ROLES, Role
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.engine import decide_many
 from nyeri.workforce.models import Person
@@ -275,16 +278,22 @@ def plan_check(scope: Scope, record: ProcedureRecord) -> PlanCheck | None:
     proc = procedure(record.procedure_code)
     if proc is None:
         return None
-    staff = candidates(scope, record.facility, proc)
-    needs = record.anesthesia in ANESTHESIOLOGIST_ACTION
-    kind = GUIDANCE_EQUIPMENT.get(record.guidance)
-    reasons, _said = equipment_reasons(record.facility, record.guidance)
+    return facility_check(scope, record.facility, proc, guidance=record.guidance, anesthesia=record.anesthesia)
+
+
+def facility_check(scope: Scope, facility: Facility, proc: Procedure, *, guidance: str, anesthesia: str) -> PlanCheck:
+    """Can ``facility`` do ``proc`` with this guidance and anesthesia: its equipment in service,
+    a physician who may perform it, an anesthesiologist privileged there when the level needs
+    one. Asked by the order form BEFORE ordering, and by an open order (a read, no audit)."""
+    staff = candidates(scope, facility, proc)
+    needs = anesthesia in ANESTHESIOLOGIST_ACTION
+    reasons, _said = equipment_reasons(facility, guidance)
     return PlanCheck(
         equipment_reasons=tuple(reasons),
         performers=tuple(o.person for o in staff.performers()),
-        anesthesiologists=tuple(o.person for o in staff.anesthesiologists(record.anesthesia)) if needs else (),
+        anesthesiologists=tuple(o.person for o in staff.anesthesiologists(anesthesia)) if needs else (),
         needs_anesthesiologist=needs,
-        equipment_kind=kind,
+        equipment_kind=GUIDANCE_EQUIPMENT.get(guidance),
     )
 
 
@@ -384,3 +393,33 @@ def practitioner_procedures(organization_id: int, person_id: int, since: datetim
         Figure(gettext("Procedures performed"), str(done)),
         Figure(gettext("Procedures with a complication"), str(complicated)),
     ]
+
+
+# --- The clinician's home -------------------------------------------------------------------
+
+
+def home_panel(scope: Scope, facility: Facility) -> Panel | None:
+    """Procedures at ``facility``: scheduled for today, and ordered without a time yet (one
+    query; no patient named: the worklist names them and audits its read)."""
+    if not scope.roles & CARE_ROLES:
+        return None
+    start, end = day_bounds(facility, local_date(facility))
+    found = (
+        _visible(scope)
+        .filter(facility=facility)
+        .aggregate(
+            today=Count(
+                "pk", filter=Q(status=ProcedureStatus.SCHEDULED, scheduled_for__gte=start, scheduled_for__lt=end)
+            ),
+            unscheduled=Count("pk", filter=Q(status=ProcedureStatus.ORDERED)),
+        )
+    )
+    url = reverse("procedures:worklist", args=[facility.pk])
+    return Panel(
+        title=_("Procedures"),
+        counts=(
+            Tally(_("Scheduled for today"), found["today"], url),
+            Tally(_("Ordered, not yet scheduled"), found["unscheduled"], url),
+        ),
+        url=url,
+    )

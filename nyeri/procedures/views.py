@@ -89,7 +89,9 @@ def order(request: HttpRequest, patient_id: int) -> HttpResponse:
         initial={"facility": patient.registered_at_id},
     )
     refused: list[str] = []
-    if request.method == "POST" and form.is_valid():
+    # "Check" re-reads the form for the chosen facility without ordering anything.
+    ordering = request.method == "POST" and "check" not in request.POST
+    if ordering and form.is_valid():
         try:
             record = services.order_procedure(
                 scope=scope,
@@ -110,9 +112,26 @@ def order(request: HttpRequest, patient_id: int) -> HttpResponse:
             refused = denied.messages()
         else:
             messages.success(request, _("%(procedure)s is ordered.") % {"procedure": _label(record)})
+            if request.POST.get("then") == "refer":
+                return redirect("imaging:refer_procedure", patient.pk, record.pk)
             return redirect("procedures:detail", patient_id=patient.pk, record_id=record.pk)
-    context = {"patient": patient, "form": form, "proc": proc}
+    context = {"patient": patient, "form": form, "proc": proc, "check": _order_check(scope, form, proc)}
     return _page(request, "procedures/order_form.html", context, refused)
+
+
+def _order_check(scope: Scope, form: OrderForm, proc: Procedure) -> selectors.PlanCheck | None:
+    """What the chosen facility lacks for this procedure, said before ordering."""
+    chosen = form.data.get("facility") if form.is_bound else form.initial.get("facility")
+    facilities = form.fields["facility"].queryset  # type: ignore[attr-defined]
+    facility = facilities.filter(pk=chosen).first() if str(chosen or "").isdigit() else None
+    facility = facility or facilities.first()
+    if facility is None:
+        return None
+    guidance = (form.data.get("guidance") if form.is_bound else "") or proc.guidance[0]
+    anesthesia = (form.data.get("anesthesia") if form.is_bound else "") or proc.anesthesia
+    if guidance not in proc.guidance or anesthesia not in proc.anesthesia_levels:
+        return None
+    return selectors.facility_check(scope, facility, proc, guidance=guidance, anesthesia=anesthesia)
 
 
 def _detail_context(

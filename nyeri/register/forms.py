@@ -16,11 +16,13 @@ from nyeri.tenancy.selectors import organization_member
 
 def controlled_choices(scope: Scope, language: str) -> list[tuple[str, str]]:
     jurisdiction = scope.organization.jurisdiction
-    return [("", "---")] + [
+    # By the name shown (not by the catalogue's code).
+    products = [
         (m.code, catalogue.label(m, language))
         for m in catalogue.for_jurisdiction(jurisdiction)
         if catalogue.is_controlled(m, jurisdiction)
     ]
+    return [("", "---"), *sorted(products, key=lambda choice: choice[1].casefold())]
 
 
 def member_choices(scope: Scope) -> list[tuple[str, str]]:

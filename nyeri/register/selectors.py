@@ -7,12 +7,17 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
+from nyeri.lib.panels import Panel, Tally
 from nyeri.prescriptions.models import PrescriptionItem, PrescriptionStatus
 from nyeri.register.models import Movement, MovementKind, StockBalance
 from nyeri.register.report import MonthlyReport, monthly_report
@@ -157,3 +162,55 @@ def organization_dispensings(scope: Scope) -> QuerySet[Movement]:
     if scope.facility_ids is not None:
         rows = rows.filter(facility_id__in=scope.facility_ids)
     return rows.select_related("balance", "prescription_item", "patient", "reversed_by")
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    label: str
+    quantity: int
+
+
+def home_panel(scope: Scope, facility: Facility) -> Panel | None:
+    """The pharmacist's work at ``facility``: controlled prescription items with units left
+    to dispense, and the register's balances by the name shown. Two queries; no patient is
+    named (the dispensing queue names them, and audits its read)."""
+    if not scope.has_role(Role.PHARMACIST):
+        return None
+    dispensed = (
+        Movement.objects.filter(
+            prescription_item=OuterRef("pk"), kind__in=[MovementKind.DISPENSING, MovementKind.REVERSAL]
+        )
+        .order_by()
+        .values("prescription_item")
+        .annotate(total=Sum("delta"))
+        .values("total")
+    )
+    waiting = (
+        PrescriptionItem.objects.filter(
+            organization=scope.organization,
+            prescription__facility=facility,
+            prescription__status=PrescriptionStatus.SIGNED,
+        )
+        .exclude(controlled_class="")
+        .annotate(left=F("quantity") + Coalesce(Subquery(dispensed), Value(0)))
+        .filter(left__gt=0)
+        .count()
+    )
+    language = (translation.get_language() or "id").split("-")[0]
+    rows = sorted(
+        (BalanceRow(b.label(language), b.quantity) for b in balances(facility)),
+        key=lambda r: r.label.casefold(),
+    )
+    return Panel(
+        title=_("Controlled-drug register"),
+        counts=(
+            Tally(
+                _("Prescription items waiting to be dispensed"),
+                waiting,
+                reverse("register:dispensing", args=[facility.pk]),
+                urgent=True,
+            ),
+        ),
+        rows=tuple(rows),
+        url=reverse("register:facility", args=[facility.pk]),
+    )

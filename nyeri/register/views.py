@@ -56,13 +56,27 @@ def facility_register(request: HttpRequest, facility_id: int) -> HttpResponse:
         data = filters.cleaned_data
         chosen = selectors.MovementFilters(data["medication"], data["kind"], data["since"], data["until"])
     language = display.language()
+    jurisdiction = scope.organization.jurisdiction
+    # Products and classes by their names in the reader's language, never their codes.
+    balances = sorted(
+        (
+            (
+                b,
+                b.label(language),
+                display.controlled_label(jurisdiction, b.controlled_class),
+                display.units(b.dose_unit, b.quantity),
+            )
+            for b in selectors.balances(facility)
+        ),
+        key=lambda row: row[1].casefold(),
+    )
     return render(
         request,
         "register/facility.html",
         {
             "facility": facility,
-            "balances": [(b, b.label(language)) for b in selectors.balances(facility)],
-            "movements": list(selectors.movements(facility, chosen)),
+            "balances": balances,
+            "movements": [(m, m.balance.label(language)) for m in selectors.movements(facility, chosen)],
             "filters": filters,
             "may_write": services.privilege(scope, facility).allowed,
             "reverse_form": register_forms.ReverseForm(),

@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Field
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -35,6 +36,7 @@ from nyeri.facilities.inputs import FacilityInputs, load_inputs
 from nyeri.facilities.models import SIZE_FIELDS, EquipmentKind, FacilityProfile
 from nyeri.facilities.offered import StaffFacts, evaluate_services, load_staff_facts, people_at
 from nyeri.facilities.services import SIZE_LIMITS
+from nyeri.lib.panels import Panel, Tally
 from nyeri.staffing.evaluate import Plan, RoleChange, Staff, StaffMember, compare, evaluate_plan, rounded
 from nyeri.staffing.loader import CompiledRules, EffectiveRules, Origin, effective_rules
 from nyeri.staffing.models import StaffingRule
@@ -50,7 +52,7 @@ from nyeri.workforce.engine.facts import load_facts
 from nyeri.workforce.policy.loader import CompiledPack, pack_for
 from nyeri.workforce.policy.schema import HoursRequirement
 
-PLAN_READERS = (Role.ADMINISTRATOR, Role.CREDENTIALING_OFFICER)
+PLAN_READERS = (Role.ADMINISTRATOR, Role.CREDENTIALING_OFFICER, Role.FACILITY_MANAGER)
 RULE_EDITORS = (Role.ADMINISTRATOR,)
 # The largest number of units a preview may add of one kind.
 MAX_UNITS_ADDED = 20
@@ -433,3 +435,40 @@ def rules_overview(scope: Scope) -> RulesOverview:
     roles = list(dict.fromkeys(r.rule.role.value for r in rows))
     roles += [r for r in base.qualifications if r not in roles]
     return RulesOverview(rules, tuple(rows), tuple(qualification_notes(base, roles, language())))
+
+
+# --- The facility manager's home ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GapRow:
+    label: str
+    # Whole people: a posting hires people, not fractions of a full-time equivalent.
+    people: int
+    hours_per_week: int
+
+
+def whole_people(fte: Decimal) -> int:
+    """The people a gap of ``fte`` full-time equivalents needs (0.2 FTE still needs one)."""
+    return max(int(fte.to_integral_value(rounding=ROUND_CEILING)), 0)
+
+
+def gap_hours(fte: Decimal, fte_hours: Decimal) -> int:
+    """The gap in working hours per week, rounded up to a whole hour."""
+    return max(int((fte * fte_hours).to_integral_value(rounding=ROUND_CEILING)), 0)
+
+
+def home_panel(scope: Scope, facility: Facility) -> Panel | None:
+    """The facility manager's staffing gaps at ``facility``, from its staffing plan (the
+    plan's fixed number of queries and its audit row)."""
+    if not scope.has_role(Role.FACILITY_MANAGER):
+        return None
+    plan = staffing_plan(scope, facility).plan
+    rows = tuple(GapRow(line.label, whole_people(line.gap), gap_hours(line.gap, plan.fte_hours)) for line in plan.gaps)
+    url = reverse("staffing:plan", args=[facility.pk])
+    return Panel(
+        title=_("Staffing"),
+        counts=(Tally(_("Roles short of staff"), len(rows), url, urgent=True),),
+        rows=rows,
+        url=url,
+    )

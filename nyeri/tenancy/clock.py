@@ -118,12 +118,14 @@ def zone_label(zone: tzinfo | str) -> str:
     return TIME_ZONE_LABELS.get(name, name)
 
 
-def format_facility_time(moment: datetime | None, facility: Facility | None, format_string: str = "j F Y H:i") -> str:
-    """``moment`` in ``facility``'s zone with the zone's label ("14 Desember 2026 21:30 WITA"); "" for none."""
+def format_facility_time(
+    moment: datetime | None, facility: Facility | None, format_string: str = "DATETIME_FORMAT"
+) -> str:
+    """``moment`` in ``facility``'s zone with the zone's label ("14 Des 2026 21:30 WITA"); "" for none."""
     return format_zone_time(moment, facility_zone(facility), format_string)
 
 
-def format_zone_time(moment: datetime | None, zone: tzinfo, format_string: str = "j F Y H:i") -> str:
+def format_zone_time(moment: datetime | None, zone: tzinfo, format_string: str = "DATETIME_FORMAT") -> str:
     """``moment`` in ``zone`` with the zone's label; for rows read without their facility
     (``values_list`` of a facility's ``time_zone``: see ``zone_named``)."""
     if moment is None:

@@ -51,3 +51,13 @@ CLINICAL_ROLES = frozenset(
         Role.PHARMACIST,
     }
 )
+
+# Who sees patients through the day (the physicians and nurses): their home shows the
+# day's procedures and diary entries that need a look. Pharmacists, radiographers and
+# technicians have their own work lists.
+CARE_ROLES = CLINICAL_ROLES - {
+    Role.PHARMACIST,
+    Role.RADIOGRAPHER,
+    Role.XRAY_ASSISTANT,
+    Role.MEDICAL_TECHNICIAN,
+}

@@ -14,14 +14,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from nyeri.api.errors import envelope
-from nyeri.appointments.selectors import home_panel as appointments_home_panel
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import request_scope
-from nyeri.tenancy.selectors import facilities_for, staff_counts_by_role
+from nyeri.tenancy.selectors import facilities_for
+from nyeri.web.home import home_panels
 
 logger = logging.getLogger(__name__)
+
+
+# The facility the user last looked at: their home opens there next time.
+SESSION_FACILITY_KEY = "nyeri_home_facility_id"
 
 
 @login_required
@@ -30,27 +34,29 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.memberships.exists() and hasattr(request.user, "candidate_profile"):  # type: ignore[union-attr]
         return redirect("candidates:profile")
     scope = request_scope(request)
-    first = facilities_for(scope).first()
-    if first is None:
+    facilities = facilities_for(scope)
+    last = request.session.get(SESSION_FACILITY_KEY)
+    chosen = facilities.filter(pk=last).first() if isinstance(last, int) else None
+    chosen = chosen or facilities.first()
+    if chosen is None:
         return render(request, "web/no_facility.html")
-    return redirect("web:facility_dashboard", facility_id=first.pk)
+    return redirect("web:facility_dashboard", facility_id=chosen.pk)
 
 
 @login_required
 def facility_dashboard(request: HttpRequest, facility_id: int) -> HttpResponse:
+    """The role home at one facility: the panels of work the user's roles have here."""
     scope = request_scope(request)
     facility = access_facility(scope, facility_id)
-    counts = staff_counts_by_role(scope, facility)
-    staff = [(role.label, counts.get(role.value, 0)) for role in Role]
+    if request.session.get(SESSION_FACILITY_KEY) != facility.pk:
+        request.session[SESSION_FACILITY_KEY] = facility.pk
     return render(
         request,
         "web/facility_dashboard.html",
         {
             "facility": facility,
-            "staff": staff,
-            "staff_total": sum(counts.values()),
+            "panels": home_panels(scope, facility),
             "my_roles": [Role(r).label for r in sorted(scope.roles)],
-            "appointments_panel": appointments_home_panel(scope, facility),
         },
     )
 

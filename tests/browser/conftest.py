@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # between browser steps are still plain synchronous code.
@@ -78,3 +78,18 @@ def demo(transactional_db: None) -> None:
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def via_menu(link: Locator) -> None:
+    """Click a link of the header, opening its menu first (the menus are <details>, closed)."""
+    target = link.first
+    menu = target.locator("xpath=ancestor::details[1]")
+    if menu.count() and menu.get_attribute("open") is None:
+        menu.locator("xpath=./summary").click()
+    # On a phone the menus sit behind the one "Menu" button.
+    toggle = target.page.locator(".navtoggle")
+    if not target.is_visible() and toggle.count() and toggle.is_visible():
+        toggle.click()
+        if menu.count() and menu.get_attribute("open") is None:
+            menu.locator("xpath=./summary").click()
+    target.click()

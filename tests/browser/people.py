@@ -16,6 +16,7 @@ from nyeri.demo.data import DEMO_PASSWORD
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
 from tests.accounts_fixtures import give_second_factor, totp_code
+from tests.browser.conftest import via_menu
 
 INVITEE_PASSWORD = "Nyeri-staf-baru-2026!"
 LINK = re.compile(r"/invitation/[A-Za-z0-9_-]+/")
@@ -38,7 +39,7 @@ def log_in_as_administrator(page: Page, live_server: LiveServer, username: str, 
 
 
 def log_out(page: Page) -> None:
-    page.click("form[action='/accounts/logout/'] button[type=submit]")
+    via_menu(page.locator("form[action='/accounts/logout/'] button[type=submit]"))
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
 
 
@@ -55,7 +56,7 @@ def invite(
 ) -> str:
     """On the logged-in administrator's People page, invite someone; returns the link from the e-mail."""
     page.goto(f"{live_server.url}/")
-    page.click("[data-testid=people-admin-link]")
+    via_menu(page.locator("[data-testid=people-admin-link]"))
     expect(page).to_have_url(re.compile(r"/people/$"))
     form = page.locator("[data-testid=invite-form]")
     form.locator("input[name=full_name]").fill(full_name)

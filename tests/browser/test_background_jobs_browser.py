@@ -12,7 +12,7 @@ from pytest_django.live_server_helper import LiveServer
 from nyeri.background.models import JobRun, JobStatus
 from nyeri.background.services import enqueue_job
 from tests.background.conftest import DATABASE_QUEUE
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, via_menu
 from tests.browser.people import log_in_as_administrator
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo")]
@@ -35,7 +35,7 @@ def test_an_administrator_sees_a_failed_job_and_retries_it(
     page: Page, live_server: LiveServer, failed_run: JobRun
 ) -> None:
     log_in_as_administrator(page, live_server, "admin")
-    page.get_by_test_id("background-jobs-link").click()
+    via_menu(page.get_by_test_id("background-jobs-link"))
     expect(page.locator("h1")).to_have_text("Pekerjaan latar belakang")
     row = page.locator("[data-testid=job-run][data-job='tests.broken'][data-status=failed]")
     expect(row).to_have_count(1)

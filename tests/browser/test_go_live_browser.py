@@ -33,7 +33,7 @@ from nyeri.tenancy.models import Organization
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.kinds import CredentialStatus
 from nyeri.workforce.models import Credential
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, via_menu
 from tests.browser.people import accept, invite
 from tests.browser.setup_helpers import setup_installation
 
@@ -80,7 +80,7 @@ def scanned_document(folder: Path, name: str, text: str) -> Path:
 
 def submit_credential(page: Page, fill: Callable[[Page], None], evidence: Path) -> None:
     """From the person's own record, "Add a credential", the form, submitted for verification."""
-    page.get_by_role("link", name="Data saya").click()
+    via_menu(page.locator("details.usermenu a", has_text="Data saya"))
     expect(page.locator("h1")).to_have_text(PHYSICIAN)
     page.get_by_role("link", name="Tambah kredensial").click()
     expect(page.locator("h1")).to_contain_text(f"Ajukan kredensial {PHYSICIAN}")
@@ -162,7 +162,7 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
 
     submit_credential(physician, fill_str, scanned_document(tmp_path, "str-budi.pdf", f"STR {STR_NUMBER}"))
     submit_credential(physician, fill_sip, scanned_document(tmp_path, "sip-budi.pdf", SIP_NUMBER))
-    physician.get_by_role("link", name="Data saya").click()
+    via_menu(physician.locator("details.usermenu a", has_text="Data saya"))
     credentials = physician.get_by_test_id("credentials")
     expect(credentials.locator("tbody tr")).to_have_count(2)
     expect(credentials).to_contain_text("Surat Tanda Registrasi (STR)")
@@ -176,7 +176,7 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
     expect(prescribe).to_contain_text("Surat Tanda Registrasi (STR)")
 
     # 5. The officer opens the credentialing queue, downloads the evidence and verifies both.
-    officer.get_by_role("navigation").get_by_role("link", name="Kredensial", exact=True).click()
+    via_menu(officer.locator("nav.mainnav a", has_text=re.compile(r"^Kredensial$")))
     expect(officer.locator("h1")).to_have_text("Kredensial")
     waiting = officer.locator("tbody tr", has_text=PHYSICIAN)
     expect(waiting).to_have_count(2)
@@ -212,7 +212,7 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
 
     # 6. The nurse registers the patient; a NIK whose birth date contradicts the form is refused
     #    on the birth date field, then corrected.
-    nurse.get_by_role("navigation").get_by_role("link", name="Pasien", exact=True).click()
+    via_menu(nurse.locator("nav.mainnav a", has_text=re.compile(r"^Pasien$")))
     nurse.get_by_test_id("register-patient").click()
     form = nurse.get_by_test_id("register-form")
     form.locator("input[name=full_name]").fill(PATIENT)
@@ -238,7 +238,7 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
     screenshot(nurse, "go-live-08-patient-registered")
 
     # 7. The physician finds her in the list of patients and records an NRS.
-    physician.get_by_role("navigation").get_by_role("link", name="Pasien", exact=True).click()
+    via_menu(physician.locator("nav.mainnav a", has_text=re.compile(r"^Pasien$")))
     physician.get_by_role("link", name=PATIENT).click()
     expect(physician.locator("h1")).to_have_text(PATIENT)
     physician.get_by_role("navigation", name="Rekam medis pasien").get_by_role("link", name="Catat asesmen").click()

@@ -14,7 +14,7 @@ from nyeri.hiring.models import Application, Stage
 from nyeri.jobs.models import JobPosting, PostingStatus
 from nyeri.workforce.kinds import CredentialStatus
 from nyeri.workforce.models import Credential
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, via_menu
 from tests.browser.test_login_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo")]
@@ -80,11 +80,11 @@ def test_a_candidate_goes_from_the_board_to_an_application_and_is_hired(page: Pa
     expect(page).to_have_url(re.compile(r"/hiring/mine/$"))
     expect(page.locator("[data-testid=stage]").first).to_have_text("Masuk")
     application = Application.objects.get(candidate__user__username=EMAIL)
-    page.click("form[action='/accounts/logout/'] button")
+    via_menu(page.locator("form[action='/accounts/logout/'] button"))
 
     # The employer: the application among the posting's, ranked; three steps; the hire.
     log_in(page, live_server, "kredensial")
-    page.click("[data-testid=applications-link]")
+    via_menu(page.locator("[data-testid=applications-link]"))
     page.click(f"a[href='/hiring/postings/{posting.pk}/']")
     expect(page.locator(f"tr[data-application='{application.pk}']")).to_be_visible()
     screenshot(page, "hiring-ranked-applications")
@@ -103,5 +103,5 @@ def test_a_candidate_goes_from_the_board_to_an_application_and_is_hired(page: Pa
     assert registration.status == CredentialStatus.SUBMITTED
 
     # The credentialing queue now holds her STR.
-    page.click("nav.mainnav >> text=Kredensial")
+    via_menu(page.locator("nav.mainnav >> text=Kredensial"))
     expect(page.locator("main")).to_contain_text("Intan Permata")

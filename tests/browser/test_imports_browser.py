@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from nyeri.clinical.models import Patient
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, via_menu
 from tests.browser.test_login_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo")]
@@ -23,7 +23,7 @@ def _file(*lines: str) -> dict[str, object]:
 
 def test_a_nurse_checks_a_patient_file_corrects_it_and_imports_it(page: Page, live_server: LiveServer) -> None:
     log_in(page, live_server, "perawat")
-    page.click("nav.mainnav >> [data-testid=imports-link]")
+    via_menu(page.locator("nav.mainnav >> [data-testid=imports-link]"))
     page.click("[data-testid=upload-patients]")
     page.set_input_files(
         "input[type=file]", files=[_file(GOOD, "RM-IMPOR-2,,Tanpa Identitas,01/01/1970,Laki-laki,rsud-bandung")]

@@ -24,7 +24,8 @@ def test_a_nurse_logs_in_and_sees_her_facility_dashboard_in_indonesian(page: Pag
     expect(page).to_have_url(re.compile(r"/facilities/\d+/$"))
     expect(page.locator("h1")).to_have_text("Layanan Nyeri RSUD Kota Bandung")
     expect(page.locator("html")).to_have_attribute("lang", "id")
-    expect(page.get_by_role("heading", name="Staf")).to_be_visible()
+    # The nurse's home: her patients' diaries and the day's procedures (issue 13), not a staff count.
+    expect(page.get_by_role("heading", name="Tindakan")).to_be_visible()
     screenshot(page, "dashboard-id")
 
 
@@ -32,7 +33,8 @@ def test_switching_to_english_translates_the_dashboard(page: Page, live_server: 
     log_in(page, live_server, "perawat")
     page.click("form.langswitch button[value=en]")
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_role("heading", name="Staff")).to_be_visible()
+    expect(page.get_by_role("heading", name="Procedures")).to_be_visible()
+    page.locator("details.usermenu > summary").click()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     screenshot(page, "dashboard-en")
 

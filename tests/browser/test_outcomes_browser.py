@@ -15,7 +15,7 @@ from nyeri.clinical.assessments import services as assessments
 from nyeri.clinical.diagnoses import services as diagnoses
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, via_menu
 from tests.conftest import PASSWORD, MakeMember
 from tests.diagnoses.conftest import licensed_staff
 from tests.outcomes.conftest import make_patient, scope_of
@@ -64,7 +64,7 @@ def test_a_physician_reads_the_outcomes_chart_and_exports_it(
     page.fill("input[name=username]", "dr_budi")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit].primary")
-    page.click("nav.mainnav >> text=Outcomes")
+    via_menu(page.locator("nav.mainnav >> text=Outcomes"))
     day = timezone.localtime(baseline).date()
     page.fill("input[name=from]", (day - timedelta(days=1)).isoformat())
     page.fill("input[name=to]", (day + timedelta(days=1)).isoformat())

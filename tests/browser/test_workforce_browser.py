@@ -8,7 +8,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from nyeri.tenancy.models import Facility
 from nyeri.workforce.models import Person
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, via_menu
 from tests.browser.test_login_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo")]
@@ -34,7 +34,7 @@ def test_a_credentialing_officer_sees_why_a_physician_may_not_prescribe_here(
 
 def test_the_credentialing_queue_lists_the_pending_background_check(page: Page, live_server: LiveServer) -> None:
     log_in(page, live_server, "kredensial")
-    page.click("nav.mainnav >> text=Kredensial")
+    via_menu(page.locator("nav.mainnav >> text=Kredensial"))
     expect(page.locator("main")).to_contain_text("dr. Maya Sari, Sp.N")
     expect(page.locator("main")).to_contain_text("Pemeriksaan latar belakang")
     screenshot(page, "credential-queue")
@@ -42,7 +42,7 @@ def test_the_credentialing_queue_lists_the_pending_background_check(page: Page, 
 
 def test_a_nurse_sees_her_progress_towards_the_pain_nursing_certification(page: Page, live_server: LiveServer) -> None:
     log_in(page, live_server, "perawat")
-    page.click("text=Data saya")
+    via_menu(page.locator("text=Data saya"))
     expect(page.locator("main")).to_contain_text("Sertifikasi keperawatan manajemen nyeri")
     progress = page.locator("progress").first
     expect(progress).to_be_visible()
@@ -54,7 +54,7 @@ def test_a_nurse_sees_her_progress_towards_the_pain_nursing_certification(page: 
 
 def test_a_compliance_officer_filters_the_audit_trail_and_exports_it(page: Page, live_server: LiveServer) -> None:
     log_in(page, live_server, "kepatuhan")
-    page.click("nav.mainnav >> text=Jejak audit")
+    via_menu(page.locator("nav.mainnav >> text=Jejak audit"))
     expect(page.locator("h1")).to_have_text("Jejak audit")
     page.select_option("select[name=action]", "login")
     page.click("button[type=submit].primary")

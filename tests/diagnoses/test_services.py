@@ -98,7 +98,7 @@ def test_an_onset_in_the_future_is_refused_naming_the_field_and_nothing_is_saved
 def test_an_onset_before_birth_is_refused(physician: User, patient: Patient) -> None:
     with translation.override("en"), pytest.raises(ValidationError) as excinfo:
         record(physician, patient, onset_date=date(1960, 5, 1))
-    assert errors_of(excinfo) == {"onset_date": ["The onset is before the patient's birth date (2 January 1970)."]}
+    assert errors_of(excinfo) == {"onset_date": ["The onset is before the patient's birth date (2 Jan 1970)."]}
 
 
 def test_an_unknown_icd11_category_is_refused_naming_the_field(physician: User, patient: Patient) -> None:

@@ -19,15 +19,18 @@ from tests.facilities.conftest import client_of
 from tests.jobs.conftest import MakePosting
 
 
-def test_a_gap_becomes_an_open_posting_with_the_role_the_rule_and_the_default_requirements(
+def test_a_gap_becomes_a_draft_posting_with_the_role_the_rule_and_the_default_requirements(
     admin_scope: Scope, admin: User, facility: Facility, clinic: dict[str, Person]
 ) -> None:
     posting = services.create_posting_from_gap(
         scope=admin_scope, acting_user=admin, facility=facility, role="medical_assistant"
     )
-    assert posting.status == PostingStatus.OPEN
+    # A draft (issue 13): not public until a person writes its description and publishes it.
+    assert posting.status == PostingStatus.DRAFT
+    assert posting.description == ""
     assert posting.source == PostingSource.GAP
     assert (posting.role, posting.fte, posting.gap_fte) == ("medical_assistant", Decimal("0.80"), Decimal("0.80"))
+    assert (posting.headcount, posting.hours_per_week) == (1, 32)
     assert (posting.gap_required_fte, posting.gap_current_fte) == (Decimal("0.80"), Decimal("0.00"))
     assert posting.gap_rule_code
     assert posting.gap_rules_label.startswith("ID@")
@@ -49,6 +52,7 @@ def test_a_radiographer_gap_requires_operating_the_xray_unit_here(
         ("operate_equipment:c_arm", "preferred"),
     ]
     assert posting.fte == Decimal("1.20")
+    assert (posting.headcount, posting.hours_per_week) == (2, 24)
     assert posting.employment_kind == "permanent"
 
 
@@ -77,10 +81,13 @@ def test_the_plan_page_has_a_button_per_gap_that_opens_a_posting(
     response = client.post(f"/jobs/manage/from-gap/{facility.pk}/", {"role": "pharmacist"})
     posting = JobPosting.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/jobs/manage/{posting.pk}/edit/"
+    assert response["Location"] == f"/jobs/manage/{posting.pk}/edit/?template=1"
     edit = client.get(response["Location"]).content.decode()
     assert 'data-testid="gap-source"' in edit
-    assert "dispense" in edit.lower()
+    assert 'data-testid="draft-badge"' in edit
+    # The description template is offered in the field, naming the role; nothing is saved by itself.
+    assert "for the role of Pharmacist" in edit
+    assert JobPosting.objects.get().description == ""
 
 
 def test_managers_list_create_edit_close_and_fill_through_the_pages(admin: User, facility: Facility) -> None:
@@ -90,7 +97,8 @@ def test_managers_list_create_edit_close_and_fill_through_the_pages(admin: User,
         "role": "medical_assistant",
         "title": "Asisten medis",
         "employment_kind": "permanent",
-        "fte": "1",
+        "headcount": "1",
+        "hours_per_week": "40",
         "description": "",
         "req-TOTAL_FORMS": "3",
         "req-INITIAL_FORMS": "0",

@@ -294,3 +294,33 @@ def test_another_organizations_patient_is_not_found(physician: User, foreign_pat
     client = client_of(physician)
     assert client.get(url(foreign_patient)).status_code == 404
     assert client.get(url(foreign_patient, "new/")).status_code == 404
+
+
+def test_enrolling_a_second_factor_from_the_signing_page_returns_to_the_prescription(
+    physician: User, patient: Patient, make_draft: MakeDraft
+) -> None:
+    draft = make_draft(physician, patient, item("fentanyl-25mcgh-patch", doses_per_day="0.333", days=9))
+    client = client_of(physician)
+    sign_url = url(patient, f"{draft.pk}/sign/")
+    page = client.get(sign_url).content.decode()
+    setup = f"/accounts/second-factor/setup/?next={sign_url.replace('/', '%2F')}"
+    assert setup in page
+    started = client.post("/accounts/second-factor/setup/", {"action": "start", "next": sign_url})
+    assert started["Location"] == setup
+    device = TOTPDevice.objects.get(user=physician, confirmed=False)
+    codes = client.post(setup, {"action": "confirm", "token": totp_code(device), "next": sign_url})
+    assert codes.status_code == 200
+    assert f'href="{sign_url}"' in codes.content.decode()
+    assert b'data-testid="sign-form"' in client.get(sign_url).content
+
+
+def test_a_next_to_another_site_is_not_followed_after_enrolling(physician: User) -> None:
+    client = client_of(physician)
+    started = client.post("/accounts/second-factor/setup/", {"action": "start", "next": "https://evil.example/"})
+    assert started["Location"] == "/accounts/second-factor/setup/"
+    device = TOTPDevice.objects.get(user=physician, confirmed=False)
+    codes = client.post(
+        "/accounts/second-factor/setup/",
+        {"action": "confirm", "token": totp_code(device), "next": "https://evil.example/"},
+    )
+    assert "evil.example" not in codes.content.decode()

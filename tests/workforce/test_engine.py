@@ -67,7 +67,7 @@ def test_a_privilege_lapses_at_the_moment_its_permit_expires(
     assert not lapsed.allowed
     assert codes(lapsed) == ["credential_expired"]
     assert lapsed.unmet[0].params["date"] == date(2026, 11, 30)
-    assert "30 November 2026" in lapsed.unmet[0].message("en")
+    assert "30 Nov 2026" in lapsed.unmet[0].message("en")
 
 
 def test_it_explains_a_permit_issued_for_another_place(

@@ -278,7 +278,7 @@ def test_a_nurse_sees_her_pain_nursing_progress_with_hours_exam_and_each_require
     assert section is not None, html
     assert re.search(r'<progress [^>]*max="2000(\.0)?" value="12\.5"', section[1])
     assert re.search(r'<progress [^>]*max="30(\.0)?" value="0(\.0)?"', section[1])
-    assert "1 Maret 2025" in section[1]  # the exam, in the nurse's language (Indonesian)
+    assert "1 Mar 2025" in section[1]  # the exam, in the nurse's language (Indonesian)
     assert "12,5" in section[1]
     assert "medical_assistant_ready" not in html
 

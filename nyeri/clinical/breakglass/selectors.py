@@ -20,6 +20,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.audit.services import record_event
@@ -27,6 +28,9 @@ from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.breakglass.access import OBJECT_TYPE, ensure_compliance_officer
 from nyeri.clinical.breakglass.models import BreakGlassGrant
 from nyeri.clinical.models import Patient
+from nyeri.lib.panels import Panel, Tally
+from nyeri.tenancy.models import Facility
+from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 
 PAGE_SIZE = 50
@@ -201,3 +205,16 @@ def grant_review(scope: Scope, grant_id: int, *, purpose: str = "review page") -
             reason=purpose,
         )
     return GrantReview(grant, events, count)
+
+
+def home_panel(scope: Scope, facility: Facility) -> Panel | None:
+    """The compliance officer's emergency accesses waiting for review (one query; no patient named)."""
+    if not scope.has_role(Role.COMPLIANCE_OFFICER):
+        return None
+    waiting = BreakGlassGrant.objects.filter(organization=scope.organization, reviewed_at__isnull=True).count()
+    url = reverse("breakglass:review_list")
+    return Panel(
+        title=_("Emergency access"),
+        counts=(Tally(_("Emergency accesses waiting for review"), waiting, url, urgent=True),),
+        url=url,
+    )

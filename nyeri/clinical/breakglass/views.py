@@ -37,7 +37,7 @@ def _safe_next(request: HttpRequest, target: str) -> str:
 def _local(moment: object) -> str:
     # A grant opens a patient's whole record, not a facility's: the installation's clock, as
     # the review's days (breakglass/selectors.py).
-    return formats.date_format(timezone.localtime(moment), "j F Y H:i")  # type: ignore[arg-type]
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")  # type: ignore[arg-type]
 
 
 def refused(request: HttpRequest, exception: CareAccessRefused) -> HttpResponse:

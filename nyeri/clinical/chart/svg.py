@@ -122,7 +122,7 @@ class TrendSvg:
 def _date(at: datetime) -> str:
     # One time axis for a patient seen at several facilities: the installation's days. The
     # data table and the baseline dates show each value on its facility's clock.
-    return formats.date_format(timezone.localtime(at), "j M Y")
+    return formats.date_format(timezone.localtime(at), "DATE_FORMAT")
 
 
 def _number(value: object) -> str:

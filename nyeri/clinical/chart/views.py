@@ -45,7 +45,7 @@ def table_body(rows: Iterable[tuple[MeasureSeries, ChartPoint]]) -> SafeString:
 
     Built here rather than in the template: a page of a long diary has a hundred rows, and
     a template loop with a URL tag and two localized formats per row costs about ten times
-    more. The output is what ``{% facility_time at zone "j M Y H:i" %}`` and ``{{ value }}``
+    more. The output is what ``{% facility_time at zone "DATETIME_FORMAT" %}`` and ``{{ value }}``
     would give: the time on the clock of the facility that assessed, with its zone's label
     (a patient seen in Jakarta and Jayapura), the month abbreviations and the decimal
     separator of the active language.

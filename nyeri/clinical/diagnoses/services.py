@@ -179,7 +179,7 @@ def _clean_content(diagnosis: Diagnosis, patient: Patient, errors: Errors, *, ic
                 errors,
                 "onset_date",
                 _("The onset is before the patient's birth date (%(date)s).")
-                % {"date": formats.date_format(patient.birth_date, "j F Y")},
+                % {"date": formats.date_format(patient.birth_date, "DATE_FORMAT")},
             )
     diagnosis.suspected_cause = _text(diagnosis.suspected_cause)
     if len(diagnosis.suspected_cause) > CAUSE_MAX_LENGTH:

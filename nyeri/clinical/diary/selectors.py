@@ -8,12 +8,14 @@ the link (``links.resolve_link``) and are audited with no actor, the label namin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Case, CharField, Count, Max, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, Max, QuerySet, Value, When, Window
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
@@ -22,8 +24,11 @@ from nyeri.clinical.diary.links import ACTOR_LABEL
 from nyeri.clinical.diary.services import DAILY_LIMIT, DIARY_INSTRUMENTS, entries_on_day
 from nyeri.clinical.instruments import instrument as find_instrument
 from nyeri.clinical.instruments.schema import Instrument
-from nyeri.clinical.models import DiaryLink, DiaryLinkState, PainAssessment, Patient
+from nyeri.clinical.models import AssessmentStatus, DiaryLink, DiaryLinkState, PainAssessment, Patient
+from nyeri.lib.panels import Panel, Tally
 from nyeri.lib.rows import PageRows, page_of
+from nyeri.tenancy.models import Facility
+from nyeri.tenancy.roles import CARE_ROLES
 from nyeri.tenancy.scope import Scope
 
 
@@ -164,3 +169,85 @@ def diary_entry(link: DiaryLink, entry_id: int) -> PainAssessment:
         raise Http404("No such diary entry")
     _audit_patient_read(link, "pain_assessment", entry.pk, "entry confirmation shown")
     return entry
+
+
+# --- The clinician's home -------------------------------------------------------------------
+
+# A diary entry needs a look when its pain score reaches this on the 0-10 scale of the
+# diary's instruments (NRS, PEG): "severe" pain on the NRS bands (7-10).
+ALERT_AT = Decimal(7)
+ALERT_DAYS = 7
+ALERT_ROWS = 10
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    assessment_id: int
+    patient_id: int
+    patient_name: str
+    instrument: str
+    value: Decimal
+    recorded_at: datetime
+
+
+def home_panel(scope: Scope, facility: Facility) -> Panel | None:
+    """Diary entries at ``facility`` in the last 7 days whose pain score reached 7 of 10,
+    the newest first (one query, and the audit row of the patients named)."""
+    if not scope.roles & CARE_ROLES:
+        return None
+    since = timezone.now() - timedelta(days=ALERT_DAYS)
+    crossed = PainAssessment.objects.filter(
+        organization=scope.organization,
+        facility=facility,
+        diary_link__isnull=False,
+        status=AssessmentStatus.CURRENT,
+        recorded_at__gte=since,
+        scores__score_code="total",
+        scores__value__gte=ALERT_AT,
+    )
+    # One query: the newest rows, each carrying the count of all (a window over the whole set).
+    found = list(
+        crossed.select_related("patient")
+        .annotate(value=F("scores__value"), total=Window(Count("pk")))
+        .order_by("-recorded_at", "-pk")[:ALERT_ROWS]
+    )
+    total = found[0].total if found else 0
+    rows = tuple(
+        AlertRow(
+            a.pk,
+            a.patient_id,
+            a.patient.full_name,
+            _instrument_name(a.instrument_code),
+            a.value,
+            a.recorded_at,
+        )
+        for a in found
+    )
+    if rows:
+        with transaction.atomic():
+            record_event(
+                actor=scope.user,
+                action=AuditAction.SEARCH,
+                organization=scope.organization,
+                facility=facility,
+                object_type="pain_assessment",
+                reason=f"home: diary entries at or above {ALERT_AT}: patients "
+                + ", ".join(sorted({str(r.patient_id) for r in rows})),
+            )
+    return Panel(
+        title=_("Patient diaries"),
+        counts=(
+            Tally(
+                _("Entries of severe pain (7 or more of 10) in the last %(days)s days") % {"days": ALERT_DAYS},
+                total,
+                "",
+                urgent=True,
+            ),
+        ),
+        rows=rows,
+    )
+
+
+def _instrument_name(code: str) -> str:
+    found = find_instrument(code)
+    return found.abbreviation if found is not None else code

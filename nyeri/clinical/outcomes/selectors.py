@@ -31,7 +31,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import NotSupportedError, connection
 from django.db.models import DateTimeField, Exists, Func, Min, OuterRef, QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -175,8 +175,8 @@ def resolve_filters(
     assert date_to is not None
     if date_to < date_from:
         errors["to"] = _("The end of the period (%(end)s) is before its start (%(start)s).") % {
-            "end": date_to.isoformat(),
-            "start": date_from.isoformat(),
+            "end": formats.date_format(date_to, "DATE_FORMAT"),
+            "start": formats.date_format(date_from, "DATE_FORMAT"),
         }
     if errors:
         raise ValidationError(errors)

@@ -32,12 +32,12 @@ def _shown(moment: datetime | None, facility: Facility | str | None, format_stri
 
 @register.filter(name="facility_time")
 def facility_time(moment: datetime | None, facility: Facility | str | None) -> str:
-    return _shown(moment, facility, "j F Y H:i")
+    return _shown(moment, facility, "DATETIME_FORMAT")
 
 
 @register.simple_tag(name="facility_time")
 def facility_time_tag(
-    moment: datetime | None, facility: Facility | str | None, format_string: str = "j F Y H:i"
+    moment: datetime | None, facility: Facility | str | None, format_string: str = "DATETIME_FORMAT"
 ) -> str:
     """``{% facility_time moment facility "Y-m-d H:i:s" %}``: the same, with a date format of one's own
     (``{% facility_time moment facility "j M Y H:i" as shown %}`` for a translated sentence)."""
@@ -45,7 +45,9 @@ def facility_time_tag(
 
 
 @register.simple_tag(name="facility_date")
-def facility_date_tag(moment: datetime | None, facility: Facility | str | None, format_string: str = "j F Y") -> str:
+def facility_date_tag(
+    moment: datetime | None, facility: Facility | str | None, format_string: str = "DATE_FORMAT"
+) -> str:
     """``{% facility_date moment facility "j M Y" %}``: the calendar day of ``moment`` at the
     facility, without a time and so without the zone's label (the day is the facility's)."""
     if moment is None:
@@ -55,7 +57,7 @@ def facility_date_tag(moment: datetime | None, facility: Facility | str | None, 
 
 
 @register.simple_tag(name="facility_clock")
-def facility_clock_tag(moment: datetime | None, facility: Facility | None, format_string: str = "H:i") -> str:
+def facility_clock_tag(moment: datetime | None, facility: Facility | None, format_string: str = "TIME_FORMAT") -> str:
     """``{% facility_clock moment facility %}``: the facility's wall clock without the zone's label,
     for a list whose heading names the zone once (a day's appointments)."""
     if moment is None:

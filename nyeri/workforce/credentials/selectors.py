@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import BinaryIO, NoReturn
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
+from nyeri.lib.panels import Panel, Tally
+from nyeri.tenancy.clock import local_date
+from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.access import scoped_credentials
@@ -197,3 +202,36 @@ def source_verification_of(scope: Scope, credential: Credential) -> AtSource | N
     place = verification.source(jurisdiction, row.source) if row.source else None
     how = verification.method(jurisdiction, row.method) if row.method else None
     return AtSource(row, place.label() if place else row.source, how.label() if how else row.method)
+
+
+EXPIRING_SOON_DAYS = 90
+
+
+def home_panel(scope: Scope, facility: Facility) -> Panel | None:
+    """The credentialing officer's work: credentials waiting for verification and those
+    expiring within 90 days, in the scope (the lists' own rows). One query."""
+    if not scope.has_role(Role.CREDENTIALING_OFFICER):
+        return None
+    today = local_date(facility)
+    found = scoped_credentials(scope).aggregate(
+        waiting=Count("pk", filter=Q(status=CredentialStatus.SUBMITTED)),
+        expiring=Count(
+            "pk",
+            filter=Q(
+                status=CredentialStatus.VERIFIED,
+                expires_on__gte=today,
+                expires_on__lte=today + timedelta(days=EXPIRING_SOON_DAYS),
+            ),
+        ),
+    )
+    return Panel(
+        title=_("Credentialing"),
+        counts=(
+            Tally(_("Waiting for verification"), found["waiting"], reverse("workforce:credential_queue"), urgent=True),
+            Tally(
+                _("Expiring within %(days)s days") % {"days": EXPIRING_SOON_DAYS},
+                found["expiring"],
+                reverse("workforce:expiring"),
+            ),
+        ),
+    )

@@ -21,7 +21,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django_otp import user_has_device
 
@@ -293,7 +293,7 @@ def _rule_errors(
                 _("A registration (STR) of a foreign national is valid for at most %(years)d years: until %(latest)s.")
                 % {
                     "years": FOREIGN_REGISTRATION_MAX_YEARS,
-                    "latest": _add_years(issued, FOREIGN_REGISTRATION_MAX_YEARS).isoformat(),
+                    "latest": formats.date_format(_add_years(issued, FOREIGN_REGISTRATION_MAX_YEARS), "DATE_FORMAT"),
                 },
             )
 

@@ -63,7 +63,7 @@ def _lower_first(text: str) -> str:
 
 def _render_param(key: str, value: Any) -> Any:
     if isinstance(value, date):
-        return formats.date_format(value, "j F Y")
+        return formats.date_format(value, "DATE_FORMAT")
     if isinstance(value, float):
         return formats.number_format(
             round(value, 1), decimal_pos=0 if value == int(value) else 1, use_l10n=True, force_grouping=True

@@ -167,7 +167,7 @@ def record_manual_hours(
                         _("%(already)s hours are already recorded for %(date)s: at most %(left)s more fit in the day.")
                         % {
                             "already": format_hours(already),
-                            "date": formats.date_format(worked_on, "j F Y"),
+                            "date": formats.date_format(worked_on, "DATE_FORMAT"),
                             "left": format_hours(MAX_HOURS_PER_DAY - already),
                         }
                     ]

@@ -84,7 +84,7 @@ def add(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 def _day(entry: HoursEntry) -> str:
-    return formats.date_format(entry.worked_on, "j F Y")
+    return formats.date_format(entry.worked_on, "DATE_FORMAT")
 
 
 def _pending_page(
