@@ -17,6 +17,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext
 
 from nyeri.appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from nyeri.audit.models import AuditAction
@@ -140,6 +141,10 @@ def clinicians(scope: Scope, facility_id: int) -> QuerySet[Person]:
 class HomePanel:
     day: DayList
     mine: tuple[Appointment, ...]  # the user's own appointments today (as the clinician)
+
+    @property
+    def title(self) -> str:
+        return gettext("Today's appointments")
 
     @property
     def checked_in(self) -> tuple[Appointment, ...]:

@@ -23,7 +23,8 @@ from nyeri.tenancy.models import Facility, Organization
 # 2 February 2026, 02:00 UTC: 09:00 WIB in Bandung, 11:00 WIT in Jayapura.
 MOMENT = datetime(2026, 2, 2, 2, 0, tzinfo=UTC)
 SHOWN = {"rs-sehat": "2 Feb 2026 09:00 WIB", "jayapura": "2 Feb 2026 11:00 WIT"}
-SHOWN_LONG = {"rs-sehat": "2 Februari 2026 09:00 WIB", "jayapura": "2 Februari 2026 11:00 WIT"}
+# One format everywhere (nyeri/formats): the long form is the short one.
+SHOWN_LONG = SHOWN
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def records(patient: Patient, facility: Facility, jayapura: Facility, clinician:
 
 
 def page(client: Client, url: str) -> str:
-    """The page in the user's language (Indonesian: "2 Februari 2026")."""
+    """The page in the user's language (Indonesian: "2 Feb 2026")."""
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     return response.content.decode()

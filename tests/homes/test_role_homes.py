@@ -118,7 +118,7 @@ def test_the_administrator_lands_on_invitations_and_people() -> None:
 @pytest.mark.parametrize("username", ["dokter.nyeri", "perawat"])
 def test_physicians_and_nurses_land_on_diary_alerts_and_the_days_procedures(username: str) -> None:
     _, _, response = home_of(username)
-    assert titles(response)[:2] == ["Catatan harian pasien", "Tindakan"]
+    assert titles(response)[:3] == ["Janji temu hari ini", "Catatan harian pasien", "Tindakan"]
 
 
 def test_a_facility_limited_member_sees_only_their_facilities_and_not_found_elsewhere() -> None:

@@ -72,7 +72,7 @@ def test_a_period_ending_before_it_starts_is_a_422_naming_to(physician: User) ->
     error = response.json()["error"]
     assert error["code"] == "invalid"
     assert error["fields"] == [
-        {"field": "to", "message": "The end of the period (2025-01-01) is before its start (2025-06-01)."}
+        {"field": "to", "message": "The end of the period (1 Jan 2025) is before its start (1 Jun 2025)."}
     ]
     assert not AuditEvent.objects.filter(object_type="outcomes_report").exists()
 

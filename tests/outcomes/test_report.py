@@ -308,7 +308,7 @@ def test_bad_filters_are_refused_naming_each_field_in_the_users_language(
     errors = refused.value.message_dict
     assert set(errors) == {"facility", "to", "measure"}
     assert errors["facility"] == ["Unknown facility: choose one of the facilities of your organization."]
-    assert errors["to"] == ["The end of the period (2025-01-01) is before its start (2025-06-01)."]
+    assert errors["to"] == ["The end of the period (1 Jan 2025) is before its start (1 Jun 2025)."]
     assert "nrs" in errors["measure"][0]
 
 
