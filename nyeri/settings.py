@@ -94,6 +94,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A 403 or a 404 on an object asked for by identifier that no refusal recorded gets
+    # its audit row here, after the view (docs/audit.md, "Denied attempts").
+    "nyeri.audit.middleware.DeniedAttemptMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "nyeri.accounts.middleware.SessionLifetimeMiddleware",
     "nyeri.accounts.middleware.SecondFactorMiddleware",

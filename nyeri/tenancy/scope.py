@@ -162,3 +162,18 @@ def request_scope(request: HttpRequest) -> Scope:
         raise PermissionDenied
     request._nyeri_scope = scope  # type: ignore[attr-defined]
     return scope
+
+
+def scope_if_any(request: HttpRequest) -> Scope | None:
+    """The request's scope (resolved now if nothing has yet), or None for a caller without one.
+
+    For code that runs after the view (the denied-attempt audit row): most views resolved the
+    scope already, so this reads nothing.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    try:
+        return request_scope(request)
+    except PermissionDenied:
+        return None
