@@ -420,6 +420,17 @@ def record_report_read(*, scope: Scope, filters: AuditFilters, sort: str, page: 
         )
 
 
+def record_security_report_read(*, actor: User, filters: AuditFilters, sort: str, page: int) -> AuditEvent:
+    """A READ row (platform chain) per page of the installation's security report shown."""
+    with transaction.atomic():
+        return record_event(
+            actor=actor,
+            action=AuditAction.READ,
+            object_type="security_report",
+            reason=f"{filters.describe()}; sort {sort}; page {page}",
+        )
+
+
 def record_report_export(*, scope: Scope, filters: AuditFilters, sort: str) -> AuditEvent:
     """An EXPORT row, committed before the first byte of the export is sent."""
     with transaction.atomic():

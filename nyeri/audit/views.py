@@ -19,9 +19,20 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from nyeri.audit.forms import AuditReportForm
-from nyeri.audit.selectors import PAGE_SIZE, audit_events_for, audit_export_rows, parse_sort
-from nyeri.audit.services import record_access_denied, record_report_export, record_report_read
+from nyeri.audit.forms import AuditReportForm, SecurityReportForm
+from nyeri.audit.selectors import (
+    PAGE_SIZE,
+    audit_events_for,
+    audit_export_rows,
+    installation_security_events,
+    parse_sort,
+)
+from nyeri.audit.services import (
+    record_access_denied,
+    record_report_export,
+    record_report_read,
+    record_security_report_read,
+)
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope, request_scope
 
@@ -99,6 +110,28 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-{scope.organization.slug}-{stamp}.csv"'
     return response
+
+
+@login_required
+@require_GET
+@never_cache
+def security_report(request: HttpRequest) -> HttpResponse:
+    """The installation's own trail (no organization's): for superusers, the platform's operators."""
+    user = request.user
+    if not user.is_superuser:
+        record_access_denied(actor=user, organization=None, object_type="security_report", reason="not a superuser")
+        raise PermissionDenied
+    form = SecurityReportForm(request.GET)
+    sort = parse_sort(request.GET.get("sort"))
+    context: dict[str, Any] = {"form": form, "sort": sort, "columns": _columns(sort), "page": None}
+    if form.is_valid():
+        filters = form.filters()
+        page_number = _positive_int(request.GET.get("page")) or 1
+        read = record_security_report_read(actor=user, filters=filters, sort=sort, page=page_number)
+        upto = _positive_int(request.GET.get("upto")) or read.pk
+        events = installation_security_events(filters, sort=sort, upto_id=upto)
+        context.update(page=Paginator(events, PAGE_SIZE).get_page(page_number), upto=upto)
+    return render(request, "audit/security_report.html", context)
 
 
 def _columns(sort: str) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ class NotificationKind(models.TextChoices):
     BREAK_GLASS = "break_glass", _("Emergency access")
     APPLICATION_RECEIVED = "application_received", _("New job application")
     SATUSEHAT_CREDENTIALS = "satusehat_credentials", _("SATUSEHAT refused the credentials")
+    PROBING = "probing", _("Repeated denied attempts")
 
 
 class Notification(models.Model):
