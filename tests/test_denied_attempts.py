@@ -6,21 +6,28 @@ organization's identifiers gets the answers, and leaves the rows, of a truly mis
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection
-from django.test import Client
+from django.db import connection, transaction
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from nyeri.accounts.models import User
 from nyeri.accounts.services import create_api_token
 from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
+from nyeri.audit.services import record_event
+from nyeri.background.schedule import PERIODIC_JOBS
 from nyeri.clinical.models import AdministrativeSex, Patient
+from nyeri.notifications.models import Notification, NotificationKind
+from nyeri.notifications.services import notify_probing
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
+from tests.accounts_fixtures import give_second_factor, verify
 from tests.conftest import PASSWORD, MakeMember, log_in
 
 
@@ -69,6 +76,14 @@ def prober_token(prober: User) -> str:
 @pytest.fixture
 def foreign_patients(other_org: Organization, other_facility: Facility) -> list[Patient]:
     return make_patients(other_org, other_facility, 30, "LAIN")
+
+
+def verified_client(user: User) -> Client:
+    """Logged in with the second factor every administrator and superuser must have."""
+    client = log_in(Client(), user)
+    device, _codes = give_second_factor(user)
+    verify(client, device)
+    return client
 
 
 # --- Not found ---------------------------------------------------------------------------
@@ -249,3 +264,174 @@ def test_denial_rows_are_written_in_the_request_context(prober: User, prober_tok
     assert row.request_id == "probe-1"
     assert row.client_address == "127.0.0.1"
     assert timezone.now() - row.occurred_at < timedelta(minutes=1)
+
+
+# --- Repeated probing ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def watchers(org: Organization, make_member: MakeMember) -> tuple[User, User]:
+    officer = make_member(org, Role.COMPLIANCE_OFFICER, username="ratna")
+    admin = make_member(org, Role.ADMINISTRATOR, username="admin")
+    return officer, admin
+
+
+def test_a_probe_of_30_swapped_ids_raises_one_notification_per_officer_and_administrator(
+    org: Organization,
+    other_org: Organization,
+    make_member: MakeMember,
+    prober: User,
+    prober_token: str,
+    foreign_patients: list[Patient],
+    watchers: tuple[User, User],
+) -> None:
+    officer, admin = watchers
+    make_member(other_org, Role.COMPLIANCE_OFFICER, username="lain")  # the probed organization's: not told
+    client = Client(**bearer(prober_token))
+    for patient in foreign_patients:
+        assert client.get(f"/api/patients/{patient.pk}").status_code == 404
+
+    assert [a.actor_id for a in notify_probing()] == [prober.pk]
+    notices = list(Notification.objects.order_by("recipient_id"))
+    assert [(n.recipient_id, n.kind, n.organization_id) for n in notices] == [
+        (officer.pk, NotificationKind.PROBING, org.pk),
+        (admin.pk, NotificationKind.PROBING, org.pk),
+    ]
+    assert notices[0].link == f"/audit/?denied=on&user={prober.pk}"
+    assert notices[1].link == ""  # an administrator is told, the report is the officer's
+    assert notices[0].reference == "30"
+    with translation.override("en"):
+        assert notices[0].message().startswith("penyelidik was refused or answered “not found” 30 times within 10")
+    (alert,) = AuditEvent.objects.filter(object_type="probing_alert")
+    assert (alert.organization_id, alert.object_id) == (org.pk, str(prober.pk))
+    assert "30 denied or not-found answers" in alert.reason
+
+    # Not one per request, nor one per run: the next probes and runs within the window add none.
+    for patient in foreign_patients[:5]:
+        client.get(f"/api/patients/{patient.pk}")
+    assert notify_probing() == []
+    assert notify_probing(now=timezone.now() + timedelta(minutes=5)) == []
+    assert Notification.objects.count() == 2
+
+
+def test_probing_below_the_threshold_or_spread_beyond_the_window_raises_nothing(
+    prober: User, prober_token: str, foreign_patients: list[Patient], watchers: tuple[User, User]
+) -> None:
+    client = Client(**bearer(prober_token))
+    for patient in foreign_patients[:20]:  # the threshold is "more than 20"
+        client.get(f"/api/patients/{patient.pk}")
+    assert notify_probing() == []
+    for patient in foreign_patients[20:]:
+        client.get(f"/api/patients/{patient.pk}")
+    # Eleven minutes later the window holds none of them.
+    assert notify_probing(now=timezone.now() + timedelta(minutes=11)) == []
+    assert Notification.objects.count() == 0
+
+
+@override_settings(PROBE_ALERT_THRESHOLD=2, PROBE_ALERT_WINDOW=timedelta(minutes=1))
+def test_the_threshold_and_the_window_are_settings(
+    prober: User, prober_token: str, foreign_patients: list[Patient], watchers: tuple[User, User]
+) -> None:
+    client = Client(**bearer(prober_token))
+    for patient in foreign_patients[:3]:
+        client.get(f"/api/patients/{patient.pk}")
+    assert [a.attempts for a in notify_probing()] == [3]
+
+
+def test_the_probe_watch_is_a_periodic_job_every_minute() -> None:
+    (entry,) = [e for e in PERIODIC_JOBS if e.job == "audit.probe_watch"]
+    assert entry.every == timedelta(minutes=1)
+
+
+# --- The compliance officer's report: denied attempts ----------------------------------------
+
+
+def test_the_report_filters_denied_attempts_on_the_page_and_in_the_csv(
+    org: Organization,
+    facility: Facility,
+    make_member: MakeMember,
+    prober: User,
+    prober_token: str,
+    foreign_patients: list[Patient],
+) -> None:
+    officer = make_member(org, Role.COMPLIANCE_OFFICER, username="ratna")
+    client = Client(**bearer(prober_token))
+    client.get(f"/api/patients/{foreign_patients[0].pk}")  # not found
+    Client().post("/accounts/login/", {"username": prober.username, "password": "wrong"})  # a member's failed login
+    log_in(Client(), prober).get("/audit/")  # refused
+    with transaction.atomic():
+        record_event(actor=prober, action=AuditAction.READ, organization=org, reason="an ordinary read")
+
+    officer_client = log_in(Client(), officer)
+    response = officer_client.get("/audit/?denied=on")
+    assert response.status_code == 200
+    shown = [(e.action, e.outcome) for e in response.context["page"].object_list if e.actor_label == prober.username]
+    assert sorted(shown) == sorted(
+        [
+            (AuditAction.READ, AuditOutcome.NOT_FOUND),
+            (AuditAction.LOGIN_FAILED, AuditOutcome.FAILURE),
+            (AuditAction.PERMISSION_DENIED, AuditOutcome.DENIED),
+        ]
+    )
+    assert "Tidak ditemukan" in response.content.decode()  # the officer reads Indonesian
+
+    export = officer_client.get("/audit/export.csv?denied=on")
+    lines = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))  # type: ignore[attr-defined]
+    outcomes = sorted(row[7] for row in lines[1:] if row[2] == prober.username)
+    assert outcomes == ["denied", "failure", "not_found"]
+    assert AuditEvent.objects.filter(object_type="audit_report", reason__contains="denied attempts").count() == 2
+
+
+def test_a_facility_limited_officer_sees_only_the_denied_attempts_at_their_facilities(
+    org: Organization, facility: Facility, make_member: MakeMember, prober_token: str, foreign_patients: list[Patient]
+) -> None:
+    Client(**bearer(prober_token)).get(f"/api/patients/{foreign_patients[0].pk}")
+    limited = make_member(org, Role.COMPLIANCE_OFFICER, username="terbatas", facilities=(facility,))
+    response = log_in(Client(), limited).get("/audit/?denied=on")
+    # The probe happened at no facility: the organization's, for officers of all of it.
+    assert [e for e in response.context["page"].object_list if e.outcome == AuditOutcome.NOT_FOUND] == []
+
+
+def test_the_fhir_audit_event_search_filters_by_outcome(
+    org: Organization, make_member: MakeMember, prober_token: str, foreign_patients: list[Patient]
+) -> None:
+    Client(**bearer(prober_token)).get(f"/api/patients/{foreign_patients[0].pk}")
+    officer = make_member(org, Role.COMPLIANCE_OFFICER, username="ratna")
+    _token, raw = create_api_token(acting_user=officer, name="fhir", expires_in_days=None, scopes=["fhir:export"])
+    bundle = Client(**bearer(raw)).get("/fhir/R4/AuditEvent?outcome=4").json()
+    assert [e["resource"]["outcome"] for e in bundle["entry"]] == ["4"]
+    assert bundle["entry"][0]["resource"]["entity"][0]["what"]["display"] == f"patient/{foreign_patients[0].pk}"
+    refused = Client(**bearer(raw)).get("/fhir/R4/AuditEvent?outcome=7")
+    assert refused.status_code == 400
+
+
+# --- Failed logins for names that do not exist ------------------------------------------------
+
+
+def test_a_failed_login_for_an_unknown_name_is_recorded_without_organization_and_shown_to_superusers(
+    org: Organization, make_member: MakeMember, prober: User
+) -> None:
+    assert Client().post("/accounts/login/", {"username": "tidak-ada", "password": "x"}).status_code == 200
+    (row,) = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED)
+    assert (row.actor_id, row.organization_id, row.actor_label) == (None, None, "tidak-ada")
+
+    # The organization's officer sees their own members' failed logins, not unknown names.
+    officer = make_member(org, Role.COMPLIANCE_OFFICER, username="ratna")
+    page = log_in(Client(), officer).get("/audit/?denied=on").context["page"]
+    assert "tidak-ada" not in [e.actor_label for e in page.object_list]
+
+    root = User.objects.create_superuser(username="root", password=PASSWORD, email="root@example.org")
+    response = verified_client(root).get("/audit/security/?denied=on&typed_name=TIDAK-ADA")
+    assert response.status_code == 200
+    assert [e.actor_label for e in response.context["page"].object_list] == ["tidak-ada"]
+    read = AuditEvent.objects.get(object_type="security_report")
+    assert (read.actor_id, read.organization_id) == (root.pk, None)
+
+
+def test_the_installation_security_report_is_refused_to_everyone_else_with_one_row(
+    org: Organization, make_member: MakeMember
+) -> None:
+    admin = make_member(org, Role.ADMINISTRATOR, username="admin")
+    assert verified_client(admin).get("/audit/security/").status_code == 403
+    (row,) = denials(admin)
+    assert (row.object_type, row.reason) == ("security_report", "not a superuser")
