@@ -12,6 +12,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from django.core import mail
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -271,8 +272,9 @@ def test_denial_rows_are_written_in_the_request_context(prober: User, prober_tok
 
 @pytest.fixture
 def watchers(org: Organization, make_member: MakeMember) -> tuple[User, User]:
-    officer = make_member(org, Role.COMPLIANCE_OFFICER, username="ratna")
+    officer = make_member(org, Role.COMPLIANCE_OFFICER, username="ratna", language="en")
     admin = make_member(org, Role.ADMINISTRATOR, username="admin")
+    User.objects.filter(pk=officer.pk).update(email="ratna@sehat.example")
     return officer, admin
 
 
@@ -300,6 +302,10 @@ def test_a_probe_of_30_swapped_ids_raises_one_notification_per_officer_and_admin
     assert notices[0].link == f"/audit/?denied=on&user={prober.pk}"
     assert notices[1].link == ""  # an administrator is told, the report is the officer's
     assert notices[0].reference == "30"
+    # The e-mail copy, in the recipient's language, to those with an address.
+    (email,) = mail.outbox
+    assert email.to == ["ratna@sehat.example"]
+    assert email.subject == "Repeated denied attempts by penyelidik"
     with translation.override("en"):
         assert notices[0].message().startswith("penyelidik was refused or answered “not found” 30 times within 10")
     (alert,) = AuditEvent.objects.filter(object_type="probing_alert")
@@ -312,6 +318,7 @@ def test_a_probe_of_30_swapped_ids_raises_one_notification_per_officer_and_admin
     assert notify_probing() == []
     assert notify_probing(now=timezone.now() + timedelta(minutes=5)) == []
     assert Notification.objects.count() == 2
+    assert len(mail.outbox) == 1
 
 
 def test_probing_below_the_threshold_or_spread_beyond_the_window_raises_nothing(

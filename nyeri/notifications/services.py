@@ -103,9 +103,10 @@ def notify_probing(*, now: datetime | None = None) -> list[ProbingAccount]:
 
     An account with more than ``PROBE_ALERT_THRESHOLD`` denied or not-found answers within
     ``PROBE_ALERT_WINDOW`` raises one notification per compliance officer and administrator
-    of the organization, and one audit row (``probing_alert``): not one per request, and not
-    again while a notification about the same account is younger than the window. Run every
-    minute by the periodic job ``audit.probe_watch``.
+    of the organization (with its e-mail copy to those with an address), and one audit row
+    (``probing_alert``): not one per request, and not again while a notification about the
+    same account is younger than the window. Run every minute by the periodic job
+    ``audit.probe_watch``.
     """
     moment = now or timezone.now()
     window = settings.PROBE_ALERT_WINDOW
@@ -153,6 +154,12 @@ def notify_probing(*, now: datetime | None = None) -> list[ProbingAccount]:
                 ),
             )
         notified.append(account)
+    if notified:
+        try:
+            send_pending_emails(since=moment - window, kinds=[NotificationKind.PROBING])
+        except Exception:
+            # The notices are committed; their e-mail copies go with the next alert's run.
+            logger.exception("probing alert e-mails not sent")
     return notified
 
 
