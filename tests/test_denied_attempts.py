@@ -244,6 +244,17 @@ def test_a_403_that_nothing_recorded_gets_one_row(db: None) -> None:
     assert row.reason == "403 GET /"
 
 
+def test_a_403_to_an_account_of_no_organization_reads_its_membership_once(db: None) -> None:
+    loner = User.objects.create_user(username="sendiri", password=PASSWORD)
+    client = log_in(Client(), loner)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/patients").status_code == 403
+    memberships = [q for q in queries.captured_queries if 'FROM "tenancy_membership"' in q["sql"]]
+    assert len(memberships) == 1
+    (row,) = denials(loner)
+    assert (row.organization_id, row.object_type, row.object_id) == (None, "request", "/api/patients")
+
+
 def test_a_refused_token_scope_is_one_row(prober: User, foreign_patients: list[Patient]) -> None:
     _token, raw = create_api_token(acting_user=prober, name="fhir", expires_in_days=None, scopes=["fhir:export"])
     response = Client(**bearer(raw)).get(f"/api/patients/{foreign_patients[0].pk}")
