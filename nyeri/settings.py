@@ -98,6 +98,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A 403 or a 404 on an object asked for by identifier that no refusal recorded gets
+    # its audit row here, after the view (docs/audit.md, "Denied attempts").
+    "nyeri.audit.middleware.DeniedAttemptMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "nyeri.accounts.middleware.SessionLifetimeMiddleware",
     "nyeri.accounts.middleware.SecondFactorMiddleware",
@@ -197,6 +200,11 @@ REAUTH_MAX_AGE = timedelta(minutes=env_int("REAUTH_MAX_AGE_MINUTES", 5, minimum=
 API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90, minimum=1)
 if API_TOKEN_DEFAULT_DAYS > 365:
     raise ImproperlyConfigured(f"API_TOKEN_DEFAULT_DAYS must be at most 365, got {API_TOKEN_DEFAULT_DAYS}")
+# Repeated probing: one account answered "denied" or "not found" more than this many times
+# within this many minutes raises one notification to its organization's compliance
+# officers and administrators (the periodic job audit.probe_watch, every minute).
+PROBE_ALERT_THRESHOLD = env_int("PROBE_ALERT_THRESHOLD", 20, minimum=1)
+PROBE_ALERT_WINDOW = timedelta(minutes=env_int("PROBE_ALERT_WINDOW_MINUTES", 10, minimum=1))
 # How long a break-glass grant (emergency access to a patient outside one's facilities) lasts.
 BREAK_GLASS_DURATION = timedelta(minutes=env_int("BREAK_GLASS_MINUTES", 60, minimum=1))
 # Reports that count patients hide counts under this (shown as "< 5"); see nyeri/lib/suppression.py.

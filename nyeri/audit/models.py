@@ -41,6 +41,14 @@ class AuditOutcome(models.TextChoices):
     SUCCESS = "success", _("Success")
     FAILURE = "failure", _("Failure")
     DENIED = "denied", _("Denied")
+    # An object asked for by identifier that the caller's organization does not hold: the
+    # answer is "not found" whether it exists elsewhere or nowhere (nyeri/audit/middleware.py).
+    NOT_FOUND = "not_found", _("Not found")
+
+
+# A denied attempt: a refusal (403, the door's no, a throttled login) or a "not found" on
+# an object asked for by identifier. The report's "denied attempts" filter adds failed logins.
+DENIED_OUTCOMES = (AuditOutcome.DENIED, AuditOutcome.NOT_FOUND)
 
 
 class AuditEvent(models.Model):

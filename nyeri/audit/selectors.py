@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, OrderBy, Q, QuerySet
+from django.db.models import Count, F, Max, OrderBy, Q, QuerySet
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
-from nyeri.audit.models import AuditAction, AuditEvent
+from nyeri.audit.models import DENIED_OUTCOMES, AuditAction, AuditEvent
 from nyeri.audit.services import record_access_denied
 from nyeri.lib.panels import Panel, Tally
 from nyeri.tenancy.clock import day_bounds, local_date
@@ -44,6 +44,10 @@ SORTS: dict[str, tuple[str, ...]] = {
     "client_address": ("client_address",),
 }
 DEFAULT_SORT = "-occurred_at"
+
+# The "denied attempts" filter: a refusal (403, the door's no, a throttled login), a "not
+# found" on an object asked for by identifier, a failed login or second factor.
+DENIED_ATTEMPTS = Q(outcome__in=DENIED_OUTCOMES) | Q(action__in=(AuditAction.LOGIN_FAILED, AuditAction.MFA_FAILED))
 
 EXPORT_FIELDS = (
     "seq",
@@ -70,6 +74,10 @@ class AuditFilters:
     actor_id: int | None = None
     patient_id: int | None = None
     action: str = ""
+    # Denied attempts only: refusals, "not found" on an identified object, failed logins.
+    denied: bool = False
+    # The installation's security report: a user name as typed at the login page.
+    typed_name: str = ""
 
     def describe(self) -> str:
         """The filters as text, for the reason of the audit row that records their use."""
@@ -79,6 +87,8 @@ class AuditFilters:
             f"user {self.actor_id}" if self.actor_id is not None else "",
             f"patient {self.patient_id}" if self.patient_id is not None else "",
             f"action {self.action}" if self.action else "",
+            "denied attempts" if self.denied else "",
+            f"name {self.typed_name!r}" if self.typed_name else "",
         ]
         return "; ".join(p for p in parts if p) or "no filter"
 
@@ -129,6 +139,33 @@ def audit_events_for(
         qs = qs.filter(patient_id=filters.patient_id)
     if filters.action:
         qs = qs.filter(action=filters.action)
+    if filters.denied:
+        qs = qs.filter(DENIED_ATTEMPTS)
+    if upto_id is not None:
+        qs = qs.filter(id__lte=upto_id)
+    return qs.select_related("actor", "facility").order_by(*_ordering(parse_sort(sort)))
+
+
+def installation_security_events(
+    filters: AuditFilters, *, sort: str = DEFAULT_SORT, upto_id: int | None = None
+) -> QuerySet[AuditEvent]:
+    """The platform chain: events of no organization, for the installation's superusers.
+
+    Failed logins (for unknown user names too: nobody else can be shown them, since no
+    organization owns a name that does not exist), lock-outs, the input guard's refusals and
+    the denied attempts of accounts acting in no organization.
+    """
+    qs = AuditEvent.objects.filter(organization__isnull=True)
+    if filters.date_from is not None:
+        qs = qs.filter(occurred_at__gte=day_bounds(None, filters.date_from)[0])
+    if filters.date_to is not None:
+        qs = qs.filter(occurred_at__lt=day_bounds(None, filters.date_to)[1])
+    if filters.action:
+        qs = qs.filter(action=filters.action)
+    if filters.denied:
+        qs = qs.filter(DENIED_ATTEMPTS)
+    if filters.typed_name:
+        qs = qs.filter(actor_label__iexact=filters.typed_name)
     if upto_id is not None:
         qs = qs.filter(id__lte=upto_id)
     return qs.select_related("actor", "facility").order_by(*_ordering(parse_sort(sort)))
@@ -208,3 +245,36 @@ def home_panel(scope: Scope, facility: Facility) -> Panel | None:
         ),
         url=reverse("audit:report"),
     )
+
+
+@dataclass(frozen=True)
+class ProbingAccount:
+    """An account with more denied or not-found answers in the window than the threshold."""
+
+    organization_id: int
+    actor_id: int
+    actor_label: str
+    attempts: int
+    last_at: datetime
+
+
+def probing_accounts(*, since: datetime, threshold: int) -> list[ProbingAccount]:
+    """Every (organization, account) with more than ``threshold`` denied attempts since ``since``.
+
+    One query over the window's rows (the time index): denied and not-found rows of
+    accounts acting in an organization. Failed logins have no account and are throttled
+    by the login itself; an account acting in no organization has nobody to notify.
+    """
+    rows = (
+        AuditEvent.objects.filter(
+            occurred_at__gte=since,
+            outcome__in=DENIED_OUTCOMES,
+            actor__isnull=False,
+            organization__isnull=False,
+        )
+        .values("organization_id", "actor_id")
+        .annotate(attempts=Count("id"), last_at=Max("occurred_at"), label=Max("actor_label"))
+        .filter(attempts__gt=threshold)
+        .order_by("organization_id", "actor_id")
+    )
+    return [ProbingAccount(r["organization_id"], r["actor_id"], r["label"], r["attempts"], r["last_at"]) for r in rows]

@@ -25,8 +25,9 @@ from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
 from nyeri.audit.chain import canonical_payload, canonical_payload_parts, row_hash
-from nyeri.audit.context import current_context
+from nyeri.audit.context import current_context, note_denial
 from nyeri.audit.models import (
+    DENIED_OUTCOMES,
     GENESIS_HASH,
     PLATFORM_CHAIN,
     AuditAction,
@@ -231,6 +232,8 @@ def _append_locked(events: list[AuditEvent]) -> None:
                     f"UPDATE {head_table} SET seq = %s, prev_hash = %s, hash = %s WHERE chain = %s",  # noqa: S608  # nosec B608
                     [seq, mine[-1].prev_hash, prev_hash, chain],
                 )
+            for event in mine:
+                _noted(event)
 
 
 def _locked_head(chain: int) -> AuditChainHead:
@@ -306,6 +309,14 @@ def _append_postgresql(event: AuditEvent) -> None:
     event.pk, event.seq, event.prev_hash, event.hash = row
     event._state.adding = False
     event._state.db = connection.alias
+    _noted(event)
+
+
+def _noted(event: AuditEvent) -> None:
+    # The request's denied-attempt row is written once: by whoever refused, else by the
+    # middleware that sees the 403 or 404 (nyeri/audit/middleware.py), which asks this count.
+    if event.outcome in DENIED_OUTCOMES:
+        note_denial()
 
 
 @cache
@@ -395,6 +406,56 @@ def payload_of(event: AuditEvent) -> str:
     )
 
 
+# --- Denied attempts ---------------------------------------------------------------------
+
+# What a "not found" answer was asked to do, by HTTP method (the row's action).
+_NOT_FOUND_ACTIONS = {
+    "GET": AuditAction.READ,
+    "HEAD": AuditAction.READ,
+    "OPTIONS": AuditAction.READ,
+    "POST": AuditAction.CREATE,
+    "PUT": AuditAction.UPDATE,
+    "PATCH": AuditAction.UPDATE,
+    "DELETE": AuditAction.CANCEL,
+}
+
+
+def record_denied_attempt(
+    *,
+    actor: User | AnonymousUser | None,
+    organization: Organization | None,
+    status: int,
+    method: str,
+    path: str,
+    object_type: str,
+    object_id: str,
+    identifiers: str = "",
+) -> AuditEvent:
+    """One row for a 403 or a 404 that no refusal recorded: who asked, for what, the outcome.
+
+    A 404 row reads the same whether the object exists in another organization or nowhere
+    (nothing is looked up to write it). Written in autocommit, after the request's
+    transactions have ended (committed or rolled back): on PostgreSQL one INSERT statement,
+    elsewhere the chain's three (lock the head, insert, move the head) in one transaction.
+    """
+    if status == 404:
+        action, outcome = _NOT_FOUND_ACTIONS.get(method, AuditAction.READ), AuditOutcome.NOT_FOUND
+    else:
+        action, outcome = AuditAction.PERMISSION_DENIED, AuditOutcome.DENIED
+    reason = f"{status} {method} {path}"[:500]
+    if identifiers:
+        reason = f"{reason} ({identifiers})"
+    return record_event(
+        actor=actor,
+        action=action,
+        outcome=outcome,
+        organization=organization,
+        object_type=object_type[:64],
+        object_id=object_id[:64],
+        reason=reason,
+    )
+
+
 # --- The audit report's own audit rows --------------------------------------------------
 
 
@@ -426,6 +487,17 @@ def record_report_read(*, scope: Scope, filters: AuditFilters, sort: str, page: 
             organization=scope.organization,
             patient_id=filters.patient_id,
             object_type="audit_report",
+            reason=f"{filters.describe()}; sort {sort}; page {page}",
+        )
+
+
+def record_security_report_read(*, actor: User, filters: AuditFilters, sort: str, page: int) -> AuditEvent:
+    """A READ row (platform chain) per page of the installation's security report shown."""
+    with transaction.atomic():
+        return record_event(
+            actor=actor,
+            action=AuditAction.READ,
+            object_type="security_report",
             reason=f"{filters.describe()}; sort {sort}; page {page}",
         )
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -19,9 +20,22 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from nyeri.audit.forms import AuditReportForm
-from nyeri.audit.selectors import PAGE_SIZE, audit_events_for, audit_export_rows, parse_sort
-from nyeri.audit.services import record_access_denied, record_report_export, record_report_read
+from nyeri.audit.forms import AuditReportForm, SecurityReportForm
+from nyeri.audit.models import AuditEvent
+from nyeri.audit.selectors import (
+    PAGE_SIZE,
+    AuditFilters,
+    audit_events_for,
+    audit_export_rows,
+    installation_security_events,
+    parse_sort,
+)
+from nyeri.audit.services import (
+    record_access_denied,
+    record_report_export,
+    record_report_read,
+    record_security_report_read,
+)
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope, request_scope
 
@@ -67,17 +81,33 @@ def _positive_int(value: str | None) -> int | None:
 @never_cache
 def report(request: HttpRequest) -> HttpResponse:
     scope = _compliance_scope(request, object_type="audit_report")
-    form = AuditReportForm(request.GET, organization=scope.organization)
+    return _report_page(
+        request,
+        AuditReportForm(request.GET, organization=scope.organization),
+        "audit/report.html",
+        read=lambda filters, sort, page: record_report_read(scope=scope, filters=filters, sort=sort, page=page),
+        events=lambda filters, sort, upto: audit_events_for(scope, filters, sort=sort, upto_id=upto),
+    )
+
+
+def _report_page(
+    request: HttpRequest,
+    form: AuditReportForm | SecurityReportForm,
+    template: str,
+    *,
+    read: Callable[[AuditFilters, str, int], AuditEvent],
+    events: Callable[[AuditFilters, str, int], QuerySet[AuditEvent]],
+) -> HttpResponse:
+    """A page of a report: its READ row first (it pins the page's ``upto``), then the events."""
     sort = parse_sort(request.GET.get("sort"))
     context: dict[str, Any] = {"form": form, "sort": sort, "columns": _columns(sort), "page": None}
     if form.is_valid():
         filters = form.filters()
         page_number = _positive_int(request.GET.get("page")) or 1
-        read = record_report_read(scope=scope, filters=filters, sort=sort, page=page_number)
-        upto = _positive_int(request.GET.get("upto")) or read.pk
-        events = audit_events_for(scope, filters, sort=sort, upto_id=upto)
-        context.update(page=Paginator(events, PAGE_SIZE).get_page(page_number), upto=upto)
-    return render(request, "audit/report.html", context)
+        row = read(filters, sort, page_number)
+        upto = _positive_int(request.GET.get("upto")) or row.pk
+        context.update(page=Paginator(events(filters, sort, upto), PAGE_SIZE).get_page(page_number), upto=upto)
+    return render(request, template, context)
 
 
 @login_required
@@ -100,6 +130,24 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-{scope.organization.slug}-{stamp}.csv"'
     return response
+
+
+@login_required
+@require_GET
+@never_cache
+def security_report(request: HttpRequest) -> HttpResponse:
+    """The installation's own trail (no organization's): for superusers, the platform's operators."""
+    user = request.user
+    if not user.is_superuser:
+        record_access_denied(actor=user, organization=None, object_type="security_report", reason="not a superuser")
+        raise PermissionDenied
+    return _report_page(
+        request,
+        SecurityReportForm(request.GET),
+        "audit/security_report.html",
+        read=lambda filters, sort, page: record_security_report_read(actor=user, filters=filters, sort=sort, page=page),
+        events=lambda filters, sort, upto: installation_security_events(filters, sort=sort, upto_id=upto),
+    )
 
 
 def _columns(sort: str) -> list[dict[str, Any]]:

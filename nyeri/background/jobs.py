@@ -12,6 +12,7 @@ from nyeri.api.idempotency import prune_expired
 from nyeri.audit.verify import verify_chain
 from nyeri.background import services
 from nyeri.background.registry import RetryPolicy, background_job
+from nyeri.notifications.services import notify_probing
 from nyeri.workforce.expiry.watch import run_expiry_watch
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,17 @@ def audit_verify() -> dict[str, Any]:
         # No chain numbers (organization ids) in the message: every administrator sees it.
         raise AuditTrailBroken(f"the audit trail is broken in {len(result.problems)} chain(s)")
     return {"chains": len(result.chains), "events": result.checked}
+
+
+@background_job(
+    name="audit.probe_watch",
+    label=_("Watch for repeated denied attempts"),
+    retry=RetryPolicy(max_attempts=2, base_delay=timedelta(minutes=1)),
+    quiet=True,
+)
+def probe_watch() -> dict[str, Any]:
+    """Notify compliance officers and administrators of accounts probing (docs/audit.md)."""
+    return {"accounts": len(notify_probing())}
 
 
 @background_job(

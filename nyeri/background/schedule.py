@@ -68,6 +68,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("background.prune", daily_at=time(3, 0)),
     PeriodicJob("background.recover_stalled", every=timedelta(minutes=15)),
     PeriodicJob("api.idempotency_prune", every=timedelta(hours=1)),
+    # Repeated denied attempts by one account: a notification within a minute.
+    PeriodicJob("audit.probe_watch", every=timedelta(minutes=1)),
     PeriodicJob("interop.fhir_export_prune", every=timedelta(hours=1)),
     # SATUSEHAT (nyeri/interop): finished visits queued and the outbox drained.
     PeriodicJob("interop.satusehat_collect", every=timedelta(minutes=1)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -58,6 +59,10 @@ def _params(notification: Notification) -> dict[str, object]:
     }
 
 
+def _window_minutes() -> int:
+    return int(settings.PROBE_ALERT_WINDOW.total_seconds() // 60)
+
+
 def _message(notification: Notification) -> str:
     if notification.kind == NotificationKind.APPLICATION_RECEIVED:
         # reference: the posting's title; about: the candidate.
@@ -71,6 +76,13 @@ def _message(notification: Notification) -> str:
             "%(person)s used emergency access (break-glass) to the record of patient %(record)s. "
             "It is marked for your review."
         ) % {"person": notification.about, "record": notification.reference}
+    if notification.kind == NotificationKind.PROBING:
+        # reference: how many denied or not-found answers; about: the account.
+        return _(
+            "%(person)s was refused or answered “not found” %(count)s times within %(minutes)s minutes: "
+            "someone may be probing for records they may not see. The audit report's “denied attempts” "
+            "filter lists each attempt."
+        ) % {"person": notification.about, "count": notification.reference, "minutes": _window_minutes()}
     if notification.kind == NotificationKind.SATUSEHAT_CREDENTIALS:
         # reference: SATUSEHAT's answer.
         return _(
@@ -135,6 +147,8 @@ def _subject(notification: Notification) -> str:
         return _("Emergency access by %(person)s") % {"person": notification.about}
     if notification.kind == NotificationKind.PRIVILEGE_RECREDENTIALING:
         return _("Re-credentialing due: %(privilege)s") % _privilege(notification)
+    if notification.kind == NotificationKind.PROBING:
+        return _("Repeated denied attempts by %(person)s") % {"person": notification.about}
     p = _params(notification)
     days = int(notification.days_left or 0)
     own = not notification.about

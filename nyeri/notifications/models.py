@@ -13,6 +13,7 @@ class NotificationKind(models.TextChoices):
     APPLICATION_RECEIVED = "application_received", _("New job application")
     SATUSEHAT_CREDENTIALS = "satusehat_credentials", _("SATUSEHAT refused the credentials")
     PRIVILEGE_RECREDENTIALING = "privilege_recredentialing", _("Clinical privilege due for re-credentialing")
+    PROBING = "probing", _("Repeated denied attempts")
 
 
 class Notification(models.Model):

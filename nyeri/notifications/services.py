@@ -12,16 +12,20 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction
+from nyeri.audit.selectors import ProbingAccount, probing_accounts
 from nyeri.audit.services import record_event
 from nyeri.notifications.messages import render_message, render_subject
 from nyeri.notifications.models import Notification, NotificationKind
 from nyeri.tenancy.models import Membership, Organization
+from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
+from nyeri.tenancy.selectors import members_holding
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +92,75 @@ def create_notification(
             raise
         return existing, False
     return notification, True
+
+
+# Who hears of repeated probing by a member: those who read the trail and those who can act.
+PROBING_RECIPIENTS = (Role.COMPLIANCE_OFFICER, Role.ADMINISTRATOR)
+
+
+def notify_probing(*, now: datetime | None = None) -> list[ProbingAccount]:
+    """Notify each organization of its accounts over the probing threshold; the accounts notified.
+
+    An account with more than ``PROBE_ALERT_THRESHOLD`` denied or not-found answers within
+    ``PROBE_ALERT_WINDOW`` raises one notification per compliance officer and administrator
+    of the organization (with its e-mail copy to those with an address), and one audit row
+    (``probing_alert``): not one per request, and not again while a notification about the
+    same account is younger than the window. Run every minute by the periodic job
+    ``audit.probe_watch``.
+    """
+    moment = now or timezone.now()
+    window = settings.PROBE_ALERT_WINDOW
+    minutes = int(window.total_seconds() // 60)
+    notified: list[ProbingAccount] = []
+    for account in probing_accounts(since=moment - window, threshold=settings.PROBE_ALERT_THRESHOLD):
+        recent = Notification.objects.filter(
+            kind=NotificationKind.PROBING,
+            organization_id=account.organization_id,
+            object_type="user",
+            object_id=account.actor_id,
+            created_at__gte=moment - window,
+        )
+        if recent.exists():
+            continue
+        organization = Organization.objects.get(pk=account.organization_id)
+        recipients = members_holding(account.organization_id, PROBING_RECIPIENTS)
+        link = f"{reverse('audit:report')}?denied=on&user={account.actor_id}"
+        with transaction.atomic():
+            for recipient in recipients:
+                # The report's link for those who may read it (an administrator is told, not shown).
+                officer = Membership.objects.filter(
+                    organization=organization, user=recipient, roles__role=Role.COMPLIANCE_OFFICER
+                ).exists()
+                create_notification(
+                    organization=organization,
+                    recipient=recipient,
+                    kind=NotificationKind.PROBING,
+                    dedupe_key=f"probing:{account.actor_id}:{moment:%Y%m%d%H%M}:user:{recipient.pk}",
+                    object_type="user",
+                    object_id=account.actor_id,
+                    reference=str(account.attempts),
+                    about=account.actor_label,
+                    link=link if officer else "",
+                )
+            record_event(
+                actor=None,
+                action=AuditAction.CREATE,
+                organization=organization,
+                object_type="probing_alert",
+                object_id=account.actor_id,
+                reason=(
+                    f"{account.attempts} denied or not-found answers to {account.actor_label} within {minutes} "
+                    f"minutes (threshold {settings.PROBE_ALERT_THRESHOLD}); {len(recipients)} member(s) notified"
+                ),
+            )
+        notified.append(account)
+    if notified:
+        try:
+            send_pending_emails(since=moment - window, kinds=[NotificationKind.PROBING])
+        except Exception:
+            # The notices are committed; their e-mail copies go with the next alert's run.
+            logger.exception("probing alert e-mails not sent")
+    return notified
 
 
 def mark_read(*, scope: Scope, notification: Notification) -> Notification:

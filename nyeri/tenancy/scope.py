@@ -159,6 +159,24 @@ def request_scope(request: HttpRequest) -> Scope:
         raise PermissionDenied
     scope = resolve_scope(user, request.session.get(SESSION_ORGANIZATION_KEY), with_facts=True)
     if scope is None:
+        # Remembered for ``scope_if_any`` only: a view that adds the membership (the set-up
+        # page) may still ask ``request_scope`` again.
+        request._nyeri_no_scope = True  # type: ignore[attr-defined]
         raise PermissionDenied
     request._nyeri_scope = scope  # type: ignore[attr-defined]
     return scope
+
+
+def scope_if_any(request: HttpRequest) -> Scope | None:
+    """The request's scope (resolved now if nothing has yet), or None for a caller without one.
+
+    For code that runs after the view (the denied-attempt audit row): most views resolved the
+    scope already, so this reads nothing.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or getattr(request, "_nyeri_no_scope", False):
+        return None
+    try:
+        return request_scope(request)
+    except PermissionDenied:
+        return None

@@ -32,6 +32,20 @@ def organization_member(scope: Scope, user_id: int) -> User | None:
     return User.objects.filter(pk=user_id, memberships__organization=scope.organization).first()
 
 
+def members_holding(organization_id: int, roles: tuple[str, ...]) -> list[User]:
+    """The active members of the organization holding any of ``roles`` (whatever their facilities)."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__organization_id=organization_id,
+            memberships__is_active=True,
+            memberships__roles__role__in=roles,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
 def staff_counts_by_role(scope: Scope, facility: Facility) -> dict[str, int]:
     """How many active members hold each role at ``facility`` (one query).
 

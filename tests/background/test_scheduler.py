@@ -48,6 +48,7 @@ def test_the_platform_schedule_holds_the_expiry_watch_the_audit_verification_the
     assert jobs == {
         "workforce.expiry_watch",
         "audit.verify",
+        "audit.probe_watch",
         "background.recover_stalled",
         "background.prune",
         "api.idempotency_prune",

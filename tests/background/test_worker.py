@@ -43,6 +43,7 @@ def test_one_batch_round_enqueues_the_due_periodic_jobs_and_runs_them(db: None) 
     assert set(runs) == {
         "workforce.expiry_watch",
         "audit.verify",
+        "audit.probe_watch",
         "background.recover_stalled",
         "background.prune",
         "api.idempotency_prune",

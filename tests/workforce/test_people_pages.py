@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
-from nyeri.tenancy.models import Facility, Organization
+from nyeri.tenancy.models import Facility, Membership, Organization
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.kinds import CredentialKind, CredentialStatus
 from nyeri.workforce.models import Credential, CredentialEvidence, Person
@@ -302,7 +302,11 @@ def test_another_organizations_person_is_not_found(
 ) -> None:
     stranger = Person.objects.create(organization=other_org, full_name="Orang Lain", citizenship="citizen")
     assert officer_client.get(f"/workforce/people/{stranger.pk}/").status_code == 404
-    assert not AuditEvent.objects.filter(object_type="person", object_id=str(stranger.pk)).exists()
+    # Nothing was read: the only row is the denied attempt (issue 16), outcome "not found",
+    # in the officer's own organization's chain, never the stranger's.
+    (row,) = AuditEvent.objects.filter(object_type="person", object_id=str(stranger.pk))
+    assert (row.outcome, row.organization_id) == ("not_found", Membership.objects.get(user=row.actor).organization_id)
+    assert row.organization_id != other_org.pk
 
 
 def test_a_facility_limited_officer_does_not_find_a_person_working_elsewhere(

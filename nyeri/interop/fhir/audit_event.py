@@ -21,8 +21,9 @@ ACTION = {
     "amend": "U",
     "cancel": "U",
 }
-# FHIR AuditEvent.outcome: success 0, serious failure 8 for a refusal or failure.
-OUTCOME = {"success": "0", "failure": "8", "denied": "8"}
+# FHIR AuditEvent.outcome: success 0, serious failure 8 for a refusal or failure, minor
+# failure 4 for "not found" on an identified object (a denied attempt that changed nothing).
+OUTCOME = {"success": "0", "failure": "8", "denied": "8", "not_found": "4"}
 
 
 def as_json(event: AuditEvent) -> dict[str, Any]:

@@ -342,6 +342,18 @@ def _audit_action(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
     return rows.filter(action__in=codes)
 
 
+def _audit_outcome(rows: QuerySet[Any], name: str, raw: str) -> QuerySet[Any]:
+    # FHIR's outcome codes (0 success, 4 minor failure: not found, 8 serious failure: a
+    # failure or a refusal); "4,8" is the audit report's denied attempts, failures included.
+    outcomes: list[str] = []
+    for part in raw.split(","):
+        found = [ours for ours, code in audit_event.OUTCOME.items() if code == parse_token(part)[1]]
+        if not found:
+            raise invalid(name, raw)
+        outcomes.extend(found)
+    return rows.filter(outcome__in=outcomes)
+
+
 OBSERVATION_STATUS = {"final": "final", "amended": "amended", "entered-in-error": "entered-in-error"}
 
 
@@ -699,6 +711,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Param("patient", "reference", by_patient("patient_id"), "Patient/<id>."),
             Param("date", "date", by_date("occurred_at"), "When it happened."),
             Param("subtype", "token", _audit_action, "A Nyeri audit action (read, search, create...)."),
+            Param("outcome", "token", _audit_outcome, "0 success, 4 not found, 8 failure or refusal."),
         ),
         changed=("occurred_at",),
     ),
