@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, with_api_names
+from nyeri.api.idempotency import idempotent
 from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.appointments import selectors, services
 from nyeri.appointments.models import Appointment
@@ -143,6 +144,7 @@ def _no_clinician() -> str:
 
 
 @router.post("/appointments", response={201: AppointmentOut, **ERRORS}, summary="Book an appointment")
+@idempotent
 def book_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     try:
@@ -174,6 +176,7 @@ def get_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]
     response={200: AppointmentOut, **ERRORS},
     summary="Move a booked appointment (the rules of booking)",
 )
+@idempotent
 def reschedule_appointment(
     request: HttpRequest, appointment_id: int, payload: AppointmentRescheduleIn
 ) -> dict[str, Any]:
@@ -204,6 +207,7 @@ def reschedule_appointment(
     response={200: AppointmentOut, **ERRORS},
     summary="Cancel a booked appointment with a reason (kept on record)",
 )
+@idempotent
 def cancel_appointment(request: HttpRequest, appointment_id: int, payload: AppointmentCancelIn) -> dict[str, Any]:
     scope = request_scope(request)
     with write_transaction():
@@ -220,6 +224,7 @@ def cancel_appointment(request: HttpRequest, appointment_id: int, payload: Appoi
     response={200: AppointmentOut, **ERRORS},
     summary="The patient did not come (once the appointment has begun)",
 )
+@idempotent
 def mark_no_show(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
     scope = request_scope(request)
     with write_transaction():
@@ -232,6 +237,7 @@ def mark_no_show(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
     response={200: AppointmentOut, **ERRORS},
     summary="Check the patient in: opens the encounter (encounter_id), on the appointment's day",
 )
+@idempotent
 def check_in(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
     scope = request_scope(request)
     with write_transaction():
@@ -244,6 +250,7 @@ def check_in(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
     response={200: AppointmentOut, **ERRORS},
     summary="The visit is over: completes a checked-in appointment and finishes its encounter",
 )
+@idempotent
 def complete_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
     scope = request_scope(request)
     with write_transaction():
@@ -258,6 +265,7 @@ def complete_appointment(request: HttpRequest, appointment_id: int) -> dict[str,
     response={201: AppointmentOut, **ERRORS},
     summary="Book a follow-up of the encounter's patient (at its facility unless facility_id is given)",
 )
+@idempotent
 def book_follow_up(request: HttpRequest, encounter_id: int, payload: AppointmentFollowUpIn) -> Status[dict[str, Any]]:
     scope = request_scope(request)
     facility = organization_facility(scope, payload.facility_id) if payload.facility_id is not None else None
