@@ -19,7 +19,7 @@ from nyeri.facilities.models import FacilityProfile, OpeningHours
 from nyeri.tenancy.clock import local_now
 from nyeri.tenancy.models import Facility
 from nyeri.workforce.models import Person
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, via_menu
 from tests.browser.test_login_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo")]
@@ -82,7 +82,7 @@ def test_the_demo_physician_books_checks_in_and_the_encounter_opens(page: Page, 
     check_accessible(page, "home")
     screenshot(page, "appointments-home")
 
-    page.get_by_test_id("appointments-link").first.click()
+    via_menu(page.get_by_test_id("appointments-link").first)
     expect(page).to_have_url(re.compile(rf"/appointments/facilities/{hospital.pk}/"))
     check_accessible(page, "day list")
     page.get_by_test_id("book").click()

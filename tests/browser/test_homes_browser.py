@@ -29,8 +29,8 @@ ROLES = [
     ("manajer", ["Kebutuhan tenaga", "Lowongan kerja"]),
     ("kepatuhan", ["Akses darurat", "Jejak audit"]),
     ("admin", ["Orang"]),
-    ("dokter.nyeri", ["Catatan harian pasien", "Tindakan"]),
-    ("perawat", ["Catatan harian pasien", "Tindakan"]),
+    ("dokter.nyeri", ["Janji temu hari ini", "Catatan harian pasien", "Tindakan"]),
+    ("perawat", ["Janji temu hari ini", "Catatan harian pasien", "Tindakan"]),
 ]
 
 

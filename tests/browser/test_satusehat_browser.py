@@ -21,7 +21,7 @@ from nyeri.interop.satusehat.fake_server import FakeSatusehat, made_up_ihs_numbe
 from nyeri.interop.satusehat.outbox import collect_and_drain
 from nyeri.tenancy.scope import resolve_scope
 from nyeri.workforce.models import Person
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, via_menu
 from tests.browser.people import log_in_as_administrator
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo")]
@@ -69,7 +69,7 @@ def test_an_administrator_connects_satusehat_and_sees_a_finished_visit_sent_with
     page: Page, live_server: LiveServer, satusehat: FakeSatusehat
 ) -> None:
     log_in_as_administrator(page, live_server, "admin")
-    page.get_by_test_id("satusehat-link").click()
+    via_menu(page.get_by_test_id("satusehat-link"))
     expect(page.locator("h1")).to_have_text("Kotak keluar SATUSEHAT")
     page.get_by_role("link", name="Pengaturan SATUSEHAT").first.click()
     page.get_by_label("Lingkungan").select_option("staging")

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from nyeri.tenancy.models import Facility, Organization
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, via_menu
 from tests.browser.setup_helpers import setup_installation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,7 +26,7 @@ def test_an_empty_installation_is_set_up_in_the_browser(
     assert Facility.objects.get(organization=org).time_zone == "Asia/Makassar"
     screenshot(page, "setup-home")
     # The administrator reaches the organization settings from the navigation.
-    page.get_by_test_id("organization-link").click()
+    via_menu(page.get_by_test_id("organization-link"))
     expect(page).to_have_url(re.compile(r"/organization/$"))
     expect(page.get_by_test_id("facility-list")).to_contain_text("Layanan Nyeri RS Sentosa")
 
