@@ -88,10 +88,28 @@ def test_an_unknown_facility_id_names_the_field(admin_client: Client, other_faci
     assert response.json()["error"]["fields"][0]["field"] == "facilities"
 
 
+def test_the_members_are_paged_active_first_each_as_its_change_answers(
+    admin_client: Client, nurse: User, facility: Facility
+) -> None:
+    membership = Membership.objects.get(user=nurse)
+    access = f"/api/people/members/{membership.pk}/access"
+    put(admin_client, access, {"roles": ["pharmacist", "nurse"], "facility_ids": [facility.pk]})
+    changed = post(admin_client, f"/api/people/members/{membership.pk}/deactivate", {"reason": "moved away"}).json()
+    first = admin_client.get("/api/people/members", {"page_size": 1}).json()
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (2, 1, 2, 1)
+    assert [m["username"] for m in first["items"]] == ["admin_rina"]
+    [second] = admin_client.get("/api/people/members", {"page_size": 1, "page": 2}).json()["items"]
+    assert second == changed
+    assert second["roles"] == ["nurse", "pharmacist"]
+    assert second["facilities"] == [{"id": facility.pk, "name": facility.name}]
+    assert admin_client.get("/api/people/members", {"page": 3}).json()["items"] == []
+    assert admin_client.get("/api/people/members", {"page_size": "x"}).status_code == 422
+
+
 def test_an_administrator_lists_members_and_changes_access_through_the_api(
     admin_client: Client, nurse: User, facility: Facility
 ) -> None:
-    members = admin_client.get("/api/people/members").json()
+    members = admin_client.get("/api/people/members").json()["items"]
     assert {m["username"] for m in members} == {"admin_rina", "siti"}
     membership = Membership.objects.get(user=nurse)
     response = put(
@@ -198,4 +216,4 @@ def test_another_organizations_member_and_invitation_are_not_found(
     foreign.refresh_from_db()
     assert foreign.is_active
     assert Invitation.objects.get(pk=foreign_invitation).status == InvitationStatus.PENDING
-    assert {m["username"] for m in admin_client.get("/api/people/members").json()} == {"admin_rina"}
+    assert {m["username"] for m in admin_client.get("/api/people/members").json()["items"]} == {"admin_rina"}
