@@ -151,10 +151,13 @@ def reactivate(request: HttpRequest, membership_id: int) -> object:
 
 
 @router.get(
-    "/invitations", response={200: list[InvitationOut], 403: ErrorEnvelope}, summary="Invitations waiting for an answer"
+    "/invitations",
+    response={200: Page[InvitationOut], 403: ErrorEnvelope, 422: ErrorEnvelope},
+    summary="Invitations waiting for an answer, newest first (paged)",
 )
-def list_invitations(request: HttpRequest) -> object:
-    return [_invitation_out(row) for row in selectors.pending_invitations(request_scope(request))]
+def list_invitations(request: HttpRequest, paging: Query[PageQuery]) -> HttpResponse:
+    found = selectors.invitation_page(request_scope(request), offset=paging.offset, limit=paging.page_size)
+    return json_page(found.rows, count=found.count, query=paging)
 
 
 @router.post(

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from nyeri.lib.rows import PageRows, page_of
 from nyeri.onboarding.access import require_people_administrator
-from nyeri.onboarding.models import Invitation, InvitationFacility, InvitationStatus
+from nyeri.onboarding.models import Invitation, InvitationFacility, InvitationRole, InvitationStatus
 from nyeri.tenancy.models import Facility, Membership, MembershipFacility, MembershipRole
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
@@ -143,6 +143,44 @@ def member_rows(scope: Scope, *, offset: int = 0, limit: int = 50) -> PageRows:
     )
     for row in found.rows:
         row["person_id"] = people.get(row["user_id"])
+    return found
+
+
+def invitation_page(scope: Scope, *, offset: int = 0, limit: int = 50) -> PageRows:
+    """``pending_invitations`` for a list: one page (newest first) of plain rows, each with
+    ``roles`` (sorted), ``facilities`` (by name) and ``expired``: 3 queries whatever the page.
+    """
+    require_people_administrator(scope, object_type="invitation", reason="list invitations")
+    now = timezone.now()
+    ordered = (
+        Invitation.objects.filter(organization=scope.organization, status=InvitationStatus.PENDING)
+        # As str(user): the full name, else the username; nobody (a deleted inviter): "".
+        .annotate(
+            invited_by_name=Coalesce(
+                NullIf(F("invited_by__full_name"), Value("")), F("invited_by__username"), Value("")
+            )
+        )
+        .order_by("-sent_at", "-pk")
+    )
+    columns = ("id", "full_name", "email", "nik", "sent_at", "expires_at", "invited_by_name")
+    found = page_of(ordered, columns, offset=offset, limit=limit)
+    page = found.by_id()
+    for row in found.rows:
+        row["roles"], row["facilities"] = [], []
+        row["expired"] = row["expires_at"] <= now
+        row["invited_by"] = row.pop("invited_by_name")
+    if not page:
+        return found
+    for invitation_id, role in (
+        InvitationRole.objects.filter(invitation_id__in=page).order_by("role").values_list("invitation_id", "role")
+    ):
+        page[invitation_id]["roles"].append(role)
+    for invitation_id, facility_id, name in (
+        InvitationFacility.objects.filter(invitation_id__in=page)
+        .order_by("facility__name", "facility_id")
+        .values_list("invitation_id", "facility_id", "facility__name")
+    ):
+        page[invitation_id]["facilities"].append({"id": facility_id, "name": name})
     return found
 
 

@@ -50,7 +50,9 @@ def test_an_administrator_invites_lists_resends_and_revokes_through_the_api(
     assert created["expired"] is False
     assert len(mail.outbox) == 1
     listed = admin_client.get("/api/people/invitations").json()
-    assert [i["id"] for i in listed] == [created["id"]]
+    assert [i["id"] for i in listed["items"]] == [created["id"]]
+    # The listed invitation reads as its creation answered it.
+    assert listed["items"][0] == created
     with django_capture_on_commit_callbacks(execute=True):
         response = post(admin_client, f"/api/people/invitations/{created['id']}/resend")
     assert response.status_code == 200
@@ -58,7 +60,7 @@ def test_an_administrator_invites_lists_resends_and_revokes_through_the_api(
     response = post(admin_client, f"/api/people/invitations/{created['id']}/revoke")
     assert response.status_code == 204
     assert Invitation.objects.get().status == InvitationStatus.REVOKED
-    assert admin_client.get("/api/people/invitations").json() == []
+    assert admin_client.get("/api/people/invitations").json()["items"] == []
     response = post(admin_client, f"/api/people/invitations/{created['id']}/resend")
     assert response.status_code == 422
     assert response.json()["error"]["fields"][0]["field"] == "status"
@@ -76,6 +78,24 @@ def test_bad_invitation_input_gets_the_error_envelope_naming_the_fields(admin_cl
     response = post(admin_client, "/api/people/invitations", {"full_name": "A", "email": "a@b.example", "roles": ["x"]})
     assert response.status_code == 422
     assert not Invitation.objects.exists()
+
+
+def test_the_invitations_are_paged_newest_first(
+    admin_client: Client, facility: Facility, django_capture_on_commit_callbacks: Any
+) -> None:
+    created = []
+    for n, roles in enumerate([["nurse"], ["pharmacist", "nurse"], ["nurse"]]):
+        with django_capture_on_commit_callbacks(execute=True):
+            body = {"full_name": f"Budi {n}", "email": f"budi{n}@sehat.example", "roles": roles}
+            created.append(post(admin_client, "/api/people/invitations", body).json())
+    first = admin_client.get("/api/people/invitations", {"page_size": 2}).json()
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (3, 1, 2, 2)
+    assert [i["id"] for i in first["items"]] == [created[2]["id"], created[1]["id"]]
+    assert first["items"][1] == created[1]
+    assert first["items"][1]["roles"] == ["nurse", "pharmacist"]
+    [last] = admin_client.get("/api/people/invitations", {"page_size": 2, "page": 2}).json()["items"]
+    assert last == created[0]
+    assert last["facilities"] == []
 
 
 def test_an_unknown_facility_id_names_the_field(admin_client: Client, other_facility: Facility) -> None:
