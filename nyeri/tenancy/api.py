@@ -10,17 +10,17 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.api.schemas import OptionalReasonIn
 from nyeri.lib.http import request_user
 from nyeri.tenancy import selectors, services
 from nyeri.tenancy.access import access_facility, require_organization_administrator
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import request_scope
-from nyeri.tenancy.selectors import facilities_for
 
 router = Router(tags=["tenancy"])
 
@@ -162,14 +162,20 @@ def patch_organization(request: HttpRequest, payload: OrganizationPatch) -> Any:
     return _organization_out(request)
 
 
-@router.get("/facilities", response={200: list[FacilityOut], **ERRORS}, summary="Facilities you may work in")
-def list_facilities(request: HttpRequest, include_inactive: bool = False) -> Any:
+class FacilityQuery(PageQuery):
+    include_inactive: bool = False
+
+
+@router.get("/facilities", response={200: Page[FacilityOut], **ERRORS}, summary="Facilities you may work in (paged)")
+def list_facilities(request: HttpRequest, filters: Query[FacilityQuery]) -> HttpResponse:
     """Active facilities; ``include_inactive=true`` (administrators) lists the deactivated ones too."""
     scope = request_scope(request)
-    if include_inactive:
+    if filters.include_inactive:
         require_organization_administrator(scope, object_type="facility", reason="list deactivated facilities")
-        return selectors.organization_facilities(scope)
-    return list(facilities_for(scope))
+    found = selectors.facility_rows(
+        scope, include_inactive=filters.include_inactive, offset=filters.offset, limit=filters.page_size
+    )
+    return json_page(found.rows, count=found.count, query=filters)
 
 
 @router.post("/facilities", response={201: FacilityDetailOut, **ERRORS}, summary="Add a facility (administrators)")
