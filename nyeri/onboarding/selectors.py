@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Prefetch, Value
+from django.db.models import F, Prefetch, QuerySet, Value
 from django.db.models.functions import Coalesce, Lower, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -103,6 +104,15 @@ def members(scope: Scope) -> list[MemberRow]:
     return sorted(rows, key=lambda r: (not r.is_active, r.full_name.lower()))
 
 
+def _add_access(page: dict[int, dict[str, Any]], roles: QuerySet[Any, Any], facilities: QuerySet[Any, Any]) -> None:
+    """Each row's ``roles`` (sorted) and ``facilities`` (by name) from (row id, role) and
+    (row id, facility id, facility name) rows: members and invitations grant access alike."""
+    for row_id, role in roles.order_by("role"):
+        page[row_id]["roles"].append(role)
+    for row_id, facility_id, name in facilities.order_by("facility__name", "facility_id"):
+        page[row_id]["facilities"].append({"id": facility_id, "name": name})
+
+
 def member_rows(scope: Scope, *, offset: int = 0, limit: int = 50) -> PageRows:
     """``members`` for a list: one page (active first, by name) of plain rows, each with
     ``roles`` (sorted), ``facilities`` (by name) and ``person_id``: 4 queries whatever the page.
@@ -126,16 +136,13 @@ def member_rows(scope: Scope, *, offset: int = 0, limit: int = 50) -> PageRows:
         row["roles"], row["facilities"] = [], []
     if not page:
         return found
-    for membership_id, role in (
-        MembershipRole.objects.filter(membership_id__in=page).order_by("role").values_list("membership_id", "role")
-    ):
-        page[membership_id]["roles"].append(role)
-    for membership_id, facility_id, name in (
-        MembershipFacility.objects.filter(membership_id__in=page)
-        .order_by("facility__name", "facility_id")
-        .values_list("membership_id", "facility_id", "facility__name")
-    ):
-        page[membership_id]["facilities"].append({"id": facility_id, "name": name})
+    _add_access(
+        page,
+        MembershipRole.objects.filter(membership_id__in=page).values_list("membership_id", "role"),
+        MembershipFacility.objects.filter(membership_id__in=page).values_list(
+            "membership_id", "facility_id", "facility__name"
+        ),
+    )
     people = dict(
         Person.objects.filter(
             organization=scope.organization, user_id__in=[row["user_id"] for row in found.rows]
@@ -171,16 +178,13 @@ def invitation_page(scope: Scope, *, offset: int = 0, limit: int = 50) -> PageRo
         row["invited_by"] = row.pop("invited_by_name")
     if not page:
         return found
-    for invitation_id, role in (
-        InvitationRole.objects.filter(invitation_id__in=page).order_by("role").values_list("invitation_id", "role")
-    ):
-        page[invitation_id]["roles"].append(role)
-    for invitation_id, facility_id, name in (
-        InvitationFacility.objects.filter(invitation_id__in=page)
-        .order_by("facility__name", "facility_id")
-        .values_list("invitation_id", "facility_id", "facility__name")
-    ):
-        page[invitation_id]["facilities"].append({"id": facility_id, "name": name})
+    _add_access(
+        page,
+        InvitationRole.objects.filter(invitation_id__in=page).values_list("invitation_id", "role"),
+        InvitationFacility.objects.filter(invitation_id__in=page).values_list(
+            "invitation_id", "facility_id", "facility__name"
+        ),
+    )
     return found
 
 

@@ -48,21 +48,6 @@ class FacilityOut(Schema):
         return obj.regency_code.split(".")[0]
 
 
-FACILITY_FIELDS = (
-    "id",
-    "code",
-    "name",
-    "kind",
-    "province",
-    "regency",
-    "regency_code",
-    "address",
-    "phone",
-    "time_zone",
-    "is_active",
-)
-
-
 class FacilityOpeningHoursIO(Schema):
     weekday: int = Field(description="1 = Monday ... 7 = Sunday (ISO 8601)")
     opens: time
@@ -129,7 +114,7 @@ def _organization_out(request: HttpRequest) -> dict[str, object]:
 
 def _detail(settings: selectors.FacilitySettings) -> dict[str, Any]:
     facility = settings.facility
-    out: dict[str, Any] = {name: getattr(facility, name) for name in FACILITY_FIELDS}
+    out: dict[str, Any] = {name: getattr(facility, name) for name in selectors.FACILITY_COLUMNS}
     out["province_code"] = settings.province_code
     out["planned_visits_per_week"] = settings.planned_visits_per_week
     out["opening_hours"] = [{"weekday": d, "opens": o, "closes": c} for d, o, c in settings.opening_hours]
