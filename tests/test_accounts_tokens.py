@@ -156,14 +156,14 @@ def test_the_api_lists_only_the_users_own_tokens(
     create_api_token(acting_user=other, name="theirs", expires_in_days=None)
     response = nurse_client.get("/api/tokens")
     assert response.status_code == 200
-    [listed] = response.json()
+    [listed] = response.json()["items"]
     assert listed["name"] == "script"
     assert listed["status"] == "active"
     assert "digest" not in listed
     assert "token" not in listed
 
 
-def test_the_api_creates_a_token_and_returns_its_secret_once(nurse_client: Client, nurse: User) -> None:
+def test_the_api_creates_a_token_and_returns_its_secret_once(nurse_client: Client, nurse: User, secret: str) -> None:
     response = nurse_client.post(
         "/api/tokens", {"name": "ci", "expires_in_days": 3, "scopes": ["workforce"]}, content_type="application/json"
     )
@@ -171,7 +171,14 @@ def test_the_api_creates_a_token_and_returns_its_secret_once(nurse_client: Clien
     body = response.json()
     assert body["token"].startswith(f"nyeri_{body['prefix']}_")
     assert Client().get("/api/me", **bearer(body["token"])).status_code == 200
-    assert "token" not in nurse_client.get("/api/tokens").json()[0]
+    listed = nurse_client.get("/api/tokens").json()["items"][0]
+    assert "token" not in listed
+    # The listed token reads as its creation answered it, without the secret; it has been used since.
+    assert listed["last_used_at"] is not None
+    assert {**listed, "last_used_at": None} == {key: value for key, value in body.items() if key != "token"}
+    older = nurse_client.get("/api/tokens", {"page_size": 1, "page": 2}).json()
+    assert (older["count"], older["page"], older["pages"]) == (2, 2, 2)
+    assert [t["name"] for t in older["items"]] == ["script"]
 
 
 def test_the_api_names_the_bad_field_of_a_token_request(nurse_client: Client) -> None:

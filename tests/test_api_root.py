@@ -11,7 +11,7 @@ def test_the_api_lists_only_the_users_own_facilities(
 ) -> None:
     response = nurse_client.get("/api/facilities")
     assert response.status_code == 200
-    assert [f["id"] for f in response.json()] == [facility.pk]
+    assert [f["id"] for f in response.json()["items"]] == [facility.pk]
 
 
 def test_the_api_answers_404_with_the_error_envelope_for_another_organizations_facility(

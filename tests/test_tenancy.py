@@ -47,7 +47,7 @@ def test_a_facility_limited_member_does_not_see_the_organizations_other_faciliti
     log_in(client, user)
     assert client.get(f"/facilities/{facility.pk}/").status_code == 200
     assert client.get(f"/facilities/{second.pk}/").status_code == 404
-    assert [f["id"] for f in client.get("/api/facilities").json()] == [facility.pk]
+    assert [f["id"] for f in client.get("/api/facilities").json()["items"]] == [facility.pk]
 
 
 def test_the_facility_home_shows_a_physicians_work_in_a_fixed_number_of_queries(

@@ -3,15 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.accounts import selectors, services
 from nyeri.accounts.models import ApiToken
 from nyeri.accounts.reauth import require_recent_authentication
 from nyeri.accounts.token_scopes import ALL_SCOPES, TokenScope
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.lib.http import request_user
 
 router = Router(tags=["accounts"])
@@ -70,9 +71,12 @@ def me(request: HttpRequest) -> object:
     return request.user
 
 
-@router.get("/tokens", response=list[TokenOut], summary="Your API tokens")
-def list_tokens(request: HttpRequest) -> object:
-    return [_token_out(token) for token in selectors.api_tokens_of(request_user(request))]
+@router.get(
+    "/tokens", response={200: Page[TokenOut], 422: ErrorEnvelope}, summary="Your API tokens, newest first (paged)"
+)
+def list_tokens(request: HttpRequest, paging: Query[PageQuery]) -> HttpResponse:
+    found = selectors.api_token_rows(request_user(request), offset=paging.offset, limit=paging.page_size)
+    return json_page(found.rows, count=found.count, query=paging)
 
 
 @router.post(

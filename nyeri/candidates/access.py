@@ -20,6 +20,8 @@ def candidate_of(user: Any) -> CandidateProfile | None:
     profile = CandidateProfile.objects.filter(user=user, email_confirmed_at__isnull=False).first()
     if profile is None or Membership.objects.filter(user=user).exists():
         return None
+    # The profile's user is the one asked for: not read again when the profile names it.
+    profile.user = user
     return profile
 
 

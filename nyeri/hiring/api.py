@@ -18,10 +18,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
-from ninja import Router, Schema, Status
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.api.schemas import ReasonIn
 from nyeri.candidates.access import candidate_of
 from nyeri.hiring import selectors, services
@@ -141,29 +142,40 @@ def apply(request: HttpRequest, posting_id: int, payload: ApplyIn) -> Any:
     return Status(201, _out(application, posting_eligibility(profile.pk, application.posting)))
 
 
-@router.get("/mine", response={200: list[ApplicationOut], **ERRORS}, summary="My applications")
-def mine(request: HttpRequest) -> Any:
+@router.get("/mine", response={200: Page[ApplicationOut], **ERRORS}, summary="My applications (paged)")
+def mine(request: HttpRequest, paging: Query[PageQuery]) -> HttpResponse:
     profile = _candidate(request)
-    return [_out(own.application, own.eligibility) for own in selectors.candidate_applications(profile)]
+    # A candidate has a handful of applications, each judged against its posting: the whole
+    # list is built (as before) and the page cut from it.
+    own = selectors.candidate_applications(profile)
+    page = own[paging.offset : paging.offset + paging.page_size]
+    return json_page([_out(o.application, o.eligibility) for o in page], count=len(own), query=paging)
 
 
 # --- Facilities ---------------------------------------------------------------------------------
 
 
+class ApplicationQuery(PageQuery):
+    stage: str = ""
+
+
 @router.get(
     "/postings/{posting_id}/applications",
-    response={200: list[ApplicationOut], **ERRORS},
-    summary="A posting's applications, ranked by eligibility",
+    response={200: Page[ApplicationOut], **ERRORS},
+    summary="A posting's applications, ranked by eligibility (paged)",
 )
-def applications(request: HttpRequest, posting_id: int, stage: str = "") -> Any:
+def applications(request: HttpRequest, posting_id: int, filters: Query[ApplicationQuery]) -> HttpResponse:
     scope = request_scope(request)
     require_manager(scope, object_id=posting_id, reason="list job applications")
     posting = selectors.scoped_posting(scope, posting_id)
     if posting is None:
         raise Http404("No such posting")
-    ranked = selectors.ranked_applications(posting, stage=stage)
-    audit_listing(scope, posting, [r.application.pk for r in ranked])
-    return [_out(r.application, r.eligibility) for r in ranked]
+    # The rank needs every application's eligibility: all are judged, the page is cut from
+    # the ranking, and the audit row names the applications shown (the page).
+    ranked = selectors.ranked_applications(posting, stage=filters.stage)
+    page = ranked[filters.offset : filters.offset + filters.page_size]
+    audit_listing(scope, posting, [r.application.pk for r in page])
+    return json_page([_out(r.application, r.eligibility) for r in page], count=len(ranked), query=filters)
 
 
 def _after(application: Application) -> dict[str, Any]:

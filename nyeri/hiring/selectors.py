@@ -146,6 +146,8 @@ def candidate_applications(profile: CandidateProfile) -> list[OwnApplication]:
         .select_related("posting", "facility")
         .order_by("-submitted_at", "-pk")
     )
+    for application in applications:
+        application.candidate = profile  # the one asked for: not read again per application
     postings = list(_with_requirements(JobPosting.objects.filter(pk__in={a.posting_id for a in applications})))
     batch = evaluate_postings([profile.pk], postings)
     return [OwnApplication(a, batch.get(profile.pk, a.posting_id)) for a in applications]

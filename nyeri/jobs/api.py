@@ -17,16 +17,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.jobs import selectors, services
 from nyeri.jobs.access import access_posting, require_manager
 from nyeri.jobs.models import JobPosting
 from nyeri.jobs.ratelimit import over_limit
-from nyeri.jobs.requirements import RequirementInput, describe
+from nyeri.jobs.requirements import RequirementInput
 from nyeri.lib.http import request_user
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.scope import request_scope
@@ -130,20 +131,7 @@ def _out(posting: JobPosting, *, internal: bool) -> dict[str, Any]:
         "gap_rule_code": posting.gap_rule_code if internal else "",
         "gap_rules_label": posting.gap_rules_label if internal else "",
         "gap_fte": posting.gap_fte if internal else None,
-        "requirements": [
-            {
-                "kind": r.kind,
-                "importance": r.importance,
-                "code": r.code,
-                "credential_kind": r.credential_kind,
-                "specialty": r.specialty,
-                "months": r.months,
-                "employer_kinds": list(r.employer_kinds),
-                "text_en": describe(r, pack, "en"),
-                "text_id": describe(r, pack, "id"),
-            }
-            for r in posting.requirements.all()
-        ],
+        "requirements": [selectors.requirement_out(r, pack) for r in posting.requirements.all()],
     }
 
 
@@ -188,12 +176,18 @@ def _rows(payload: list[RequirementIn]) -> list[RequirementInput]:
     ]
 
 
-@router.get("/postings", response={200: list[PostingOut], **ERRORS}, summary="The organization's postings")
-def list_postings(request: HttpRequest, status: str = "") -> Any:
+class PostingQuery(PageQuery):
+    status: str = ""
+
+
+@router.get("/postings", response={200: Page[PostingOut], **ERRORS}, summary="The organization's postings (paged)")
+def list_postings(request: HttpRequest, filters: Query[PostingQuery]) -> HttpResponse:
     scope = request_scope(request)
     require_manager(scope, reason="list job postings")
-    postings = selectors.organization_postings(scope, status=status).select_related("organization")
-    return [_out(p, internal=True) for p in postings.prefetch_related("requirements")]
+    found = selectors.organization_posting_rows(
+        scope, status=filters.status, offset=filters.offset, limit=filters.page_size
+    )
+    return json_page(found.rows, count=found.count, query=filters)
 
 
 @router.post("/postings", response={201: PostingOut, **ERRORS}, summary="Open a posting by hand")

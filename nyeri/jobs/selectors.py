@@ -12,10 +12,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -27,10 +28,11 @@ from nyeri.facilities.selectors import evaluate_facility_services
 from nyeri.jobs.models import JobPosting, JobRequirement, PostingStatus
 from nyeri.jobs.requirements import describe
 from nyeri.lib.panels import Panel, Tally
+from nyeri.lib.rows import PageRows, page_of
 from nyeri.tenancy.models import Facility, FacilityKind
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
-from nyeri.workforce.policy.loader import pack_for
+from nyeri.workforce.policy.loader import CompiledPack, pack_for
 
 PAGE_SIZE = 20
 REGIONS_CACHE_KEY = "jobs:board:regions"
@@ -172,6 +174,69 @@ def organization_postings(scope: Scope, *, status: str = "") -> QuerySet[JobPost
     if status in PostingStatus.values:
         qs = qs.filter(status=status)
     return qs.annotate(requirement_count=Count("requirements")).order_by("-opened_on", "-id")
+
+
+# The columns of a posting in the organization's list (the API's PostingOut, its facility
+# joined; ``requirements`` are added by the page's ids).
+POSTING_COLUMNS = (
+    "id",
+    "facility_id",
+    "facility_name",
+    "facility_kind",
+    "province",
+    "regency",
+    "role",
+    "title",
+    "description",
+    "employment_kind",
+    "fte",
+    "salary_min",
+    "salary_max",
+    "salary_currency",
+    "status",
+    "opened_on",
+    "closed_on",
+    "source",
+    "gap_rule_code",
+    "gap_rules_label",
+    "gap_fte",
+)
+
+
+def requirement_out(requirement: JobRequirement, pack: CompiledPack) -> dict[str, Any]:
+    """A requirement as the API shows it, described in both languages from the policy ``pack``."""
+    return {
+        "kind": requirement.kind,
+        "importance": requirement.importance,
+        "code": requirement.code,
+        "credential_kind": requirement.credential_kind,
+        "specialty": requirement.specialty,
+        "months": requirement.months,
+        "employer_kinds": list(requirement.employer_kinds),
+        "text_en": describe(requirement, pack, "en"),
+        "text_id": describe(requirement, pack, "id"),
+    }
+
+
+def organization_posting_rows(scope: Scope, *, status: str = "", offset: int = 0, limit: int = 50) -> PageRows:
+    """``organization_postings`` for a list: one page of ``POSTING_COLUMNS``, each row with its
+    ``requirements`` (in their order, described once each). 2 queries whatever the page.
+    """
+    ordered = organization_postings(scope, status=status).annotate(
+        facility_name=F("facility__name"),
+        facility_kind=F("facility__kind"),
+        province=F("facility__province"),
+        regency=F("facility__regency"),
+    )
+    found = page_of(ordered, POSTING_COLUMNS, offset=offset, limit=limit)
+    page = found.by_id()
+    for row in found.rows:
+        row["requirements"] = []
+    if page:
+        pack = pack_for(scope.organization.jurisdiction)
+        for requirement in JobRequirement.objects.filter(posting_id__in=page).order_by("position", "pk"):
+            page[requirement.posting_id]["requirements"].append(requirement_out(requirement, pack))
+    return found
 
 
 # --- The network view -------------------------------------------------------------------------

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.lib.http import request_user
 from nyeri.onboarding import selectors, services
 from nyeri.onboarding.access import access_invitation, access_member, require_people_administrator
@@ -99,9 +100,14 @@ def _invitation_out(row: InvitationRow) -> dict[str, object]:
     }
 
 
-@router.get("/members", response={200: list[MemberOut], 403: ErrorEnvelope}, summary="Members of your organization")
-def list_members(request: HttpRequest) -> object:
-    return [_member_out(row) for row in selectors.members(request_scope(request))]
+@router.get(
+    "/members",
+    response={200: Page[MemberOut], 403: ErrorEnvelope, 422: ErrorEnvelope},
+    summary="Members of your organization, active first, by name (paged)",
+)
+def list_members(request: HttpRequest, paging: Query[PageQuery]) -> HttpResponse:
+    found = selectors.member_rows(request_scope(request), offset=paging.offset, limit=paging.page_size)
+    return json_page(found.rows, count=found.count, query=paging)
 
 
 @router.put(
@@ -145,10 +151,13 @@ def reactivate(request: HttpRequest, membership_id: int) -> object:
 
 
 @router.get(
-    "/invitations", response={200: list[InvitationOut], 403: ErrorEnvelope}, summary="Invitations waiting for an answer"
+    "/invitations",
+    response={200: Page[InvitationOut], 403: ErrorEnvelope, 422: ErrorEnvelope},
+    summary="Invitations waiting for an answer, newest first (paged)",
 )
-def list_invitations(request: HttpRequest) -> object:
-    return [_invitation_out(row) for row in selectors.pending_invitations(request_scope(request))]
+def list_invitations(request: HttpRequest, paging: Query[PageQuery]) -> HttpResponse:
+    found = selectors.invitation_page(request_scope(request), offset=paging.offset, limit=paging.page_size)
+    return json_page(found.rows, count=found.count, query=paging)
 
 
 @router.post(

@@ -15,10 +15,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, with_api_names
 from nyeri.api.idempotency import idempotent
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.api.schemas import ReasonIn
 from nyeri.clinical.access import access_patient
 from nyeri.lib.http import request_user
@@ -276,15 +277,29 @@ def medications(request: HttpRequest) -> list[dict[str, Any]]:
     return rows
 
 
+def _list_item(row: dict[str, Any], label: str) -> dict[str, Any]:
+    # PrescriptionOut from the plain rows: the number from its parts, each item's label in
+    # the language of the request (``label`` names its column), chosen once for the page.
+    row["number"] = Prescription.number_of(row.pop("organization_id"), row["id"])
+    for item in row["items"]:
+        del item["prescription_id"]
+        item["medication"] = item.pop("medication_code")
+        item["label"] = item[label]
+        del item["label_en"], item["label_id"]
+    return row
+
+
 @router.get(
     "/patients/{patient_id}/prescriptions",
-    response={200: list[PrescriptionOut], **ERRORS},
-    summary="A patient's prescriptions, newest first (audited read)",
+    response={200: Page[PrescriptionOut], **ERRORS},
+    summary="A patient's prescriptions, newest first (audited read, paged)",
 )
-def list_prescriptions(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
+def list_prescriptions(request: HttpRequest, patient_id: int, paging: Query[PageQuery]) -> HttpResponse:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api prescriptions")
-    return [_out(p, list(p.items.all())) for p in selectors.patient_prescriptions(scope, patient)]
+    found = selectors.patient_prescription_rows(scope, patient, offset=paging.offset, limit=paging.page_size)
+    label = "label_id" if display.language() == "id" else "label_en"
+    return json_page([_list_item(row, label) for row in found.rows], count=found.count, query=paging)
 
 
 @router.post(

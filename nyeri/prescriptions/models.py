@@ -132,7 +132,12 @@ class Prescription(models.Model):
     @property
     def number(self) -> str:
         """The number printed on the prescription."""
-        return f"R-{self.organization_id}-{self.pk:06d}"
+        return self.number_of(self.organization_id, self.pk)
+
+    @staticmethod
+    def number_of(organization_id: int, pk: int) -> str:
+        """The number of the prescription ``pk``, from its plain row (lists read no instances)."""
+        return f"R-{organization_id}-{pk:06d}"
 
     @property
     def is_draft(self) -> bool:

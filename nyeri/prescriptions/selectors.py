@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.models import Patient
+from nyeri.lib.rows import PageRows, page_of
 from nyeri.prescriptions import catalogue
 from nyeri.prescriptions.items import ParsedItem
 from nyeri.prescriptions.models import MAX_DAYS, Prescription, PrescriptionItem, PrescriptionStatus
@@ -39,6 +40,82 @@ def patient_prescriptions(scope: Scope, patient: Patient) -> list[Prescription]:
         .prefetch_related(Prefetch("items", queryset=PrescriptionItem.objects.order_by("position")))
         .order_by("-created_at", "-pk")
     )
+
+
+# The columns of a prescription in the API's list (PrescriptionOut; ``number`` is made from
+# ``organization_id`` and ``id``), and of its items (both labels: the API picks one).
+PRESCRIPTION_COLUMNS = (
+    "id",
+    "organization_id",
+    "patient_id",
+    "facility_id",
+    "status",
+    "jurisdiction",
+    "catalogue_version",
+    "contains_controlled",
+    "created_at",
+    "created_by_id",
+    "reissue_of_id",
+    "signed_at",
+    "prescriber_name",
+    "prescriber_registration",
+    "prescriber_permit",
+    "prescriber_authorisation",
+    "second_factor",
+    "mme_table",
+    "mme_per_day",
+    "mme_total_per_day",
+    "warnings",
+    "justification",
+    "cancelled_at",
+    "cancel_reason",
+)
+ITEM_COLUMNS = (
+    "prescription_id",
+    "position",
+    "medication_code",
+    "label_en",
+    "label_id",
+    "atc",
+    "strength",
+    "strength_unit",
+    "dose_unit",
+    "form",
+    "route",
+    "controlled_class",
+    "opioid",
+    "benzodiazepine",
+    "dose",
+    "doses_per_day",
+    "as_needed",
+    "days",
+    "quantity",
+    "instructions",
+    "mme_per_day",
+    "mme_factor",
+    "mme_table",
+)
+
+
+def patient_prescription_rows(scope: Scope, patient: Patient, *, offset: int = 0, limit: int = 50) -> PageRows:
+    """``patient_prescriptions`` for a list: one page (newest first) of ``PRESCRIPTION_COLUMNS``,
+    each row with ``items`` (``ITEM_COLUMNS``, by position). 2 queries whatever the page holds.
+    """
+    ordered = Prescription.objects.filter(organization=scope.organization, patient=patient).order_by(
+        "-created_at", "-pk"
+    )
+    found = page_of(ordered, PRESCRIPTION_COLUMNS, offset=offset, limit=limit)
+    prescriptions = found.by_id()
+    for row in found.rows:
+        row["items"] = []
+    if prescriptions:
+        for item in (
+            PrescriptionItem.objects.filter(organization=scope.organization, prescription_id__in=prescriptions)
+            .order_by("prescription_id", "position")
+            .values(*ITEM_COLUMNS)
+        ):
+            prescriptions[item["prescription_id"]]["items"].append(item)
+    return found
 
 
 def items_of(prescription: Prescription) -> list[PrescriptionItem]:

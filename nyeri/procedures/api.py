@@ -13,12 +13,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, RefusalEnvelope, refusal
 from nyeri.api.idempotency import idempotent
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.api.schemas import ReasonIn
 from nyeri.clinical.access import access_patient, ensure_clinical_role
 from nyeri.clinical.encounters.selectors import access_encounter
@@ -27,7 +28,7 @@ from nyeri.procedures import selectors, services
 from nyeri.procedures.access import access_procedure
 from nyeri.procedures.catalogue import catalogue, procedure
 from nyeri.procedures.catalogue.schema import Procedure
-from nyeri.procedures.models import ProcedurePerformance, ProcedureRecord
+from nyeri.procedures.models import ProcedurePerformance, ProcedureRecord, Relief
 from nyeri.procedures.refusals import ProcedureRefused
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.scope import Scope, request_scope
@@ -292,15 +293,45 @@ def catalogue_list(request: HttpRequest) -> Any:
     return catalogue()
 
 
+class _Labels:
+    """The catalogue's labels and ICD-9-CM codes of the codes on one page, each looked up once."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, tuple[str, str, str]] = {}
+
+    def __call__(self, code: str) -> tuple[str, str, str]:
+        known = self.found.get(code)
+        if known is None:
+            entry = procedure(code)
+            icd9cm = entry.icd9cm.code if entry is not None and entry.icd9cm is not None else ""
+            known = self.found[code] = (_label(code, "en"), _label(code, "id"), icd9cm)
+        return known
+
+
+def _list_item(row: dict[str, Any], labels: _Labels) -> dict[str, Any]:
+    # What ProcedureOut and PerformanceOut compute from a model instance, from the plain rows.
+    row["procedure_label_en"], row["procedure_label_id"], row["icd9cm_code"] = labels(row["procedure_code"])
+    current = row["current"]
+    if current is not None:
+        current["procedure_label_en"], current["procedure_label_id"], _ = labels(current["procedure_code"])
+        before, after = current["pain_before"], current["pain_after"]
+        relief = Relief(before, after) if before is not None and after is not None else None
+        current["relief_change"] = relief.change if relief is not None else None
+        current["relief_percent"] = relief.percent if relief is not None else None
+    return row
+
+
 @router.get(
     "/patients/{patient_id}/procedures",
-    response={200: list[ProcedureOut], **ERRORS},
-    summary="A patient's procedures, newest order first (audited read)",
+    response={200: Page[ProcedureOut], **ERRORS},
+    summary="A patient's procedures, newest order first (audited read, paged)",
 )
-def list_procedures(request: HttpRequest, patient_id: int) -> Any:
+def list_procedures(request: HttpRequest, patient_id: int, paging: Query[PageQuery]) -> HttpResponse:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api procedures")
-    return selectors.patient_procedures(scope, patient)
+    found = selectors.patient_procedure_rows(scope, patient, offset=paging.offset, limit=paging.page_size)
+    labels = _Labels()
+    return json_page([_list_item(row, labels) for row in found.rows], count=found.count, query=paging)
 
 
 @router.post(

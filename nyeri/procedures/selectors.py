@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -24,6 +26,7 @@ from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.models import Patient
 from nyeri.lib.panels import Panel, Tally
+from nyeri.lib.rows import PageRows, page_of
 from nyeri.procedures.catalogue import procedure
 from nyeri.procedures.catalogue.schema import Procedure
 from nyeri.procedures.kinds import ANESTHESIOLOGIST_ACTION, GUIDANCE_EQUIPMENT, ProcedureStatus
@@ -106,6 +109,104 @@ def patient_procedures(scope: Scope, patient: Patient) -> list[ProcedureRecord]:
         .prefetch_related(Prefetch("performances", queryset=_performances(), to_attr="versions"))
         .order_by("-ordered_at", "-pk")
     )
+
+
+# The columns of a procedure in the API's list (ProcedureOut), read as plain rows.
+RECORD_COLUMNS = (
+    "id",
+    "patient_id",
+    "facility_id",
+    "encounter_id",
+    "procedure_code",
+    "catalogue_version",
+    "body_site",
+    "laterality",
+    "guidance",
+    "anesthesia",
+    "indication",
+    "status",
+    "ordered_by_id",
+    "ordered_at",
+    "scheduled_for",
+    "scheduled_by_id",
+    "cancelled_by_id",
+    "cancelled_at",
+    "cancel_reason",
+    "entered_in_error_by_id",
+    "entered_in_error_at",
+    "entered_in_error_reason",
+)
+# The columns of the version performed shown with each (PerformanceOut, without what the
+# API computes: labels, relief, complications).
+PERFORMANCE_COLUMNS = (
+    "id",
+    "record_id",
+    "version",
+    "kind",
+    "amends_id",
+    "amendment_reason",
+    "procedure_code",
+    "catalogue_version",
+    "performed_at",
+    "performer_id",
+    "performer_name",
+    "anesthesiologist_id",
+    "anesthesiologist_name",
+    "imaging_operator_id",
+    "imaging_operator_name",
+    "anesthesia",
+    "guidance",
+    "body_site",
+    "laterality",
+    "pain_before",
+    "pain_after",
+    "complication_note",
+    "note",
+    "decision",
+    "recorded_by_id",
+    "recorded_at",
+)
+
+
+def patient_procedure_rows(scope: Scope, patient: Patient, *, offset: int = 0, limit: int = 50) -> PageRows:
+    """``patient_procedures`` for a list: one page (newest order first) of ``RECORD_COLUMNS``,
+    each row with ``current``: the latest version performed (``PERFORMANCE_COLUMNS`` and
+    ``complications``, the kinds) or None. 3 queries whatever the page holds; no audit row
+    (``access_patient`` wrote it).
+    """
+    ensure_clinical_role(scope, object_type="procedure")
+    ordered = _visible(scope).filter(patient=patient).order_by("-ordered_at", "-pk")
+    found = page_of(ordered, RECORD_COLUMNS, offset=offset, limit=limit)
+    records = found.by_id()
+    for row in found.rows:
+        row["current"] = None
+    if not records:
+        return found
+    # Every version of the page's procedures, the first first: the last one read is the current one.
+    versions = (
+        ProcedurePerformance.objects.filter(organization=scope.organization, record_id__in=records)
+        .annotate(
+            performer_name=F("performer__full_name"),
+            anesthesiologist_name=Coalesce(F("anesthesiologist__full_name"), Value("")),
+            imaging_operator_name=Coalesce(F("imaging_operator__full_name"), Value("")),
+        )
+        .order_by("record_id", "version")
+        .values(*PERFORMANCE_COLUMNS)
+    )
+    current: dict[int, dict[str, Any]] = {}
+    for version in versions:
+        version["complications"] = []
+        current[version["record_id"]] = version
+    by_performance = {version["id"]: version for version in current.values()}
+    for performance_id, kind in (
+        ProcedureComplication.objects.filter(organization=scope.organization, performance_id__in=by_performance)
+        .order_by("pk")
+        .values_list("performance_id", "kind")
+    ):
+        by_performance[performance_id]["complications"].append(kind)
+    for record_id, version in current.items():
+        records[record_id]["current"] = version
+    return found
 
 
 def procedure_history(scope: Scope, record: ProcedureRecord) -> list[ProcedurePerformance]:

@@ -11,16 +11,17 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.accounts.models import User
 from nyeri.api.errors import ErrorEnvelope
 from nyeri.api.idempotency import idempotent
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.lib.http import request_user
 from nyeri.prescriptions import display
 from nyeri.prescriptions.selectors import organization_item
 from nyeri.register import selectors, services
-from nyeri.register.models import Movement, StockBalance
+from nyeri.register.models import Movement
 from nyeri.register.report import COLUMNS, check_report
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.clock import local_date
@@ -139,50 +140,53 @@ class ReportOut(Schema):
     mismatches: list[MismatchOut]
 
 
-def _balance_out(balance: StockBalance, language: str) -> dict[str, Any]:
-    return {
-        "medication": balance.medication_code,
-        "label": balance.label(language),
-        "controlled_class": balance.controlled_class,
-        "strength": f"{balance.strength.normalize():f} {balance.strength_unit}",
-        "dose_unit": balance.dose_unit,
-        "quantity": balance.quantity,
-    }
-
-
 def _movement_out(movement: Movement) -> dict[str, Any]:
     fields = {name: getattr(movement, name) for name in MovementOut.model_fields if name != "medication"}
     fields["medication"] = movement.balance.medication_code
     return fields
 
 
+def _balance_item(row: dict[str, Any], label: str) -> dict[str, Any]:
+    # BalanceOut from a plain row; ``label`` names the column of the request's language.
+    return {
+        "medication": row["medication_code"],
+        "label": row[label],
+        "controlled_class": row["controlled_class"],
+        "strength": f"{row['strength'].normalize():f} {row['strength_unit']}",
+        "dose_unit": row["dose_unit"],
+        "quantity": row["quantity"],
+    }
+
+
 @router.get(
     "/facilities/{facility_id}/register/balances",
-    response={200: list[BalanceOut], **ERRORS},
-    summary="The stock of each controlled product at the facility",
+    response={200: Page[BalanceOut], **ERRORS},
+    summary="The stock of each controlled product at the facility (paged)",
 )
-def balances(request: HttpRequest, facility_id: int) -> list[dict[str, Any]]:
+def balances(request: HttpRequest, facility_id: int, paging: Query[PageQuery]) -> HttpResponse:
     _scope, facility = _facility(request, facility_id)
-    language = display.language()
-    return [_balance_out(b, language) for b in selectors.balances(facility)]
+    label = "label_id" if display.language() == "id" else "label_en"
+    found = selectors.balance_rows(facility, offset=paging.offset, limit=paging.page_size)
+    return json_page([_balance_item(row, label) for row in found.rows], count=found.count, query=paging)
+
+
+class MovementQuery(PageQuery):
+    medication: str = ""
+    kind: str = ""
+    since: date | None = None
+    until: date | None = None
 
 
 @router.get(
     "/facilities/{facility_id}/register/movements",
-    response={200: list[MovementOut], **ERRORS},
-    summary="The register's movements, newest first (at most 500)",
+    response={200: Page[MovementOut], **ERRORS},
+    summary="The register's movements, newest first (paged)",
 )
-def movements(
-    request: HttpRequest,
-    facility_id: int,
-    medication: str = "",
-    kind: str = "",
-    since: date | None = None,
-    until: date | None = None,
-) -> list[dict[str, Any]]:
+def movements(request: HttpRequest, facility_id: int, filters: Query[MovementQuery]) -> HttpResponse:
     _scope, facility = _facility(request, facility_id)
-    found = selectors.movements(facility, selectors.MovementFilters(medication, kind, since, until))
-    return [_movement_out(m) for m in found]
+    chosen = selectors.MovementFilters(filters.medication, filters.kind, filters.since, filters.until)
+    found = selectors.movement_rows(facility, chosen, offset=filters.offset, limit=filters.page_size)
+    return json_page(found.rows, count=found.count, query=filters)
 
 
 def _write(request: HttpRequest, facility_id: int, write: Any) -> Any:

@@ -18,6 +18,7 @@ from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.lib.panels import Panel, Tally
+from nyeri.lib.rows import PageRows, page_of
 from nyeri.prescriptions.models import PrescriptionItem, PrescriptionStatus
 from nyeri.register.models import Movement, MovementKind, StockBalance
 from nyeri.register.report import MonthlyReport, monthly_report
@@ -54,8 +55,30 @@ def ensure_reader(scope: Scope, facility: Facility | None = None) -> None:
     raise PermissionDenied
 
 
+def _balances(facility: Facility) -> QuerySet[StockBalance]:
+    return StockBalance.objects.filter(facility=facility).order_by("label_en", "medication_code")
+
+
 def balances(facility: Facility) -> list[StockBalance]:
-    return list(StockBalance.objects.filter(facility=facility).order_by("label_en", "medication_code"))
+    return list(_balances(facility))
+
+
+# The columns of a balance in the API's list (BalanceOut; both labels: the API picks one).
+BALANCE_COLUMNS = (
+    "medication_code",
+    "label_en",
+    "label_id",
+    "controlled_class",
+    "strength",
+    "strength_unit",
+    "dose_unit",
+    "quantity",
+)
+
+
+def balance_rows(facility: Facility, *, offset: int = 0, limit: int = 50) -> PageRows:
+    """``balances`` for a list: one page of ``BALANCE_COLUMNS`` (1 query)."""
+    return page_of(_balances(facility), BALANCE_COLUMNS, offset=offset, limit=limit)
 
 
 @dataclass(frozen=True)
@@ -68,9 +91,45 @@ class MovementFilters:
 
 def movements(facility: Facility, filters: MovementFilters, *, limit: int = 500) -> QuerySet[Movement]:
     """The facility's movements, newest first, filtered by product, kind and dates (inclusive)."""
-    found = Movement.objects.filter(facility=facility).select_related(
+    found = _movements(facility, filters).select_related(
         "balance", "recorded_by", "witness_1", "witness_2", "patient", "reverses"
     )
+    return found[:limit]
+
+
+# The columns of a movement in the API's list (MovementOut).
+MOVEMENT_COLUMNS = (
+    "id",
+    "medication",
+    "kind",
+    "quantity",
+    "delta",
+    "balance_after",
+    "occurred_at",
+    "recorded_by_id",
+    "supplier",
+    "document_number",
+    "batch_number",
+    "expiry_date",
+    "prescription_id",
+    "prescription_item_id",
+    "patient_id",
+    "witness_1_id",
+    "witness_2_id",
+    "counted_quantity",
+    "reverses_id",
+    "reason",
+)
+
+
+def movement_rows(facility: Facility, filters: MovementFilters, *, offset: int = 0, limit: int = 50) -> PageRows:
+    """``movements`` for a list: one page of ``MOVEMENT_COLUMNS``, the whole filtered count (1 query)."""
+    ordered = _movements(facility, filters).annotate(medication=F("balance__medication_code"))
+    return page_of(ordered, MOVEMENT_COLUMNS, offset=offset, limit=limit)
+
+
+def _movements(facility: Facility, filters: MovementFilters) -> QuerySet[Movement]:
+    found = Movement.objects.filter(facility=facility)
     if filters.medication:
         found = found.filter(balance__medication_code=filters.medication)
     if filters.kind in MovementKind.values:
@@ -79,7 +138,7 @@ def movements(facility: Facility, filters: MovementFilters, *, limit: int = 500)
         found = found.filter(occurred_at__gte=day_bounds(facility, filters.since)[0])
     if filters.until is not None:
         found = found.filter(occurred_at__lt=day_bounds(facility, filters.until)[1])
-    return found.order_by("-occurred_at", "-pk")[:limit]
+    return found.order_by("-occurred_at", "-pk")
 
 
 def report_for(scope: Scope, facility: Facility, year: int, month: int) -> MonthlyReport:

@@ -10,17 +10,17 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.api.schemas import OptionalReasonIn
 from nyeri.lib.http import request_user
 from nyeri.tenancy import selectors, services
 from nyeri.tenancy.access import access_facility, require_organization_administrator
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import request_scope
-from nyeri.tenancy.selectors import facilities_for
 
 router = Router(tags=["tenancy"])
 
@@ -46,21 +46,6 @@ class FacilityOut(Schema):
         if isinstance(obj, dict):
             return str(obj["province_code"])
         return obj.regency_code.split(".")[0]
-
-
-FACILITY_FIELDS = (
-    "id",
-    "code",
-    "name",
-    "kind",
-    "province",
-    "regency",
-    "regency_code",
-    "address",
-    "phone",
-    "time_zone",
-    "is_active",
-)
 
 
 class FacilityOpeningHoursIO(Schema):
@@ -129,7 +114,7 @@ def _organization_out(request: HttpRequest) -> dict[str, object]:
 
 def _detail(settings: selectors.FacilitySettings) -> dict[str, Any]:
     facility = settings.facility
-    out: dict[str, Any] = {name: getattr(facility, name) for name in FACILITY_FIELDS}
+    out: dict[str, Any] = {name: getattr(facility, name) for name in selectors.FACILITY_COLUMNS}
     out["province_code"] = settings.province_code
     out["planned_visits_per_week"] = settings.planned_visits_per_week
     out["opening_hours"] = [{"weekday": d, "opens": o, "closes": c} for d, o, c in settings.opening_hours]
@@ -162,14 +147,20 @@ def patch_organization(request: HttpRequest, payload: OrganizationPatch) -> Any:
     return _organization_out(request)
 
 
-@router.get("/facilities", response={200: list[FacilityOut], **ERRORS}, summary="Facilities you may work in")
-def list_facilities(request: HttpRequest, include_inactive: bool = False) -> Any:
+class FacilityQuery(PageQuery):
+    include_inactive: bool = False
+
+
+@router.get("/facilities", response={200: Page[FacilityOut], **ERRORS}, summary="Facilities you may work in (paged)")
+def list_facilities(request: HttpRequest, filters: Query[FacilityQuery]) -> HttpResponse:
     """Active facilities; ``include_inactive=true`` (administrators) lists the deactivated ones too."""
     scope = request_scope(request)
-    if include_inactive:
+    if filters.include_inactive:
         require_organization_administrator(scope, object_type="facility", reason="list deactivated facilities")
-        return selectors.organization_facilities(scope)
-    return list(facilities_for(scope))
+    found = selectors.facility_rows(
+        scope, include_inactive=filters.include_inactive, offset=filters.offset, limit=filters.page_size
+    )
+    return json_page(found.rows, count=found.count, query=filters)
 
 
 @router.post("/facilities", response={201: FacilityDetailOut, **ERRORS}, summary="Add a facility (administrators)")

@@ -7,6 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from nyeri.accounts.models import User
 from nyeri.facilities.models import FacilityProfile, OpeningHours
+from nyeri.lib.rows import PageRows, page_of
 from nyeri.tenancy.models import Facility, MembershipFacility, MembershipRole, Organization
 from nyeri.tenancy.scope import Scope
 
@@ -72,6 +73,37 @@ def organization_facilities(scope: Scope) -> list[Facility]:
     administrator reactivates them from here.
     """
     return list(Facility.objects.filter(organization=scope.organization).order_by("-is_active", "name"))
+
+
+# The columns of a facility in the API's list (FacilityOut; the province code is cut from
+# the regency code).
+FACILITY_COLUMNS = (
+    "id",
+    "code",
+    "name",
+    "kind",
+    "province",
+    "regency",
+    "regency_code",
+    "address",
+    "phone",
+    "time_zone",
+    "is_active",
+)
+
+
+def facility_rows(scope: Scope, *, include_inactive: bool, offset: int = 0, limit: int = 50) -> PageRows:
+    """One page of ``facilities_for`` (the active ones the scope may work in, by name) or,
+    with ``include_inactive``, of ``organization_facilities`` (1 query)."""
+    ordered = (
+        Facility.objects.filter(organization=scope.organization).order_by("-is_active", "name", "pk")
+        if include_inactive
+        else facilities_for(scope).order_by("name", "pk")
+    )
+    found = page_of(ordered, FACILITY_COLUMNS, offset=offset, limit=limit)
+    for row in found.rows:
+        row["province_code"] = row["regency_code"].split(".")[0]
+    return found
 
 
 @dataclass(frozen=True)

@@ -104,10 +104,12 @@ def test_compliance_officers_list_read_and_review_grants_through_the_api(
     post(branch_client, f"/api/patients/{patient.pk}/break-glass", {"reason": REASON})
     branch_client.get(f"/api/patients/{patient.pk}")
     grant = BreakGlassGrant.objects.get()
-    listed = officer_client.get("/api/break-glass/grants").json()
+    listed = officer_client.get("/api/break-glass/grants").json()["items"]
     assert [(g["id"], g["username"], g["event_count"]) for g in listed] == [(grant.pk, branch_nurse.username, 2)]
     assert listed[0]["audit_report_url"].startswith("/audit/?")
     detail = officer_client.get(f"/api/break-glass/grants/{grant.pk}").json()
+    # The listed grant reads as its own endpoint shows it, without the events.
+    assert listed[0] == {key: value for key, value in detail.items() if key != "events"}
     assert [e["action"] for e in detail["events"]] == ["break_glass", "read"]
     assert detail["patient"] == {"id": patient.pk, "mrn": "RM-0042", "full_name": "Sri Wahyuni"}
     missing = post(officer_client, f"/api/break-glass/grants/{grant.pk}/review", {"outcome": "justified"})
@@ -118,8 +120,23 @@ def test_compliance_officers_list_read_and_review_grants_through_the_api(
     )
     assert done.status_code == 200
     assert done.json()["review_outcome"] == "justified"
-    assert officer_client.get("/api/break-glass/grants").json() == []
-    assert [g["id"] for g in officer_client.get("/api/break-glass/grants?status=reviewed").json()] == [grant.pk]
+    assert officer_client.get("/api/break-glass/grants").json()["items"] == []
+    reviewed = officer_client.get("/api/break-glass/grants?status=reviewed").json()["items"]
+    assert [g["id"] for g in reviewed] == [grant.pk]
+
+
+def test_the_grants_are_paged_newest_first(
+    branch_client: Client, officer_client: Client, org: Organization, facility: Facility, patient: Patient
+) -> None:
+    other = make_patient(org, facility, "RM-0043", "Dewi Lestari")
+    for someone in (patient, other):
+        assert post(branch_client, f"/api/patients/{someone.pk}/break-glass", {"reason": REASON}).status_code == 201
+    first = officer_client.get("/api/break-glass/grants", {"page_size": 1}).json()
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (2, 1, 2, 1)
+    assert [g["patient"]["id"] for g in first["items"]] == [other.pk]
+    [older] = officer_client.get("/api/break-glass/grants", {"page_size": 1, "page": 2}).json()["items"]
+    assert older["patient"] == {"id": patient.pk, "mrn": "RM-0042", "full_name": "Sri Wahyuni"}
+    assert officer_client.get("/api/break-glass/grants", {"page": 3}).json()["items"] == []
 
 
 def test_clinicians_cannot_list_or_review_grants_through_the_api(branch_client: Client, patient: Patient) -> None:

@@ -169,9 +169,18 @@ def test_the_api_applies_ranks_and_refuses_a_duplicate_with_the_field(
     eligibility = candidate_client(budi).get(f"/api/hiring/postings/{posting.pk}/eligibility").json()
     assert eligibility["eligible"] is False
     assert eligibility["unmet"]
-    ranked = officer_client.get(f"/api/hiring/postings/{posting.pk}/applications").json()
+    ranked = officer_client.get(f"/api/hiring/postings/{posting.pk}/applications").json()["items"]
     assert [r["candidate_id"] for r in ranked] == [ayu.pk, budi.pk]
     assert ranked[0]["eligibility"]["eligible"] is True
+    # Paged: the rank is of all of them; the audit row names the page shown.
+    second = officer_client.get(f"/api/hiring/postings/{posting.pk}/applications", {"page_size": 1, "page": 2})
+    assert (second.json()["count"], second.json()["pages"]) == (2, 2)
+    assert second.json()["items"] == ranked[1:]
+    listed = AuditEvent.objects.filter(object_type="job_posting", object_id=str(posting.pk)).latest("pk")
+    assert listed.reason == f"applications listed: {ranked[1]['id']}"
+    mine = candidate_client(budi).get("/api/hiring/mine", {"page_size": 1}).json()
+    assert (mine["count"], [a["id"] for a in mine["items"]]) == (1, [ranked[1]["id"]])
+    assert candidate_client(budi).get("/api/hiring/mine", {"page": 2}).json()["items"] == []
 
 
 def test_the_ranked_list_takes_as_many_queries_for_six_applications_as_for_two(

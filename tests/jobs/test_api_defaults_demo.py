@@ -34,7 +34,17 @@ def test_managers_create_list_and_close_postings_through_the_api(admin: User, fa
     assert body["requirements"][0]["text_en"].startswith("Allowed at this facility to: Operate an X-ray unit")
     assert "Mengoperasikan" in body["requirements"][0]["text_id"]
     listed = client.get("/api/jobs/postings").json()
-    assert [p["id"] for p in listed] == [body["id"]]
+    assert [p["id"] for p in listed["items"]] == [body["id"]]
+    # The listed posting reads as its creation answered it (the FTE as stored: two decimals).
+    assert listed["items"][0] == {**body, "fte": "1.00"}
+    second = client.post("/api/jobs/postings", {**payload, "title": "Radiografer 2"}, content_type="application/json")
+    first_page = client.get("/api/jobs/postings", {"page_size": 1}).json()
+    assert (first_page["count"], first_page["pages"]) == (2, 2)
+    ids = [
+        first_page["items"][0]["id"],
+        client.get("/api/jobs/postings", {"page_size": 1, "page": 2}).json()["items"][0]["id"],
+    ]
+    assert sorted(ids) == sorted([body["id"], second.json()["id"]])
     closed = client.post(f"/api/jobs/postings/{body['id']}/close")
     assert closed.json()["status"] == PostingStatus.CLOSED
 

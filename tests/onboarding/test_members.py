@@ -61,7 +61,10 @@ def test_a_role_change_takes_effect_on_the_members_next_request(
     headers = bearer(nurse)
     client = Client()
     assert client.get("/api/organization", **headers).json()["roles"] == ["nurse"]
-    assert {f["id"] for f in client.get("/api/facilities", **headers).json()} == {facility.pk, second_facility.pk}
+    assert {f["id"] for f in client.get("/api/facilities", **headers).json()["items"]} == {
+        facility.pk,
+        second_facility.pk,
+    }
     services.change_access(
         scope=scope_of(admin),
         acting_user=admin,
@@ -71,7 +74,7 @@ def test_a_role_change_takes_effect_on_the_members_next_request(
     )
     # The scope (memberships) and the requirements engine (the professional record) agree.
     assert client.get("/api/organization", **headers).json()["roles"] == ["credentialing_officer", "nurse"]
-    assert [f["id"] for f in client.get("/api/facilities", **headers).json()] == [second_facility.pk]
+    assert [f["id"] for f in client.get("/api/facilities", **headers).json()["items"]] == [second_facility.pk]
     facts = load_facts([nurse_person.pk], today=timezone.localdate(), hour_windows=[])[nurse_person.pk]
     assert facts.roles == {"nurse", "credentialing_officer"}
     assert facts.facility_ids == {second_facility.pk}

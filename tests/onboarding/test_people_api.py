@@ -50,7 +50,9 @@ def test_an_administrator_invites_lists_resends_and_revokes_through_the_api(
     assert created["expired"] is False
     assert len(mail.outbox) == 1
     listed = admin_client.get("/api/people/invitations").json()
-    assert [i["id"] for i in listed] == [created["id"]]
+    assert [i["id"] for i in listed["items"]] == [created["id"]]
+    # The listed invitation reads as its creation answered it.
+    assert listed["items"][0] == created
     with django_capture_on_commit_callbacks(execute=True):
         response = post(admin_client, f"/api/people/invitations/{created['id']}/resend")
     assert response.status_code == 200
@@ -58,7 +60,7 @@ def test_an_administrator_invites_lists_resends_and_revokes_through_the_api(
     response = post(admin_client, f"/api/people/invitations/{created['id']}/revoke")
     assert response.status_code == 204
     assert Invitation.objects.get().status == InvitationStatus.REVOKED
-    assert admin_client.get("/api/people/invitations").json() == []
+    assert admin_client.get("/api/people/invitations").json()["items"] == []
     response = post(admin_client, f"/api/people/invitations/{created['id']}/resend")
     assert response.status_code == 422
     assert response.json()["error"]["fields"][0]["field"] == "status"
@@ -78,6 +80,24 @@ def test_bad_invitation_input_gets_the_error_envelope_naming_the_fields(admin_cl
     assert not Invitation.objects.exists()
 
 
+def test_the_invitations_are_paged_newest_first(
+    admin_client: Client, facility: Facility, django_capture_on_commit_callbacks: Any
+) -> None:
+    created = []
+    for n, roles in enumerate([["nurse"], ["pharmacist", "nurse"], ["nurse"]]):
+        with django_capture_on_commit_callbacks(execute=True):
+            body = {"full_name": f"Budi {n}", "email": f"budi{n}@sehat.example", "roles": roles}
+            created.append(post(admin_client, "/api/people/invitations", body).json())
+    first = admin_client.get("/api/people/invitations", {"page_size": 2}).json()
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (3, 1, 2, 2)
+    assert [i["id"] for i in first["items"]] == [created[2]["id"], created[1]["id"]]
+    assert first["items"][1] == created[1]
+    assert first["items"][1]["roles"] == ["nurse", "pharmacist"]
+    [last] = admin_client.get("/api/people/invitations", {"page_size": 2, "page": 2}).json()["items"]
+    assert last == created[0]
+    assert last["facilities"] == []
+
+
 def test_an_unknown_facility_id_names_the_field(admin_client: Client, other_facility: Facility) -> None:
     response = post(
         admin_client,
@@ -88,10 +108,28 @@ def test_an_unknown_facility_id_names_the_field(admin_client: Client, other_faci
     assert response.json()["error"]["fields"][0]["field"] == "facilities"
 
 
+def test_the_members_are_paged_active_first_each_as_its_change_answers(
+    admin_client: Client, nurse: User, facility: Facility
+) -> None:
+    membership = Membership.objects.get(user=nurse)
+    access = f"/api/people/members/{membership.pk}/access"
+    put(admin_client, access, {"roles": ["pharmacist", "nurse"], "facility_ids": [facility.pk]})
+    changed = post(admin_client, f"/api/people/members/{membership.pk}/deactivate", {"reason": "moved away"}).json()
+    first = admin_client.get("/api/people/members", {"page_size": 1}).json()
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (2, 1, 2, 1)
+    assert [m["username"] for m in first["items"]] == ["admin_rina"]
+    [second] = admin_client.get("/api/people/members", {"page_size": 1, "page": 2}).json()["items"]
+    assert second == changed
+    assert second["roles"] == ["nurse", "pharmacist"]
+    assert second["facilities"] == [{"id": facility.pk, "name": facility.name}]
+    assert admin_client.get("/api/people/members", {"page": 3}).json()["items"] == []
+    assert admin_client.get("/api/people/members", {"page_size": "x"}).status_code == 422
+
+
 def test_an_administrator_lists_members_and_changes_access_through_the_api(
     admin_client: Client, nurse: User, facility: Facility
 ) -> None:
-    members = admin_client.get("/api/people/members").json()
+    members = admin_client.get("/api/people/members").json()["items"]
     assert {m["username"] for m in members} == {"admin_rina", "siti"}
     membership = Membership.objects.get(user=nurse)
     response = put(
@@ -198,4 +236,4 @@ def test_another_organizations_member_and_invitation_are_not_found(
     foreign.refresh_from_db()
     assert foreign.is_active
     assert Invitation.objects.get(pk=foreign_invitation).status == InvitationStatus.PENDING
-    assert {m["username"] for m in admin_client.get("/api/people/members").json()} == {"admin_rina"}
+    assert {m["username"] for m in admin_client.get("/api/people/members").json()["items"]} == {"admin_rina"}

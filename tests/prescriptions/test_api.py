@@ -231,7 +231,26 @@ def test_cancel_reissue_and_pdf_through_the_api(gp: User, patient: Patient) -> N
     assert reissue.status_code == 201
     assert (reissue.json()["reissue_of_id"], reissue.json()["status"]) == (draft["id"], "draft")
     listing = client.get(f"/api/patients/{patient.pk}/prescriptions")
-    assert [p["status"] for p in listing.json()] == ["draft", "cancelled"]
+    assert [p["status"] for p in listing.json()["items"]] == ["draft", "cancelled"]
+
+
+def test_the_patients_prescriptions_are_paged_and_each_reads_as_its_detail(
+    physician: User, patient: Patient, make_draft: MakeDraft
+) -> None:
+    older = make_draft(physician, patient, item("paracetamol-500mg-tab"), item("amitriptyline-25mg-tab", 1, 1))
+    newer = [make_draft(physician, patient, item("paracetamol-500mg-tab")) for _ in range(2)]
+    client = client_of(physician)
+    url = f"/api/patients/{patient.pk}/prescriptions"
+    first = client.get(url, {"page_size": 2}).json()
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (3, 1, 2, 2)
+    assert [p["id"] for p in first["items"]] == [newer[1].pk, newer[0].pk]
+    [row] = client.get(url, {"page_size": 2, "page": 2}).json()["items"]
+    # The list item is the prescription as its own endpoint shows it, items in order.
+    assert row == client.get(f"/api/prescriptions/{older.pk}").json()
+    assert [i["medication"] for i in row["items"]] == ["paracetamol-500mg-tab", "amitriptyline-25mg-tab"]
+    assert row["number"] == older.number
+    assert client.get(url, {"page": 5}).json()["items"] == []
+    assert client.get(url, {"page": 0}).status_code == 422
 
 
 def test_another_organizations_prescriptions_are_not_found(

@@ -151,7 +151,7 @@ def test_the_patients_list_worklist_and_markers(
     performed: ProcedurePerformance, nurse: Staff, patient: Patient, facility: Facility
 ) -> None:
     client = client_of(nurse.user)
-    [row] = client.get(f"/api/patients/{patient.pk}/procedures").json()
+    [row] = client.get(f"/api/patients/{patient.pk}/procedures").json()["items"]
     assert row["current"]["relief_percent"] == "71"
     read = AuditEvent.objects.filter(action=AuditAction.READ, patient_id=patient.pk).latest("pk")
     assert read.reason == "api procedures"
@@ -160,6 +160,30 @@ def test_the_patients_list_worklist_and_markers(
     assert work["open"] == []
     [marker] = client.get(f"/api/patients/{patient.pk}/procedure-markers").json()
     assert (marker["kind"], marker["id"], marker["performance_id"]) == ("procedure", performed.record_id, performed.pk)
+
+
+def test_the_patients_procedures_are_paged_and_each_reads_as_its_detail(
+    performed: ProcedurePerformance, order: Order, nurse: Staff, patient: Patient
+) -> None:
+    # Ordered after the one performed (an order's time is not edited: the database refuses).
+    later = [order(), order(procedure_code="stellate_ganglion_block", body_site="neck", laterality="right")]
+    client = client_of(nurse.user)
+    url = f"/api/patients/{patient.pk}/procedures"
+    first = client.get(url, {"page_size": 2}).json()
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (3, 1, 2, 2)
+    assert [row["id"] for row in first["items"]] == [later[1].pk, later[0].pk]
+    second = client.get(url, {"page_size": 2, "page": 2}).json()
+    [row] = second["items"]
+    # The list item is the procedure as its own endpoint shows it, without the versions.
+    detail = client.get(f"/api/procedures/{performed.record_id}").json()
+    del detail["versions"]
+    assert row == detail
+    assert row["current"]["imaging_operator_name"]
+    assert row["current"]["anesthesiologist_name"] == ""
+    assert first["items"][0]["icd9cm_code"] == "05.31"
+    assert first["items"][0]["current"] is None
+    assert client.get(url, {"page": 9}).json()["items"] == []
+    assert client.get(url, {"page_size": 0}).status_code == 422
 
 
 def test_another_organizations_rows_are_not_found(

@@ -274,7 +274,7 @@ def test_the_api_marks_it_and_names_the_field_of_each_refusal(
     assert again.status_code == 422
     assert [f["field"] for f in again.json()["error"]["fields"]] == ["status"]
     assert client.get(f"/api/patients/{patient.pk}/procedure-markers").json() == []
-    [row] = client.get(f"/api/patients/{patient.pk}/procedures").json()
+    [row] = client.get(f"/api/patients/{patient.pk}/procedures").json()["items"]
     assert row["status"] == "entered_in_error"
     amend = post_json(client, f"/api/procedures/{record.pk}/amend", {"reason": "x", "pain_after": 1})
     assert amend.status_code == 422

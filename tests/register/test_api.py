@@ -45,9 +45,9 @@ def test_a_pharmacist_receives_and_dispenses_through_the_api(
     too_many = post(client, f"{base}/dispensings", {"prescription_item_id": morphine_item.pk, "quantity": 1})
     assert too_many.status_code == 422
     assert [f["field"] for f in too_many.json()["error"]["fields"]] == ["quantity"]
-    balances = client.get(f"{base}/balances").json()
+    balances = client.get(f"{base}/balances").json()["items"]
     assert [(b["medication"], b["quantity"]) for b in balances] == [("morphine-10mg-tab", 32)]
-    moves = client.get(f"{base}/movements", {"kind": "dispensing"}).json()
+    moves = client.get(f"{base}/movements", {"kind": "dispensing"}).json()["items"]
     assert [m["quantity"] for m in moves] == [28]
     report = client.get(f"{base}/report").json()
     assert report["reconciles"] is True
@@ -57,6 +57,30 @@ def test_a_pharmacist_receives_and_dispenses_through_the_api(
     assert csv["Content-Type"].startswith("text/csv")
     assert client.get(f"{base}/report.pdf").content.startswith(b"%PDF")
     assert AuditEvent.objects.filter(action=AuditAction.EXPORT, object_type="register_report").count() == 2
+
+
+def test_balances_and_movements_are_paged(pharmacist: User, facility: Facility) -> None:
+    client = client_of(pharmacist)
+    base = f"/api/facilities/{facility.pk}/register"
+    written = [
+        post(client, f"{base}/receipts", {**receipt(quantity), "medication": code}).json()
+        for code, quantity in [("morphine-10mg-tab", 10), ("codeine-10mg-tab", 20), ("morphine-10mg-tab", 5)]
+    ]
+    first = client.get(f"{base}/balances", {"page_size": 1}).json()
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (2, 1, 2, 1)
+    [second] = client.get(f"{base}/balances", {"page_size": 1, "page": 2}).json()["items"]
+    assert {first["items"][0]["medication"], second["medication"]} == {"morphine-10mg-tab", "codeine-10mg-tab"}
+    morphine = first["items"][0] if first["items"][0]["medication"] == "morphine-10mg-tab" else second
+    assert (morphine["quantity"], morphine["strength"]) == (15, "10 mg")
+    moves = client.get(f"{base}/movements", {"page_size": 2}).json()
+    assert (moves["count"], moves["pages"]) == (3, 2)
+    assert [m["id"] for m in moves["items"]] == [written[2]["id"], written[1]["id"]]
+    [oldest] = client.get(f"{base}/movements", {"page_size": 2, "page": 2}).json()["items"]
+    # A listed movement reads as the write answered it.
+    assert oldest == written[0]
+    morphine_only = client.get(f"{base}/movements", {"medication": "morphine-10mg-tab", "page_size": 1}).json()
+    assert (morphine_only["count"], morphine_only["items"][0]["id"]) == (2, written[2]["id"])
+    assert client.get(f"{base}/movements", {"page_size": 501}).status_code == 422
 
 
 def test_bad_input_is_refused_naming_the_field(pharmacist: User, facility: Facility) -> None:

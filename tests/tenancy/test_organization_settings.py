@@ -278,8 +278,8 @@ def test_the_api_adds_edits_deactivates_and_reactivates_a_facility(admin: User, 
 
     off = client.post(f"{url}/deactivate", {"reason": "renovation"}, content_type="application/json", **auth)
     assert (off.status_code, off.json()["is_active"]) == (200, False)
-    assert data["id"] not in [f["id"] for f in client.get("/api/facilities", **auth).json()]
-    everything = client.get("/api/facilities?include_inactive=true", **auth).json()
+    assert data["id"] not in [f["id"] for f in client.get("/api/facilities", **auth).json()["items"]]
+    everything = client.get("/api/facilities?include_inactive=true", **auth).json()["items"]
     assert data["id"] in [f["id"] for f in everything]
     again = client.post(f"{url}/deactivate", content_type="application/json", **auth)
     assert again.status_code == 422
@@ -398,4 +398,13 @@ def test_the_settings_list_reads_every_facility_in_a_fixed_number_of_queries(
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get("/api/facilities?include_inactive=true", **auth)
-    assert len(response.json()) == 6
+    assert len(response.json()["items"]) == 6
+    # Paged, the active ones first, then by name.
+    first = client.get("/api/facilities?include_inactive=true&page_size=4", **auth).json()
+    assert (first["count"], first["pages"]) == (6, 2)
+    second = client.get("/api/facilities?include_inactive=true&page_size=4&page=2", **auth).json()["items"]
+    assert [f["is_active"] for f in first["items"] + second] == [True] * 4 + [False] * 2
+    assert [f["id"] for f in first["items"] + second] == [f["id"] for f in response.json()["items"]]
+    assert second[0]["province_code"] == "32"
+    active = client.get("/api/facilities?page_size=1&page=4", **auth).json()
+    assert (active["count"], [f["is_active"] for f in active["items"]]) == (4, [True])

@@ -114,14 +114,32 @@ def test_the_list_filters_by_person_and_status_and_a_member_sees_only_their_own(
     other = add_person(org, Role.NURSE, name="Eka", facilities=(facility,))
     mine = submit(officer, doctor)
     theirs = submit(officer, other)
-    assert {c["id"] for c in officer_client.get(API).json()} == {mine.pk, theirs.pk}
-    assert [c["id"] for c in officer_client.get(API, {"person": doctor.pk}).json()] == [mine.pk]
-    assert officer_client.get(API, {"status": "verified"}).json() == []
+    assert {c["id"] for c in officer_client.get(API).json()["items"]} == {mine.pk, theirs.pk}
+    assert [c["id"] for c in officer_client.get(API, {"person": doctor.pk}).json()["items"]] == [mine.pk]
+    assert officer_client.get(API, {"status": "verified"}).json()["items"] == []
     assert fields_of(officer_client.get(API, {"status": "lost"})) == {"status"}
     assert doctor.user is not None
     log_in(client, doctor.user)
-    assert [c["id"] for c in client.get(API).json()] == [mine.pk]
+    assert [c["id"] for c in client.get(API).json()["items"]] == [mine.pk]
     assert client.get(f"{API}/{theirs.pk}").status_code == 403
+
+
+def test_the_list_is_paged_and_each_reads_as_its_detail_with_its_evidence(
+    officer_client: Client, officer: User, doctor: Person, private_root: Path, tmp_path: Path
+) -> None:
+    older, newer = submit(officer, doctor), submit(officer, doctor)
+    for name in ("a.pdf", "b.pdf"):
+        upload = officer_client.post(f"{API}/{older.pk}/evidence", {"file": real_upload(tmp_path, name, PDF_BYTES)})
+        assert upload.status_code == 201, upload.content
+    first = officer_client.get(API, {"page_size": 1}).json()
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (2, 1, 2, 1)
+    assert [c["id"] for c in first["items"]] == [newer.pk]
+    assert first["items"][0]["evidence"] == []
+    [row] = officer_client.get(API, {"page_size": 1, "page": 2}).json()["items"]
+    assert row == officer_client.get(f"{API}/{older.pk}").json()
+    assert [e["original_name"] for e in row["evidence"]] == ["a.pdf", "b.pdf"]
+    assert officer_client.get(row["evidence"][0]["download_url"]).status_code == 200
+    assert len(stored_files(private_root)) == 2
 
 
 def test_another_organizations_credential_is_not_found_in_the_api(
@@ -135,7 +153,7 @@ def test_another_organizations_credential_is_not_found_in_the_api(
         response = post(officer_client, f"{API}/{credential.pk}/{action}", {"reason": "x"})
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
-    assert officer_client.get(API).json() == []
+    assert officer_client.get(API).json()["items"] == []
     credential.refresh_from_db()
     assert credential.status == CredentialStatus.SUBMITTED
 

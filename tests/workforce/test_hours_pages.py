@@ -245,13 +245,27 @@ def test_the_api_verifies_for_a_supervisor_and_refuses_the_person_themselves(
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "forbidden"
     physician = as_user(budi)
-    assert [e["id"] for e in physician.get("/api/workforce/hours/pending").json()] == [entry.pk]
+    assert [e["id"] for e in physician.get("/api/workforce/hours/pending").json()["items"]] == [entry.pk]
     verified = physician.post(f"/api/workforce/hours/{entry.pk}/verify")
     assert verified.status_code == 200
     assert (verified.json()["status"], verified.json()["decided_by_id"]) == ("verified", budi.user_id)
     again = physician.post(f"/api/workforce/hours/{entry.pk}/reject", {"reason": "x"}, content_type="application/json")
     assert again.status_code == 422
     assert again.json()["error"]["fields"][0]["field"] == "status"
+
+
+def test_the_pending_hours_are_paged_oldest_day_first_as_the_ledger_shows_them(
+    siti: Person, budi: Person, facility: Facility
+) -> None:
+    older, newer = entry_of(siti, facility, days_ago=3), entry_of(siti, facility, hours="7.5", days_ago=1)
+    physician = as_user(budi)
+    first = physician.get("/api/workforce/hours/pending", {"page_size": 1}).json()
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (2, 1, 2, 1)
+    assert [e["id"] for e in first["items"]] == [older.pk]
+    [row] = physician.get("/api/workforce/hours/pending", {"page_size": 1, "page": 2}).json()["items"]
+    ledger = as_user(siti).get("/api/workforce/hours", {"person": siti.pk}).json()["items"]
+    assert row == next(e for e in ledger if e["id"] == newer.pk)
+    assert row["hours"] == 7.5
 
 
 def test_the_api_hides_another_organizations_people(siti: Person, other_org: Organization) -> None:

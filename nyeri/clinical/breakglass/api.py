@@ -16,6 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 from nyeri.accounts.services import rotate_session_key
 from nyeri.api.errors import ErrorEnvelope, envelope
 from nyeri.api.idempotency import idempotent
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.audit.models import AuditEvent
 from nyeri.clinical.breakglass import selectors, services
 from nyeri.clinical.breakglass.access import CareAccessRefused
@@ -87,9 +88,8 @@ class GrantDetailOut(GrantOut):
     events: list[EventOut] = Field(description="The first 200 of those events, oldest first.")
 
 
-class GrantQuery(Schema):
+class GrantQuery(PageQuery):
     status: str = Field("unreviewed", description="unreviewed (default), reviewed or all")
-    page: int = Field(1, ge=1)
 
 
 def _grant_out(grant: BreakGlassGrant) -> dict[str, Any]:
@@ -138,15 +138,35 @@ def break_glass(request: HttpRequest, patient_id: int, payload: BreakGlassIn) ->
 
 @router.get(
     "/break-glass/grants",
-    response={200: list[GrantOut], **ERRORS},
-    summary="Emergency accesses of the organization, newest first, 50 a page (compliance officers)",
+    response={200: Page[GrantOut], **ERRORS},
+    summary="Emergency accesses of the organization, newest first (compliance officers; paged)",
 )
-def list_grants(request: HttpRequest, filters: Query[GrantQuery]) -> list[dict[str, Any]]:
+def list_grants(request: HttpRequest, filters: Query[GrantQuery]) -> HttpResponse:
     status = selectors.parse_status(filters.status)
-    page = selectors.review_queue(request_scope(request), status=status, page=filters.page)
-    if filters.page > page.paginator.num_pages:
-        return []
-    return [_grant_out(g) for g in page.object_list]
+    found = selectors.grant_rows(
+        request_scope(request), status=status, page=filters.page, offset=filters.offset, limit=filters.page_size
+    )
+    items = [
+        {
+            "id": row["id"],
+            "user_id": row["user_id"],
+            "username": row["username"],
+            "patient": {"id": row["patient_id"], "mrn": row["patient_mrn"], "full_name": row["patient_name"]},
+            "reason": row["reason"],
+            "starts_at": row["starts_at"],
+            "ends_at": row["ends_at"],
+            "reviewed_at": row["reviewed_at"],
+            "reviewed_by_id": row["reviewed_by_id"],
+            "review_outcome": row["review_outcome"],
+            "review_note": row["review_note"],
+            "event_count": row["event_count"],
+            "audit_report_url": selectors.audit_report_url_of(
+                row["user_id"], row["patient_id"], row["starts_at"], row["ends_at"]
+            ),
+        }
+        for row in found.rows
+    ]
+    return json_page(items, count=found.count, query=filters)
 
 
 @router.get(

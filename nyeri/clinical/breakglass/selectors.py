@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import cast
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
@@ -29,6 +29,7 @@ from nyeri.clinical.breakglass.access import OBJECT_TYPE, ensure_compliance_offi
 from nyeri.clinical.breakglass.models import BreakGlassGrant
 from nyeri.clinical.models import Patient
 from nyeri.lib.panels import Panel, Tally
+from nyeri.lib.rows import PageRows, page_of
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
@@ -130,23 +131,66 @@ def review_queue(
     during it. Two queries (the count and the page) and the audit row.
     """
     ensure_compliance_officer(scope)
-    qs = _with_rows(BreakGlassGrant.objects.filter(organization=scope.organization)).annotate(
-        event_count=_event_count()
-    )
+    qs = _with_rows(_queue(scope, status)).annotate(event_count=_event_count())
+    # The rows carry event_count; the pages read them as grants.
+    found = cast("Page[BreakGlassGrant]", Paginator(qs, PAGE_SIZE).get_page(page))
+    _audit_queue(scope, status, found.number)
+    return found
+
+
+def _queue(scope: Scope, status: ReviewStatus) -> QuerySet[BreakGlassGrant]:
+    qs = BreakGlassGrant.objects.filter(organization=scope.organization)
     if status is ReviewStatus.UNREVIEWED:
         qs = qs.filter(reviewed_at__isnull=True)
     elif status is ReviewStatus.REVIEWED:
         qs = qs.filter(reviewed_at__isnull=False)
-    # The rows carry event_count; the pages read them as grants.
-    found = cast("Page[BreakGlassGrant]", Paginator(qs.order_by("-starts_at", "-pk"), PAGE_SIZE).get_page(page))
+    return qs.order_by("-starts_at", "-pk")
+
+
+def _audit_queue(scope: Scope, status: ReviewStatus, page: int) -> None:
     with transaction.atomic():
         record_event(
             actor=scope.user,
             action=AuditAction.READ,
             organization=scope.organization,
             object_type="break_glass_review",
-            reason=f"status {status}; page {found.number}",
+            reason=f"status {status}; page {page}",
         )
+
+
+# The columns of a grant in the API's list (GrantOut, the patient's record number and name
+# only; the audit report's address is made from the row).
+GRANT_COLUMNS = (
+    "id",
+    "user_id",
+    "username",
+    "patient_id",
+    "patient_mrn",
+    "patient_name",
+    "reason",
+    "starts_at",
+    "ends_at",
+    "reviewed_at",
+    "reviewed_by_id",
+    "review_outcome",
+    "review_note",
+    "event_count",
+)
+
+
+def grant_rows(scope: Scope, *, status: ReviewStatus, page: int, offset: int, limit: int) -> PageRows:
+    """``review_queue`` for the API: page ``page`` (from ``offset``) of ``GRANT_COLUMNS``, with
+    the whole count. One query (the event counts are a correlated subquery) and the audit row.
+    """
+    ensure_compliance_officer(scope)
+    ordered = _queue(scope, status).annotate(
+        username=F("user__username"),
+        patient_mrn=F("patient__mrn"),
+        patient_name=F("patient__full_name"),
+        event_count=_event_count(),
+    )
+    found = page_of(ordered, GRANT_COLUMNS, offset=offset, limit=limit)
+    _audit_queue(scope, status, page)
     return found
 
 
@@ -167,11 +211,16 @@ def audit_report_url(grant: BreakGlassGrant) -> str:
     The installation's days, not the facility's: the audit report reads its date filter in
     the installation's zone (``day_bounds(None, ...)``), so these days cover the grant.
     """
-    start: date = timezone.localdate(grant.starts_at)
-    end: date = timezone.localdate(grant.ends_at)
+    return audit_report_url_of(grant.user_id, grant.patient_id, grant.starts_at, grant.ends_at)
+
+
+def audit_report_url_of(user_id: int, patient_id: int, starts_at: datetime, ends_at: datetime) -> str:
+    """``audit_report_url`` from a grant's plain row."""
+    start: date = timezone.localdate(starts_at)
+    end: date = timezone.localdate(ends_at)
     query: dict[str, str | int] = {
-        "user": grant.user_id,
-        "patient": grant.patient_id,
+        "user": user_id,
+        "patient": patient_id,
         "date_from": start.isoformat(),
         "date_to": end.isoformat(),
         "sort": "occurred_at",

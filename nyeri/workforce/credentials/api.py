@@ -7,13 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from nyeri.api.errors import ErrorEnvelope, with_api_names
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.api.schemas import OptionalReasonIn
 from nyeri.lib.http import private_download, request_user
 from nyeri.tenancy.scope import request_scope
@@ -108,7 +109,7 @@ class CredentialIn(Schema):
     months: int | None = None
 
 
-class CredentialFilter(Schema):
+class CredentialFilter(PageQuery):
     person: int | None = Field(default=None, description="Only this person's credentials")
     status: str | None = Field(default=None, description="submitted, verified, rejected, expired or revoked")
 
@@ -143,10 +144,20 @@ def _reloaded(request: HttpRequest, credential_id: int) -> dict[str, Any]:
     return _out(selectors.credential_detail(request_scope(request), credential_id))
 
 
-@router.get("/credentials", response={200: list[CredentialOut], 422: ErrorEnvelope}, summary="Credentials you may read")
-def list_credentials(request: HttpRequest, filters: Query[CredentialFilter]) -> object:
+@router.get(
+    "/credentials", response={200: Page[CredentialOut], 422: ErrorEnvelope}, summary="Credentials you may read (paged)"
+)
+def list_credentials(request: HttpRequest, filters: Query[CredentialFilter]) -> HttpResponse:
     scope = request_scope(request)
-    return [_out(c) for c in selectors.credentials_for(scope, person_id=filters.person, status=filters.status)]
+    found = selectors.credential_rows(
+        scope, person_id=filters.person, status=filters.status, offset=filters.offset, limit=filters.page_size
+    )
+    # The download address of every file, from one reversed address (not one reverse per file).
+    url = reverse("api:credential_evidence_download", kwargs={"evidence_id": 0})[:-1]
+    for row in found.rows:
+        for evidence in row["evidence"]:
+            evidence["download_url"] = f"{url}{evidence['id']}"
+    return json_page(found.rows, count=found.count, query=filters)
 
 
 @router.get(

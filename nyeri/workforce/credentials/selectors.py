@@ -13,7 +13,7 @@ from typing import BinaryIO, NoReturn
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
 from nyeri.lib.panels import Panel, Tally
+from nyeri.lib.rows import PageRows, page_of
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
@@ -106,10 +107,7 @@ def credentialing_queue(scope: Scope, *, limit: int = QUEUE_LIMIT) -> Credential
     )
 
 
-def credentials_for(
-    scope: Scope, *, person_id: int | None = None, status: str | None = None, limit: int = LIST_LIMIT
-) -> list[Credential]:
-    """Credentials the scope's user may read, newest first, optionally of one person or status (2 queries)."""
+def _readable(scope: Scope, *, person_id: int | None, status: str | None) -> QuerySet[Credential]:
     if status and status not in CredentialStatus.values:
         raise ValidationError({"status": [_("Unknown status: “%(status)s”.") % {"status": status}]})
     qs = scoped_credentials(scope)
@@ -119,7 +117,67 @@ def credentials_for(
         qs = qs.filter(person_id=person_id)
     if status:
         qs = qs.filter(status=status)
-    return list(_with_details(qs).order_by("-submitted_at", "-pk")[:limit])
+    return qs.order_by("-submitted_at", "-pk")
+
+
+def credentials_for(
+    scope: Scope, *, person_id: int | None = None, status: str | None = None, limit: int = LIST_LIMIT
+) -> list[Credential]:
+    """Credentials the scope's user may read, newest first, optionally of one person or status (2 queries)."""
+    return list(_with_details(_readable(scope, person_id=person_id, status=status))[:limit])
+
+
+# The columns of a credential in the API's list (CredentialOut without its evidence), and of
+# each evidence file.
+CREDENTIAL_COLUMNS = (
+    "id",
+    "person_id",
+    "person_name",
+    "kind",
+    "status",
+    "number",
+    "issuer",
+    "issued_on",
+    "expires_on",
+    "title",
+    "specialty",
+    "facility_id",
+    "issuer_regency_code",
+    "exam_passed_on",
+    "hours",
+    "check_kind",
+    "check_result",
+    "valid_months",
+    "employer_kind",
+    "months",
+    "submitted_by_id",
+    "submitted_at",
+    "decided_by_id",
+    "decided_at",
+    "decision_reason",
+    "revoked_by_id",
+    "revoked_at",
+    "revocation_reason",
+)
+EVIDENCE_COLUMNS = ("id", "credential_id", "original_name", "content_type", "size", "sha256", "uploaded_at")
+
+
+def credential_rows(
+    scope: Scope, *, person_id: int | None = None, status: str | None = None, offset: int = 0, limit: int = 50
+) -> PageRows:
+    """``credentials_for`` for a list: one page of ``CREDENTIAL_COLUMNS``, each row with
+    ``evidence`` (``EVIDENCE_COLUMNS``, the first uploaded first). 2 queries whatever the page.
+    """
+    ordered = _readable(scope, person_id=person_id, status=status).annotate(person_name=F("person__full_name"))
+    found = page_of(ordered, CREDENTIAL_COLUMNS, offset=offset, limit=limit)
+    page = found.by_id()
+    for row in found.rows:
+        row["evidence"] = []
+    if page:
+        files = CredentialEvidence.objects.filter(organization=scope.organization, credential_id__in=page)
+        for item in files.order_by("uploaded_at", "pk").values(*EVIDENCE_COLUMNS):
+            page[item.pop("credential_id")]["evidence"].append(item)
+    return found
 
 
 def person_credentials(scope: Scope, person: Person) -> list[Credential]:

@@ -6,11 +6,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, with_api_names
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.lib.http import request_user
 from nyeri.tenancy.scope import request_scope
 from nyeri.tenancy.selectors import organization_facility
@@ -98,9 +99,12 @@ def list_hours(request: HttpRequest, filters: Query[HoursQuery]) -> object:
     }
 
 
-@router.get("/hours/pending", response={200: list[HoursOut], **ERRORS}, summary="Manual hours you may verify")
-def pending_hours(request: HttpRequest) -> list[HoursEntry]:
-    return selectors.pending_verification(request_scope(request))
+@router.get("/hours/pending", response={200: Page[HoursOut], **ERRORS}, summary="Manual hours you may verify (paged)")
+def pending_hours(request: HttpRequest, paging: Query[PageQuery]) -> HttpResponse:
+    found = selectors.pending_rows(request_scope(request), offset=paging.offset, limit=paging.page_size)
+    for row in found.rows:
+        row["hours"] = float(row["hours"])  # HoursOut's number, as the other hours lists answer it
+    return json_page(found.rows, count=found.count, query=paging)
 
 
 @router.post("/hours", response={201: HoursOut, **ERRORS}, summary="Record manual hours (waiting for verification)")

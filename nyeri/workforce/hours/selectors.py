@@ -12,6 +12,7 @@ from django.db.models import Case, DecimalField, Exists, OuterRef, Q, QuerySet, 
 from django.http import Http404
 from django.utils import timezone
 
+from nyeri.lib.rows import PageRows, page_of
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.engine.periods import months_before
@@ -120,19 +121,13 @@ def person_ledger(
     return Paginator(qs, per_page).get_page(page)
 
 
-def pending_verification(scope: Scope, *, limit: int = PENDING_LIMIT) -> list[HoursEntry]:
-    """Submitted entries the user may decide on, oldest day first (one query).
-
-    The same rule as ``rules.decision_refusal``: not their own, not entered by them, at a
-    facility of their membership; a physician sees only the facilities where they work.
-    """
+def _pending(scope: Scope) -> QuerySet[HoursEntry]:
     if not rules.may_verify_any(scope):
         raise PermissionDenied
     qs: QuerySet[HoursEntry] = (
         HoursEntry.objects.filter(organization=scope.organization, status=HoursStatus.SUBMITTED)
         .exclude(person__user=scope.user)
         .exclude(entered_by=scope.user)
-        .select_related("person", "facility", "entered_by")
     )
     if scope.facility_ids is not None:
         qs = qs.filter(facility_id__in=scope.facility_ids)
@@ -141,4 +136,36 @@ def pending_verification(scope: Scope, *, limit: int = PENDING_LIMIT) -> list[Ho
             organization=scope.organization, person__user=scope.user, facility=OuterRef("facility")
         )
         qs = qs.filter(Exists(works_here))
-    return list(qs.order_by("worked_on", "pk")[:limit])
+    return qs.order_by("worked_on", "pk")
+
+
+def pending_verification(scope: Scope, *, limit: int = PENDING_LIMIT) -> list[HoursEntry]:
+    """Submitted entries the user may decide on, oldest day first (one query).
+
+    The same rule as ``rules.decision_refusal``: not their own, not entered by them, at a
+    facility of their membership; a physician sees only the facilities where they work.
+    """
+    return list(_pending(scope).select_related("person", "facility", "entered_by")[:limit])
+
+
+# The columns of an entry in the API's lists (HoursOut).
+HOURS_COLUMNS = (
+    "id",
+    "person_id",
+    "facility_id",
+    "worked_on",
+    "hours",
+    "source",
+    "status",
+    "note",
+    "encounter_id",
+    "entered_by_id",
+    "entered_at",
+    "decided_by_id",
+    "decided_at",
+)
+
+
+def pending_rows(scope: Scope, *, offset: int = 0, limit: int = 50) -> PageRows:
+    """``pending_verification`` for a list: one page of ``HOURS_COLUMNS`` (1 query)."""
+    return page_of(_pending(scope), HOURS_COLUMNS, offset=offset, limit=limit)
