@@ -190,6 +190,8 @@ POSTING_COLUMNS = (
     "description",
     "employment_kind",
     "fte",
+    "headcount",
+    "hours_per_week",
     "salary_min",
     "salary_max",
     "salary_currency",

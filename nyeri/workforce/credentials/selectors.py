@@ -160,23 +160,40 @@ CREDENTIAL_COLUMNS = (
     "revocation_reason",
 )
 EVIDENCE_COLUMNS = ("id", "credential_id", "original_name", "content_type", "size", "sha256", "uploaded_at")
+# How a credential was checked at its source, as a list shows it (``at_source``).
+AT_SOURCE_COLUMNS = (
+    "source",
+    "method",
+    "reference",
+    "checked_on",
+    "attestation",
+    "evidence_id",
+    "reverify_by",
+    "before_source_recording",
+    "verified_by_id",
+)
 
 
 def credential_rows(
     scope: Scope, *, person_id: int | None = None, status: str | None = None, offset: int = 0, limit: int = 50
 ) -> PageRows:
     """``credentials_for`` for a list: one page of ``CREDENTIAL_COLUMNS``, each row with
-    ``evidence`` (``EVIDENCE_COLUMNS``, the first uploaded first). 2 queries whatever the page.
+    ``evidence`` (``EVIDENCE_COLUMNS``, the first uploaded first) and ``at_source``
+    (``AT_SOURCE_COLUMNS``, or None). 3 queries whatever the page.
     """
     ordered = _readable(scope, person_id=person_id, status=status).annotate(person_name=F("person__full_name"))
     found = page_of(ordered, CREDENTIAL_COLUMNS, offset=offset, limit=limit)
     page = found.by_id()
     for row in found.rows:
         row["evidence"] = []
+        row["at_source"] = None
     if page:
         files = CredentialEvidence.objects.filter(organization=scope.organization, credential_id__in=page)
         for item in files.order_by("uploaded_at", "pk").values(*EVIDENCE_COLUMNS):
             page[item.pop("credential_id")]["evidence"].append(item)
+        checks = SourceVerification.objects.filter(organization=scope.organization, credential_id__in=page)
+        for check in checks.values("credential_id", *AT_SOURCE_COLUMNS):
+            page[check.pop("credential_id")]["at_source"] = check
     return found
 
 
