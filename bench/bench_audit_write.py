@@ -53,6 +53,7 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
+from databases import fresh_sqlite
 from sizes import size
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -398,7 +399,7 @@ def _run_postgres() -> list[dict[str, Any]]:
 
 def _run_sqlite() -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="nyeri-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        url = fresh_sqlite(Path(tmp) / "bench.sqlite3")
         print(f"-- sqlite (temporary file): {CLIENTS} clients x {WRITES} writes x {ROUNDS} rounds")
         phases = _measure(url)
         _verify(url, _audited_writes(phases))

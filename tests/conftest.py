@@ -13,7 +13,7 @@ from nyeri.tenancy.models import Facility, Membership, MembershipFacility, Membe
 from nyeri.tenancy.roles import Role
 from tests.queries import known_duplicate, no_duplicate_sql
 
-pytest_plugins = ["tests.clock"]
+pytest_plugins = ["tests.clock", "tests.migrated"]
 
 PASSWORD = "correct-horse-battery-9"
 
