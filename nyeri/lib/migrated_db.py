@@ -30,6 +30,9 @@ import django
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = ROOT / "var" / "cache"
+# Project code that migrations import and run (a trigger's SQL, a validator's path): part of
+# the key too (tests/test_migrated_template.py fails when a migration imports another).
+MIGRATION_IMPORTS = ("nyeri/clinical/merge_triggers.py", "nyeri/clinical/validators.py")
 
 
 def enabled() -> bool:
@@ -40,6 +43,7 @@ def schema_key() -> str:
     """A digest of what decides the migrated schema (see the module's docstring)."""
     digest = hashlib.sha256(django.__version__.encode())
     sources = sorted((ROOT / "nyeri").glob("**/migrations/*.py"))
+    sources += [ROOT / module for module in MIGRATION_IMPORTS]
     sources += sorted((ROOT / "requirements").glob("*.txt"))
     for path in sources:
         digest.update(str(path.relative_to(ROOT)).encode())
