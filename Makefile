@@ -11,6 +11,11 @@ SATUSEHAT_PORT ?= 8787
 # PostgreSQL for the second half of the test suite (a fresh test database is created in it).
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/nyeri
 B ?=
+# Python writes its compiled modules (and pytest its rewritten tests) to __pycache__, so that
+# the dozens of Python processes of `make test` (the suites, the clock days, each benchmark,
+# its servers and clients) compile Nyeri's ~1,000 modules once, not each (a shell may have
+# turned that off, for example in a container image).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup demo serve test check lint typecheck migrations-check translations-check \
         test-sqlite test-postgres test-clock bench bench-smoke security lock messages makemessages format clean

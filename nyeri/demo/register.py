@@ -12,7 +12,7 @@ At each facility where a pharmacist may keep the register (the engine's ``dispen
 - one destruction with two witnesses in the previous month (a damaged strip);
 - the dispensing of every signed controlled prescription item written there (now).
 
-Every month's report of every facility then reconciles (tests/register/test_demo.py).
+Every month's report of every facility then reconciles (tests/demo/test_register.py).
 """
 
 from __future__ import annotations

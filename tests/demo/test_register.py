@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -23,7 +20,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_register_reconciles_every_month_at_every_facility() -> None:
-    call_command("seed_demo", "--quiet-accounts", stdout=StringIO())
     org = Organization.objects.get()
     facilities = {f.code: f for f in Facility.objects.filter(organization=org)}
     # seed_demo wrote the register (nyeri/demo/register.py); the hospital's is the full one.

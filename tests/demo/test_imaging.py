@@ -3,10 +3,7 @@ blocks referred to rsud-bandung (accepted and done), on top of the whole demo.""
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 
 from nyeri.audit.verify import verify_chain
 from nyeri.imaging.models import ImagingOrder, ImagingResult, Referral
@@ -15,7 +12,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_refers_the_clinics_fluoroscopy_guided_blocks_to_the_hospital() -> None:
-    call_command("seed_demo", "--quiet-accounts", stdout=StringIO())
     # seed_demo wrote the imaging (nyeri/demo/imaging.py) after the procedures.
     results = ImagingResult.objects.select_related("order__facility")
     assert {(r.order.modality, r.order.facility.code) for r in results} == {

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from io import StringIO
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -27,16 +24,6 @@ from nyeri.workforce.models import Credential
 from tests.accounts_fixtures import give_second_factor, verify
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """The demo, built once for this module; each test runs in a rolled-back transaction."""
-    with django_db_blocker.unblock():
-        call_command("seed_demo", stdout=StringIO())
-    yield
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
 
 
 def home_of(username: str, client: Client | None = None) -> tuple[Client, str, Any]:

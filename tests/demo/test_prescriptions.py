@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 
 from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.audit.verify import verify_chain
@@ -19,7 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_prescriptions_cover_the_cases_and_the_refusals_are_audited() -> None:
-    call_command("seed_demo", "--quiet-accounts", stdout=StringIO())
     org = Organization.objects.get(slug=data.ORGANIZATION["slug"])
     facilities = {f.code: f for f in Facility.objects.filter(organization=org)}
     patients = list(Patient.objects.filter(organization=org).select_related("registered_at"))

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 
 from nyeri.accounts.models import User
 from nyeri.facilities.models import Equipment, EquipmentStatus
@@ -18,7 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_facilities_have_their_equipment_sizes_and_real_staffing_gaps() -> None:
-    call_command("seed_demo", quiet_accounts=True, stdout=StringIO())
     facilities = {f.code: f for f in Facility.objects.all()}
     kinds = {
         code: sorted((e.kind, e.status) for e in Equipment.objects.filter(facility=f)) for code, f in facilities.items()

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from io import StringIO
-from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -22,17 +20,6 @@ from nyeri.workforce.kinds import CredentialStatus
 from nyeri.workforce.models import Credential, Person
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
-    """The demo, built once for this module (it takes seconds); each test runs in a rolled-back transaction."""
-    out = StringIO()
-    with django_db_blocker.unblock():
-        call_command("seed_demo", stdout=out)
-    yield out.getvalue()
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
 
 
 def test_seed_demo_builds_the_network_with_one_login_per_role_and_is_safe_to_run_twice(seeded: str) -> None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 
 from nyeri.audit.verify import verify_chain
 from nyeri.procedures.catalogue.loader import procedure
@@ -16,7 +13,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_procedures_mix_performed_scheduled_waiting_and_cancelled() -> None:
-    call_command("seed_demo", "--quiet-accounts", stdout=StringIO())
     records = list(ProcedureRecord.objects.select_related("facility"))
     statuses = [r.status for r in records]
     assert statuses.count(ProcedureStatus.PERFORMED) >= 15
