@@ -119,8 +119,10 @@ def _next_to_hide(values: Mapping[K, int], relation: Relation[K], hidden: set[K]
     return shown_parts[0] if shown_parts else None
 
 
-# A prime larger than any coefficient sum met here: ranks modulo it are those over the rationals
-# for these small integer matrices, and integers stay fast where fractions would not.
+# Elimination modulo a 61-bit prime: integers stay fast where fractions would not. The answer
+# differs from the rational one only if the prime divides a minor of the 0/±1 matrix of the
+# sums, which for tables of this size is not a practical concern (the tests check against an
+# exact rational elimination).
 _PRIME = 2**61 - 1
 
 
