@@ -66,7 +66,8 @@ def test_the_profile_lists_the_tokens_with_their_status_scopes_and_last_use(nurs
     assert token.last_used_at is not None
     shown = nurse_client.get("/accounts/profile/").content.decode()
     last_used = shown.split('data-testid="token-last-used">', 1)[1].split("<", 1)[0]
-    assert last_used == date_format(timezone.localtime(token.last_used_at), "SHORT_DATETIME_FORMAT")
+    # In the installation's zone (a token belongs to no facility), with its label.
+    assert last_used == date_format(timezone.localtime(token.last_used_at), "SHORT_DATETIME_FORMAT") + " WIB"
 
 
 def test_saving_the_language_preference_stores_it_sets_the_cookie_and_is_audited(

@@ -156,6 +156,9 @@ def patient_requests(scope: Scope, patient_id: int) -> tuple[Patient, list[Patie
     rows = list(
         PatientDataRequest.objects.filter(organization=scope.organization, patient=patient).order_by("-received_at")
     )
+    for row in rows:
+        # Its times are shown in the zone of the patient's facility: no query per row.
+        row.patient = patient
     return patient, rows
 
 
@@ -172,7 +175,7 @@ def open_requests(scope: Scope) -> QuerySet[PatientDataRequest]:
         )
     return (
         PatientDataRequest.objects.filter(organization=scope.organization, status=RequestStatus.OPEN)
-        .select_related("patient")
+        .select_related("patient", "patient__registered_at")
         .order_by("due_at", "received_at")
     )
 

@@ -130,8 +130,18 @@ def format_zone_time(moment: datetime | None, zone: tzinfo, format_string: str =
     (``values_list`` of a facility's ``time_zone``: see ``zone_named``)."""
     if moment is None:
         return ""
-    shown = formats.date_format(moment.astimezone(zone), format_string)
-    return f"{shown} {zone_label(zone)}"
+    local = moment.astimezone(zone)
+    return f"{formats.date_format(local, format_string)} {shown_zone(local)}"
+
+
+def shown_zone(local: datetime) -> str:
+    """The label after a time shown in its zone: WIB, WITA or WIT, else its UTC offset at that
+    moment ("UTC+01:00"; an installation elsewhere, whose zone name would not say the hour)."""
+    label = TIME_ZONE_LABELS.get(str(local.tzinfo))
+    if label is not None:
+        return label
+    offset = local.strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
 
 
 # The value of an HTML ``datetime-local`` input: a wall-clock time without a zone.

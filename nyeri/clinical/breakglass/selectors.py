@@ -111,8 +111,8 @@ def _event_count() -> Coalesce:
 
 
 def _with_rows(qs: QuerySet[BreakGlassGrant]) -> QuerySet[BreakGlassGrant]:
-    # The patient: record number and name only.
-    return qs.select_related("user", "reviewed_by", "patient").defer(
+    # The patient: record number and name only, and the zone of its facility (the grant's times).
+    return qs.select_related("user", "reviewed_by", "patient", "patient__registered_at").defer(
         "patient__nik",
         "patient__birth_date",
         "patient__sex",

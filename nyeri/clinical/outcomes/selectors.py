@@ -23,7 +23,7 @@ rules are applied in Python by ``responders``. The caller audits the read (``ser
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -506,76 +506,139 @@ def cohort_outcomes(
 
 
 def outcomes_report(scope: Scope, filters: OutcomeFilters, *, as_of: datetime | None = None) -> OutcomesReport:
-    """The report for ``filters`` as it stands at ``as_of`` (default: now). 3 queries; not audited here."""
+    """The report for ``filters`` as it stands at ``as_of`` (default: now). 3 queries; not audited here.
+
+    The figures are counted for every facility of the scope, whichever is asked for, and
+    small numbers are hidden on that whole table (``ScopeTable``); a one-facility report
+    is its slice of it, with the same cells hidden: the organization-wide report and a
+    facility's report cannot be subtracted from each other.
+    """
     ensure_outcomes_access(scope)
     as_of = as_of or timezone.now()
-    facilities = report_facilities(scope)
-    if filters.facility is not None:
-        facilities = facilities.filter(pk=filters.facility.pk)
-    by_facility: dict[int, OutcomeGroup] = {}
-    active: set[int] = set()
-    for facility in facilities:
-        by_facility[facility.pk] = OutcomeGroup("facility", str(facility.pk), facility.code, facility.name)
-        if facility.is_active:
-            active.add(facility.pk)
-    total = OutcomeGroup(TOTAL, TOTAL, TOTAL, str(BREAKDOWN_LABELS[TOTAL]))
-
+    facilities = list(report_facilities(scope))
     per_patient = cohort_outcomes(scope, filters, as_of, facilities)
     categories = _categories_of(scope) if per_patient else {}
-    by_category: dict[str, OutcomeGroup] = {}
-    for patient_id, facility_id, outcomes in per_patient:
-        _count(total, outcomes)
-        _count(by_facility[facility_id], outcomes)
-        for code in categories.get(patient_id) or [NO_CATEGORY]:
-            group = by_category.get(code)
-            if group is None:
-                group = by_category[code] = OutcomeGroup("category", code, code, _category_label(code))
-            _count(group, outcomes)
-    report = OutcomesReport(
+    table = ScopeTable.count(facilities, per_patient, categories)
+    suppress_small_numbers(table, small_number_minimum())
+    return table_report(table, filters, as_of)
+
+
+def table_report(table: ScopeTable, filters: OutcomeFilters, as_of: datetime) -> OutcomesReport:
+    """The report ``filters`` asks for, cut out of the scope's table (hidden cells included)."""
+    if filters.facility is None:
+        return OutcomesReport(
+            filters=filters,
+            as_of=as_of,
+            total=table.total,
+            # Inactive facilities only when patients of the period started there.
+            by_facility=[g for g in table.by_facility.values() if g.key in table.active or g.patients],
+            by_category=_sorted_categories(table.by_category),
+        )
+    row = table.by_facility[str(filters.facility.pk)]
+    total = replace(row, breakdown=TOTAL, key=TOTAL, code=TOTAL, label=str(BREAKDOWN_LABELS[TOTAL]))
+    return OutcomesReport(
         filters=filters,
         as_of=as_of,
         total=total,
-        # Inactive facilities only when patients of the period started there.
-        by_facility=[g for pk, g in by_facility.items() if pk in active or g.patients],
-        by_category=sorted(by_category.values(), key=lambda g: (g.key == NO_CATEGORY, g.key)),
+        by_facility=[row],
+        by_category=_sorted_categories(table.facility_categories[row.key]),
     )
-    suppress_small_numbers(report, small_number_minimum())
-    return report
 
 
-Cell = tuple[str, str, int, str]  # (breakdown, group key, months (0: the group itself), count)
+def _sorted_categories(groups: dict[str, OutcomeGroup]) -> list[OutcomeGroup]:
+    return sorted(groups.values(), key=lambda g: (g.key == NO_CATEGORY, g.key))
 
 
-def suppress_small_numbers(report: OutcomesReport, minimum: int) -> None:
+@dataclass
+class ScopeTable:
+    """Every figure a user may ask for in one period and measure: the scope's total and
+    categories, each facility, and each facility's categories (the categories of a
+    one-facility report)."""
+
+    total: OutcomeGroup
+    by_facility: dict[str, OutcomeGroup]
+    by_category: dict[str, OutcomeGroup]
+    facility_categories: dict[str, dict[str, OutcomeGroup]]
+    active: set[str]
+
+    @classmethod
+    def count(
+        cls, facilities: list[Facility], per_patient: list[PatientOutcome], categories: dict[int, list[str]]
+    ) -> ScopeTable:
+        table = cls(
+            total=OutcomeGroup(TOTAL, TOTAL, TOTAL, str(BREAKDOWN_LABELS[TOTAL])),
+            by_facility={str(f.pk): OutcomeGroup("facility", str(f.pk), f.code, f.name) for f in facilities},
+            by_category={},
+            facility_categories={str(f.pk): {} for f in facilities},
+            active={str(f.pk) for f in facilities if f.is_active},
+        )
+        for patient_id, facility_id, outcomes in per_patient:
+            _count(table.total, outcomes)
+            _count(table.by_facility[str(facility_id)], outcomes)
+            for code in categories.get(patient_id) or [NO_CATEGORY]:
+                for groups in (table.by_category, table.facility_categories[str(facility_id)]):
+                    group = groups.get(code)
+                    if group is None:
+                        group = groups[code] = OutcomeGroup("category", code, code, _category_label(code))
+                    _count(group, outcomes)
+        return table
+
+    def rows(self) -> Iterator[tuple[str, OutcomeGroup]]:
+        """Every group with a key unique in the table ("total", "facility:3", "category:MG30.0",
+        "facility:3:MG30.0")."""
+        yield TOTAL, self.total
+        for key, group in self.by_facility.items():
+            yield f"facility:{key}", group
+            for code, sub in self.facility_categories[key].items():
+                yield f"facility:{key}:{code}", sub
+        for code, group in self.by_category.items():
+            yield f"category:{code}", group
+
+
+Cell = tuple[str, int, str]  # (row key in ``ScopeTable.rows``, months (0: the group itself), count)
+
+
+def suppress_small_numbers(table: ScopeTable, minimum: int) -> None:
     """Mark the counts under ``minimum`` hidden, and enough others that none comes back by subtraction.
 
-    The sums the report shows (nyeri/lib/suppression.py hides a second cell in each sum
-    with one hidden): in every group and follow-up point, patients = baseline of 0 + not
-    yet due + assessed + not assessed; and every count of the total = the sum of that count
-    over the facilities, and (taken as a sum, although a patient may have two categories)
-    over the chronic pain categories.
+    The sums a user can see (nyeri/lib/suppression.py hides on all of them at once): in every
+    group and follow-up point, patients = baseline of 0 + not yet due + assessed + not
+    assessed; every count of the total = the sum of that count over the facilities, and
+    (taken as a sum, although a patient may have two categories) over the chronic pain
+    categories; and the same for each facility's categories: the count of a category in the
+    scope = its sum over the facilities, a facility's count = its sum over its categories.
     """
     values: dict[Cell, int] = {}
     relations: list[Relation[Cell]] = []
-    for group in report.groups():
-        g = (group.breakdown, group.key)
+    rows = dict(table.rows())
+    for row, group in rows.items():
         for name in GROUP_COUNTS:
-            values[(*g, 0, name)] = getattr(group, name)
+            values[(row, 0, name)] = getattr(group, name)
         for figures in group.follow_ups:
             for name in FOLLOW_UP_COUNTS:
-                values[(*g, figures.months, name)] = getattr(figures, name)
-            parts = [(*g, 0, "baseline_zero")] + [(*g, figures.months, n) for n in PATIENT_PARTS]
-            relations.append(Relation((*g, 0, "patients"), tuple(parts)))
-    for rows in (report.by_facility, report.by_category):
-        for cell in [c for c in values if c[0] == TOTAL]:
-            relations.append(Relation(cell, tuple((row.breakdown, row.key, cell[2], cell[3]) for row in rows)))
+                values[(row, figures.months, name)] = getattr(figures, name)
+            parts = [(row, 0, "baseline_zero")] + [(row, figures.months, n) for n in PATIENT_PARTS]
+            relations.append(Relation((row, 0, "patients"), tuple(parts)))
+    cells = [(months, name) for (row, months, name) in values if row == TOTAL]
+
+    def sums(total: str, parts: list[str]) -> None:
+        for months, name in cells:
+            relations.append(Relation((total, months, name), tuple((p, months, name) for p in parts)))
+
+    sums(TOTAL, [f"facility:{key}" for key in table.by_facility])
+    sums(TOTAL, [f"category:{code}" for code in table.by_category])
+    for code in table.by_category:
+        sums(
+            f"category:{code}",
+            [f"facility:{key}:{code}" for key in table.by_facility if code in table.facility_categories[key]],
+        )
+    for key, own in table.facility_categories.items():
+        sums(f"facility:{key}", [f"facility:{key}:{code}" for code in own])
     hidden = cells_to_hide(values, relations, minimum)
-    for group in report.groups():
-        group.hidden = {name for name in GROUP_COUNTS if (group.breakdown, group.key, 0, name) in hidden}
+    for row, group in rows.items():
+        group.hidden = {name for name in GROUP_COUNTS if (row, 0, name) in hidden}
         for figures in group.follow_ups:
-            figures.hidden = {
-                name for name in FOLLOW_UP_COUNTS if (group.breakdown, group.key, figures.months, name) in hidden
-            }
+            figures.hidden = {name for name in FOLLOW_UP_COUNTS if (row, figures.months, name) in hidden}
 
 
 def _category_label(code: str) -> str:
