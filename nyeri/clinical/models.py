@@ -421,7 +421,8 @@ class PainAssessment(models.Model):
     """
 
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
+    # Indexed by ``assessment_patient_time`` (patient, recorded_at), which also serves the lookups by patient.
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments", db_index=False)
     encounter = models.ForeignKey(
         Encounter, on_delete=models.PROTECT, null=True, blank=True, related_name="assessments"
     )
@@ -461,7 +462,12 @@ class PainAssessment(models.Model):
             models.Index(
                 fields=["organization", "patient", "status", "instrument_code", "recorded_at"],
                 name="assessment_series",
-            )
+            ),
+            # Replaces the foreign key's bare patient index (the lookups by patient use this one):
+            # PostgreSQL's planner preferred that small index for the outcomes cohort's follow-up
+            # windows and read every rating of each patient, instead of a range of
+            # ``assessment_series`` (docs/outcomes.md, "How it is computed").
+            models.Index(fields=["patient", "recorded_at"], name="assessment_patient_time"),
         ]
         constraints = [
             models.CheckConstraint(condition=_in("source", AssessmentSource), name="assessment_source_valid"),

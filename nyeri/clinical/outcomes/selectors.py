@@ -30,7 +30,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import NotSupportedError, connection
-from django.db.models import DateTimeField, Exists, Func, Min, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from nyeri.clinical.diagnoses import catalogue
 from nyeri.clinical.diagnoses.models import ClinicalStatus, Diagnosis, RecordStatus
 from nyeri.clinical.instruments import all_instruments
-from nyeri.clinical.models import AssessmentScore, AssessmentStatus, PainAssessment
+from nyeri.clinical.models import AssessmentScore, AssessmentStatus, PainAssessment, Patient
 from nyeri.clinical.outcomes.access import ensure_outcomes_access
 from nyeri.clinical.outcomes.responders import (
     CHART_MEASURES,
@@ -310,114 +310,106 @@ def _count(group: OutcomeGroup, outcomes: tuple[Outcome, ...] | None) -> None:
                 figures.substantial += 1
 
 
-class _PlusDays(Func):
-    """A timestamp plus whole days, computed by the database.
-
-    Only used to narrow rows down: on SQLite ``datetime()`` drops fractions of a second,
-    hence the day to spare in ``_windows``.
-    """
-
-    output_field = DateTimeField()
-
-    def __init__(self, expression: Any, days: int) -> None:
-        super().__init__(expression)
-        self.days = days
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
-        sql, params = compiler.compile(self.source_expressions[0])
-        if connection.vendor == "sqlite":
-            return f"datetime({sql}, %s)", (*params, f"{self.days:+d} days")
-        return f"({sql} + make_interval(days => %s))", (*params, self.days)
-
-
 def _windows() -> list[tuple[int, int]]:
     """Day offsets from the baseline that contain every follow-up window, with a day to spare.
 
     The database only narrows the rows down; which value falls in which window is decided
-    exactly (to the microsecond) by ``responders``.
+    exactly (to the microsecond) by ``responders``. On SQLite ``datetime()`` drops fractions
+    of a second, hence the day to spare. The ranges are read by one branch each of a
+    ``UNION ALL`` (``_values_sql``): they must not overlap one another nor the baseline.
     """
-    return [
+    ranges = [
         (months * DAYS_PER_MONTH - WINDOW_DAYS - 1, months * DAYS_PER_MONTH + WINDOW_DAYS + 1)
         for months in FOLLOW_UP_MONTHS
     ]
+    for (_low, high), (next_low, _high) in zip([(0, 0), *ranges], ranges, strict=False):
+        if next_low <= high:  # pragma: no cover - a change of FOLLOW_UP_MONTHS or WINDOW_DAYS
+            raise ValueError(f"follow-up windows overlap: {ranges}")
+    return ranges
 
 
-def _cohort(scope: Scope, filters: OutcomeFilters, as_of: datetime) -> QuerySet[Any]:
-    """The patients whose first current value of the measure is in the period: patient_id, first_at,
-    and the bounds of each follow-up window around it (w0_low, w0_high, w1_low, ...).
+def _plus_days(column: str, days: int) -> str:
+    """SQL for a timestamp column plus whole days (``days`` is an integer of ours, never input)."""
+    if connection.vendor == "sqlite":
+        return f"datetime({column}, '{int(days):+d} days')"
+    return f"({column} + make_interval(days => {int(days)}))"
 
-    Reads only the index ``assessment_series`` (organization, patient, status, instrument,
-    recorded_at) and the scores' unique (assessment, score_code) index. The bounds are
-    computed once per patient, not once per row.
+
+def _values_sql() -> str:
+    """The query of the cohort's baselines and follow-up values, for this database.
+
+    The plan is the same on both databases, one pass per patient through the index
+    ``assessment_series`` (organization, patient, status, instrument, recorded_at):
+
+    * ``c``, the cohort: for each patient of the organization, the first current scored value
+      (an index scan in time order stopped at its first row, not an aggregate over every
+      rating), kept when it falls in the period;
+    * one ``UNION ALL`` branch per range (``CROSS JOIN``: SQLite then keeps the cohort outside,
+      as PostgreSQL's planner does by itself) (the baseline itself, then each follow-up window
+      with a day to spare): an index range scan of the patient's ratings in that range and
+      the score of each row found. About a sixth of a year of diary entries is read, never
+      the whole series (a ``MIN`` over every rating, then a join filtered by ``OR``, read
+      every rating twice: docs/oppe.md, "How it is computed").
     """
-    measure = MEASURES[filters.measure]
-    # A day to spare on each side: whether a baseline is in the period is decided on the
-    # local day of the facility where it was recorded (``counted`` below), which may be WIB,
-    # WITA or WIT; no two zones are more than a day apart.
-    start, end = period_bounds(None, filters.date_from - timedelta(days=1), filters.date_to + timedelta(days=1))
-    scored = AssessmentScore.objects.filter(assessment=OuterRef("pk"), score_code=measure.score_code)
-    bounds: dict[str, Any] = {}
-    for n, (low, high) in enumerate(_windows()):
-        bounds[f"w{n}_low"] = _PlusDays(Min("recorded_at"), low)
-        bounds[f"w{n}_high"] = _PlusDays(Min("recorded_at"), high)
-    return (
-        PainAssessment.objects.filter(
-            organization=scope.organization,
-            status=AssessmentStatus.CURRENT,
-            instrument_code=measure.instrument_code,
-            recorded_at__lte=as_of,
-        )
-        .filter(Exists(scored))
-        .order_by()
-        .values("patient_id")
-        .annotate(first_at=Min("recorded_at"))
-        .filter(first_at__gte=start, first_at__lt=end)
-        .annotate(**bounds)
-    )
-
-
-def _values_sql(cohort_sql: str) -> str:
-    """The query of the cohort's baselines and follow-up values, for this database."""
     q = connection.ops.quote_name
     assessment, score = q(PainAssessment._meta.db_table), q(AssessmentScore._meta.db_table)
+    patient = q(Patient._meta.db_table)
     if connection.vendor == "postgresql":
         # Text in UTC with its offset: datetime.fromisoformat reads it several times faster
         # than the driver's time-zone aware loader (most of the cost of many rows).
-        at = "to_char(a.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00:00'"
-        value = "s.value"
+        at = "to_char(v.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00:00'"
+        value = "v.value"
     elif connection.vendor == "sqlite":
         # Django keeps an aware datetime on SQLite as UTC text; the concatenation also stops
         # the driver from parsing it. A decimal is read as text too (no float in between).
-        at = "a.recorded_at || '+00:00'"
-        value = "CAST(s.value AS TEXT)"
+        at = "v.recorded_at || '+00:00'"
+        value = "CAST(v.value AS TEXT)"
     else:  # pragma: no cover - Nyeri runs on PostgreSQL and SQLite
         raise NotSupportedError(f"the outcomes report does not support {connection.vendor}")
-    windows = " OR ".join(f"a.recorded_at BETWEEN c.w{n}_low AND c.w{n}_high" for n in range(len(FOLLOW_UP_MONTHS)))
+    ranges = [("c.first_at", "c.first_at")] + [
+        (_plus_days("c.first_at", low), _plus_days("c.first_at", high)) for low, high in _windows()
+    ]
+    branches = "\n         UNION ALL\n".join(
+        f"""SELECT a.patient_id, a.recorded_at, a.id, a.facility_id, s.value
+              FROM c
+             CROSS JOIN {assessment} a
+              JOIN {score} s ON s.assessment_id = a.id AND s.score_code = %s
+             WHERE c.first_at >= %s AND c.first_at < %s
+               AND a.organization_id = %s AND a.patient_id = c.patient_id AND a.status = %s
+               AND a.instrument_code = %s AND a.recorded_at BETWEEN {low} AND {high} AND a.recorded_at <= %s"""  # noqa: S608  # nosec B608
+        for low, high in ranges
+    )
     # Only quoted table names and fixed fragments are interpolated; every value is a parameter.
     return f"""
-        SELECT a.patient_id, {at}, {value}, a.facility_id
-          FROM ({cohort_sql}) c
-          JOIN {assessment} a ON a.patient_id = c.patient_id
-          JOIN {score} s ON s.assessment_id = a.id AND s.score_code = %s
-         WHERE a.organization_id = %s AND a.status = %s AND a.instrument_code = %s AND a.recorded_at <= %s
-           AND (a.recorded_at = c.first_at OR {windows})
-         ORDER BY a.patient_id, a.recorded_at, a.id
+        WITH c AS MATERIALIZED (
+            SELECT p.id AS patient_id,
+                   (SELECT b.recorded_at FROM {assessment} b
+                     WHERE b.organization_id = p.organization_id AND b.patient_id = p.id AND b.status = %s
+                       AND b.instrument_code = %s AND b.recorded_at <= %s
+                       AND EXISTS (SELECT 1 FROM {score} bs WHERE bs.assessment_id = b.id AND bs.score_code = %s)
+                     ORDER BY b.recorded_at LIMIT 1) AS first_at
+              FROM {patient} p
+             WHERE p.organization_id = %s
+        )
+        SELECT v.patient_id, {at}, {value}, v.facility_id
+          FROM ({branches}) v
+         ORDER BY v.patient_id, v.recorded_at, v.id
     """  # noqa: S608 - only quoted names and fixed fragments  # nosec B608
 
 
 def values_query(scope: Scope, filters: OutcomeFilters, as_of: datetime) -> tuple[str, list[Any]]:
     """The SQL and parameters of the one query that reads the cohort's values (see ``cohort_values``)."""
     measure = MEASURES[filters.measure]
-    cohort_sql, cohort_params = _cohort(scope, filters, as_of).query.sql_with_params()
-    params = [
-        *cohort_params,
-        measure.score_code,
-        scope.organization.pk,
-        AssessmentStatus.CURRENT.value,
-        measure.instrument_code,
-        connection.ops.adapt_datetimefield_value(as_of),
-    ]
-    return _values_sql(cohort_sql), params
+    # A day to spare on each side: whether a baseline is in the period is decided on the
+    # local day of the facility where it was recorded (``counted`` below), which may be WIB,
+    # WITA or WIT; no two zones are more than a day apart.
+    start, end = period_bounds(None, filters.date_from - timedelta(days=1), filters.date_to + timedelta(days=1))
+    adapt = connection.ops.adapt_datetimefield_value
+    current = AssessmentStatus.CURRENT.value
+    cohort = [current, measure.instrument_code, adapt(as_of), measure.score_code, scope.organization.pk]
+    branch = [measure.score_code, adapt(start), adapt(end), scope.organization.pk, current, measure.instrument_code]
+    branch += [adapt(as_of)]
+    return _values_sql(), cohort + branch * (1 + len(FOLLOW_UP_MONTHS))
 
 
 def cohort_values(
