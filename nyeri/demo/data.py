@@ -66,6 +66,8 @@ DEMO_ACCOUNTS: list[tuple[str, str, Role, tuple[str, ...]]] = [
     # The medical committee (Komite Medik) and the director: clinical privileges (nyeri/demo/privileges.py).
     ("komite", "dr. Hasan Basri, Sp.PD", Role.COMMITTEE_MEMBER, ()),
     ("direktur", "dr. Ratna Kartika, MARS", Role.DIRECTOR, ()),
+    # The nursing committee (Komite Keperawatan): nurses' clinical privileges.
+    ("komite.keperawatan", "Ns. Lestari Wulandari, S.Kep., M.Kep.", Role.NURSING_COMMITTEE_MEMBER, ()),
 ]
 
 # Further staff without a demo login, so every facility has people in its roles.

@@ -2,8 +2,9 @@
 "interventional pain procedures under fluoroscopy"; the pain physician holds it since
 nearly three years (due for re-credentialing in 45 days, the watch warns); the
 anesthesiologist was just granted it and is under focused review (the first cases need a
-proctor); the neurologist's request waits for the committee. All through the services, as
-the committee member and the director would do it.
+proctor); the neurologist's request waits for the committee; the nurse holds "pain
+assessment and PCA monitoring", recommended by the nursing committee. All through the
+services, as the committee members and the director would do it.
 
 Seeded after the care: the procedures already recorded came before the requirement.
 """
@@ -21,6 +22,7 @@ from nyeri.workforce.models import Person, PrivilegeRequest
 from nyeri.workforce.privileges import services
 
 FLUORO = "fluoroscopy_interventional"
+NURSING_PCA = "nursing_pain_assessment_pca"
 # The pain physician's grant ends this many days after the demo is loaded.
 DUE_IN_DAYS = 45
 
@@ -44,10 +46,10 @@ def seed_privileges(*, org_id: int, facilities: dict[str, Facility]) -> None:
             scope=_scope(user, org_id), acting_user=user, person=person, facility=hospital, privilege=privilege
         )
 
-    def grant(username: str, reasons: str, **kwargs: Any) -> None:
-        asked = request(username, FLUORO)
+    def grant(username: str, reasons: str, privilege: str = FLUORO, by: User = committee, **kwargs: Any) -> None:
+        asked = request(username, privilege)
         services.review_request(
-            scope=_scope(committee, org_id), acting_user=committee, request=asked, recommend=True, reasons=reasons
+            scope=_scope(by, org_id), acting_user=by, request=asked, recommend=True, reasons=reasons
         )
         services.grant_privilege(scope=_scope(director, org_id), acting_user=director, request=asked, **kwargs)
 
@@ -62,3 +64,10 @@ def seed_privileges(*, org_id: int, facilities: dict[str, Facility]) -> None:
     grant("anestesi", "Sp.An; fluoroscopy training completed; focused review of 5 cases.")
     # Waiting for the committee: the neurologist asks to prescribe narcotics golongan II.
     request("neurolog", "narcotics_ii")
+    # The nurse, recommended by the nursing committee (Komite Keperawatan), not the medical one.
+    grant(
+        "perawat",
+        "Pain assessment and PCA pump monitoring assessed on the ward; pain training certificate on file.",
+        privilege=NURSING_PCA,
+        by=User.objects.get(username="komite.keperawatan"),
+    )

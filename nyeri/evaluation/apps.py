@@ -8,3 +8,11 @@ class EvaluationConfig(AppConfig):
     name = "nyeri.evaluation"
     label = "evaluation"
     verbose_name = "Practice evaluation"
+
+    def ready(self) -> None:
+        from nyeri.evaluation.committee import committee_comparisons
+        from nyeri.workforce.privileges.evaluation import register_review_source
+
+        # The committee's file of a privilege request shows the practitioner beside their
+        # peers (docs/privileges.md); the workforce app cannot import this one.
+        register_review_source(committee_comparisons)

@@ -236,7 +236,7 @@ class PracticeEvaluation:
 # --- Reading ----------------------------------------------------------------------------------
 
 
-def _pack_decimal(value: float) -> Decimal:
+def pack_decimal(value: float) -> Decimal:
     number = Decimal(str(value))
     return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
 
@@ -417,7 +417,7 @@ def practice_evaluation(
     as_of = as_of or timezone.now()
     pack = pack_for(scope.organization.jurisdiction).pack
     thresholds = pack.practice_evaluation
-    justify_at = _pack_decimal(pack.opioids.mme_justify)
+    justify_at = pack_decimal(pack.opioids.mme_justify)
     facilities = report_facilities(scope)
     if filters.facility is not None:
         facilities = facilities.filter(pk=filters.facility.pk)
@@ -525,7 +525,7 @@ def _medians(practitioners: list[Practitioner], minimum: int) -> dict[str, Decim
 
 
 def _above_peers(value: Decimal | None, median: Decimal | None, multiple: float) -> bool:
-    return value is not None and median is not None and median > 0 and value > median * _pack_decimal(multiple)
+    return value is not None and median is not None and median > 0 and value > median * pack_decimal(multiple)
 
 
 def flags_for(p: Practitioner, medians: dict[str, Decimal | None], t: Thresholds, justify_at: Decimal) -> list[Flag]:
@@ -533,8 +533,8 @@ def flags_for(p: Practitioner, medians: dict[str, Decimal | None], t: Thresholds
     flags: list[Flag] = []
     enough_procedures = p.procedures >= t.min_cases
     if enough_procedures and p.complication_percent is not None:
-        if p.complication_percent > _pack_decimal(t.complication_percent_above):
-            limit = _pack_decimal(t.complication_percent_above)
+        if p.complication_percent > pack_decimal(t.complication_percent_above):
+            limit = pack_decimal(t.complication_percent_above)
             flags.append(
                 Flag(
                     "complications",
@@ -546,11 +546,11 @@ def flags_for(p: Practitioner, medians: dict[str, Decimal | None], t: Thresholds
                 Flag(
                     "complications_peers",
                     _("The complication rate is more than %(multiple)s times the peers' median.")
-                    % {"multiple": _pack_decimal(t.peer_multiple_above)},
+                    % {"multiple": pack_decimal(t.peer_multiple_above)},
                 )
             )
     relief = p.at(RELIEF_MONTHS)
-    limit = _pack_decimal(t.moderate_relief_percent_below)
+    limit = pack_decimal(t.moderate_relief_percent_below)
     if relief.assessed >= t.min_cases and relief.moderate_percent is not None and relief.moderate_percent < limit:
         flags.append(
             Flag(
@@ -574,7 +574,7 @@ def flags_for(p: Practitioner, medians: dict[str, Decimal | None], t: Thresholds
             Flag(
                 "high_mme_peers",
                 _("Prescriptions at or above %(threshold)s MME/day: over %(multiple)s times the peers' median share.")
-                % {"threshold": justify_at, "multiple": _pack_decimal(t.peer_multiple_above)},
+                % {"threshold": justify_at, "multiple": pack_decimal(t.peer_multiple_above)},
             )
         )
     if p.engine_refusals > t.engine_refusals_above:

@@ -8,6 +8,7 @@ translation corrects old notices too.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -59,6 +60,72 @@ def _params(notification: Notification) -> dict[str, object]:
     }
 
 
+def _credits(text: str) -> str:
+    try:
+        return formats.number_format(Decimal(text))
+    except InvalidOperation:
+        return text
+
+
+def _skp(notification: Notification) -> dict[str, object]:
+    # subject_key: the credits at the time of the notice, "earned/needed"; reference: the SIP's number.
+    earned, _slash, needed = notification.subject_key.partition("/")
+    return {
+        "credits": _credits(earned),
+        "needed": _credits(needed),
+        "number": notification.reference,
+        "person": notification.about,
+        "date": formats.date_format(notification.due_on, "DATE_FORMAT") if notification.due_on else "",
+        "days": notification.days_left or 0,
+    }
+
+
+def _reverification(notification: Notification) -> str:
+    p = _params(notification)
+    days = int(notification.days_left or 0)
+    own = not notification.about
+    if days < 0:
+        text = (
+            _("The check at the source of your %(credential)s has been due since %(date)s.")
+            if own
+            else _("The check at the source of the %(credential)s of %(person)s has been due since %(date)s.")
+        )
+    elif own:
+        text = ngettext(
+            "Your %(credential)s is due to be checked again at its source by %(date)s, in %(days)d day.",
+            "Your %(credential)s is due to be checked again at its source by %(date)s, in %(days)d days.",
+            days,
+        )
+    else:
+        text = ngettext(
+            "The %(credential)s of %(person)s is due to be checked again at its source by %(date)s, in %(days)d day.",
+            "The %(credential)s of %(person)s is due to be checked again at its source by %(date)s, in %(days)d days.",
+            days,
+        )
+    return text % p
+
+
+def _skp_behind(notification: Notification) -> str:
+    days = int(notification.days_left or 0)
+    if not notification.about:
+        text = ngettext(
+            "You have %(credits)s of the %(needed)s continuing-education credits (SKP) needed to renew your "
+            "practice permit (SIP) no. %(number)s, which expires on %(date)s, in %(days)d day.",
+            "You have %(credits)s of the %(needed)s continuing-education credits (SKP) needed to renew your "
+            "practice permit (SIP) no. %(number)s, which expires on %(date)s, in %(days)d days.",
+            days,
+        )
+    else:
+        text = ngettext(
+            "%(person)s has %(credits)s of the %(needed)s continuing-education credits (SKP) needed to renew "
+            "practice permit (SIP) no. %(number)s, which expires on %(date)s, in %(days)d day.",
+            "%(person)s has %(credits)s of the %(needed)s continuing-education credits (SKP) needed to renew "
+            "practice permit (SIP) no. %(number)s, which expires on %(date)s, in %(days)d days.",
+            days,
+        )
+    return text % _skp(notification)
+
+
 def _window_minutes() -> int:
     return int(settings.PROBE_ALERT_WINDOW.total_seconds() // 60)
 
@@ -107,6 +174,10 @@ def _message(notification: Notification) -> str:
             )
         )
         return text % _privilege(notification)
+    if notification.kind == NotificationKind.SOURCE_REVERIFICATION_DUE:
+        return _reverification(notification)
+    if notification.kind == NotificationKind.SKP_BEHIND:
+        return _skp_behind(notification)
     p = _params(notification)
     days = int(notification.days_left or 0)
     own = not notification.about
@@ -149,6 +220,20 @@ def _subject(notification: Notification) -> str:
         return _("Re-credentialing due: %(privilege)s") % _privilege(notification)
     if notification.kind == NotificationKind.PROBING:
         return _("Repeated denied attempts by %(person)s") % {"person": notification.about}
+    if notification.kind == NotificationKind.SOURCE_REVERIFICATION_DUE:
+        text = (
+            _("Check at the source due: %(credential)s")
+            if not notification.about
+            else _("%(person)s: check at the source due for %(credential)s")
+        )
+        return text % _params(notification)
+    if notification.kind == NotificationKind.SKP_BEHIND:
+        text = (
+            _("SKP behind: %(credits)s of %(needed)s credits")
+            if not notification.about
+            else _("%(person)s: SKP behind, %(credits)s of %(needed)s credits")
+        )
+        return text % _skp(notification)
     p = _params(notification)
     days = int(notification.days_left or 0)
     own = not notification.about

@@ -14,6 +14,8 @@ class NotificationKind(models.TextChoices):
     SATUSEHAT_CREDENTIALS = "satusehat_credentials", _("SATUSEHAT refused the credentials")
     PRIVILEGE_RECREDENTIALING = "privilege_recredentialing", _("Clinical privilege due for re-credentialing")
     PROBING = "probing", _("Repeated denied attempts")
+    SOURCE_REVERIFICATION_DUE = "source_reverification_due", _("Check at the source due")
+    SKP_BEHIND = "skp_behind", _("Continuing-education credits behind")
 
 
 class Notification(models.Model):

@@ -32,6 +32,9 @@ class Role(models.TextChoices):
     # the director grants them (docs/privileges.md).
     COMMITTEE_MEMBER = "committee_member", _("Medical committee member")
     DIRECTOR = "director", _("Director")
+    # The nursing committee (Komite Keperawatan, Permenkes 49/2013) reviews nurses' requests
+    # the same way; which committee reviews a privilege is in the privilege catalogue.
+    NURSING_COMMITTEE_MEMBER = "nursing_committee_member", _("Nursing committee member")
 
 
 CLINICAL_ROLES = frozenset(

@@ -31,6 +31,15 @@ from tests.workforce.conftest import AddCredential
 TODAY = date(2026, 3, 2)
 
 
+@pytest.fixture(autouse=True)
+def no_skp_reminders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count the credentials' own notices; a nurse whose SIP ends within a year
+    would also be told her SKP are behind (tests/workforce/test_expiry_reminders.py)."""
+    from nyeri.workforce.expiry import reminders
+
+    monkeypatch.setattr(reminders, "_skp_behind", lambda organization, today: [])
+
+
 def watch(day: date) -> str:
     out = StringIO()
     call_command("expiry_watch", "--today", day.isoformat(), stdout=out)

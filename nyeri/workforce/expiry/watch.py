@@ -12,6 +12,8 @@ For every organization:
    already verified and on file gets none.
 3. A credential marked expired by step 1, expired within the last 30 days, gets an
    "expired" notice (older ones, e.g. on the first run over old data, are marked silently).
+4. Clinical privileges due for re-credentialing (``nyeri.workforce.privileges.watch``),
+   checks at the source due and SKP behind for a SIP's renewal (``reminders.py``).
 
 Each notice goes to the person (their user account, if they have one and are an active
 member) and to every credentialing officer of the organization whose membership covers
@@ -94,6 +96,9 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
 
 def run_expiry_watch(*, today: date | None = None, send_email: bool = True) -> WatchReport:
     """Run the watch for every organization as of ``today`` (default: now, each credential on its facility's day)."""
+    # The reminders module builds on this one's helpers (officers, links): imported here.
+    from nyeri.workforce.expiry.reminders import notify_reminders
+
     started = timezone.now()
     day = today or local_date(None, started)
     report = WatchReport(today=day)
@@ -104,6 +109,8 @@ def run_expiry_watch(*, today: date | None = None, send_email: bool = True) -> W
         report.notifications += notify(organization, day, expired)
         # Clinical privileges due for re-credentialing (90, 60, 30 days ahead: the catalogue's).
         report.notifications += notify_recredentialing(organization, day)
+        # Checks at the source due, SKP behind for a SIP's renewal (reminders.py).
+        report.notifications += notify_reminders(organization, day)
     if send_email:
         report.emails = send_pending_emails(
             since=started - EMAIL_RETRY_WINDOW,
@@ -111,6 +118,8 @@ def run_expiry_watch(*, today: date | None = None, send_email: bool = True) -> W
                 NotificationKind.CREDENTIAL_EXPIRING,
                 NotificationKind.CREDENTIAL_EXPIRED,
                 NotificationKind.PRIVILEGE_RECREDENTIALING,
+                NotificationKind.SOURCE_REVERIFICATION_DUE,
+                NotificationKind.SKP_BEHIND,
             ],
         )
     return report
@@ -154,7 +163,8 @@ def mark_expired(organization: Organization, today: date, *, at: datetime | None
     return stale
 
 
-def _officers(organization: Organization) -> list[Officer]:
+def credentialing_officers(organization: Organization) -> list[Officer]:
+    """The organization's active credentialing officers with the facilities they cover."""
     roles = (
         MembershipRole.objects.filter(
             organization=organization,
@@ -215,7 +225,7 @@ def notify(organization: Organization, today: date, expired: Sequence[Credential
                 organization=organization, is_active=True, user__is_active=True, user_id__in=chunk
             ).values_list("user_id", flat=True)
         )
-    officers = _officers(organization)
+    officers = credentialing_officers(organization)
     officers_path = reverse("workforce:expiring")
 
     planned: list[_Notice] = []

@@ -6,13 +6,23 @@ performed and their complications, prescriptions over the MME threshold, ...). T
 professional practice evaluation (OPPE, issue 17 item 3, built separately) is meant to
 register here too, as ``register_practice_source``; the committee's file shows every
 registered source, in registration order.
+
+The practice evaluation judges a practitioner beside their peers, which only the committee
+(and the compliance officer) may see: it registers a *review source* instead
+(``register_review_source``), called with the reader's scope. The source does its own
+scoping (the reader's organization and facilities) and its own check of who may see it,
+and returns nothing to anyone else.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nyeri.tenancy.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -40,3 +50,39 @@ def practice_figures(organization_id: int, person_id: int, since: datetime, unti
     for source in _SOURCES:
         figures.extend(source(organization_id, person_id, since, until))
     return figures
+
+
+@dataclass(frozen=True)
+class PeerComparison:
+    """The practitioner beside the peers of one of their roles, in the reader's language:
+    ``own`` and ``peers`` (the peers' median) line up with ``headings``; ``flags`` are the
+    policy's reasons to review them."""
+
+    role: str
+    label: str
+    peer_count: int
+    headings: tuple[str, ...]
+    own: tuple[str, ...]
+    peers: tuple[str, ...]
+    flags: tuple[str, ...]
+
+
+# (reader's scope, person id, first day, last day) -> comparisons; the source decides who may
+# see them, scopes its reads to the reader and records the read.
+ReviewSource = Callable[["Scope", int, date, date], list[PeerComparison]]
+_REVIEW_SOURCES: list[ReviewSource] = []
+
+
+def register_review_source(source: ReviewSource) -> None:
+    """Add a source of peer comparisons (once: registering it again changes nothing)."""
+    if source not in _REVIEW_SOURCES:
+        _REVIEW_SOURCES.append(source)
+
+
+def peer_comparisons(scope: Scope, person_id: int, since: date, until: date) -> list[PeerComparison]:
+    """Every review source's comparisons of the practitioner over ``since``..``until`` (both
+    days included) for this reader: empty for a reader the sources do not show them to."""
+    found: list[PeerComparison] = []
+    for source in _REVIEW_SOURCES:
+        found.extend(source(scope, person_id, since, until))
+    return found

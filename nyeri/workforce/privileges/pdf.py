@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.utils import formats, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
@@ -14,7 +15,7 @@ from nyeri.lib.pdf import latin1
 from nyeri.tenancy.clock import format_facility_time
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.models import PrivilegeGrant, PrivilegeRequest
-from nyeri.workforce.privileges.selectors import committee_file, fppe_progress, privilege_name
+from nyeri.workforce.privileges.selectors import committee_file, committee_label, fppe_progress, privilege_name
 
 MARGIN = 18
 LINE = 6
@@ -63,8 +64,12 @@ def rkk_pdf(scope: Scope, request: PrivilegeRequest, language: str) -> bytes:
         file = committee_file(scope, request)
         pdf = _document(
             _("Clinical privileges recommended (RKK)"),
-            _("Medical committee of %(organization)s - %(facility)s")
-            % {"organization": scope.organization.name, "facility": request.facility.name},
+            _("%(committee)s of %(organization)s - %(facility)s")
+            % {
+                "committee": capfirst(committee_label(scope, request.privilege)),
+                "organization": scope.organization.name,
+                "facility": request.facility.name,
+            },
         )
         _row(pdf, _("Practitioner"), request.person.full_name)
         _row(pdf, _("Clinical privilege"), privilege_name(scope, request.privilege))
@@ -94,9 +99,10 @@ def rkk_pdf(scope: Scope, request: PrivilegeRequest, language: str) -> bytes:
         for figure in file.practice:
             pdf.multi_cell(0, LINE, latin1(f"{figure.label}: {figure.value}"), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(8)
-        pdf.cell(
-            0, LINE, latin1(_("Chair of the medical committee: ____________________")), new_x="LMARGIN", new_y="NEXT"
-        )
+        chair = _("Chair of the %(committee)s: ____________________") % {
+            "committee": committee_label(scope, request.privilege)
+        }
+        pdf.cell(0, LINE, latin1(chair), new_x="LMARGIN", new_y="NEXT")
         return _bytes(pdf)
 
 
@@ -113,10 +119,10 @@ def spk_pdf(scope: Scope, grant: PrivilegeGrant, language: str) -> bytes:
             LINE,
             latin1(
                 _(
-                    "On the recommendation of the medical committee, the director assigns the practitioner below "
+                    "On the recommendation of the %(committee)s, the director assigns the practitioner below "
                     "the clinical privilege below at %(facility)s, for the period stated."
                 )
-                % {"facility": grant.facility.name}
+                % {"committee": committee_label(scope, grant.privilege), "facility": grant.facility.name}
             ),
             new_x="LMARGIN",
             new_y="NEXT",

@@ -32,10 +32,16 @@ from nyeri.workforce.models import (
     ProctoredCase,
 )
 from nyeri.workforce.people.describe import describe
-from nyeri.workforce.privileges.catalogue import PrivilegeEntry, catalogue_for
-from nyeri.workforce.privileges.evaluation import Figure, practice_figures
+from nyeri.workforce.privileges.catalogue import Committee, PrivilegeEntry, catalogue_for
+from nyeri.workforce.privileges.evaluation import Figure, PeerComparison, peer_comparisons, practice_figures
 
-READER_ROLES = (Role.COMMITTEE_MEMBER, Role.DIRECTOR, Role.CREDENTIALING_OFFICER, Role.ADMINISTRATOR)
+READER_ROLES = (
+    Role.COMMITTEE_MEMBER,
+    Role.NURSING_COMMITTEE_MEMBER,
+    Role.DIRECTOR,
+    Role.CREDENTIALING_OFFICER,
+    Role.ADMINISTRATOR,
+)
 # The file shows the practitioner's care over the last year.
 FILE_MONTHS = 12
 
@@ -95,6 +101,35 @@ def entry_of(scope: Scope, code: str) -> PrivilegeEntry | None:
 def privilege_name(scope: Scope, code: str) -> str:
     entry = entry_of(scope, code)
     return entry.label((translation.get_language() or "id")[:2]) if entry is not None else code
+
+
+def my_committees(scope: Scope) -> list[Committee]:
+    """The committees the user sits on (medical, nursing), by their membership's roles."""
+    found = catalogue_for(scope.organization.jurisdiction)
+    return found.committees_of(scope.roles) if found is not None else []
+
+
+def reviewable_codes(scope: Scope) -> list[str]:
+    """The privileges the user's committees review."""
+    found = catalogue_for(scope.organization.jurisdiction)
+    if found is None:
+        return []
+    mine = {c.code for c in found.committees_of(scope.roles)}
+    return [p.code for p in found.privileges if p.committee in mine]
+
+
+def reviews(scope: Scope, code: str) -> bool:
+    """Whether the user sits on the committee that reviews privilege ``code``."""
+    return code in reviewable_codes(scope)
+
+
+def committee_label(scope: Scope, code: str) -> str:
+    """The name of the committee reviewing privilege ``code``, in the active language."""
+    found = catalogue_for(scope.organization.jurisdiction)
+    entry = found.get(code) if found is not None else None
+    if found is None or entry is None:
+        return ""
+    return found.committee_of(entry).label((translation.get_language() or "id")[:2])
 
 
 def catalogue_choices(scope: Scope) -> list[tuple[str, str]]:
@@ -173,6 +208,13 @@ def committee_file(scope: Scope, request: PrivilegeRequest) -> CommitteeFile:
     )
 
 
+def practice_review(scope: Scope, file: CommitteeFile) -> list[PeerComparison]:
+    """The practitioner's practice evaluation beside their peers over the file's period, from
+    the registered review sources: shown to the committee (and the compliance officer) only;
+    empty for every other reader of the file (each source checks and audits)."""
+    return peer_comparisons(scope, file.request.person_id, file.since + timedelta(days=1), file.until)
+
+
 def fppe_progress(grants: list[PrivilegeGrant]) -> dict[int, tuple[int, int]]:
     """Per grant: cases signed off and cases opened (1 query)."""
     rows = (
@@ -211,7 +253,12 @@ def due_for_recredentialing(scope: Scope, *, within_days: int = 90) -> list[Priv
 
 
 def waiting_for_committee(scope: Scope) -> QuerySet[PrivilegeRequest]:
-    return scoped_requests(scope).filter(status=PrivilegeRequestStatus.REQUESTED).order_by("requested_at")
+    """Requests waiting for a review by one of the user's committees (its own privileges only)."""
+    return (
+        scoped_requests(scope)
+        .filter(status=PrivilegeRequestStatus.REQUESTED, privilege__in=reviewable_codes(scope))
+        .order_by("requested_at")
+    )
 
 
 def waiting_for_director(scope: Scope) -> QuerySet[PrivilegeRequest]:

@@ -3,8 +3,9 @@ proctored case, re-credential. Each is one transaction (``write_transaction``) w
 row; a refusal (prerequisites unmet, the wrong role, a grant without a recommendation, a
 proctor signing their own case) is ``ActionRefused`` with its reasons, audited.
 
-Who does what (Permenkes 755/2011): the person (or a credentialing officer for them)
-requests; a medical committee member reviews the file and recommends or not, with reasons;
+Who does what (Permenkes 755/2011; for nursing privileges Permenkes 49/2013): the person
+(or a credentialing officer for them) requests; a member of the committee the catalogue
+names for the privilege (medical or nursing) reviews the file and recommends or not, with reasons;
 the director grants for a period (default three years, the catalogue's ``period_years``);
 the committee re-credentials (renew, restrict, withdraw). Nobody reviews, grants or
 re-credentials their own privilege.
@@ -16,7 +17,7 @@ from datetime import date, datetime
 from typing import Final
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
@@ -37,7 +38,7 @@ from nyeri.workforce.models import (
     ProctoredCase,
     RecredentialingDecision,
 )
-from nyeri.workforce.privileges.catalogue import PrivilegeEntry, catalogue_for
+from nyeri.workforce.privileges.catalogue import Committee, PrivilegeEntry, catalogue_for
 from nyeri.workforce.privileges.prerequisites import check_prerequisites, current_grant
 
 OBJECT_REQUEST: Final = "privilege_request"
@@ -73,6 +74,49 @@ def _refuse_role(scope: Scope, *, role: str, object_type: str, object_id: int | 
         scope,
         audit_reason=f"needs role {role}",
         reasons=[_("Only %(role)s may do this.") % {"role": Role(role).label}],
+        object_type=object_type,
+        object_id=object_id,
+        facility=facility,
+    )
+
+
+def _committee(scope: Scope, entry: PrivilegeEntry) -> Committee:
+    found = catalogue_for(scope.organization.jurisdiction)
+    assert found is not None
+    return found.committee_of(entry)
+
+
+def committee_name(committee: Committee) -> str:
+    """The committee's name in the active language (the catalogue's data, not a msgid)."""
+    return committee.label((translation.get_language() or "id")[:2])
+
+
+def _ensure_committee(
+    scope: Scope, entry: PrivilegeEntry, *, object_type: str, object_id: int, facility: Facility
+) -> None:
+    """Only the privilege's own committee recommends or re-credentials it: a member of
+    another committee (the medical committee for a nursing privilege, or the reverse) is
+    refused naming the right one; anyone else is refused for the role."""
+    committee = _committee(scope, entry)
+    if scope.has_role(committee.member_role):
+        return
+    found = catalogue_for(scope.organization.jurisdiction)
+    assert found is not None
+    others = found.committees_of(scope.roles)
+    if not others:
+        _refuse_role(scope, role=committee.role, object_type=object_type, object_id=object_id, facility=facility)
+    refuse(
+        scope,
+        audit_reason=f"privilege {entry.code} is reviewed by the {committee.code} committee, not the "
+        + ", ".join(c.code for c in others),
+        reasons=[
+            _("%(privilege)s is reviewed by the %(committee)s: the %(other)s cannot decide on it.")
+            % {
+                "privilege": entry.label((translation.get_language() or "id")[:2]),
+                "committee": committee_name(committee),
+                "other": committee_name(others[0]),
+            }
+        ],
         object_type=object_type,
         object_id=object_id,
         facility=facility,
@@ -200,17 +244,12 @@ def request_privilege(
 def review_request(
     *, scope: Scope, acting_user: User, request: PrivilegeRequest, recommend: bool, reasons: str
 ) -> PrivilegeRequest:
-    """The committee's recommendation (or not, with reasons) on a request waiting for it."""
+    """The committee's recommendation (or not, with reasons) on a request waiting for it: the
+    committee the catalogue names for the privilege (medical or nursing)."""
     text = _reasons(reasons, required=True)
+    entry = _entry(scope, request.privilege)
     with write_transaction():
-        if not scope.has_role(Role.COMMITTEE_MEMBER):
-            _refuse_role(
-                scope,
-                role=Role.COMMITTEE_MEMBER,
-                object_type=OBJECT_REQUEST,
-                object_id=request.pk,
-                facility=request.facility,
-            )
+        _ensure_committee(scope, entry, object_type=OBJECT_REQUEST, object_id=request.pk, facility=request.facility)
         if _own(scope, request.person):
             _refuse_own(scope, object_type=OBJECT_REQUEST, object_id=request.pk, facility=request.facility)
         locked = PrivilegeRequest.objects.select_for_update().get(pk=request.pk)
@@ -308,7 +347,12 @@ def grant_privilege(
             refuse(
                 scope,
                 audit_reason=f"grant without a committee recommendation (request {locked.status})",
-                reasons=[_("The medical committee has not recommended this privilege: it cannot be granted.")],
+                reasons=[
+                    _("The medical committee has not recommended this privilege: it cannot be granted.")
+                    if entry.committee == "medical"
+                    else _("The %(committee)s has not recommended this privilege: it cannot be granted.")
+                    % {"committee": committee_name(_committee(scope, entry))}
+                ],
                 object_type=OBJECT_REQUEST,
                 object_id=locked.pk,
                 facility=locked.facility,
@@ -462,10 +506,7 @@ def recredential(
     assert found is not None
     period = _years(years, found.period_years)
     with write_transaction():
-        if not scope.has_role(Role.COMMITTEE_MEMBER):
-            _refuse_role(
-                scope, role=Role.COMMITTEE_MEMBER, object_type=OBJECT_GRANT, object_id=grant.pk, facility=grant.facility
-            )
+        _ensure_committee(scope, entry, object_type=OBJECT_GRANT, object_id=grant.pk, facility=grant.facility)
         if _own(scope, grant.person):
             _refuse_own(scope, object_type=OBJECT_GRANT, object_id=grant.pk, facility=grant.facility)
         locked = PrivilegeGrant.objects.select_for_update().select_related("request").get(pk=grant.pk)

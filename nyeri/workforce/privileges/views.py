@@ -48,7 +48,7 @@ def index(request: HttpRequest) -> HttpResponse:
     scope = request_scope(request)
     person = person_of_user(scope)
     own_grants = list(selectors.scoped_grants(scope).filter(person=person).order_by("-starts_on")) if person else []
-    committee = scope.has_role(Role.COMMITTEE_MEMBER)
+    committee = bool(selectors.my_committees(scope))
     director = scope.has_role(Role.DIRECTOR)
     reads_all = selectors.reads_all(scope)
     due = selectors.due_for_recredentialing(scope) if reads_all else []
@@ -132,8 +132,10 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
         {
             "req": found,
             "file": file,
+            "review": selectors.practice_review(scope, file),
             "grants": grants,
-            "may_review": scope.has_role(Role.COMMITTEE_MEMBER)
+            "committee_name": selectors.committee_label(scope, found.privilege),
+            "may_review": selectors.reviews(scope, found.privilege)
             and not own
             and found.status == PrivilegeRequestStatus.REQUESTED,
             "may_grant": scope.has_role(Role.DIRECTOR)
@@ -240,7 +242,7 @@ def grant_detail(request: HttpRequest, grant_id: int) -> HttpResponse:
             "opened": opened,
             "cases": list(found.cases.select_related("proctor").order_by("performed_at")),
             "decisions": list(found.recredentialings.order_by("decided_at")),
-            "may_recredential": scope.has_role(Role.COMMITTEE_MEMBER) and not own and found.status == "active",
+            "may_recredential": selectors.reviews(scope, found.privilege) and not own and found.status == "active",
             "outcomes": RecredentialingOutcome.choices,
             "languages": LANGUAGES,
         },

@@ -1,8 +1,9 @@
 """The expiry watch's part for clinical privileges: re-credentialing notices.
 
 Every active grant whose re-credentialing date is within the catalogue's warning days
-(90, 60 and 30 for Indonesia) gets a notice to its holder and to the organization's
-medical committee members whose membership covers the grant's facility, at the nearest
+(90, 60 and 30 for Indonesia) gets a notice to its holder and to the members of the
+committee that reviews the privilege (medical or nursing, the catalogue's ``committee``)
+whose membership covers the grant's facility, at the nearest
 threshold still due (a missed day sends the next one, never an earlier one). Keyed by
 grant, threshold and recipient: running the watch twice sends nothing twice. Days are the
 watch's day (the installation's).
@@ -18,7 +19,6 @@ from nyeri.accounts.models import User
 from nyeri.notifications.models import Notification, NotificationKind
 from nyeri.notifications.services import create_notification
 from nyeri.tenancy.models import Membership, MembershipRole, Organization
-from nyeri.tenancy.roles import Role
 from nyeri.workforce.kinds import PrivilegeGrantStatus
 from nyeri.workforce.models import PrivilegeGrant
 from nyeri.workforce.privileges.catalogue import catalogue_for
@@ -33,11 +33,11 @@ def due_threshold(days_left: int, thresholds: tuple[int, ...]) -> int | None:
     return next((t for t in sorted(thresholds) if days_left <= t), None)
 
 
-def _committee(organization: Organization) -> list[tuple[User, frozenset[int] | None]]:
+def _committee(organization: Organization, role: str) -> list[tuple[User, frozenset[int] | None]]:
     roles = (
         MembershipRole.objects.filter(
             organization=organization,
-            role=Role.COMMITTEE_MEMBER,
+            role=role,
             membership__is_active=True,
             membership__user__is_active=True,
         )
@@ -46,9 +46,9 @@ def _committee(organization: Organization) -> list[tuple[User, frozenset[int] | 
         .order_by("membership__user_id")
     )
     found = []
-    for role in roles:
-        limited = frozenset(link.facility_id for link in role.membership.facility_links.all())
-        found.append((role.membership.user, limited or None))
+    for held in roles:
+        limited = frozenset(link.facility_id for link in held.membership.facility_links.all())
+        found.append((held.membership.user, limited or None))
     return found
 
 
@@ -70,7 +70,12 @@ def notify_recredentialing(organization: Organization, today: date) -> int:
     )
     if not grants:
         return 0
-    committee = _committee(organization)
+    # One query per committee that has a grant due (two at most in Indonesia).
+    committees = {
+        c.code: _committee(organization, c.role)
+        for c in found.committees
+        if any((entry := found.get(g.privilege)) is not None and entry.committee == c.code for g in grants)
+    }
     members = set(
         Membership.objects.filter(
             organization=organization,
@@ -90,7 +95,8 @@ def notify_recredentialing(organization: Organization, today: date) -> int:
         own = grant.person.user
         if own is not None and own.pk in members:
             recipients[own.pk] = (own, "")
-        for user, facilities in committee:
+        entry = found.get(grant.privilege)
+        for user, facilities in committees.get(entry.committee if entry is not None else "", []):
             if user.pk not in recipients and (facilities is None or grant.facility_id in facilities):
                 recipients[user.pk] = (user, grant.person.full_name)
         for uid, (user, about) in recipients.items():

@@ -1,0 +1,135 @@
+"""The practice evaluation in the committee's file of a privilege request (docs/privileges.md,
+docs/oppe.md): the committee sees the practitioner's row for the last 12 months beside the
+peers of the same role, with the policy's flags; another organization's care never counts;
+the director, the credentialing officer and the practitioner read the file without it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from nyeri.accounts.models import User
+from nyeri.audit.models import AuditAction, AuditEvent
+from nyeri.tenancy.models import Facility, Organization
+from nyeri.tenancy.roles import Role
+from nyeri.workforce.models import PrivilegeRequest
+from nyeri.workforce.privileges.catalogue import catalogue_for
+from tests.conftest import MakeMember
+from tests.diagnoses.conftest import licensed_staff
+from tests.evaluation.conftest import client_of, perform, person_of, sign
+from tests.outcomes.conftest import make_patient
+
+pytestmark = pytest.mark.django_db
+FLUORO = "fluoroscopy_interventional"
+
+
+def days_ago(days: int) -> timezone.datetime:
+    return timezone.now() - timedelta(days=days)
+
+
+def waiting_request(user: User, facility: Facility) -> PrivilegeRequest:
+    """A request waiting for the committee (its prerequisites are the services' tests' business)."""
+    found = catalogue_for("ID")
+    assert found is not None
+    return PrivilegeRequest.objects.create(
+        organization=facility.organization,
+        person=person_of(user),
+        facility=facility,
+        privilege=FLUORO,
+        catalogue_version=found.version,
+        requested_by=user,
+        requested_at=timezone.now(),
+        prerequisites=[],
+    )
+
+
+@pytest.fixture
+def care(
+    org: Organization,
+    other_org: Organization,
+    facility: Facility,
+    other_facility: Facility,
+    physician: User,
+    colleague: User,
+    make_member: MakeMember,
+) -> PrivilegeRequest:
+    """Dr Budi: 10 procedures in the last year, 4 with a complication (one older than a year,
+    not counted), 2 prescriptions over the MME threshold, one without a justification. Dr Ani,
+    his peer: 10 procedures, none complicated. Another organization's pain physician: 30
+    procedures with complications, which must change nothing here."""
+    patient = make_patient(org, facility, "RM-1")
+    for n in range(10):
+        perform(physician, patient, facility, days_ago(20 + n), complication=n < 4)
+        perform(colleague, patient, facility, days_ago(20 + n))
+    perform(physician, patient, facility, days_ago(400), complication=True)
+    sign(physician, patient, facility, days_ago(10), mme=120)
+    sign(physician, patient, facility, days_ago(11), mme=100, justification="Cancer pain")
+    stranger = licensed_staff(make_member, other_org, other_facility, Role.PAIN_PHYSICIAN, "dr_lain")
+    elsewhere = make_patient(other_org, other_facility, "RM-X")
+    for n in range(30):
+        perform(stranger, elsewhere, other_facility, days_ago(20 + n), complication=True)
+    return waiting_request(physician, facility)
+
+
+@pytest.fixture
+def committee(make_member: MakeMember, org: Organization) -> User:
+    return make_member(org, Role.COMMITTEE_MEMBER, username="komite_budi", language="en")
+
+
+def test_the_committee_sees_the_practitioners_row_beside_the_peers_with_the_flags(
+    care: PrivilegeRequest, committee: User
+) -> None:
+    page = client_of(committee).get(f"/workforce/privileges/requests/{care.pk}/").content.decode()
+
+    assert 'data-testid="oppe-pain_physician"' in page
+    own = page.split('data-testid="oppe-own"')[1].split("</tr>")[0]
+    peers = page.split('data-testid="oppe-peers"')[1].split("</tr>")[0]
+    # 10 procedures, 40 % complicated; 2 prescriptions, both at or above 90 MME/day; 1 unjustified.
+    assert [cell.split("</td>")[0] for cell in own.split("<td>")[1:6]] == ["10", "40.0 %", "2", "100.0 %", "1"]
+    # The peers' median of Budi and Ani: 10 procedures, 20 % (of 40 % and 0 %), 1 prescription.
+    assert [cell.split("</td>")[0] for cell in peers.split("<td>")[1:4]] == ["10.0", "20.0 %", "1.0"]
+    flags = page.split('data-testid="oppe-flags"')[1].split("</ul>")[0]
+    assert "More than 5 % of the procedures had a complication." in flags
+    assert "signed without a justification" in flags
+    assert "2 practitioners in the group" in page
+    read = AuditEvent.objects.get(action=AuditAction.READ, object_type="practice_evaluation")
+    assert read.actor_id == committee.pk
+    assert f"committee file of person {care.person_id}" in read.reason
+
+
+def test_another_organizations_care_never_appears_in_the_file(
+    care: PrivilegeRequest, committee: User, other_org: Organization, make_member: MakeMember
+) -> None:
+    page = client_of(committee).get(f"/workforce/privileges/requests/{care.pk}/").content.decode()
+
+    # Two peers only (not the other organization's physician): his 30 procedures would move the median.
+    assert "2 practitioners in the group" in page
+    assert "dr_lain" not in page.lower()
+    outsider = make_member(other_org, Role.COMMITTEE_MEMBER, username="komite_lain", language="en")
+    assert client_of(outsider).get(f"/workforce/privileges/requests/{care.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("role", [Role.DIRECTOR, Role.CREDENTIALING_OFFICER])
+def test_other_readers_of_the_file_do_not_see_the_evaluation(
+    care: PrivilegeRequest, make_member: MakeMember, org: Organization, role: Role
+) -> None:
+    reader = make_member(org, role, username=f"reader_{role.value}", language="en")
+
+    response = client_of(reader).get(f"/workforce/privileges/requests/{care.pk}/")
+
+    assert response.status_code == 200
+    assert b"Practice evaluation beside the peers" not in response.content
+    assert b"oppe-own" not in response.content
+    assert not AuditEvent.objects.filter(object_type="practice_evaluation").exists()
+
+
+def test_the_practitioner_reads_their_own_file_without_the_peer_comparison(
+    care: PrivilegeRequest, physician: User
+) -> None:
+    response = client_of(physician).get(f"/workforce/privileges/requests/{care.pk}/")
+
+    assert response.status_code == 200
+    assert b"oppe-own" not in response.content
+    assert b"Peers&#x27; median" not in response.content
