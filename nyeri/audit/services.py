@@ -16,11 +16,13 @@ import ipaddress
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
+from django.db.transaction import Atomic
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
@@ -198,9 +200,12 @@ def _append_locked(events: list[AuditEvent]) -> None:
     head_table, event_table = q(AuditChainHead._meta.db_table), q(AuditEvent._meta.db_table)
     chains = dict.fromkeys(e.chain for e in events)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        moved = _heads_moved()
         for chain in chains:
-            cursor.execute(f"SELECT seq, hash FROM {head_table} WHERE chain = %s", [chain])  # noqa: S608  # nosec B608
-            head = cursor.fetchone()
+            head = moved.get(chain)
+            if head is None:
+                cursor.execute(f"SELECT seq, hash FROM {head_table} WHERE chain = %s", [chain])  # noqa: S608  # nosec B608
+                head = cursor.fetchone()
             seq, prev_hash = head if head is not None else (0, GENESIS_HASH)
             mine = [e for e in events if e.chain == chain]
             values: list[Any] = []
@@ -232,8 +237,64 @@ def _append_locked(events: list[AuditEvent]) -> None:
                     f"UPDATE {head_table} SET seq = %s, prev_hash = %s, hash = %s WHERE chain = %s",  # noqa: S608  # nosec B608
                     [seq, mine[-1].prev_hash, prev_hash, chain],
                 )
+            moved[chain] = (seq, prev_hash)
             for event in mine:
                 _noted(event)
+        _note_heads_moved(moved)
+
+
+@dataclass
+class _HeadsMoved:
+    """The chain heads a SQLite transaction has moved, so that its next append need not read
+    them again: (seq, hash) by chain.
+
+    Registered as an ``on_commit`` callback, which is how it learns that its transaction
+    ended: a commit runs it (it forgets), and a rollback, of the transaction or of the
+    savepoint it was registered in, removes it from the connection's callbacks (the heads it
+    holds were rolled back with the rows). Nobody else writes a head in the meantime:
+    SQLite's IMMEDIATE transaction holds the database's single write lock.
+    """
+
+    transaction: tuple[Atomic, tuple[str | None, ...]]
+    registered_in: tuple[str | None, ...]  # the savepoints open when it was registered
+    heads: dict[int, tuple[int, str]]
+
+    def __call__(self) -> None:
+        self.heads.clear()
+
+    def registered(self) -> bool:
+        return any(entry[1] is self for entry in reversed(connection.run_on_commit))
+
+
+def _transaction() -> tuple[Atomic, tuple[str | None, ...]]:
+    """The transaction in progress: its outermost atomic block that a test case did not open,
+    and the savepoints up to that block's own."""
+    # In a test, the test's own transaction never ends: each block inside it (a request's,
+    # a service's) stands for the transaction it would be outside the test.
+    index, block = next(
+        (i, b) for i, b in enumerate(connection.atomic_blocks) if not getattr(b, "_from_testcase", False)
+    )
+    return block, tuple(connection.savepoint_ids[:index])
+
+
+def _heads_moved() -> dict[int, tuple[int, str]]:
+    """The heads moved so far by the transaction in progress ({} at its first append)."""
+    known: _HeadsMoved | None = getattr(connection, "nyeri_audit_heads", None)
+    if known is None or known.transaction != _transaction():
+        return {}
+    return dict(known.heads) if known.registered() else {}
+
+
+def _note_heads_moved(heads: dict[int, tuple[int, str]]) -> None:
+    here = tuple(connection.savepoint_ids)
+    known: _HeadsMoved | None = getattr(connection, "nyeri_audit_heads", None)
+    if known is not None and known.registered_in == here and known.transaction == _transaction() and known.registered():
+        known.heads.update(heads)  # the same savepoints: rolled back (or not) together
+        return
+    # Registered anew in the current savepoint: rolling it back forgets these heads.
+    record = _HeadsMoved(_transaction(), here, heads)
+    connection.nyeri_audit_heads = record  # type: ignore[attr-defined]
+    transaction.on_commit(record)
 
 
 def _locked_head(chain: int) -> AuditChainHead:
