@@ -35,12 +35,6 @@ KNOWN_DUPLICATES = frozenset(
         "GET /api/hiring/postings/{id}/applications",
         "GET /api/imaging/orders/{id}",
         "GET /api/patients/{id}/series",
-        # Personal data rights (nyeri/privacy): opening the patient and the export or the
-        # request are audited in separate transactions.
-        "GET /api/patients/{id}/personal-data",
-        "POST /api/patients/{id}/personal-data-requests/corrections",
-        "POST /api/patients/{id}/personal-data-requests/erasures",
-        "POST /api/personal-data-requests/{id}/answer",
         "GET /api/prescriptions/{id}/pdf",
         "GET /api/staffing/facilities/{id}/plan",
         "PATCH /api/facilities/{id}",
