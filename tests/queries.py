@@ -36,6 +36,9 @@ KNOWN_DUPLICATES = frozenset(
         "GET /api/imaging/orders/{id}",
         "GET /api/patients/{id}/series",
         "GET /api/prescriptions/{id}/pdf",
+        # Personal data rights: accepting a demographic correction opens the patient, then
+        # update_patient opens it again (the same SELECT on SQLite).
+        "POST /api/personal-data-requests/{id}/answer",
         "GET /api/staffing/facilities/{id}/plan",
         "PATCH /api/facilities/{id}",
         "PATCH /api/patients/{id}",
