@@ -85,3 +85,10 @@ def expire_session_in_database(client: Client) -> None:
 
 def events(action: AuditAction) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(action=action).order_by("id"))
+
+
+def stale_copy(key: str) -> Client:
+    """Another browser holding a copy of the session cookie ``key``."""
+    copy = Client()
+    copy.cookies["sessionid"] = key
+    return copy

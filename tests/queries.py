@@ -35,13 +35,10 @@ KNOWN_DUPLICATES = frozenset(
         "GET /api/hiring/postings/{id}/applications",
         "GET /api/imaging/orders/{id}",
         "GET /api/patients/{id}/series",
-        # Personal data rights (nyeri/privacy): opening the patient and the export or the
-        # request are audited in separate transactions.
-        "GET /api/patients/{id}/personal-data",
-        "POST /api/patients/{id}/personal-data-requests/corrections",
-        "POST /api/patients/{id}/personal-data-requests/erasures",
-        "POST /api/personal-data-requests/{id}/answer",
         "GET /api/prescriptions/{id}/pdf",
+        # Personal data rights: accepting a demographic correction opens the patient, then
+        # update_patient opens it again (the same SELECT on SQLite).
+        "POST /api/personal-data-requests/{id}/answer",
         "GET /api/staffing/facilities/{id}/plan",
         "PATCH /api/facilities/{id}",
         "PATCH /api/patients/{id}",

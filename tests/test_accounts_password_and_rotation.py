@@ -11,19 +11,12 @@ from django.test import Client
 
 from nyeri.accounts.models import User, UserSession
 from nyeri.audit.models import AuditAction, AuditOutcome
-from tests.accounts_fixtures import enrol, events, give_second_factor, session_key, verify
+from tests.accounts_fixtures import enrol, events, give_second_factor, session_key, stale_copy, verify
 from tests.conftest import PASSWORD, log_in
 
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "a-much-longer-passphrase-42"
-
-
-def stale_copy(key: str) -> Client:
-    """Another browser holding a copy of the session cookie ``key``."""
-    copy = Client()
-    copy.cookies["sessionid"] = key
-    return copy
 
 
 def opens_pages(client: Client) -> bool:

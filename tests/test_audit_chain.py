@@ -15,6 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from nyeri.accounts.models import User
 from nyeri.audit.chain import canonical_payload, canonical_payload_parts, row_hash
@@ -183,6 +184,51 @@ def test_a_failed_append_rolls_back_the_callers_whole_transaction(org: Organizat
     with pytest.raises(IntegrityError):
         audited_create()
     assert not Organization.objects.filter(slug="tanpa-audit").exists()
+
+
+@pytest.mark.skipif(ON_POSTGRESQL, reason="PostgreSQL reads and moves the head in the append's one statement")
+def test_a_transaction_that_appends_twice_reads_the_chain_head_once(org: Organization) -> None:
+    with transaction.atomic():
+        (first,) = record(1, org)
+        with CaptureQueriesContext(connection) as second_append:
+            (second,) = record(1, org)
+    # The row and the head's move; the head as the first append left it is known.
+    statements = [q["sql"] for q in second_append.captured_queries]
+    assert [sql.split()[0] for sql in statements] == ["INSERT", "UPDATE"]
+    assert not any("RETURNING seq" in sql for sql in statements)
+    assert (second.seq, second.prev_hash) == (first.seq + 1, first.hash)
+    assert verify_chain().ok
+
+
+@pytest.mark.skipif(ON_POSTGRESQL, reason="PostgreSQL appends in one statement")
+def test_on_sqlite_one_event_is_appended_in_two_statements(org: Organization) -> None:
+    record(1, org)  # the chain's head exists
+    with CaptureQueriesContext(connection) as append:
+        (event,) = record(1, org)
+    assert [q["sql"].split()[0] for q in append.captured_queries] == ["UPDATE", "INSERT"]
+    assert event.hash == row_hash(payload_of(AuditEvent.objects.get(pk=event.pk)))
+    assert verify_chain().ok
+
+
+def test_the_chain_verifies_after_an_append_rolled_back_inside_the_transaction(org: Organization) -> None:
+    class Undone(Exception):
+        pass
+
+    def append_then_roll_back() -> None:
+        with transaction.atomic():
+            record(1, org)  # moves the head, then is rolled back with its savepoint
+            raise Undone
+
+    with transaction.atomic():
+        (first,) = record(1, org)
+        with pytest.raises(Undone):
+            append_then_roll_back()
+        (last,) = record(1, org)
+    # The append after the rollback links to the head as the rollback left it.
+    assert (last.seq, last.prev_hash) == (first.seq + 1, first.hash)
+    assert AuditEvent.objects.filter(chain=org.pk).count() == 2
+    assert verify_chain().ok
+    assert f"chain {org.pk} intact: 2 events, seq 1..2" in verify_command()
 
 
 # --- audit_verify -----------------------------------------------------------------------

@@ -63,8 +63,9 @@ def test_the_facility_home_shows_a_physicians_work_in_a_fixed_number_of_queries(
         make_member(org, Role.NURSE, username=f"nurse{n}", facilities=(facility,))
     with CaptureQueriesContext(connection) as many:
         response = client.get(url)
-    # The same count whatever the staff; today's appointments (issue 13) cost four of them.
-    assert len(many) == len(few) <= 18
+    # The same count whatever the staff; today's appointments (issue 13) cost three of them:
+    # the day's list and its audited read (on SQLite the head moves as the row is hashed).
+    assert len(many) == len(few) <= 17
     # The home shows the physician's work (issue 13), no longer a count of the staff.
     assert [str(shown.panel.title) for shown in response.context["panels"]] == [
         "Janji temu hari ini",

@@ -9,7 +9,7 @@ from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth import HASH_SESSION_KEY, authenticate, login, logout
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -209,10 +209,10 @@ def change_password(request: HttpRequest, *, acting_user: User, old_password: st
     with transaction.atomic():
         acting_user.set_password(new_password)
         acting_user.save(update_fields=["password"])
-        # Keeps this session valid under the new password hash and cycles its key.
-        old_key = request.session.session_key
-        update_session_auth_hash(request, acting_user)
-        UserSession.objects.filter(session_key=old_key).update(session_key=request.session.session_key)
+        rotate_session_key(request)
+        # Keeps this session valid under the new password hash (what update_session_auth_hash
+        # adds to the key's rotation; called here, it would cycle the key a second time).
+        request.session[HASH_SESSION_KEY] = acting_user.get_session_auth_hash()
         store = _session_store()
         others = list(
             UserSession.objects.filter(user=acting_user)

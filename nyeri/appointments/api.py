@@ -8,6 +8,7 @@ plain (no idempotency key): a repeated booking is refused as an overlap of the c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -202,6 +203,17 @@ def reschedule_appointment(
     return _out(moved)
 
 
+def _transition(
+    request: HttpRequest, appointment_id: int, change: Callable[..., Appointment], **fields: Any
+) -> dict[str, Any]:
+    """A change of status (``change``, a service taking the scope, the acting user and the
+    appointment, and ``fields``): the appointment is opened in the write's transaction."""
+    scope = request_scope(request)
+    with write_transaction():
+        appointment = selectors.access_appointment(scope, appointment_id)
+        return _out(change(scope=scope, acting_user=request_user(request), appointment=appointment, **fields))
+
+
 @router.post(
     "/appointments/{appointment_id}/cancel",
     response={200: AppointmentOut, **ERRORS},
@@ -209,14 +221,7 @@ def reschedule_appointment(
 )
 @idempotent
 def cancel_appointment(request: HttpRequest, appointment_id: int, payload: AppointmentCancelIn) -> dict[str, Any]:
-    scope = request_scope(request)
-    with write_transaction():
-        appointment = selectors.access_appointment(scope, appointment_id)
-        return _out(
-            services.cancel_appointment(
-                scope=scope, acting_user=request_user(request), appointment=appointment, reason=payload.reason
-            )
-        )
+    return _transition(request, appointment_id, services.cancel_appointment, reason=payload.reason)
 
 
 @router.post(
@@ -226,10 +231,7 @@ def cancel_appointment(request: HttpRequest, appointment_id: int, payload: Appoi
 )
 @idempotent
 def mark_no_show(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
-    scope = request_scope(request)
-    with write_transaction():
-        appointment = selectors.access_appointment(scope, appointment_id)
-        return _out(services.mark_no_show(scope=scope, acting_user=request_user(request), appointment=appointment))
+    return _transition(request, appointment_id, services.mark_no_show)
 
 
 @router.post(
@@ -239,10 +241,7 @@ def mark_no_show(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
 )
 @idempotent
 def check_in(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
-    scope = request_scope(request)
-    with write_transaction():
-        appointment = selectors.access_appointment(scope, appointment_id)
-        return _out(services.check_in(scope=scope, acting_user=request_user(request), appointment=appointment))
+    return _transition(request, appointment_id, services.check_in)
 
 
 @router.post(
@@ -252,12 +251,7 @@ def check_in(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
 )
 @idempotent
 def complete_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
-    scope = request_scope(request)
-    with write_transaction():
-        appointment = selectors.access_appointment(scope, appointment_id)
-        return _out(
-            services.complete_appointment(scope=scope, acting_user=request_user(request), appointment=appointment)
-        )
+    return _transition(request, appointment_id, services.complete_appointment)
 
 
 @router.post(

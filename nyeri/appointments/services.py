@@ -89,7 +89,10 @@ def _hours_errors(facility: Facility, starts_at: datetime, ends_at: datetime, er
     opens, closes = hours
     fits = start.time() >= opens and end.date() == day and end.time() <= closes
     if not fits:
-        values |= {"opens": opens.strftime("%H:%M"), "closes": closes.strftime("%H:%M")}
+        values |= {
+            "opens": formats.time_format(opens, "TIME_FORMAT"),
+            "closes": formats.time_format(closes, "TIME_FORMAT"),
+        }
         add_error(
             errors,
             "starts_at",
@@ -104,7 +107,7 @@ def _privilege_errors(scope: Scope, clinician: Person, facility: Facility, start
         values = {
             "person": clinician.full_name,
             "facility": facility.name,
-            "day": formats.date_format(local_date(facility, starts_at), "j F Y"),
+            "day": formats.date_format(local_date(facility, starts_at), "DATE_FORMAT"),
             "reasons": " ".join(verdict.reasons),
         }
         add_error(
@@ -130,7 +133,7 @@ def _overlap_errors(
             % {
                 "person": clinician.full_name,
                 "start": _time(other.starts_at, other.facility),
-                "end": local_now(other.facility, other.ends_at).strftime("%H:%M"),
+                "end": formats.time_format(local_now(other.facility, other.ends_at), "TIME_FORMAT"),
                 "facility": other.facility.name,
             },
         )
@@ -452,7 +455,7 @@ def check_in(*, scope: Scope, acting_user: User, appointment: Appointment, now: 
                 {
                     "status": [
                         _("A patient is checked in on the day of the appointment (%(day)s).")
-                        % {"day": formats.date_format(day, "j F Y")}
+                        % {"day": formats.date_format(day, "DATE_FORMAT")}
                     ]
                 }
             )

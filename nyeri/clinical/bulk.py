@@ -24,6 +24,7 @@ from nyeri.clinical.access import REGISTRATION_ROLES
 from nyeri.clinical.models import Patient
 from nyeri.clinical.registration import PatientDetails
 from nyeri.clinical.services import BulkRegistrationRefused, BulkRow, check_bulk_registration, register_patients_bulk
+from nyeri.lib.services import check_acting_user
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 
@@ -109,8 +110,7 @@ def plan_patients(scope: Scope, rows: list[PatientIn]) -> PatientPlan:
 
 def import_patients(*, scope: Scope, acting_user: User, patients: list[PatientIn], dry_run: bool) -> PatientPlan:
     """Plan, and unless ``dry_run`` or a problem was found, register every new patient in one transaction."""
-    if scope.user.pk != acting_user.pk:
-        raise ValueError("acting_user must be the user of the scope")
+    check_acting_user(scope, acting_user)
     if not may_import_patients(scope):
         raise PermissionDenied(_("Your role does not allow registering patients."))
     try:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
+from functools import partial
 
 from django.db.models import Q
 from django.urls import reverse
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nyeri.clinical.models import AdministrativeSex, NoNikReason, OtherIdentifierKind, Patient
+from nyeri.lib.services import Errors, add_error
 from nyeri.regions import provinces
 from nyeri.regions import regencies as all_regencies
 from nyeri.regions import regency as find_regency
@@ -45,8 +47,6 @@ DEMOGRAPHIC_FIELDS = (
 )
 # Rows per query of find_duplicates_bulk.
 BULK_CHUNK = 500
-
-FieldErrors = dict[str, list[str]]
 
 
 def name_key(full_name: str) -> str:
@@ -102,7 +102,7 @@ def _compact(value: str) -> str:
     return re.sub(r"[\s.\-]", "", value)
 
 
-def validate_registration(details: PatientDetails, *, today: date | None = None) -> FieldErrors:
+def validate_registration(details: PatientDetails, *, today: date | None = None) -> Errors:
     """The errors of ``details`` (cleaned first), by field; empty when they are valid. No query.
 
     Checks: a name; a birth date not in the future; a sex of the list; a NIK that is what it
@@ -114,10 +114,8 @@ def validate_registration(details: PatientDetails, *, today: date | None = None)
     # Callers pass the registering facility's day (clinical/services.py); the installation's
     # day is only for a check without a facility (a test, a dry run).
     today = today or timezone.localdate()
-    errors: FieldErrors = {}
-
-    def add(name: str, message: str) -> None:
-        errors.setdefault(name, []).append(message)
+    errors: Errors = {}
+    add = partial(add_error, errors)
 
     if not d.full_name:
         add("full_name", _("Enter the patient's full name."))
@@ -305,7 +303,7 @@ def as_text(value: object) -> str:
     return str(value)
 
 
-def iter_errors(errors: FieldErrors) -> Iterable[tuple[str, str]]:
+def iter_errors(errors: Errors) -> Iterable[tuple[str, str]]:
     for name, messages in errors.items():
         for message in messages:
             yield name, message

@@ -29,7 +29,6 @@ from nyeri.clinical.registration import (
     DEMOGRAPHIC_FIELDS,
     Duplicates,
     ExistingPatient,
-    FieldErrors,
     PatientDetails,
     as_text,
     changed_fields,
@@ -38,6 +37,7 @@ from nyeri.clinical.registration import (
     regency_name,
     validate_registration,
 )
+from nyeri.lib.services import Errors
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
@@ -68,7 +68,7 @@ class StaleEdit(ValidationError):
 class BulkRegistrationRefused(ValidationError):
     """Some rows of a bulk registration are not valid; nothing was written. ``rows``: index -> field errors."""
 
-    def __init__(self, rows: dict[int, FieldErrors]) -> None:
+    def __init__(self, rows: dict[int, Errors]) -> None:
         super().__init__(_("%(count)d row(s) are not valid.") % {"count": len(rows)}, code="invalid_rows")
         self.rows = rows
 
@@ -88,7 +88,7 @@ def _facility_allowed(scope: Scope, facility: Facility | None) -> Facility:
     return facility
 
 
-def _raise_field_errors(errors: FieldErrors) -> None:
+def _raise_field_errors(errors: Errors) -> None:
     if errors:
         raise ValidationError(
             {name: [ValidationError(m, code="invalid") for m in messages] for name, messages in errors.items()}
@@ -242,12 +242,12 @@ def check_bulk_registration(
     *,
     confirm_possible_duplicates: bool = False,
     today: date | None = None,
-) -> dict[int, FieldErrors]:
+) -> dict[int, Errors]:
     """The errors of each row (by index) of a bulk registration, duplicates included; no write.
 
     One query per 500 rows (``find_duplicates_bulk``).
     """
-    errors: dict[int, FieldErrors] = {}
+    errors: dict[int, Errors] = {}
     for index, row in enumerate(rows):
         found = validate_registration(row.details, today=today)
         if found:

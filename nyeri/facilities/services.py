@@ -35,6 +35,7 @@ from nyeri.facilities.models import (
     OpeningHours,
     Weekday,
 )
+from nyeri.lib.services import Errors
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 
@@ -50,7 +51,6 @@ REASON_MAX_LENGTH: Final = 1000
 MODEL_MAX_LENGTH: Final = 200
 SERIAL_MAX_LENGTH: Final = 100
 
-Errors = dict[str, list[str]]
 # (weekday 1-7, opens, closes) for each day the facility is open.
 OpeningRow = tuple[int, time, time]
 

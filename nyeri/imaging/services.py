@@ -49,6 +49,7 @@ from nyeri.imaging.kinds import (
     RevisionKind,
 )
 from nyeri.imaging.models import ImagingOrder, ImagingResult, Referral, ResultRevision
+from nyeri.lib.services import Errors, add_error, check_acting_user
 from nyeri.procedures.kinds import GUIDANCE_EQUIPMENT, ProcedureStatus
 from nyeri.procedures.models import ProcedureRecord
 from nyeri.procedures.refusals import Reason, reason
@@ -69,12 +70,6 @@ REFERRAL: Final = "referral"
 STORAGE_DIR: Final = "referral-results"
 WAITING: Final = (ProcedureStatus.ORDERED, ProcedureStatus.SCHEDULED)
 
-Errors = dict[str, list[str]]
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
 
 def _raise(errors: Errors) -> None:
     if errors:
@@ -89,24 +84,19 @@ def _language() -> str:
     return (translation.get_language() or "id").split("-")[0]
 
 
-def _check_acting_user(scope: Scope, acting_user: User) -> None:
-    if acting_user.pk != scope.user.pk:
-        raise ValueError("acting_user must be the user of the scope")
-
-
 def _required_text(value: str, field: str, errors: Errors, missing: str, limit: int = TEXT_MAX) -> str:
     text = _text(value)
     if not text:
-        _add(errors, field, missing)
+        add_error(errors, field, missing)
     elif len(text) > limit:
-        _add(errors, field, _("At most %(max)d characters.") % {"max": limit})
+        add_error(errors, field, _("At most %(max)d characters.") % {"max": limit})
     return text
 
 
 def _optional_text(value: str, field: str, errors: Errors, limit: int = TEXT_MAX) -> str:
     text = _text(value)
     if len(text) > limit:
-        _add(errors, field, _("At most %(max)d characters.") % {"max": limit})
+        add_error(errors, field, _("At most %(max)d characters.") % {"max": limit})
     return text
 
 
@@ -157,7 +147,7 @@ def order_imaging(
     ordered_at: datetime | None = None,
 ) -> ImagingOrder:
     """Order an examination for ``patient`` at ``facility`` (default: where the patient is registered)."""
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type=ORDER)
     if patient.organization_id != scope.organization.pk:
         raise Http404("No such patient")
@@ -166,23 +156,23 @@ def order_imaging(
     if place.organization_id != scope.organization.pk:
         raise Http404("No such facility")
     if not scope.covers_facility(place.pk):
-        _add(errors, "facility", _("Your membership does not reach this facility."))
+        add_error(errors, "facility", _("Your membership does not reach this facility."))
     elif not place.is_active:
-        _add(errors, "facility", _("This facility is closed."))
+        add_error(errors, "facility", _("This facility is closed."))
     kind = _text(modality)
     if kind not in Modality.values:
-        _add(errors, "modality", _("Choose X-ray, fluoroscopy, ultrasound, CT or MRI."))
+        add_error(errors, "modality", _("Choose X-ray, fluoroscopy, ultrasound, CT or MRI."))
     region = _text(body_region)
     if not region:
-        _add(errors, "body_region", _("Choose the body region."))
+        add_error(errors, "body_region", _("Choose the body region."))
     elif body_map().region(region) is None:
-        _add(errors, "body_region", _("Choose a body region of the body map."))
+        add_error(errors, "body_region", _("Choose a body region of the body map."))
     question = _required_text(
         clinical_question, "clinical_question", errors, _("State the clinical question the examination answers.")
     )
     now = timezone.now()
     if ordered_at is not None and ordered_at > now:
-        _add(errors, "ordered_at", _("The order cannot be in the future."))
+        add_error(errors, "ordered_at", _("The order cannot be in the future."))
     _raise(errors)
     with transaction.atomic():
         order = ImagingOrder.objects.create(
@@ -229,11 +219,11 @@ def _move_order(order: ImagingOrder, to: str) -> str:
 
 def cancel_imaging_order(*, scope: Scope, acting_user: User, order: ImagingOrder, reason: str) -> ImagingOrder:
     """Cancel an order that is not done nor referred, with the reason (the row is kept)."""
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     _own_order(scope, order)
     errors: Errors = {}
     if not scope.covers_facility(order.facility_id):
-        _add(errors, "facility", _("Your membership does not reach this facility."))
+        add_error(errors, "facility", _("Your membership does not reach this facility."))
     text = _required_text(reason, "reason", errors, _("Say why the order is cancelled."))
     _raise(errors)
     with transaction.atomic():
@@ -392,20 +382,20 @@ def record_imaging_result(
     ``performed_at``. Bad input (``ValidationError`` by field): missing findings or
     impression, a time in the future or before the order.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     _own_order(scope, order)
     errors: Errors = {}
     if not scope.covers_facility(order.facility_id):
-        _add(errors, "facility", _("Your membership does not reach this facility."))
+        add_error(errors, "facility", _("Your membership does not reach this facility."))
     found_text = _required_text(findings, "findings", errors, _("Describe the findings."))
     impression_text = _required_text(impression, "impression", errors, _("State the impression."))
     now = timezone.now()
     # Typed at the order's facility: a naive time is its wall clock (see docs/api.md).
     moment = now if performed_at is None else at_facility(performed_at, order.facility)
     if moment > now:
-        _add(errors, "performed_at", _("The examination cannot be in the future."))
+        add_error(errors, "performed_at", _("The examination cannot be in the future."))
     elif moment < order.ordered_at:
-        _add(errors, "performed_at", _("The examination cannot be before the order."))
+        add_error(errors, "performed_at", _("The examination cannot be before the order."))
     _raise(errors)
     check = operator_check(scope, order, acting_user, at=moment)
     if not check.allowed:
@@ -481,7 +471,7 @@ def refer(
     """Refer an imaging order (or a procedure waiting for its guidance equipment) to a facility of
     the network that has the equipment in service, or to an outside provider (name and address).
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type=REFERRAL)
     if (order is None) == (procedure is None):
         raise ValueError("refer an imaging order or a procedure, exactly one")
@@ -492,23 +482,23 @@ def refer(
     errors: Errors = {}
     origin = subject.facility
     if not scope.covers_facility(origin.pk):
-        _add(errors, "facility", _("Your membership does not reach this facility."))
+        add_error(errors, "facility", _("Your membership does not reach this facility."))
     kind = referral_kind(order=order, procedure=procedure)
     if procedure is not None and procedure.status not in WAITING:
-        _add(errors, "procedure", _("Only a procedure that waits (ordered or scheduled) can be referred."))
+        add_error(errors, "procedure", _("Only a procedure that waits (ordered or scheduled) can be referred."))
     name = _text(outside_name)
     address = _optional_text(outside_address, "outside_address", errors)
     if to_facility is not None and name:
-        _add(errors, "to_facility", _("Choose a facility of the network or an outside provider, not both."))
+        add_error(errors, "to_facility", _("Choose a facility of the network or an outside provider, not both."))
     elif to_facility is None and not name:
-        _add(errors, "to_facility", _("Choose where to refer: a facility of the network or an outside provider."))
+        add_error(errors, "to_facility", _("Choose where to refer: a facility of the network or an outside provider."))
     elif to_facility is not None:
         if to_facility.organization_id != scope.organization.pk:
             raise Http404("No such facility")
         if to_facility.pk == origin.pk:
-            _add(errors, "to_facility", _("A referral goes to another facility."))
+            add_error(errors, "to_facility", _("A referral goes to another facility."))
         elif to_facility not in referral_destinations(origin, kind):
-            _add(
+            add_error(
                 errors,
                 "to_facility",
                 _("%(facility)s has no %(equipment)s in service.")
@@ -516,9 +506,9 @@ def refer(
             )
     else:
         if len(name) > NAME_MAX:
-            _add(errors, "outside_name", _("At most %(max)d characters.") % {"max": NAME_MAX})
+            add_error(errors, "outside_name", _("At most %(max)d characters.") % {"max": NAME_MAX})
         if not address:
-            _add(errors, "outside_address", _("Give the outside provider's address."))
+            add_error(errors, "outside_address", _("Give the outside provider's address."))
     text = _optional_text(note, "note", errors)
     _raise(errors)
     with transaction.atomic():
@@ -607,7 +597,7 @@ def _audit_referral(scope: Scope, acting_user: User, action: AuditAction, referr
 
 
 def accept_referral(*, scope: Scope, acting_user: User, referral: Referral) -> Referral:
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     _answering(scope, referral)
     with transaction.atomic():
         _move_referral(referral, ReferralStatus.ACCEPTED)
@@ -621,7 +611,7 @@ def accept_referral(*, scope: Scope, acting_user: User, referral: Referral) -> R
 
 def decline_referral(*, scope: Scope, acting_user: User, referral: Referral, reason: str) -> Referral:
     """Decline with the reason; the imaging order waits again (refer elsewhere or cancel)."""
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     _answering(scope, referral)
     errors: Errors = {}
     text = _required_text(reason, "reason", errors, _("Say why the referral is declined."))
@@ -684,7 +674,7 @@ def complete_referral(
     records its own procedure, the referring clinic's order is fulfilled. A declined
     referral leaves the procedure waiting, to be referred elsewhere.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     _answering(scope, referral)
     errors: Errors = {}
     text = _required_text(report, "report", errors, _("Write the report of the result."))
@@ -795,7 +785,7 @@ def amend_imaging_result(
     operate the order's equipment kind at its facility; a result entered in error is not
     corrected any more; an amendment that changes nothing is refused.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     errors: Errors = {}
     why = _required_text(reason, "reason", errors, _("Say why the result is amended."))
     found_text = _required_text(findings, "findings", errors, _("Describe the findings."))
@@ -857,7 +847,7 @@ def amend_referral_result(
     Who may: those who answer the referral (the receiving facility's staff; for an outside
     provider, the referring facility's). The returned file, if any, stays as returned.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     errors: Errors = {}
     why = _required_text(reason, "reason", errors, _("Say why the result is amended."))
     text = _required_text(report, "report", errors, _("Write the report of the result."))
@@ -904,7 +894,7 @@ def mark_result_entered_in_error(
     The result and its versions are kept and shown, marked; the order (or the referral) has
     no current result any more. Who may: as for an amendment.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     if (result is None) == (referral is None):
         raise ValueError("mark a result or a referral's result, exactly one")
     errors: Errors = {}

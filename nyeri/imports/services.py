@@ -31,6 +31,7 @@ from nyeri.clinical.registration import PatientDetails
 from nyeri.imports import cells, storage
 from nyeri.imports.columns import PATIENT_COLUMNS, STAFF_COLUMNS, Column, column_of, key_of_header
 from nyeri.imports.reading import Cell, Sheet, read_sheet
+from nyeri.lib.services import check_acting_user
 from nyeri.regions.nik import check_nik
 from nyeri.tenancy.clock import latest_today
 from nyeri.tenancy.models import Facility
@@ -245,11 +246,6 @@ def _refusal_audited(scope: Scope, acting_user: User, report: ImportReport, *, s
         raise
 
 
-def _check_user(scope: Scope, acting_user: User) -> None:
-    if scope.user.pk != acting_user.pk:
-        raise ValueError("acting_user must be the user of the scope")
-
-
 # --- Who may ------------------------------------------------------------------------------
 
 
@@ -428,7 +424,7 @@ def _parse_staff(scope: Scope, rows: _Rows) -> tuple[list[staff_bulk.PersonIn], 
 
 def import_staff(*, scope: Scope, acting_user: User, content: bytes, dry_run: bool, source: str = "") -> ImportReport:
     """Import staff and their credentials from ``content`` (XLSX or CSV); see the module's doc."""
-    _check_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_may_import(scope, STAFF)
     sheet = read_sheet(content)
     report = ImportReport(what=STAFF, sha256=storage.keep(scope.organization.pk, content), dry_run=dry_run)
@@ -539,7 +535,7 @@ def import_patients(
     *, scope: Scope, acting_user: User, content: bytes, dry_run: bool, source: str = ""
 ) -> ImportReport:
     """Import patients from ``content`` (XLSX or CSV); see the module's doc."""
-    _check_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_may_import(scope, PATIENTS)
     sheet = read_sheet(content)
     report = ImportReport(what=PATIENTS, sha256=storage.keep(scope.organization.pk, content), dry_run=dry_run)

@@ -12,12 +12,14 @@ words in the given language; ``engine_requirements`` gives the engine's requirem
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from nyeri.jobs.models import Importance, RequirementKind
+from nyeri.lib.services import Errors, add_error
 from nyeri.workforce.kinds import CredentialKind, EmployerKind, Specialty
 from nyeri.workforce.policy.loader import CompiledPack
 from nyeri.workforce.policy.schema import CredentialRequirement, ExperienceRequirement, Requirement
@@ -72,10 +74,8 @@ class RequirementInput:
 
 def requirement_problems(row: RequirementLike, pack: CompiledPack) -> dict[str, list[str]]:
     """The row's problems in the active language, keyed by the field to blame ({} when fine)."""
-    errors: dict[str, list[str]] = {}
-
-    def add(field: str, message: str) -> None:
-        errors.setdefault(field, []).append(message)
+    errors: Errors = {}
+    add = partial(add_error, errors)
 
     if row.kind not in RequirementKind.values:
         add("kind", _("Unknown requirement kind “%(kind)s”.") % {"kind": row.kind})

@@ -32,6 +32,7 @@ from nyeri.jobs.access import require_manager
 from nyeri.jobs.defaults import default_requirements
 from nyeri.jobs.models import EmploymentKind, JobPosting, JobRequirement, PostingSource, PostingStatus
 from nyeri.jobs.requirements import RequirementInput, requirement_problems
+from nyeri.lib.services import Errors
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
@@ -41,8 +42,6 @@ from nyeri.workforce.policy.loader import pack_for
 TITLE_MAX_LENGTH = 200
 SALARY_MAX = 10**12
 FTE_MAX = Decimal(10)
-
-Errors = dict[str, list[str]]
 
 
 @dataclass(frozen=True)

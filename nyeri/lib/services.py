@@ -1,7 +1,4 @@
-"""What every service's checks share: errors collected by field, and the acting user's guard.
-
-(Older apps keep their own copies of these three; new code imports them from here.)
-"""
+"""What every service's checks share: errors collected by field, and the acting user's guard."""
 
 from __future__ import annotations
 

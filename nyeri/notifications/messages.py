@@ -46,7 +46,7 @@ def _privilege(notification: Notification) -> dict[str, object]:
     return {
         "privilege": privilege_label(notification.subject_key, (translation.get_language() or "id")[:2]),
         "person": notification.about,
-        "date": formats.date_format(notification.due_on, "j F Y") if notification.due_on else "",
+        "date": formats.date_format(notification.due_on, "DATE_FORMAT") if notification.due_on else "",
         "days": notification.days_left or 0,
     }
 

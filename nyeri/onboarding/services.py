@@ -31,6 +31,7 @@ from nyeri.accounts.models import User
 from nyeri.accounts.services import end_sessions_and_tokens
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
+from nyeri.lib.services import Errors, add_error
 from nyeri.notifications.services import absolute_link
 from nyeri.onboarding.access import require_people_administrator
 from nyeri.onboarding.models import Invitation, InvitationFacility, InvitationRole, InvitationStatus
@@ -44,8 +45,6 @@ from nyeri.workforce.kinds import Citizenship
 from nyeri.workforce.models import Person, PersonFacility, PersonRole
 
 INVITATION_VALIDITY = timedelta(days=7)
-
-Errors = dict[str, list[str]]
 
 
 class InvitationProblem(enum.StrEnum):
@@ -77,24 +76,20 @@ def problem_message(problem: InvitationProblem) -> str:
     )
 
 
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
 def _role_list(roles: Iterable[Role | str], errors: Errors) -> list[str]:
     role_list = sorted({str(r) for r in roles})
     if not role_list:
-        _add(errors, "roles", _("Choose at least one role."))
+        add_error(errors, "roles", _("Choose at least one role."))
     unknown = [r for r in role_list if r not in Role.values]
     if unknown:
-        _add(errors, "roles", _("Unknown role: %(roles)s.") % {"roles": ", ".join(unknown)})
+        add_error(errors, "roles", _("Unknown role: %(roles)s.") % {"roles": ", ".join(unknown)})
     return role_list
 
 
 def _facility_list(organization: Organization, facilities: Iterable[Facility], errors: Errors) -> list[Facility]:
     facility_list = list({f.pk: f for f in facilities}.values())
     if any(f.organization_id != organization.pk for f in facility_list):
-        _add(errors, "facilities", _("A facility does not belong to your organization."))
+        add_error(errors, "facilities", _("A facility does not belong to your organization."))
     return sorted(facility_list, key=lambda f: f.pk)
 
 
@@ -148,9 +143,9 @@ def create_member(
     facility_list = _facility_list(organization, facilities, errors)
     nik = nik.strip()
     for message in nik_errors(nik):
-        _add(errors, "nik", message)
+        add_error(errors, "nik", message)
     if Membership.objects.filter(organization=organization, user=user).exists():
-        _add(errors, "email", _("This person already belongs to your organization."))
+        add_error(errors, "email", _("This person already belongs to your organization."))
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -260,26 +255,26 @@ def invite_member(
     nik = nik.strip()
     language = language or acting_user.language or settings.LANGUAGE_CODE
     if not full_name:
-        _add(errors, "full_name", _("Give the person's full name."))
+        add_error(errors, "full_name", _("Give the person's full name."))
     try:
         validate_email(email)
     except ValidationError:
-        _add(errors, "email", _("Enter a valid e-mail address."))
+        add_error(errors, "email", _("Enter a valid e-mail address."))
     role_list = _role_list(roles, errors)
     facility_list = _facility_list(organization, facilities, errors)
     for message in nik_errors(nik):
-        _add(errors, "nik", message)
+        add_error(errors, "nik", message)
     if nik and Person.objects.filter(organization=organization, nik=nik, user__isnull=False).exists():
-        _add(errors, "nik", _("Another member of your organization already has this NIK."))
+        add_error(errors, "nik", _("Another member of your organization already has this NIK."))
     if citizenship not in Citizenship.values:
-        _add(errors, "citizenship", _("Choose the citizenship from the identity document."))
+        add_error(errors, "citizenship", _("Choose the citizenship from the identity document."))
     if language not in dict(settings.LANGUAGES):
-        _add(errors, "language", _("Choose one of the offered languages."))
+        add_error(errors, "language", _("Choose one of the offered languages."))
     existing = Membership.objects.filter(organization=organization, user__email__iexact=email).first()
     if email and existing is not None and existing.is_active:
-        _add(errors, "email", _("%(email)s is already a member of your organization.") % {"email": email})
+        add_error(errors, "email", _("%(email)s is already a member of your organization.") % {"email": email})
     elif email and existing is not None:
-        _add(
+        add_error(
             errors,
             "email",
             _("%(email)s is a deactivated member of your organization: reactivate them on the People page instead.")
@@ -289,7 +284,7 @@ def invite_member(
         email
         and Invitation.objects.filter(organization=organization, email=email, status=InvitationStatus.PENDING).exists()
     ):
-        _add(
+        add_error(
             errors,
             "email",
             _("An invitation to %(email)s is already waiting: send it again from the list instead.") % {"email": email},
@@ -445,7 +440,7 @@ def accept_invitation(*, secret: str, username: str, password: str) -> User:
         except ValidationError as exc:
             errors["username"] = list(exc.messages)
         if "username" not in errors and User.objects.filter(username__iexact=username).exists():
-            _add(errors, "username", _("This username is taken. Choose another one."))
+            add_error(errors, "username", _("This username is taken. Choose another one."))
         candidate = User(username=username, email=invitation.email, full_name=invitation.full_name)
         try:
             validate_password(password, candidate)

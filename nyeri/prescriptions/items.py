@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from nyeri.lib.services import Errors, add_error
 from nyeri.prescriptions import catalogue, mme
 from nyeri.prescriptions.catalogue import Medication
 from nyeri.prescriptions.models import MAX_DAYS, MAX_DOSE, MAX_DOSES_PER_DAY, PrescriptionItem
@@ -21,8 +22,6 @@ from nyeri.prescriptions.models import MAX_DAYS, MAX_DOSE, MAX_DOSES_PER_DAY, Pr
 MAX_ITEMS = 10
 INSTRUCTIONS_MAX_LENGTH = 300
 THOUSANDTH = Decimal("0.001")
-
-Errors = dict[str, list[str]]
 
 
 @dataclass(frozen=True)
@@ -50,10 +49,6 @@ class ParsedItem:
     mme: mme.MmeResult | None
 
 
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
 def _decimal(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
@@ -74,13 +69,13 @@ def _whole(value: Any) -> int | None:
 def _dose(raw: Any, field: str, errors: Errors) -> Decimal | None:
     dose = _decimal(raw)
     if dose is None:
-        _add(errors, field, _("Enter the dose as a number of units (for example 1 or 0.5)."))
+        add_error(errors, field, _("Enter the dose as a number of units (for example 1 or 0.5)."))
     elif dose <= 0:
-        _add(errors, field, _("The dose must be more than zero."))
+        add_error(errors, field, _("The dose must be more than zero."))
     elif dose > MAX_DOSE:
-        _add(errors, field, _("At most %(max)d units in one dose.") % {"max": MAX_DOSE})
+        add_error(errors, field, _("At most %(max)d units in one dose.") % {"max": MAX_DOSE})
     elif dose != dose.quantize(THOUSANDTH):
-        _add(errors, field, _("Use at most three decimals."))
+        add_error(errors, field, _("Use at most three decimals."))
     else:
         return dose
     return None
@@ -89,15 +84,15 @@ def _dose(raw: Any, field: str, errors: Errors) -> Decimal | None:
 def _doses_per_day(raw: Any, field: str, errors: Errors) -> Decimal | None:
     value = _decimal(raw)
     if value is None:
-        _add(errors, field, _("Enter how many doses a day (for example 2, or 0.333 for every 72 hours)."))
+        add_error(errors, field, _("Enter how many doses a day (for example 2, or 0.333 for every 72 hours)."))
     elif value <= 0 or value > MAX_DOSES_PER_DAY:
-        _add(
+        add_error(
             errors,
             field,
             _("The number of doses a day must be more than zero and at most %(max)d.") % {"max": MAX_DOSES_PER_DAY},
         )
     elif value != value.quantize(THOUSANDTH):
-        _add(errors, field, _("Use at most three decimals."))
+        add_error(errors, field, _("Use at most three decimals."))
     else:
         return value
     return None
@@ -106,11 +101,11 @@ def _doses_per_day(raw: Any, field: str, errors: Errors) -> Decimal | None:
 def _days(raw: Any, field: str, errors: Errors) -> int | None:
     days = _whole(raw)
     if days is None:
-        _add(errors, field, _("Enter the number of days as a whole number."))
+        add_error(errors, field, _("Enter the number of days as a whole number."))
     elif days < 1:
-        _add(errors, field, _("Prescribe for at least one day."))
+        add_error(errors, field, _("Prescribe for at least one day."))
     elif days > MAX_DAYS:
-        _add(errors, field, _("At most %(max)d days on one prescription.") % {"max": MAX_DAYS})
+        add_error(errors, field, _("At most %(max)d days on one prescription.") % {"max": MAX_DAYS})
     else:
         return days
     return None
@@ -119,10 +114,12 @@ def _days(raw: Any, field: str, errors: Errors) -> int | None:
 def _medication(code: str, jurisdiction: str, field: str, errors: Errors) -> Medication | None:
     found = catalogue.medication((code or "").strip())
     if found is None:
-        _add(errors, field, _("%(code)s is not in the medication catalogue.") % {"code": (code or "").strip()[:60]})
+        add_error(
+            errors, field, _("%(code)s is not in the medication catalogue.") % {"code": (code or "").strip()[:60]}
+        )
         return None
     if jurisdiction not in found.markets:
-        _add(
+        add_error(
             errors,
             field,
             _("%(medication)s is not available in this jurisdiction (%(jurisdiction)s).")
@@ -136,9 +133,9 @@ def parse_items(items: Sequence[ItemIn], *, jurisdiction: str, mme_table: str) -
     """Check every item; ValidationError naming each bad field, or the parsed items."""
     errors: Errors = {}
     if not items:
-        _add(errors, "items", _("Add at least one medication."))
+        add_error(errors, "items", _("Add at least one medication."))
     elif len(items) > MAX_ITEMS:
-        _add(errors, "items", _("At most %(max)d medications on one prescription.") % {"max": MAX_ITEMS})
+        add_error(errors, "items", _("At most %(max)d medications on one prescription.") % {"max": MAX_ITEMS})
     parsed: list[ParsedItem] = []
     for n, item in enumerate(items[:MAX_ITEMS]):
         prefix = f"items.{n}."
@@ -148,7 +145,7 @@ def parse_items(items: Sequence[ItemIn], *, jurisdiction: str, mme_table: str) -
         days = _days(item.days, prefix + "days", errors)
         instructions = (item.instructions or "").strip()
         if len(instructions) > INSTRUCTIONS_MAX_LENGTH:
-            _add(
+            add_error(
                 errors,
                 prefix + "instructions",
                 _("At most %(max)d characters.") % {"max": INSTRUCTIONS_MAX_LENGTH},

@@ -50,8 +50,6 @@ OBJECT_TYPE: Final = "prescription"
 REASON_MAX_LENGTH: Final = 1000
 JUSTIFICATION_MAX_LENGTH: Final = 2000
 
-Errors = dict[str, list[str]]
-
 
 @dataclass(frozen=True)
 class Written:

@@ -46,6 +46,7 @@ from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.instruments.body_map import body_map
 from nyeri.clinical.models import Encounter, EncounterStatus, Laterality, Patient
+from nyeri.lib.services import Errors, add_error, check_acting_user
 from nyeri.procedures.catalogue import catalogue, procedure
 from nyeri.procedures.catalogue.schema import Procedure
 from nyeri.procedures.equipment import guidance_status
@@ -89,8 +90,6 @@ OPERATED_GUIDANCE: Final = frozenset({Guidance.FLUOROSCOPY})
 PERFORMANCE: Final = "procedure_performance"
 ORDER_ACTION: Final = "order_procedure"
 
-Errors = dict[str, list[str]]
-
 
 class Keep(enum.Enum):
     """The value of an amendment's field that the amendment leaves as it was."""
@@ -99,10 +98,6 @@ class Keep(enum.Enum):
 
 
 KEEP: Final = Keep.KEEP
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
 
 
 def _text(value: str | None) -> str:
@@ -159,7 +154,7 @@ class Content:
 def clean_procedure(code: str, errors: Errors, field: str = "procedure_code") -> Procedure | None:
     found = procedure(_text(code))
     if found is None:
-        _add(errors, field, _("Choose a procedure of the catalogue."))
+        add_error(errors, field, _("Choose a procedure of the catalogue."))
     return found
 
 
@@ -182,9 +177,9 @@ def clean_content(
         return Content(None, site, side, guide, level)
     name = proc.label(_language())
     if not site:
-        _add(errors, "body_site", _("Choose the body site."))
+        add_error(errors, "body_site", _("Choose the body site."))
     elif site not in proc.body_sites:
-        _add(
+        add_error(
             errors,
             "body_site",
             _("%(procedure)s is not done on the %(site)s; choose one of: %(sites)s.")
@@ -195,18 +190,18 @@ def clean_content(
             },
         )
     if side and side not in Laterality.values:
-        _add(errors, "laterality", _("Choose left, right, bilateral or midline."))
+        add_error(errors, "laterality", _("Choose left, right, bilateral or midline."))
     elif site in proc.body_sites:
         sides = proc.sides_for(site)
         if not side and proc.side_required(site):
-            _add(
+            add_error(
                 errors,
                 "laterality",
                 _("Choose the side: %(procedure)s on the %(site)s needs one (%(sides)s).")
                 % {"procedure": name, "site": region_label(site).lower(), "sides": _sides_text(sides)},
             )
         elif side and side not in sides:
-            _add(
+            add_error(
                 errors,
                 "laterality",
                 _("%(procedure)s on the %(site)s is not done %(side)s; choose %(sides)s.")
@@ -219,7 +214,7 @@ def clean_content(
             )
     guide = guide or proc.guidance[0]
     if guide not in proc.guidance:
-        _add(
+        add_error(
             errors,
             "guidance",
             _("%(procedure)s is guided by %(allowed)s.")
@@ -227,7 +222,7 @@ def clean_content(
         )
     level = level or proc.anesthesia
     if level not in proc.anesthesia_levels:
-        _add(
+        add_error(
             errors,
             "anesthesia",
             _("%(procedure)s is done with %(allowed)s.")
@@ -240,7 +235,7 @@ def _clean_rating(value: Any, field: str, errors: Errors) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not RATING_MIN <= value <= RATING_MAX:
-        _add(errors, field, _("Enter a whole number from 0 to 10."))
+        add_error(errors, field, _("Enter a whole number from 0 to 10."))
         return None
     return value
 
@@ -250,41 +245,35 @@ def _clean_complications(kinds: Iterable[str], note: str, errors: Errors) -> tup
     for kind in kinds:
         value = _text(kind)
         if value not in ComplicationKind.values:
-            _add(errors, "complications", _("Choose complications from the list."))
+            add_error(errors, "complications", _("Choose complications from the list."))
             break
         if value not in chosen:
             chosen.append(value)
     text = _text(note)
     if ComplicationKind.OTHER in chosen and not text:
-        _add(errors, "complication_note", _("Describe the other complication."))
+        add_error(errors, "complication_note", _("Describe the other complication."))
     if len(text) > TEXT_MAX:
-        _add(errors, "complication_note", _("At most %(max)d characters.") % {"max": TEXT_MAX})
+        add_error(errors, "complication_note", _("At most %(max)d characters.") % {"max": TEXT_MAX})
     return sorted(chosen, key=ComplicationKind.values.index), text
 
 
 def _clean_reason(text: str, errors: Errors, missing: str) -> str:
     value = _text(text)
     if not value:
-        _add(errors, "reason", missing)
+        add_error(errors, "reason", missing)
     elif len(value) > REASON_MAX:
-        _add(errors, "reason", _("At most %(max)d characters.") % {"max": REASON_MAX})
+        add_error(errors, "reason", _("At most %(max)d characters.") % {"max": REASON_MAX})
     return value
 
 
 def _clean_note(text: str, field: str, errors: Errors) -> str:
     value = _text(text)
     if len(value) > TEXT_MAX:
-        _add(errors, field, _("At most %(max)d characters.") % {"max": TEXT_MAX})
+        add_error(errors, field, _("At most %(max)d characters.") % {"max": TEXT_MAX})
     return value
 
 
 # --- Where --------------------------------------------------------------------------------
-
-
-def _check_acting_user(scope: Scope, acting_user: User) -> None:
-    # A programming error, not a user's: the scope is the acting user's own.
-    if acting_user.pk != scope.user.pk:
-        raise ValueError("acting_user must be the user of the scope")
 
 
 def _place(
@@ -293,11 +282,11 @@ def _place(
     """Where the procedure is done: the visit's facility, else the one chosen, else the patient's."""
     if encounter is not None:
         if encounter.organization_id != scope.organization.pk or encounter.patient_id != patient.pk:
-            _add(errors, "encounter", _("This visit is not one of this patient's."))
+            add_error(errors, "encounter", _("This visit is not one of this patient's."))
         elif encounter.status == EncounterStatus.CANCELLED:
-            _add(errors, "encounter", _("This visit was cancelled."))
+            add_error(errors, "encounter", _("This visit was cancelled."))
         if facility is not None and facility.pk != encounter.facility_id:
-            _add(errors, "facility", _("A procedure in a visit is done at the visit's facility."))
+            add_error(errors, "facility", _("A procedure in a visit is done at the visit's facility."))
         place = encounter.facility
     else:
         place = facility or patient.registered_at
@@ -305,9 +294,9 @@ def _place(
         # Only a caller that skipped the scoped look-up gets here: the same answer as one.
         raise Http404("No such facility")
     if not scope.covers_facility(place.pk):
-        _add(errors, "facility", _("Your membership does not reach this facility."))
+        add_error(errors, "facility", _("Your membership does not reach this facility."))
     elif not place.is_active:
-        _add(errors, "facility", _("This facility is closed."))
+        add_error(errors, "facility", _("This facility is closed."))
     return place
 
 
@@ -396,7 +385,7 @@ def order_procedure(
     ``ordered_at`` (default now) is for an order given earlier (on paper, or imported); it
     cannot be in the future.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type=RECORD)
     if patient.organization_id != scope.organization.pk:
         raise Http404("No such patient")
@@ -409,7 +398,7 @@ def order_procedure(
     text = _clean_note(indication, "indication", errors)
     now = timezone.now()
     if ordered_at is not None and ordered_at > now:
-        _add(errors, "ordered_at", _("The order cannot be in the future."))
+        add_error(errors, "ordered_at", _("The order cannot be in the future."))
     _raise(errors)
     assert proc is not None
     with transaction.atomic():
@@ -506,7 +495,7 @@ def schedule_procedure(
     *, scope: Scope, acting_user: User, record: ProcedureRecord, scheduled_for: datetime | None
 ) -> ProcedureRecord:
     """Schedule an ordered procedure, or move a scheduled one to another time (not in the past)."""
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     _own_record(scope, record)
     _covers(scope, record)
     now = timezone.now()
@@ -531,7 +520,7 @@ def schedule_procedure(
 
 def cancel_procedure(*, scope: Scope, acting_user: User, record: ProcedureRecord, reason: str) -> ProcedureRecord:
     """Cancel a procedure that has not been performed, with the reason (the row is kept)."""
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     _own_record(scope, record)
     _covers(scope, record)
     errors: Errors = {}
@@ -560,7 +549,7 @@ def close_performed_elsewhere(
     facility): no facility check here, the referral's answering rule stands for it. What was
     ordered is kept; no performance is written (the performing facility records its own).
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     _own_record(scope, record)
     with transaction.atomic():
         _move(record, ProcedureStatus.ELSEWHERE)
@@ -750,10 +739,10 @@ class Performed:
 
 def _clean_person(person: Person | None, field: str, scope: Scope, errors: Errors, missing: str) -> Person | None:
     if person is None:
-        _add(errors, field, missing)
+        add_error(errors, field, missing)
         return None
     if person.organization_id != scope.organization.pk:
-        _add(errors, field, _("This person is not part of your organization."))
+        add_error(errors, field, _("This person is not part of your organization."))
         return None
     return person
 
@@ -784,10 +773,10 @@ def _clean_performance(
     )
     moment = timezone.now() if performed_at is None else at_facility(performed_at, record.facility)
     if moment > timezone.now():
-        _add(errors, "performed_at", _("The time of the procedure cannot be in the future."))
+        add_error(errors, "performed_at", _("The time of the procedure cannot be in the future."))
     encounter = record.encounter
     if encounter is not None and moment < encounter.starts_at:
-        _add(
+        add_error(
             errors,
             "performed_at",
             _("The procedure cannot be before the visit began (%(start)s).")
@@ -805,9 +794,9 @@ def _clean_performance(
             % {"level": AnesthesiaLevel(content.anesthesia).label},
         )
         if helper is not None and who is not None and helper.pk == who.pk:
-            _add(errors, "anesthesiologist", _("The anesthesiologist must be someone other than the performer."))
+            add_error(errors, "anesthesiologist", _("The anesthesiologist must be someone other than the performer."))
     elif anesthesiologist is not None:
-        _add(
+        add_error(
             errors,
             "anesthesiologist",
             _("An anesthesiologist is recorded for sedation or general anesthesia only."),
@@ -823,7 +812,7 @@ def _clean_performance(
             % {"guidance": Guidance(content.guidance).label},
         )
     elif imaging_operator is not None:
-        _add(errors, "imaging_operator", _("A C-arm operator is recorded with fluoroscopy guidance only."))
+        add_error(errors, "imaging_operator", _("A C-arm operator is recorded with fluoroscopy guidance only."))
     before = _clean_rating(pain_before, "pain_before", errors)
     after = _clean_rating(pain_after, "pain_after", errors)
     kinds, kinds_note = _clean_complications(complications, complication_note, errors)
@@ -908,7 +897,7 @@ def record_performance(
     (``operate_equipment:c_arm``), or the guidance equipment is not in service. Under
     fluoroscopy the C-arm operator is required (``imaging_operator``).
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     _own_record(scope, record)
     _covers(scope, record)
     done = _clean_performance(
@@ -1062,7 +1051,7 @@ def amend_performance(
     the engine at the time of the procedure; a change of the guidance asks again whether
     the equipment is in service. Refused like ``record_performance`` otherwise.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     record = performance.record
     _own_record(scope, record)
     _covers(scope, record)
@@ -1234,7 +1223,7 @@ def mark_performance_entered_in_error(
     (``reason``) without a reason, (``status``) unless the procedure is performed, which
     includes a second marking.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     _own_record(scope, record)
     _covers(scope, record)
     errors: Errors = {}

@@ -26,6 +26,7 @@ from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.facilities.access import deny
 from nyeri.facilities.models import EquipmentKind
+from nyeri.lib.services import Errors
 from nyeri.staffing.kinds import Measure, RuleKind
 from nyeri.staffing.loader import rule_of_row, rules_for
 from nyeri.staffing.models import StaffingRule
@@ -47,8 +48,6 @@ CHOICES: Final[dict[str, tuple[type[Any], bool]]] = {
     "when_equipment": (EquipmentKind, True),
     "when_measure": (Measure, True),
 }
-
-Errors = dict[str, list[str]]
 
 
 def _describe(rule: Rule | None) -> str:

@@ -13,9 +13,8 @@ from zoneinfo import available_timezones
 
 from django.utils.translation import gettext as _
 
+from nyeri.lib.services import Errors
 from nyeri.regions import Province, Regency, province, regency
-
-Errors = dict[str, list[str]]
 
 
 @dataclass(frozen=True)

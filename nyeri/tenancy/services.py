@@ -29,6 +29,7 @@ from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.facilities.selectors import facility_profile
 from nyeri.facilities.services import OpeningRow, profile_problems, save_facility_profile
+from nyeri.lib.services import Errors
 from nyeri.tenancy.access import require_organization_administrator
 from nyeri.tenancy.models import (
     Facility,
@@ -38,7 +39,7 @@ from nyeri.tenancy.models import (
     MembershipRole,
     Organization,
 )
-from nyeri.tenancy.places import Errors, Place, default_time_zone, find_place, time_zone_problems
+from nyeri.tenancy.places import Place, default_time_zone, find_place, time_zone_problems
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 

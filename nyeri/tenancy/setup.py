@@ -36,8 +36,9 @@ from nyeri.accounts.models import User
 from nyeri.accounts.tokens import digest
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
+from nyeri.lib.services import Errors
 from nyeri.tenancy.models import Facility, FacilityKind, Organization, OrganizationKind, SetupCode
-from nyeri.tenancy.places import Errors, find_place
+from nyeri.tenancy.places import find_place
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.services import add_member, create_facility, create_organization
 

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from nyeri.api.errors import envelope
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
+from nyeri.lib.fhir import outcome_response
 
 # NUL, and the UTF-16 surrogate range that only a broken encoder or a JSON escape produces.
 _FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
@@ -210,17 +211,8 @@ def refusal_response(request: HttpRequest, refusal: Refusal) -> HttpResponse:
         body = envelope(refusal.code, refusal.message, [{"field": refusal.field, "message": refusal.message}])
         return JsonResponse(body, status=refusal.status)
     if path.startswith("/fhir/"):
-        issue: dict[str, Any] = {
-            "severity": "error",
-            "code": "invalid" if refusal.status == 400 else "too-costly",
-            "diagnostics": refusal.message,
-            "expression": [refusal.field],
-        }
-        return JsonResponse(
-            {"resourceType": "OperationOutcome", "issue": [issue]},
-            status=refusal.status,
-            content_type="application/fhir+json",
-        )
+        code = "invalid" if refusal.status == 400 else "too-costly"
+        return outcome_response(refusal.status, code, refusal.message, expression=refusal.field)
     # No context processors: nothing about the session may be read for this request.
     page = loader.get_template("400.html").render({"detail": refusal.message})
     return HttpResponse(page, status=refusal.status)

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from nyeri.api.errors import envelope
+from nyeri.lib.fhir import outcome_response
 from nyeri.tenancy.access import access_facility
 from nyeri.tenancy.refusals import ActionRefused
 from nyeri.tenancy.roles import Role
@@ -111,10 +112,7 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     if request.path_info.startswith("/api/"):
         response = JsonResponse(envelope("unavailable", message), status=503)
     elif request.path_info.startswith("/fhir/"):
-        issue = {"severity": "error", "code": "transient", "diagnostics": message}
-        response = JsonResponse(
-            {"resourceType": "OperationOutcome", "issue": [issue]}, status=503, content_type="application/fhir+json"
-        )
+        response = outcome_response(503, "transient", message)
     else:
         page = loader.get_template("503.html").render({"retry_after": retry_after})
         response = HttpResponse(page, status=503)

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_events
+from nyeri.lib.services import check_acting_user
 from nyeri.tenancy.clock import earliest_today, local_date, zone_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
@@ -287,8 +288,7 @@ def import_staff(
     Only an administrator or a credentialing officer imports staff. Writes nothing at all
     when any person or credential has a problem.
     """
-    if scope.user.pk != acting_user.pk:
-        raise ValueError("acting_user must be the user of the scope")
+    check_acting_user(scope, acting_user)
     if not scope.has_role(*SUBMITTER_ROLES):
         raise PermissionDenied(_("Only an administrator or a credentialing officer imports staff."))
     try:

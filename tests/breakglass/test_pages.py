@@ -16,7 +16,7 @@ from nyeri.clinical.diagnoses.models import Diagnosis
 from nyeri.clinical.models import AssessmentSource, AssessmentStatus, PainAssessment, Patient
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
-from tests.accounts_fixtures import VERIFY_URL, give_second_factor
+from tests.accounts_fixtures import VERIFY_URL, give_second_factor, stale_copy
 from tests.breakglass.conftest import REASON, make_patient, scope_of, visit
 from tests.conftest import MakeMember, log_in
 
@@ -212,12 +212,6 @@ def test_showing_a_patients_identification_on_the_break_glass_page_is_audited(
 
 def _opens_profile(client: Client) -> bool:
     return client.get("/accounts/profile/").status_code == 200
-
-
-def stale_copy(key: str) -> Client:
-    copy = Client()
-    copy.cookies["sessionid"] = key
-    return copy
 
 
 def test_breaking_the_glass_rotates_the_key(branch_client: Client, patient: Patient, officers: list[User]) -> None:

@@ -46,6 +46,7 @@ from nyeri.clinical.models import (
     PainCharacter,
     Patient,
 )
+from nyeri.lib.services import Errors, add_error, check_acting_user
 from nyeri.lib.sql import insert_rows
 from nyeri.tenancy.clock import at_facility, format_facility_time
 from nyeri.tenancy.models import Facility
@@ -56,23 +57,12 @@ from nyeri.workforce.door import Verdict, authorize
 ACTION = "record_assessment"
 REASON_MAX = 1000
 
-Errors = dict[str, list[str]]
-
 
 @dataclass(frozen=True)
 class BodySiteIn:
     region: str
     view: str
     laterality: str
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def _check_acting_user(scope: Scope, acting_user: User) -> None:
-    if acting_user.pk != scope.user.pk:
-        raise ValueError("acting_user must be the user of the scope")
 
 
 # --- Checking the input -----------------------------------------------------------------
@@ -140,7 +130,7 @@ def _check_content(
     found = find_instrument(instrument_code)
     results: list[ScoreResult] = []
     if found is None:
-        _add(errors, "instrument", _("Unknown instrument %(code)s.") % {"code": instrument_code})
+        add_error(errors, "instrument", _("Unknown instrument %(code)s.") % {"code": instrument_code})
     else:
         problems = answer_errors(found, answers)
         for field, messages in problems.items():
@@ -149,20 +139,20 @@ def _check_content(
             results = compute_scores(found, answers, sex=patient.sex)
             if all(r.value is None for r in results):
                 short = results[0]
-                _add(
+                add_error(
                     errors,
                     "answers",
                     _("Too few answers for a score: %(answered)d answered, at least %(needed)d needed.")
                     % {"answered": short.answered, "needed": short.needed},
                 )
     for problem in body_site_errors(sites):
-        _add(errors, "body_sites", problem)
+        add_error(errors, "body_sites", problem)
     if pain_character and pain_character not in PainCharacter.values:
-        _add(errors, "pain_character", _("Choose one of the pain characters."))
+        add_error(errors, "pain_character", _("Choose one of the pain characters."))
     if source not in AssessmentSource.values:
-        _add(errors, "source", _("Choose who gave the answers."))
+        add_error(errors, "source", _("Choose who gave the answers."))
     if recorded_at > timezone.now():
-        _add(errors, "recorded_at", _("The time of the assessment cannot be in the future."))
+        add_error(errors, "recorded_at", _("The time of the assessment cannot be in the future."))
     if errors or found is None:
         return None
     return _Checked(found, {k: v for k, v in answers.items() if v is not None}, results, sites)
@@ -171,9 +161,9 @@ def _check_content(
 def _reason(reason: str, errors: Errors) -> str:
     text = (reason or "").strip()
     if not text:
-        _add(errors, "reason", _("Give a reason."))
+        add_error(errors, "reason", _("Give a reason."))
     elif len(text) > REASON_MAX:
-        _add(errors, "reason", _("At most %(max)d characters.") % {"max": REASON_MAX})
+        add_error(errors, "reason", _("At most %(max)d characters.") % {"max": REASON_MAX})
     return text
 
 
@@ -279,7 +269,7 @@ def record_assessment(
     a ValidationError naming each bad field (nothing saved), or with AssessmentRefused when
     the engine does not allow the acting user to record assessments there.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type="pain_assessment")
     if patient.organization_id != scope.organization.pk:
         raise Http404("No such patient")
@@ -357,23 +347,23 @@ def _place(
     """Where the assessment is recorded: the encounter's facility, or the one chosen."""
     if encounter is not None:
         if encounter.organization_id != scope.organization.pk or encounter.patient_id != patient.pk:
-            _add(errors, "encounter", _("This encounter is not one of this patient's."))
+            add_error(errors, "encounter", _("This encounter is not one of this patient's."))
             return None
         if encounter.status == EncounterStatus.CANCELLED:
-            _add(errors, "encounter", _("This encounter was cancelled."))
+            add_error(errors, "encounter", _("This encounter was cancelled."))
         if facility is not None and facility.pk != encounter.facility_id:
-            _add(errors, "facility", _("An assessment in an encounter is recorded at the encounter's facility."))
+            add_error(errors, "facility", _("An assessment in an encounter is recorded at the encounter's facility."))
         if moment < encounter.starts_at:
-            _add(errors, "recorded_at", _before_encounter(encounter))
+            add_error(errors, "recorded_at", _before_encounter(encounter))
         if not scope.covers_facility(encounter.facility_id):
-            _add(errors, "encounter", _("Your membership does not cover this facility."))
+            add_error(errors, "encounter", _("Your membership does not cover this facility."))
         return encounter.facility
     if facility is None:
-        _add(errors, "facility", _("Choose the facility where the patient was assessed."))
+        add_error(errors, "facility", _("Choose the facility where the patient was assessed."))
     elif facility.organization_id != scope.organization.pk:
-        _add(errors, "facility", _("This facility is not part of your organization."))
+        add_error(errors, "facility", _("This facility is not part of your organization."))
     elif not scope.covers_facility(facility.pk):
-        _add(errors, "facility", _("Your membership does not cover this facility."))
+        add_error(errors, "facility", _("Your membership does not cover this facility."))
     else:
         return facility
     return None
@@ -422,7 +412,7 @@ def amend_assessment(
     The new version has the same patient, encounter, facility and instrument (scored by
     the instrument's current version), and says who amended it, when and why.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type="pain_assessment")
     if assessment.organization_id != scope.organization.pk or not scope.covers_facility(assessment.facility_id):
         raise Http404("No such assessment")
@@ -430,7 +420,7 @@ def amend_assessment(
     text = _reason(reason, errors)
     moment = assessment.recorded_at if recorded_at is None else at_facility(recorded_at, assessment.facility)
     if assessment.encounter is not None and moment < assessment.encounter.starts_at:
-        _add(errors, "recorded_at", _before_encounter(assessment.encounter))
+        add_error(errors, "recorded_at", _before_encounter(assessment.encounter))
     checked = _check_content(
         instrument_code=assessment.instrument_code,
         patient=assessment.patient,
@@ -481,7 +471,7 @@ def mark_entered_in_error(
     *, scope: Scope, acting_user: User, assessment: PainAssessment, reason: str
 ) -> PainAssessment:
     """A current assessment recorded by mistake (wrong patient, wrong instrument): kept, hidden from trends."""
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type="pain_assessment")
     if assessment.organization_id != scope.organization.pk or not scope.covers_facility(assessment.facility_id):
         raise Http404("No such assessment")

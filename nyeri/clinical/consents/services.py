@@ -23,6 +23,7 @@ from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.breakglass.access import require_care_access
 from nyeri.clinical.models import ConsentKind, ConsentMethod, ConsentStatus, Patient, PatientConsent
+from nyeri.lib.services import Errors, add_error, check_acting_user
 from nyeri.tenancy.clock import at_facility, format_facility_time
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
@@ -32,23 +33,11 @@ WITNESS_MAX = 200
 NOTE_MAX = 1000
 REASON_MAX = 1000
 
-Errors = dict[str, list[str]]
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def _check_acting_user(scope: Scope, acting_user: User) -> None:
-    # A programming error, not a user's: the scope is the acting user's own.
-    if acting_user.pk != scope.user.pk:
-        raise ValueError("acting_user must be the user of the scope")
-
 
 def _text(value: str, field: str, limit: int, errors: Errors) -> str:
     text = (value or "").strip()
     if len(text) > limit:
-        _add(errors, field, _("At most %(max)d characters.") % {"max": limit})
+        add_error(errors, field, _("At most %(max)d characters.") % {"max": limit})
     return text
 
 
@@ -57,13 +46,13 @@ def _facility(scope: Scope, patient: Patient, facility: Facility | None, errors:
         # Default: where the patient is registered, when the user works there.
         if scope.covers_facility(patient.registered_at_id):
             return patient.registered_at
-        _add(errors, "facility", _("Choose the facility where the consent was given."))
+        add_error(errors, "facility", _("Choose the facility where the consent was given."))
     elif facility.organization_id != scope.organization.pk:
-        _add(errors, "facility", _("This facility is not part of your organization."))
+        add_error(errors, "facility", _("This facility is not part of your organization."))
     elif not scope.covers_facility(facility.pk):
-        _add(errors, "facility", _("Your membership does not cover this facility."))
+        add_error(errors, "facility", _("Your membership does not cover this facility."))
     elif not facility.is_active:
-        _add(errors, "facility", _("This facility is no longer active."))
+        add_error(errors, "facility", _("This facility is no longer active."))
     return facility
 
 
@@ -110,28 +99,30 @@ def record_consent(
     patient's facility when the user's membership covers it). A consent of a kind already
     given and not withdrawn is refused (procedures excepted: one consent per procedure).
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type=OBJECT_TYPE)
     if patient.organization_id != scope.organization.pk:
         raise Http404("No such patient")
     require_care_access(scope, patient, purpose="consent", object_type=OBJECT_TYPE)
     errors: Errors = {}
     if kind not in ConsentKind.values:
-        _add(errors, "kind", _("Choose what the patient consents to."))
+        add_error(errors, "kind", _("Choose what the patient consents to."))
     if how not in ConsentMethod.values:
-        _add(errors, "how", _("Choose how the consent was given."))
+        add_error(errors, "how", _("Choose how the consent was given."))
     place = _facility(scope, patient, facility, errors)
     now = timezone.now()
     # Typed at the facility: a naive time is its wall clock (see docs/api.md).
     moment = now if given_at is None else at_facility(given_at, place)
     if moment > now:
-        _add(errors, "given_at", _("A consent is recorded once it has been given: the time cannot be in the future."))
+        add_error(
+            errors, "given_at", _("A consent is recorded once it has been given: the time cannot be in the future.")
+        )
     witness = _text(witness, "witness", WITNESS_MAX, errors)
     if how == ConsentMethod.VERBAL_WITNESSED and not witness and "witness" not in errors:
-        _add(errors, "witness", _("A verbal consent needs the name of its witness."))
+        add_error(errors, "witness", _("A verbal consent needs the name of its witness."))
     scope_note = _text(scope_note, "scope_note", NOTE_MAX, errors)
     if kind == ConsentKind.PROCEDURE and not scope_note and "scope_note" not in errors:
-        _add(errors, "scope_note", _("Name the procedure the patient consents to."))
+        add_error(errors, "scope_note", _("Name the procedure the patient consents to."))
     if errors:
         raise ValidationError(errors)
     assert place is not None
@@ -178,7 +169,7 @@ def withdraw_consent(*, scope: Scope, acting_user: User, consent: PatientConsent
 
     The row is kept. Withdrawing twice is refused (``status``); a reason is required.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type=OBJECT_TYPE)
     if consent.organization_id != scope.organization.pk:
         raise Http404("No such consent")
@@ -187,7 +178,7 @@ def withdraw_consent(*, scope: Scope, acting_user: User, consent: PatientConsent
     errors: Errors = {}
     text = _text(reason, "reason", REASON_MAX, errors)
     if not text and "reason" not in errors:
-        _add(errors, "reason", _("Give the reason for the withdrawal."))
+        add_error(errors, "reason", _("Give the reason for the withdrawal."))
     with transaction.atomic():
         # Locked: of two users withdrawing the same consent at once, the second sees the first's withdrawal.
         locked = (
@@ -200,7 +191,7 @@ def withdraw_consent(*, scope: Scope, acting_user: User, consent: PatientConsent
             raise Http404("No such consent")
         if locked.status == ConsentStatus.WITHDRAWN:
             assert locked.withdrawn_at is not None
-            _add(
+            add_error(
                 errors,
                 "status",
                 _("This consent was already withdrawn on %(date)s.")

@@ -34,6 +34,7 @@ from nyeri.clinical.diagnoses.models import (
     RecordStatus,
 )
 from nyeri.clinical.models import Patient
+from nyeri.lib.services import Errors, add_error
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.refusals import write_transaction
@@ -57,8 +58,6 @@ CONTENT_FIELDS: Final = (
     "onset_date",
     "encounter_id",
 )
-
-Errors = dict[str, list[str]]
 
 
 class Keep(enum.Enum):
@@ -112,10 +111,6 @@ def _authorize(scope: Scope, facility: Facility, *, patient_id: int, object_id: 
     )
 
 
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
 def _text(value: str | None) -> str:
     return (value or "").strip()
 
@@ -127,7 +122,7 @@ def _place(scope: Scope, facility: Facility | None, default: Facility, errors: E
         # Only a caller that skipped the scoped look-up gets here: the same answer as one.
         raise Http404("No such facility")
     if not scope.covers_facility(place.pk):
-        _add(errors, "facility", _("Your membership does not reach this facility."))
+        add_error(errors, "facility", _("Your membership does not reach this facility."))
     return place
 
 
@@ -136,7 +131,7 @@ def _clean_content(diagnosis: Diagnosis, patient: Patient, errors: Errors, *, ic
     if icd10_changed:
         entry, problem = catalogue.icd10_problem(diagnosis.icd10_code)
         if entry is None:
-            _add(errors, "icd10_code", problem)
+            add_error(errors, "icd10_code", problem)
         else:
             diagnosis.icd10_code = entry.code
             # The title as the WHO list words it today, kept with the record.
@@ -145,7 +140,7 @@ def _clean_content(diagnosis: Diagnosis, patient: Patient, errors: Errors, *, ic
     category = _text(diagnosis.icd11_category).upper()
     diagnosis.icd11_category = category
     if category and category not in Icd11PainCategory.values:
-        _add(
+        add_error(
             errors,
             "icd11_category",
             _("%(value)s is not an ICD-11 chronic pain category; choose one of MG30.0 to MG30.6, MG30.Y or MG30.Z.")
@@ -154,28 +149,28 @@ def _clean_content(diagnosis: Diagnosis, patient: Patient, errors: Errors, *, ic
     elif not category and "icd10_code" not in errors:
         entry = catalogue.lookup_icd10(diagnosis.icd10_code)
         if entry is not None and entry.chronic_pain:
-            _add(
+            add_error(
                 errors,
                 "icd11_category",
                 _("%(code)s is a chronic pain diagnosis: choose its ICD-11 chronic pain category.")
                 % {"code": entry.code},
             )
     if diagnosis.body_site and diagnosis.body_site not in BodySite.values:
-        _add(errors, "body_site", _("Choose a body site from the list."))
+        add_error(errors, "body_site", _("Choose a body site from the list."))
     if diagnosis.laterality and diagnosis.laterality not in Laterality.values:
-        _add(errors, "laterality", _("Choose left, right, bilateral or midline."))
+        add_error(errors, "laterality", _("Choose left, right, bilateral or midline."))
     elif diagnosis.laterality and not diagnosis.body_site:
-        _add(errors, "laterality", _("Choose the body site this side belongs to."))
+        add_error(errors, "laterality", _("Choose the body site this side belongs to."))
     if diagnosis.clinical_status not in ClinicalStatus.values:
-        _add(errors, "clinical_status", _("Choose active, resolved or ruled out."))
+        add_error(errors, "clinical_status", _("Choose active, resolved or ruled out."))
     onset = diagnosis.onset_date
     if onset is not None:
         if not isinstance(onset, date):
-            _add(errors, "onset_date", _("Enter the onset as a date."))
+            add_error(errors, "onset_date", _("Enter the onset as a date."))
         elif onset > local_date(diagnosis.facility):  # the day where it is recorded
-            _add(errors, "onset_date", _("The onset cannot be in the future."))
+            add_error(errors, "onset_date", _("The onset cannot be in the future."))
         elif onset < patient.birth_date:
-            _add(
+            add_error(
                 errors,
                 "onset_date",
                 _("The onset is before the patient's birth date (%(date)s).")
@@ -183,17 +178,17 @@ def _clean_content(diagnosis: Diagnosis, patient: Patient, errors: Errors, *, ic
             )
     diagnosis.suspected_cause = _text(diagnosis.suspected_cause)
     if len(diagnosis.suspected_cause) > CAUSE_MAX_LENGTH:
-        _add(errors, "suspected_cause", _("At most %(max)d characters.") % {"max": CAUSE_MAX_LENGTH})
+        add_error(errors, "suspected_cause", _("At most %(max)d characters.") % {"max": CAUSE_MAX_LENGTH})
     if diagnosis.encounter_id is not None and diagnosis.encounter_id <= 0:
-        _add(errors, "encounter_id", _("This visit does not exist."))
+        add_error(errors, "encounter_id", _("This visit does not exist."))
 
 
 def _clean_reason(reason: str, errors: Errors, missing: str) -> str:
     text = _text(reason)
     if not text:
-        _add(errors, "reason", missing)
+        add_error(errors, "reason", missing)
     elif len(text) > REASON_MAX_LENGTH:
-        _add(errors, "reason", _("At most %(max)d characters.") % {"max": REASON_MAX_LENGTH})
+        add_error(errors, "reason", _("At most %(max)d characters.") % {"max": REASON_MAX_LENGTH})
     return text
 
 

@@ -46,6 +46,7 @@ from nyeri.clinical.models import (
     PainAssessment,
     Patient,
 )
+from nyeri.lib.services import Errors, add_error, check_acting_user
 from nyeri.tenancy.clock import day_bounds, local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.refusals import write_transaction
@@ -59,17 +60,6 @@ DAILY_LIMIT = 3
 REASON_MAX = 1000
 # A client-made key: a UUID, or the server's token_urlsafe(16) of the form.
 SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
-
-Errors = dict[str, list[str]]
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def _check_acting_user(scope: Scope, acting_user: User) -> None:
-    if acting_user.pk != scope.user.pk:
-        raise ValueError("acting_user must be the user of the scope")
 
 
 def validity_days() -> tuple[int, int]:
@@ -107,7 +97,7 @@ def issue_link(
     to record assessments there. Refused with a ValidationError naming each bad field
     (``facility``, ``valid_days``), or ActionRefused with the engine's reasons.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type="diary_link")
     if patient.organization_id != scope.organization.pk:
         raise Http404("No such patient")
@@ -115,17 +105,17 @@ def issue_link(
     days = default if valid_days is None else valid_days
     errors: Errors = {}
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= longest:
-        _add(
+        add_error(
             errors,
             "valid_days",
             _("Choose how many days the link works: from 1 to %(max)d.") % {"max": longest},
         )
     if facility.organization_id != scope.organization.pk:
-        _add(errors, "facility", _("This facility is not part of your organization."))
+        add_error(errors, "facility", _("This facility is not part of your organization."))
     elif not scope.covers_facility(facility.pk):
-        _add(errors, "facility", _("Your membership does not cover this facility."))
+        add_error(errors, "facility", _("Your membership does not cover this facility."))
     elif not facility.is_active:
-        _add(errors, "facility", _("This facility is no longer active."))
+        add_error(errors, "facility", _("This facility is no longer active."))
     if errors:
         raise ValidationError(errors)
     moment = now or timezone.now()
@@ -170,7 +160,7 @@ def revoke_link(
     *, scope: Scope, acting_user: User, link: DiaryLink, reason: str = "", now: datetime | None = None
 ) -> DiaryLink:
     """Stop a link at once (lost phone, wrong patient, end of treatment). It is kept, with who, when and why."""
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type="diary_link")
     if link.organization_id != scope.organization.pk or not scope.covers_facility(link.facility_id):
         raise Http404("No such diary link")

@@ -34,6 +34,7 @@ from nyeri.clinical.models import (
     ParticipantRole,
     Patient,
 )
+from nyeri.lib.services import Errors, add_error, check_acting_user
 from nyeri.tenancy.clock import at_facility, format_facility_time, local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import CLINICAL_ROLES
@@ -44,26 +45,14 @@ from nyeri.workforce.models import Person, PersonFacility, PersonRole
 REASON_MAX = 1000
 MINUTES_PER_DAY = 24 * 60
 
-Errors = dict[str, list[str]]
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def _check_acting_user(scope: Scope, acting_user: User) -> None:
-    # A programming error, not a user's: the scope is the acting user's own.
-    if acting_user.pk != scope.user.pk:
-        raise ValueError("acting_user must be the user of the scope")
-
 
 def _facility_errors(scope: Scope, facility: Facility | None, errors: Errors) -> None:
     if facility is None:
-        _add(errors, "facility", _("Choose the facility."))
+        add_error(errors, "facility", _("Choose the facility."))
     elif facility.organization_id != scope.organization.pk:
-        _add(errors, "facility", _("This facility is not part of your organization."))
+        add_error(errors, "facility", _("This facility is not part of your organization."))
     elif not scope.covers_facility(facility.pk):
-        _add(errors, "facility", _("Your membership does not cover this facility."))
+        add_error(errors, "facility", _("Your membership does not cover this facility."))
 
 
 def _moment(value: datetime, facility: Facility | None) -> str:
@@ -73,9 +62,9 @@ def _moment(value: datetime, facility: Facility | None) -> str:
 def _reason(reason: str, errors: Errors) -> str:
     text = (reason or "").strip()
     if not text:
-        _add(errors, "reason", _("Give a reason."))
+        add_error(errors, "reason", _("Give a reason."))
     elif len(text) > REASON_MAX:
-        _add(errors, "reason", _("At most %(max)d characters.") % {"max": REASON_MAX})
+        add_error(errors, "reason", _("At most %(max)d characters.") % {"max": REASON_MAX})
     return text
 
 
@@ -93,22 +82,22 @@ def create_encounter(
 
     With ``ends_at`` it is recorded as finished; without, in progress until finished.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type="encounter")
     if patient.organization_id != scope.organization.pk:
         raise Http404("No such patient")
     errors: Errors = {}
     _facility_errors(scope, facility, errors)
     if kind not in EncounterKind.values:
-        _add(errors, "kind", _("Choose the kind of visit."))
+        add_error(errors, "kind", _("Choose the kind of visit."))
     # Typed at the facility: a naive time is its wall clock (see docs/api.md).
     starts_at = None if starts_at is None else at_facility(starts_at, facility)
     ends_at = None if ends_at is None else at_facility(ends_at, facility)
     now = timezone.now()
     if starts_at is None:
-        _add(errors, "starts_at", _("Give the start of the visit."))
+        add_error(errors, "starts_at", _("Give the start of the visit."))
     elif starts_at > now:
-        _add(errors, "starts_at", _("A visit is recorded once it has begun: the start cannot be in the future."))
+        add_error(errors, "starts_at", _("A visit is recorded once it has begun: the start cannot be in the future."))
     if ends_at is not None:
         _end_errors(starts_at, ends_at, now, errors, facility)
     if errors:
@@ -144,9 +133,9 @@ def _end_errors(
     starts_at: datetime | None, ends_at: datetime, now: datetime, errors: Errors, facility: Facility | None
 ) -> None:
     if ends_at > now:
-        _add(errors, "ends_at", _("The end cannot be in the future."))
+        add_error(errors, "ends_at", _("The end cannot be in the future."))
     elif starts_at is not None and ends_at < starts_at:
-        _add(
+        add_error(
             errors,
             "ends_at",
             _("The end cannot be before the start (%(start)s).") % {"start": _moment(starts_at, facility)},
@@ -175,7 +164,7 @@ def finish_encounter(
     *, scope: Scope, acting_user: User, encounter: Encounter, ends_at: datetime | None = None
 ) -> Encounter:
     """Record the end of a visit in progress (default: now)."""
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type="encounter")
     now = timezone.now()
     with transaction.atomic():
@@ -210,7 +199,7 @@ def cancel_encounter(*, scope: Scope, acting_user: User, encounter: Encounter, r
     current assessments has clinical records that name it: neither is cancelled. The
     assessments are marked entered in error first if the visit really did not happen.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type="encounter")
     errors: Errors = {}
     text = _reason(reason, errors)
@@ -278,17 +267,17 @@ def add_participant(
     participant's minutes are credited to the hours ledger (on the day the visit began)
     in the same transaction, once.
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     ensure_clinical_role(scope, object_type="encounter")
     if encounter.organization_id != scope.organization.pk:
         raise Http404("No such encounter")
     errors: Errors = {}
     if person is None or person.organization_id != scope.organization.pk:
-        _add(errors, "person", _("No such person in your organization."))
+        add_error(errors, "person", _("No such person in your organization."))
     if role not in ParticipantRole.values:
-        _add(errors, "role", _("Choose the role in the encounter."))
+        add_error(errors, "role", _("Choose the role in the encounter."))
     if minutes is None or isinstance(minutes, bool) or not 0 < minutes <= MINUTES_PER_DAY:
-        _add(errors, "minutes", _("The minutes must be more than 0 and at most 1440 (a day)."))
+        add_error(errors, "minutes", _("The minutes must be more than 0 and at most 1440 (a day)."))
     if errors:
         raise ValidationError(errors)
     assert person is not None
@@ -299,21 +288,23 @@ def add_participant(
         if locked.ends_at is not None:
             length = int((locked.ends_at - locked.starts_at).total_seconds() // 60)
             if minutes > max(length, 1):
-                _add(
+                add_error(
                     errors,
                     "minutes",
                     _("The visit lasted %(length)d minutes: a participant cannot take part for longer.")
                     % {"length": length},
                 )
         if not PersonFacility.objects.filter(person=person, facility=locked.facility).exists():
-            _add(
+            add_error(
                 errors,
                 "person",
                 _("%(person)s does not work at %(facility)s.")
                 % {"person": person.full_name, "facility": locked.facility.name},
             )
         elif EncounterParticipant.objects.filter(encounter=locked, person=person).exists():
-            _add(errors, "person", _("%(person)s already takes part in this encounter.") % {"person": person.full_name})
+            add_error(
+                errors, "person", _("%(person)s already takes part in this encounter.") % {"person": person.full_name}
+            )
         if errors:
             raise ValidationError(errors)
         roles = set(PersonRole.objects.filter(person=person).values_list("role", flat=True))

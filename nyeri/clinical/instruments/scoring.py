@@ -22,8 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.translation import gettext as _
 
 from nyeri.clinical.instruments.schema import COMPLETE_RULES, Band, Instrument, Item, Score
-
-Errors = dict[str, list[str]]
+from nyeri.lib.services import Errors, add_error
 
 
 def answer_field(item_code: str) -> str:
@@ -39,10 +38,6 @@ class ScoreResult:
     band: Band | None
     answered: int
     needed: int
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
 
 
 def _range_message(item: Item) -> str:
@@ -66,7 +61,7 @@ def answer_errors(instrument: Instrument, answers: Mapping[str, object]) -> Erro
     for code, value in answers.items():
         item = instrument.item(code)
         if item is None:
-            _add(
+            add_error(
                 errors,
                 "answers",
                 _("%(instrument)s has no item %(item)s.") % {"instrument": instrument.abbreviation, "item": code},
@@ -74,12 +69,12 @@ def answer_errors(instrument: Instrument, answers: Mapping[str, object]) -> Erro
         elif value is None:
             continue
         elif isinstance(value, bool) or not isinstance(value, int) or not item.allowed(value):
-            _add(errors, answer_field(code), _range_message(item))
+            add_error(errors, answer_field(code), _range_message(item))
     for code in sorted(instrument.required_items(), key=[i.code for i in instrument.items].index):
         if answers.get(code) is None:
-            _add(errors, answer_field(code), _("This item needs an answer."))
+            add_error(errors, answer_field(code), _("This item needs an answer."))
     if not errors and all(v is None for v in answers.values()):
-        _add(errors, "answers", _("Answer at least one item."))
+        add_error(errors, "answers", _("Answer at least one item."))
     return errors
 
 

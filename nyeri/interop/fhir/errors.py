@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
+from nyeri.lib.fhir import operation_outcome
+
 
 class FhirError(Exception):
     """A refused request: ``status`` (HTTP), ``code`` (FHIR issue type) and a translated message."""
@@ -17,7 +19,4 @@ class FhirError(Exception):
 
 
 def outcome(code: str, message: str, *, expression: str = "", severity: str = "error") -> OperationOutcome:
-    issue: dict[str, object] = {"severity": severity, "code": code, "diagnostics": message}
-    if expression:
-        issue["expression"] = [expression]
-    return OperationOutcome.model_validate({"resourceType": "OperationOutcome", "issue": [issue]})
+    return OperationOutcome.model_validate(operation_outcome(code, message, expression=expression, severity=severity))

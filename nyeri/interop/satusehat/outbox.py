@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -132,36 +132,60 @@ def _dispensings(organization: Organization) -> QuerySet[Movement]:
 
 def _visit_resources(visit: Encounter) -> list[dict[str, Any]]:
     """The visit's records as FHIR (Nyeri's references), the Encounter first."""
-    organization = visit.organization
-    built: list[Any] = [encounter_fhir.build(visit)]
-    built += [
-        condition.build(d)
-        for d in Diagnosis.objects.filter(organization=organization, encounter_id=visit.pk, superseded_by__isnull=True)
-        .select_related("patient")
-        .order_by("pk")
-    ]
-    scores = _scores(organization).filter(assessment__encounter_id=visit.pk).order_by("pk")
-    built += [observation.build(s) for s in scores]
-    built += [procedure.build(p) for p in _procedures(organization).filter(encounter_id=visit.pk).order_by("pk")]
+    return _visits_resources(visit.organization, [visit])[visit.pk]
+
+
+def _visits_resources(organization: Organization, visits: Sequence[Encounter]) -> dict[int, list[dict[str, Any]]]:
+    """The records of each of ``visits`` as FHIR (Nyeri's references), the Encounter first, by
+    visit: one query per kind of record, whatever the number of visits."""
+    if not visits:
+        return {}
+    ids = [v.pk for v in visits]
+    # Keyed by the records' encounter_id, never None here (filtered by it).
+    built: dict[int | None, list[Any]] = {v.pk: [encounter_fhir.build(v)] for v in visits}
+    diagnoses = Diagnosis.objects.filter(organization=organization, encounter_id__in=ids, superseded_by__isnull=True)
+    for d in diagnoses.select_related("patient").order_by("pk"):
+        built[d.encounter_id].append(condition.build(d))
+    for s in _scores(organization).filter(assessment__encounter_id__in=ids).order_by("pk"):
+        built[s.assessment.encounter_id].append(observation.build(s))
+    for p in _procedures(organization).filter(encounter_id__in=ids).order_by("pk"):
+        built[p.encounter_id].append(procedure.build(p))
     # Prescriptions name no visit: those of the patient signed during it (or on its day,
     # when signed just after) belong to it. "Its day" is the facility's local day: a
     # Jayapura visit at 08:00 WIT is 06:00 WIB, and a prescription signed at 23:30 WIT
     # the same evening is already the next day in the installation's zone.
-    first_day = local_date(visit.facility, visit.starts_at)
-    last_day = local_date(visit.facility, visit.ends_at or visit.starts_at)
-    opens, closes = period_bounds(visit.facility, first_day, last_day)
+    periods: dict[int, tuple[datetime, datetime]] = {}
+    for v in visits:
+        first_day = local_date(v.facility, v.starts_at)
+        last_day = local_date(v.facility, v.ends_at or v.starts_at)
+        periods[v.pk] = period_bounds(v.facility, first_day, last_day)
     items = list(
         _prescription_items(organization)
-        .filter(prescription__patient_id=visit.patient_id, prescription__status=PrescriptionStatus.SIGNED)
-        .filter(prescription__signed_at__gte=opens, prescription__signed_at__lt=closes)
+        .filter(prescription__patient_id__in={v.patient_id for v in visits})
+        .filter(prescription__status=PrescriptionStatus.SIGNED)
+        .filter(
+            prescription__signed_at__gte=min(opens for opens, _ in periods.values()),
+            prescription__signed_at__lt=max(closes for _, closes in periods.values()),
+        )
         .order_by("pk")
     )
-    built += [medication_request.build(i) for i in items]
-    built += [
-        medication_dispense.build(m)
-        for m in _dispensings(organization).filter(prescription_item__in=[i.pk for i in items]).order_by("pk")
-    ]
-    return [r.model_dump(mode="json", exclude_none=True) for r in built]
+    dispensings = list(_dispensings(organization).filter(prescription_item__in=[i.pk for i in items]).order_by("pk"))
+    for v in visits:
+        opens, closes = periods[v.pk]
+        mine = [i for i in items if i.prescription.patient_id == v.patient_id and _within(i, opens, closes)]
+        built[v.pk] += [medication_request.build(i) for i in mine]
+        mine_ids = {i.pk for i in mine}
+        built[v.pk] += [medication_dispense.build(m) for m in dispensings if m.prescription_item_id in mine_ids]
+    return {
+        pk: [r.model_dump(mode="json", exclude_none=True) for r in records]
+        for pk, records in built.items()
+        if pk is not None
+    }
+
+
+def _within(item: PrescriptionItem, opens: datetime, closes: datetime) -> bool:
+    signed_at = item.prescription.signed_at
+    return signed_at is not None and opens <= signed_at < closes
 
 
 def rebuild(entry: SatusehatOutboxEntry) -> dict[str, Any] | None:
@@ -258,10 +282,11 @@ def collect_finished_encounters(organization: Organization, *, now: datetime | N
 RESYNC_WINDOW = timedelta(days=7)
 
 
-def resync_visit(visit: Encounter, *, now: datetime) -> tuple[int, int]:
+def resync_visit(visit: Encounter, *, now: datetime, resources: list[dict[str, Any]] | None = None) -> tuple[int, int]:
     """Queue ``visit``'s records added since it was collected and re-send those changed:
-    (added, changed). Entries a worker holds right now are left to the next sweep."""
-    resources = _visit_resources(visit)
+    (added, changed). Entries a worker holds right now are left to the next sweep.
+    ``resources``: the visit's records as FHIR, when the caller built them already."""
+    resources = _visit_resources(visit) if resources is None else resources
     added = changed = 0
     with transaction.atomic():
         entries = {
@@ -323,16 +348,26 @@ def resync_recent_visits(organization: Organization, *, now: datetime | None = N
     collected = SatusehatOutboxEntry.objects.filter(
         organization=organization, resource_type="Encounter", encounter_id=OuterRef("pk")
     )
-    visits = (
+    visits = list(
         _encounters(organization)
         .filter(status=EncounterStatus.FINISHED, ends_at__gte=moment - RESYNC_WINDOW)
         .filter(Exists(collected))
         .select_related("organization")
         .order_by("ends_at", "pk")
     )
+    # Every visit's records and entries read at once: a sweep that finds nothing new costs
+    # the same few queries however many visits the window holds.
+    built = _visits_resources(organization, visits)
+    queued: dict[int | None, dict[str, Any]] = {}
+    rows = SatusehatOutboxEntry.objects.filter(organization=organization, encounter_id__in=[v.pk for v in visits])
+    for encounter_id, key, payload in rows.values_list("encounter_id", "local_key", "payload"):
+        queued.setdefault(encounter_id, {})[key] = payload
     added = changed = 0
     for visit in visits:
-        a, c = resync_visit(visit, now=moment)
+        resources, entries = built[visit.pk], queued.get(visit.pk, {})
+        if all(entries.get(local_key(r["resourceType"], r["id"])) == r for r in resources):
+            continue  # nothing added or changed since it was queued
+        a, c = resync_visit(visit, now=moment, resources=resources)
         added, changed = added + a, changed + c
     return added, changed
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any, NoReturn
 
 from django.core.exceptions import ValidationError
@@ -29,6 +30,7 @@ from nyeri.accounts.models import User
 from nyeri.accounts.reauth import ReauthenticationRequired, require_recent_authentication
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
+from nyeri.lib.services import Errors, add_error, check_acting_user
 from nyeri.tenancy.clock import earliest_today, local_date, zone_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.refusals import refuse, write_transaction
@@ -99,12 +101,6 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
 
 def _kind_label(kind: str) -> str:
     return str(CredentialKind(kind).label)
-
-
-def _check_acting_user(scope: Scope, acting_user: User) -> None:
-    # A programming error, not a user's: the scope is the acting user's own.
-    if acting_user.pk != scope.user.pk:
-        raise ValueError("acting_user must be the user of the scope")
 
 
 def _refuse(scope: Scope, *, credential: Credential | None, reason: str, message: str) -> NoReturn:
@@ -252,10 +248,8 @@ PermitFacts = Callable[[date, date | None], tuple[list[tuple[int | None, str]], 
 def _rule_errors(
     scope: Scope, person: Person, kind: str, v: dict[str, Any], *, permit_facts: PermitFacts | None = None
 ) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-
-    def add(field: str, message: str) -> None:
-        errors.setdefault(field, []).append(message)
+    errors: Errors = {}
+    add = partial(add_error, errors)
 
     issued, expires = v["issued_on"], v["expires_on"]
     if issued is not None and expires is not None and expires < issued:
@@ -467,7 +461,7 @@ def submit_credential(
     unexpected = set(fields) - set(FIELDS)
     if unexpected:
         raise TypeError(f"submit_credential() got unexpected fields: {', '.join(sorted(unexpected))}")
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     if person.organization_id != scope.organization.pk:
         raise Http404("No such person")
     if not may_submit_for(scope, person):
@@ -527,7 +521,7 @@ def attach_evidence(
     *, scope: Scope, acting_user: User, credential: Credential, uploads: Iterable[UploadedFile]
 ) -> list[CredentialEvidence]:
     """Add evidence files to a credential still waiting for a decision."""
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     if credential.organization_id != scope.organization.pk:
         raise Http404("No such credential")
     if not may_submit_for(scope, credential.person):
@@ -667,7 +661,7 @@ def _decide(
     ``prepare`` checks more of the locked credential once it is known to wait for a
     decision, and returns what to write beside the decision (in the same transaction).
     """
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     with write_transaction():
         # Locked before anything is read: of two officers deciding at once, the second
         # waits here and then finds the credential already decided.
@@ -718,10 +712,8 @@ def _source_check_errors(
     scope: Scope, credential: Credential, check: SourceCheck
 ) -> tuple[dict[str, list[str]], evidence_files.CheckedUpload | None]:
     """Every bad field of ``check`` at once (translated), and the checked evidence file."""
-    errors: dict[str, list[str]] = {}
-
-    def add(name: str, message: str) -> None:
-        errors.setdefault(name, []).append(message)
+    errors: Errors = {}
+    add = partial(add_error, errors)
 
     jurisdiction = scope.organization.jurisdiction
     allowed = verification.sources_for(jurisdiction, credential.kind)
@@ -909,7 +901,7 @@ def approve_controlled_authorisation(
 def revoke_credential(*, scope: Scope, acting_user: User, credential: Credential, reason: str) -> Credential:
     """Withdraw a verified credential; who verified it, and why it was revoked, both stay on record."""
     text = _required_reason(reason)
-    _check_acting_user(scope, acting_user)
+    check_acting_user(scope, acting_user)
     controlled = credential.kind == CredentialKind.CONTROLLED_AUTHORISATION
     action = APPROVE if controlled else VERIFY
     with write_transaction():

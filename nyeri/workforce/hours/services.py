@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
+from nyeri.lib.services import Errors, add_error
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.scope import Scope
@@ -36,32 +37,27 @@ REASON_MAX_LENGTH = 500
 # Hours from encounters have no acting user: the audit row names the source instead.
 ENCOUNTER_ACTOR_LABEL = "clinical:encounter"
 
-Errors = dict[str, list[str]]
 # Foreign keys whose objects the caller hands over: full_clean need not query them again.
 RELATED = ["organization", "person", "facility", "entered_by", "decided_by"]
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
 
 
 def _as_hours(value: Decimal | int | str | float, errors: Errors, field: str = "hours") -> Decimal | None:
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        _add(errors, field, _("Enter the hours as a number, for example 7.5."))
+        add_error(errors, field, _("Enter the hours as a number, for example 7.5."))
         return None
     if not amount.is_finite():
-        _add(errors, field, _("Enter the hours as a number, for example 7.5."))
+        add_error(errors, field, _("Enter the hours as a number, for example 7.5."))
         return None
     if amount <= 0:
-        _add(errors, field, _("The hours must be more than 0."))
+        add_error(errors, field, _("The hours must be more than 0."))
         return None
     if amount > MAX_HOURS_PER_DAY:
-        _add(errors, field, _("A day has at most 24 hours."))
+        add_error(errors, field, _("A day has at most 24 hours."))
         return None
     if amount != amount.quantize(Decimal("0.01")):
-        _add(errors, field, _("Use at most two decimal places."))
+        add_error(errors, field, _("Use at most two decimal places."))
         return None
     return amount
 
@@ -120,14 +116,14 @@ def record_manual_hours(
     # "In the future" at the facility where the hours were worked.
     today = local_date(facility)
     if worked_on > today:
-        _add(errors, "worked_on", _("The date cannot be in the future."))
+        add_error(errors, "worked_on", _("The date cannot be in the future."))
     amount = _as_hours(hours, errors)
     if facility.organization_id != scope.organization.pk:
-        _add(errors, "facility", _("This facility is not part of your organization."))
+        add_error(errors, "facility", _("This facility is not part of your organization."))
     elif not scope.covers_facility(facility.pk):
-        _add(errors, "facility", _("Your membership does not cover this facility."))
+        add_error(errors, "facility", _("Your membership does not cover this facility."))
     elif not PersonFacility.objects.filter(person=person, facility=facility).exists():
-        _add(
+        add_error(
             errors,
             "facility",
             _("%(person)s does not work at %(facility)s.") % {"person": person.full_name, "facility": facility.name},
@@ -257,13 +253,13 @@ def record_encounter_hours(
         return existing
     errors: Errors = {}
     if person.organization_id != organization.pk:
-        _add(errors, "person", _("No such person in your organization."))
+        add_error(errors, "person", _("No such person in your organization."))
     if facility.organization_id != organization.pk:
-        _add(errors, "facility", _("This facility is not part of your organization."))
+        add_error(errors, "facility", _("This facility is not part of your organization."))
     if worked_on > local_date(facility):
-        _add(errors, "worked_on", _("The date cannot be in the future."))
+        add_error(errors, "worked_on", _("The date cannot be in the future."))
     if not 0 < minutes <= MINUTES_PER_DAY:
-        _add(errors, "minutes", _("The minutes must be more than 0 and at most 1440 (a day)."))
+        add_error(errors, "minutes", _("The minutes must be more than 0 and at most 1440 (a day)."))
     if errors:
         raise ValidationError(errors)
     entry = HoursEntry(

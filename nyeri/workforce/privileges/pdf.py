@@ -54,7 +54,7 @@ def _bytes(pdf: FPDF) -> bytes:
 
 
 def _date(value: date) -> str:
-    return formats.date_format(value, "j F Y")
+    return formats.date_format(value, "DATE_FORMAT")
 
 
 def rkk_pdf(scope: Scope, request: PrivilegeRequest, language: str) -> bytes:
@@ -73,11 +73,11 @@ def rkk_pdf(scope: Scope, request: PrivilegeRequest, language: str) -> bytes:
         )
         _row(pdf, _("Practitioner"), request.person.full_name)
         _row(pdf, _("Clinical privilege"), privilege_name(scope, request.privilege))
-        _row(pdf, _("Requested on"), format_facility_time(request.requested_at, request.facility, "j F Y"))
+        _row(pdf, _("Requested on"), format_facility_time(request.requested_at, request.facility, "DATE_FORMAT"))
         recommended = request.status in {"recommended", "granted"}
         _row(pdf, _("Committee"), _("Recommended") if recommended else _("Not recommended"))
         if request.recommended_at is not None:
-            _row(pdf, _("Reviewed on"), format_facility_time(request.recommended_at, request.facility, "j F Y"))
+            _row(pdf, _("Reviewed on"), format_facility_time(request.recommended_at, request.facility, "DATE_FORMAT"))
         _row(pdf, _("Committee's reasons"), request.committee_reasons)
         _heading(pdf, _("Prerequisites, as checked by the requirements engine"))
         for label, met in file.prerequisites:
@@ -144,7 +144,7 @@ def spk_pdf(scope: Scope, grant: PrivilegeGrant, language: str) -> bytes:
         if grant.restriction:
             _row(pdf, _("Restriction"), grant.restriction)
         _row(pdf, _("Committee's reasons"), grant.request.committee_reasons)
-        _row(pdf, _("Granted on"), format_facility_time(grant.granted_at, grant.facility, "j F Y"))
+        _row(pdf, _("Granted on"), format_facility_time(grant.granted_at, grant.facility, "DATE_FORMAT"))
         pdf.ln(10)
         pdf.cell(0, LINE, latin1(_("Director: ____________________")), new_x="LMARGIN", new_y="NEXT")
         return _bytes(pdf)

@@ -186,7 +186,7 @@ def grant(request: HttpRequest, request_id: int) -> HttpResponse:
         _refused(request, refused)
     else:
         messages.success(
-            request, _("Granted until %(date)s.") % {"date": formats.date_format(created.ends_on, "j F Y")}
+            request, _("Granted until %(date)s.") % {"date": formats.date_format(created.ends_on, "DATE_FORMAT")}
         )
         return redirect("workforce:privilege_grant", grant_id=created.pk)
     return redirect("workforce:privilege_request", request_id=found.pk)

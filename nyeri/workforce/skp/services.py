@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
+from nyeri.lib.services import Errors, add_error, check_acting_user
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.refusals import refuse, write_transaction
 from nyeri.tenancy.scope import Scope
@@ -70,14 +72,11 @@ def record_activity(
     future or outside the period of the person's current SIP (or no current SIP at all),
     and neither a certificate number nor an evidence file (PDF, PNG or JPEG).
     """
-    if acting_user.pk != scope.user.pk:
-        raise ValueError("acting_user must be the user of the scope")
+    check_acting_user(scope, acting_user)
     if person.organization_id != scope.organization.pk:
         raise Http404("No such person")
-    errors: dict[str, list[str]] = {}
-
-    def add(name: str, message: str) -> None:
-        errors.setdefault(name, []).append(message)
+    errors: Errors = {}
+    add = partial(add_error, errors)
 
     written: list[str] = []
     try:

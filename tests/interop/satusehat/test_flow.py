@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from nyeri.accounts.models import User
@@ -96,6 +97,21 @@ def visit(clinic: Clinic, admin: User) -> Clinic:
     make_procedure(clinic)
     make_prescription(clinic)
     return clinic
+
+
+def late_diagnosis(visit: Clinic, code: str, title: str, recorded_at: datetime) -> Diagnosis:
+    """A diagnosis of the visit written after it was collected."""
+    return Diagnosis.objects.create(
+        organization=visit.org,
+        patient=visit.patient,
+        facility=visit.facility,
+        encounter_id=visit.encounter.pk,
+        icd10_code=code,
+        icd10_title=title,
+        icd10_edition="2019",
+        recorded_by=visit.user,
+        recorded_at=recorded_at,
+    )
 
 
 def sent_types(server: FakeSatusehat) -> list[str]:
@@ -361,17 +377,7 @@ def test_a_diagnosis_written_after_the_visit_was_sent_goes_out_on_the_next_sweep
 ) -> None:
     collect_finished_encounters(visit.org)
     drain()
-    late = Diagnosis.objects.create(
-        organization=visit.org,
-        patient=visit.patient,
-        facility=visit.facility,
-        encounter_id=visit.encounter.pk,
-        icd10_code="G44.2",
-        icd10_title="Tension-type headache",
-        icd10_edition="2019",
-        recorded_by=visit.user,
-        recorded_at=at(3, 18),
-    )
+    late = late_diagnosis(visit, "G44.2", "Tension-type headache", at(3, 18))
 
     # The visit ended on 3 November 2026: the sweep runs within the week after it.
     sweep = at(4, 9)
@@ -390,18 +396,26 @@ def test_a_diagnosis_written_after_the_visit_was_sent_goes_out_on_the_next_sweep
     assert resync_recent_visits(visit.org, now=sweep) == (0, 0)
     # A visit older than the window is no longer looked at (its later records wait for a
     # person's resend); within the window the same record would have been queued.
-    Diagnosis.objects.create(
-        organization=visit.org,
-        patient=visit.patient,
-        facility=visit.facility,
-        encounter_id=visit.encounter.pk,
-        icd10_code="R52",
-        icd10_title="Pain, unspecified",
-        icd10_edition="2019",
-        recorded_by=visit.user,
-        recorded_at=at(12, 9),
-    )
+    late_diagnosis(visit, "R52", "Pain, unspecified", at(12, 9))
     assert resync_recent_visits(visit.org, now=at(3, 9) + RESYNC_WINDOW + timedelta(days=2)) == (0, 0)
+    assert resync_recent_visits(visit.org, now=sweep) == (1, 0)
+
+
+def test_a_sweep_that_finds_nothing_new_runs_as_many_queries_for_three_visits_as_for_one(
+    visit: Clinic, fake_satusehat: FakeSatusehat
+) -> None:
+    collect_finished_encounters(visit.org)
+    sweep = at(4, 9)
+    with CaptureQueriesContext(connection) as one:
+        assert resync_recent_visits(visit.org, now=sweep) == (0, 0)
+    for day in (1, 2):
+        make_encounter(visit.patient, visit.user, at(day, 9))
+    collect_finished_encounters(visit.org)
+    with CaptureQueriesContext(connection) as three:
+        assert resync_recent_visits(visit.org, now=sweep) == (0, 0)
+    assert len(three.captured_queries) == len(one.captured_queries)
+    # A record added to one of them is still found.
+    late_diagnosis(visit, "R52", "Pain, unspecified", at(3, 18))
     assert resync_recent_visits(visit.org, now=sweep) == (1, 0)
 
 
