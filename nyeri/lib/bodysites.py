@@ -16,9 +16,9 @@ from typing import Literal
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from nyeri.lib.toml import StrictData, describe_errors, read_toml
+from nyeri.lib.toml import StrictData, load_data_file
 
 BODY_SITES_PATH = Path(__file__).resolve().parent / "bodysites.toml"
 
@@ -122,11 +122,7 @@ class BodySites(StrictData):
 
 
 def load_body_sites(path: Path) -> BodySites:
-    raw = read_toml(path, BodySitesError)
-    try:
-        return BodySites.model_validate(raw)
-    except ValidationError as exc:
-        raise BodySitesError(describe_errors(path.name, raw, exc)) from exc
+    return load_data_file(path, BodySites, BodySitesError)
 
 
 @cache
