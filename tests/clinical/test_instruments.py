@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from nyeri.clinical.instruments import InstrumentError, all_instruments, checks, instrument, loader
-from nyeri.lib.bodysites import BodySitesError, body_sites, load_body_sites
 from nyeri.clinical.instruments.loader import load_instrument
 from nyeri.clinical.instruments.schema import Instrument
 from nyeri.clinical.instruments.scoring import answer_errors, compute_scores
+from nyeri.lib.bodysites import BodySitesError, body_sites, load_body_sites
 
 NRS_FILE = """
 code = "{code}"
