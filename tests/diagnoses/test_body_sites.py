@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,14 @@ DIAGNOSES_BEFORE = [
     "ankle_foot",
     "widespread",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _language_restored() -> Iterator[None]:
+    # A request through the test client leaves its language active in this thread: put
+    # the one before back, so that the next test does not run in Indonesian.
+    with translation.override(translation.get_language()):
+        yield
 
 
 def snomed_of(code: str) -> str:

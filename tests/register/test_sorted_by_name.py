@@ -8,6 +8,7 @@ Codeine and fentanyl swap places between the languages ("Codeine" < "Fentanyl", 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from django.test import Client
@@ -24,6 +25,14 @@ pytestmark = pytest.mark.django_db
 CODEINE = {"en": "Codeine phosphate 10 mg tablet", "id": "Kodein fosfat 10 mg tablet"}
 FENTANYL = {"en": "Fentanyl 25 mcg/h transdermal patch", "id": "Fentanil 25 mcg/jam patch transdermal"}
 LANGUAGES = ["en", "id"]
+
+
+@pytest.fixture(autouse=True)
+def _language_restored() -> Iterator[None]:
+    # A request through the test client leaves its language active in this thread: put
+    # the one before back, so that the next test does not run in Indonesian.
+    with translation.override(translation.get_language()):
+        yield
 
 
 def in_language(user: User, language: str) -> Client:
