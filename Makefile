@@ -18,12 +18,14 @@ B ?=
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup demo serve test check lint typecheck migrations-check translations-check \
-        test-sqlite test-postgres test-clock bench bench-smoke security lock messages makemessages format clean
+        test-sqlite test-postgres test-clock bench bench-smoke security lock messages makemessages format clean \
+        screenshots
 
 help:
 	@echo "make demo    run Nyeri on http://127.0.0.1:$(PORT) with demo data (SQLite)"
 	@echo "make test    run linters, type checks and the test suite (SQLite, PostgreSQL, browser)"
 	@echo "make bench   run the benchmarks (B=NAME for one)"
+	@echo "make screenshots  capture every main page of each demo role at 1366 and 390 px into var/screenshots/"
 
 $(VENV)/.installed: requirements/dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Nyeri needs Python 3.11 or newer"'
@@ -53,6 +55,13 @@ demo: setup var/secret_key
 	@$(DEMO_ENV) $(PY) manage.py seed_demo
 	@echo "Serving Nyeri at http://127.0.0.1:$(PORT)/ with its background worker and a local SATUSEHAT server on 127.0.0.1:$(SATUSEHAT_PORT) (Ctrl-C stops all)"
 	@$(DEMO_ENV) $(PY) scripts/demo.py --port $(PORT) --satusehat-port $(SATUSEHAT_PORT)
+
+# Every main page of each demo role at 1366 px and 390 px, from a temporary demo database,
+# in var/screenshots/<role>/<page>-<width>.png with an index.html (scripts/screenshots.py;
+# needs Debian's Chromium: scripts/ensure-system-deps.sh).
+screenshots: setup
+	@bash scripts/ensure-system-deps.sh
+	@$(PY) scripts/screenshots.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

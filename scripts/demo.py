@@ -23,6 +23,19 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+def web_command(port: str | int, *, access_log: bool = True) -> list[str]:
+    """gunicorn with the production configuration on the loopback address (also scripts/screenshots.py)."""
+    command = [
+        str(BIN / "gunicorn"),
+        # The production configuration (worker kind and count: README "Serving").
+        "-c",
+        str(ROOT / "gunicorn.conf.py"),
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
+    return [*command, "--access-logfile", "-"] if access_log else command
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", default="8000")
@@ -31,16 +44,7 @@ def main() -> int:
     environment = dict(os.environ)
     environment.setdefault("SATUSEHAT_STAGING_URL", f"http://127.0.0.1:{options.satusehat_port}")
     commands = {
-        "web": [
-            str(BIN / "gunicorn"),
-            # The production configuration (worker kind and count: README "Serving").
-            "-c",
-            str(ROOT / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{options.port}",
-            "--access-logfile",
-            "-",
-        ],
+        "web": web_command(options.port),
         "worker": [sys.executable, "manage.py", "run_worker"],
         "satusehat": [
             sys.executable,

@@ -531,7 +531,7 @@ def list_instruments(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 class BodySiteSchema(Schema):
-    region: str = Field(description="A region code of the body map (nyeri/clinical/instruments/body_map.toml).")
+    region: str = Field(description="A site of the body map: a code of nyeri/lib/bodysites.toml that has views.")
     view: str = Field(description="front or back")
     laterality: str = Field(description="left, right, bilateral or midline (axial regions only)")
 

@@ -10,6 +10,7 @@ from django.db.models.functions import Lower, Replace
 from django.utils.translation import gettext_lazy as _
 
 from nyeri.clinical.validators import validate_nik, validate_not_in_future
+from nyeri.lib.bodysites import Side
 
 
 class AdministrativeSex(models.TextChoices):
@@ -405,11 +406,8 @@ class BodyView(models.TextChoices):
     BACK = "back", _("Back")
 
 
-class Laterality(models.TextChoices):
-    LEFT = "left", _("Left")
-    RIGHT = "right", _("Right")
-    BILATERAL = "bilateral", _("Bilateral")
-    MIDLINE = "midline", _("Midline")
+# The sides of the shared body-site vocabulary (nyeri/lib/bodysites.py).
+Laterality = Side
 
 
 class PainAssessment(models.Model):
@@ -546,7 +544,7 @@ class AssessmentScore(models.Model):
 
 
 class AssessmentBodySite(models.Model):
-    """A painful body site, from the body-map catalogue (nyeri/clinical/instruments/body_map.toml)."""
+    """A painful body site, a site of the body map (nyeri/lib/bodysites.toml, the sites with views)."""
 
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     assessment = models.ForeignKey(PainAssessment, on_delete=models.PROTECT, related_name="body_sites")

@@ -20,7 +20,7 @@ from django.utils import timezone
 from nyeri.accounts.models import User
 from nyeri.clinical.assessments.services import record_assessment
 from nyeri.clinical.consents.services import record_consent, withdraw_consent
-from nyeri.clinical.diagnoses.models import BodySite, ClinicalStatus
+from nyeri.clinical.diagnoses.models import ClinicalStatus
 from nyeri.clinical.diagnoses.services import record_diagnosis
 from nyeri.clinical.diary.services import issue_link, record_entry
 from nyeri.clinical.encounters.services import add_participant, create_encounter
@@ -45,16 +45,16 @@ LINK_DAYS = 60
 
 # (ICD-10, ICD-11 MG30 category, body site, laterality, suspected cause)
 DIAGNOSES: list[tuple[str, str, str, str, str]] = [
-    ("M54.5", "MG30.3", BodySite.LOWER_BACK, "midline", "Degenerasi diskus lumbal L4-L5"),
-    ("M54.1", "MG30.5", BodySite.LEG, "left", "Radikulopati L5 kiri"),
-    ("M54.2", "MG30.3", BodySite.NECK, "midline", "Spondilosis servikal"),
-    ("G50.0", "MG30.5", BodySite.FACE, "right", "Neuralgia trigeminal cabang V2"),
-    ("G43.9", "MG30.6", BodySite.HEAD, "bilateral", "Migren kronik"),
-    ("M79.7", "MG30.0", BodySite.WIDESPREAD, "bilateral", "Fibromialgia"),
-    ("M17.9", "MG30.3", BodySite.KNEE, "bilateral", "Osteoartritis lutut"),
-    ("B02.2", "MG30.5", BodySite.CHEST, "left", "Neuralgia pascaherpes T5"),
-    ("R52.2", "MG30.2", BodySite.LOWER_BACK, "midline", "Nyeri pascaoperasi laminektomi"),
-    ("C50.9", "MG30.1", BodySite.CHEST, "right", "Nyeri kanker payudara dengan metastasis tulang"),
+    ("M54.5", "MG30.3", "lower_back", "midline", "Degenerasi diskus lumbal L4-L5"),
+    ("M54.1", "MG30.5", "leg", "left", "Radikulopati L5 kiri"),
+    ("M54.2", "MG30.3", "neck", "midline", "Spondilosis servikal"),
+    ("G50.0", "MG30.5", "face", "right", "Neuralgia trigeminal cabang V2"),
+    ("G43.9", "MG30.6", "head", "bilateral", "Migren kronik"),
+    ("M79.7", "MG30.0", "widespread", "bilateral", "Fibromialgia"),
+    ("M17.9", "MG30.3", "knee", "bilateral", "Osteoartritis lutut"),
+    ("B02.2", "MG30.5", "chest", "left", "Neuralgia pascaherpes T5"),
+    ("R52.2", "MG30.2", "lower_back", "midline", "Nyeri pascaoperasi laminektomi"),
+    ("C50.9", "MG30.1", "chest", "right", "Nyeri kanker payudara dengan metastasis tulang"),
 ]
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from nyeri.clinical.instruments.body_map import body_map
 from nyeri.imaging.kinds import Modality
+from nyeri.lib.bodysites import body_sites
 from nyeri.tenancy.clock import DATETIME_LOCAL
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
@@ -16,7 +16,7 @@ from nyeri.web.forms import LocalDateTimeField
 
 
 def _regions(language: str) -> list[tuple[str, str]]:
-    return [("", "---------")] + [(r.code, r.label(language)) for r in body_map().regions]
+    return [("", "---------")] + [(s.code, s.label(language)) for s in body_sites().sites]
 
 
 class OrderForm(forms.Form):

@@ -34,7 +34,6 @@ from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
-from nyeri.clinical.instruments.body_map import body_map
 from nyeri.clinical.models import Patient
 from nyeri.facilities.catalogue import operate_action
 from nyeri.facilities.models import EquipmentKind
@@ -49,6 +48,7 @@ from nyeri.imaging.kinds import (
     RevisionKind,
 )
 from nyeri.imaging.models import ImagingOrder, ImagingResult, Referral, ResultRevision
+from nyeri.lib.bodysites import body_sites
 from nyeri.lib.services import Errors, add_error, check_acting_user
 from nyeri.procedures.kinds import GUIDANCE_EQUIPMENT, ProcedureStatus
 from nyeri.procedures.models import ProcedureRecord
@@ -102,11 +102,6 @@ def _optional_text(value: str, field: str, errors: Errors, limit: int = TEXT_MAX
 
 def equipment_label(kind: str) -> str:
     return str(EquipmentKind(kind).label) if kind in EquipmentKind.values else kind
-
-
-def region_label(code: str) -> str:
-    region = body_map().region(code)
-    return region.label(_language()) if region is not None else code
 
 
 def _audit(
@@ -165,7 +160,7 @@ def order_imaging(
     region = _text(body_region)
     if not region:
         add_error(errors, "body_region", _("Choose the body region."))
-    elif body_map().region(region) is None:
+    elif body_sites().site(region) is None:
         add_error(errors, "body_region", _("Choose a body region of the body map."))
     question = _required_text(
         clinical_question, "clinical_question", errors, _("State the clinical question the examination answers.")

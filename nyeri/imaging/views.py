@@ -32,6 +32,7 @@ from nyeri.imaging.forms import (
 )
 from nyeri.imaging.models import ImagingOrder, ImagingResult, Referral
 from nyeri.imaging.services import ImagingRefused
+from nyeri.lib.bodysites import site_label
 from nyeri.lib.http import request_user
 from nyeri.procedures.access import access_procedure
 from nyeri.tenancy.access import access_facility
@@ -69,7 +70,7 @@ def patient_imaging(request: HttpRequest, patient_id: int) -> HttpResponse:
             return redirect("imaging:order", patient_id=patient.pk, order_id=order.pk)
     orders = selectors.patient_orders(scope, patient)
     for o in orders:
-        o.region = services.region_label(o.body_region)  # type: ignore[attr-defined]
+        o.region = site_label(o.body_region)  # type: ignore[attr-defined]
     waiting = selectors.procedures_waiting_for_equipment(scope, patient)
     status = 422 if request.method == "POST" else 200
     context = {"patient": patient, "orders": orders, "form": form, "waiting": waiting}
@@ -98,7 +99,7 @@ def _order_context(request: HttpRequest, scope: Scope, order: ImagingOrder, **fo
         "patient": order.patient,
         "order": order,
         "page": page,
-        "region": services.region_label(order.body_region),
+        "region": site_label(order.body_region),
         "equipment": services.equipment_label(page.kind),
         "result_form": forms.get("result_form") or ResultForm(),
         "refer_form": forms.get("refer_form") or ReferForm(destinations=page.network),
@@ -238,7 +239,7 @@ def _referral_context(request: HttpRequest, scope: Scope, referral: Referral, **
         "referral": referral,
         "patient": referral.patient,
         "equipment": services.equipment_label(referral.equipment_kind),
-        "region": services.region_label(referral.imaging_order.body_region) if referral.imaging_order else "",
+        "region": site_label(referral.imaging_order.body_region) if referral.imaging_order else "",
         "may_answer": services.may_answer(scope, referral),
         "decline_form": forms.get("decline_form") or ReasonForm(),
         "complete_form": forms.get("complete_form") or CompleteForm(),

@@ -66,14 +66,19 @@ class Bilingual(StrictData):
 Data = TypeVar("Data", bound=BaseModel)
 
 
+def load_data_file(path: Path, model: type[Data], error: type[Exception]) -> Data:
+    """``path`` validated as ``model``; ``error`` naming the file and entry when it cannot be used."""
+    raw = read_toml(path, error)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise error(describe_errors(path.name, raw, exc)) from exc
+
+
 def load_jurisdiction_file(path: Path, model: type[Data], error: type[Exception], jurisdiction: str) -> Data:
     """``path`` validated as ``model``; ``error`` naming the file and entry when it cannot be
     used, or when its ``jurisdiction`` is not the one its name says."""
-    raw = read_toml(path, error)
-    try:
-        data = model.model_validate(raw)
-    except ValidationError as exc:
-        raise error(describe_errors(path.name, raw, exc)) from exc
+    data = load_data_file(path, model, error)
     if getattr(data, "jurisdiction", None) != jurisdiction:
         raise error(f"{path.name}: jurisdiction {getattr(data, 'jurisdiction', None)!r} does not match the file name")
     return data

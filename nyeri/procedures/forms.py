@@ -14,13 +14,14 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from nyeri.clinical.instruments.body_map import body_map
 from nyeri.clinical.models import Encounter, EncounterStatus, Laterality, Patient
+from nyeri.lib.bodysites import side_label, site_choices
+from nyeri.lib.bodysites import site_label as region_label
 from nyeri.procedures.catalogue import catalogue
 from nyeri.procedures.catalogue.schema import Procedure
 from nyeri.procedures.kinds import AnesthesiaLevel, ComplicationKind, Guidance
 from nyeri.procedures.selectors import OperatorOption, StaffOption
-from nyeri.procedures.services import REASON_MAX, TEXT_MAX, region_label, side_label
+from nyeri.procedures.services import REASON_MAX, TEXT_MAX
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 from nyeri.tenancy.selectors import facilities_for
@@ -64,8 +65,7 @@ class WhereForm(forms.Form):
 
     def describe(self, proc: Procedure) -> None:
         """Offer every body region and say, in the help texts, what ``proc`` allows."""
-        language = _language()
-        _choice(self, "body_site").choices = [(r.code, r.label(language)) for r in body_map().regions]
+        _choice(self, "body_site").choices = site_choices()
         self.fields["body_site"].help_text = _("This procedure: %(sites)s.") % {
             "sites": ", ".join(region_label(s) for s in proc.body_sites)
         }
@@ -97,11 +97,10 @@ class OrderForm(WhereForm):
         super().__init__(*args, **kwargs)
         self.describe(proc)
         # Offer only the body sites this procedure allows. The field still accepts any region
-        # of the body map, so that another one sent anyway gets the service's own reason.
-        language = _language()
+        # of the vocabulary, so that another one sent anyway gets the service's own reason.
         allowed = set(proc.body_sites)
         site = _choice(self, "body_site")
-        site.widget.choices = [(r.code, r.label(language)) for r in body_map().regions if r.code in allowed]
+        site.widget.choices = site_choices(allowed)
         facility = self.fields["facility"]
         assert isinstance(facility, forms.ModelChoiceField)
         facility.queryset = facilities_for(scope)

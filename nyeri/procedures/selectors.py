@@ -25,6 +25,8 @@ from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.models import Patient
+from nyeri.lib.bodysites import side_label
+from nyeri.lib.bodysites import site_label as region_label
 from nyeri.lib.panels import Panel, Tally
 from nyeri.lib.rows import PageRows, page_of
 from nyeri.procedures.catalogue import procedure
@@ -32,7 +34,7 @@ from nyeri.procedures.catalogue.schema import Procedure
 from nyeri.procedures.kinds import ANESTHESIOLOGIST_ACTION, GUIDANCE_EQUIPMENT, ProcedureStatus
 from nyeri.procedures.models import ProcedureComplication, ProcedurePerformance, ProcedureRecord
 from nyeri.procedures.refusals import Reason, from_unmet
-from nyeri.procedures.services import equipment_reasons, region_label, side_label
+from nyeri.procedures.services import equipment_reasons
 from nyeri.tenancy.clock import day_bounds, local_date
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import CARE_ROLES, Role

@@ -44,8 +44,9 @@ from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
-from nyeri.clinical.instruments.body_map import body_map
 from nyeri.clinical.models import Encounter, EncounterStatus, Laterality, Patient
+from nyeri.lib.bodysites import side_label
+from nyeri.lib.bodysites import site_label as region_label
 from nyeri.lib.services import Errors, add_error, check_acting_user
 from nyeri.procedures.catalogue import catalogue, procedure
 from nyeri.procedures.catalogue.schema import Procedure
@@ -114,15 +115,6 @@ def _raise(errors: Errors) -> None:
 
 
 # --- Labels for messages --------------------------------------------------------------------
-
-
-def region_label(code: str) -> str:
-    region = body_map().region(code)
-    return region.label(_language()) if region is not None else code
-
-
-def side_label(code: str) -> str:
-    return str(Laterality(code).label).lower() if code in Laterality.values else code
 
 
 def _sides_text(sides: Sequence[str]) -> str:

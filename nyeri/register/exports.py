@@ -34,7 +34,7 @@ def render_csv(report: MonthlyReport) -> bytes:
         [_("Facility"), _("Month"), _("Code"), _("Product"), _("Class"), _("Unit")] + [titles[c] for c in COLUMNS]
     )
     jurisdiction = report.facility.organization.jurisdiction
-    for line in report.lines:
+    for line in report.lines_by_name(language):
         writer.writerow(
             [
                 report.facility.name,
@@ -80,7 +80,7 @@ def render_pdf(report: MonthlyReport) -> bytes:
     pdf.set_xy(MARGIN, top + HEADER)
     pdf.set_font("Helvetica", "", 8)
     jurisdiction = facility.organization.jurisdiction
-    for line in report.lines:
+    for line in report.lines_by_name(language):
         cells = [line.label(language), catalogue.class_label(jurisdiction, line.controlled_class, language)]
         cells += [str(v) for v in line.values()]
         for n, (width, value) in enumerate(zip(widths, cells, strict=True)):

@@ -110,6 +110,10 @@ class MonthlyReport:
     def period(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
+    def lines_by_name(self, language: str) -> list[ReportLine]:
+        """The lines by the product name a reader sees in ``language`` (the page and the exports)."""
+        return sorted(self.lines, key=lambda x: (x.label(language).casefold(), x.medication_code))
+
 
 def month_bounds(facility: Facility, year: int, month: int) -> tuple[datetime, datetime]:
     """The month's first instant and the next month's, at the facility (its local days)."""

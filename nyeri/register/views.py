@@ -267,7 +267,7 @@ def report(request: HttpRequest, facility_id: int) -> HttpResponse:
             "facility": facility,
             "report": found,
             "headers": [titles[c] for c in COLUMNS],
-            "lines": [(x.label(language), x.values()) for x in found.lines],
+            "lines": [(x.label(language), x.values()) for x in found.lines_by_name(language)],
             "mismatches": check_report(found),
         },
     )

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from nyeri.clinical.instruments import InstrumentError, all_instruments, checks, instrument, loader
-from nyeri.clinical.instruments.body_map import BodyMapError, body_map, load_body_map
 from nyeri.clinical.instruments.loader import load_instrument
 from nyeri.clinical.instruments.schema import Instrument
 from nyeri.clinical.instruments.scoring import answer_errors, compute_scores
+from nyeri.lib.bodysites import BodySitesError, body_sites, load_body_sites
 
 NRS_FILE = """
 code = "{code}"
@@ -68,7 +68,7 @@ def bands(code: str, answers: dict[str, int | None], sex: str = "male") -> dict[
 
 def test_every_shipped_instrument_and_the_body_map_load() -> None:
     assert set(all_instruments()) == {"nrs", "peg", "bpi_sf", "odi", "phq9", "gad7", "ort"}
-    assert len(body_map().regions) >= 15
+    assert len(body_sites().body_map) >= 15
     assert checks.instruments_valid(None) == []
 
 
@@ -306,11 +306,11 @@ def test_the_system_check_reports_a_bad_instrument_file(data_dir: Path) -> None:
 
 
 def test_a_bad_body_map_is_refused_naming_the_region(tmp_path: Path) -> None:
-    path = tmp_path / "body_map.toml"
+    path = tmp_path / "bodysites.toml"
     path.write_text(
-        'version = "1"\n[[regions]]\ncode = "knee"\nlabel_en = "Knee"\nlabel_id = "Lutut"\nviews = ["side"]\n'
-        "paired = true\n",
+        'version = "1"\nsource = "test"\n[[sides]]\ncode = "left"\nsnomed = "7771000"\nsnomed_term = "Left"\n'
+        '[[sites]]\ncode = "knee"\nlabel_en = "Knee"\nlabel_id = "Lutut"\nviews = ["side"]\npaired = true\n',
         encoding="utf-8",
     )
-    with pytest.raises(BodyMapError, match=r"body_map.toml: regions\[0\] \(knee\) views.0: Input should be"):
-        load_body_map(path)
+    with pytest.raises(BodySitesError, match=r"bodysites.toml: sites\[0\] \(knee\) views.0: Input should be"):
+        load_body_sites(path)

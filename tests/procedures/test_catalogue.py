@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nyeri.clinical.instruments.body_map import body_map
+from nyeri.lib.bodysites import body_sites
 from nyeri.procedures import checks
 from nyeri.procedures.catalogue import CatalogueError, catalogue, load_catalogue
 from nyeri.procedures.catalogue import loader as catalogue_loader
@@ -82,7 +82,7 @@ def test_epidural_steroid_injections_cover_the_cervical_thoracic_and_lumbar_spin
 
 
 def test_every_entry_names_a_class_of_both_packs_body_map_regions_and_a_source() -> None:
-    regions = {r.code for r in body_map().regions}
+    regions = set(body_sites().codes)
     for proc in catalogue().procedures:
         for pack in all_packs().values():
             assert proc.action in pack.actions, (proc.code, pack.jurisdiction)
@@ -112,7 +112,7 @@ def test_a_good_file_loads(tmp_path: Path) -> None:
 
 def test_an_unknown_body_site_is_refused_naming_the_file_the_entry_and_the_problem(tmp_path: Path) -> None:
     message = refused(tmp_path, GOOD_ENTRY.replace('["sacrum_buttock"]', '["lumbar"]'))
-    assert message.startswith("bad.toml: procedures[0] (caudal) body_sites: unknown body-map region 'lumbar'")
+    assert message.startswith("bad.toml: procedures[0] (caudal) body_sites: unknown body site 'lumbar'")
 
 
 def test_a_class_missing_from_a_policy_pack_is_refused(tmp_path: Path) -> None:
@@ -164,7 +164,7 @@ def bad_shipped_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
 def test_a_bad_catalogue_stops_the_deploy_with_a_system_check(bad_shipped_file: None) -> None:
     [error] = checks.procedure_catalogue_valid(None)
     assert error.id == "nyeri.procedures.E001"
-    assert "x.toml: procedures[0] (caudal) body_sites: unknown body-map region 'tail'" in error.msg
+    assert "x.toml: procedures[0] (caudal) body_sites: unknown body site 'tail'" in error.msg
 
 
 def test_the_shipped_catalogue_passes_the_system_check() -> None:

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from nyeri.clinical.assessments.selectors import InstrumentSeries
 from nyeri.clinical.instruments import all_instruments
-from nyeri.clinical.instruments.body_map import body_map
 from nyeri.clinical.instruments.schema import Instrument, Score
 from nyeri.clinical.models import BodyView, Laterality, PainAssessment
+from nyeri.lib.bodysites import body_sites
 
 
 @dataclass(frozen=True)
@@ -127,10 +127,10 @@ def describe(assessment: PainAssessment, *, brief: bool = False) -> AssessmentVi
                 option.label(language) if option else "",
             )
         )
-    catalogue = body_map()
+    catalogue = body_sites()
     sites = []
     for site in assessment.body_sites.all() if not brief else ():
-        region = catalogue.region(site.region)
+        region = catalogue.site(site.region)
         sites.append(
             SiteLine(
                 region.label(language) if region else site.region,

@@ -15,9 +15,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from nyeri.clinical.assessments.services import REASON_MAX, BodySiteIn
-from nyeri.clinical.instruments.body_map import body_map
 from nyeri.clinical.instruments.schema import Instrument, Item
 from nyeri.clinical.models import AssessmentSource, BodyView, Encounter, Laterality, PainAssessment, PainCharacter
+from nyeri.lib.bodysites import body_sites
 from nyeri.tenancy.clock import input_value
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
@@ -127,7 +127,7 @@ class AssessmentForm(forms.Form):
         for item in instrument.items:
             self.fields[item_field_name(item.code)] = _item_field(item, language)
         sides = dict(Laterality.choices)
-        for region in body_map().regions:
+        for region in body_sites().body_map:
             for view in region.views:
                 box, side = _site_names(region.code, view)
                 # The table shows the region and the view as headings: the labels are for screen readers.
@@ -151,7 +151,7 @@ class AssessmentForm(forms.Form):
             BodyRow(
                 region.code, region.label(language), self._cell(region.code, "front"), self._cell(region.code, "back")
             )
-            for region in body_map().regions
+            for region in body_sites().body_map
         ]
 
     def _cell(self, region: str, view: str) -> BodyCell | None:
@@ -163,7 +163,7 @@ class AssessmentForm(forms.Form):
 
     def body_sites(self) -> list[BodySiteIn]:
         sites = []
-        for region in body_map().regions:
+        for region in body_sites().body_map:
             for view in region.views:
                 box, side = _site_names(region.code, view)
                 if self.cleaned_data.get(box):

@@ -29,7 +29,6 @@ from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.instruments import instrument as find_instrument
-from nyeri.clinical.instruments.body_map import body_map
 from nyeri.clinical.instruments.schema import Instrument
 from nyeri.clinical.instruments.scoring import ScoreResult, answer_errors, compute_scores
 from nyeri.clinical.models import (
@@ -46,6 +45,7 @@ from nyeri.clinical.models import (
     PainCharacter,
     Patient,
 )
+from nyeri.lib.bodysites import body_sites
 from nyeri.lib.services import Errors, add_error, check_acting_user
 from nyeri.lib.sql import insert_rows
 from nyeri.tenancy.clock import at_facility, format_facility_time
@@ -70,13 +70,14 @@ class BodySiteIn:
 
 def body_site_errors(sites: Iterable[BodySiteIn]) -> list[str]:
     """Each site must be a catalogue region, seen from one of its views, on one of its sides."""
-    catalogue = body_map()
+    catalogue = body_sites()
     language = get_language()
     problems: list[str] = []
     seen: set[tuple[str, str]] = set()
     for site in sites:
-        region = catalogue.region(site.region)
-        if region is None:
+        region = catalogue.site(site.region)
+        # A site of the vocabulary that is not drawn (a whole limb) cannot be marked either.
+        if region is None or not region.on_body_map:
             problems.append(_("%(region)s is not in the body map.") % {"region": site.region})
             continue
         name = _in_sentence(region.label(language))

@@ -9,8 +9,9 @@ from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext_lazy as _
 
 from nyeri.clinical.diagnoses import catalogue
-from nyeri.clinical.diagnoses.models import BodySite, ClinicalStatus, Diagnosis, Laterality
+from nyeri.clinical.diagnoses.models import ClinicalStatus, Diagnosis, Laterality
 from nyeri.clinical.diagnoses.services import CAUSE_MAX_LENGTH, REASON_MAX_LENGTH
+from nyeri.lib.bodysites import site_choices
 from nyeri.tenancy.clock import latest_today
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
@@ -42,7 +43,7 @@ class DiagnosisForm(forms.Form):
     clinical_status = forms.ChoiceField(
         label=_("Clinical status"), choices=ClinicalStatus.choices, initial=ClinicalStatus.ACTIVE
     )
-    body_site = forms.ChoiceField(label=_("Body site"), required=False, choices=[*NONE, *BodySite.choices])
+    body_site = forms.ChoiceField(label=_("Body site"), required=False)
     laterality = forms.ChoiceField(label=_("Side"), required=False, choices=[*NONE, *Laterality.choices])
     onset_date = forms.DateField(
         label=_("Onset"),
@@ -64,6 +65,9 @@ class DiagnosisForm(forms.Form):
         assert isinstance(category, forms.ChoiceField)
         # Built per form: the labels follow the language of the request.
         category.choices = [*NONE, *catalogue.icd11_choices()]
+        site = self.fields["body_site"]
+        assert isinstance(site, forms.ChoiceField)
+        site.choices = [*NONE, *site_choices()]
         facilities = Facility.objects.filter(organization=scope.organization, is_active=True)
         if scope.facility_ids is not None:
             facilities = facilities.filter(pk__in=scope.facility_ids)

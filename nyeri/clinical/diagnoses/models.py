@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from nyeri.clinical.validators import validate_not_in_future
+from nyeri.lib.bodysites import Side, body_sites, site_label
 
 
 def _in(field: str, choices: type[models.TextChoices], *, blank: bool = False) -> Q:
@@ -65,41 +66,14 @@ class Icd11PainCategory(models.TextChoices):
     UNSPECIFIED = "MG30.Z", "MG30.Z"
 
 
-class BodySite(models.TextChoices):
-    """Where the diagnosed pain is: a short list of regions.
-
-    Kept here so that diagnoses do not wait for the body-site catalogue of the assessments
-    (nyeri/clinical/instruments/); the two are to be unified (and mapped to SNOMED CT for
-    FHIR ``Condition.bodySite``) once that catalogue exists. See docs/diagnoses.md.
-    """
-
-    HEAD = "head", _("Head")
-    FACE = "face", _("Face")
-    JAW = "jaw", _("Jaw")
-    NECK = "neck", _("Neck")
-    SHOULDER = "shoulder", _("Shoulder")
-    ARM = "arm", _("Arm")
-    ELBOW = "elbow", _("Elbow")
-    WRIST_HAND = "wrist_hand", _("Wrist and hand")
-    CHEST = "chest", _("Chest")
-    UPPER_BACK = "upper_back", _("Upper back (thoracic)")
-    LOWER_BACK = "lower_back", _("Lower back (lumbar)")
-    SACRUM_COCCYX = "sacrum_coccyx", _("Sacrum and coccyx")
-    ABDOMEN = "abdomen", _("Abdomen")
-    PELVIS = "pelvis", _("Pelvis")
-    HIP = "hip", _("Hip")
-    BUTTOCK = "buttock", _("Buttock")
-    LEG = "leg", _("Leg")
-    KNEE = "knee", _("Knee")
-    ANKLE_FOOT = "ankle_foot", _("Ankle and foot")
-    WIDESPREAD = "widespread", _("Widespread")
+# The sides of the shared body-site vocabulary (nyeri/lib/bodysites.py).
+Laterality = Side
 
 
-class Laterality(models.TextChoices):
-    LEFT = "left", _("Left")
-    RIGHT = "right", _("Right")
-    BILATERAL = "bilateral", _("Bilateral")
-    MIDLINE = "midline", _("Midline")
+def _site_valid() -> Q:
+    # Every code of the vocabulary, retired ones included: a stored version never changes.
+    # A site added to the vocabulary changes this constraint, so makemigrations asks for a migration.
+    return Q(body_site__in=list(body_sites().codes)) | Q(body_site="")
 
 
 class Diagnosis(models.Model):
@@ -128,7 +102,8 @@ class Diagnosis(models.Model):
         _("ICD-11 chronic pain category"), max_length=8, choices=Icd11PainCategory.choices, blank=True
     )
     suspected_cause = models.TextField(_("suspected cause"), blank=True)
-    body_site = models.CharField(_("body site"), max_length=20, choices=BodySite.choices, blank=True)
+    # A code of the shared body-site vocabulary (nyeri/lib/bodysites.toml); see body_site_label.
+    body_site = models.CharField(_("body site"), max_length=20, blank=True)
     laterality = models.CharField(_("side"), max_length=10, choices=Laterality.choices, blank=True)
     clinical_status = models.CharField(
         _("clinical status"), max_length=12, choices=ClinicalStatus.choices, default=ClinicalStatus.ACTIVE
@@ -159,7 +134,7 @@ class Diagnosis(models.Model):
             models.CheckConstraint(
                 condition=_in("icd11_category", Icd11PainCategory, blank=True), name="diagnosis_icd11_valid"
             ),
-            models.CheckConstraint(condition=_in("body_site", BodySite, blank=True), name="diagnosis_site_valid"),
+            models.CheckConstraint(condition=_site_valid(), name="diagnosis_site_valid"),
             models.CheckConstraint(condition=_in("laterality", Laterality, blank=True), name="diagnosis_side_valid"),
             # A side is the side of a body site.
             models.CheckConstraint(condition=Q(laterality="") | ~Q(body_site=""), name="diagnosis_side_has_site"),
@@ -180,6 +155,10 @@ class Diagnosis(models.Model):
 
     def __str__(self) -> str:
         return f"{self.icd10_code} {self.icd10_title}"
+
+    def body_site_label(self) -> str:
+        """The body site's name in the active language ("" when none)."""
+        return site_label(self.body_site) if self.body_site else ""
 
     @property
     def is_entered_in_error(self) -> bool:

@@ -26,7 +26,6 @@ from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.diagnoses import catalogue
 from nyeri.clinical.diagnoses.models import (
-    BodySite,
     ClinicalStatus,
     Diagnosis,
     Icd11PainCategory,
@@ -34,6 +33,7 @@ from nyeri.clinical.diagnoses.models import (
     RecordStatus,
 )
 from nyeri.clinical.models import Patient
+from nyeri.lib.bodysites import body_sites
 from nyeri.lib.services import Errors, add_error
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility
@@ -155,7 +155,7 @@ def _clean_content(diagnosis: Diagnosis, patient: Patient, errors: Errors, *, ic
                 _("%(code)s is a chronic pain diagnosis: choose its ICD-11 chronic pain category.")
                 % {"code": entry.code},
             )
-    if diagnosis.body_site and diagnosis.body_site not in BodySite.values:
+    if diagnosis.body_site and body_sites().site(diagnosis.body_site) is None:
         add_error(errors, "body_site", _("Choose a body site from the list."))
     if diagnosis.laterality and diagnosis.laterality not in Laterality.values:
         add_error(errors, "laterality", _("Choose left, right, bilateral or midline."))

@@ -1,7 +1,7 @@
 """Assessment instruments as data: one TOML file per instrument, validated when loaded.
 
 ``instrument(code)`` and ``all_instruments()`` give the loaded definitions, ``scoring``
-checks answers and computes scores, ``body_map`` is the catalogue of body regions.
+checks answers and computes scores, the body map is the shared body-site vocabulary (``nyeri.lib.bodysites``).
 See docs/clinical.md.
 """
 

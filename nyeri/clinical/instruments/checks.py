@@ -1,4 +1,4 @@
-"""A system check: every instrument file and the body map load (a bad file stops a deploy)."""
+"""A system check: every instrument file and the body-site vocabulary load (a bad file stops a deploy)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, register
 
-from nyeri.clinical.instruments.body_map import BodyMapError, body_map
 from nyeri.clinical.instruments.loader import InstrumentError, all_instruments
+from nyeri.lib.bodysites import BodySitesError, body_sites
 
 
 @register()
@@ -18,7 +18,7 @@ def instruments_valid(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     except InstrumentError as exc:
         errors.append(Error(str(exc), id="nyeri.clinical.E001"))
     try:
-        body_map()
-    except BodyMapError as exc:
+        body_sites()
+    except BodySitesError as exc:
         errors.append(Error(str(exc), id="nyeri.clinical.E002"))
     return errors

@@ -34,8 +34,8 @@ def as_json(diagnosis: Diagnosis) -> dict[str, Any]:
     if diagnosis.encounter_id is not None:
         data["encounter"] = systems.ref("Encounter", diagnosis.encounter_id)
     if diagnosis.body_site:
-        text = str(diagnosis.get_body_site_display())
-        site_codings = [systems.coding(systems.BODY_REGION, diagnosis.body_site)]
+        text = diagnosis.body_site_label()
+        site_codings = systems.body_site_codings(diagnosis.body_site)
         if diagnosis.laterality:
             site_codings.append(systems.coding(systems.LATERALITY, diagnosis.laterality))
             text = f"{text} ({diagnosis.get_laterality_display()})"

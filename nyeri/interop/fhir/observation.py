@@ -69,7 +69,7 @@ def body_site(assessment: PainAssessment) -> dict[str, Any] | None:
     if not sites:
         return None
     return {
-        "coding": [systems.coding(systems.BODY_REGION, site.region) for site in sites],
+        "coding": [found for site in sites for found in systems.body_site_codings(site.region)],
         "text": ", ".join(f"{site.region} ({site.view}, {site.laterality})" for site in sites),
     }
 

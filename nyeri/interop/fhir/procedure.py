@@ -42,7 +42,7 @@ def code_concept(code: str) -> dict[str, Any]:
 
 def body_site_concept(body_site: str, laterality: str) -> dict[str, Any]:
     """The body region and, when given, the side (the Procedure's and its order's bodySite)."""
-    site_codings = [systems.coding(systems.BODY_REGION, body_site)]
+    site_codings = systems.body_site_codings(body_site)
     if laterality:
         site_codings.append(systems.coding(systems.LATERALITY, laterality))
     return systems.concept(*site_codings, text=f"{body_site} {laterality}".strip())

@@ -68,7 +68,7 @@ def as_json(order: ImagingOrder) -> dict[str, Any]:
         ),
         "subject": systems.ref("Patient", order.patient_id),
         "authoredOn": systems.instant(order.ordered_at),
-        "bodySite": [systems.concept(systems.coding(systems.BODY_REGION, order.body_region))],
+        "bodySite": [systems.concept(*systems.body_site_codings(order.body_region))],
         "reasonCode": [{"text": order.clinical_question}],
         **_where(order.facility_id, referral),
     }

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from nyeri.lib.bodysites import body_sites
+
 NIK = "https://fhir.kemkes.go.id/id/nik"
 IHS_NUMBER = "https://fhir.kemkes.go.id/id/ihs-number"
 LOINC = "http://loinc.org"
@@ -51,6 +53,16 @@ def coding(system: str, code: str, display: str = "") -> dict[str, Any]:
     found: dict[str, Any] = {"system": system, "code": code}
     if display:
         found["display"] = display
+    return found
+
+
+def body_site_codings(code: str) -> list[dict[str, Any]]:
+    """A body site as Nyeri's own code and, where the vocabulary has one, the SNOMED CT body
+    structure (the same concept, so both codings belong in one CodeableConcept)."""
+    found = [coding(BODY_REGION, code)]
+    site = body_sites().site(code)
+    if site is not None and site.snomed:
+        found.append(coding(SNOMED, site.snomed, site.snomed_term))
     return found
 
 

@@ -5,7 +5,7 @@ A bad file is refused with the file, the entry and the problem, e.g.
     procedures.toml: procedures[2] (esi_caudal) body_sites: unknown body-map region 'lumbar'
 
 Besides its own shape, an entry is checked against the other catalogues it names: its
-body sites against the body map (``nyeri/clinical/instruments/body_map.toml``) and its
+body sites against the body map (``nyeri/lib/bodysites.toml``) and its
 procedure class against the policy packs (each pack must have ``perform_procedure:<class>``).
 """
 
@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from nyeri.clinical.instruments.body_map import PAIRED_SIDES, body_map
+from nyeri.lib.bodysites import PAIRED_SIDES, body_sites
 from nyeri.workforce.policy.loader import all_packs
 
 CODE = r"^[a-z][a-z0-9_]*$"
@@ -82,7 +82,7 @@ class Procedure(_Strict):
 
     def sides_for(self, region_code: str) -> tuple[str, ...]:
         """The sides this procedure may be recorded with on ``region_code``."""
-        region = body_map().region(region_code)
+        region = body_sites().site(region_code)
         if region is None:
             return ()
         sides = region.sides
@@ -94,18 +94,16 @@ class Procedure(_Strict):
 
     def side_required(self, region_code: str) -> bool:
         """A side is required when the entry says so, and always on a paired region (which knee?)."""
-        region = body_map().region(region_code)
+        region = body_sites().site(region_code)
         return self.laterality_required or (region is not None and region.paired)
 
     @field_validator("body_sites")
     @classmethod
     def _known_regions(cls, sites: tuple[str, ...]) -> tuple[str, ...]:
-        known = [r.code for r in body_map().regions]
+        known = body_sites().codes
         unknown = [s for s in sites if s not in known]
         if unknown:
-            raise ValueError(
-                f"unknown body-map region {', '.join(repr(s) for s in unknown)} (known: {', '.join(known)})"
-            )
+            raise ValueError(f"unknown body site {', '.join(repr(s) for s in unknown)} (known: {', '.join(known)})")
         if len(set(sites)) != len(sites):
             raise ValueError("a body site is listed twice")
         return sites
@@ -133,7 +131,7 @@ class Procedure(_Strict):
         if self.laterality_required and self.sides and "midline" in self.sides:
             raise ValueError("a procedure that requires a side cannot list 'midline'")
         for site in self.body_sites:
-            if body_map().region(site) is not None and not self.sides_for(site) and self.side_required(site):
+            if body_sites().site(site) is not None and not self.sides_for(site) and self.side_required(site):
                 raise ValueError(f"no side in {list(self.sides)} is possible on body site {site!r}")
         return self
 

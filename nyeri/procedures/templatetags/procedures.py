@@ -7,10 +7,10 @@ from typing import Any
 from django import template
 from django.utils import translation
 
+from nyeri.lib.bodysites import site_label as region_label
 from nyeri.procedures import selectors
 from nyeri.procedures.catalogue.schema import Procedure
 from nyeri.procedures.kinds import AnesthesiaLevel, Guidance
-from nyeri.procedures.services import region_label
 
 register = template.Library()
 
