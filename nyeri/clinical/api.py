@@ -272,12 +272,14 @@ def _format_rows(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.get(
     "/record-number-formats",
-    response={200: list[RecordNumberFormatOut], 403: ErrorEnvelope},
-    summary="Record number formats of the organization and its facilities (administrators)",
+    response={200: Page[RecordNumberFormatOut], 403: ErrorEnvelope, 422: ErrorEnvelope},
+    summary="Record number formats of the organization, then of its facilities by name (administrators; paged)",
 )
-def list_record_number_formats(request: HttpRequest) -> list[dict[str, Any]]:
-    ensure_clinical_role(request_scope(request), object_type="record_number_format", roles=MERGE_ROLES)
-    return _format_rows(request)
+def list_record_number_formats(request: HttpRequest, paging: Query[PageQuery]) -> HttpResponse:
+    scope = request_scope(request)
+    ensure_clinical_role(scope, object_type="record_number_format", roles=MERGE_ROLES)
+    found = patient_selectors.record_number_format_rows(scope, offset=paging.offset, limit=paging.page_size)
+    return json_page(found.rows, count=found.count, query=paging)
 
 
 @router.put(

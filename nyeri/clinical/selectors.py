@@ -15,6 +15,7 @@ from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
 from nyeri.clinical.breakglass.access import annotate_care_access, care_access, in_care_q
 from nyeri.clinical.models import Patient, PatientEdit, PatientFieldChange, PatientMerge, RecordNumberFormat
+from nyeri.lib.rows import PageRows, page_of
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 
@@ -125,6 +126,46 @@ def record_number_formats(scope: Scope) -> list[FormatRow]:
         pattern = by_facility.get(facility.pk, default)
         rows.append(FormatRow(facility, pattern, format_number(pattern, facility_code=facility.code, year=year, seq=1)))
     return rows
+
+
+def record_number_format_rows(scope: Scope, *, offset: int = 0, limit: int = 50) -> PageRows:
+    """One page of ``record_number_formats`` as plain rows (``facility_id``, ``pattern``, ``example``).
+
+    The organization's own format comes first (``facility_id`` null), then the facilities by
+    name: the page of facilities is read with its count in one statement, the formats set
+    in another, whatever the number of facilities.
+    """
+    from nyeri.clinical.record_numbers import DEFAULT_PATTERN
+
+    by_facility = dict(
+        RecordNumberFormat.objects.filter(organization=scope.organization).values_list("facility_id", "pattern")
+    )
+    year = timezone.localdate().year
+    default = by_facility.get(None, DEFAULT_PATTERN)
+    rows: list[dict[str, Any]] = []
+    if offset == 0:
+        rows.append({"facility_id": None, "pattern": default, "example": _example(default, "RS", year)})
+    # Position 0 is the organization's row: the facilities' page starts one earlier. Asking
+    # for at least one facility keeps the count in the statement on a page of one.
+    start = max(0, offset - 1)
+    wanted = limit - len(rows)
+    facilities = page_of(
+        Facility.objects.filter(organization=scope.organization).order_by("name", "pk"),
+        ("id", "code"),
+        offset=start,
+        limit=max(1, wanted),
+    )
+    for facility in facilities.rows[:wanted]:
+        pattern = by_facility.get(facility["id"], default)
+        rows.append({"facility_id": facility["id"], "pattern": pattern, "example": _example(pattern, facility["code"], year)})
+    return PageRows(facilities.count + 1, rows)
+
+
+def _example(pattern: str, facility_code: str, year: int) -> str:
+    from nyeri.clinical.record_numbers import format_number
+
+    # Only an example of the format (RS-2026-000001): the installation's year will do.
+    return format_number(pattern, facility_code=facility_code, year=year, seq=1)
 
 
 # --- Interoperability (FHIR): the organization's records, limited to the patients in care ----
