@@ -34,7 +34,6 @@ KNOWN_DUPLICATES = frozenset(
         "GET /api/facilities/{id}/services",
         "GET /api/hiring/postings/{id}/applications",
         "GET /api/imaging/orders/{id}",
-        "GET /api/patients/{id}/series",
         # Personal data rights (nyeri/privacy): opening the patient and the export or the
         # request are audited in separate transactions.
         "GET /api/patients/{id}/personal-data",

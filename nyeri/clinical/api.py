@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, envelope, with_api_names
 from nyeri.api.idempotency import idempotent
-from nyeri.api.pages import Page, PageQuery, json_page
+from nyeri.api.pages import Page, PageQuery, json_page, page_slice
 from nyeri.api.schemas import ReasonIn
 from nyeri.clinical import selectors as patient_selectors
 from nyeri.clinical import services
@@ -493,10 +493,16 @@ class InstrumentOut(Schema):
     scores: list[ScoreRuleOut]
 
 
-@router.get("/instruments", response=list[InstrumentOut], summary="The assessment instruments, in your language")
-def list_instruments(request: HttpRequest) -> list[dict[str, Any]]:
+@router.get(
+    "/instruments",
+    response={200: Page[InstrumentOut], 422: ErrorEnvelope},
+    summary="The assessment instruments by code, in your language (paged)",
+)
+def list_instruments(request: HttpRequest, paging: Query[PageQuery]) -> HttpResponse:
+    # The language is asked once for the page, not per label.
     language = get_language() or "id"
-    return [
+    everything = sorted(all_instruments().values(), key=lambda i: i.code)
+    items = [
         {
             "code": i.code,
             "version": i.version,
@@ -528,8 +534,9 @@ def list_instruments(request: HttpRequest) -> list[dict[str, Any]]:
                 for s in i.scores
             ],
         }
-        for i in sorted(all_instruments().values(), key=lambda i: i.code)
+        for i in page_slice(everything, paging)
     ]
+    return json_page(items, count=len(everything), query=paging)
 
 
 class BodySiteSchema(Schema):
@@ -615,18 +622,16 @@ class SeriesScoreOut(Schema):
 
 
 class SeriesPointOut(Schema):
+    """One assessment on a trend: the instrument's series it belongs to, when, and its scores."""
+
+    instrument: str
+    label: str = Field(description="The instrument's name, in your language")
     assessment_id: int
     recorded_at: datetime
     scores: list[SeriesScoreOut]
 
 
-class SeriesOut(Schema):
-    instrument: str
-    label: str
-    points: list[SeriesPointOut]
-
-
-class SeriesQuery(Schema):
+class SeriesQuery(PageQuery):
     instrument: str = ""
 
 
@@ -783,28 +788,32 @@ def list_assessments(request: HttpRequest, patient_id: int, filters: Query[Asses
 
 @router.get(
     "/patients/{patient_id}/series",
-    response={200: list[SeriesOut], **ERRORS},
-    summary="A patient's scores over time per instrument (current versions only), for trends",
+    response={200: Page[SeriesPointOut], **ERRORS},
+    summary="A patient's scores over time (current versions only), by instrument then time, for trends (paged points)",
 )
-def series(request: HttpRequest, patient_id: int, filters: Query[SeriesQuery]) -> list[dict[str, Any]]:
+def series(request: HttpRequest, patient_id: int, filters: Query[SeriesQuery]) -> HttpResponse:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api: series")
-    result = assessment_selectors.assessment_series(scope, patient, instrument_code=filters.instrument or None)
-    return [
-        {
-            "instrument": s.instrument_code,
-            "label": instrument_name(s.instrument_code, s.instrument),
-            "points": [
-                {
-                    "assessment_id": p.assessment_id,
-                    "recorded_at": p.recorded_at,
-                    "scores": [{"code": c, "value": float(v), "band": b} for c, (v, b) in p.scores.items()],
-                }
-                for p in s.points
-            ],
-        }
-        for s in result
-    ]
+    found = assessment_selectors.series_point_rows(
+        scope, patient, instrument_code=filters.instrument or None, offset=filters.offset, limit=filters.page_size
+    )
+    # Each instrument's name translated once for the page, not once per point.
+    names: dict[str, str] = {}
+    items = []
+    for row in found.rows:
+        code = row["instrument_code"]
+        if code not in names:
+            names[code] = instrument_name(code)
+        items.append(
+            {
+                "instrument": code,
+                "label": names[code],
+                "assessment_id": row["id"],
+                "recorded_at": row["recorded_at"],
+                "scores": [{"code": c, "value": float(v), "band": b} for c, v, b in row["scores"]],
+            }
+        )
+    return json_page(items, count=found.count, query=filters)
 
 
 @router.get(
