@@ -25,7 +25,6 @@ from nyeri.clinical.encounters import selectors as encounter_selectors
 from nyeri.clinical.encounters import services as encounter_services
 from nyeri.clinical.instruments import all_instruments
 from nyeri.clinical.models import Encounter, EncounterParticipant, PainAssessment, Patient, PatientMerge
-from nyeri.clinical.selectors import search_patients
 from nyeri.clinical.services import DuplicatePatient, StaleEdit
 from nyeri.lib.http import request_user
 from nyeri.tenancy import selectors as tenancy_selectors
@@ -53,17 +52,20 @@ class OnePatientOut(PatientOut):
     merged_into_id: int | None = Field(None, description="Set: this record was merged into that one.")
 
 
-class PatientSearch(Schema):
+class PatientSearch(PageQuery):
     q: str = ""
 
 
-@router.get("/patients", response=list[PatientOut], summary="Search patients (audited)")
-def list_patients(request: HttpRequest, filters: Query[PatientSearch]) -> object:
-    found = search_patients(request_scope(request), filters.q[:100])
-    return [
-        p if getattr(p, "in_care", True) else {"id": p.pk, "mrn": p.mrn, "full_name": p.full_name, "in_care": False}
-        for p in found
-    ]
+@router.get(
+    "/patients",
+    response={200: Page[PatientOut], 403: ErrorEnvelope, 422: ErrorEnvelope},
+    summary="Search patients, the most recently registered first (audited; paged)",
+)
+def list_patients(request: HttpRequest, filters: Query[PatientSearch]) -> HttpResponse:
+    found = patient_selectors.search_patient_rows(
+        request_scope(request), filters.q[:100], offset=filters.offset, limit=filters.page_size
+    )
+    return json_page(found.rows, count=found.count, query=filters)
 
 
 @router.get(
