@@ -61,4 +61,5 @@ def test_the_paged_lists_answer_the_one_envelope_with_page_and_page_size() -> No
             assert set(components[name]["properties"]) == PAGE_FIELDS, path
             parameters = {p["name"] for p in op.get("parameters", [])}
             assert {"page", "page_size"} <= parameters, path
-    assert len(paged) >= 30
+    # The walk found the paged lists at all (34 when the last bare list was paged, December 2026).
+    assert len(paged) >= 34
