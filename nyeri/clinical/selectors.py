@@ -184,7 +184,8 @@ def record_number_format_rows(scope: Scope, *, offset: int = 0, limit: int = 50)
     """
     from nyeri.clinical.record_numbers import DEFAULT_PATTERN
 
-    by_facility = dict(
+    # The organization's own format is keyed None: its facility is empty.
+    by_facility: dict[int | None, str] = dict(
         RecordNumberFormat.objects.filter(organization=scope.organization).values_list("facility_id", "pattern")
     )
     year = timezone.localdate().year
@@ -204,7 +205,9 @@ def record_number_format_rows(scope: Scope, *, offset: int = 0, limit: int = 50)
     )
     for facility in facilities.rows[:wanted]:
         pattern = by_facility.get(facility["id"], default)
-        rows.append({"facility_id": facility["id"], "pattern": pattern, "example": _example(pattern, facility["code"], year)})
+        rows.append(
+            {"facility_id": facility["id"], "pattern": pattern, "example": _example(pattern, facility["code"], year)}
+        )
     return PageRows(facilities.count + 1, rows)
 
 

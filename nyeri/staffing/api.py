@@ -245,7 +245,9 @@ def preview_plan(request: HttpRequest, facility_id: int, payload: PreviewIn) -> 
 @router.get(
     "/rules",
     response={200: Page[RuleDefinitionOut], **ERRORS},
-    summary="The organization's staffing rules: the jurisdiction's, changed, added or switched off (administrators; paged)",
+    summary=(
+        "The organization's staffing rules: the jurisdiction's, changed, added or switched off (administrators; paged)"
+    ),
 )
 def list_rules(request: HttpRequest, paging: Query[PageQuery]) -> HttpResponse:
     scope = request_scope(request)

@@ -356,7 +356,11 @@ def test_the_series_takes_the_same_queries_for_one_assessment_or_many(clinician_
 
 
 def test_the_series_api_pages_its_points_by_instrument_then_time_audited_in_constant_statements(
-    clinician_scope: Scope, clinician_client: Client, patient: Patient, other_org: Organization, other_facility: Facility
+    clinician_scope: Scope,
+    clinician_client: Client,
+    patient: Patient,
+    other_org: Organization,
+    other_facility: Facility,
 ) -> None:
     first = record(clinician_scope, patient, answers={"intensity": 5})
     url = f"/api/patients/{patient.pk}/series"

@@ -130,7 +130,9 @@ def test_a_diagnosis_history_is_paged_first_version_first_audited_in_constant_st
     latest = low_back_pain.pk
     for side in ("left", "right", "bilateral", "left"):
         amended = client.post(
-            f"/api/diagnoses/{latest}/amend", {"reason": "Re-examined", "laterality": side}, content_type="application/json"
+            f"/api/diagnoses/{latest}/amend",
+            {"reason": "Re-examined", "laterality": side},
+            content_type="application/json",
         )
         latest = amended.json()["id"]
     assert statements_of(lambda: client.get(url)) == one_version

@@ -9,11 +9,11 @@ from django.test import Client
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent
+from nyeri.facilities import services
 from nyeri.facilities.models import Equipment, EquipmentStatus, FacilityProfile
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
-from nyeri.facilities import services
 from tests.facilities.conftest import MakeStaff, bearer, client_of, describe, scope_of, unit
 from tests.queries import statements_of
 

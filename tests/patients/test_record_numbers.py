@@ -25,8 +25,8 @@ from nyeri.clinical.services import (
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.scope import Scope
 from tests.concurrency import all_at_once, raised
-from tests.queries import statements_of
 from tests.patients.conftest import asep, bearer, client_of, euis, register, scope_of
+from tests.queries import statements_of
 
 
 def foreigner(n: int) -> dict[str, object]:

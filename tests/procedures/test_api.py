@@ -16,8 +16,8 @@ from nyeri.procedures import services
 from nyeri.procedures.kinds import ProcedureStatus
 from nyeri.procedures.models import ProcedurePerformance, ProcedureRecord
 from nyeri.tenancy.models import Facility
-from tests.queries import statements_of
 from tests.procedures.conftest import Order, Staff, client_of
+from tests.queries import statements_of
 
 
 def post(client: Client, url: str, body: dict[str, Any]) -> Any:
