@@ -34,7 +34,6 @@ KNOWN_DUPLICATES = frozenset(
         "GET /api/facilities/{id}/services",
         "GET /api/hiring/postings/{id}/applications",
         "GET /api/imaging/orders/{id}",
-        "GET /api/patients/{id}/series",
         "GET /api/prescriptions/{id}/pdf",
         # Personal data rights: accepting a demographic correction opens the patient, then
         # update_patient opens it again (the same SELECT on SQLite).
@@ -116,3 +115,11 @@ def no_duplicate_sql(label: str = "", *, known: bool = False) -> Iterator[list[s
         return
     if repeated and not known:
         raise DuplicateSQL(f"{label}: the same SQL ran more than once:\n" + "\n".join(repeated))
+
+
+def statements_of(call: Callable[[], Any]) -> int:
+    """How many statements ``call`` runs (transaction control not counted): a list that costs
+    what it returns runs as many for one row as for two hundred."""
+    with no_duplicate_sql("counted", known=True) as statements:
+        call()
+    return len(statements)

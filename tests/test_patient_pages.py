@@ -11,6 +11,7 @@ from nyeri.clinical.models import AdministrativeSex, Patient
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from tests.conftest import MakeMember, log_in
+from tests.queries import statements_of
 
 
 def make_patient(org: Organization, facility: Facility, mrn: str, name: str) -> Patient:
@@ -58,10 +59,39 @@ def test_searching_patients_finds_by_name_and_is_audited_without_the_query_text(
     nurse_client: Client, patient: Patient, foreign_patient: Patient
 ) -> None:
     response = nurse_client.get("/api/patients", {"q": "dadang"})
-    assert [p["id"] for p in response.json()] == [patient.pk]
-    assert [p["id"] for p in nurse_client.get("/api/patients", {"q": "Orang"}).json()] == []
+    assert [p["id"] for p in response.json()["items"]] == [patient.pk]
+    assert [p["id"] for p in nurse_client.get("/api/patients", {"q": "Orang"}).json()["items"]] == []
     event = AuditEvent.objects.filter(action=AuditAction.SEARCH).latest("id")
     assert "dadang" not in event.reason
+
+
+def test_the_patient_search_is_paged_newest_first_in_constant_statements_counting_only_the_organizations(
+    nurse_client: Client, patient: Patient, foreign_patient: Patient, org: Organization, facility: Facility
+) -> None:
+    first = nurse_client.get("/api/patients", {"q": "RM-"}).json()
+    # The other organization's RM-1 is neither listed nor counted.
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (1, 1, 1, 50)
+    assert first["items"] == [
+        {
+            "id": patient.pk,
+            "mrn": "RM-1",
+            "full_name": "Dadang Suryana",
+            "birth_date": "1970-01-02",
+            "sex": "male",
+            "registered_at_id": facility.pk,
+            "in_care": True,
+        }
+    ]
+    one = statements_of(lambda: nurse_client.get("/api/patients", {"q": "RM-"}))
+    for n in range(2, 62):
+        make_patient(org, facility, f"RM-{n}", f"Pasien {n}")
+    assert statements_of(lambda: nurse_client.get("/api/patients", {"q": "RM-"})) == one
+    default = nurse_client.get("/api/patients", {"q": "RM-"}).json()
+    assert (default["count"], default["pages"], len(default["items"])) == (61, 2, 50)
+    second = nurse_client.get("/api/patients", {"q": "RM-", "page": 2, "page_size": 20}).json()
+    assert [p["mrn"] for p in second["items"]] == [f"RM-{n}" for n in range(41, 21, -1)]
+    event = AuditEvent.objects.filter(action=AuditAction.SEARCH).latest("id")
+    assert event.reason == "query length 3; 61 result(s)"
 
 
 def test_a_compliance_officer_cannot_open_charts_and_the_refusal_is_audited(

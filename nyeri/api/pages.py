@@ -83,3 +83,9 @@ def json_response(body: Any, *, status: int = 200) -> HttpResponse:
 
 def json_page(items: Sequence[Any], *, count: int, query: PageQuery) -> HttpResponse:
     return json_response(page_body(items, count=count, query=query))
+
+
+def page_slice(items: Sequence[Item], query: PageQuery) -> list[Item]:
+    """The page of a list held in memory (a catalogue read from the code's data files): cut
+    before its rows are built, so that only the page's rows are translated and described."""
+    return list(items[query.offset : query.offset + query.page_size])

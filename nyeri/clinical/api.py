@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, envelope, with_api_names
 from nyeri.api.idempotency import idempotent
-from nyeri.api.pages import Page, PageQuery, json_page
+from nyeri.api.pages import Page, PageQuery, json_page, page_slice
 from nyeri.api.schemas import ReasonIn
 from nyeri.clinical import selectors as patient_selectors
 from nyeri.clinical import services
@@ -25,7 +25,6 @@ from nyeri.clinical.encounters import selectors as encounter_selectors
 from nyeri.clinical.encounters import services as encounter_services
 from nyeri.clinical.instruments import all_instruments
 from nyeri.clinical.models import Encounter, EncounterParticipant, PainAssessment, Patient, PatientMerge
-from nyeri.clinical.selectors import search_patients
 from nyeri.clinical.services import DuplicatePatient, StaleEdit
 from nyeri.lib.http import request_user
 from nyeri.tenancy import selectors as tenancy_selectors
@@ -53,17 +52,20 @@ class OnePatientOut(PatientOut):
     merged_into_id: int | None = Field(None, description="Set: this record was merged into that one.")
 
 
-class PatientSearch(Schema):
+class PatientSearch(PageQuery):
     q: str = ""
 
 
-@router.get("/patients", response=list[PatientOut], summary="Search patients (audited)")
-def list_patients(request: HttpRequest, filters: Query[PatientSearch]) -> object:
-    found = search_patients(request_scope(request), filters.q[:100])
-    return [
-        p if getattr(p, "in_care", True) else {"id": p.pk, "mrn": p.mrn, "full_name": p.full_name, "in_care": False}
-        for p in found
-    ]
+@router.get(
+    "/patients",
+    response={200: Page[PatientOut], 403: ErrorEnvelope, 422: ErrorEnvelope},
+    summary="Search patients, the most recently registered first (audited; paged)",
+)
+def list_patients(request: HttpRequest, filters: Query[PatientSearch]) -> HttpResponse:
+    found = patient_selectors.search_patient_rows(
+        request_scope(request), filters.q[:100], offset=filters.offset, limit=filters.page_size
+    )
+    return json_page(found.rows, count=found.count, query=filters)
 
 
 @router.get(
@@ -272,12 +274,14 @@ def _format_rows(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.get(
     "/record-number-formats",
-    response={200: list[RecordNumberFormatOut], 403: ErrorEnvelope},
-    summary="Record number formats of the organization and its facilities (administrators)",
+    response={200: Page[RecordNumberFormatOut], 403: ErrorEnvelope, 422: ErrorEnvelope},
+    summary="Record number formats of the organization, then of its facilities by name (administrators; paged)",
 )
-def list_record_number_formats(request: HttpRequest) -> list[dict[str, Any]]:
-    ensure_clinical_role(request_scope(request), object_type="record_number_format", roles=MERGE_ROLES)
-    return _format_rows(request)
+def list_record_number_formats(request: HttpRequest, paging: Query[PageQuery]) -> HttpResponse:
+    scope = request_scope(request)
+    ensure_clinical_role(scope, object_type="record_number_format", roles=MERGE_ROLES)
+    found = patient_selectors.record_number_format_rows(scope, offset=paging.offset, limit=paging.page_size)
+    return json_page(found.rows, count=found.count, query=paging)
 
 
 @router.put(
@@ -491,10 +495,16 @@ class InstrumentOut(Schema):
     scores: list[ScoreRuleOut]
 
 
-@router.get("/instruments", response=list[InstrumentOut], summary="The assessment instruments, in your language")
-def list_instruments(request: HttpRequest) -> list[dict[str, Any]]:
+@router.get(
+    "/instruments",
+    response={200: Page[InstrumentOut], 422: ErrorEnvelope},
+    summary="The assessment instruments by code, in your language (paged)",
+)
+def list_instruments(request: HttpRequest, paging: Query[PageQuery]) -> HttpResponse:
+    # The language is asked once for the page, not per label.
     language = get_language() or "id"
-    return [
+    everything = sorted(all_instruments().values(), key=lambda i: i.code)
+    items = [
         {
             "code": i.code,
             "version": i.version,
@@ -526,8 +536,9 @@ def list_instruments(request: HttpRequest) -> list[dict[str, Any]]:
                 for s in i.scores
             ],
         }
-        for i in sorted(all_instruments().values(), key=lambda i: i.code)
+        for i in page_slice(everything, paging)
     ]
+    return json_page(items, count=len(everything), query=paging)
 
 
 class BodySiteSchema(Schema):
@@ -613,18 +624,16 @@ class SeriesScoreOut(Schema):
 
 
 class SeriesPointOut(Schema):
+    """One assessment on a trend: the instrument's series it belongs to, when, and its scores."""
+
+    instrument: str
+    label: str = Field(description="The instrument's name, in your language")
     assessment_id: int
     recorded_at: datetime
     scores: list[SeriesScoreOut]
 
 
-class SeriesOut(Schema):
-    instrument: str
-    label: str
-    points: list[SeriesPointOut]
-
-
-class SeriesQuery(Schema):
+class SeriesQuery(PageQuery):
     instrument: str = ""
 
 
@@ -781,28 +790,32 @@ def list_assessments(request: HttpRequest, patient_id: int, filters: Query[Asses
 
 @router.get(
     "/patients/{patient_id}/series",
-    response={200: list[SeriesOut], **ERRORS},
-    summary="A patient's scores over time per instrument (current versions only), for trends",
+    response={200: Page[SeriesPointOut], **ERRORS},
+    summary="A patient's scores over time (current versions only), by instrument then time, for trends (paged points)",
 )
-def series(request: HttpRequest, patient_id: int, filters: Query[SeriesQuery]) -> list[dict[str, Any]]:
+def series(request: HttpRequest, patient_id: int, filters: Query[SeriesQuery]) -> HttpResponse:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api: series")
-    result = assessment_selectors.assessment_series(scope, patient, instrument_code=filters.instrument or None)
-    return [
-        {
-            "instrument": s.instrument_code,
-            "label": instrument_name(s.instrument_code, s.instrument),
-            "points": [
-                {
-                    "assessment_id": p.assessment_id,
-                    "recorded_at": p.recorded_at,
-                    "scores": [{"code": c, "value": float(v), "band": b} for c, (v, b) in p.scores.items()],
-                }
-                for p in s.points
-            ],
-        }
-        for s in result
-    ]
+    found = assessment_selectors.series_point_rows(
+        scope, patient, instrument_code=filters.instrument or None, offset=filters.offset, limit=filters.page_size
+    )
+    # Each instrument's name translated once for the page, not once per point.
+    names: dict[str, str] = {}
+    items = []
+    for row in found.rows:
+        code = row["instrument_code"]
+        if code not in names:
+            names[code] = instrument_name(code)
+        items.append(
+            {
+                "instrument": code,
+                "label": names[code],
+                "assessment_id": row["id"],
+                "recorded_at": row["recorded_at"],
+                "scores": [{"code": c, "value": float(v), "band": b} for c, v, b in row["scores"]],
+            }
+        )
+    return json_page(items, count=found.count, query=filters)
 
 
 @router.get(

@@ -13,8 +13,15 @@ from django.utils import timezone
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.clinical.access import ensure_clinical_role
-from nyeri.clinical.breakglass.access import annotate_care_access, care_access, in_care_q
+from nyeri.clinical.breakglass.access import (
+    annotate_care_access,
+    care_access,
+    care_columns,
+    in_care_q,
+    row_in_care,
+)
 from nyeri.clinical.models import Patient, PatientEdit, PatientFieldChange, PatientMerge, RecordNumberFormat
+from nyeri.lib.rows import PageRows, page_of
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.scope import Scope
 
@@ -37,13 +44,7 @@ def search_patients(
     """
     ensure_clinical_role(scope)
     query = query.strip()
-    qs = annotate_care_access(
-        Patient.objects.filter(organization=scope.organization).select_related("registered_at"), scope, now=now
-    )
-    if query:
-        qs = qs.filter(Q(full_name__icontains=query) | Q(mrn__icontains=query) | (Q(nik=query) & in_care_q(scope)))
-    else:
-        qs = qs.filter(in_care_q(scope))
+    qs = _searched(scope, query, now=now).select_related("registered_at")
     results = list(qs.order_by("-created_at", "-pk")[:limit])
     for patient in results:
         patient.in_care = care_access(scope, patient, now=now).allowed  # type: ignore[attr-defined]
@@ -56,6 +57,53 @@ def search_patients(
             reason=f"query length {len(query)}; {len(results)} result(s)",
         )
     return results
+
+
+SEARCH_COLUMNS = ("id", "mrn", "full_name", "birth_date", "sex", "registered_at_id")
+
+
+def search_patient_rows(
+    scope: Scope, query: str, *, offset: int = 0, limit: int = SEARCH_LIMIT, now: datetime | None = None
+) -> PageRows:
+    """``search_patients`` for a list: one page of ``SEARCH_COLUMNS`` with the count, each row
+    with ``in_care``; a patient outside the user's care by record number and name only (the
+    other columns empty). One statement and the audit row (SEARCH, with the query's length and
+    the whole count), whatever the page."""
+    ensure_clinical_role(scope)
+    query = query.strip()
+    found = page_of(
+        _searched(scope, query, now=now).order_by("-created_at", "-pk"),
+        SEARCH_COLUMNS + care_columns(scope),
+        offset=offset,
+        limit=limit,
+    )
+    hidden = care_columns(scope)
+    for row in found.rows:
+        in_care = row_in_care(scope, row)
+        for column in hidden:
+            del row[column]
+        if not in_care:
+            row.update(birth_date=None, sex=None, registered_at_id=None)
+        row["in_care"] = in_care
+    with transaction.atomic():
+        record_event(
+            actor=scope.user,
+            action=AuditAction.SEARCH,
+            organization=scope.organization,
+            object_type="patient",
+            reason=f"query length {len(query)}; {found.count} result(s)",
+        )
+    return found
+
+
+def _searched(scope: Scope, query: str, *, now: datetime | None = None) -> QuerySet[Patient]:
+    # The NIK, and the list of recent patients (no query), find only patients in care.
+    patients = annotate_care_access(Patient.objects.filter(organization=scope.organization), scope, now=now)
+    if query:
+        return patients.filter(
+            Q(full_name__icontains=query) | Q(mrn__icontains=query) | (Q(nik=query) & in_care_q(scope))
+        )
+    return patients.filter(in_care_q(scope))
 
 
 @dataclass(frozen=True)
@@ -125,6 +173,49 @@ def record_number_formats(scope: Scope) -> list[FormatRow]:
         pattern = by_facility.get(facility.pk, default)
         rows.append(FormatRow(facility, pattern, format_number(pattern, facility_code=facility.code, year=year, seq=1)))
     return rows
+
+
+def record_number_format_rows(scope: Scope, *, offset: int = 0, limit: int = 50) -> PageRows:
+    """One page of ``record_number_formats`` as plain rows (``facility_id``, ``pattern``, ``example``).
+
+    The organization's own format comes first (``facility_id`` null), then the facilities by
+    name: the page of facilities is read with its count in one statement, the formats set
+    in another, whatever the number of facilities.
+    """
+    from nyeri.clinical.record_numbers import DEFAULT_PATTERN
+
+    # The organization's own format is keyed None: its facility is empty.
+    by_facility: dict[int | None, str] = dict(
+        RecordNumberFormat.objects.filter(organization=scope.organization).values_list("facility_id", "pattern")
+    )
+    year = timezone.localdate().year
+    default = by_facility.get(None, DEFAULT_PATTERN)
+    rows: list[dict[str, Any]] = []
+    if offset == 0:
+        rows.append({"facility_id": None, "pattern": default, "example": _example(default, "RS", year)})
+    # Position 0 is the organization's row: the facilities' page starts one earlier. Asking
+    # for at least one facility keeps the count in the statement on a page of one.
+    start = max(0, offset - 1)
+    wanted = limit - len(rows)
+    facilities = page_of(
+        Facility.objects.filter(organization=scope.organization).order_by("name", "pk"),
+        ("id", "code"),
+        offset=start,
+        limit=max(1, wanted),
+    )
+    for facility in facilities.rows[:wanted]:
+        pattern = by_facility.get(facility["id"], default)
+        rows.append(
+            {"facility_id": facility["id"], "pattern": pattern, "example": _example(pattern, facility["code"], year)}
+        )
+    return PageRows(facilities.count + 1, rows)
+
+
+def _example(pattern: str, facility_code: str, year: int) -> str:
+    from nyeri.clinical.record_numbers import format_number
+
+    # Only an example of the format (RS-2026-000001): the installation's year will do.
+    return format_number(pattern, facility_code=facility_code, year=year, seq=1)
 
 
 # --- Interoperability (FHIR): the organization's records, limited to the patients in care ----

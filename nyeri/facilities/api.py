@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.facilities import selectors, services
 from nyeri.facilities.access import access_equipment
 from nyeri.facilities.models import Equipment, EquipmentStatusChange
@@ -172,13 +173,14 @@ def put_profile(request: HttpRequest, facility_id: int, payload: ProfileIn) -> A
 
 @router.get(
     "/facilities/{facility_id}/equipment",
-    response={200: list[EquipmentOut], **ERRORS},
-    summary="A facility's equipment, each unit with its status history",
+    response={200: Page[EquipmentOut], **ERRORS},
+    summary="A facility's equipment by kind and model, each unit with its status history (paged)",
 )
-def list_equipment(request: HttpRequest, facility_id: int) -> Any:
+def list_equipment(request: HttpRequest, facility_id: int, paging: Query[PageQuery]) -> HttpResponse:
     scope = request_scope(request)
     facility = access_facility(scope, facility_id)
-    return list(selectors.equipment_list(scope, facility).units)
+    found = selectors.equipment_rows(scope, facility, offset=paging.offset, limit=paging.page_size)
+    return json_page(found.rows, count=found.count, query=paging)
 
 
 @router.post(

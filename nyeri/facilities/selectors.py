@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -46,6 +47,7 @@ from nyeri.facilities.offered import (
     load_staff_facts,
     people_at,
 )
+from nyeri.lib.rows import PageRows, page_ids, page_of
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.engine import Decision, decide_many
@@ -168,6 +170,42 @@ def equipment_list(scope: Scope, facility: Facility) -> EquipmentList:
         .order_by("kind", "model_name", "pk")
     )
     return EquipmentList(facility, units, may_add_equipment(scope), may_change_status(scope))
+
+
+EQUIPMENT_COLUMNS = ("id", "facility_id", "kind", "model_name", "serial_number", "status", "status_changed_at")
+
+
+def equipment_rows(scope: Scope, facility: Facility, *, offset: int = 0, limit: int = 50) -> PageRows:
+    """``equipment_list`` for a list: one page of ``EQUIPMENT_COLUMNS`` (with the count), each
+    row with its ``history`` (oldest first) read by the page's ids: 2 queries whatever the page."""
+    ordered = Equipment.objects.filter(organization=scope.organization, facility=facility).order_by(
+        "kind", "model_name", "pk"
+    )
+    found = page_of(ordered, EQUIPMENT_COLUMNS, offset=offset, limit=limit)
+    if not found.rows:
+        return found
+    by_id = found.by_id()
+    for row in found.rows:
+        row["history"] = []
+    changes = (
+        EquipmentStatusChange.objects.filter(
+            organization=scope.organization, equipment__in=page_ids(ordered, offset=offset, limit=limit)
+        )
+        .annotate(changed_by_name=Coalesce(F("changed_by__username"), Value("")))
+        .order_by("changed_at", "pk")
+        .values_list("equipment_id", "from_status", "to_status", "reason", "changed_by_name", "changed_at")
+    )
+    for equipment_id, from_status, to_status, reason, changed_by, changed_at in changes:
+        by_id[equipment_id]["history"].append(
+            {
+                "from_status": from_status,
+                "to_status": to_status,
+                "reason": reason,
+                "changed_by": changed_by,
+                "changed_at": changed_at,
+            }
+        )
+    return found
 
 
 # --- Services offered -------------------------------------------------------------------------

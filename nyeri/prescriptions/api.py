@@ -19,7 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope, with_api_names
 from nyeri.api.idempotency import idempotent
-from nyeri.api.pages import Page, PageQuery, json_page
+from nyeri.api.pages import Page, PageQuery, json_page, page_slice
 from nyeri.api.schemas import ReasonIn
 from nyeri.clinical.access import access_patient
 from nyeri.lib.http import request_user
@@ -253,13 +253,19 @@ def _read(scope: Scope, prescription_id: int, purpose: str) -> Prescription:
     return prescription
 
 
-@router.get("/medications", response=list[MedicationOut], summary="The medication catalogue of your jurisdiction")
-def medications(request: HttpRequest) -> list[dict[str, Any]]:
+@router.get(
+    "/medications",
+    response={200: Page[MedicationOut], 422: ErrorEnvelope},
+    summary="The medication catalogue of your jurisdiction, by generic name and strength (paged)",
+)
+def medications(request: HttpRequest, paging: Query[PageQuery]) -> HttpResponse:
     jurisdiction = request_scope(request).organization.jurisdiction
     table = selectors.rules_for(jurisdiction).mme_table
+    # The language is chosen once for the page; the labels are the catalogue's own columns.
     language = display.language()
+    everything = catalogue.for_jurisdiction(jurisdiction)
     rows = []
-    for med in catalogue.for_jurisdiction(jurisdiction):
+    for med in page_slice(everything, paging):
         klass = catalogue.controlled_class(med, jurisdiction)
         factor = med.factor(table)
         rows.append(
@@ -274,7 +280,7 @@ def medications(request: HttpRequest) -> list[dict[str, Any]]:
                 "mme_note": med.mme_note_id if language == "id" else med.mme_note_en,
             }
         )
-    return rows
+    return json_page(rows, count=len(everything), query=paging)
 
 
 def _list_item(row: dict[str, Any], label: str) -> dict[str, Any]:

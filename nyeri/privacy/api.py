@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema, Status
 
 from nyeri.api.errors import ErrorEnvelope
 from nyeri.api.idempotency import idempotent
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.lib.http import request_user
 from nyeri.privacy import selectors, services
 from nyeri.privacy.models import PatientDataRequest
@@ -100,12 +101,14 @@ def own_export(request: HttpRequest, language: Language = "id") -> dict[str, Any
 
 @router.get(
     "/patients/{patient_id}/personal-data-requests",
-    response={200: list[PersonalDataRequestOut], **ERRORS},
-    summary="A patient's correction and erasure requests (audited read)",
+    response={200: Page[PersonalDataRequestOut], **ERRORS},
+    summary="A patient's correction and erasure requests, newest first (audited read; paged)",
 )
-def patient_requests(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
-    _, rows = selectors.patient_requests(request_scope(request), patient_id)
-    return [_out(row) for row in rows]
+def patient_requests(request: HttpRequest, patient_id: int, paging: Query[PageQuery]) -> HttpResponse:
+    found = selectors.patient_request_rows(
+        request_scope(request), patient_id, offset=paging.offset, limit=paging.page_size
+    )
+    return json_page(found.rows, count=found.count, query=paging)
 
 
 @router.post(

@@ -20,6 +20,7 @@ from nyeri.candidates.models import CandidateProfile
 from nyeri.clinical.access import access_patient, ensure_clinical_role
 from nyeri.clinical.models import Patient, PatientEdit, PatientFieldChange, PatientMerge
 from nyeri.clinical.services import patient_links
+from nyeri.lib.rows import PageRows, page_of
 from nyeri.privacy.collect import Section, plain, related_sections, section
 from nyeri.privacy.models import PatientDataRequest, RequestStatus
 from nyeri.workforce.models import Person
@@ -160,6 +161,34 @@ def patient_requests(scope: Scope, patient_id: int) -> tuple[Patient, list[Patie
         # Its times are shown in the zone of the patient's facility: no query per row.
         row.patient = patient
     return patient, rows
+
+
+REQUEST_COLUMNS = (
+    "id",
+    "patient_id",
+    "kind",
+    "status",
+    "requested_by",
+    "received_at",
+    "field",
+    "what_is_wrong",
+    "should_be",
+    "due_at",
+    "answered_at",
+    "answer",
+    "legal_basis",
+    "edit_id",
+)
+
+
+def patient_request_rows(scope: Scope, patient_id: int, *, offset: int = 0, limit: int = 50) -> PageRows:
+    """``patient_requests`` for a list: the patient opened (care access, audited read), then one
+    page of ``REQUEST_COLUMNS``, newest first, with the count in the same statement."""
+    patient = access_patient(scope, patient_id, purpose="personal data requests")
+    ordered = PatientDataRequest.objects.filter(organization=scope.organization, patient=patient).order_by(
+        "-received_at", "-pk"
+    )
+    return page_of(ordered, REQUEST_COLUMNS, offset=offset, limit=limit)
 
 
 def open_requests(scope: Scope) -> QuerySet[PatientDataRequest]:

@@ -504,10 +504,11 @@ def worklist(request: HttpRequest, facility_id: int) -> Any:
 
 @router.get(
     "/patients/{patient_id}/procedure-markers",
-    response={200: list[ProcedureMarkerOut], **ERRORS},
-    summary="The patient's performed procedures as chart markers (audited read)",
+    response={200: Page[ProcedureMarkerOut], **ERRORS},
+    summary="The patient's performed procedures as chart markers, oldest first (audited read; paged)",
 )
-def markers(request: HttpRequest, patient_id: int) -> Any:
+def markers(request: HttpRequest, patient_id: int, paging: Query[PageQuery]) -> HttpResponse:
     scope = request_scope(request)
     patient = access_patient(scope, patient_id, purpose="api procedure markers")
-    return selectors.procedure_markers(scope, patient)
+    found = selectors.procedure_marker_rows(scope, patient, offset=paging.offset, limit=paging.page_size)
+    return json_page(found.rows, count=found.count, query=paging)

@@ -429,6 +429,19 @@ def procedure_markers(scope: Scope, patient: Patient, *, since: datetime | None 
     procedures have no marker, nor one entered in error (still on the patient's procedure
     list, marked); an amended time moves the marker.
     """
+    language = _language()
+    markers = []
+    for pk, record_id, performed_at, code, site, side in (
+        _marker_rows(scope, patient, since=since)
+        .order_by("performed_at", "pk")
+        .values_list("pk", "record_id", "performed_at", "procedure_code", "body_site", "laterality")
+    ):
+        label = f"{procedure_label(code, language)} ({site_text(site, side).lower()})"
+        markers.append(ProcedureMarker(performed_at, label, record_id, pk))
+    return markers
+
+
+def _marker_rows(scope: Scope, patient: Patient, *, since: datetime | None = None) -> QuerySet[ProcedurePerformance]:
     rows = ProcedurePerformance.objects.filter(
         organization=scope.organization,
         record__patient=patient,
@@ -438,14 +451,36 @@ def procedure_markers(scope: Scope, patient: Patient, *, since: datetime | None 
     )
     if since is not None:
         rows = rows.filter(performed_at__gte=since)
+    return rows
+
+
+def procedure_marker_rows(scope: Scope, patient: Patient, *, offset: int = 0, limit: int = 50) -> PageRows:
+    """One page of ``procedure_markers`` as plain rows (``at``, ``kind``, ``label``, ``id``,
+    ``performance_id``) and their count: one statement, each label translated once per
+    procedure and site of the page, not once per row. ``patient`` comes from ``access_patient``."""
+    found = page_of(
+        _marker_rows(scope, patient).order_by("performed_at", "pk"),
+        ("id", "record_id", "performed_at", "procedure_code", "body_site", "laterality"),
+        offset=offset,
+        limit=limit,
+    )
     language = _language()
-    markers = []
-    for pk, record_id, performed_at, code, site, side in rows.order_by("performed_at", "pk").values_list(
-        "pk", "record_id", "performed_at", "procedure_code", "body_site", "laterality"
-    ):
-        label = f"{procedure_label(code, language)} ({site_text(site, side).lower()})"
-        markers.append(ProcedureMarker(performed_at, label, record_id, pk))
-    return markers
+    labels: dict[tuple[str, str, str], str] = {}
+    rows = []
+    for row in found.rows:
+        key = (row["procedure_code"], row["body_site"], row["laterality"])
+        if key not in labels:
+            labels[key] = f"{procedure_label(key[0], language)} ({site_text(key[1], key[2]).lower()})"
+        rows.append(
+            {
+                "at": row["performed_at"],
+                "kind": "procedure",
+                "label": labels[key],
+                "id": row["record_id"],
+                "performance_id": row["id"],
+            }
+        )
+    return PageRows(found.count, rows)
 
 
 def organization_performed_procedures(scope: Scope) -> QuerySet[ProcedureRecord]:

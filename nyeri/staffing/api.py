@@ -11,10 +11,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
 
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.pages import Page, PageQuery, json_page, page_slice
 from nyeri.facilities.models import EquipmentKind
 from nyeri.staffing import selectors
 from nyeri.staffing.evaluate import Contribution, Plan, RoleLine, StaffMember, describe_rule
@@ -243,14 +244,17 @@ def preview_plan(request: HttpRequest, facility_id: int, payload: PreviewIn) -> 
 
 @router.get(
     "/rules",
-    response={200: list[RuleDefinitionOut], **ERRORS},
-    summary="The organization's staffing rules: the jurisdiction's, changed, added or switched off (administrators)",
+    response={200: Page[RuleDefinitionOut], **ERRORS},
+    summary=(
+        "The organization's staffing rules: the jurisdiction's, changed, added or switched off (administrators; paged)"
+    ),
 )
-def list_rules(request: HttpRequest) -> Any:
+def list_rules(request: HttpRequest, paging: Query[PageQuery]) -> HttpResponse:
     scope = request_scope(request)
     overview = selectors.rules_overview(scope)
     out = []
-    for row in overview.rows:
+    # Cut before the terms are described in both languages: only the page's rules are.
+    for row in page_slice(overview.rows, paging):
         values = row.rule.model_dump(mode="python")
         for key, value in values.items():
             if hasattr(value, "value"):
@@ -263,4 +267,4 @@ def list_rules(request: HttpRequest) -> Any:
                 "terms_id": describe_rule(row.rule, "id"),
             }
         )
-    return out
+    return json_page(out, count=len(overview.rows), query=paging)

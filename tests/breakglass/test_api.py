@@ -47,7 +47,8 @@ def test_the_search_answers_identification_only_outside_ones_care(
 ) -> None:
     theirs = make_patient(org, branch, "RM-7", "Ujang Cimahi")
     found = branch_client.get("/api/patients", {"q": "RM-"}).json()
-    by_id = {p["id"]: p for p in found}
+    assert found["count"] == 2
+    by_id = {p["id"]: p for p in found["items"]}
     assert by_id[patient.pk] == {
         "id": patient.pk,
         "mrn": "RM-0042",

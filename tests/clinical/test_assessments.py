@@ -34,6 +34,7 @@ from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 from tests.clinical.conftest import make_patient, scope_of
 from tests.conftest import MakeMember, log_in
+from tests.queries import statements_of
 
 PEG = {"pain_average": 7, "enjoyment": 5, "general_activity": 6}
 
@@ -354,6 +355,37 @@ def test_the_series_takes_the_same_queries_for_one_assessment_or_many(clinician_
     assert len(many) == len(few)
 
 
+def test_the_series_api_pages_its_points_by_instrument_then_time_audited_in_constant_statements(
+    clinician_scope: Scope,
+    clinician_client: Client,
+    patient: Patient,
+    other_org: Organization,
+    other_facility: Facility,
+) -> None:
+    first = record(clinician_scope, patient, answers={"intensity": 5})
+    url = f"/api/patients/{patient.pk}/series"
+    one = clinician_client.get(url).json()
+    assert (one["count"], one["page"], one["pages"], one["page_size"]) == (1, 1, 1, 50)
+    [point] = one["items"]
+    assert (point["instrument"], point["assessment_id"], point["scores"][0]["value"]) == ("nrs", first.pk, 5.0)
+    read = AuditEvent.objects.filter(action=AuditAction.READ, patient_id=patient.pk).latest("pk")
+    assert read.reason.endswith("api: series")
+    few = statements_of(lambda: clinician_client.get(url))
+    for rating in range(4):
+        record(clinician_scope, patient, answers={"intensity": rating})
+        record(clinician_scope, patient, "bpi_sf", {"worst": 8, "least": 3, "average": 5, "now": rating})
+    assert statements_of(lambda: clinician_client.get(url)) == few
+    page = clinician_client.get(url, {"page": 2, "page_size": 3}).json()
+    assert (page["count"], page["pages"]) == (9, 3)
+    # BPI-SF's four first, then the five NRS: the second page ends BPI-SF and starts NRS.
+    assert [p["instrument"] for p in page["items"]] == ["bpi_sf", "nrs", "nrs"]
+    assert "severity" in {s["code"] for s in page["items"][0]["scores"]}
+    assert clinician_client.get(url, {"instrument": "nrs"}).json()["count"] == 5
+    # Another organization's patient is not found; its assessments are never counted.
+    foreign = make_patient(other_org, other_facility, "RM-9", "Orang Lain")
+    assert clinician_client.get(f"/api/patients/{foreign.pk}/series").status_code == 404
+
+
 def test_the_history_and_the_patients_list_take_fixed_queries(clinician_scope: Scope, patient: Patient) -> None:
     first = record(clinician_scope, patient, "peg", PEG)
     with CaptureQueriesContext(connection) as few:
@@ -529,8 +561,8 @@ def test_the_api_records_reads_amends_and_marks_assessments(
     every = clinician_client.get(f"/api/patients/{patient.pk}/assessments", {"status": "all"}).json()
     assert (every["count"], len(every["items"])) == (2, 2)
     series = clinician_client.get(f"/api/patients/{patient.pk}/series", {"instrument": "peg"}).json()
-    assert [(p["assessment_id"], p["scores"]) for p in series[0]["points"]] == [
-        (amended["id"], [{"code": "total", "value": 7.0, "band": ""}])
+    assert [(p["instrument"], p["assessment_id"], p["scores"]) for p in series["items"]] == [
+        ("peg", amended["id"], [{"code": "total", "value": 7.0, "band": ""}])
     ]
     response = clinician_client.post(
         f"/api/assessments/{amended['id']}/entered-in-error",
@@ -539,7 +571,7 @@ def test_the_api_records_reads_amends_and_marks_assessments(
     )
     assert response.status_code == 200
     assert response.json()["status"] == "entered_in_error"
-    assert clinician_client.get(f"/api/patients/{patient.pk}/series", {"instrument": "peg"}).json() == []
+    assert clinician_client.get(f"/api/patients/{patient.pk}/series", {"instrument": "peg"}).json()["items"] == []
 
 
 def test_the_api_refuses_bad_input_with_each_field_named(
@@ -587,7 +619,16 @@ def test_the_api_refuses_a_nurse_without_a_permit_with_the_reason(
 
 
 def test_the_api_lists_the_instruments_in_the_users_language(clinician_client: Client) -> None:
-    instruments = {i["code"]: i for i in clinician_client.get("/api/instruments", HTTP_ACCEPT_LANGUAGE="id").json()}
+    listed = clinician_client.get("/api/instruments", HTTP_ACCEPT_LANGUAGE="id").json()
+    instruments = {i["code"]: i for i in listed["items"]}
+    assert (listed["count"], listed["page"], listed["pages"], listed["page_size"]) == (len(instruments), 1, 1, 50)
+    second = clinician_client.get("/api/instruments", {"page": 2, "page_size": 2}).json()
+    assert second["count"] == len(instruments)
+    assert [i["code"] for i in second["items"]] == sorted(instruments)[2:4]
+    # Shipped with the code: the same statements (the caller's) for a page of one as of all.
+    assert statements_of(lambda: clinician_client.get("/api/instruments", {"page_size": 1})) == statements_of(
+        lambda: clinician_client.get("/api/instruments")
+    )
     assert instruments["nrs"]["scores"][0]["loinc"] == "72514-3"
     assert instruments["phq9"]["items"][0]["answers"][0]["label"] == "Tidak sama sekali"
 

@@ -20,6 +20,7 @@ from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from tests.conftest import MakeMember
 from tests.diagnoses.conftest import client_of, licensed_staff, make_patient, scope_of
+from tests.queries import statements_of
 
 
 def post(client: Client, url: str, body: dict[str, object]) -> object:
@@ -107,11 +108,37 @@ def test_amending_through_the_api_changes_only_the_fields_sent(physician: User, 
         None,
     )
     assert (body["body_site"], body["suspected_cause"]) == ("lower_back", "Facet joint arthropathy")
-    history = client.get(f"/api/diagnoses/{low_back_pain.pk}/history").json()
+    history = client.get(f"/api/diagnoses/{low_back_pain.pk}/history").json()["items"]
     assert [(v["version"], v["clinical_status"]) for v in history] == [(1, "active"), (2, "resolved")]
     missing_reason = post(client, f"/api/diagnoses/{body['id']}/amend", {"reason": "", "laterality": "left"})
     assert missing_reason.status_code == 422  # type: ignore[attr-defined]
     assert missing_reason.json()["error"]["fields"][0]["field"] == "reason"  # type: ignore[attr-defined]
+
+
+def test_a_diagnosis_history_is_paged_first_version_first_audited_in_constant_statements(
+    physician: User, patient: Patient, low_back_pain: Diagnosis
+) -> None:
+    client = client_of(physician)
+    url = f"/api/diagnoses/{low_back_pain.pk}/history"
+    first = client.get(url).json()
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (1, 1, 1, 50)
+    [only] = first["items"]
+    assert (only["id"], only["version"], only["recorded_by_name"]) == (low_back_pain.pk, 1, str(physician))
+    read = AuditEvent.objects.filter(action=AuditAction.READ, patient_id=patient.pk).latest("pk")
+    assert read.reason == "api diagnosis history"
+    one_version = statements_of(lambda: client.get(url))
+    latest = low_back_pain.pk
+    for side in ("left", "right", "bilateral", "left"):
+        amended = client.post(
+            f"/api/diagnoses/{latest}/amend",
+            {"reason": "Re-examined", "laterality": side},
+            content_type="application/json",
+        )
+        latest = amended.json()["id"]
+    assert statements_of(lambda: client.get(url)) == one_version
+    second = client.get(f"/api/diagnoses/{latest}/history", {"page": 2, "page_size": 2}).json()
+    assert (second["count"], second["pages"]) == (5, 3)
+    assert [(v["version"], v["laterality"]) for v in second["items"]] == [(3, "right"), (4, "bilateral")]
 
 
 def test_entered_in_error_through_the_api_hides_the_diagnosis(

@@ -9,11 +9,13 @@ from django.test import Client
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent
+from nyeri.facilities import services
 from nyeri.facilities.models import Equipment, EquipmentStatus, FacilityProfile
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
-from tests.facilities.conftest import MakeStaff, bearer, client_of, describe, unit
+from tests.facilities.conftest import MakeStaff, bearer, client_of, describe, scope_of, unit
+from tests.queries import statements_of
 
 
 def profile_form(**overrides: Any) -> dict[str, Any]:
@@ -211,7 +213,7 @@ def test_the_api_adds_equipment_changes_its_status_and_lists_the_history(admin: 
         **auth,
     )
     assert changed.status_code == 200
-    [listed] = client.get(f"/api/facilities/{facility.pk}/equipment", **auth).json()
+    [listed] = client.get(f"/api/facilities/{facility.pk}/equipment", **auth).json()["items"]
     assert [(h["from_status"], h["to_status"]) for h in listed["history"]] == [
         ("", "in_service"),
         ("in_service", "under_maintenance"),
@@ -224,6 +226,35 @@ def test_the_api_adds_equipment_changes_its_status_and_lists_the_history(admin: 
     )
     assert bad.status_code == 422
     assert bad.json()["error"]["fields"][0]["field"] == "kind"
+
+
+def test_the_equipment_list_is_paged_by_kind_each_unit_with_its_history_in_constant_statements(
+    admin_scope: Scope, admin: User, other_admin: User, facility: Facility, other_facility: Facility
+) -> None:
+    unit(admin_scope, admin, facility, "ultrasound", serial_number="U-1")
+    unit(scope_of(other_admin), other_admin, other_facility, "ct")
+    client = Client()
+    auth = bearer(admin)
+    url = f"/api/facilities/{facility.pk}/equipment"
+    first = client.get(url, **auth).json()
+    # Another organization's unit (at its own facility) is never counted.
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (1, 1, 1, 50)
+    one_unit = statements_of(lambda: client.get(url, **auth))
+    for kind in ("c_arm", "ct", "mri", "xray"):
+        added = unit(admin_scope, admin, facility, kind)
+        services.change_equipment_status(
+            scope=admin_scope, acting_user=admin, equipment=added, status="under_maintenance", reason="Service"
+        )
+    assert statements_of(lambda: client.get(url, **auth)) == one_unit
+    second = client.get(url, {"page": 2, "page_size": 2}, **auth).json()
+    assert (second["count"], second["pages"]) == (5, 3)
+    assert [row["kind"] for row in second["items"]] == ["mri", "ultrasound"]
+    mri = second["items"][0]
+    assert [(h["to_status"], h["changed_by"]) for h in mri["history"]] == [
+        ("in_service", "admin_rina"),
+        ("under_maintenance", "admin_rina"),
+    ]
+    assert second["items"][1]["serial_number"] == "U-1"
 
 
 def test_the_api_gives_the_services_with_every_unmet_part_in_both_languages(

@@ -26,6 +26,7 @@ from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.scope import Scope
 from tests.concurrency import all_at_once, raised
 from tests.patients.conftest import asep, bearer, client_of, euis, register, scope_of
+from tests.queries import statements_of
 
 
 def foreigner(n: int) -> dict[str, object]:
@@ -161,3 +162,24 @@ def test_a_facility_with_the_longest_code_registers_patients_with_the_default_nu
     year = timezone.localdate().year
     patient = register(scope, facility, **euis())
     assert patient.mrn == f"LAYANAN-NYERI-RUMAH-SAKIT-SENTOSA-MAKASS-{year}-000001"
+
+
+def test_the_formats_list_is_paged_the_organization_first_then_its_facilities_by_name_in_constant_statements(
+    admin: User, org: Organization, facility: Facility, other_facility: Facility
+) -> None:
+    api = Client()
+    first = api.get("/api/record-number-formats", **bearer(admin)).json()
+    # Another organization's facility is neither listed nor counted.
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (2, 1, 1, 50)
+    assert [r["facility_id"] for r in first["items"]] == [None, facility.pk]
+    before = statements_of(lambda: api.get("/api/record-number-formats", **bearer(admin)))
+    for n in range(30):
+        Facility.objects.create(organization=org, name=f"Zeta {n:02d}", code=f"z{n:02d}", kind=facility.kind)
+    assert statements_of(lambda: api.get("/api/record-number-formats", **bearer(admin))) == before
+    second = api.get("/api/record-number-formats", {"page": 2, "page_size": 20}, **bearer(admin)).json()
+    assert (second["count"], second["pages"]) == (32, 2)
+    year = timezone.localdate().year
+    assert [r["example"] for r in second["items"]] == [f"Z{n}-{year}-000001" for n in range(18, 30)]
+    one = api.get("/api/record-number-formats", {"page_size": 1}, **bearer(admin)).json()
+    assert (one["count"], one["pages"], [r["facility_id"] for r in one["items"]]) == (32, 32, [None])
+    assert api.get("/api/record-number-formats", {"page_size": 0}, **bearer(admin)).status_code == 422

@@ -24,6 +24,7 @@ from nyeri.tenancy.roles import Role
 from tests.accounts_fixtures import age_session_value, totp_code, verify
 from tests.conftest import MakeMember
 from tests.prescriptions.conftest import MakeDraft, client_of, item
+from tests.queries import statements_of
 
 pytestmark = pytest.mark.django_db
 
@@ -41,9 +42,9 @@ def create(client: Client, patient: Patient, *items: dict[str, Any], key: str = 
 
 
 def test_the_catalogue_of_the_jurisdiction_is_listed(physician: User) -> None:
-    response = client_of(physician).get("/api/medications")
+    response = client_of(physician).get("/api/medications", {"page_size": 500})
     assert response.status_code == 200
-    rows = {r["code"]: r for r in response.json()}
+    rows = {r["code"]: r for r in response.json()["items"]}
     assert "hydrocodone-apap-5-325-tab" not in rows  # US only
     oxy = rows["oxycodone-10mg-tab-er"]
     assert (oxy["controlled_class"], oxy["controlled_label"], oxy["mme_factor"], oxy["mme_table"]) == (
@@ -53,6 +54,22 @@ def test_the_catalogue_of_the_jurisdiction_is_listed(physician: User) -> None:
         "CDC-2022",
     )
     assert rows["diazepam-5mg-tab"]["benzodiazepine"] is True
+
+
+def test_the_catalogue_is_paged_by_generic_name_in_the_same_statements_whatever_the_page(physician: User) -> None:
+    client = client_of(physician)
+    whole = client.get("/api/medications", {"page_size": 500}).json()
+    count = whole["count"]
+    assert count == len(whole["items"]) > 3
+    first = client.get("/api/medications").json()
+    assert (first["count"], first["page"], first["page_size"]) == (count, 1, 50)
+    second = client.get("/api/medications", {"page": 2, "page_size": 3}).json()
+    assert (second["count"], second["pages"]) == (count, -(-count // 3))
+    assert second["items"] == whole["items"][3:6]
+    # The catalogue is read from the code's data files: no statement per medication.
+    assert statements_of(lambda: client.get("/api/medications", {"page_size": 1})) == statements_of(
+        lambda: client.get("/api/medications", {"page_size": 500})
+    )
 
 
 def test_a_draft_is_created_once_per_idempotency_key(physician: User, patient: Patient) -> None:

@@ -12,6 +12,7 @@ from django.test import Client
 from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.clinical.models import Encounter, Patient
 from nyeri.privacy.models import PatientDataRequest
+from tests.queries import statements_of
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,30 @@ def test_a_clinician_exports_a_patient_and_answers_a_correction_over_the_api(
     assert answered.status_code == 200, answered.content
     assert answered.json()["edit_id"] is not None
     listed = clinician_client.get(f"/api/patients/{patient.pk}/personal-data-requests")
-    assert [r["status"] for r in listed.json()] == ["accepted"]
+    assert [r["status"] for r in listed.json()["items"]] == ["accepted"]
+    # The listed request reads as the answer did.
+    assert listed.json()["items"][0] == answered.json()
+
+
+def test_a_patients_requests_are_paged_newest_first_audited_in_constant_statements(
+    clinician_client: Client, patient: Patient, foreign_patient: Patient
+) -> None:
+    url = f"/api/patients/{patient.pk}/personal-data-requests"
+    correction = {"requested_by": "Dadang", "field": "address", "what_is_wrong": "moved", "should_be": "Jl. Merdeka 1"}
+    ids = [post(clinician_client, f"{url}/corrections", correction).json()["id"]]
+    first = clinician_client.get(url).json()
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (1, 1, 1, 50)
+    read = AuditEvent.objects.filter(action=AuditAction.READ, patient_id=patient.pk).latest("pk")
+    assert read.reason.endswith("personal data requests")
+    one = statements_of(lambda: clinician_client.get(url))
+    for n in range(4):
+        ids.append(post(clinician_client, f"{url}/corrections", {**correction, "should_be": f"Jl. {n}"}).json()["id"])
+    assert statements_of(lambda: clinician_client.get(url)) == one
+    second = clinician_client.get(url, {"page": 2, "page_size": 2}).json()
+    assert (second["count"], second["pages"]) == (5, 3)
+    assert [r["id"] for r in second["items"]] == [ids[2], ids[1]]
+    # Another organization's patient is not found, its requests never counted.
+    assert clinician_client.get(f"/api/patients/{foreign_patient.pk}/personal-data-requests").status_code == 404
 
 
 def test_an_erasure_over_the_api_is_refused_with_the_legal_basis(

@@ -12,10 +12,12 @@ from django.utils import timezone
 from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.clinical.models import Patient
 from nyeri.facilities.models import Equipment
+from nyeri.procedures import services
 from nyeri.procedures.kinds import ProcedureStatus
 from nyeri.procedures.models import ProcedurePerformance, ProcedureRecord
 from nyeri.tenancy.models import Facility
 from tests.procedures.conftest import Order, Staff, client_of
+from tests.queries import statements_of
 
 
 def post(client: Client, url: str, body: dict[str, Any]) -> Any:
@@ -158,8 +160,49 @@ def test_the_patients_list_worklist_and_markers(
     work = client.get(f"/api/facilities/{facility.pk}/procedures").json()
     assert [r["id"] for r in work["performed"]] == [performed.record_id]
     assert work["open"] == []
-    [marker] = client.get(f"/api/patients/{patient.pk}/procedure-markers").json()
+    [marker] = client.get(f"/api/patients/{patient.pk}/procedure-markers").json()["items"]
     assert (marker["kind"], marker["id"], marker["performance_id"]) == ("procedure", performed.record_id, performed.pk)
+
+
+def test_the_procedure_markers_are_paged_oldest_first_audited_in_constant_statements(
+    performed: ProcedurePerformance,
+    order: Order,
+    nurse: Staff,
+    physician: Staff,
+    radiographer: Staff,
+    patient: Patient,
+    foreign_patient: Patient,
+) -> None:
+    client = client_of(nurse.user)
+    url = f"/api/patients/{patient.pk}/procedure-markers"
+    first = client.get(url).json()
+    assert (first["count"], first["page"], first["pages"], first["page_size"]) == (1, 1, 1, 50)
+    read = AuditEvent.objects.filter(action=AuditAction.READ, patient_id=patient.pk).latest("pk")
+    assert read.reason == "api procedure markers"
+    one_row = statements_of(lambda: client.get(url))
+    later = []
+    for minutes, side in ((8, "left"), (6, "right")):
+        record = order(laterality=side)
+        later.append(
+            services.record_performance(
+                scope=nurse.scope,
+                acting_user=nurse.user,
+                record=record,
+                performer=physician.person,
+                imaging_operator=radiographer.person,
+                performed_at=timezone.now() - timedelta(minutes=minutes),
+                pain_before=6,
+                pain_after=3,
+            )
+        )
+    assert statements_of(lambda: client.get(url)) == one_row
+    second = client.get(url, {"page": 2, "page_size": 2}).json()
+    assert (second["count"], second["pages"]) == (3, 2)
+    [last] = second["items"]
+    assert (last["id"], last["performance_id"], last["kind"]) == (later[1].record_id, later[1].pk, "procedure")
+    assert "right" in last["label"]
+    # Another organization's patient is not found, and its markers are never counted.
+    assert client.get(f"/api/patients/{foreign_patient.pk}/procedure-markers").status_code == 404
 
 
 def test_the_patients_procedures_are_paged_and_each_reads_as_its_detail(

@@ -273,7 +273,7 @@ def test_the_api_marks_it_and_names_the_field_of_each_refusal(
     again = post_json(client, url, {"version": 1, "reason": "Lagi"})
     assert again.status_code == 422
     assert [f["field"] for f in again.json()["error"]["fields"]] == ["status"]
-    assert client.get(f"/api/patients/{patient.pk}/procedure-markers").json() == []
+    assert client.get(f"/api/patients/{patient.pk}/procedure-markers").json()["items"] == []
     [row] = client.get(f"/api/patients/{patient.pk}/procedures").json()["items"]
     assert row["status"] == "entered_in_error"
     amend = post_json(client, f"/api/procedures/{record.pk}/amend", {"reason": "x", "pain_after": 1})

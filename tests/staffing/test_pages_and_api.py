@@ -14,11 +14,13 @@ from nyeri.accounts.models import User
 from nyeri.audit.models import AuditEvent
 from nyeri.facilities.models import Equipment, FacilityProfile
 from nyeri.staffing.models import StaffingRule
+from nyeri.staffing.services import save_staffing_rule
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.models import Person
-from tests.facilities.conftest import MakeStaff, bearer, client_of
+from tests.facilities.conftest import MakeStaff, bearer, client_of, scope_of
 from tests.facilities.test_pages_and_api import no_inline_code
+from tests.queries import statements_of
 
 
 def plan_url(facility: Facility, suffix: str = "") -> str:
@@ -233,8 +235,34 @@ def test_the_api_plan_is_not_found_for_another_organization_and_refused_to_a_nur
 
 
 def test_the_api_lists_the_rules_for_an_administrator(admin: User, officer: User) -> None:
-    rules = Client().get("/api/staffing/rules", **bearer(admin)).json()
+    rules = Client().get("/api/staffing/rules", {"page_size": 500}, **bearer(admin)).json()["items"]
     c_arm = next(r for r in rules if r["code"] == "radiographer_per_c_arm")
     assert (c_arm["state"], c_arm["equipment"], c_arm["per_shift"]) == ("file", "c_arm", True)
     assert c_arm["terms_en"] == "1 FTE on duty per unit of C-arm fluoroscopy in service, every opening hour"
     assert Client().get("/api/staffing/rules", **bearer(officer)).status_code == 403
+
+
+def test_the_rules_are_paged_counting_only_the_organizations_own_in_the_same_statements(
+    admin: User, other_admin: User
+) -> None:
+    client = Client()
+    auth = bearer(admin)
+    first = client.get("/api/staffing/rules", **auth).json()
+    count = first["count"]
+    assert (first["page"], first["page_size"], len(first["items"])) == (1, 50, min(count, 50))
+    before = statements_of(lambda: client.get("/api/staffing/rules", **auth))
+    # A rule another organization adds is neither listed nor counted here.
+    added = {"role": "nurse", "kind": "per_volume", "measure": "planned_visits_per_week", "amount": "1", "per": "30"}
+    labels = {"label_en": "1 nurse per 30 visits", "label_id": "1 perawat per 30 kunjungan"}
+    save_staffing_rule(
+        scope=scope_of(other_admin), acting_user=other_admin, code="their_nurses", reason="Theirs", **added, **labels
+    )
+    assert client.get("/api/staffing/rules", **auth).json()["count"] == count
+    save_staffing_rule(scope=scope_of(admin), acting_user=admin, code="our_nurses", reason="Ours", **added, **labels)
+    assert statements_of(lambda: client.get("/api/staffing/rules", **auth)) == before
+    whole = client.get("/api/staffing/rules", {"page_size": 500}, **auth).json()
+    assert whole["count"] == count + 1
+    assert "our_nurses" in {r["code"] for r in whole["items"]}
+    second = client.get("/api/staffing/rules", {"page": 2, "page_size": 2}, **auth).json()
+    assert (second["count"], second["pages"]) == (count + 1, -(-(count + 1) // 2))
+    assert second["items"] == whole["items"][2:4]

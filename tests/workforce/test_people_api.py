@@ -19,6 +19,7 @@ from nyeri.workforce.kinds import CredentialKind
 from nyeri.workforce.models import Credential, Person
 from nyeri.workforce.policy.loader import pack_for
 from tests.conftest import MakeMember, log_in
+from tests.queries import statements_of
 from tests.workforce.conftest import AddCredential, MakePerson, hours
 
 Licensed = Callable[[Person], tuple[Credential, Credential]]
@@ -133,10 +134,10 @@ def test_a_persons_decisions_name_each_reason_with_its_facts_and_the_credentials
     nurse = make_person(Role.NURSE)
     str_, sip = licensed(nurse)
 
-    response = api.get(f"/api/workforce/people/{nurse.pk}/decisions", {"facility": facility.pk})
+    response = api.get(f"/api/workforce/people/{nurse.pk}/decisions", {"facility": facility.pk, "page_size": 500})
 
     assert response.status_code == 200
-    decisions = {d["action"]: d for d in response.json()}
+    decisions = {d["action"]: d for d in response.json()["items"]}
     assert list(decisions) == ACTIONS
     record = decisions["record_assessment"]
     assert record["allowed"] is True
@@ -154,12 +155,33 @@ def test_a_persons_decisions_name_each_reason_with_its_facts_and_the_credentials
     assert [o["code"] for o in one_of["options"]] == ["specialty_missing", "specialty_missing"]
 
 
+def test_a_persons_decisions_are_paged_in_the_packs_order_audited_in_constant_statements(
+    api: Client, make_person: MakePerson, licensed: Licensed, add_credential: AddCredential, facility: Facility
+) -> None:
+    nurse = make_person(Role.NURSE)
+    licensed(nurse)
+    url = f"/api/workforce/people/{nurse.pk}/decisions"
+    first = api.get(url, {"facility": facility.pk}).json()
+    assert (first["count"], first["page"], first["page_size"]) == (len(ACTIONS), 1, 50)
+    assert [d["action"] for d in first["items"]] == ACTIONS[:50]
+    event = AuditEvent.objects.filter(action=AuditAction.READ).latest("seq")
+    assert (event.object_type, event.object_id) == ("person", str(nurse.pk))
+    few = statements_of(lambda: api.get(url, {"facility": facility.pk}))
+    for _ in range(5):
+        add_credential(nurse, CredentialKind.RESIDENCY, specialty="anesthesiology", issuer="Kolegium")
+    assert statements_of(lambda: api.get(url, {"facility": facility.pk})) == few
+    second = api.get(url, {"facility": facility.pk, "page": 2, "page_size": 3}).json()
+    assert (second["count"], second["pages"]) == (len(ACTIONS), -(-len(ACTIONS) // 3))
+    assert [d["action"] for d in second["items"]] == ACTIONS[3:6]
+    assert {d["facility_id"] for d in second["items"]} == {facility.pk}
+
+
 def test_one_decision_can_be_asked_for_and_an_unknown_action_is_refused(
     api: Client, make_person: MakePerson, facility: Facility
 ) -> None:
     nurse = make_person(Role.NURSE)
     url = f"/api/workforce/people/{nurse.pk}/decisions"
-    (only,) = api.get(url, {"facility": facility.pk, "action": "give_sedation"}).json()
+    (only,) = api.get(url, {"facility": facility.pk, "action": "give_sedation"}).json()["items"]
     assert only["action"] == "give_sedation"
     assert only["allowed"] is False
     refused = api.get(url, {"facility": facility.pk, "action": "fly"})

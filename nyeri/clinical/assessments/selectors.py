@@ -31,7 +31,7 @@ from nyeri.clinical.models import (
     PainAssessment,
     Patient,
 )
-from nyeri.lib.rows import PageRows
+from nyeri.lib.rows import PageRows, page_ids, page_of
 from nyeri.lib.sql import Prepared
 from nyeri.tenancy.scope import Scope
 
@@ -268,6 +268,43 @@ def assessment_series(scope: Scope, patient: Patient, *, instrument_code: str | 
         point.scores[score_code] = (value, band_code)
     _audit_read(scope, patient.pk, "pain_assessment_series", instrument_code or "", "series", access)
     return list(by_code.values())
+
+
+def series_point_rows(
+    scope: Scope, patient: Patient, *, instrument_code: str | None = None, offset: int = 0, limit: int = 50
+) -> PageRows:
+    """``assessment_series`` for a list: one page of its points (current assessments, by
+    instrument then time), each row ``id``, ``instrument_code``, ``recorded_at`` and ``scores``
+    (score code, value, band code). Two statements whatever the page or the history holds: the
+    page with the count, then the page's scores by its ids.
+
+    ``patient`` comes from ``access_patient`` (which checked care access and audited the read;
+    the check is remembered, so asking again here costs nothing).
+    """
+    ensure_clinical_role(scope, object_type="pain_assessment")
+    require_care_access(scope, patient, purpose="series", object_type="pain_assessment_series")
+    ordered = PainAssessment.objects.filter(
+        organization=scope.organization, patient=patient, status=AssessmentStatus.CURRENT
+    )
+    if instrument_code:
+        ordered = ordered.filter(instrument_code=instrument_code)
+    ordered = ordered.order_by("instrument_code", "recorded_at", "pk")
+    found = page_of(ordered, ("id", "instrument_code", "recorded_at"), offset=offset, limit=limit)
+    if not found.rows:
+        return found
+    by_id = found.by_id()
+    for row in found.rows:
+        row["scores"] = []
+    scores = (
+        AssessmentScore.objects.filter(
+            organization=scope.organization, assessment__in=page_ids(ordered, offset=offset, limit=limit)
+        )
+        .order_by("assessment_id", "pk")
+        .values_list("assessment_id", "score_code", "value", "band_code")
+    )
+    for assessment_id, score_code, value, band_code in scores:
+        by_id[assessment_id]["scores"].append((score_code, value, band_code))
+    return found
 
 
 def organization_scores(scope: Scope) -> QuerySet[AssessmentScore]:

@@ -131,6 +131,19 @@ def annotate_care_access(qs: models.QuerySet[M], scope: Scope, *, now: datetime 
     return qs.annotate(**annotations) if annotations else qs
 
 
+def care_columns(scope: Scope) -> tuple[str, ...]:
+    """The columns ``annotate_care_access`` adds that ``row_in_care`` reads (none when not limited)."""
+    return () if scope.facility_ids is None else (_ENCOUNTER, _GRANT_ID, _GRANT_ENDS)
+
+
+def row_in_care(scope: Scope, row: dict[str, Any]) -> bool:
+    """``care_access(...).allowed`` for a plain row of a query made by ``annotate_care_access``
+    (``registered_at_id`` and the ``care_columns``): no query."""
+    return _decide(
+        scope, row["registered_at_id"], bool(row.get(_ENCOUNTER)), row.get(_GRANT_ID), row.get(_GRANT_ENDS)
+    ).allowed
+
+
 def in_care_q(scope: Scope) -> Q:
     """A filter of a query made by ``annotate_care_access``: the patients the member has care access to."""
     if scope.facility_ids is None:

@@ -171,14 +171,15 @@ def record(request: HttpRequest, patient_id: int, payload: DiagnosisIn) -> Any:
 
 @router.get(
     "/diagnoses/{diagnosis_id}/history",
-    response={200: list[DiagnosisOut], **ERRORS},
-    summary="Every version of a diagnosis, the first first (audited read of the patient)",
+    response={200: Page[DiagnosisOut], **ERRORS},
+    summary="Every version of a diagnosis, the first first (audited read of the patient; paged)",
 )
-def history(request: HttpRequest, diagnosis_id: int) -> Any:
+def history(request: HttpRequest, diagnosis_id: int, paging: Query[PageQuery]) -> HttpResponse:
     scope = request_scope(request)
     diagnosis = access_diagnosis(scope, diagnosis_id)
     access_patient(scope, diagnosis.patient_id, purpose="api diagnosis history")
-    return selectors.diagnosis_history(scope, diagnosis)
+    found = selectors.diagnosis_history_rows(scope, diagnosis, offset=paging.offset, limit=paging.page_size)
+    return json_page([_with_titles(row) for row in found.rows], count=found.count, query=paging)
 
 
 @router.post(

@@ -88,15 +88,29 @@ def problem_list_rows(scope: Scope, patient: Patient, *, offset: int = 0, limit:
     ensure_clinical_role(scope, object_type="diagnosis")
     require_care_access(scope, patient, purpose="diagnoses", object_type="diagnosis")
     ordered = (
-        Diagnosis.objects.filter(organization=scope.organization, patient=patient, superseded_by__isnull=True)
-        .exclude(record_status=RecordStatus.ENTERED_IN_ERROR)
-        # As str(user): the full name, else the username.
-        .annotate(
-            status_order=_STATUS_ORDER,
-            recorded_by_name=Coalesce(NullIf(F("recorded_by__full_name"), Value("")), F("recorded_by__username")),
+        _with_recorder_name(
+            Diagnosis.objects.filter(organization=scope.organization, patient=patient, superseded_by__isnull=True)
         )
+        .exclude(record_status=RecordStatus.ENTERED_IN_ERROR)
+        .annotate(status_order=_STATUS_ORDER)
         .order_by("status_order", "-recorded_at", "-pk")
     )
+    return page_of(ordered, LIST_COLUMNS, offset=offset, limit=limit)
+
+
+def _with_recorder_name(diagnoses: QuerySet[Diagnosis]) -> QuerySet[Diagnosis]:
+    # As str(user): the full name, else the username.
+    return diagnoses.annotate(
+        recorded_by_name=Coalesce(NullIf(F("recorded_by__full_name"), Value("")), F("recorded_by__username"))
+    )
+
+
+def diagnosis_history_rows(scope: Scope, diagnosis: Diagnosis, *, offset: int = 0, limit: int = 50) -> PageRows:
+    """``diagnosis_history`` for a list: one page (the first version first) of the ``LIST_COLUMNS`` (1 query)."""
+    ensure_clinical_role(scope, object_type="diagnosis")
+    ordered = _with_recorder_name(
+        Diagnosis.objects.filter(organization=scope.organization, lineage=diagnosis.lineage)
+    ).order_by("version", "pk")
     return page_of(ordered, LIST_COLUMNS, offset=offset, limit=limit)
 
 

@@ -6,12 +6,13 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from nyeri.api.errors import ErrorEnvelope
+from nyeri.api.pages import Page, PageQuery, json_page
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import request_scope
 from nyeri.workforce.people import selectors
@@ -136,20 +137,22 @@ class DecisionOut(Schema):
     at: datetime
 
 
-class PersonDecisionQuery(Schema):
+class PersonDecisionQuery(PageQuery):
     facility: int
     action: str | None = Field(default=None, description="One action of the pack; all of them when empty")
 
 
-class FacilityDecisionQuery(Schema):
+class FacilityDecisionQuery(PageQuery):
+    """A page of people (``page_size`` of them), each with every action asked."""
+
     action: str | None = Field(default=None, description="One action of the pack; all of them when empty")
-    page: int = Field(1, ge=1)
 
 
 class FacilityDecisionsOut(Schema):
     count: int = Field(description="People working at the facility")
     page: int
     pages: int
+    page_size: int = Field(description="People per page")
     items: list[DecisionOut] = Field(description="For each person of the page (by name), each action asked")
 
 
@@ -278,14 +281,22 @@ def get_person(request: HttpRequest, person_id: int) -> dict[str, Any]:
 
 @router.get(
     "/people/{person_id}/decisions",
-    response={200: list[DecisionOut], **ERRORS},
-    summary="What a person may do at a facility: one action or all (audited)",
+    response={200: Page[DecisionOut], **ERRORS},
+    summary="What a person may do at a facility: one action or all, in the pack's order (audited; paged)",
 )
-def person_decisions(request: HttpRequest, person_id: int, filters: Query[PersonDecisionQuery]) -> list[dict[str, Any]]:
+def person_decisions(request: HttpRequest, person_id: int, filters: Query[PersonDecisionQuery]) -> HttpResponse:
     try:
-        return selectors.person_decisions(request_scope(request), person_id, filters.facility, action=filters.action)
+        count, rows = selectors.person_decisions(
+            request_scope(request),
+            person_id,
+            filters.facility,
+            action=filters.action,
+            offset=filters.offset,
+            limit=filters.page_size,
+        )
     except selectors.UnknownAction as exc:
         raise _unknown_action(exc) from None
+    return json_page(rows, count=count, query=filters)
 
 
 @router.get(
@@ -296,7 +307,7 @@ def person_decisions(request: HttpRequest, person_id: int, filters: Query[Person
 def facility_decisions(request: HttpRequest, facility_id: int, filters: Query[FacilityDecisionQuery]) -> dict[str, Any]:
     try:
         found = selectors.facility_decisions(
-            request_scope(request), facility_id, action=filters.action, page=filters.page
+            request_scope(request), facility_id, action=filters.action, page=filters.page, per_page=filters.page_size
         )
     except selectors.UnknownAction as exc:
         raise _unknown_action(exc) from None
@@ -304,5 +315,6 @@ def facility_decisions(request: HttpRequest, facility_id: int, filters: Query[Fa
         "count": found.count,
         "page": found.page.number,
         "pages": found.page.paginator.num_pages,
+        "page_size": filters.page_size,
         "items": found.decisions,
     }

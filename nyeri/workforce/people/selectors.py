@@ -725,12 +725,22 @@ class DecisionPage:
 
 
 def person_decisions(
-    scope: Scope, person_id: int, facility_id: int, *, action: str | None = None, at: datetime | None = None
-) -> list[dict[str, Any]]:
+    scope: Scope,
+    person_id: int,
+    facility_id: int,
+    *,
+    action: str | None = None,
+    at: datetime | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many actions were decided, and the decisions ``offset`` to ``offset + limit`` (all
+    when no ``limit``) as dicts: the messages of the page only, each worded once."""
     matrix = person_matrix(scope, person_id, facility_id, action=action, at=at)
     pack = pack_for(scope.organization.jurisdiction)
     cache = MessageCache()
-    return [decision_dict(line.decision, pack.actions[line.code], cache) for line in matrix.lines]
+    lines = matrix.lines[offset:] if limit is None else matrix.lines[offset : offset + limit]
+    return len(matrix.lines), [decision_dict(line.decision, pack.actions[line.code], cache) for line in lines]
 
 
 def facility_decisions(
