@@ -40,7 +40,14 @@ from tests.clinical.conftest import (  # noqa: F401 - fixtures
 from tests.conftest import MakeMember, log_in
 from tests.diagnoses.conftest import licensed_staff
 
-VERSIONS = {"nrs": "2026.11-1", "peg": "2026.11-1", "bpi_sf": "2026.11-1", "phq9": "2026.11-1"}
+VERSIONS = {
+    "nrs": "2026.11-1",
+    "peg": "2026.11-1",
+    "bpi_sf": "2026.11-1",
+    "phq9": "2026.11-1",
+    "gad7": "2026.11-1",
+    "ort": "2026.11-1",
+}
 
 
 def days_ago(days: float) -> datetime:

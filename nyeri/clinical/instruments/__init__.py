@@ -5,6 +5,6 @@ checks answers and computes scores, ``body_map`` is the catalogue of body region
 See docs/clinical.md.
 """
 
-from nyeri.clinical.instruments.loader import InstrumentError, all_instruments, instrument
+from nyeri.clinical.instruments.loader import InstrumentError, all_instruments, instrument, instrument_full_name
 
-__all__ = ["InstrumentError", "all_instruments", "instrument"]
+__all__ = ["InstrumentError", "all_instruments", "instrument", "instrument_full_name"]
