@@ -70,7 +70,8 @@ def answer_errors(instrument: Instrument, answers: Mapping[str, object]) -> Erro
             _add(
                 errors,
                 "answers",
-                _("%(instrument)s has no item %(item)s.") % {"instrument": instrument.name(get_language()), "item": code},
+                _("%(instrument)s has no item %(item)s.")
+                % {"instrument": instrument.name(get_language()), "item": code},
             )
         elif value is None:
             continue
