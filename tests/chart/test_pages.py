@@ -162,6 +162,7 @@ def test_the_chart_is_in_indonesian_with_decimal_commas(clinician_client: Client
         ">1 Nov 2026 09:00 WIB</a></td><td>Brief Pain Inventory bentuk singkat (BPI-SF) · Keparahan nyeri</td>" in html
     )
     assert "rata-rata 7 hari terakhir" in page
+    assert "Nyeri berkurang sedikitnya 30 % adalah penurunan yang cukup bermakna" in page
 
 
 def test_the_period_changes_what_is_drawn_and_listed_but_not_the_baseline(
