@@ -15,7 +15,6 @@ from django.utils import translation
 from nyeri.audit.labels import OBJECT_TYPES, object_type_label, reason_label
 from nyeri.audit.models import AuditAction, AuditOutcome
 from nyeri.audit.services import record_event
-from nyeri.prescriptions.display import second_factor_label
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from tests.conftest import MakeMember, log_in
@@ -133,9 +132,3 @@ def test_the_csv_export_adds_the_codes_in_words_in_the_readers_language(officer_
         "Skor nyeri dari waktu ke waktu",
         "Membuka rekam medis pasien",
     ]
-
-
-def test_the_second_factor_of_a_signed_prescription_is_shown_in_words() -> None:
-    with translation.override("id"):
-        assert second_factor_label("totp") != "totp"
-        assert "_" not in second_factor_label("recovery_code")
