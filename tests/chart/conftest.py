@@ -63,9 +63,11 @@ def add(
     source: str = AssessmentSource.CLINICIAN,
     encounter: Encounter | None = None,
     facility: Facility | None = None,
+    bands: dict[str, str] | None = None,
     **scores: str,
 ) -> PainAssessment:
-    """One current assessment with ``scores`` (e.g. total="8"), straight to the tables."""
+    """One current assessment with ``scores`` (e.g. total="8") and their ``bands`` (by score code),
+    straight to the tables (scores are written once: PostgreSQL refuses to update them)."""
     assessment = PainAssessment.objects.create(
         organization=whose.organization,
         patient=whose,
@@ -79,7 +81,13 @@ def add(
     )
     AssessmentScore.objects.bulk_create(
         [
-            AssessmentScore(organization=whose.organization, assessment=assessment, score_code=code, value=Decimal(v))
+            AssessmentScore(
+                organization=whose.organization,
+                assessment=assessment,
+                score_code=code,
+                value=Decimal(v),
+                band_code=(bands or {}).get(code, ""),
+            )
             for code, v in scores.items()
         ]
     )

@@ -348,9 +348,8 @@ def screened(patient: Patient, clinician: User) -> Patient:
     add(patient, clinician, "phq9", at(2026, 3, 2), total="12")
     add(patient, clinician, "phq9", at(2026, 10, 6), total="3")
     add(patient, clinician, "gad7", at(2026, 10, 6), total="16")
-    ort = add(patient, clinician, "ort", at(2026, 2, 10), risk="9")
     # The band stored with the score when it was computed is the one shown.
-    ort.scores.update(band_code="high")
+    add(patient, clinician, "ort", at(2026, 2, 10), bands={"risk": "high"}, risk="9")
     return patient
 
 
