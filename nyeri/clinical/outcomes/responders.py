@@ -93,6 +93,13 @@ def reduction(baseline: Decimal, value: Decimal) -> Decimal | None:
     return ((baseline - value) / baseline).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
+def whole_percent(relative: Decimal | None) -> Decimal | None:
+    """A reduction in whole per cent, half up (0.475 -> 48); None stays None."""
+    if relative is None:
+        return None
+    return (relative * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+
+
 def responder_level(relative: Decimal | None) -> ResponderLevel | None:
     if relative is None:
         return None
@@ -114,9 +121,7 @@ class Change:
 
     @property
     def percent(self) -> Decimal | None:
-        if self.reduction is None:
-            return None
-        return (self.reduction * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+        return whole_percent(self.reduction)
 
 
 def change_from_baseline(points: Sequence[Point]) -> Change | None:
@@ -174,9 +179,7 @@ class Relief:
 
     @property
     def percent(self) -> Decimal | None:
-        if self.reduction is None:
-            return None
-        return (self.reduction * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+        return whole_percent(self.reduction)
 
 
 def relief(baseline: Decimal, later: Sequence[DayValue], *, days: int = RECENT_DAYS) -> Relief | None:
