@@ -65,7 +65,7 @@ def test_a_patient_records_a_rating_and_a_peg_from_a_phone_and_a_resend_is_store
     errors = console_errors(phone)
     phone.goto(f"{live_server.url}/diary/{token}/")
     expect(phone.locator("html")).to_have_attribute("lang", "id")
-    expect(phone.get_by_role("heading", name="Skala nyeri numerik 0-10 (Numeric Rating Scale, NRS)")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Skala nyeri numerik, Numeric Rating Scale 0-10 (NRS)")).to_be_visible()
     expect(phone.locator("nav")).to_have_count(0)
     expect(phone.locator("#diary-nrs button[type=submit]")).to_have_text("Simpan")
     # Phone-sized: nothing wider than the screen.
