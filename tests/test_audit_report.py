@@ -326,7 +326,7 @@ def test_the_csv_export_streams_the_filtered_rows_and_is_recorded_first(
     assert "patient 9" in export.reason
     assert "action read" in export.reason
     header, *rows = read_csv(response)
-    assert len(header) == 14
+    assert len(header) == 18
     assert [row[10] for row in rows] == ["read 9"]
     assert rows[0][4] == facility.name
     assert rows[0][6] == "read"

@@ -14,15 +14,17 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from nyeri.audit.forms import AuditReportForm, SecurityReportForm
-from nyeri.audit.models import AuditEvent
+from nyeri.audit.labels import object_type_label, reason_label
+from nyeri.audit.models import AuditAction, AuditEvent, AuditOutcome
 from nyeri.audit.selectors import (
+    EXPORT_FIELDS,
     PAGE_SIZE,
     AuditFilters,
     audit_events_for,
@@ -124,8 +126,10 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
     export = record_report_export(scope=scope, filters=filters, sort=sort)
     upto = _positive_int(request.GET.get("upto")) or export.pk
     rows = audit_export_rows(scope, filters, sort=sort, upto_id=upto)
-    # The header is translated now: the body is generated after this view has returned.
-    response = StreamingHttpResponse(_csv_lines(_csv_header(), rows), content_type="text/csv; charset=utf-8")
+    # The header is translated now: the body is generated after this view has returned, so
+    # the labels of its codes are made in the language captured here.
+    labelled = _with_labels(rows, translation.get_language())
+    response = StreamingHttpResponse(_csv_lines(_csv_header(), labelled), content_type="text/csv; charset=utf-8")
     # The file name of an organization-wide export: the installation's clock (no facility).
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-{scope.organization.slug}-{stamp}.csv"'
@@ -182,7 +186,35 @@ def _csv_header() -> list[str]:
         _("Request id"),
         _("Address"),
         _("Hash"),
+        # After the codes, for a person reading the file: the same in words.
+        _("Action (in words)"),
+        _("Outcome (in words)"),
+        _("Object type (in words)"),
+        _("Reason (in words)"),
     ]
+
+
+# Where the codes are in a row of ``EXPORT_FIELDS``.
+_ACTION, _OUTCOME, _OBJECT_TYPE, _REASON = (
+    EXPORT_FIELDS.index("action"),
+    EXPORT_FIELDS.index("outcome"),
+    EXPORT_FIELDS.index("object_type"),
+    EXPORT_FIELDS.index("reason"),
+)
+
+
+def _with_labels(rows: Iterable[tuple[Any, ...]], language: str | None) -> Iterator[tuple[Any, ...]]:
+    """Each row with its action, outcome, object type and reason in words, in ``language``."""
+    actions, outcomes = dict(AuditAction.choices), dict(AuditOutcome.choices)
+    with translation.override(language):
+        for row in rows:
+            yield (
+                *row,
+                str(actions.get(row[_ACTION], row[_ACTION])),
+                str(outcomes.get(row[_OUTCOME], row[_OUTCOME])),
+                object_type_label(row[_OBJECT_TYPE]) if row[_OBJECT_TYPE] else "",
+                reason_label(row[_REASON]) if row[_REASON] else "",
+            )
 
 
 def _csv_lines(header: list[str], rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:

@@ -65,7 +65,7 @@ def test_the_chart_draws_its_svg_under_the_strict_csp_and_its_controls_work(
     assert hollow.evaluate("c => getComputedStyle(c).fill") == "rgb(255, 255, 255)"
     assert filled.evaluate("c => getComputedStyle(c).fill") == "rgb(15, 94, 107)"
     expect(page.locator("svg.trend-chart circle.pt")).to_have_count(41)
-    expect(page.get_by_test_id("relief")).to_contain_text("→")
+    expect(page.get_by_test_id("relief")).to_contain_text("rata-rata 7 hari terakhir")
     screenshot(page, "chart-id")
 
     # The data table is collapsed until asked for.

@@ -65,7 +65,7 @@ def test_a_patient_records_a_rating_and_a_peg_from_a_phone_and_a_resend_is_store
     errors = console_errors(phone)
     phone.goto(f"{live_server.url}/diary/{token}/")
     expect(phone.locator("html")).to_have_attribute("lang", "id")
-    expect(phone.get_by_role("heading", name="Skala nyeri numerik (NRS 0-10)")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Skala nyeri numerik, Numeric Rating Scale 0-10 (NRS)")).to_be_visible()
     expect(phone.locator("nav")).to_have_count(0)
     expect(phone.locator("#diary-nrs button[type=submit]")).to_have_text("Simpan")
     # Phone-sized: nothing wider than the screen.
@@ -136,7 +136,7 @@ def test_a_peg_with_a_missing_answer_is_named_on_the_phone(
     screenshot(phone, "diary-phone-missing-item")
     phone.locator("form.langswitch button[value=en]").tap()
     expect(phone.locator("html")).to_have_attribute("lang", "en")
-    expect(phone.get_by_role("heading", name="Numeric rating scale for pain (0-10)")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Numeric Rating Scale for pain, 0-10 (NRS)")).to_be_visible()
 
 
 def test_a_clinician_issues_a_link_and_sees_it_once_with_a_qr_code(

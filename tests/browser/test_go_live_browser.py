@@ -242,7 +242,7 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
     physician.get_by_role("link", name=PATIENT).click()
     expect(physician.locator("h1")).to_have_text(PATIENT)
     physician.get_by_role("navigation", name="Rekam medis pasien").get_by_role("link", name="Catat asesmen").click()
-    physician.get_by_role("link", name="NRS", exact=True).click()
+    physician.get_by_role("link", name="Skala nyeri numerik, Numeric Rating Scale 0-10 (NRS)", exact=True).click()
     physician.fill("input[name=item_intensity]", "7")
     physician.select_option("select[name=source]", "clinician")
     physician.check("input[name=site_lower_back_back]")

@@ -40,7 +40,14 @@ from tests.clinical.conftest import (  # noqa: F401 - fixtures
 from tests.conftest import MakeMember, log_in
 from tests.diagnoses.conftest import licensed_staff
 
-VERSIONS = {"nrs": "2026.11-1", "peg": "2026.11-1", "bpi_sf": "2026.11-1", "phq9": "2026.11-1"}
+VERSIONS = {
+    "nrs": "2026.11-1",
+    "peg": "2026.11-1",
+    "bpi_sf": "2026.11-1",
+    "phq9": "2026.11-1",
+    "gad7": "2026.11-1",
+    "ort": "2026.11-1",
+}
 
 
 def days_ago(days: float) -> datetime:
@@ -56,9 +63,11 @@ def add(
     source: str = AssessmentSource.CLINICIAN,
     encounter: Encounter | None = None,
     facility: Facility | None = None,
+    bands: dict[str, str] | None = None,
     **scores: str,
 ) -> PainAssessment:
-    """One current assessment with ``scores`` (e.g. total="8"), straight to the tables."""
+    """One current assessment with ``scores`` (e.g. total="8") and their ``bands`` (by score code),
+    straight to the tables (scores are written once: PostgreSQL refuses to update them)."""
     assessment = PainAssessment.objects.create(
         organization=whose.organization,
         patient=whose,
@@ -72,7 +81,13 @@ def add(
     )
     AssessmentScore.objects.bulk_create(
         [
-            AssessmentScore(organization=whose.organization, assessment=assessment, score_code=code, value=Decimal(v))
+            AssessmentScore(
+                organization=whose.organization,
+                assessment=assessment,
+                score_code=code,
+                value=Decimal(v),
+                band_code=(bands or {}).get(code, ""),
+            )
             for code, v in scores.items()
         ]
     )

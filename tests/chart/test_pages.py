@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -96,14 +97,21 @@ def test_the_chart_shows_problems_recent_encounters_and_the_trend_in_english(
     assert len(re.findall(r'<li id="encounter-\d+">', html)) == 10
     assert f'href="/patients/{charted.pk}/care/"' in html
     assert "See all encounters (12)" in page
-    # Baseline against latest, over the whole history:
+    # Baseline against the mean of the last 7 days (here one value each), over the whole history:
     # NRS (8 - 4) / 8 = 50 %; PEG (7 - 5) / 7 = 28.6 %; BPI severity (6.5 - 4.5) / 6.5 = 30.8 %.
-    assert "NRS Baseline 8 (5 Jan 2026) → latest 4 (20 Nov 2026): \u221250 %, at least 50 % reduction" in page
-    assert "PEG Baseline 7.0 (5 Jan 2026) → latest 5.0 (20 Nov 2026): \u221229 %, less than 30 % reduction" in page
     assert (
-        "BPI-SF · Pain severity Baseline 6.5 (1 Feb 2026) → latest 4.5 (1 Nov 2026): \u221231 %, "
-        "at least 30 % reduction" in page
+        "Numeric Rating Scale for pain, 0-10 (NRS) Baseline 8 (5 Jan 2026); mean of the last 7 days to "
+        "20 Nov 2026: 4.0 from 1 value: \u221250 %, at least 50 % reduction" in page
     )
+    assert (
+        "Pain, Enjoyment of life and General activity scale (PEG) Baseline 7.0 (5 Jan 2026); mean of the last "
+        "7 days to 20 Nov 2026: 5.0 from 1 value: \u221229 %, less than 30 % reduction" in page
+    )
+    assert (
+        "Brief Pain Inventory Short Form (BPI-SF) · Pain severity Baseline 6.5 (1 Feb 2026); mean of the last "
+        "7 days to 1 Nov 2026: 4.5 from 1 value: \u221231 %, at least 30 % reduction" in page
+    )
+    assert "compared with the mean of the values recorded on the last 7 days up to the latest value" in page
     # The SVG, its legend with the patient-reported entry, the stylesheet, the data table.
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="trend-chart"' in html
     svg = re.search(r'<svg xmlns="http://www.w3.org/2000/svg".*?</svg>', html, re.S).group(0)  # type: ignore[union-attr]
@@ -117,12 +125,27 @@ def test_the_chart_shows_problems_recent_encounters_and_the_trend_in_english(
     rows = re.findall(r'<tr><td><a href="/patients/assessments/\d+/">([^<]+)</a></td>' + cells + "</tr>", html)
     # Newest first; the same time: the later recorded first; one BPI's scores in the measures' order.
     assert rows[:4] == [
-        ("20 Nov 2026 09:00 WIB", "PEG", "5.0", "patient-reported"),
-        ("20 Nov 2026 09:00 WIB", "NRS", "4", "patient-reported"),
-        ("1 Nov 2026 09:00 WIB", "BPI-SF · Pain severity", "4.5", "clinician-recorded"),
-        ("1 Nov 2026 09:00 WIB", "BPI-SF · Pain interference", "3.0", "clinician-recorded"),
+        (
+            "20 Nov 2026 09:00 WIB",
+            "Pain, Enjoyment of life and General activity scale (PEG)",
+            "5.0",
+            "patient-reported",
+        ),
+        ("20 Nov 2026 09:00 WIB", "Numeric Rating Scale for pain, 0-10 (NRS)", "4", "patient-reported"),
+        (
+            "1 Nov 2026 09:00 WIB",
+            "Brief Pain Inventory Short Form (BPI-SF) · Pain severity",
+            "4.5",
+            "clinician-recorded",
+        ),
+        (
+            "1 Nov 2026 09:00 WIB",
+            "Brief Pain Inventory Short Form (BPI-SF) · Pain interference",
+            "3.0",
+            "clinician-recorded",
+        ),
     ]
-    assert rows[-1] == ("5 Jan 2026 09:00 WIB", "NRS", "8", "clinician-recorded")
+    assert rows[-1] == ("5 Jan 2026 09:00 WIB", "Numeric Rating Scale for pain, 0-10 (NRS)", "8", "clinician-recorded")
     assert not re.search(r"\sstyle=", html)
 
 
@@ -133,9 +156,13 @@ def test_the_chart_is_in_indonesian_with_decimal_commas(clinician_client: Client
     assert "Tanggal lahir" in page
     assert "Rekam medis pasien" in html
     assert "6,5 (1 Feb 2026)" in page
-    assert "4,5 (1 Nov 2026)" in page
+    assert "sampai 1 Nov 2026: 4,5 dari 1 nilai" in page
     assert "Nyeri kronis lainnya" in page  # the Indonesian ICD-10 title of R52.2
-    assert ">1 Nov 2026 09:00 WIB</a></td><td>BPI-SF · Keparahan nyeri</td><td>4,5</td>" in html
+    assert (
+        ">1 Nov 2026 09:00 WIB</a></td><td>Brief Pain Inventory bentuk singkat (BPI-SF) · Keparahan nyeri</td>" in html
+    )
+    assert "rata-rata 7 hari terakhir" in page
+    assert "Nyeri berkurang sedikitnya 30 % adalah penurunan yang cukup bermakna" in page
 
 
 def test_the_period_changes_what_is_drawn_and_listed_but_not_the_baseline(
@@ -232,6 +259,7 @@ def test_the_api_gives_baseline_latest_responder_and_the_series_with_sources(
     nrs, peg, bpi = body["measures"]
     assert (nrs["instrument"], nrs["score"], nrs["values"]) == ("nrs", "total", 3)
     assert (nrs["baseline"]["value"], nrs["latest"]["value"], nrs["latest"]["source"]) == (8.0, 4.0, "patient")
+    assert nrs["recent"] == {"first_day": "2026-11-14", "last_day": "2026-11-20", "values": 1, "mean": 4.0}
     assert (nrs["reduction_percent"], nrs["responder"], nrs["responder_label"]) == (
         50,
         50,
@@ -283,3 +311,76 @@ def test_treatment_markers_from_the_hook_reach_the_page_and_the_api(
     assert [(datetime.fromisoformat(m["at"]), m["kind"], m["label"]) for m in markers] == [
         (block.at, "procedure", "Lumbar medial branch block")
     ]
+
+
+def test_one_low_diary_entry_does_not_flip_the_responder_status_on_the_chart(
+    english_client: Client, patient: Patient, clinician: User
+) -> None:
+    add(patient, clinician, "nrs", at(2026, 1, 5), total="8")
+    for dom in range(14, 20):
+        add(patient, clinician, "nrs", at(2026, 11, dom), source=AssessmentSource.PATIENT, total="7")
+    add(patient, clinician, "nrs", at(2026, 11, 20), source=AssessmentSource.PATIENT, total="2")
+    page = text(english_client.get(chart_of(patient)).content.decode())
+    # (6 x 7 + 2) / 7 = 6.29 -> (8 - 6.29) / 8 = 21 %: the latest 2 alone would have been 75 %.
+    assert (
+        "Baseline 8 (5 Jan 2026); mean of the last 7 days to 20 Nov 2026: 6.3 from 7 values: "
+        "\u221221 %, less than 30 % reduction" in page
+    )
+
+
+def test_the_last_7_days_are_counted_on_the_calendar_of_the_facility_that_recorded_each_value(
+    org: Organization,
+) -> None:
+    # 16:30 UTC on 13 November is 23:30 WIB (still the 13th, outside 14-20 November) but 01:30
+    # WIT on the 14th (inside): the same moment is in or out of the week by where it was recorded.
+    moment = datetime(2026, 11, 13, 16, 30, tzinfo=ZoneInfo("UTC"))
+    assert selectors.local_day(selectors.ChartPoint(1, moment, Decimal(3), "patient", "Asia/Jakarta")) == date(
+        2026, 11, 13
+    )
+    assert selectors.local_day(selectors.ChartPoint(1, moment, Decimal(3), "patient", "Asia/Jayapura")) == date(
+        2026, 11, 14
+    )
+
+
+@pytest.fixture
+def screened(patient: Patient, clinician: User) -> Patient:
+    """PHQ-9 12 (moderate) in March and 3 (minimal) in October, GAD-7 16 (severe), ORT 9 (high)."""
+    add(patient, clinician, "phq9", at(2026, 3, 2), total="12")
+    add(patient, clinician, "phq9", at(2026, 10, 6), total="3")
+    add(patient, clinician, "gad7", at(2026, 10, 6), total="16")
+    # The band stored with the score when it was computed is the one shown.
+    add(patient, clinician, "ort", at(2026, 2, 10), bands={"risk": "high"}, risk="9")
+    return patient
+
+
+def test_the_chart_shows_phq9_gad7_and_ort_bands_with_their_dates_most_recent_first(
+    english_client: Client, screened: Patient
+) -> None:
+    html = english_client.get(chart_of(screened)).content.decode()
+    section = re.search(r'<section class="card chart-screening".*?</section>', html, re.S)
+    assert section is not None
+    shown = text(section.group(0))
+    assert (
+        "Patient Health Questionnaire-9 (PHQ-9) 6 Oct 2026: 3 Minimal or none 2 Mar 2026: 12 Moderate depression"
+        in shown
+    )
+    assert "Generalized Anxiety Disorder-7 (GAD-7) 6 Oct 2026: 16 Severe anxiety" in shown
+    assert "Opioid Risk Tool (ORT) 10 Feb 2026: 9 High risk" in shown
+    assert re.findall(r'data-band="([a-z_]+)"', section.group(0)) == ["minimal", "moderate", "severe", "high"]
+
+
+def test_the_screening_bands_are_in_indonesian_and_in_the_api(clinician_client: Client, screened: Patient) -> None:
+    page = text(clinician_client.get(chart_of(screened)).content.decode())
+    assert "6 Okt 2026: 3 Minimal atau tidak ada" in page
+    assert "2 Mar 2026: 12 Depresi sedang" in page
+    assert "Kecemasan berat" in page
+    assert "Risiko tinggi" in page
+    body = clinician_client.get(f"/api/patients/{screened.pk}/chart").json()
+    phq9, gad7, ort = body["screenings"]
+    assert (phq9["instrument"], phq9["label"]) == ("phq9", "Patient Health Questionnaire-9 (PHQ-9), kuesioner depresi")
+    assert [(r["value"], r["band"], r["band_label"]) for r in phq9["results"]] == [
+        (3.0, "minimal", "Minimal atau tidak ada"),
+        (12.0, "moderate", "Depresi sedang"),
+    ]
+    assert [(r["band"]) for r in gad7["results"]] == ["severe"]
+    assert [(r["band"]) for r in ort["results"]] == ["high"]

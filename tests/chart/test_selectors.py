@@ -106,8 +106,8 @@ def test_the_window_selects_what_is_drawn_but_the_baseline_is_the_first_value_ev
     assert len(nrs.points) == 3
     change = trend.changes[0]
     # (8 - 4) / 8 = 0.5: at least 50 % reduction, shown as -50 %.
-    assert change.change is not None
-    assert change.change.reduction == Decimal("0.5")
+    assert change.relief is not None
+    assert change.relief.reduction == Decimal("0.5")
     assert change.level is ResponderLevel.SUBSTANTIAL
     assert change.signed_percent_text == "\u221250 %"
     everything = pain_trend(clinician_scope, patient, window=ChartWindow.ALL)
@@ -118,8 +118,8 @@ def test_the_window_selects_what_is_drawn_but_the_baseline_is_the_first_value_ev
 def test_a_single_value_or_none_gives_no_change(clinician_scope: Scope, clinician: User, patient: Patient) -> None:
     add(patient, clinician, "peg", days_ago(3), total="6.00")
     nrs, peg, bpi = pain_trend(clinician_scope, patient).changes
-    assert (nrs.count, nrs.first, nrs.change) == (0, None, None)
-    assert (peg.count, peg.first is not None, peg.change, peg.signed_percent_text) == (1, True, None, "")
+    assert (nrs.count, nrs.first, nrs.relief) == (0, None, None)
+    assert (peg.count, peg.first is not None, peg.relief, peg.signed_percent_text) == (1, True, None, "")
     assert bpi.count == 0
 
 
@@ -135,8 +135,8 @@ def test_worse_pain_and_a_baseline_of_zero_are_shown_as_such(
     assert nrs.signed_percent_text == "+20 %"
     assert nrs.level is ResponderLevel.NONE
     # A baseline of 0 has nothing to reduce.
-    assert peg.change is not None
-    assert peg.change.reduction is None
+    assert peg.relief is not None
+    assert peg.relief.reduction is None
     assert (peg.signed_percent_text, peg.level) == ("", None)
 
 

@@ -310,11 +310,14 @@ def test_the_daily_limit_is_shown_and_kept(anonymous: Client, issued: IssuedLink
         submit(link, key=f"day-key-{n:04d}")
     anonymous.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = open_page(anonymous, issued.token).content.decode()
-    assert 'data-testid="full-nrs">NRS: at most 3 entries a day. You can record the next one tomorrow.<' in html
+    assert (
+        'data-testid="full-nrs">Numeric Rating Scale for pain, 0-10 (NRS): at most 3 entries a day. '
+        "You can record the next one tomorrow.<" in html
+    )
     assert 'name="nrs-submission_key"' not in html
     assert 'name="peg-submission_key"' in html
     refused = send_nrs(anonymous, issued.token, "5", "day-key-9999").content.decode()
-    assert "NRS: at most 3 entries a day." in refused
+    assert "Numeric Rating Scale for pain, 0-10 (NRS): at most 3 entries a day." in refused
     assert PainAssessment.objects.count() == services.DAILY_LIMIT
 
 
@@ -324,7 +327,7 @@ def test_the_patient_switches_to_english(anonymous: Client, issued: IssuedLink) 
     html = open_page(anonymous, issued.token).content.decode()
     assert '<html lang="en">' in html
     assert "Your pain diary" in html
-    assert "Numeric rating scale for pain (0-10)" in html
+    assert "Numeric Rating Scale for pain, 0-10 (NRS)" in html
     assert "Pain intensity now" in html
 
 

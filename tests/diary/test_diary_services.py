@@ -297,7 +297,9 @@ def test_at_most_three_entries_a_day_per_instrument(link: DiaryLink) -> None:
     with translation.override("en"), pytest.raises(DailyLimitReached) as caught:
         submit(link, key="nrs-key-0003", now=morning + timedelta(hours=5))
     assert caught.value.message_dict == {
-        "instrument": ["NRS: at most 3 entries a day. You can record the next one tomorrow."]
+        "instrument": [
+            "Numeric Rating Scale for pain, 0-10 (NRS): at most 3 entries a day. You can record the next one tomorrow."
+        ]
     }
     assert PainAssessment.objects.count() == 3
     # The PEG has its own count; the next day starts afresh.

@@ -101,10 +101,10 @@ def test_a_malformed_date_or_measure_is_a_422_naming_the_field(physician: User) 
 
 def test_the_api_answers_peg_and_bpi_severity_too(physician: User) -> None:
     client = client_of(physician)
-    for measure, label in (("peg", "PEG"), ("bpi_sf", "BPI-SF")):
+    for measure, label in (("peg", "(PEG) · "), ("bpi_sf", "(BPI-SF) · ")):
         body = get(client, f"{JANUARY}&measure={measure}").json()
         assert body["measure"] == measure
-        assert body["measure_label"].startswith(label)
+        assert label in body["measure_label"]
 
 
 def test_roles_without_access_get_a_403_envelope_and_the_refusal_is_audited(

@@ -27,7 +27,10 @@ def test_the_page_shows_the_figures_by_facility_and_category_and_audits_the_read
 ) -> None:
     html = page(physician)
     assert "<h1>Outcomes report</h1>" in html
-    assert "Baselines from 1 Jan 2025 to 31 Jan 2025, measure NRS · Pain intensity: 4 patients." in html
+    assert (
+        "Baselines from 1 Jan 2025 to 31 Jan 2025, measure Numeric Rating Scale for pain, 0-10 (NRS) · "
+        "Pain intensity: 4 patients."
+    ) in html
     for name in ("Layanan Nyeri RS Sehat", "Klinik Nyeri Cimahi", "MG30.3 Chronic secondary musculoskeletal pain"):
         assert name in html
     assert "No chronic pain category" in html

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import given
@@ -10,12 +10,17 @@ from hypothesis import strategies as st
 
 from nyeri.clinical.outcomes.responders import (
     LAST_WINDOW_CLOSES_DAYS,
+    RECENT_DAYS,
+    DayValue,
     Point,
+    RecentMean,
     ResponderLevel,
     change_from_baseline,
     follow_up,
     follow_up_window,
+    recent_mean,
     reduction,
+    relief,
     responder_level,
     share_percent,
 )
@@ -137,3 +142,84 @@ def test_a_share_is_a_percentage_with_one_decimal_rounded_half_up() -> None:
 
 def test_a_share_of_nobody_is_none_rather_than_zero() -> None:
     assert share_percent(0, 0) is None
+
+
+# The chart's relief now: the baseline against the mean of the last 7 local days of values.
+
+
+def day(month: int, dom: int, value: str) -> DayValue:
+    return DayValue(date(2026, month, dom), Decimal(value))
+
+
+def test_the_mean_of_the_last_7_days_takes_the_days_up_to_the_latest_value_both_ends_included() -> None:
+    # 14 to 20 November: 4, 5, 3, 4, 5 -> 21 / 5 = 4.2; 13 November is the eighth day back.
+    values = [
+        day(11, 13, "9"),
+        day(11, 14, "4"),
+        day(11, 16, "5"),
+        day(11, 17, "3"),
+        day(11, 19, "4"),
+        day(11, 20, "5"),
+    ]
+    recent = recent_mean(values)
+    assert recent == RecentMean(date(2026, 11, 14), date(2026, 11, 20), 5, Decimal("4.2"))
+
+
+def test_relief_compares_the_baseline_with_the_mean_and_says_48_percent_a_moderate_responder() -> None:
+    # (8 - 4.2) / 8 = 0.475 -> 48 %, at least 30 % but not 50 %.
+    found = relief(
+        Decimal(8), [day(11, 14, "4"), day(11, 16, "5"), day(11, 17, "3"), day(11, 19, "4"), day(11, 20, "5")]
+    )
+    assert found is not None
+    assert (found.reduction, found.percent, found.level) == (Decimal("0.475"), Decimal(48), ResponderLevel.MODERATE)
+
+
+def test_one_low_diary_entry_does_not_make_a_responder_on_its_own() -> None:
+    # A week of 7 and then one entry of 2: the latest alone would be 75 % relief; the mean of
+    # the week (6 x 7 + 2) / 7 = 6.29 is 21 %, no responder.
+    week = [day(11, d, "7") for d in range(14, 20)] + [day(11, 20, "2")]
+    found = relief(Decimal(8), week)
+    assert found is not None
+    assert found.recent.count == 7
+    assert (found.percent, found.level) == (Decimal(21), ResponderLevel.NONE)
+
+
+def test_a_patient_who_stopped_the_diary_keeps_the_status_of_their_last_week() -> None:
+    found = relief(Decimal(8), [day(3, 1, "6"), day(3, 2, "2")])
+    assert found is not None
+    assert (found.recent.first_day, found.recent.last_day, found.recent.mean) == (
+        date(2026, 2, 24),
+        date(2026, 3, 2),
+        Decimal(4),
+    )
+
+
+def test_relief_needs_a_later_value_and_a_baseline_above_zero() -> None:
+    assert relief(Decimal(8), []) is None
+    assert recent_mean([]) is None
+    found = relief(Decimal(0), [day(1, 1, "3")])
+    assert found is not None
+    assert (found.reduction, found.percent, found.level) == (None, None, None)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=0, max_value=60), st.integers(min_value=0, max_value=10)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_the_recent_mean_lies_between_the_values_of_its_days_and_only_counts_those(
+    raw: list[tuple[int, int]],
+) -> None:
+    values = [DayValue(date(2026, 1, 1) + timedelta(days=d), Decimal(v)) for d, v in raw]
+    recent = recent_mean(values)
+    assert recent is not None
+    inside = [v.value for v in values if recent.first_day <= v.day <= recent.last_day]
+    assert recent.last_day == max(v.day for v in values)
+    assert (recent.last_day - recent.first_day).days == RECENT_DAYS - 1
+    assert recent.count == len(inside)
+    assert min(inside) <= recent.mean <= max(inside)
+    # Adding a value older than the 7 days changes nothing.
+    older = DayValue(recent.first_day - timedelta(days=1), Decimal(10))
+    assert recent_mean([older, *values]) == recent

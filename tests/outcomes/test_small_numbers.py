@@ -60,7 +60,7 @@ def test_an_outcomes_report_of_a_facility_with_3_responders_shows_less_than_5(
     assert report.total.shown["patients"] == "< 5"
 
     html = client_of(physician).get(f"/outcomes/?{JANUARY}&facility={facility.pk}").content.decode()
-    assert "measure NRS · Pain intensity: &lt; 5 patients." in html
+    assert "measure Numeric Rating Scale for pain, 0-10 (NRS) · Pain intensity: &lt; 5 patients." in html
     assert "<td>&lt; 5</td>" in html
     assert "100.0 %" not in html  # the share would give the hidden count away
 
@@ -102,7 +102,7 @@ def test_the_page_the_csv_and_the_api_hide_the_complement_that_would_give_the_hi
     client = client_of(physician)
     # The page: the whole organization's 10 patients, both facilities' counts hidden.
     html = client.get(f"/outcomes/?{JANUARY}").content.decode()
-    assert "measure NRS · Pain intensity: 10 patients." in html
+    assert "measure Numeric Rating Scale for pain, 0-10 (NRS) · Pain intensity: 10 patients." in html
     assert "<td>7</td>" not in html
     assert "<td>3</td>" not in html
 

@@ -170,6 +170,10 @@ def test_signing_a_controlled_prescription_shows_the_statement_and_needs_the_cod
     assert signed["Location"] == url(patient, f"{draft.pk}/")
     done = Prescription.objects.get()
     assert (done.status, done.second_factor) == (PrescriptionStatus.SIGNED, "totp")
+    # The page says how the signature was confirmed in words, not by the stored code.
+    detail = client.get(url(patient, f"{draft.pk}/")).content.decode()
+    assert "second factor: authenticator app (TOTP)" in detail
+    assert "second factor: totp" not in detail
 
 
 def test_a_stale_session_re_authenticates_before_the_signing_page(

@@ -63,7 +63,7 @@ def _language() -> str:
 
 def instrument_name(code: str, found: Instrument | None = None) -> str:
     found = found or all_instruments().get(code)
-    return f"{found.abbreviation} · {found.label(_language())}" if found else code
+    return found.name(_language()) if found else code
 
 
 def _score_line(

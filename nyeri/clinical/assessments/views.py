@@ -50,7 +50,7 @@ def record(request: HttpRequest, patient_id: int) -> HttpResponse:
             {
                 "patient": patient,
                 "encounter": encounter,
-                "instruments": sorted(all_instruments().values(), key=lambda i: i.abbreviation),
+                "instruments": sorted(all_instruments().values(), key=lambda i: i.name(get_language())),
                 "unknown": code,
             },
             status=404 if code else 200,

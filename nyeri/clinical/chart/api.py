@@ -1,4 +1,5 @@
-"""``GET /api/patients/{id}/chart``: baseline, latest and responder status per measure, and the series.
+"""``GET /api/patients/{id}/chart``: baseline, the mean of the last 7 days and responder status per
+measure, the screening results with their bands, and the series.
 
 The same read as the chart page (one audited read of the patient, purpose ``api: chart``),
 without the problems and encounters (they have their own endpoints). The series points are
@@ -7,7 +8,7 @@ the real values of the window (never downsampled), each with its source.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -33,6 +34,28 @@ class ValueAt(Schema):
     source: str = Field(description="clinician or patient (patient-reported, e.g. from the diary)")
 
 
+class RecentOut(Schema):
+    first_day: date = Field(description="The first local day of the 7.")
+    last_day: date = Field(description="The local day of the latest value.")
+    values: int
+    mean: float
+
+
+class ScreeningResultOut(Schema):
+    assessment_id: int
+    recorded_at: datetime
+    value: float
+    band: str = Field(description="The band's code in the instrument file, e.g. moderate.")
+    band_label: str
+
+
+class ScreeningOut(Schema):
+    instrument: str
+    score: str
+    label: str
+    results: list[ScreeningResultOut] = Field(description="Most recent first.")
+
+
 class MeasureOut(Schema):
     instrument: str
     score: str
@@ -40,9 +63,13 @@ class MeasureOut(Schema):
     values: int = Field(description="Current values over the whole history.")
     baseline: ValueAt | None = Field(description="The first value (over the whole history).")
     latest: ValueAt | None
+    recent: RecentOut | None = Field(
+        description="The mean of the values after the baseline recorded on the last 7 local days up to "
+        "the latest value; null with fewer than two values."
+    )
     reduction_percent: int | None = Field(
-        description="(baseline - latest) / baseline in per cent; negative when pain got worse; "
-        "null with fewer than two values or a baseline of 0."
+        description="(baseline - mean of the last 7 days) / baseline in per cent; negative when pain got "
+        "worse; null with fewer than two values or a baseline of 0."
     )
     responder: int | None = Field(description="50: at least 50 % reduction, 30: at least 30 %, 0: less; null: none.")
     responder_label: str | None
@@ -66,11 +93,14 @@ class ChartOut(Schema):
     months: str
     since: datetime | None = Field(description="Start of the period (null: the whole history).")
     until: datetime
-    measures: list[MeasureOut] = Field(description="NRS, PEG and BPI severity: baseline against latest.")
+    measures: list[MeasureOut] = Field(
+        description="NRS, PEG and BPI severity: baseline against the mean of the last 7 days."
+    )
     series: list[ChartSeriesOut] = Field(
         description="NRS, PEG, BPI severity and interference in the period, oldest first."
     )
     markers: list[MarkerOut] = Field(description="Treatments on the time axis (empty until treatment records exist).")
+    screenings: list[ScreeningOut] = Field(description="PHQ-9, GAD-7 and ORT results with their bands.")
 
 
 def _value(point: ChartPoint | None) -> dict[str, Any] | None:
@@ -86,7 +116,8 @@ def _value(point: ChartPoint | None) -> dict[str, Any] | None:
 
 def _measure(change: MeasureChange) -> dict[str, Any]:
     level = change.level
-    percent = change.change.percent if change.change else None
+    found = change.relief
+    percent = found.percent if found else None
     return {
         "instrument": change.measure.instrument_code,
         "score": change.measure.score_code,
@@ -94,6 +125,14 @@ def _measure(change: MeasureChange) -> dict[str, Any]:
         "values": change.count,
         "baseline": _value(change.first),
         "latest": _value(change.last),
+        "recent": {
+            "first_day": found.recent.first_day,
+            "last_day": found.recent.last_day,
+            "values": found.recent.count,
+            "mean": float(found.recent.mean),
+        }
+        if found
+        else None,
         "reduction_percent": int(percent) if percent is not None else None,
         "responder": int(level) if level is not None else None,
         "responder_label": level.label if level is not None else None,
@@ -103,7 +142,7 @@ def _measure(change: MeasureChange) -> dict[str, Any]:
 @router.get(
     "/patients/{patient_id}/chart",
     response={200: ChartOut, 403: ErrorEnvelope, 404: ErrorEnvelope, 422: ErrorEnvelope},
-    summary="A patient's pain trend with baseline, latest and responder status per measure (audited)",
+    summary="A patient's pain trend with baseline, the last 7 days and responder status per measure (audited)",
 )
 def chart(request: HttpRequest, patient_id: int, filters: Query[ChartQuery]) -> dict[str, Any]:
     if filters.months not in ChartWindow.values:
@@ -126,4 +165,22 @@ def chart(request: HttpRequest, patient_id: int, filters: Query[ChartQuery]) -> 
             for s in trend.series
         ],
         "markers": [{"at": m.at, "kind": m.kind, "label": m.label} for m in trend.markers],
+        "screenings": [
+            {
+                "instrument": s.measure.instrument_code,
+                "score": s.measure.score_code,
+                "label": s.name,
+                "results": [
+                    {
+                        "assessment_id": r.assessment_id,
+                        "recorded_at": r.at,
+                        "value": float(r.value),
+                        "band": r.band_code,
+                        "band_label": r.band_label,
+                    }
+                    for r in s.results
+                ],
+            }
+            for s in trend.screenings
+        ],
     }

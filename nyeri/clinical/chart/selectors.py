@@ -25,8 +25,8 @@ import heapq
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple, overload
 
 from django.db import models
@@ -38,22 +38,27 @@ from django.utils.translation import gettext_lazy as _
 from nyeri.clinical.access import access_patient, ensure_clinical_role
 from nyeri.clinical.breakglass.access import require_care_access
 from nyeri.clinical.diagnoses.selectors import ProblemList, problem_list
-from nyeri.clinical.instruments import all_instruments
+from nyeri.clinical.instruments import all_instruments, instrument_full_name
 from nyeri.clinical.models import AssessmentScore, AssessmentSource, AssessmentStatus, Encounter, Patient
 from nyeri.clinical.outcomes.responders import (
     CHART_MEASURES,
-    Change,
+    RECENT_DAYS,
+    DayValue,
     Measure,
-    Point,
+    Relief,
     ResponderLevel,
-    change_from_baseline,
+    relief,
 )
+from nyeri.tenancy.clock import zone_named
 from nyeri.tenancy.scope import Scope
 
 # BPI interference is drawn (same 0-10 scale) but has no responder status: the 30 % / 50 %
 # rules of responders.py are for pain intensity (CHART_MEASURES).
 BPI_INTERFERENCE = Measure("bpi_sf", "interference")
 TREND_MEASURES: tuple[Measure, ...] = (*CHART_MEASURES, BPI_INTERFERENCE)
+# The screening results the chart shows as their bands (depression, anxiety, opioid risk): the
+# bands themselves are data, in the instrument files beside each score's definition.
+SCREENING_MEASURES: tuple[Measure, ...] = (Measure("phq9", "total"), Measure("gad7", "total"), Measure("ort", "risk"))
 
 # How many of the most recent encounters the chart lists (the care timeline has them all).
 RECENT_ENCOUNTERS = 10
@@ -99,14 +104,16 @@ def measure_key(measure: Measure) -> str:
 
 
 def measure_label(measure: Measure, language: str | None = None) -> str:
-    """The label from the instrument file: ``NRS``, ``PEG``, ``BPI-SF · Pain severity``."""
+    """The instrument in full with its acronym, and the score when it has several:
+    ``Numeric Rating Scale (NRS)``, ``Brief Pain Inventory Short Form (BPI-SF) · Pain severity``."""
     found = all_instruments().get(measure.instrument_code)
     if found is None:
         return measure_key(measure)
+    language = language or get_language()
     if len(found.scores) == 1:
-        return found.abbreviation
+        return found.name(language)
     score = found.score(measure.score_code)
-    return f"{found.abbreviation} · {score.label(language or get_language()) if score else measure.score_code}"
+    return f"{found.name(language)} · {score.label(language) if score else measure.score_code}"
 
 
 def _decimals(measure: Measure) -> int:
@@ -149,7 +156,11 @@ class MeasureSeries:
 
 @dataclass(frozen=True)
 class MeasureChange:
-    """Baseline against latest for one of CHART_MEASURES, computed by responders.py only."""
+    """Baseline against the mean of the last 7 days of values for one of CHART_MEASURES.
+
+    The arithmetic (which days, the mean, the reduction, the level) is ``responders.relief``;
+    here only the facility-local day of each value is worked out.
+    """
 
     measure: Measure
     key: str
@@ -157,14 +168,21 @@ class MeasureChange:
     count: int
     first: ChartPoint | None  # the baseline (also when it is the only value)
     last: ChartPoint | None
-    change: Change | None  # None with fewer than two values
+    relief: Relief | None  # None with fewer than two values
+
+    @property
+    def recent_mean(self) -> Decimal | None:
+        """The mean of the last 7 days, with one decimal (as shown)."""
+        if self.relief is None:
+            return None
+        return self.relief.recent.mean.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
     @property
     def signed_percent(self) -> Decimal | None:
         """The change of pain in per cent: -50 for a 50 % reduction, +20 when pain got worse."""
-        if self.change is None or self.change.percent is None:
+        if self.relief is None or self.relief.percent is None:
             return None
-        return -self.change.percent
+        return -self.relief.percent
 
     @property
     def signed_percent_text(self) -> str:
@@ -178,7 +196,29 @@ class MeasureChange:
 
     @property
     def level(self) -> ResponderLevel | None:
-        return self.change.level if self.change else None
+        return self.relief.level if self.relief else None
+
+
+@dataclass(frozen=True)
+class ScreeningResult:
+    """One screening score (PHQ-9, GAD-7, ORT) with its band, as the chart lists it."""
+
+    assessment_id: int
+    at: datetime
+    value: Decimal
+    band_code: str
+    band_label: str
+    time_zone: str  # the assessing facility's, for the date on its calendar
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The results of one screening measure, most recent first."""
+
+    measure: Measure
+    key: str
+    name: str  # the instrument in full with its acronym
+    results: list[ScreeningResult]
 
 
 @dataclass(frozen=True)
@@ -202,6 +242,7 @@ class PainTrend:
     series: list[MeasureSeries]
     changes: list[MeasureChange]
     markers: list[ChartMarker]
+    screenings: list[Screening] = field(default_factory=list)
 
     @property
     def has_points(self) -> bool:
@@ -270,9 +311,20 @@ def trend_points(scope: Scope, patient: Patient) -> dict[Measure, list[ChartPoin
     read; asking again here is remembered and costs no query). With care access, the whole
     record is read, whatever the facility a value was recorded at (docs/break-glass.md).
     """
+    return chart_scores(scope, patient)[0]
+
+
+def chart_scores(
+    scope: Scope, patient: Patient
+) -> tuple[dict[Measure, list[ChartPoint]], dict[Measure, list[ScreeningResult]]]:
+    """The trend values (oldest first) and the screening results (newest first): ONE query, no audit row.
+
+    The screening scores (a few per patient) ride on the trend's query, so that the chart's
+    query count does not grow with them.
+    """
     ensure_clinical_role(scope, object_type="pain_assessment_series")
     require_care_access(scope, patient, purpose="chart", object_type="pain_assessment_series")
-    wanted = {m: _decimals(m) for m in TREND_MEASURES}
+    wanted = {m: _decimals(m) for m in (*TREND_MEASURES, *SCREENING_MEASURES)}
     rows = AssessmentScore.objects.filter(
         organization=scope.organization,
         assessment__patient=patient,
@@ -280,10 +332,15 @@ def trend_points(scope: Scope, patient: Patient) -> dict[Measure, list[ChartPoin
         assessment__instrument_code__in=sorted({m.instrument_code for m in wanted}),
         score_code__in=sorted({m.score_code for m in wanted}),
     )
-    found: dict[Measure, list[ChartPoint]] = {m: [] for m in wanted}
+    found: dict[Measure, list[ChartPoint]] = {m: [] for m in TREND_MEASURES}
+    screened: dict[Measure, list[ChartPoint]] = {m: [] for m in SCREENING_MEASURES}
+    bands: dict[tuple[Measure, int], str] = {}
     # Keyed by the plain (instrument, score) pair: no Measure object per row.
-    by_pair = {(m.instrument_code, m.score_code): (found[m], Decimal(1).scaleb(-d)) for m, d in wanted.items()}
-    for instrument_code, score_code, assessment_id, recorded_at, source, value, time_zone in rows.order_by(
+    by_pair = {
+        (m.instrument_code, m.score_code): ({**found, **screened}[m], Decimal(1).scaleb(-d)) for m, d in wanted.items()
+    }
+    screening_pairs = {(m.instrument_code, m.score_code): m for m in SCREENING_MEASURES}
+    for instrument_code, score_code, assessment_id, recorded_at, source, value, time_zone, band_code in rows.order_by(
         "assessment__recorded_at", "assessment_id"
     ).values_list(
         "assessment__instrument_code",
@@ -293,11 +350,33 @@ def trend_points(scope: Scope, patient: Patient) -> dict[Measure, list[ChartPoin
         "assessment__source",
         "value",
         "assessment__facility__time_zone",
+        "band_code",
     ):
         target = by_pair.get((instrument_code, score_code))
         if target is not None:
             target[0].append(ChartPoint(assessment_id, recorded_at, value.quantize(target[1]), source, time_zone))
-    return found
+            screening = screening_pairs.get((instrument_code, score_code))
+            if screening is not None:
+                bands[(screening, assessment_id)] = band_code
+    language = get_language()
+    results = {
+        m: [_screening_result(m, p, bands[(m, p.assessment_id)], language) for p in reversed(points)]
+        for m, points in screened.items()
+    }
+    return found, results
+
+
+def _screening_result(measure: Measure, point: ChartPoint, band_code: str, language: str | None) -> ScreeningResult:
+    """The band's label from the instrument file: the stored band, else the band of the value."""
+    found = all_instruments().get(measure.instrument_code)
+    score = found.score(measure.score_code) if found else None
+    band = None
+    if score is not None:
+        band = next((b for b in score.bands if b.code == band_code), None) or score.band(point.value)
+    label = band.label(language) if band is not None else band_code
+    return ScreeningResult(
+        point.assessment_id, point.at, point.value, band.code if band else band_code, label, point.time_zone
+    )
 
 
 def treatment_markers(scope: Scope, patient: Patient, *, since: datetime | None) -> list[ChartMarker]:
@@ -333,12 +412,13 @@ def treatment_markers(scope: Scope, patient: Patient, *, since: datetime | None)
 def pain_trend(
     scope: Scope, patient: Patient, *, window: ChartWindow = DEFAULT_WINDOW, now: datetime | None = None
 ) -> PainTrend:
-    """The trend measures over the window, and baseline against latest over the whole history."""
+    """The trend measures over the window, baseline against the last 7 days over the whole
+    history, and the screening results with their bands."""
     until = now or timezone.now()
     months = window.months
     since = months_before(until, months) if months is not None else None
     language = get_language()
-    points = trend_points(scope, patient)
+    points, screening = chart_scores(scope, patient)
     series = []
     for measure in TREND_MEASURES:
         history = points[measure]
@@ -352,34 +432,31 @@ def pain_trend(
         series=series,
         changes=[_change(s) for s in series if s.measure in CHART_MEASURES],
         markers=treatment_markers(scope, patient, since=since),
+        screenings=[
+            Screening(m, measure_key(m), instrument_full_name(m.instrument_code, language), screening[m])
+            for m in SCREENING_MEASURES
+        ],
     )
 
 
-class _Points(Sequence[Point]):
-    """The history as responders.Point values, made when read (change_from_baseline reads two)."""
+# More than the 7 local days of responders.RECENT_DAYS in any pair of zones (±14 hours at most).
+RECENT_TAIL = timedelta(days=RECENT_DAYS + 2)
 
-    def __init__(self, points: Sequence[ChartPoint]) -> None:
-        self._points = points
 
-    def __len__(self) -> int:
-        return len(self._points)
-
-    @overload
-    def __getitem__(self, index: int) -> Point: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Point]: ...
-
-    def __getitem__(self, index: int | slice) -> Point | list[Point]:
-        if isinstance(index, slice):
-            return [Point(p.at, p.value) for p in self._points[index]]
-        found = self._points[index]
-        return Point(found.at, found.value)
+def local_day(point: ChartPoint) -> date:
+    """The calendar day of ``point`` at the facility that recorded it (the installation's without one)."""
+    return point.at.astimezone(zone_named(point.time_zone)).date()
 
 
 def _change(series: MeasureSeries) -> MeasureChange:
     history = series.points
-    change = change_from_baseline(_Points(history))
+    found = None
+    if len(history) >= 2:
+        # The baseline is the first value; the values after it make the mean of the last 7
+        # days. Only the tail can be in those days (UTC order and local days differ by a few
+        # hours between Indonesia's zones): a five-year diary is not converted value by value.
+        start = bisect.bisect_left(history, history[-1].at - RECENT_TAIL, lo=1, key=lambda p: p.at)
+        found = relief(history[0].value, [DayValue(local_day(p), p.value) for p in history[start:]])
     return MeasureChange(
         series.measure,
         series.key,
@@ -387,7 +464,7 @@ def _change(series: MeasureSeries) -> MeasureChange:
         len(history),
         history[0] if history else None,
         history[-1] if history else None,
-        change,
+        found,
     )
 
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Case, CharField, Count, F, Max, QuerySet, Value, When, Window
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from nyeri.audit.models import AuditAction
@@ -250,4 +251,4 @@ def home_panel(scope: Scope, facility: Facility) -> Panel | None:
 
 def _instrument_name(code: str) -> str:
     found = find_instrument(code)
-    return found.abbreviation if found is not None else code
+    return found.name(get_language()) if found is not None else code

@@ -24,8 +24,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction
@@ -252,7 +252,7 @@ def daily_limit_message(instrument: Instrument) -> str:
         "%(instrument)s: at most %(limit)d entry a day. You can record the next one tomorrow.",
         "%(instrument)s: at most %(limit)d entries a day. You can record the next one tomorrow.",
         DAILY_LIMIT,
-    ) % {"instrument": instrument.abbreviation, "limit": DAILY_LIMIT}
+    ) % {"instrument": instrument.name(get_language()), "limit": DAILY_LIMIT}
 
 
 def _existing(link: DiaryLink, key: str) -> PainAssessment | None:

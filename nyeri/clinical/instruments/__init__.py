@@ -5,6 +5,6 @@ checks answers and computes scores, the body map is the shared body-site vocabul
 See docs/clinical.md.
 """
 
-from nyeri.clinical.instruments.loader import InstrumentError, all_instruments, instrument
+from nyeri.clinical.instruments.loader import InstrumentError, all_instruments, instrument, instrument_full_name
 
-__all__ = ["InstrumentError", "all_instruments", "instrument"]
+__all__ = ["InstrumentError", "all_instruments", "instrument", "instrument_full_name"]

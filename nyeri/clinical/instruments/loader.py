@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from django.utils.translation import get_language
 from pydantic import ValidationError
 
 from nyeri.clinical.instruments.schema import Instrument
@@ -52,3 +53,11 @@ def all_instruments() -> dict[str, Instrument]:
 
 def instrument(code: str) -> Instrument | None:
     return all_instruments().get(code)
+
+
+def instrument_full_name(code: str, language: str | None = None) -> str:
+    """The instrument ``code`` in full with its acronym in ``language`` (default: the active one).
+
+    An unknown code is shown as it is (an instrument file removed after it was used)."""
+    found = all_instruments().get(code)
+    return found.name(language or get_language()) if found is not None else code

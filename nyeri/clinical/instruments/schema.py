@@ -201,6 +201,12 @@ class Instrument(Label):
             raise ValueError("; ".join(problems))
         return self
 
+    def name(self, language: str | None) -> str:
+        """The instrument in full with its acronym, as a person reads it: "Patient Health
+        Questionnaire-9 (PHQ-9)". A label that already carries the acronym is shown as it is."""
+        label = self.label(language)
+        return label if f"({self.abbreviation})" in label else f"{label} ({self.abbreviation})"
+
     def item(self, code: str) -> Item | None:
         return next((i for i in self.items if i.code == code), None)
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from nyeri.clinical.instruments.schema import COMPLETE_RULES, Band, Instrument, Item, Score
@@ -64,7 +65,8 @@ def answer_errors(instrument: Instrument, answers: Mapping[str, object]) -> Erro
             add_error(
                 errors,
                 "answers",
-                _("%(instrument)s has no item %(item)s.") % {"instrument": instrument.abbreviation, "item": code},
+                _("%(instrument)s has no item %(item)s.")
+                % {"instrument": instrument.name(get_language()), "item": code},
             )
         elif value is None:
             continue

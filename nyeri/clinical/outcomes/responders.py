@@ -13,7 +13,13 @@ Definitions, kept here and nowhere else so the chart and the report always agree
   either side of baseline + N x 30 days (a diary makes single values noisy; a window also
   tolerates a visit a week late); no value in the window means *not assessed*, never 0 %;
 * the *reduction* is (baseline - value) / baseline; a baseline of 0 has nothing to reduce,
-  so no reduction is computed for it.
+  so no reduction is computed for it;
+* the chart's *relief now* compares the baseline with the **mean of the last
+  ``RECENT_DAYS`` days of values**: the values recorded on the 7 local days (each on the
+  calendar of the facility that recorded it) ending on the day of the latest value, the
+  baseline itself left out. One diary entry is one value among a week's, so it does not
+  flip the status on its own (``relief``). The outcomes report does not use this rule: it
+  asks about fixed points after baseline (``follow_up``), with the same reduction and levels.
 
 Only current versions enter (amended and entered-in-error rows are left out by the
 selectors that feed these functions).
@@ -24,7 +30,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +41,8 @@ WINDOW_DAYS = 14
 DAYS_PER_MONTH = 30
 # The follow-up points of the outcomes report, in months from baseline.
 FOLLOW_UP_MONTHS = (3, 6)
+# The chart's relief now: the mean of the values of this many local days, up to the latest value.
+RECENT_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,13 @@ def reduction(baseline: Decimal, value: Decimal) -> Decimal | None:
     return ((baseline - value) / baseline).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
+def whole_percent(relative: Decimal | None) -> Decimal | None:
+    """A reduction in whole per cent, half up (0.475 -> 48); None stays None."""
+    if relative is None:
+        return None
+    return (relative * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+
+
 def responder_level(relative: Decimal | None) -> ResponderLevel | None:
     if relative is None:
         return None
@@ -106,9 +121,7 @@ class Change:
 
     @property
     def percent(self) -> Decimal | None:
-        if self.reduction is None:
-            return None
-        return (self.reduction * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+        return whole_percent(self.reduction)
 
 
 def change_from_baseline(points: Sequence[Point]) -> Change | None:
@@ -121,6 +134,61 @@ def change_from_baseline(points: Sequence[Point]) -> Change | None:
     first, last = points[0], points[-1]
     relative = reduction(first.value, last.value)
     return Change(first, last, relative, responder_level(relative))
+
+
+@dataclass(frozen=True)
+class DayValue:
+    """A value with the local calendar day it was recorded on (at the facility that recorded it)."""
+
+    day: date
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class RecentMean:
+    """The mean of the values of the local days ``first_day`` to ``last_day`` (both included)."""
+
+    first_day: date
+    last_day: date  # the day of the latest value
+    count: int
+    mean: Decimal
+
+
+def recent_mean(values: Sequence[DayValue], *, days: int = RECENT_DAYS) -> RecentMean | None:
+    """The mean of the values on the ``days`` local days ending on the day of the latest value; None without values.
+
+    The span ends on the latest value's day, not today: a patient who stopped the diary a
+    month ago keeps a status (that of their last week of values), which the chart dates.
+    """
+    if not values:
+        return None
+    last = max(v.day for v in values)
+    first = last - timedelta(days=days - 1)
+    chosen = [v.value for v in values if first <= v.day <= last]
+    return RecentMean(first, last, len(chosen), sum(chosen, Decimal(0)) / len(chosen))
+
+
+@dataclass(frozen=True)
+class Relief:
+    """The baseline against the mean of the last ``RECENT_DAYS`` days of later values."""
+
+    baseline: Decimal
+    recent: RecentMean
+    reduction: Decimal | None  # None: a baseline of 0
+    level: ResponderLevel | None
+
+    @property
+    def percent(self) -> Decimal | None:
+        return whole_percent(self.reduction)
+
+
+def relief(baseline: Decimal, later: Sequence[DayValue], *, days: int = RECENT_DAYS) -> Relief | None:
+    """``baseline`` against the mean of the last ``days`` days of ``later`` (the values after it); None without any."""
+    recent = recent_mean(later, days=days)
+    if recent is None:
+        return None
+    relative = reduction(baseline, recent.mean)
+    return Relief(baseline, recent, relative, responder_level(relative))
 
 
 def mean_in_window(points: Sequence[Point], centre: datetime, *, days: int = WINDOW_DAYS) -> Decimal | None:

@@ -84,14 +84,15 @@ BREAKDOWN_LABELS = {
 
 
 def measure_label(key: str, language: str | None = None) -> str:
-    """The label ("NRS · Pain intensity") from the instrument file, in ``language`` (default: the active one)."""
+    """The label ("Numeric Rating Scale for pain, 0-10 (NRS) · Pain intensity") from the instrument file,
+    in ``language`` (default: the active one): the instrument in full with its acronym."""
     measure = MEASURES[key]
     instrument = all_instruments().get(measure.instrument_code)
     if instrument is None:
         return key
     score = instrument.score(measure.score_code)
     lang = language or get_language() or "id"
-    return f"{instrument.abbreviation} · {score.label(lang)}" if score is not None else instrument.abbreviation
+    return f"{instrument.name(lang)} · {score.label(lang)}" if score is not None else instrument.name(lang)
 
 
 def measure_choices() -> list[tuple[str, str]]:
