@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from nyeri.accounts.models import User
 from nyeri.tenancy.models import Facility, Membership, MembershipFacility, MembershipRole, Organization
@@ -101,6 +102,19 @@ def log_in(client: Client, user: User, password: str = PASSWORD) -> Client:
     response = client.post("/accounts/login/", {"username": user.username, "password": password})
     assert response.status_code == 302, response.content
     return client
+
+
+@pytest.fixture(autouse=True)
+def english_until_a_test_says_otherwise() -> Iterator[None]:
+    """Each test starts with English active, and whatever it activates is undone after it.
+
+    Django keeps the active language per thread: without this, a test that calls a service and
+    reads its message got the language of the previous test's last request, so it passed or
+    failed by the order of the run. Pages are unaffected (the locale middleware picks the
+    request's language); a test that wants Indonesian says so (``translation.override("id")``).
+    """
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

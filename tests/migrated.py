@@ -20,13 +20,14 @@ from nyeri.lib import migrated_db
 _call_command = management.call_command
 
 
-def _call_command_from_template(name: str, *args: Any, **options: Any) -> Any:
-    if name == "migrate" and migrated_db.enabled():
+def _call_command_from_template(command_name: Any, /, *args: Any, **options: Any) -> Any:
+    # Positional-only: a command may take an option called `name` (start_organization does).
+    if command_name == "migrate" and migrated_db.enabled():
         connection = connections[options.get("database", DEFAULT_DB_ALIAS)]
         if connection.vendor == "sqlite" and connection.is_in_memory_db():
             connection.ensure_connection()
             migrated_db.copy_into(connection.connection)
-    return _call_command(name, *args, **options)
+    return _call_command(command_name, *args, **options)
 
 
 # Django's test-database creation imports call_command from here when it runs.
