@@ -33,7 +33,9 @@ def main() -> int:
     commands = {
         "web": [
             str(BIN / "gunicorn"),
-            # The production configuration (worker kind and count: README "Serving").
+            # The production configuration (worker kind and count: README "Serving"). Its
+            # sync workers serve the browser directly here: on loopback no client is slow,
+            # so the demo needs none of the proxy that production puts in front.
             "-c",
             str(ROOT / "gunicorn.conf.py"),
             "--bind",
