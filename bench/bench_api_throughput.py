@@ -3,7 +3,8 @@
 The server is the one the README describes: gunicorn with ``gunicorn.conf.py`` (its default
 worker kind and count), PostgreSQL, persistent connections, on the loopback address, in a
 fresh throw-away database. CLIENTS concurrent clients (client *processes* of four threads
-each, keep-alive connections) each record NRS scores for their own patient:
+each; connections kept alive where the server keeps them, gthread but not sync) each record
+NRS scores for their own patient:
 
 - ``write``: ``POST /api/patients/{id}/assessments`` with an API token: token, scope,
   privilege decision, validation, the three INSERTs, the audit row, the response;
@@ -58,7 +59,7 @@ POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0
 THREADS_PER_CLIENT_PROCESS = 4
 # (worker class, workers, threads): the set-ups compared on two cores.
 CANDIDATES = [("sync", 2, 1), ("sync", 4, 1), ("gthread", 2, 4), ("gthread", 4, 4), ("gthread", 4, 8)]
-PRODUCTION = ("gthread", os.cpu_count() or 1, 4)  # gunicorn.conf.py's defaults
+PRODUCTION = ("sync", os.cpu_count() or 1, 1)  # gunicorn.conf.py's defaults
 
 
 # --- Data (in a child process with Django) ----------------------------------------------------

@@ -3,6 +3,11 @@ from django.urls import include, path
 from nyeri.api.root import api
 
 urlpatterns = [
+    # The machine APIs first: Django tries the patterns in order, and every API call would
+    # otherwise be compared with the ~200 page patterns before it (none of which starts
+    # with "api/" or "fhir/", so the order changes no answer).
+    path("api/", api.urls),
+    path("fhir/R4/", include("nyeri.interop.fhir.urls")),
     path("", include("nyeri.web.urls")),
     path("", include("nyeri.tenancy.urls")),
     path("accounts/", include("nyeri.accounts.urls")),
@@ -30,8 +35,6 @@ urlpatterns = [
     path("background-jobs/", include("nyeri.background.urls")),
     path("", include("nyeri.onboarding.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/", api.urls),
-    path("fhir/R4/", include("nyeri.interop.fhir.urls")),
     path("satusehat/", include("nyeri.interop.satusehat.urls")),
 ]
 

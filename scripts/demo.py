@@ -27,7 +27,9 @@ def web_command(port: str | int, *, access_log: bool = True) -> list[str]:
     """gunicorn with the production configuration on the loopback address (also scripts/screenshots.py)."""
     command = [
         str(BIN / "gunicorn"),
-        # The production configuration (worker kind and count: README "Serving").
+        # The production configuration (worker kind and count: README "Serving"). Its sync
+        # workers serve the browser directly here: on loopback no client is slow, so the demo
+        # needs none of the proxy that production puts in front.
         "-c",
         str(ROOT / "gunicorn.conf.py"),
         "--bind",

@@ -252,6 +252,9 @@ def test_a_hard_database_restart_under_load_loses_no_acknowledged_write_and_dupl
         "NYERI_TESTING": "1",
         "HTTPS": "0",
         "GUNICORN_BIND": f"127.0.0.1:{web_port}",
+        # One gthread worker (not the production default, sync): eight clients at once on
+        # one worker, each waiting out the outage on its own thread.
+        "GUNICORN_WORKER_CLASS": "gthread",
         "WEB_CONCURRENCY": "1",
         "GUNICORN_THREADS": "4",
         "RETRY_AFTER_SECONDS": "1",
