@@ -128,7 +128,8 @@ def test_a_dry_run_lists_every_problem_as_row_column_and_reason(admin_scope: Sco
             "Unknown value “juggler”: use one of Administrator, Compliance officer, Credentialing officer, "
             "Facility manager, Pain physician, Anesthesiologist, Neurologist, Psychiatrist, Physical medicine "
             "physician, General practitioner, Nurse, Nurse assistant, Medical assistant, Radiographer, "
-            "X-ray assistant, Medical technician, Pharmacist, Medical committee member, Director.",
+            "X-ray assistant, Medical technician, Pharmacist, Medical committee member, Director, Nursing committee "
+            "member.",
         ),
         Problem(4, "Facilities", "Unknown facility code: nowhere."),
         Problem(5, "Issued on", "This date is in the future."),

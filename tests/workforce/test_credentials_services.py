@@ -14,7 +14,7 @@ import time_machine
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from nyeri.accounts.models import User
 from nyeri.accounts.reauth import ReauthenticationRequired
@@ -287,6 +287,7 @@ def test_an_officer_verifies_a_credential_and_the_audit_names_the_engine_decisio
 
 
 def test_an_officer_cannot_verify_or_reject_their_own_credential(officer: User) -> None:
+    translation.activate("id")  # the refusal as a person reads it, in the default language
     own = Person.objects.get(user=officer)
     credential = submit(officer, own, K.REGISTRATION, **base())
     with pytest.raises(ActionRefused) as exc:
@@ -484,6 +485,7 @@ def test_a_fresh_password_with_a_stale_second_factor_does_not_approve(
 
 
 def test_approval_needs_an_approver_with_a_second_factor(officer: User, approver: User, doctor: Person) -> None:
+    translation.activate("id")  # the refusal as a person reads it, in the default language
     credential = submit(officer, doctor, K.CONTROLLED_AUTHORISATION, **base())
     with pytest.raises(ActionRefused) as exc:
         approve(approver, credential)

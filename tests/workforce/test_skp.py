@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent
@@ -110,6 +110,7 @@ def test_an_officer_records_an_activity_with_a_certificate_file_kept_privately(
 
 
 def test_an_activity_dated_in_the_future_is_refused(doctor: Person, sip: Credential) -> None:
+    translation.activate("id")  # the refusal as a person reads it, in the default language
     assert doctor.user is not None
     errors = refused(doctor.user, doctor, done_on=today() + timedelta(days=2))
     assert set(errors) == {"done_on"}

@@ -12,7 +12,7 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent
@@ -139,6 +139,7 @@ def test_the_file_of_the_check_is_stored_privately_and_linked(
 
 
 def test_the_person_who_entered_a_credential_cannot_verify_it(officer: User, doctor: Person) -> None:
+    translation.activate("id")  # the refusal as a person reads it, in the default language
     credential = str_of(doctor, officer)
     with pytest.raises(ActionRefused) as exc:
         verify(officer, credential)
@@ -172,6 +173,7 @@ def test_the_person_who_uploaded_its_evidence_cannot_verify_it(
 
 
 def test_the_holder_still_cannot_verify_their_own_credential(officer: User) -> None:
+    translation.activate("id")  # the refusal as a person reads it, in the default language
     own = Person.objects.get(user=officer)
     credential = str_of(own, officer)
     with pytest.raises(ActionRefused) as exc:
@@ -183,6 +185,7 @@ def test_the_holder_still_cannot_verify_their_own_credential(officer: User) -> N
 
 
 def test_a_verification_without_evidence_or_attestation_is_refused(officer: User, doctor: Person) -> None:
+    translation.activate("id")  # the refusal as a person reads it, in the default language
     assert doctor.user is not None
     credential = str_of(doctor, doctor.user)
     errors = bad_fields(officer, credential, attestation="", evidence=None)
