@@ -8,6 +8,7 @@ marked fuzzy is reported with where it is used.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -27,34 +28,45 @@ def extract() -> polib.POFile:
         # makemessages writes into LOCALE_PATHS: point it at an empty copy.
         (locale_copy / "id" / "LC_MESSAGES").mkdir(parents=True)
         env = dict(os.environ, NYERI_TESTING="1", NYERI_LOCALE_DIR=str(locale_copy))
-        subprocess.run(
-            [
-                sys.executable,
-                "manage.py",
-                "makemessages",
-                "-l",
-                "id",
-                "--no-location",
-                "--ignore",
-                ".venv/*",
-                "--ignore",
-                "staticfiles/*",
-                "--ignore",
-                "tests/*",
-                "--ignore",
-                "bench/*",
-                "--ignore",
-                "var/*",
-                # Otherwise makemessages would find and write the real catalogue.
-                "--ignore",
-                "nyeri/locale",
-            ],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        # makemessages writes each template's strings to a temporary `<template>.py` beside it
+        # and deletes it: two at once in one tree (the check and the suites, which `make test`
+        # runs side by side) read or delete each other's files. One at a time per tree.
+        lock_path = ROOT / "var" / "makemessages.lock"
+        lock_path.parent.mkdir(exist_ok=True)
+        with lock_path.open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            _makemessages(env)
         return polib.pofile(str(locale_copy / "id" / "LC_MESSAGES" / "django.po"))
+
+
+def _makemessages(env: dict[str, str]) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "makemessages",
+            "-l",
+            "id",
+            "--no-location",
+            "--ignore",
+            ".venv/*",
+            "--ignore",
+            "staticfiles/*",
+            "--ignore",
+            "tests/*",
+            "--ignore",
+            "bench/*",
+            "--ignore",
+            "var/*",
+            # Otherwise makemessages would find and write the real catalogue.
+            "--ignore",
+            "nyeri/locale",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
 def main(catalogue: Path = CATALOGUE) -> int:
