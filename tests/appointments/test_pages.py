@@ -8,7 +8,7 @@ from django.test import Client
 
 from nyeri.appointments.models import Appointment, AppointmentStatus
 from nyeri.clinical.models import Encounter, Patient
-from nyeri.tenancy.clock import local_date
+from nyeri.tenancy.clock import facility_zone, local_date
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.models import Person
@@ -77,6 +77,20 @@ def test_checking_in_from_the_list_opens_the_encounter_page(
     assert response.status_code == 302
     assert response["Location"] == f"/patients/encounters/{encounter.pk}/"
     assert Appointment.objects.get().status == AppointmentStatus.CHECKED_IN
+
+
+def test_a_checked_in_appointment_names_its_encounter_with_the_facilitys_date_format(
+    clinician_client: Client, booked_today: Appointment, facility: Facility
+) -> None:
+    clinician_client.post(f"/appointments/{booked_today.pk}/check-in/")
+    encounter = Encounter.objects.get()
+    html = clinician_client.get(f"/appointments/{booked_today.pk}/").content.decode()
+    link = f'href="/patients/encounters/{encounter.pk}/">'
+    shown = html.split(link, 1)[1].split("</dd>", 1)[0]
+    # Its kind and the moment it opened, as every date is shown: never the ISO form of __str__.
+    assert shown.startswith(f"{encounter.get_kind_display()}</a>")
+    assert f"{encounter.starts_at.astimezone(facility_zone(facility)):%Y-%m-%d}" not in shown
+    assert shown.endswith("WIB")
 
 
 def test_checking_in_a_cancelled_appointment_shows_the_reason_on_its_page(

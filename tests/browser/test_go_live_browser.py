@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,17 +26,21 @@ from fpdf import FPDF
 from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
+from nyeri.appointments.models import Appointment
 from nyeri.audit.verify import verify_chain
 from nyeri.clinical.diagnoses.models import Diagnosis
 from nyeri.clinical.models import PainAssessment, Patient
+from nyeri.facilities.selectors import week_hours
 from nyeri.prescriptions.models import Prescription, PrescriptionStatus
-from nyeri.tenancy.models import Organization
+from nyeri.tenancy.clock import local_now
+from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.kinds import CredentialStatus
-from nyeri.workforce.models import Credential
+from nyeri.workforce.models import Credential, Person
 from tests.browser.conftest import screenshot, via_menu
 from tests.browser.people import accept, invite
 from tests.browser.setup_helpers import setup_installation
+from tests.browser.test_appointments_browser import free_slot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -291,7 +296,56 @@ def test_an_empty_installation_goes_live_to_its_first_patient_and_prescription(
     expect(prescriber).to_contain_text(SIP_NUMBER)
     screenshot(physician, "go-live-11-prescription-signed")
 
-    # 10. In the database: what the pages promised.
+    # 10. The administrator gives the facility its opening hours (Organization -> Edit). The
+    #     test keeps it open around the clock, so that "now" is within the hours whenever it runs.
+    via_menu(page.get_by_test_id("organization-link"))
+    page.get_by_test_id("facility-list").locator("tr", has_text=FACILITY).get_by_role("link", name="Ubah").click()
+    page.fill("input[name=planned_visits_per_week]", "120")
+    for day in range(1, 8):
+        page.fill(f"input[name=opens_{day}]", "00:00")
+        page.fill(f"input[name=closes_{day}]", "23:59")
+    page.get_by_role("button", name="Simpan fasilitas").click()
+    expect(page.locator(".messages")).to_be_visible()
+    facility = Facility.objects.get(name=FACILITY)
+    assert week_hours(facility) == ({day: (time(0), time(23, 59)) for day in range(1, 8)}, True)
+
+    # 11. The nurse books the patient's first visit with the physician from the day's list ...
+    budi_person = Person.objects.get(user__username="budi")
+    start = free_slot(budi_person, facility)
+    if start.date() != (start + timedelta(minutes=20)).date() or start.date() != local_now(facility).date():
+        pytest.skip("too close to midnight at the facility to book and check in today")
+    via_menu(nurse.get_by_test_id("appointments-link"))
+    expect(nurse).to_have_url(re.compile(rf"/appointments/facilities/{facility.pk}/"))
+    nurse.get_by_test_id("book").click()
+    nurse.fill("#q", PATIENT)
+    nurse.get_by_role("button", name="Cari").click()
+    nurse.get_by_test_id("patient-results").get_by_role("link", name=PATIENT).first.click()
+    nurse.select_option("#id_clinician", str(budi_person.pk))
+    nurse.select_option("#id_kind", "new_patient")
+    nurse.fill("#id_starts_at", start.strftime("%Y-%m-%dT%H:%M"))
+    nurse.select_option("#id_minutes", "20")
+    nurse.get_by_test_id("book-submit").click()
+    appointment = Appointment.objects.get(patient=patient, clinician=budi_person)
+    row = nurse.locator(f"#appointment-{appointment.pk}")
+    expect(row).to_contain_text(PATIENT)
+    screenshot(nurse, "go-live-12-appointment-booked")
+
+    # ... the physician finds it on his home page among today's appointments ...
+    physician.goto(f"{live_server.url}/")
+    expect(physician.get_by_test_id("appointments-today").locator(f"#appointment-{appointment.pk}")).to_contain_text(
+        PATIENT
+    )
+    # ... and the patient arrives: checking her in opens the encounter.
+    nurse.locator(f"#appointment-{appointment.pk}").get_by_test_id("check-in").click()
+    expect(nurse).to_have_url(re.compile(r"/patients/encounters/\d+/$"))
+    appointment.refresh_from_db()
+    assert appointment.encounter_id is not None
+    assert nurse.url.endswith(f"/patients/encounters/{appointment.encounter_id}/")
+    screenshot(nurse, "go-live-13-checked-in")
+    physician.reload()
+    expect(physician.get_by_test_id("checked-in").locator(f"#appointment-{appointment.pk}")).to_be_visible()
+
+    # 12. In the database: what the pages promised.
     org = Organization.objects.get()
     budi = User.objects.get(username="budi")
     assert set(Credential.objects.filter(person__user=budi).values_list("kind", "status", "decided_by__username")) == {

@@ -151,3 +151,21 @@ def test_the_database_closes_a_record_as_performed_elsewhere_only_with_a_done_re
         ProcedureRecord.objects.filter(pk=record.pk).update(status=ProcedureStatus.ELSEWHERE)
     record.refresh_from_db()
     assert record.status == ProcedureStatus.ORDERED
+
+
+def test_the_referral_pages_name_the_procedure_not_its_code(
+    clinic_doctor: Staff, hospital_doctor: Staff, clinic_patient: Patient, clinic: Facility, facility: Facility
+) -> None:
+    record = waiting(clinic_doctor, clinic_patient, clinic)
+    referral = referred(clinic_doctor, record, facility)
+    name = procedure_selectors.procedure_label("medial_branch_block", "en")
+    pages = {
+        "worklist": hospital_doctor.client().get(f"/imaging/facilities/{facility.pk}/referrals/"),
+        "referral": hospital_doctor.client().get(f"/imaging/referrals/{referral.pk}/"),
+        "imaging of the patient": clinic_doctor.client().get(f"/patients/{clinic_patient.pk}/imaging/"),
+    }
+    for page, response in pages.items():
+        assert response.status_code == 200, page
+        html = response.content.decode()
+        assert name in html, page
+        assert "medial_branch_block" not in html, page
