@@ -55,10 +55,12 @@ def signed_in(user: User) -> Client:
 
 
 def walk(client: Client) -> dict[str, int]:
-    """The home page and every page it and its menus link to, once per address shape: each status."""
+    """The home page, the pages it and its menus link to and the pages those link to (once per
+    address shape): the status of each."""
     home = client.get("/", follow=True)
     statuses = {"/": home.status_code}
     queue = LINK.findall(home.content.decode())
+    depth = dict.fromkeys(queue, 0)
     seen = set()
     while queue:
         path = queue.pop(0)
@@ -68,6 +70,11 @@ def walk(client: Client) -> dict[str, int]:
         seen.add(shape)
         response = client.get(path, follow=True)
         statuses[path] = response.status_code
+        # One level further: the pages those pages offer (an empty list's "Add" and "New" forms).
+        if depth.get(path, 0) < 1 and response.status_code == 200:
+            for found in LINK.findall(response.content.decode()):
+                depth.setdefault(found, depth.get(path, 0) + 1)
+                queue.append(found)
     return statuses
 
 
