@@ -73,11 +73,6 @@ def care(
     return waiting_request(physician, facility)
 
 
-@pytest.fixture
-def committee(make_member: MakeMember, org: Organization) -> User:
-    return make_member(org, Role.COMMITTEE_MEMBER, username="komite_budi", language="en")
-
-
 def test_the_committee_sees_the_practitioners_row_beside_the_peers_with_the_flags(
     care: PrivilegeRequest, committee: User
 ) -> None:
