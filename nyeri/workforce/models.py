@@ -99,6 +99,26 @@ class Credential(models.Model):
     audited.
     """
 
+    # The document's own data, every field a submission may carry besides person and kind,
+    # in the order forms and lists show them (the submission's fields, the API's columns).
+    DATA_FIELDS = (
+        "number",
+        "issuer",
+        "issued_on",
+        "expires_on",
+        "title",
+        "specialty",
+        "facility",
+        "issuer_regency_code",
+        "exam_passed_on",
+        "hours",
+        "check_kind",
+        "check_result",
+        "valid_months",
+        "employer_kind",
+        "months",
+    )
+
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="credentials")
     kind = models.CharField(_("kind"), max_length=40, choices=CredentialKind.choices)
