@@ -27,6 +27,7 @@ from tests.procedures.conftest import (  # noqa: F401 - fixtures used by name
     nurse,
     scope_of,
 )
+from tests.workforce.credentials_support import facility_in
 from tests.workforce.privileges_support import granted
 
 pytestmark = pytest.mark.django_db
@@ -127,15 +128,7 @@ def test_a_grant_counts_only_at_its_own_facility(
     nursing_committee: User,
     director: User,
 ) -> None:
-    annex = Facility.objects.create(
-        organization=facility.organization,
-        name="Klinik Nyeri Annex",
-        code="annex",
-        kind=Facility.Kind.PAIN_CLINIC,
-        province="Jawa Barat",
-        regency="Kota Bandung",
-        regency_code="32.73",
-    )
+    annex = facility_in(facility.organization, "annex", facility.regency_code)
     services.require_privileges(scope=scope_of(admin), acting_user=admin, facility=annex, privileges=[SEDATION])
     granted(nurse, facility, nursing_committee, director, SEDATION)
 
