@@ -180,6 +180,7 @@ def test_the_nursing_committees_evaluation_page_lists_nurses_and_other_staff_are
 ) -> None:
     page = client_of(nursing_committee).get("/practice-evaluation/").content.decode()
 
+    assert 'data-testid="practice-evaluation-link"' in page
     assert "Ns_Wati" in page
     assert "Ns_Rina" in page
     assert "Dr_Budi" not in page

@@ -209,6 +209,9 @@ def test_the_settings_page_lists_each_figure_with_its_basis_and_saves_the_admini
     response = client.post("/workforce/skp/settings/", {"nurse": "40"})
     assert response.status_code == 302
     assert SkpSetting.objects.get(code="nurse").value == Decimal("40.00")
+    ledger = client.get(f"/workforce/skp/people/{ns_wati.pk}/").content.decode()
+    assert 'href="/workforce/skp/settings/"' in ledger
+    assert "The total of 40 SKP is your facility's setting, not a regulation." in ledger
 
 
 def test_the_expiry_dashboard_marks_a_total_that_is_the_facilitys_setting(
