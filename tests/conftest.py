@@ -84,6 +84,24 @@ def make_member(db: None) -> MakeMember:
 
 
 @pytest.fixture
+def committee(make_member: MakeMember, org: Organization) -> User:
+    """A member of the medical committee (Komite Medik; the privilege tests)."""
+    return make_member(org, Role.COMMITTEE_MEMBER, username="komite_budi", language="en")
+
+
+@pytest.fixture
+def nursing_committee(make_member: MakeMember, org: Organization) -> User:
+    """A member of the nursing committee (Komite Keperawatan)."""
+    return make_member(org, Role.NURSING_COMMITTEE_MEMBER, username="komkep_wati", language="en")
+
+
+@pytest.fixture
+def director(make_member: MakeMember, org: Organization) -> User:
+    """The director, who grants privileges on a committee's recommendation."""
+    return make_member(org, Role.DIRECTOR, username="direktur_ani", language="en")
+
+
+@pytest.fixture
 def nurse(org: Organization, facility: Facility, make_member: MakeMember) -> User:
     return make_member(org, Role.NURSE, username="siti")
 

@@ -6,9 +6,11 @@ Registered with the workforce app's hook (``register_review_source``, from this 
 ``AppConfig.ready``): the workforce app reads no clinical table (its import contract), so
 it calls this with the reader's scope and ids, and this selector does its own scoping
 (``practice_evaluation`` reads the scope's organization and facilities only) and its own
-check of who may see it: the compliance officer and the committee members, never other staff
-(the director, the credentialing officer or the practitioner reading the same file get
-nothing, and no refusal: the rest of the file is theirs to read).
+check of who may see it: the compliance officer, and the members of the committee that
+reviews the practitioner's role (the medical committee for physicians, the nursing committee
+for nurses, ``nyeri.evaluation.access``), beside the peers of that role; never other staff
+(the director, the credentialing officer, the other committee or the practitioner reading the
+same file get nothing, and no refusal: the rest of the file is theirs to read).
 """
 
 from __future__ import annotations
@@ -102,9 +104,11 @@ def committee_comparisons(scope: Scope, person_id: int, since: date, until: date
         return []
     filters = EvaluationFilters(since, until, None)
     found = practitioner_evaluation(scope, person_id, filters)
-    record_evaluation_read(scope=scope, filters=filters, channel=f"committee file of person {person_id}")
     if found is None:
+        # Not a practitioner this reader reviews (a nurse's file for the medical committee, a
+        # physician's for the nursing committee), or one without a clinical role: nothing shown.
         return []
+    record_evaluation_read(scope=scope, filters=filters, channel=f"committee file of person {person_id}")
     _practitioner, rows = found
     threshold = pack_decimal(pack_for(scope.organization.jurisdiction).pack.opioids.mme_justify)
     return [_comparison(group, row, threshold) for group, row in rows]

@@ -60,7 +60,7 @@ from nyeri.procedures.kinds import ProcedureStatus
 from nyeri.procedures.models import ProcedurePerformance
 from nyeri.tenancy.clock import local_date, period_bounds
 from nyeri.tenancy.models import Facility
-from nyeri.tenancy.roles import CLINICAL_ROLES, Role
+from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.models import PersonRole
 from nyeri.workforce.policy.loader import pack_for
@@ -360,13 +360,14 @@ def _count_break_glass(scope: Scope, start: datetime, end: datetime) -> dict[int
 
 
 def _practitioners(
-    scope: Scope, places: list[int], person_ids: Iterable[int], user_ids: Iterable[int]
+    scope: Scope, places: list[int], person_ids: Iterable[int], user_ids: Iterable[int], *, roles: frozenset[str]
 ) -> dict[int, Practitioner]:
-    """The practitioners with a clinical role who work at ``places`` or acted there in the period."""
+    """The practitioners with one of ``roles`` (the clinical roles the reader reviews) who work
+    at ``places`` or acted there in the period, with those of their roles only."""
     at_places = Q(person__facility_links__facility_id__in=places)
     acted = Q(person_id__in=sorted(set(person_ids))) | Q(person__user_id__in=sorted(set(user_ids)))
     rows = (
-        PersonRole.objects.filter(organization=scope.organization, role__in=sorted(CLINICAL_ROLES))
+        PersonRole.objects.filter(organization=scope.organization, role__in=sorted(roles))
         .filter(at_places | acted)
         .order_by("person__full_name", "person_id", "role")
         .values_list("person_id", "person__full_name", "person__user_id", "role")
@@ -411,9 +412,10 @@ def _count_relief(practitioners: dict[int, Practitioner], cared: Pairs, cohort: 
 def practice_evaluation(
     scope: Scope, filters: EvaluationFilters, *, as_of: datetime | None = None
 ) -> PracticeEvaluation:
-    """The evaluation of every practitioner for ``filters`` at ``as_of`` (default: now). 7 queries;
-    checks the reader's role (compliance officer, committee member); not audited here."""
-    ensure_practice_review(scope)
+    """The evaluation of every practitioner the reader may review for ``filters`` at ``as_of``
+    (default: now). 7 queries; checks the reader's role (the compliance officer: everyone; a
+    committee member: the roles their committee reviews); not audited here."""
+    reviewed = ensure_practice_review(scope)
     as_of = as_of or timezone.now()
     pack = pack_for(scope.organization.jurisdiction).pack
     thresholds = pack.practice_evaluation
@@ -431,7 +433,9 @@ def practice_evaluation(
     prescriptions = _count_prescriptions(scope, start, end, places, justify_at, cared)
     refusals = _count_refusals(scope, start, end, places)
     break_glass = _count_break_glass(scope, start, end)
-    practitioners = _practitioners(scope, places, [*procedures, *prescriptions], [*refusals, *break_glass])
+    practitioners = _practitioners(
+        scope, places, [*procedures, *prescriptions], [*refusals, *break_glass], roles=reviewed
+    )
 
     by_user = {p.user_id: p for p in practitioners.values() if p.user_id is not None}
     for person_id, (n, complicated) in procedures.items():

@@ -39,6 +39,7 @@ from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 from nyeri.tenancy.selectors import facilities_for
 from nyeri.workforce import bulk as staff_bulk
+from nyeri.workforce.credentials.services import FIELDS as CREDENTIAL_FIELDS
 from nyeri.workforce.credentials.services import SUBMITTER_ROLES
 from nyeri.workforce.kinds import (
     CheckKind,
@@ -65,24 +66,8 @@ _STAFF_FIELD_COLUMNS = {
     "kind": "credential_kind",
     "number": "credential_number",
     "facility": "credential_facility",
-    **{
-        name: name
-        for name in (
-            "issuer",
-            "issued_on",
-            "expires_on",
-            "issuer_regency_code",
-            "specialty",
-            "title",
-            "exam_passed_on",
-            "hours",
-            "check_kind",
-            "check_result",
-            "valid_months",
-            "employer_kind",
-            "months",
-        )
-    },
+    # The credential's other data fields keep their names as columns.
+    **{name: name for name in CREDENTIAL_FIELDS if name not in {"number", "facility"}},
 }
 _PATIENT_FIELD_COLUMNS = {
     **{

@@ -68,8 +68,10 @@ def _credits(text: str) -> str:
 
 
 def _skp(notification: Notification) -> dict[str, object]:
-    # subject_key: the credits at the time of the notice, "earned/needed"; reference: the SIP's number.
+    # subject_key: the credits at the time of the notice, "earned/needed" ("earned/needed/facility"
+    # when the total is the facility's setting); reference: the SIP's number.
     earned, _slash, needed = notification.subject_key.partition("/")
+    needed = needed.split("/")[0]
     return {
         "credits": _credits(earned),
         "needed": _credits(needed),
@@ -123,7 +125,10 @@ def _skp_behind(notification: Notification) -> str:
             "practice permit (SIP) no. %(number)s, which expires on %(date)s, in %(days)d days.",
             days,
         )
-    return text % _skp(notification)
+    text = text % _skp(notification)
+    if notification.subject_key.endswith("/facility"):
+        text += " " + _("The total needed is your facility's setting, not a regulation.")
+    return text
 
 
 def _window_minutes() -> int:

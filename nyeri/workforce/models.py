@@ -99,6 +99,26 @@ class Credential(models.Model):
     audited.
     """
 
+    # The document's own data, every field a submission may carry besides person and kind,
+    # in the order forms and lists show them (the submission's fields, the API's columns).
+    DATA_FIELDS = (
+        "number",
+        "issuer",
+        "issued_on",
+        "expires_on",
+        "title",
+        "specialty",
+        "facility",
+        "issuer_regency_code",
+        "exam_passed_on",
+        "hours",
+        "check_kind",
+        "check_result",
+        "valid_months",
+        "employer_kind",
+        "months",
+    )
+
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="credentials")
     kind = models.CharField(_("kind"), max_length=40, choices=CredentialKind.choices)
@@ -385,6 +405,31 @@ class SkpActivity(models.Model):
     @property
     def content_type(self) -> str:
         return self.evidence_content_type
+
+
+class SkpSetting(models.Model):
+    """The organization's own value for an SKP figure the policy leaves to the facility: the
+    total of one of the policy's ``totals`` (``code`` is the total's code) or the hours of care
+    per credit (``code`` ``service_hours_per_credit``). Set by an administrator, audited; the
+    pages show a value set here as the facility's setting, never as a regulation."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("setting"), max_length=40)
+    value = models.DecimalField(_("value"), max_digits=8, decimal_places=2)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("SKP setting")
+        verbose_name_plural = _("SKP settings")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="skp_setting_unique_per_org"),
+            models.CheckConstraint(condition=Q(value__gt=0), name="skp_setting_value_positive"),
+            models.CheckConstraint(condition=~Q(code=""), name="skp_setting_code_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.code}={self.value}"
 
 
 # --- Clinical privileges (docs/privileges.md) ---------------------------------------------

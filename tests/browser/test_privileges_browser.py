@@ -22,13 +22,12 @@ from nyeri.facilities.models import Equipment
 from nyeri.procedures import services as procedures
 from nyeri.procedures.refusals import ProcedureRefused
 from nyeri.tenancy.clock import local_date
-from nyeri.tenancy.models import Facility, Organization
-from nyeri.tenancy.roles import Role
+from nyeri.tenancy.models import Facility
 from nyeri.workforce.engine.periods import valid_through
 from nyeri.workforce.models import PrivilegeGrant, ProctoredCase
 from nyeri.workforce.privileges import services as privileges
 from tests.browser.conftest import screenshot
-from tests.conftest import PASSWORD, MakeMember
+from tests.conftest import PASSWORD
 from tests.procedures.conftest import (  # noqa: F401 - fixtures used by name
     Order,
     Staff,
@@ -46,16 +45,6 @@ from tests.procedures.conftest import (  # noqa: F401 - fixtures used by name
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 FLUORO_EN = "Interventional pain procedures under fluoroscopy"
-
-
-@pytest.fixture
-def committee(make_member: MakeMember, org: Organization) -> User:
-    return make_member(org, Role.COMMITTEE_MEMBER, username="komite_budi", language="en")
-
-
-@pytest.fixture
-def director(make_member: MakeMember, org: Organization) -> User:
-    return make_member(org, Role.DIRECTOR, username="direktur_ani", language="en")
 
 
 def logged_in(browser: Browser, live_server: LiveServer, user: User) -> Page:

@@ -23,13 +23,14 @@ from tests.outcomes.conftest import make_patient
 
 pytestmark = pytest.mark.django_db
 FLUORO = "fluoroscopy_interventional"
+SEDATION = "nursing_sedation_monitoring"
 
 
 def days_ago(days: int) -> timezone.datetime:
     return timezone.now() - timedelta(days=days)
 
 
-def waiting_request(user: User, facility: Facility) -> PrivilegeRequest:
+def waiting_request(user: User, facility: Facility, privilege: str = FLUORO) -> PrivilegeRequest:
     """A request waiting for the committee (its prerequisites are the services' tests' business)."""
     found = catalogue_for("ID")
     assert found is not None
@@ -37,7 +38,7 @@ def waiting_request(user: User, facility: Facility) -> PrivilegeRequest:
         organization=facility.organization,
         person=person_of(user),
         facility=facility,
-        privilege=FLUORO,
+        privilege=privilege,
         catalogue_version=found.version,
         requested_by=user,
         requested_at=timezone.now(),
@@ -71,11 +72,6 @@ def care(
     for n in range(30):
         perform(stranger, elsewhere, other_facility, days_ago(20 + n), complication=True)
     return waiting_request(physician, facility)
-
-
-@pytest.fixture
-def committee(make_member: MakeMember, org: Organization) -> User:
-    return make_member(org, Role.COMMITTEE_MEMBER, username="komite_budi", language="en")
 
 
 def test_the_committee_sees_the_practitioners_row_beside_the_peers_with_the_flags(
@@ -133,3 +129,61 @@ def test_the_practitioner_reads_their_own_file_without_the_peer_comparison(
     assert response.status_code == 200
     assert b"oppe-own" not in response.content
     assert b"Peers&#x27; median" not in response.content
+
+
+@pytest.fixture
+def nurse_request(org: Organization, facility: Facility, make_member: MakeMember) -> PrivilegeRequest:
+    """Ns Wati asks the nursing committee for sedation monitoring; Ns Rina is her peer; both
+    work at the facility (no procedures: nurses' rows count refusals, emergency accesses and
+    relief)."""
+    wati = licensed_staff(make_member, org, facility, Role.NURSE, "ns_wati")
+    licensed_staff(make_member, org, facility, Role.NURSE, "ns_rina")
+    return waiting_request(wati, facility, SEDATION)
+
+
+def oppe_reads() -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(action=AuditAction.READ, object_type="practice_evaluation"))
+
+
+def test_the_nursing_committee_sees_the_nurses_row_beside_the_peer_nurses_only(
+    nurse_request: PrivilegeRequest, care: PrivilegeRequest, nursing_committee: User
+) -> None:
+    page = client_of(nursing_committee).get(f"/workforce/privileges/requests/{nurse_request.pk}/").content.decode()
+
+    assert 'data-testid="oppe-nurse"' in page
+    assert 'data-testid="oppe-own"' in page
+    assert "oppe-pain_physician" not in page
+    assert "2 practitioners in the group" in page
+    [read] = oppe_reads()
+    assert read.actor_id == nursing_committee.pk
+    assert f"committee file of person {nurse_request.person_id}" in read.reason
+
+
+def test_the_nursing_committee_does_not_see_a_physicians_evaluation_nor_the_medical_committee_a_nurses(
+    nurse_request: PrivilegeRequest, care: PrivilegeRequest, committee: User, nursing_committee: User
+) -> None:
+    physicians_file = client_of(nursing_committee).get(f"/workforce/privileges/requests/{care.pk}/")
+    nurses_file = client_of(committee).get(f"/workforce/privileges/requests/{nurse_request.pk}/")
+
+    assert physicians_file.status_code == nurses_file.status_code == 200
+    assert b"oppe-own" not in physicians_file.content
+    assert b"oppe-own" not in nurses_file.content
+    assert oppe_reads() == []
+
+
+def test_the_nursing_committees_evaluation_page_lists_nurses_and_other_staff_are_refused(
+    nurse_request: PrivilegeRequest,
+    care: PrivilegeRequest,
+    nursing_committee: User,
+    make_member: MakeMember,
+    org: Organization,
+) -> None:
+    page = client_of(nursing_committee).get("/practice-evaluation/").content.decode()
+
+    assert 'data-testid="practice-evaluation-link"' in page
+    assert "Ns_Wati" in page
+    assert "Ns_Rina" in page
+    assert "Dr_Budi" not in page
+    assert "Dr_Ani" not in page
+    nurse = make_member(org, Role.NURSE, username="ns_lain", language="en")
+    assert client_of(nurse).get("/practice-evaluation/").status_code == 403

@@ -28,7 +28,6 @@ from nyeri.workforce.engine.periods import valid_through
 from nyeri.workforce.models import PrivilegeGrant, ProctoredCase
 from nyeri.workforce.privileges import services as privileges
 from nyeri.workforce.privileges.catalogue import catalogue_for
-from tests.conftest import MakeMember
 from tests.procedures.conftest import MakeStaff, Order, Staff, scope_of
 
 FLUORO = "fluoroscopy_interventional"
@@ -40,16 +39,6 @@ def english() -> Iterator[None]:
     """The refusals read in English here (each test that reads Indonesian says so)."""
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def committee(make_member: MakeMember, org: Any) -> User:
-    return make_member(org, Role.COMMITTEE_MEMBER, username="komite_budi")
-
-
-@pytest.fixture
-def director(make_member: MakeMember, org: Any) -> User:
-    return make_member(org, Role.DIRECTOR, username="direktur_ani")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ Test modules take the fixtures with ``from tests.workforce.credentials_support i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope, resolve_scope
 from nyeri.workforce.credentials import verification
 from nyeri.workforce.credentials.services import SourceCheck
-from nyeri.workforce.kinds import Citizenship
+from nyeri.workforce.kinds import Citizenship, CredentialKind
 from nyeri.workforce.models import Credential, Person, PersonFacility, PersonRole
 from tests.conftest import MakeMember
 
@@ -90,6 +91,19 @@ def add_person(
         [PersonFacility(organization=org, person=person, facility=f) for f in facilities]
     )
     return person
+
+
+def current_sip(add_credential: Callable[..., Credential], person: Person, facility: Facility) -> Credential:
+    """The person's current SIP at ``facility``: issued a year ago, valid four more years
+    (its period is the one SKP credits count in)."""
+    return add_credential(
+        person,
+        CredentialKind.PRACTICE_PERMIT,
+        facility=facility,
+        issuer_regency_code=facility.regency_code,
+        issued_on=timezone.localdate() - timedelta(days=365),
+        expires_on=timezone.localdate() + timedelta(days=4 * 365),
+    )
 
 
 def at_source(credential: Credential, **overrides: Any) -> SourceCheck:

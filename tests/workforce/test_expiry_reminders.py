@@ -178,11 +178,14 @@ def test_skp_behind_with_less_than_12_months_of_the_sip_left_is_announced_once_p
     assert own.link == f"/workforce/skp/people/{andi.pk}/"
     assert own.message("id") == (
         "Anda memiliki 12,5 dari 250 SKP yang diperlukan untuk memperpanjang surat izin praktik (SIP) "
-        f"no. 503/SIP/2021 Anda, yang berakhir pada {shown(date(2026, 9, 18), 'id')}, 200 hari lagi."
+        f"no. 503/SIP/2021 Anda, yang berakhir pada {shown(date(2026, 9, 18), 'id')}, 200 hari lagi. "
+        # A specialist's total is the facility's setting (no rule was found for it): the notice says so.
+        "Jumlah yang diperlukan adalah pengaturan fasilitas Anda, bukan peraturan."
     )
     assert officers.message("en") == (
         "Andi Wijaya has 12.5 of the 250 continuing-education credits (SKP) needed to renew practice permit "
-        f"(SIP) no. 503/SIP/2021, which expires on {shown(date(2026, 9, 18))}, in 200 days."
+        f"(SIP) no. 503/SIP/2021, which expires on {shown(date(2026, 9, 18))}, in 200 days. "
+        "The total needed is your facility's setting, not a regulation."
     )
     # Into the next threshold (180 days left): one more each.
     watch(permit.expires_on - timedelta(days=170))

@@ -72,7 +72,7 @@ def test_the_matrix_lists_every_action_with_the_credentials_relied_on_or_every_r
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.count("<tr data-action=") == len(ACTIONS) == 24
+    assert html.count("<tr data-action=") == len(ACTIONS) == 25  # with monitor_sedation (a nursing privilege)
     prescribe = action_row(html, "prescribe")
     assert 'data-allowed="yes"' in prescribe
     assert "Prescribe" in prescribe

@@ -5,12 +5,11 @@ committee can decide on the other's."""
 
 from __future__ import annotations
 
-import io
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.utils import translation
-from pypdf import PdfReader
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent
@@ -23,7 +22,7 @@ from nyeri.workforce.models import PrivilegeGrant, PrivilegeRequest
 from nyeri.workforce.privileges import pdf, selectors, services
 from nyeri.workforce.privileges.catalogue import catalogue_for, committee_for
 from nyeri.workforce.privileges.watch import notify_recredentialing
-from tests.conftest import MakeMember, log_in
+from tests.conftest import log_in
 from tests.procedures.conftest import (  # noqa: F401 - fixtures used by name
     MakeStaff,
     Staff,
@@ -32,36 +31,11 @@ from tests.procedures.conftest import (  # noqa: F401 - fixtures used by name
     physician,
     scope_of,
 )
+from tests.workforce.privileges_support import FLUORO, granted, requested, text_of
 
 pytestmark = pytest.mark.django_db
 PCA = "nursing_pain_assessment_pca"
 ASSIST = "nursing_interventional_assist"
-FLUORO = "fluoroscopy_interventional"
-
-
-@pytest.fixture
-def medical_committee(make_member: MakeMember, org: Organization) -> User:
-    return make_member(org, Role.COMMITTEE_MEMBER, username="komite_budi", language="en")
-
-
-@pytest.fixture
-def nursing_committee(make_member: MakeMember, org: Organization) -> User:
-    return make_member(org, Role.NURSING_COMMITTEE_MEMBER, username="komkep_wati", language="en")
-
-
-@pytest.fixture
-def director(make_member: MakeMember, org: Organization) -> User:
-    return make_member(org, Role.DIRECTOR, username="direktur_ani", language="en")
-
-
-def requested(staff: Staff, facility: Facility, privilege: str) -> PrivilegeRequest:
-    return services.request_privilege(
-        scope=staff.scope, acting_user=staff.user, person=staff.person, facility=facility, privilege=privilege
-    )
-
-
-def text_of(content: bytes) -> str:
-    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
 
 
 def test_the_catalogue_names_the_nursing_committee_for_nursing_privileges_with_its_source() -> None:
@@ -87,16 +61,8 @@ def test_a_nurse_is_recommended_by_the_nursing_committee_and_granted_by_the_dire
     nursing_committee: User,
     director: User,
 ) -> None:
-    request = requested(nurse, facility, PCA)
-
-    services.review_request(
-        scope=scope_of(nursing_committee),
-        acting_user=nursing_committee,
-        request=request,
-        recommend=True,
-        reasons="Competence assessed on the ward.",
-    )
-    grant = services.grant_privilege(scope=scope_of(director), acting_user=director, request=request)
+    grant = granted(nurse, facility, nursing_committee, director, PCA, reasons="Competence assessed on the ward.")
+    request = grant.request
 
     assert grant.privilege == PCA
     assert grant.person_id == nurse.person.pk
@@ -113,11 +79,11 @@ def test_a_nurse_is_recommended_by_the_nursing_committee_and_granted_by_the_dire
     assert "Komite Keperawatan" in spk_id
 
 
-def test_the_medical_committee_cannot_recommend_a_nursing_privilege_and_vice_versa(
+def test_the_committee_cannot_recommend_a_nursing_privilege_and_vice_versa(
     nurse: Staff,  # noqa: F811
     physician: Staff,  # noqa: F811
     facility: Facility,
-    medical_committee: User,
+    committee: User,
     nursing_committee: User,
 ) -> None:
     nursing_request = requested(nurse, facility, ASSIST)
@@ -125,8 +91,8 @@ def test_the_medical_committee_cannot_recommend_a_nursing_privilege_and_vice_ver
 
     with translation.override("en"), pytest.raises(ActionRefused) as medical_refused:
         services.review_request(
-            scope=scope_of(medical_committee),
-            acting_user=medical_committee,
+            scope=scope_of(committee),
+            acting_user=committee,
             request=nursing_request,
             recommend=True,
             reasons="Yes.",
@@ -160,38 +126,32 @@ def test_each_committee_sees_only_its_own_privileges_waiting(
     nurse: Staff,  # noqa: F811
     physician: Staff,  # noqa: F811
     facility: Facility,
-    medical_committee: User,
+    committee: User,
     nursing_committee: User,
 ) -> None:
     nursing_request = requested(nurse, facility, PCA)
     medical_request = requested(physician, facility, FLUORO)
 
     assert list(selectors.waiting_for_committee(scope_of(nursing_committee))) == [nursing_request]
-    assert list(selectors.waiting_for_committee(scope_of(medical_committee))) == [medical_request]
+    assert list(selectors.waiting_for_committee(scope_of(committee))) == [medical_request]
 
 
 def test_the_nursing_committee_recredentials_a_nurse_and_the_watch_warns_it_not_the_medical_committee(
     nurse: Staff,  # noqa: F811
     facility: Facility,
-    medical_committee: User,
+    committee: User,
     nursing_committee: User,
     director: User,
     org: Organization,
 ) -> None:
-    request = requested(nurse, facility, PCA)
-    services.review_request(
-        scope=scope_of(nursing_committee), acting_user=nursing_committee, request=request, recommend=True, reasons="Ok."
-    )
-    grant = services.grant_privilege(scope=scope_of(director), acting_user=director, request=request)
-
-    from datetime import timedelta
+    grant = granted(nurse, facility, nursing_committee, director, PCA)
 
     assert notify_recredentialing(org, grant.recredential_on - timedelta(days=29)) == 2
     notices = Notification.objects.filter(kind=NotificationKind.PRIVILEGE_RECREDENTIALING)
     assert {n.recipient_id for n in notices} == {nurse.user.pk, nursing_committee.pk}
     with pytest.raises(ActionRefused):
         services.recredential(
-            scope=scope_of(medical_committee), acting_user=medical_committee, grant=grant, outcome="renew", reasons="."
+            scope=scope_of(committee), acting_user=committee, grant=grant, outcome="renew", reasons="."
         )
     decision = services.recredential(
         scope=scope_of(nursing_committee),
@@ -206,7 +166,7 @@ def test_the_nursing_committee_recredentials_a_nurse_and_the_watch_warns_it_not_
 def test_the_nurse_path_through_the_pages(
     nurse: Staff,  # noqa: F811
     facility: Facility,
-    medical_committee: User,
+    committee: User,
     nursing_committee: User,
     director: User,
 ) -> None:
@@ -215,7 +175,7 @@ def test_the_nurse_path_through_the_pages(
     assert response.status_code == 302
     request = PrivilegeRequest.objects.get(person=nurse.person, privilege=PCA)
 
-    medical = log_in(Client(), medical_committee)
+    medical = log_in(Client(), committee)
     assert b'data-testid="review-form"' not in medical.get(f"/workforce/privileges/requests/{request.pk}/").content
     medical.post(f"/workforce/privileges/requests/{request.pk}/review/", {"recommend": "yes", "reasons": "Yes."})
     request.refresh_from_db()

@@ -4,7 +4,6 @@ tests/procedures/test_privileges.py."""
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +11,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import translation
-from pypdf import PdfReader
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent
@@ -24,7 +22,7 @@ from nyeri.tenancy.roles import Role
 from nyeri.workforce.door import check
 from nyeri.workforce.engine import decide
 from nyeri.workforce.kinds import PrivilegeGrantStatus, Specialty
-from nyeri.workforce.models import PrivilegeGrant, PrivilegeRequest
+from nyeri.workforce.models import PrivilegeRequest
 from nyeri.workforce.privileges import pdf, services
 from nyeri.workforce.privileges.watch import notify_recredentialing
 from tests.conftest import MakeMember, log_in
@@ -36,38 +34,10 @@ from tests.procedures.conftest import (  # noqa: F401 - fixtures used by name
     physician,
     scope_of,
 )
+from tests.workforce.privileges_support import FLUORO, granted, requested, text_of
 
 pytestmark = pytest.mark.django_db
-FLUORO = "fluoroscopy_interventional"
 API = "/api/workforce/privileges"
-
-
-@pytest.fixture
-def committee(make_member: MakeMember, org: Organization) -> User:
-    return make_member(org, Role.COMMITTEE_MEMBER, username="komite_budi", language="en")
-
-
-@pytest.fixture
-def director(make_member: MakeMember, org: Organization) -> User:
-    return make_member(org, Role.DIRECTOR, username="direktur_ani", language="en")
-
-
-def requested(staff: Staff, facility: Facility, privilege: str = FLUORO) -> PrivilegeRequest:
-    return services.request_privilege(
-        scope=staff.scope, acting_user=staff.user, person=staff.person, facility=facility, privilege=privilege
-    )
-
-
-def granted(staff: Staff, facility: Facility, committee: User, director: User, **kwargs: Any) -> PrivilegeGrant:
-    request = requested(staff, facility)
-    services.review_request(
-        scope=scope_of(committee), acting_user=committee, request=request, recommend=True, reasons="File complete."
-    )
-    return services.grant_privilege(scope=scope_of(director), acting_user=director, request=request, **kwargs)
-
-
-def text_of(content: bytes) -> str:
-    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
 
 
 def test_the_rkk_and_spk_read_in_indonesian_and_english_with_the_engines_check(

@@ -18,14 +18,14 @@ from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.refusals import ActionRefused
 from nyeri.workforce.expiry.selectors import expiring_credentials, skp_for_expiring_permits
-from nyeri.workforce.kinds import CredentialKind, CredentialStatus, HoursSource, HoursStatus
+from nyeri.workforce.kinds import CredentialStatus, HoursSource, HoursStatus
 from nyeri.workforce.models import Credential, HoursEntry, Person, SkpActivity
 from nyeri.workforce.skp.selectors import person_progress
 from nyeri.workforce.skp.services import record_activity
 from tests.conftest import log_in
 from tests.workforce.conftest import AddCredential
 from tests.workforce.credentials_support import *  # noqa: F403 - fixtures
-from tests.workforce.credentials_support import PDF_BYTES, real_upload, scope_of, stored_files
+from tests.workforce.credentials_support import PDF_BYTES, current_sip, real_upload, scope_of, stored_files
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_root")]
 
@@ -37,14 +37,7 @@ def today() -> date:
 @pytest.fixture
 def sip(doctor: Person, facility: Facility, add_credential: AddCredential) -> Credential:
     """The doctor's current SIP: issued a year ago, valid four more years."""
-    return add_credential(
-        doctor,
-        CredentialKind.PRACTICE_PERMIT,
-        facility=facility,
-        issuer_regency_code=facility.regency_code,
-        issued_on=today() - timedelta(days=365),
-        expires_on=today() + timedelta(days=4 * 365),
-    )
+    return current_sip(add_credential, doctor, facility)
 
 
 def record(user: User, person: Person, **fields: Any) -> SkpActivity:

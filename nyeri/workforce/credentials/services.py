@@ -57,23 +57,7 @@ REASON_MAX = 2000
 REFERENCE_MAX = 200
 
 # Every field a submission may carry besides person and kind.
-FIELDS = (
-    "number",
-    "issuer",
-    "issued_on",
-    "expires_on",
-    "title",
-    "specialty",
-    "facility",
-    "issuer_regency_code",
-    "exam_passed_on",
-    "hours",
-    "check_kind",
-    "check_result",
-    "valid_months",
-    "employer_kind",
-    "months",
-)
+FIELDS = Credential.DATA_FIELDS
 _TEXT_FIELDS = frozenset(
     {"number", "issuer", "title", "specialty", "issuer_regency_code", "check_kind", "check_result", "employer_kind"}
 )

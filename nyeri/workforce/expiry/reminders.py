@@ -42,6 +42,8 @@ REVERIFY_WARN_DAYS: tuple[int, ...] = (90, 60, 30)
 # Days before the SIP's expiry while its credits are short: under 12 months left, then 6, 3, 1.
 SKP_WARN_DAYS: tuple[int, ...] = (365, 180, 90, 30)
 OVERDUE = "overdue"
+# The end of an SKP notice's facts when the total needed is the facility's own setting.
+SETTING_MARK = "/facility"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +121,10 @@ def _skp_behind(organization: Organization, today: date) -> list[_Reminder]:
             f"skp_behind:{period.end.isoformat()}:{threshold}",
             period.end,
             days_left,
-            # The credits at the time of the notice, as facts: "earned/needed".
-            f"{_plain(progress.total)}/{_plain(progress.needed)}",
+            # The credits at the time of the notice, as facts: "earned/needed", and "/facility"
+            # when the total is the facility's setting, not a regulation (the notice says so).
+            f"{_plain(progress.total)}/{_plain(progress.needed)}"
+            + (SETTING_MARK if progress.needed_is_setting else ""),
         )
         due.append(reminder)
     return due

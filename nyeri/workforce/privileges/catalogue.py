@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from nyeri.lib.toml import describe_errors, read_toml
 from nyeri.tenancy.roles import Role
-from nyeri.workforce.policy.schema import PrivilegeRequirement, Requirement
+from nyeri.workforce.policy.schema import PrivilegeRequirement, Requirement, RoleRequirement
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -104,6 +104,20 @@ class Catalogue(_Strict):
     def committee_of(self, entry: PrivilegeEntry) -> Committee:
         """The committee reviewing ``entry`` (the validator holds that it exists)."""
         return next(c for c in self.committees if c.code == entry.committee)
+
+    def reviewed_roles(self, committee: Committee) -> frozenset[str] | None:
+        """The practitioners' roles ``committee`` reviews: those its privileges' prerequisites
+        name (the nursing committee: nurses). None: one of its privileges names no role, so it
+        reviews anyone."""
+        roles: set[str] = set()
+        for entry in self.privileges:
+            if entry.committee != committee.code:
+                continue
+            named = [r for r in entry.requires if isinstance(r, RoleRequirement)]
+            if not named:
+                return None
+            roles.update(role for r in named for role in r.any_of)
+        return frozenset(roles)
 
     def committees_of(self, roles: Collection[str]) -> list[Committee]:
         """The committees whose members hold one of ``roles`` (role codes)."""

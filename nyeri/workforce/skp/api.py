@@ -20,6 +20,7 @@ from nyeri.workforce.credentials.evidence import download_name
 from nyeri.workforce.people.selectors import access_person_record
 from nyeri.workforce.selectors import organization_person
 from nyeri.workforce.skp import selectors, services
+from nyeri.workforce.skp.policy import FACILITY_SETTING, REGULATION
 
 router = Router(tags=["workforce"])
 
@@ -72,6 +73,13 @@ class SkpProgressOut(Schema):
     period_end: date | None
     practice_permit_id: int | None
     needed: Decimal | None = Field(description="The total the policy names for the person's role.")
+    needed_basis: str | None = Field(
+        description="regulation (the policy data cites a rule for this figure) or facility_setting "
+        "(no rule was found, or the organization's administrator set it): never a rule then"
+    )
+    needed_source: str = Field(description="The policy data's source of its own figure.")
+    hours_per_credit: Decimal | None = Field(description="Hours of verified care per SKP of the service category.")
+    hours_basis: str = Field(description="regulation or facility_setting, as needed_basis")
     total: Decimal
     percent: int | None
     complete: bool
@@ -114,6 +122,10 @@ def progress(request: HttpRequest, filters: Query[SkpPersonQuery]) -> object:
         "period_end": period.end if period else None,
         "practice_permit_id": period.permit.pk if period else None,
         "needed": found.needed,
+        "needed_basis": found.needed_total.basis if found.needed_total else None,
+        "needed_source": found.needed_source,
+        "hours_per_credit": found.hours_per_credit,
+        "hours_basis": FACILITY_SETTING if found.hours_is_setting else REGULATION,
         "total": found.total,
         "percent": found.percent,
         "complete": found.complete,
@@ -172,3 +184,67 @@ def download_evidence(request: HttpRequest, activity_id: int) -> FileResponse:
     scope = request_scope(request)
     activity, handle = selectors.read_evidence(scope, activity_id)
     return private_download(handle, filename=download_name(activity), content_type=activity.content_type)
+
+
+class SkpSettingOut(Schema):
+    code: str = Field(description="A total's code of the policy data, or service_hours_per_credit")
+    label: str
+    policy_value: Decimal = Field(description="The policy data's figure.")
+    basis: str = Field(description="The policy data's basis: regulation or facility_setting")
+    source: str
+    own: Decimal | None = Field(description="The organization's own value (a facility setting), or null.")
+
+
+class SkpSettingsOut(Schema):
+    policy_version: str
+    items: list[SkpSettingOut]
+
+
+class SkpSettingsIn(Schema):
+    values: dict[str, Decimal | None] = Field(
+        description="By code: a number above zero (two decimals at most) sets the organization's "
+        "value; null returns to the policy data's figure. Codes left out are unchanged."
+    )
+
+
+def _settings_out(request: HttpRequest) -> dict[str, Any]:
+    found = selectors.settings_rows(request_scope(request))
+    if found is None:
+        raise ValidationError(
+            {"values": [_("Your organization's jurisdiction keeps no continuing-education (SKP) policy.")]}
+        )
+    policy, rows = found
+    return {
+        "policy_version": policy.version,
+        "items": [
+            {
+                "code": r.code,
+                "label": r.label,
+                "policy_value": r.policy_value,
+                "basis": FACILITY_SETTING if r.is_setting else REGULATION,
+                "source": r.source,
+                "own": r.own,
+            }
+            for r in rows
+        ],
+    }
+
+
+@router.get(
+    "/skp/settings",
+    response={200: SkpSettingsOut, **ERRORS},
+    summary="The organization's SKP figures: totals per profession, hours per credit (administrators)",
+)
+def get_settings(request: HttpRequest) -> object:
+    return _settings_out(request)
+
+
+@router.put(
+    "/skp/settings",
+    response={200: SkpSettingsOut, **ERRORS},
+    summary="Set the organization's own SKP figures (administrators; audited)",
+)
+def put_settings(request: HttpRequest, payload: SkpSettingsIn) -> object:
+    scope = request_scope(request)
+    services.set_skp_settings(scope=scope, acting_user=request_user(request), values=payload.values)
+    return _settings_out(request)

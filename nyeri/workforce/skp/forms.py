@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from nyeri.workforce.credentials.forms import ACCEPT, BLANK, evidence_help
 from nyeri.workforce.skp.policy import SkpPolicy
+from nyeri.workforce.skp.selectors import SettingRow
 from nyeri.workforce.skp.services import TITLE_MAX
 
 
@@ -32,3 +34,14 @@ class SkpActivityForm(forms.Form):
         assert isinstance(field, forms.ChoiceField)
         field.choices = BLANK + [(c.code, c.label()) for c in policy.categories]
         self.fields["evidence"].help_text = evidence_help()
+
+
+class SkpSettingsForm(forms.Form):
+    """One optional number per figure an administrator may set (empty: the policy data's)."""
+
+    def __init__(self, *args: Any, rows: Sequence[SettingRow], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for row in rows:
+            self.fields[row.code] = forms.DecimalField(
+                label=row.label, required=False, max_digits=6, decimal_places=2, initial=row.own
+            )

@@ -13,23 +13,82 @@ from typing import Any, BinaryIO
 from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from nyeri.audit.models import AuditAction
 from nyeri.audit.services import record_event
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Organization
+from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.credentials.evidence import open_stored
 from nyeri.workforce.credentials.selectors import deny, reads_all_credentials
 from nyeri.workforce.kinds import CredentialKind, CredentialStatus, HoursStatus
-from nyeri.workforce.models import Credential, HoursEntry, Person, PersonRole, SkpActivity
-from nyeri.workforce.skp.policy import Category, SkpPolicy, skp_policy
+from nyeri.workforce.models import Credential, HoursEntry, Person, PersonRole, SkpActivity, SkpSetting
+from nyeri.workforce.skp.policy import FACILITY_SETTING, HOURS_SETTING, Category, SkpPolicy, Total, skp_policy
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 # Someone is shown as behind when the share of credits earned trails the share of the
 # period gone by this much (percentage points): time to plan, not yet a failure.
 BEHIND_MARGIN = 10
+
+
+@dataclass(frozen=True, slots=True)
+class SkpTotal:
+    """The total a role needs, as the organization counts it: the policy's, or the
+    administrator's setting (always a facility setting, whatever the policy's basis)."""
+
+    code: str
+    credits: Decimal
+    basis: str  # "regulation" or "facility_setting"
+    source: str  # the policy's source of its own figure
+    policy_credits: Decimal
+    set_here: bool  # the organization's administrator set it
+
+    @property
+    def is_setting(self) -> bool:
+        return self.basis == FACILITY_SETTING
+
+
+@dataclass(frozen=True, slots=True)
+class SkpFigures:
+    """The policy and the organization's own settings of the figures it leaves to the facility."""
+
+    policy: SkpPolicy
+    settings: dict[str, Decimal]
+
+    def total(self, roles: set[str] | frozenset[str]) -> SkpTotal | None:
+        found = self.policy.total_for(roles)
+        return self.resolve(found) if found is not None else None
+
+    def resolve(self, total: Total) -> SkpTotal:
+        own = self.settings.get(total.code)
+        return SkpTotal(
+            code=total.code,
+            credits=own if own is not None else total.credits,
+            basis=FACILITY_SETTING if own is not None else total.basis,
+            source=total.source,
+            policy_credits=total.credits,
+            set_here=own is not None,
+        )
+
+    @property
+    def hours_per_credit(self) -> Decimal:
+        return self.settings.get(HOURS_SETTING, self.policy.service_hours_per_credit)
+
+    @property
+    def hours_is_setting(self) -> bool:
+        return HOURS_SETTING in self.settings or self.policy.service_hours_basis == FACILITY_SETTING
+
+
+def skp_figures(organization: Organization) -> SkpFigures | None:
+    """The organization's SKP figures (one query); None where its jurisdiction keeps no SKP policy."""
+    policy = skp_policy(organization.jurisdiction)
+    if policy is None:
+        return None
+    rows = SkpSetting.objects.filter(organization=organization).values_list("code", "value")
+    return SkpFigures(policy, dict(rows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +120,21 @@ class SkpProgress:
     needed: Decimal | None  # the role's total over the period (policy data), if the policy names one
     needed_source: str = ""
     hours: Decimal = ZERO  # verified care hours in the period
+    # How the total and the hours' conversion were set: a regulation, or the facility's setting.
+    needed_total: SkpTotal | None = None
+    hours_per_credit: Decimal | None = None
+    hours_is_setting: bool = True
     categories: list[CategoryProgress] = field(default_factory=list)
     as_of: date | None = None
 
     @property
     def total(self) -> Decimal:
         return sum((c.credits for c in self.categories), ZERO)
+
+    @property
+    def needed_is_setting(self) -> bool:
+        """The total is the facility's setting, not a regulation (the pages and notices say so)."""
+        return self.needed_total is not None and self.needed_total.is_setting
 
     @property
     def percent(self) -> int | None:
@@ -146,18 +214,22 @@ def current_periods(
     return found
 
 
-def credits_for_hours(policy: SkpPolicy, hours: Decimal) -> Decimal:
-    return (hours / policy.service_hours_per_credit).quantize(CENT, rounding=ROUND_DOWN)
+def credits_for_hours(figures: SkpFigures, hours: Decimal) -> Decimal:
+    return (hours / figures.hours_per_credit).quantize(CENT, rounding=ROUND_DOWN)
 
 
 def progress_for(
     organization: Organization, periods: dict[int, SkpPeriod], *, today: date | None = None
 ) -> dict[int, SkpProgress]:
-    """The progress of each person with a period, by the organization's policy: four queries
-    whatever the number of people (their roles, activities and verified hours in the period)."""
-    policy = skp_policy(organization.jurisdiction)
-    if policy is None or not periods:
+    """The progress of each person with a period, by the organization's policy and settings:
+    five queries whatever the number of people (the settings, their roles, activities and
+    verified hours in the period)."""
+    if not periods:
         return {}
+    figures = skp_figures(organization)
+    if figures is None:
+        return {}
+    policy = figures.policy
     ids = sorted(periods)
     first = min(p.start for p in periods.values())
     roles: dict[int, set[str]] = defaultdict(set)
@@ -185,9 +257,9 @@ def progress_for(
     result: dict[int, SkpProgress] = {}
     for person_id in ids:
         period = periods[person_id]
-        total = policy.total_for(roles[person_id])
+        total = figures.total(roles[person_id])
         needed = total.credits if total is not None else None
-        from_hours = credits_for_hours(policy, hours[person_id])
+        from_hours = credits_for_hours(figures, hours[person_id])
         categories = []
         for category in policy.categories:
             extra = from_hours if category.from_hours else ZERO
@@ -200,6 +272,9 @@ def progress_for(
             needed=needed,
             needed_source=total.source if total is not None else "",
             hours=hours[person_id],
+            needed_total=total,
+            hours_per_credit=figures.hours_per_credit,
+            hours_is_setting=figures.hours_is_setting,
             categories=categories,
             as_of=today or local_date(period.permit.facility),
         )
@@ -217,8 +292,19 @@ def person_progress(scope: Scope, person: Person, *, today: date | None = None) 
     found = progress_for(scope.organization, periods, today=today)
     if person.pk in found:
         return found[person.pk]
-    total = policy.total_for({r for r in person.roles.values_list("role", flat=True)})
-    return SkpProgress(person.pk, policy, None, total.credits if total else None, total.source if total else "")
+    figures = skp_figures(scope.organization)
+    assert figures is not None
+    total = figures.total({r for r in person.roles.values_list("role", flat=True)})
+    return SkpProgress(
+        person.pk,
+        policy,
+        None,
+        total.credits if total else None,
+        total.source if total else "",
+        needed_total=total,
+        hours_per_credit=figures.hours_per_credit,
+        hours_is_setting=figures.hours_is_setting,
+    )
 
 
 def ledger(scope: Scope, person: Person) -> QuerySet[SkpActivity]:
@@ -268,3 +354,48 @@ def read_evidence(scope: Scope, activity_id: int) -> tuple[SkpActivity, BinaryIO
             reason=f"person {activity.person_id}; {activity.content_type}; sha256 {activity.evidence_sha256}",
         )
     return activity, open_stored(activity)
+
+
+@dataclass(frozen=True, slots=True)
+class SettingRow:
+    """One SKP figure on the settings page: the policy data's value and basis, the organization's own."""
+
+    code: str
+    label: str
+    policy_value: Decimal
+    is_setting: bool  # no regulation was found: the policy's figure is itself a facility setting
+    source: str
+    own: Decimal | None
+
+
+def settings_rows(scope: Scope) -> tuple[SkpPolicy, list[SettingRow]] | None:
+    """The figures an administrator may set, in the policy's order (one query); None where the
+    jurisdiction keeps no SKP policy. Anyone but an administrator is refused (audited)."""
+    if not scope.has_role(Role.ADMINISTRATOR):
+        deny(scope, object_type="skp_setting", object_id="", reason="SKP settings: no role administrator")
+    figures = skp_figures(scope.organization)
+    if figures is None:
+        return None
+    policy = figures.policy
+    rows = [
+        SettingRow(
+            total.code,
+            _("Total for %(roles)s") % {"roles": ", ".join(str(Role(r).label) for r in total.roles)},
+            total.credits,
+            total.basis == FACILITY_SETTING,
+            total.source,
+            figures.settings.get(total.code),
+        )
+        for total in policy.totals
+    ]
+    rows.append(
+        SettingRow(
+            HOURS_SETTING,
+            _("Hours of verified care per credit (service category)"),
+            policy.service_hours_per_credit,
+            policy.service_hours_basis == FACILITY_SETTING,
+            policy.service_hours_source,
+            figures.settings.get(HOURS_SETTING),
+        )
+    )
+    return policy, rows

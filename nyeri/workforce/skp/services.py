@@ -1,7 +1,9 @@
-"""SKP writes: recording a continuing-education activity in a professional's ledger."""
+"""SKP writes: recording a continuing-education activity in a professional's ledger; the
+organization's own SKP figures where the policy leaves them to the facility."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -10,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nyeri.accounts.models import User
@@ -18,11 +21,12 @@ from nyeri.audit.services import record_event
 from nyeri.lib.services import Errors, add_error, check_acting_user
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.refusals import refuse, write_transaction
+from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
 from nyeri.workforce.credentials import evidence as evidence_files
 from nyeri.workforce.credentials.services import SUBMITTER_ROLES, may_submit_for
-from nyeri.workforce.models import Person, SkpActivity
-from nyeri.workforce.skp.policy import skp_policy
+from nyeri.workforce.models import Person, SkpActivity, SkpSetting
+from nyeri.workforce.skp.policy import HOURS_SETTING, skp_policy
 from nyeri.workforce.skp.selectors import current_periods
 
 TITLE_MAX = 200
@@ -33,20 +37,22 @@ def _folder(scope: Scope) -> str:
     return f"skp-evidence/{scope.organization.pk}"
 
 
-def _credits(value: Any, add: Any) -> Decimal | None:
+def _credits(value: Any, add: Any, field: str = "credits") -> Decimal | None:
+    """A positive amount with two decimals at most (credits, or hours per credit), or None
+    with the error added under ``field``."""
     if value is None or value == "":
-        add("credits", _("Enter the credits."))
+        add(field, _("Enter the credits.") if field == "credits" else _("Enter a number."))
         return None
     try:
         credits = Decimal(str(value))
     except InvalidOperation:
-        add("credits", _("Enter a number."))
+        add(field, _("Enter a number."))
         return None
     if not credits.is_finite() or credits <= 0:
-        add("credits", _("Must be more than zero."))
+        add(field, _("Must be more than zero."))
         return None
     if credits > MAX_CREDITS or credits != credits.quantize(Decimal("0.01")):
-        add("credits", _("At most %(max)s, with two decimals at most.") % {"max": MAX_CREDITS})
+        add(field, _("At most %(max)s, with two decimals at most.") % {"max": MAX_CREDITS})
         return None
     return credits
 
@@ -179,3 +185,76 @@ def record_activity(
     except BaseException:
         evidence_files.discard(written)
         raise
+
+
+def set_skp_settings(*, scope: Scope, acting_user: User, values: Mapping[str, Any]) -> list[SkpSetting]:
+    """Set the organization's own SKP figures: for each code of ``values`` (a total's code of
+    the policy, or ``service_hours_per_credit``), a number above zero sets the facility's value
+    and an empty one (None or "") returns to the policy data's. An administrator's decision
+    (anyone else refused, audited); each change has its audit row (``skp_setting``: create,
+    or update, naming the value before and after and the policy's own figure). Refused
+    as bad input (ValidationError naming each code, nothing written): an unknown code, a value
+    that is not a number above zero with two decimals at most. Returns the settings now held."""
+    check_acting_user(scope, acting_user)
+    errors: Errors = {}
+    add = partial(add_error, errors)
+    with write_transaction():
+        if not scope.has_role(Role.ADMINISTRATOR):
+            refuse(
+                scope,
+                audit_reason="set SKP settings: no role administrator",
+                reasons=[_("Only an administrator sets the organization's SKP figures.")],
+                object_type="skp_setting",
+                itemize=False,
+            )
+        policy = skp_policy(scope.organization.jurisdiction)
+        if policy is None:
+            raise ValidationError(
+                {"__all__": [_("Your organization's jurisdiction keeps no continuing-education (SKP) policy.")]}
+            )
+        known = policy.setting_codes()
+        wanted: dict[str, Decimal | None] = {}
+        for code, raw in values.items():
+            if code not in known:
+                add(code, _("Unknown SKP setting: “%(code)s”.") % {"code": code})
+            elif raw is None or str(raw).strip() == "":
+                wanted[code] = None
+            elif (amount := _credits(raw, add, code)) is not None:
+                wanted[code] = amount
+        if errors:
+            raise ValidationError(errors)
+        held = {row.code: row for row in SkpSetting.objects.select_for_update().filter(organization=scope.organization)}
+        defaults = {t.code: t.credits for t in policy.totals} | {HOURS_SETTING: policy.service_hours_per_credit}
+        now = timezone.now()
+        for code, amount in wanted.items():
+            row = held.get(code)
+            before = row.value if row is not None else None
+            if amount == before:
+                continue
+            if amount is None:
+                assert row is not None
+                row.delete()
+                del held[code]
+                action = AuditAction.UPDATE  # back to the policy data's figure
+            elif row is None:
+                row = held[code] = SkpSetting.objects.create(
+                    organization=scope.organization, code=code, value=amount, set_by=acting_user, set_at=now
+                )
+                action = AuditAction.CREATE
+            else:
+                row.value, row.set_by, row.set_at = amount, acting_user, now
+                row.save(update_fields=["value", "set_by", "set_at"])
+                action = AuditAction.UPDATE
+            record_event(
+                actor=acting_user,
+                action=action,
+                organization=scope.organization,
+                object_type="skp_setting",
+                object_id=code,
+                reason=(
+                    f"{code}: {before if before is not None else 'policy'} -> "
+                    f"{amount if amount is not None else 'policy'} (facility setting; the policy data's "
+                    f"{defaults[code]}, {policy.jurisdiction}@{policy.version})"
+                ),
+            )
+        return sorted(held.values(), key=lambda r: known.index(r.code))

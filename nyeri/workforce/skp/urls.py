@@ -6,4 +6,5 @@ from nyeri.workforce.skp import views
 urlpatterns: list[URLPattern | URLResolver] = [
     path("people/<int:person_id>/", views.ledger, name="skp_ledger"),
     path("evidence/<int:activity_id>/", views.evidence_download, name="skp_evidence"),
+    path("settings/", views.skp_settings, name="skp_settings"),
 ]

@@ -13,13 +13,14 @@ from django.views.decorators.http import require_GET
 
 from nyeri.lib.http import private_download, request_user
 from nyeri.tenancy.refusals import ActionRefused
+from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import request_scope
 from nyeri.web.forms import add_service_errors
 from nyeri.workforce.credentials.evidence import download_name
 from nyeri.workforce.credentials.services import may_submit_for
 from nyeri.workforce.people.selectors import access_person_record
 from nyeri.workforce.skp import selectors, services
-from nyeri.workforce.skp.forms import SkpActivityForm
+from nyeri.workforce.skp.forms import SkpActivityForm, SkpSettingsForm
 from nyeri.workforce.skp.policy import skp_policy
 
 PAGE_SIZE = 50
@@ -71,8 +72,31 @@ def ledger(request: HttpRequest, person_id: int) -> HttpResponse:
             "page": page,
             "labels": labels,
             "form": form,
+            "can_set": policy is not None and scope.has_role(Role.ADMINISTRATOR),
         },
     )
+
+
+@login_required
+def skp_settings(request: HttpRequest) -> HttpResponse:
+    """The organization's own SKP figures (totals per profession, hours per credit): administrators."""
+    scope = request_scope(request)
+    found = selectors.settings_rows(scope)
+    if found is None:
+        raise Http404("No SKP policy here")
+    policy, rows = found
+    form = SkpSettingsForm(request.POST or None, rows=rows)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_skp_settings(scope=scope, acting_user=request_user(request), values=form.cleaned_data)
+        except ActionRefused as error:
+            return render(request, "403.html", {"detail": error.message}, status=403)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The organization's SKP figures are saved."))
+            return redirect("workforce:skp_settings")
+    return render(request, "workforce/skp/settings.html", {"policy": policy, "rows": rows, "form": form})
 
 
 @require_GET
