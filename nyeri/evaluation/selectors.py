@@ -48,9 +48,7 @@ from nyeri.clinical.outcomes.selectors import (
     one_year_before,
     report_facilities,
     report_facility,
-)
-from nyeri.clinical.outcomes.selectors import (
-    resolve_filters as resolve_outcome_filters,
+    resolve_range,
 )
 from nyeri.evaluation.access import ensure_practice_review
 from nyeri.lib.sql import plain_rows
@@ -116,7 +114,7 @@ def resolve_filters(
     if date_from is None and date_to is None:
         place = report_facility(scope, str(facility_id)) if facility_id is not None else None
         date_from, date_to = default_period(today or local_date(place))
-    checked = resolve_outcome_filters(scope, facility_id=facility_id, date_from=date_from, date_to=date_to)
+    checked = resolve_range(scope, facility_id=facility_id, date_from=date_from, date_to=date_to)
     return EvaluationFilters(checked.date_from, checked.date_to, checked.facility)
 
 
