@@ -22,7 +22,7 @@ Rows (at the fixed moment AT, so every run computes the same thing):
 - ``selector_median_s`` / ``selector_max_s``: RUNS timed runs of the selector (whole
   organization, default period, NRS) after a warm-up; target TARGET_S (enforced);
 - ``selector_facility_median_s``: the same for one facility;
-- ``page_median_s`` / ``page_max_s``: the whole page (``GET /outcomes/?from=&to=`` with the
+- ``page_median_s`` / ``page_max_s``: the whole page (``GET /outcomes/?period=`` with the
   same period: the filters, the selector, the audit row, tables and SVG charts) through
   Django's test client, logged in as a pain physician; target TARGET_S (enforced);
 - ``floor_sql_median_s``: the selector's own SQL (the cohort's baselines and the values
@@ -248,7 +248,8 @@ def _build() -> tuple[Any, list[Any], Any, dict[str, int]]:
 
     rng = random.Random(20261125)  # a reproducible data set, not a secret
     user = get_user_model().objects.create_user(username="dr_bench", password=PASSWORD, language="en")
-    period_start, period_end = default_period(AT.date())
+    default = default_period(AT.date())  # a calendar year
+    period_start, period_end = default.first, default.last
     first = datetime.combine(period_start, datetime.min.time(), tzinfo=AT.tzinfo)
     days = (period_end - period_start).days + 1
     rows = _Rows(rng, user.pk)
@@ -425,7 +426,8 @@ def _measure(url: str, runs: int) -> dict[str, Any]:
     assert logged_in.status_code == 302, logged_in.status_code
 
     def page() -> int:
-        response = client.get(f"/outcomes/?from={filters.date_from}&to={filters.date_to}")
+        assert filters.period is not None
+        response = client.get(f"/outcomes/?period={filters.period.key}")
         assert response.status_code == 200, response.status_code
         return len(response.content)
 
@@ -501,7 +503,7 @@ def _rows(database: str, m: dict[str, Any]) -> list[dict[str, Any]]:
             "unit": "s",
             "target": TARGET_S,
             "met": page_median <= TARGET_S,
-            "note": "GET /outcomes/?from=&to= through the test client: filters, selector, audit, tables, SVG",
+            "note": "GET /outcomes/?period= through the test client: filters, selector, audit, tables, SVG",
         },
         {
             **common,

@@ -1,9 +1,10 @@
 """One way to show a date: every date and time a template shows, rendered in each language, has one format.
 
-The test walks every template of the project, finds each value passed through ``date`` or
-``time`` (in ``{{ ... }}`` and in ``{% blocktranslate with ... %}``), renders it with the
-same moment in Indonesian and in English, and checks that each language gives one format
-for a date, one for a date with a time, one for a time (and one for a month).
+The test walks every template of the project, finds each value passed through ``date``,
+``time`` or ``facility_time`` (in ``{{ ... }}`` and in ``{% blocktranslate with ... %}``),
+renders it with the same moment in Indonesian and in English, and checks that each language
+gives one format for a date, one for a date with a time (always with its zone's label), one
+for a time (and one for a month).
 """
 
 from __future__ import annotations
@@ -22,17 +23,19 @@ ROOT = Path(__file__).resolve().parent.parent / "nyeri"
 # 05:06 UTC is 12:06 in Jakarta (the installation's zone in the tests), the same day.
 MOMENT = datetime(2026, 12, 6, 5, 6, 27, tzinfo=UTC)
 EXPECTED = {
-    "id": {"6 Des 2026", "6 Des 2026 12:06", "12:06", "Desember 2026"},
-    "en": {"6 Dec 2026", "6 Dec 2026 12:06", "12:06", "December 2026"},
+    "id": {"6 Des 2026", "6 Des 2026 12:06 WIB", "12:06", "Desember 2026"},
+    "en": {"6 Dec 2026", "6 Dec 2026 12:06 WIB", "12:06", "December 2026"},
 }
 
 
 class Probe(datetime):
     """A moment that is also every attribute and item asked of it (``posting.opened_on``)."""
 
-    def __getattr__(self, name: str) -> Probe:
+    def __getattr__(self, name: str) -> Probe | str:
         if name.startswith("__"):
             raise AttributeError(name)
+        if name == "time_zone":
+            return ""  # a facility of no known zone (``appointment.facility``): the installation's
         return self
 
     def __getitem__(self, key: Any) -> Probe:
@@ -52,7 +55,8 @@ def template_names() -> list[str]:
 
 def _dated(expression: FilterExpression) -> bool:
     names = [f.__name__ for f, _args in expression.filters]
-    return any(n in ("date", "time") for n in names) and "facility_time" not in names
+    # ``facility_time`` too: rendered without a facility, in the installation's zone, labelled.
+    return any(n in ("date", "time", "facility_time") for n in names)
 
 
 def _machine(expression: FilterExpression) -> bool:
@@ -73,10 +77,47 @@ def dated_expressions(name: str) -> list[FilterExpression]:
 
 def rendered(expression: FilterExpression, language: str) -> str:
     context: dict[str, Any] = {}
+    # The facility a filter is given (``|facility_time:record.facility``): the probe too, a
+    # facility of no known zone, shown in the installation's.
+    for _filter, args in expression.filters:
+        for is_variable, arg in args:
+            if is_variable and isinstance(arg, Variable) and arg.lookups:
+                context[arg.lookups[0]] = PROBE
     if isinstance(expression.var, Variable) and expression.var.lookups:
         context[expression.var.lookups[0]] = PROBE
     with translation.override(language):
         return str(expression.resolve(Context(context)))
+
+
+def _with_time(expression: FilterExpression) -> bool:
+    """A moment shown with its time of day (``|date:"DATETIME_FORMAT"``, ``|time``), not through
+    ``facility_time``: it would read without its zone (WIB, WITA, WIT)."""
+    names = [f.__name__ for f, _args in expression.filters]
+    if "facility_time" in names:
+        return False
+    for f, args in expression.filters:
+        format_name = args[0][1] if args and not args[0][0] else None
+        if f.__name__ == "date" and format_name == "DATETIME_FORMAT":
+            return True
+    return False
+
+
+# Times of day that are no moment (a ``time`` value: opening hours, a job's daily hour).
+WALL_CLOCK = {"facilities/profile.html", "background/jobs.html"}
+
+
+def test_every_moment_a_template_shows_with_its_time_carries_its_zone_label() -> None:
+    # Issue 18: a time is shown in the facility's zone with its label ({{ moment|facility_time:facility }},
+    # or ``None`` for what belongs to no facility): staffing "on", equipment history, proctored
+    # cases, the SATUSEHAT outbox, the diary panel, the privilege matrices, the services offered.
+    unlabelled = {
+        f"{name}: {e.token}"
+        for name in template_names()
+        if name not in WALL_CLOCK
+        for e in dated_expressions(name)
+        if _with_time(e)
+    }
+    assert not unlabelled, unlabelled
 
 
 def test_the_templates_that_show_dates_are_found() -> None:
@@ -95,4 +136,4 @@ def test_every_date_of_every_template_has_one_format_per_language(language: str)
     assert not unexpected, unexpected
     # Dates and date-times were both seen (and nothing else than the language's formats).
     date_only = {"id": "6 Des 2026", "en": "6 Dec 2026"}[language]
-    assert {date_only, f"{date_only} 12:06"} <= set(seen), seen.keys()
+    assert {date_only, f"{date_only} 12:06 WIB"} <= set(seen), seen.keys()

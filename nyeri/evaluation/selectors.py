@@ -48,13 +48,11 @@ from nyeri.clinical.outcomes.selectors import (
     one_year_before,
     report_facilities,
     report_facility,
-)
-from nyeri.clinical.outcomes.selectors import (
-    resolve_filters as resolve_outcome_filters,
+    resolve_range,
 )
 from nyeri.evaluation.access import ensure_practice_review
 from nyeri.lib.sql import plain_rows
-from nyeri.lib.suppression import cells_to_hide, hidden_text, shown_counts, small_number_minimum
+from nyeri.lib.suppression import Relation, cells_to_hide, hidden_text, shown_counts, small_number_minimum
 from nyeri.prescriptions.models import Prescription
 from nyeri.procedures.kinds import ProcedureStatus
 from nyeri.procedures.models import ProcedurePerformance
@@ -116,7 +114,7 @@ def resolve_filters(
     if date_from is None and date_to is None:
         place = report_facility(scope, str(facility_id)) if facility_id is not None else None
         date_from, date_to = default_period(today or local_date(place))
-    checked = resolve_outcome_filters(scope, facility_id=facility_id, date_from=date_from, date_to=date_to)
+    checked = resolve_range(scope, facility_id=facility_id, date_from=date_from, date_to=date_to)
     return EvaluationFilters(checked.date_from, checked.date_to, checked.facility)
 
 
@@ -241,110 +239,143 @@ def pack_decimal(value: float) -> Decimal:
     return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
 
 
-def _performances(scope: Scope, start: datetime, end: datetime, places: list[int]) -> Any:
-    """The current version of every procedure performed in [start, end) at ``places``."""
+@dataclass(frozen=True)
+class Window:
+    """The period as a UTC range [start, end) at the facilities of one time zone."""
+
+    places: tuple[int, ...]
+    start: datetime
+    end: datetime
+
+    def q(self, place: str, moment: str) -> Q:
+        """The rows of ``place`` (a facility id field) whose ``moment`` is in this window."""
+        return Q(**{f"{place}__in": self.places, f"{moment}__gte": self.start, f"{moment}__lt": self.end})
+
+
+def period_windows(facilities: Iterable[Facility], filters: EvaluationFilters, as_of: datetime) -> list[Window]:
+    """The period on each facility's own calendar (WIB, WITA, WIT), one window per zone, none after ``as_of``."""
+    by_zone: dict[str, list[Facility]] = defaultdict(list)
+    for facility in facilities:
+        by_zone[facility.time_zone].append(facility)
+    windows = []
+    for places in by_zone.values():
+        start, end = period_bounds(places[0], filters.date_from, filters.date_to)
+        windows.append(Window(tuple(f.pk for f in places), start, min(end, as_of)))
+    return windows
+
+
+def _within(windows: list[Window], place: str, moment: str) -> Q:
+    found = Q(pk__in=[])
+    for window in windows:
+        found |= window.q(place, moment)
+    return found
+
+
+def _performances(scope: Scope, windows: list[Window]) -> Any:
+    """The current version of every procedure performed in the period, at each facility on its day."""
     # NOT EXISTS rather than ``amended_by__isnull`` (a LEFT JOIN filtered on NULL): PostgreSQL
     # plans it as an anti-join and estimates its rows, so it hashes the records instead of
     # looking each one up in a nested loop it believed would run once.
     amended = ProcedurePerformance.objects.filter(amends=OuterRef("pk"))
     return (
-        ProcedurePerformance.objects.filter(
-            organization=scope.organization,
-            performed_at__gte=start,
-            performed_at__lt=end,
-            record__facility_id__in=places,
-        )
+        ProcedurePerformance.objects.filter(organization=scope.organization)
+        .filter(_within(windows, "record__facility_id", "performed_at"))
         .filter(~Exists(amended))
         .exclude(record__status=ProcedureStatus.ENTERED_IN_ERROR)
         .order_by()
     )
 
 
-def _signed(scope: Scope, start: datetime, end: datetime, places: list[int]) -> Any:
-    """Prescriptions signed in [start, end) at ``places`` (cancelled later ones too: they were signed)."""
-    return Prescription.objects.filter(
-        organization=scope.organization,
-        signed_at__gte=start,
-        signed_at__lt=end,
-        facility_id__in=places,
-        prescriber__isnull=False,
-    ).order_by()
+def _signed(scope: Scope, windows: list[Window]) -> Any:
+    """Prescriptions signed in the period, each facility on its day (cancelled later ones too: they were signed)."""
+    return (
+        Prescription.objects.filter(organization=scope.organization, prescriber__isnull=False)
+        .filter(_within(windows, "facility_id", "signed_at"))
+        .order_by()
+    )
 
 
-Pairs = set[tuple[int, int]]
+# (practitioner, patient, facility) of each act of care.
+Pairs = set[tuple[int, int, int]]
+# Per (practitioner, facility): the counts of a source.
+PerPlace = dict[tuple[int, int], list[int]]
 
 
-def _count_procedures(
-    scope: Scope, start: datetime, end: datetime, places: list[int], cared: Pairs
-) -> dict[int, list[int]]:
-    """Per practitioner: [procedures, with a complication]. Grouped by practitioner *and patient*,
-    so that the same scan gives the pairs of care (added to ``cared``) that relief needs."""
+def _count_procedures(scope: Scope, windows: list[Window], cared: Pairs) -> PerPlace:
+    """Per practitioner and facility: [procedures, with a complication]. Grouped by practitioner,
+    patient *and facility*, so that the same scan gives the pairs of care (added to ``cared``)
+    that relief needs, at each facility."""
     # A LEFT JOIN of the complications (a few hundred rows, hashed once), counted as distinct
     # performances (one may have several complications), rather than an EXISTS probed per
     # procedure, whose estimated cost also made PostgreSQL compile the query (JIT, ~0.1 s).
     rows = (
-        _performances(scope, start, end, places)
-        .values("performer_id", "record__patient_id")
+        _performances(scope, windows)
+        .values("performer_id", "record__patient_id", "record__facility_id")
         .annotate(n=Count("id", distinct=True), complicated=Count("complications__performance_id", distinct=True))
-        .values_list("performer_id", "record__patient_id", "n", "complicated")
+        .values_list("performer_id", "record__patient_id", "record__facility_id", "n", "complicated")
     )
-    counts: dict[int, list[int]] = {}
-    for person, patient, n, complicated in plain_rows(rows):
-        cared.add((person, patient))
-        figures = counts.setdefault(person, [0, 0])
+    counts: PerPlace = {}
+    for person, patient, place, n, complicated in plain_rows(rows):
+        cared.add((person, patient, place))
+        figures = counts.setdefault((person, place), [0, 0])
         figures[0] += n
         figures[1] += complicated
     return counts
 
 
-def _count_prescriptions(
-    scope: Scope, start: datetime, end: datetime, places: list[int], justify_at: Decimal, cared: Pairs
-) -> dict[int, list[int]]:
-    """Per practitioner: [signed, with an opioid, at or above ``justify_at``, of those justified];
-    grouped by patient too, like ``_count_procedures``."""
+def _count_prescriptions(scope: Scope, windows: list[Window], justify_at: Decimal, cared: Pairs) -> PerPlace:
+    """Per practitioner and facility: [signed, with an opioid, at or above ``justify_at``, of those
+    justified]; grouped by patient too, like ``_count_procedures``."""
     high = Q(mme_total_per_day__gte=justify_at)
     rows = (
-        _signed(scope, start, end, places)
-        .values("prescriber_id", "patient_id")
+        _signed(scope, windows)
+        .values("prescriber_id", "patient_id", "facility_id")
         .annotate(
             n=Count("id"),
             opioid=Count("id", filter=Q(mme_per_day__isnull=False)),
             high=Count("id", filter=high),
             justified=Count("id", filter=high & ~Q(justification="")),
         )
-        .values_list("prescriber_id", "patient_id", "n", "opioid", "high", "justified")
+        .values_list("prescriber_id", "patient_id", "facility_id", "n", "opioid", "high", "justified")
     )
-    counts: dict[int, list[int]] = {}
-    for person, patient, n, opioid, high_, justified in plain_rows(rows):
-        cared.add((person, patient))
-        totals = counts.get(person)
-        if totals is None:
-            counts[person] = [n, opioid, high_, justified]
-        else:
-            totals[0] += n
-            totals[1] += opioid
-            totals[2] += high_
-            totals[3] += justified
+    counts: PerPlace = {}
+    for person, patient, place, n, opioid, high_, justified in plain_rows(rows):
+        cared.add((person, patient, place))
+        totals = counts.setdefault((person, place), [0, 0, 0, 0])
+        totals[0] += n
+        totals[1] += opioid
+        totals[2] += high_
+        totals[3] += justified
     return counts
 
 
-def _count_refusals(scope: Scope, start: datetime, end: datetime, places: list[int]) -> dict[int, int]:
+def _count_refusals(scope: Scope, windows: list[Window]) -> PerPlace:
+    """Per account and facility: [engine refusals]."""
     rows = (
         AuditEvent.objects.filter(
             organization=scope.organization,
             action=AuditAction.PERMISSION_DENIED,
-            occurred_at__gte=start,
-            occurred_at__lt=end,
-            facility_id__in=places,
             actor__isnull=False,
             reason__contains=ENGINE_REFUSAL_MARK,
         )
+        .filter(_within(windows, "facility_id", "occurred_at"))
         .order_by()
-        .values("actor_id")
+        .values("actor_id", "facility_id")
         .annotate(n=Count("id"))
-        .values_list("actor_id", "n")
+        .values_list("actor_id", "facility_id", "n")
     )
-    return dict(rows)
+    return {(actor, place): [n] for actor, place, n in rows}
+
+
+def _in_view(counts: PerPlace, places: set[int]) -> dict[int, list[int]]:
+    """The counts at ``places`` summed per practitioner (or account)."""
+    summed: dict[int, list[int]] = {}
+    for (who, place), figures in counts.items():
+        if place in places:
+            totals = summed.setdefault(who, [0] * len(figures))
+            for n, value in enumerate(figures):
+                totals[n] += value
+    return summed
 
 
 def _count_break_glass(scope: Scope, start: datetime, end: datetime) -> dict[int, tuple[int, int]]:
@@ -361,52 +392,90 @@ def _count_break_glass(scope: Scope, start: datetime, end: datetime) -> dict[int
 
 def _practitioners(
     scope: Scope, places: list[int], person_ids: Iterable[int], user_ids: Iterable[int], *, roles: frozenset[str]
-) -> dict[int, Practitioner]:
+) -> tuple[dict[int, Practitioner], dict[int, set[int]]]:
     """The practitioners with one of ``roles`` (the clinical roles the reader reviews) who work
-    at ``places`` or acted there in the period, with those of their roles only."""
+    at ``places`` or acted there in the period, with those of their roles only, and the
+    facilities of ``places`` each works at."""
     at_places = Q(person__facility_links__facility_id__in=places)
     acted = Q(person_id__in=sorted(set(person_ids))) | Q(person__user_id__in=sorted(set(user_ids)))
     rows = (
         PersonRole.objects.filter(organization=scope.organization, role__in=sorted(roles))
         .filter(at_places | acted)
         .order_by("person__full_name", "person_id", "role")
-        .values_list("person_id", "person__full_name", "person__user_id", "role")
+        .values_list("person_id", "person__full_name", "person__user_id", "role", "person__facility_links__facility_id")
         .distinct()
     )
     found: dict[int, Practitioner] = {}
-    for person_id, name, user_id, role in rows:
+    works_at: dict[int, set[int]] = defaultdict(set)
+    wanted = set(places)
+    for person_id, name, user_id, role, place in rows:
         practitioner = found.get(person_id)
         if practitioner is None:
             practitioner = found[person_id] = Practitioner(person_id, name, user_id)
         if role not in practitioner.roles:
             practitioner.roles.append(role)
-    return found
+        if place in wanted:
+            works_at[person_id].add(place)
+    return found, works_at
 
 
-def _count_relief(practitioners: dict[int, Practitioner], cared: Pairs, cohort: list[PatientOutcome]) -> None:
-    """Each practitioner's patients of the cohort, and at each follow-up point those assessed
-    and reaching 30 % and 50 % (the outcomes report's verdicts, per patient, counted here)."""
+# The rows of the evaluation's table of patient counts: every facility of the reader's scope
+# (the facility's id), and all of them together.
+ALL_PLACES = 0
+# Per (practitioner, row): the patients, then (assessed, moderate, substantial) at each follow-up point.
+ReliefTable = dict[tuple[int, int], list[int]]
+
+
+def _relief_table(cared: Pairs, cohort: list[PatientOutcome]) -> ReliefTable:
+    """Each practitioner's patients of the cohort, at every facility and at all together: the
+    outcomes report's verdicts, per patient, counted here.
+
+    At a facility: the patients whose baseline was recorded there and whom the practitioner
+    treated there (what the evaluation filtered on that facility shows). At all: the patients
+    of the cohort the practitioner treated anywhere in the scope. A patient's baseline is at one
+    facility, so the facilities' rows add up to at most the whole one.
+    """
     width = len(FOLLOW_UP_MONTHS)
-    # Per patient once: (assessed, moderate, substantial) at each point, flattened.
-    verdicts: dict[int, tuple[int, ...]] = {}
-    for patient, _facility, outcomes in cohort:
-        flat: list[int] = []
+    # Per patient once: 1 (the patient), then (assessed, moderate, substantial) at each point.
+    verdicts: dict[int, tuple[int, tuple[int, ...]]] = {}
+    for patient, place, outcomes in cohort:
+        flat: list[int] = [1]
         for outcome in outcomes or (None,) * width:
             if isinstance(outcome, ResponderLevel):
                 flat += [1, outcome >= ResponderLevel.MODERATE, outcome >= ResponderLevel.SUBSTANTIAL]
             else:
                 flat += [0, 0, 0]
-        verdicts[patient] = tuple(flat)
-    treated: dict[int, list[tuple[int, ...]]] = defaultdict(list)
-    for person, patient in cared:
-        if (verdict := verdicts.get(patient)) is not None and person in practitioners:
-            treated[person].append(verdict)
-    for person, rows in treated.items():
-        p = practitioners[person]
-        p.patients = len(rows)
-        sums = [sum(column) for column in zip(*rows, strict=True)]
+        verdicts[patient] = (place, tuple(flat))
+    table: ReliefTable = {}
+    whole: dict[int, set[int]] = defaultdict(set)
+    at_place: set[tuple[int, int, int]] = set()
+    for person, patient, place in cared:
+        found = verdicts.get(patient)
+        if found is None:
+            continue
+        whole[person].add(patient)
+        if found[0] == place:
+            at_place.add((person, patient, place))
+    for person, patients in whole.items():
+        table[(person, ALL_PLACES)] = [sum(c) for c in zip(*(verdicts[p][1] for p in patients), strict=True)]
+    for person, patient, place in at_place:
+        row = table.setdefault((person, place), [0] * (1 + 3 * width))
+        for n, value in enumerate(verdicts[patient][1]):
+            row[n] += value
+    return table
+
+
+def _show_relief(practitioners: dict[int, Practitioner], table: ReliefTable, row: int, hidden: set[Any]) -> None:
+    """The figures of ``row`` of the table (a facility, or ``ALL_PLACES``) with its hidden cells."""
+    for person, p in practitioners.items():
+        figures = table.get((person, row))
+        if figures is None:
+            continue
+        p.patients = figures[0]
+        p.patients_hidden = (person, row, 0, "patients") in hidden
         for n, relief in enumerate(p.relief):
-            relief.assessed, relief.moderate, relief.substantial = sums[3 * n : 3 * n + 3]
+            relief.assessed, relief.moderate, relief.substantial = figures[1 + 3 * n : 4 + 3 * n]
+            relief.hidden = {name for name in RELIEF_COUNTS if (person, row, relief.months, name) in hidden}
 
 
 def practice_evaluation(
@@ -414,44 +483,64 @@ def practice_evaluation(
 ) -> PracticeEvaluation:
     """The evaluation of every practitioner the reader may review for ``filters`` at ``as_of``
     (default: now). 7 queries; checks the reader's role (the compliance officer: everyone; a
-    committee member: the roles their committee reviews); not audited here."""
+    committee member: the roles their committee reviews); not audited here.
+
+    Everything is read for every facility of the scope, each on its own calendar, whichever is
+    asked for; the counts of patients are hidden on that whole table (``suppress_small_numbers``)
+    and the evaluation shows the slice asked for, with the same cells hidden: the evaluation of
+    one facility and that of all cannot be subtracted from each other.
+    """
     reviewed = ensure_practice_review(scope)
     as_of = as_of or timezone.now()
     pack = pack_for(scope.organization.jurisdiction).pack
     thresholds = pack.practice_evaluation
     justify_at = pack_decimal(pack.opioids.mme_justify)
-    facilities = report_facilities(scope)
-    if filters.facility is not None:
-        facilities = facilities.filter(pk=filters.facility.pk)
-    places = [facility.pk for facility in facilities]
-    start, end = period_bounds(filters.facility, filters.date_from, filters.date_to)
-    end = min(end, as_of)
+    facilities = list(report_facilities(scope))
+    every = [facility.pk for facility in facilities]
+    shown = {filters.facility.pk} if filters.facility is not None else set(every)
+    windows = period_windows(facilities, filters, as_of)
+    # Emergency access is to a patient, not at a facility: the installation's days.
+    start, end = period_bounds(None, filters.date_from, filters.date_to)
 
-    # (practitioner, patient) of every procedure performed or prescription signed in the period.
+    # (practitioner, patient, facility) of every procedure performed or prescription signed in the period.
     cared: Pairs = set()
-    procedures = _count_procedures(scope, start, end, places, cared)
-    prescriptions = _count_prescriptions(scope, start, end, places, justify_at, cared)
-    refusals = _count_refusals(scope, start, end, places)
-    break_glass = _count_break_glass(scope, start, end)
-    practitioners = _practitioners(
-        scope, places, [*procedures, *prescriptions], [*refusals, *break_glass], roles=reviewed
+    procedures = _count_procedures(scope, windows, cared)
+    prescriptions = _count_prescriptions(scope, windows, justify_at, cared)
+    refusals = _count_refusals(scope, windows)
+    break_glass = _count_break_glass(scope, start, min(end, as_of))
+    everyone, works_at = _practitioners(
+        scope,
+        every,
+        [person for person, _place in [*procedures, *prescriptions]],
+        [*(a for a, _ in refusals), *break_glass],
+        roles=reviewed,
     )
+    view_procedures, view_prescriptions = _in_view(procedures, shown), _in_view(prescriptions, shown)
+    view_refusals = _in_view(refusals, shown)
+    acted = {*view_procedures, *view_prescriptions}
+    acted_users = {*view_refusals, *break_glass}
+    practitioners = {
+        person: p
+        for person, p in everyone.items()
+        if works_at.get(person, set()) & shown or person in acted or p.user_id in acted_users
+    }
 
     by_user = {p.user_id: p for p in practitioners.values() if p.user_id is not None}
-    for person_id, (n, complicated) in procedures.items():
+    for person_id, (n, complicated) in view_procedures.items():
         if (p := practitioners.get(person_id)) is not None:
             p.procedures, p.complicated = n, complicated
-    for person_id, (n, opioid, high, justified) in prescriptions.items():
+    for person_id, (n, opioid, high, justified) in view_prescriptions.items():
         if (p := practitioners.get(person_id)) is not None:
             p.prescriptions, p.opioid_prescriptions, p.high_mme, p.high_mme_justified = n, opioid, high, justified
-    for user_id, n in refusals.items():
+    for user_id, (n,) in view_refusals.items():
         if (p := by_user.get(user_id)) is not None:
             p.engine_refusals = n
     for user_id, (n, not_justified) in break_glass.items():
         if (p := by_user.get(user_id)) is not None:
             p.break_glass, p.break_glass_not_justified = n, not_justified
-    _count_relief(practitioners, cared, cohort_outcomes(scope, filters.cohort(), as_of, facilities))
-    suppress_small_numbers(practitioners.values(), small_number_minimum())
+    table = _relief_table(cared, cohort_outcomes(scope, filters.cohort(), as_of, facilities))
+    hidden = suppress_small_numbers(table, every, small_number_minimum())
+    _show_relief(practitioners, table, filters.facility.pk if filters.facility is not None else ALL_PLACES, hidden)
     groups = _peer_groups(practitioners.values(), thresholds, justify_at)
     return PracticeEvaluation(filters, as_of, thresholds, justify_at, groups, practitioners)
 
@@ -472,23 +561,31 @@ def practitioner_evaluation(
 # --- Small numbers, peers and flags -----------------------------------------------------------
 
 
-def suppress_small_numbers(practitioners: Iterable[Practitioner], minimum: int) -> None:
-    """Hide the counts of patients under ``minimum`` (nyeri/lib/suppression.py).
+def suppress_small_numbers(table: ReliefTable, places: list[int], minimum: int) -> set[Any]:
+    """The cells of ``table`` to hide: the counts of patients under ``minimum`` (nyeri/lib/suppression.py)
+    and enough others that no evaluation subtracted from another gives one back.
 
-    The evaluation shows no sum of these cells (a patient may count for several
-    practitioners, so there is no total to subtract from): each small cell is hidden alone.
+    A cell is (practitioner, row, months (0: the patients), count). A patient counts for every
+    practitioner who treated them, so no sum runs across practitioners; within one, each count
+    of all the facilities = its sum over ``places`` + the rest (patients whose baseline was at
+    another facility than the care: never shown, but all less the facilities would give it):
+    the same sums, hidden on the whole table, as the outcomes report's facilities.
     """
-    values: dict[tuple[int, int, str], int] = {}
-    for p in practitioners:
-        values[(p.person_id, 0, "patients")] = p.patients
-        for relief in p.relief:
-            for name in RELIEF_COUNTS:
-                values[(p.person_id, relief.months, name)] = getattr(relief, name)
-    hidden = cells_to_hide(values, (), minimum)
-    for p in practitioners:
-        p.patients_hidden = (p.person_id, 0, "patients") in hidden
-        for relief in p.relief:
-            relief.hidden = {name for name in RELIEF_COUNTS if (p.person_id, relief.months, name) in hidden}
+    values: dict[tuple[int, int, int, str], int] = {}
+    relations: list[Relation[tuple[int, int, int, str]]] = []
+    names = [(0, "patients")] + [(months, name) for months in FOLLOW_UP_MONTHS for name in RELIEF_COUNTS]
+    for (person, row), figures in table.items():
+        for (months, name), value in zip(names, figures, strict=True):
+            values[(person, row, months, name)] = value
+    for person in {person for person, row in table if row == ALL_PLACES}:
+        whole = table[(person, ALL_PLACES)]
+        parts = [place for place in places if (person, place) in table]
+        for n, (months, name) in enumerate(names):
+            rest = whole[n] - sum(table[(person, place)][n] for place in parts)
+            values[(person, -1, months, name)] = rest
+            cells = tuple((person, place, months, name) for place in [*parts, -1])
+            relations.append(Relation((person, ALL_PLACES, months, name), cells))
+    return cells_to_hide(values, relations, minimum)
 
 
 def _median(values: list[Decimal]) -> Decimal | None:

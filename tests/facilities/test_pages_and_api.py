@@ -11,6 +11,7 @@ from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.facilities import services
 from nyeri.facilities.models import Equipment, EquipmentStatus, FacilityProfile
+from nyeri.tenancy.clock import format_facility_time
 from nyeri.tenancy.models import Facility
 from nyeri.tenancy.roles import Role
 from nyeri.tenancy.scope import Scope
@@ -105,6 +106,23 @@ def test_equipment_is_added_and_its_status_changed_through_the_pages_with_the_hi
     refused = client.post(f"/facilities/equipment/{ct.pk}/status/", {"status": "under_maintenance", "reason": ""})
     assert refused.status_code == 400
     assert refused.context["form"].errors["reason"]
+
+
+def test_the_equipment_history_reads_in_the_facilitys_zone_with_its_label(admin: User, facility: Facility) -> None:
+    Facility.objects.filter(pk=facility.pk).update(time_zone="Asia/Jayapura")
+    client = client_of(admin)
+    client.post(
+        f"/facilities/{facility.pk}/equipment/add/",
+        {"kind": "ct", "model_name": "Somatom go.Up", "serial_number": "SGU-1", "status": "in_service", "reason": ""},
+    )
+    ct = Equipment.objects.get()
+    client.post(f"/facilities/equipment/{ct.pk}/status/", {"status": "under_maintenance", "reason": "Tube failure"})
+    change = ct.status_changes.order_by("changed_at").last()
+    assert change is not None
+    shown = format_facility_time(change.changed_at, Facility.objects.get(pk=facility.pk))
+    assert shown.endswith(" WIT")
+    assert shown in client.get(f"/facilities/{facility.pk}/equipment/").content.decode()
+    assert shown in client.get(f"/facilities/equipment/{ct.pk}/status/").content.decode()
 
 
 def test_the_services_page_explains_what_is_not_offered_in_english_and_in_indonesian(

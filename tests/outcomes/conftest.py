@@ -33,6 +33,7 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 # The hand-computed example: baselines in January 2025, the report as it stood on 30 September
 # 2025 (every 6-month window of a January baseline closed by 13 August).
 PERIOD = (date(2025, 1, 1), date(2025, 1, 31))
+PERIOD_KEY = "2025-01"
 AS_OF = datetime(2025, 9, 30, 12, 0, tzinfo=JAKARTA)
 
 

@@ -13,7 +13,7 @@ from nyeri.tenancy.roles import Role
 from tests.conftest import MakeMember
 from tests.outcomes.conftest import Example, client_of
 
-JANUARY = "from=2025-01-01&to=2025-01-31"
+JANUARY = "period=2025-01"
 
 
 def get(client: Client, query: str) -> Any:
@@ -60,21 +60,56 @@ def test_the_api_filters_by_facility(example: Example, physician: User) -> None:
     assert AuditEvent.objects.get(object_type="outcomes_report").facility_id == example.b.pk
 
 
-def test_the_api_uses_the_default_period_without_dates(physician: User) -> None:
+def test_the_api_uses_the_default_period_without_one(physician: User) -> None:
     body = get(client_of(physician), "").json()
     assert body["total"]["patients"] == 0
     assert body["from"] < body["to"]
+    assert body["period"] == body["from"][:4]  # a calendar year
 
 
-def test_a_period_ending_before_it_starts_is_a_422_naming_to(physician: User) -> None:
-    response = get(client_of(physician), "from=2025-06-01&to=2025-01-01")
+def test_the_api_answers_a_quarter_and_a_year_of_the_same_patients(physician: User, example: Example) -> None:
+    client = client_of(physician)
+    quarter = get(client, "period=2025-Q1").json()
+    assert (quarter["period"], quarter["from"], quarter["to"]) == ("2025-Q1", "2025-01-01", "2025-03-31")
+    year = get(client, "period=2025").json()
+    assert (year["period"], year["from"], year["to"]) == ("2025", "2025-01-01", "2025-12-31")
+    assert quarter["total"]["patients"] == year["total"]["patients"] == 4
+
+
+def test_an_arbitrary_period_is_a_422_naming_from_and_to_with_the_reason(physician: User) -> None:
+    response = get(client_of(physician), "from=2025-01-01&to=2025-03-30")
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "invalid"
-    assert error["fields"] == [
-        {"field": "to", "message": "The end of the period (1 Jan 2025) is before its start (1 Jun 2025)."}
-    ]
+    reason = (
+        "Choose a period from the list: a month (2025-03), a quarter (2025-Q1) or a year (2025). "
+        "Periods of any other length could be subtracted from one another."
+    )
+    assert error["fields"] == [{"field": "from", "message": reason}, {"field": "to", "message": reason}]
     assert not AuditEvent.objects.filter(object_type="outcomes_report").exists()
+
+
+def test_dates_that_make_a_calendar_period_are_refused_with_its_key(physician: User) -> None:
+    response = get(client_of(physician), "from=2025-01-01&to=2025-03-31")
+    assert response.status_code == 422
+    [from_, _to] = response.json()["error"]["fields"]
+    assert from_["message"].endswith("These dates are the period 2025-Q1.")
+
+
+def test_the_refusal_of_an_arbitrary_period_is_in_indonesian_for_an_indonesian_request(physician: User) -> None:
+    response = client_of(physician, "id").get("/api/outcomes?from=2025-01-01")
+    assert response.status_code == 422
+    [field] = response.json()["error"]["fields"]
+    assert field["field"] == "from"
+    assert field["message"].startswith("Pilih periode dari daftar")
+
+
+def test_a_period_not_on_the_calendar_is_a_422_naming_period(physician: User) -> None:
+    client = client_of(physician)
+    for period in ("2025-Q5", "2025-13", "2025-01-15", "last-90-days"):
+        response = get(client, f"period={period}")
+        assert response.status_code == 422
+        assert [f["field"] for f in response.json()["error"]["fields"]] == ["period"]
 
 
 def test_an_unknown_or_foreign_facility_is_a_422_naming_facility(
@@ -89,7 +124,7 @@ def test_an_unknown_or_foreign_facility_is_a_422_naming_facility(
         ]
 
 
-def test_a_malformed_date_or_measure_is_a_422_naming_the_field(physician: User) -> None:
+def test_a_malformed_date_or_a_measure_is_a_422_naming_the_field(physician: User) -> None:
     client = client_of(physician)
     response = get(client, "from=2025-13-01")
     assert response.status_code == 422

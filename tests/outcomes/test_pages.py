@@ -13,7 +13,7 @@ from nyeri.tenancy.roles import Role
 from tests.conftest import MakeMember
 from tests.outcomes.conftest import Example, client_of
 
-JANUARY = "from=2025-01-01&to=2025-01-31"
+JANUARY = "period=2025-01"
 
 
 def page(client_user: User, query: str = JANUARY, language: str = "en") -> str:
@@ -79,11 +79,18 @@ def test_the_page_is_in_indonesian_for_an_indonesian_user(example: Example, phys
     assert "3 <small>(75,0 %)</small>" in html
 
 
-def test_without_dates_the_page_shows_the_default_period_in_the_form(physician: User) -> None:
+def test_without_a_period_the_page_shows_the_default_year_chosen_in_the_list(physician: User) -> None:
     html = page(physician, query="")
-    assert re.search(r'name="from" value="\d{4}-\d{2}-\d{2}"', html)
-    assert re.search(r'name="to" value="\d{4}-\d{2}-\d{2}"', html)
+    assert re.search(r'<option value="\d{4}" selected>\d{4}</option>', html)
     assert "No patient has a baseline in this period." in html
+
+
+def test_the_period_is_chosen_from_months_quarters_and_years(example: Example, physician: User) -> None:
+    html = page(physician, query="period=2025-Q1")
+    assert '<option value="2025-Q1" selected>Q1 2025 (January-March)</option>' in html
+    assert '<option value="2025-03">March 2025</option>' in html
+    assert '<option value="2025">2025</option>' in html
+    assert "4 patients." in html
 
 
 def test_the_navigation_links_the_report_for_the_roles_that_may_see_it(
@@ -113,13 +120,18 @@ def test_a_facility_limited_member_sees_only_their_facility(
     assert "1 patients." in html
 
 
-def test_the_period_ending_before_it_starts_is_refused_on_the_to_field(example: Example, physician: User) -> None:
-    html = page(physician, query="from=2025-06-01&to=2025-01-01")
-    assert "The end of the period (1 Jan 2025) is before its start (1 Jun 2025)." in html
-    match = re.search(r'<div class="field has-error">\s*<label for="id_to">', html)
-    assert match, "the error is shown under the 'to' field"
+def test_a_link_with_dates_is_refused_with_the_reason(example: Example, physician: User) -> None:
+    html = page(physician, query="from=2025-01-01&to=2025-03-30")
+    assert "Choose a period from the list: a month (2025-03), a quarter (2025-Q1) or a year (2025)." in html
     assert 'data-testid="outcomes-by-facility"' not in html
     assert not AuditEvent.objects.filter(object_type="outcomes_report", action=AuditAction.READ).exists()
+
+
+def test_a_period_not_in_the_list_is_refused_on_the_period_field(example: Example, physician: User) -> None:
+    html = page(physician, query="period=2025-01-15")
+    match = re.search(r'<div class="field has-error">\s*<label for="id_period">', html)
+    assert match, "the error is shown under the 'period' field"
+    assert "Choose a period from the list" in html
 
 
 def test_an_unknown_facility_is_refused_on_the_facility_field(
@@ -134,8 +146,6 @@ def test_an_unknown_facility_is_refused_on_the_facility_field(
         html = page(physician, query=f"{JANUARY}&facility={facility_id}")
         assert "Unknown facility: choose one of the facilities of your organization." in html
         assert "Klinik Lain" not in html
-    html = page(physician, query="from=2025-13-01")
-    assert "Enter a valid date." in html
 
 
 def test_the_csv_export_holds_the_same_figures_and_is_audited(example: Example, physician: User) -> None:
@@ -192,9 +202,9 @@ def test_the_csv_of_one_facility_is_named_after_it_and_audited_with_it(example: 
 
 
 def test_the_csv_with_bad_filters_goes_back_to_the_page_and_exports_nothing(physician: User) -> None:
-    response = client_of(physician).get("/outcomes/export.csv?from=2025-06-01&to=2025-01-01")
+    response = client_of(physician).get("/outcomes/export.csv?period=2025-06-01")
     assert response.status_code == 302
-    assert response["Location"] == "/outcomes/?from=2025-06-01&to=2025-01-01"
+    assert response["Location"] == "/outcomes/?period=2025-06-01"
     assert not AuditEvent.objects.filter(action=AuditAction.EXPORT).exists()
 
 
@@ -210,13 +220,13 @@ def test_the_csv_names_groups_in_the_users_language_and_keeps_the_codes(example:
 
 def test_the_export_link_keeps_the_filters(example: Example, physician: User) -> None:
     html = page(physician, query=f"{JANUARY}&facility={example.a.pk}")
-    assert f'href="/outcomes/export.csv?from=2025-01-01&amp;to=2025-01-31&amp;facility={example.a.pk}"' in html
+    assert f'href="/outcomes/export.csv?period=2025-01&amp;facility={example.a.pk}"' in html
 
 
 def test_every_bad_filter_is_named_at_once(physician: User) -> None:
-    html = page(physician, query="from=2025-06-01&to=2025-01-01&facility=999999&measure=vas")
+    html = page(physician, query="period=2025-Q9&facility=999999&measure=vas")
     assert "Unknown facility: choose one of the facilities of your organization." in html
-    assert "The end of the period (1 Jan 2025) is before its start (1 Jun 2025)." in html
-    for field in ("facility", "to", "measure"):
+    assert "Choose a period from the list" in html
+    for field in ("facility", "period", "measure"):
         assert re.search(rf'<div class="field has-error">\s*<label for="id_{field}">', html), field
     assert 'data-testid="outcomes-by-facility"' not in html

@@ -12,6 +12,7 @@ from django.utils import translation
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.clinical.assessments import services as assessments
+from nyeri.clinical.outcomes.periods import listed_periods
 from nyeri.clinical.outcomes.selectors import (
     FollowUpFigures,
     OutcomeFilters,
@@ -24,7 +25,7 @@ from nyeri.clinical.outcomes.selectors import (
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from tests.conftest import MakeMember
-from tests.outcomes.conftest import AS_OF, PERIOD, Example, Rate, at, make_patient, scope_of
+from tests.outcomes.conftest import AS_OF, PERIOD, PERIOD_KEY, Example, Rate, at, make_patient, scope_of
 
 JAN = date(2025, 1, 1)
 
@@ -42,7 +43,7 @@ def shares(group: OutcomeGroup, months: int) -> tuple[Decimal | None, Decimal | 
 
 def report_for(user: User, **filters: object) -> OutcomesReport:
     scope = scope_of(user)
-    checked = resolve_filters(scope, date_from=PERIOD[0], date_to=PERIOD[1], **filters)  # type: ignore[arg-type]
+    checked = resolve_filters(scope, period=PERIOD_KEY, **filters)  # type: ignore[arg-type]
     return outcomes_report(scope, checked, as_of=AS_OF)
 
 
@@ -106,7 +107,7 @@ def test_the_report_reads_a_fixed_number_of_queries(
     example: Example, physician: User, django_assert_num_queries: object
 ) -> None:
     scope = scope_of(physician)
-    checked = resolve_filters(scope, date_from=PERIOD[0], date_to=PERIOD[1])
+    checked = resolve_filters(scope, period=PERIOD_KEY)
     with django_assert_num_queries(3):  # type: ignore[operator]
         outcomes_report(scope, checked, as_of=AS_OF)
 
@@ -140,7 +141,7 @@ def test_a_window_not_yet_closed_is_not_yet_due_rather_than_not_assessed(
     rate(patient, facility, at(date(2025, 1, 31)), 8)
     rate(patient, facility, at(date(2025, 1, 31), 90), 4)
     scope = scope_of(physician)
-    checked = resolve_filters(scope, date_from=PERIOD[0], date_to=PERIOD[1])
+    checked = resolve_filters(scope, period=PERIOD_KEY)
     # On 30 May: the 3-month window (to day 104, 15 May) has closed, the 6-month one has not.
     report = outcomes_report(scope, checked, as_of=at(date(2025, 5, 30)))
     assert figures(report.total, 3) == (0, 0, 1, 1, 1)
@@ -200,7 +201,7 @@ def test_a_patient_whose_first_rating_is_before_the_period_is_not_in_it(
     rate(patient, facility, at(date(2024, 12, 31), 90), 2)
     assert report_for(physician).total.patients == 0
     scope = scope_of(physician)
-    december = resolve_filters(scope, date_from=date(2024, 12, 1), date_to=date(2024, 12, 31))
+    december = resolve_filters(scope, period="2024-12")
     assert outcomes_report(scope, december, as_of=AS_OF).total.patients == 1
 
 
@@ -274,23 +275,44 @@ def test_category_labels_follow_the_language(example: Example, physician: User) 
 # --- Filters ------------------------------------------------------------------------------------
 
 
-def test_the_default_period_is_the_12_months_ending_194_days_ago(physician: User) -> None:
-    assert default_period(date(2026, 11, 25)) == (date(2025, 5, 16), date(2026, 5, 15))
+def test_the_default_period_is_the_latest_calendar_year_that_ended_194_days_ago(physician: User) -> None:
+    # 31 December 2025 + 194 days = 13 July 2026: from then on, 2025 is the default.
+    assert default_period(date(2026, 11, 25)).key == "2025"
+    assert default_period(date(2026, 7, 13)).key == "2025"
+    assert default_period(date(2026, 7, 12)).key == "2024"
     checked = resolve_filters(scope_of(physician), today=date(2026, 11, 25))
     assert (checked.date_from, checked.date_to, checked.measure, checked.facility) == (
-        date(2025, 5, 16),
-        date(2026, 5, 15),
+        date(2025, 1, 1),
+        date(2025, 12, 31),
         "nrs",
         None,
     )
 
 
-def test_one_date_alone_makes_a_12_month_period(physician: User) -> None:
+def test_a_period_is_a_month_a_quarter_or_a_year_of_the_calendar(physician: User) -> None:
     scope = scope_of(physician)
-    starting = resolve_filters(scope, date_from=date(2025, 3, 1))
-    assert (starting.date_from, starting.date_to) == (date(2025, 3, 1), date(2026, 2, 28))
-    ending = resolve_filters(scope, date_to=date(2025, 2, 28))
-    assert (ending.date_from, ending.date_to) == (date(2024, 2, 29), date(2025, 2, 28))
+    for key, first, last in (
+        ("2024-02", date(2024, 2, 1), date(2024, 2, 29)),
+        ("2025-02", date(2025, 2, 1), date(2025, 2, 28)),
+        ("2025-Q4", date(2025, 10, 1), date(2025, 12, 31)),
+        ("2025", date(2025, 1, 1), date(2025, 12, 31)),
+    ):
+        checked = resolve_filters(scope, period=key)
+        assert (checked.date_from, checked.date_to) == (first, last)
+        assert checked.period is not None
+        assert checked.period.key == key
+
+
+def test_two_listed_periods_never_overlap_unless_one_holds_the_other(physician: User) -> None:
+    periods = listed_periods(date(2026, 12, 7))
+    assert periods[0].key == "2026"
+    for one in periods:
+        for other in periods:
+            overlap = one.first <= other.last and other.first <= one.last
+            nested = (one.first <= other.first and other.last <= one.last) or (
+                other.first <= one.first and one.last <= other.last
+            )
+            assert nested or not overlap, (one.key, other.key)
 
 
 def test_bad_filters_are_refused_naming_each_field_in_the_users_language(
@@ -298,18 +320,16 @@ def test_bad_filters_are_refused_naming_each_field_in_the_users_language(
 ) -> None:
     scope = scope_of(physician)
     with translation.override("en"), pytest.raises(ValidationError) as refused:
-        resolve_filters(
-            scope,
-            facility_id=other_facility.pk,
-            date_from=date(2025, 6, 1),
-            date_to=date(2025, 1, 1),
-            measure="vas",
-        )
+        resolve_filters(scope, facility_id=other_facility.pk, period="2025-Q5", measure="vas")
     errors = refused.value.message_dict
-    assert set(errors) == {"facility", "to", "measure"}
+    assert set(errors) == {"facility", "period", "measure"}
     assert errors["facility"] == ["Unknown facility: choose one of the facilities of your organization."]
-    assert errors["to"] == ["The end of the period (1 Jan 2025) is before its start (1 Jun 2025)."]
+    assert errors["period"][0].startswith("Choose a period from the list")
     assert "nrs" in errors["measure"][0]
+    with translation.override("id"), pytest.raises(ValidationError) as refused:
+        resolve_filters(scope, date_from=date(2025, 1, 1), date_to=date(2025, 3, 30))
+    assert set(refused.value.message_dict) == {"from", "to"}
+    assert refused.value.message_dict["to"][0].startswith("Pilih periode dari daftar")
 
 
 def test_the_audit_description_names_the_filters_and_no_patient(example: Example, physician: User) -> None:

@@ -17,9 +17,9 @@ from nyeri.accounts.models import User
 from nyeri.clinical.outcomes.selectors import OutcomesReport, outcomes_report, resolve_filters
 from nyeri.lib.suppression import Relation, cells_to_hide
 from nyeri.tenancy.models import Facility, Organization
-from tests.outcomes.conftest import AS_OF, PERIOD, Rate, at, client_of, make_patient, scope_of
+from tests.outcomes.conftest import AS_OF, PERIOD_KEY, Rate, at, client_of, make_patient, scope_of
 
-JANUARY = "from=2025-01-01&to=2025-01-31"
+JANUARY = "period=2025-01"
 
 
 @pytest.fixture
@@ -41,9 +41,7 @@ def three_responders(
 
 def report_of(user: User, facility: Facility | None = None) -> OutcomesReport:
     scope = scope_of(user)
-    filters = resolve_filters(
-        scope, facility_id=facility.pk if facility else None, date_from=PERIOD[0], date_to=PERIOD[1]
-    )
+    filters = resolve_filters(scope, facility_id=facility.pk if facility else None, period=PERIOD_KEY)
     return outcomes_report(scope, filters, as_of=AS_OF)
 
 

@@ -29,10 +29,15 @@ router = Router(tags=["outcomes"])
 
 class OutcomesQuery(Schema):
     facility: int | None = Field(None, description="A facility of your organization (default: all of yours)")
-    date_from: date | None = Field(
-        None, alias="from", description="First day of the baselines (default: see docs/outcomes.md)"
+    period: str | None = Field(
+        None,
+        description="The baselines' calendar period: a month (2025-03), quarter (2025-Q1) or year (2025); "
+        "default: see docs/outcomes.md",
     )
-    date_to: date | None = Field(None, alias="to", description="Last day of the baselines")
+    date_from: date | None = Field(
+        None, alias="from", description="Refused (422 naming it): periods are chosen from the calendar, use period"
+    )
+    date_to: date | None = Field(None, alias="to", description="Refused (422 naming it), as from")
     measure: str = Field(DEFAULT_MEASURE, description=f"One of: {', '.join(MEASURES)}")
 
 
@@ -62,6 +67,7 @@ class GroupOut(Schema):
 
 
 class OutcomesOut(Schema):
+    period: str = Field(description="The calendar period: 2025-03, 2025-Q1 or 2025")
     date_from: date = Field(serialization_alias="from")
     date_to: date = Field(serialization_alias="to")
     facility: int | None
@@ -91,7 +97,9 @@ def _group(g: OutcomeGroup) -> dict[str, Any]:
 
 def _body(report: OutcomesReport) -> dict[str, Any]:
     filters = report.filters
+    assert filters.period is not None  # the report is of calendar periods only
     return {
+        "period": filters.period.key,
         "date_from": filters.date_from,
         "date_to": filters.date_to,
         "facility": filters.facility.pk if filters.facility is not None else None,
@@ -117,6 +125,7 @@ def outcomes(request: HttpRequest, filters: Query[OutcomesQuery]) -> Any:
     checked = resolve_filters(
         scope,
         facility_id=filters.facility,
+        period=filters.period,
         date_from=filters.date_from,
         date_to=filters.date_to,
         measure=filters.measure,

@@ -1,16 +1,19 @@
-"""The report's filters, read from the query string (the same names as the API: facility, from, to, measure)."""
+"""The report's filters, read from the query string (the same names as the API: facility, period, measure)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from nyeri.clinical.outcomes.periods import listed_periods
 from nyeri.clinical.outcomes.selectors import (
     DEFAULT_MEASURE,
     UNKNOWN_FACILITY,
+    UNKNOWN_PERIOD,
     OutcomeFilters,
     measure_choices,
     report_facilities,
@@ -20,7 +23,8 @@ from nyeri.tenancy.scope import Scope
 
 
 class DateInput(forms.DateInput):
-    # The browser's date picker sends and expects ISO dates, whatever the language.
+    # The browser's date picker sends and expects ISO dates, whatever the language (the
+    # practice evaluation's period; the outcomes report's is chosen from a list).
     input_type = "date"
 
     def __init__(self) -> None:
@@ -28,20 +32,20 @@ class DateInput(forms.DateInput):
 
 
 class OutcomesFilterForm(forms.Form):
-    """Facility (default: all of the user's), period of the baselines, measure (default: NRS).
-
-    ``from`` and ``to`` are Python keywords, so those fields are added in ``__init__``.
-    """
+    """Facility (default: all of the user's), period of the baselines (a month, quarter or year
+    from the list, ``periods``), measure (default: NRS)."""
 
     facility = forms.ChoiceField(label=_("Facility"), required=False)
+    period = forms.ChoiceField(label=_("Baselines in"), required=False)
     measure = forms.ChoiceField(label=_("Measure"), required=False)
 
-    def __init__(self, *args: Any, scope: Scope, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, scope: Scope, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.scope = scope
-        self.fields["from"] = forms.DateField(label=_("Baselines from"), required=False, widget=DateInput())
-        self.fields["to"] = forms.DateField(label=_("Baselines to"), required=False, widget=DateInput())
-        self.order_fields(["facility", "from", "to", "measure"])
+        period = self.fields["period"]
+        assert isinstance(period, forms.ChoiceField)
+        period.choices = [(p.key, p.label) for p in listed_periods(today)]
+        period.error_messages["invalid_choice"] = UNKNOWN_PERIOD
         facility = self.fields["facility"]
         assert isinstance(facility, forms.ChoiceField)
         facility.choices = [("", _("All facilities")), *((str(f.pk), f.name) for f in report_facilities(scope))]
@@ -54,15 +58,17 @@ class OutcomesFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         """The field checks, then the service's (period, facility of the scope): every error at once."""
         cleaned = super().clean() or {}
-        if "from" in self.errors or "to" in self.errors:
-            return cleaned  # a date that is not one: its own error says so
+        if "period" in self.errors:
+            return cleaned  # not one of the list: its own error says so
         facility = cleaned.get("facility")
+        if self.data.get("from") or self.data.get("to"):
+            # Dates (a link from before periods were chosen from a list): refused with the reason.
+            self.add_error(None, str(UNKNOWN_PERIOD))
         try:
             self.filters = resolve_filters(
                 self.scope,
                 facility_id=int(facility) if facility else None,
-                date_from=cleaned.get("from"),
-                date_to=cleaned.get("to"),
+                period=cleaned.get("period") or None,
                 measure=cleaned.get("measure") or DEFAULT_MEASURE,
             )
         except ValidationError as exc:

@@ -22,7 +22,7 @@ rules are applied in Python by ``responders``. The caller audits the read (``ser
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -40,6 +40,7 @@ from nyeri.clinical.diagnoses.models import ClinicalStatus, Diagnosis, RecordSta
 from nyeri.clinical.instruments import all_instruments
 from nyeri.clinical.models import AssessmentScore, AssessmentStatus, PainAssessment, Patient
 from nyeri.clinical.outcomes.access import ensure_outcomes_access
+from nyeri.clinical.outcomes.periods import Period, month_period, parse_period, period_of_dates, year_period
 from nyeri.clinical.outcomes.responders import (
     CHART_MEASURES,
     DAYS_PER_MONTH,
@@ -62,11 +63,15 @@ from nyeri.tenancy.scope import Scope
 # The measures the report can be asked for, by key (the instrument code): NRS by default.
 MEASURES: dict[str, Measure] = {m.instrument_code: m for m in CHART_MEASURES}
 DEFAULT_MEASURE = REPORT_MEASURE.instrument_code
-# The default period: the 12 months ending when the last 6-month window of its patients has
-# closed (today - 194 days), so that nobody in it is still "not yet due".
+# The default period: the latest calendar year whose last 6-month window has closed (its last
+# day at least 194 days ago), so that nobody in it is still "not yet due".
 DEFAULT_END_LAG_DAYS = LAST_WINDOW_CLOSES_DAYS
 NO_CATEGORY = "none"
 UNKNOWN_FACILITY = gettext_lazy("Unknown facility: choose one of the facilities of your organization.")
+UNKNOWN_PERIOD = gettext_lazy(
+    "Choose a period from the list: a month (2025-03), a quarter (2025-Q1) or a year (2025). "
+    "Periods of any other length could be subtracted from one another."
+)
 TOTAL = "total"
 
 # The counts of a group and of each of its follow-up points (each may be hidden).
@@ -104,12 +109,21 @@ def measure_choices() -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class OutcomeFilters:
-    """The report's question: whose baseline fell in [date_from, date_to], where, on which measure."""
+    """The report's question: whose baseline fell in [date_from, date_to], where, on which measure.
+
+    The outcomes report asks only for calendar periods (``period``: a month, quarter or year,
+    see ``periods``); the practice evaluation asks for any dates (``resolve_range``).
+    """
 
     date_from: date
     date_to: date
     measure: str = DEFAULT_MEASURE
     facility: Facility | None = None
+
+    @property
+    def period(self) -> Period | None:
+        """The calendar period of the dates, if they are one."""
+        return period_of_dates(self.date_from, self.date_to)
 
     def describe(self) -> str:
         """For the audit trail (no patient data in it)."""
@@ -133,41 +147,84 @@ def one_year_after(day: date) -> date:
         return day.replace(year=day.year + 1, day=28)
 
 
-def default_period(today: date) -> tuple[date, date]:
-    """The 12 months ending ``DEFAULT_END_LAG_DAYS`` (194) days before ``today``, both ends included."""
-    end = today - timedelta(days=DEFAULT_END_LAG_DAYS)
-    return one_year_before(end) + timedelta(days=1), end
+def default_period(today: date) -> Period:
+    """The latest calendar year that ended at least ``DEFAULT_END_LAG_DAYS`` (194) days before ``today``."""
+    closed = today - timedelta(days=DEFAULT_END_LAG_DAYS)  # the last baseline day whose windows closed
+    return year_period(closed.year if (closed.month, closed.day) == (12, 31) else closed.year - 1)
+
+
+def _checked_facility(scope: Scope, facility_id: int | None, errors: dict[str, str]) -> Facility | None:
+    """The facility of ``facility_id`` if the scope covers it; else an error under ``facility``.
+
+    A facility of another organization, or outside a facility-limited membership, is an
+    unknown facility (the same message as an id that does not exist).
+    """
+    if facility_id is None:
+        return None
+    facility = Facility.objects.filter(organization=scope.organization, pk=facility_id).first()
+    if facility is None or not scope.covers_facility(facility.pk):
+        errors["facility"] = str(UNKNOWN_FACILITY)
+        return None
+    return facility
+
+
+def _checked_measure(measure: str | None, errors: dict[str, str]) -> str:
+    chosen = measure or DEFAULT_MEASURE
+    if chosen not in MEASURES:
+        errors["measure"] = _("Unknown measure: choose one of %(choices)s.") % {"choices": ", ".join(MEASURES)}
+    return chosen
 
 
 def resolve_filters(
     scope: Scope,
     *,
     facility_id: int | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    period: str | None = None,
     measure: str | None = None,
     today: date | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> OutcomeFilters:
-    """Checked filters, or a ValidationError naming each bad field (``facility``, ``from``, ``to``, ``measure``).
+    """The outcomes report's checked filters, or a ValidationError naming each bad field
+    (``facility``, ``period``, ``from``, ``to``, ``measure``).
 
-    A facility of another organization, or outside a facility-limited membership, is an
-    unknown facility (the same message as an id that does not exist). Without dates the
-    default period; with one date only, the 12 months starting (or ending) there.
+    The period is a key of ``periods`` ("2025-03", "2025-Q1", "2025"); without one, the
+    default period (``default_period`` at the chosen facility; a whole organization: the
+    installation's day). Dates (``from``, ``to``) are refused, each under its own name:
+    two arbitrary periods could be subtracted from one another (docs/outcomes.md).
     """
     errors: dict[str, str] = {}
-    facility = None
-    if facility_id is not None:
-        facility = Facility.objects.filter(organization=scope.organization, pk=facility_id).first()
-        if facility is None or not scope.covers_facility(facility.pk):
-            facility = None
-            errors["facility"] = str(UNKNOWN_FACILITY)
-    chosen_measure = measure or DEFAULT_MEASURE
-    if chosen_measure not in MEASURES:
-        errors["measure"] = _("Unknown measure: choose one of %(choices)s.") % {"choices": ", ".join(MEASURES)}
-    if date_from is None and date_to is None:
-        # The chosen facility's day (a whole organization: the installation's day).
-        date_from, date_to = default_period(today or local_date(facility))
-    elif date_to is None:
+    facility = _checked_facility(scope, facility_id, errors)
+    chosen_measure = _checked_measure(measure, errors)
+    for name, given in (("from", date_from), ("to", date_to)):
+        if given is not None:
+            errors[name] = str(UNKNOWN_PERIOD)
+    if date_from is not None and date_to is not None and (same := period_of_dates(date_from, date_to)) is not None:
+        errors["from"] += " " + _("These dates are the period %(period)s.") % {"period": same.key}
+    chosen = parse_period(period) if period else default_period(today or local_date(facility))
+    if chosen is None:
+        errors["period"] = str(UNKNOWN_PERIOD)
+    if errors:
+        raise ValidationError(errors)
+    assert chosen is not None
+    return OutcomeFilters(date_from=chosen.first, date_to=chosen.last, measure=chosen_measure, facility=facility)
+
+
+def resolve_range(
+    scope: Scope,
+    *,
+    facility_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> OutcomeFilters:
+    """Any period, with a checked facility: the practice evaluation's question (not the report's).
+
+    A ValidationError names ``facility`` or ``to``. With one date only, the 12 months
+    starting (or ending) there; the caller supplies both or one.
+    """
+    errors: dict[str, str] = {}
+    facility = _checked_facility(scope, facility_id, errors)
+    if date_to is None:
         assert date_from is not None
         date_to = one_year_after(date_from) - timedelta(days=1)
     elif date_from is None:
@@ -181,7 +238,7 @@ def resolve_filters(
         }
     if errors:
         raise ValidationError(errors)
-    return OutcomeFilters(date_from=date_from, date_to=date_to, measure=chosen_measure, facility=facility)
+    return OutcomeFilters(date_from=date_from, date_to=date_to, facility=facility)
 
 
 # --- Figures ----------------------------------------------------------------------------------
@@ -464,6 +521,8 @@ def report_facility(scope: Scope, facility_id: str) -> Facility | None:
 
 
 PatientOutcome = tuple[int, int, tuple[Outcome, ...] | None]
+# The same with the local day of the baseline at its facility.
+DatedOutcome = tuple[int, int, tuple[Outcome, ...] | None, date]
 
 
 def cohort_outcomes(
@@ -476,25 +535,41 @@ def cohort_outcomes(
     (``cohort_values``); not access-checked nor audited here: the callers are the outcomes
     report and the practice evaluation (nyeri/evaluation), which check and audit their own.
     """
+    return [
+        (patient, facility, outcomes)
+        for patient, facility, outcomes, _day in dated_outcomes(scope, filters, as_of, facilities)
+    ]
+
+
+def dated_outcomes(
+    scope: Scope, filters: OutcomeFilters, as_of: datetime, facilities: Iterable[Facility]
+) -> list[DatedOutcome]:
+    """``cohort_outcomes`` with the day of each baseline (at its facility): which month it counts in."""
     places = {facility.pk: facility for facility in facilities}
 
-    def counted(facility_id: int, points: list[Point]) -> bool:
+    def day_counted(facility_id: int, points: list[Point]) -> date | None:
         # In the report's facilities, with a baseline on a day of the period at that facility.
         place = places.get(facility_id)
-        return place is not None and filters.date_from <= local_date(place, points[0].at) <= filters.date_to
+        if place is None:
+            return None
+        day = local_date(place, points[0].at)
+        return day if filters.date_from <= day <= filters.date_to else None
 
-    per_patient: list[PatientOutcome] = []
+    per_patient: list[DatedOutcome] = []
     current: int | None = None
     facility_id = 0
     points: list[Point] = []
+
+    def close() -> None:
+        if current is not None and (day := day_counted(facility_id, points)) is not None:
+            per_patient.append((current, facility_id, patient_outcomes(points, as_of), day))
+
     for patient_id, recorded_at, value, at_facility in cohort_values(scope, filters, as_of):
         if patient_id != current:
-            if current is not None and counted(facility_id, points):
-                per_patient.append((current, facility_id, patient_outcomes(points, as_of)))
+            close()
             current, facility_id, points = patient_id, at_facility, []
         points.append(Point(recorded_at, value))
-    if current is not None and counted(facility_id, points):
-        per_patient.append((current, facility_id, patient_outcomes(points, as_of)))
+    close()
     return per_patient
 
 
@@ -502,18 +577,27 @@ def outcomes_report(scope: Scope, filters: OutcomeFilters, *, as_of: datetime | 
     """The report for ``filters`` as it stands at ``as_of`` (default: now). 3 queries; not audited here.
 
     The figures are counted for every facility of the scope, whichever is asked for, and
-    small numbers are hidden on that whole table (``ScopeTable``); a one-facility report
-    is its slice of it, with the same cells hidden: the organization-wide report and a
-    facility's report cannot be subtracted from each other.
+    for every period of the same calendar year (the year, its quarters, its months); small
+    numbers are hidden on that whole cube (``ScopeTable`` per period, with the sums across
+    periods); a one-facility report or a month is its slice of it, with the same cells
+    hidden: no two reports a user may ask for can be subtracted from each other.
     """
     ensure_outcomes_access(scope)
+    period = filters.period
+    if period is None:
+        raise ValueError(f"the outcomes report is asked for calendar periods only, not {filters.describe()}")
     as_of = as_of or timezone.now()
     facilities = list(report_facilities(scope))
-    per_patient = cohort_outcomes(scope, filters, as_of, facilities)
+    year = period.year()
+    per_patient = dated_outcomes(scope, replace(filters, date_from=year.first, date_to=year.last), as_of, facilities)
     categories = _categories_of(scope) if per_patient else {}
-    table = ScopeTable.count(facilities, per_patient, categories)
-    suppress_small_numbers(table, small_number_minimum())
-    return table_report(table, filters, as_of)
+    tables = {p.key: ScopeTable.empty(facilities) for p in year.family()}
+    for patient_id, facility_id, outcomes, day in per_patient:
+        quarter = year.parts()[(day.month - 1) // 3]
+        for key in (year.key, quarter.key, month_period(day.year, day.month).key):
+            tables[key].add(patient_id, facility_id, outcomes, categories)
+    suppress_in_periods(tables, small_number_minimum(), year.family())
+    return table_report(tables[period.key], filters, as_of)
 
 
 def table_report(table: ScopeTable, filters: OutcomeFilters, as_of: datetime) -> OutcomesReport:
@@ -555,26 +639,40 @@ class ScopeTable:
     active: set[str]
 
     @classmethod
-    def count(
-        cls, facilities: list[Facility], per_patient: list[PatientOutcome], categories: dict[int, list[str]]
-    ) -> ScopeTable:
-        table = cls(
+    def empty(cls, facilities: list[Facility]) -> ScopeTable:
+        return cls(
             total=OutcomeGroup(TOTAL, TOTAL, TOTAL, str(BREAKDOWN_LABELS[TOTAL])),
             by_facility={str(f.pk): OutcomeGroup("facility", str(f.pk), f.code, f.name) for f in facilities},
             by_category={},
             facility_categories={str(f.pk): {} for f in facilities},
             active={str(f.pk) for f in facilities if f.is_active},
         )
+
+    @classmethod
+    def count(
+        cls, facilities: list[Facility], per_patient: list[PatientOutcome], categories: dict[int, list[str]]
+    ) -> ScopeTable:
+        table = cls.empty(facilities)
         for patient_id, facility_id, outcomes in per_patient:
-            _count(table.total, outcomes)
-            _count(table.by_facility[str(facility_id)], outcomes)
-            for code in categories.get(patient_id) or [NO_CATEGORY]:
-                for groups in (table.by_category, table.facility_categories[str(facility_id)]):
-                    group = groups.get(code)
-                    if group is None:
-                        group = groups[code] = OutcomeGroup("category", code, code, _category_label(code))
-                    _count(group, outcomes)
+            table.add(patient_id, facility_id, outcomes, categories)
         return table
+
+    def add(
+        self,
+        patient_id: int,
+        facility_id: int,
+        outcomes: tuple[Outcome, ...] | None,
+        categories: Mapping[int, list[str]],
+    ) -> None:
+        """Count one patient: in the total, their facility's row and each of their categories."""
+        _count(self.total, outcomes)
+        _count(self.by_facility[str(facility_id)], outcomes)
+        for code in categories.get(patient_id) or [NO_CATEGORY]:
+            for groups in (self.by_category, self.facility_categories[str(facility_id)]):
+                group = groups.get(code)
+                if group is None:
+                    group = groups[code] = OutcomeGroup("category", code, code, _category_label(code))
+                _count(group, outcomes)
 
     def rows(self) -> Iterator[tuple[str, OutcomeGroup]]:
         """Every group with a key unique in the table ("total", "facility:3", "category:MG30.0",
@@ -589,9 +687,15 @@ class ScopeTable:
 
 
 Cell = tuple[str, int, str]  # (row key in ``ScopeTable.rows``, months (0: the group itself), count)
+PeriodCell = tuple[str, str, int, str]  # (period key, then a ``Cell``)
 
 
 def suppress_small_numbers(table: ScopeTable, minimum: int) -> None:
+    """``suppress_in_periods`` for one table alone."""
+    suppress_in_periods({"": table}, minimum, ())
+
+
+def suppress_in_periods(tables: Mapping[str, ScopeTable], minimum: int, periods: Iterable[Period]) -> None:
     """Mark the counts under ``minimum`` hidden, and enough others that none comes back by subtraction.
 
     The sums a user can see (nyeri/lib/suppression.py hides on all of them at once): in every
@@ -600,23 +704,49 @@ def suppress_small_numbers(table: ScopeTable, minimum: int) -> None:
     (taken as a sum, although a patient may have two categories) over the chronic pain
     categories; and the same for each facility's categories: the count of a category in the
     scope = its sum over the facilities, a facility's count = its sum over its categories.
+
+    ``tables`` holds one table per period key; across them, each cell of a period of
+    ``periods`` = the sum of that cell over its parts (a year's quarters, a quarter's
+    months: ``Period.parts``), so that a month cannot be had from its quarter less the
+    other two months.
     """
-    values: dict[Cell, int] = {}
-    relations: list[Relation[Cell]] = []
+    values: dict[PeriodCell, int] = {}
+    relations: list[Relation[PeriodCell]] = []
+    for period, table in tables.items():
+        relations += _table_sums(period, table, values)
+    for nested in periods:
+        parts = [part.key for part in nested.parts()]
+        if not parts:
+            continue
+        for cell in [c for c in values if c[0] == nested.key]:
+            _key, row, months, name = cell
+            shown_in = tuple((p, row, months, name) for p in parts if (p, row, months, name) in values)
+            relations.append(Relation(cell, shown_in))
+    hidden = cells_to_hide(values, relations, minimum)
+    for period, table in tables.items():
+        for row, group in table.rows():
+            group.hidden = {name for name in GROUP_COUNTS if (period, row, 0, name) in hidden}
+            for figures in group.follow_ups:
+                figures.hidden = {name for name in FOLLOW_UP_COUNTS if (period, row, figures.months, name) in hidden}
+
+
+def _table_sums(period: str, table: ScopeTable, values: dict[PeriodCell, int]) -> list[Relation[PeriodCell]]:
+    """The counts of one period's table (added to ``values``) and the sums within it."""
+    relations: list[Relation[PeriodCell]] = []
     rows = dict(table.rows())
     for row, group in rows.items():
         for name in GROUP_COUNTS:
-            values[(row, 0, name)] = getattr(group, name)
+            values[(period, row, 0, name)] = getattr(group, name)
         for figures in group.follow_ups:
             for name in FOLLOW_UP_COUNTS:
-                values[(row, figures.months, name)] = getattr(figures, name)
-            parts = [(row, 0, "baseline_zero")] + [(row, figures.months, n) for n in PATIENT_PARTS]
-            relations.append(Relation((row, 0, "patients"), tuple(parts)))
-    cells = [(months, name) for (row, months, name) in values if row == TOTAL]
+                values[(period, row, figures.months, name)] = getattr(figures, name)
+            parts = [(period, row, 0, "baseline_zero")] + [(period, row, figures.months, n) for n in PATIENT_PARTS]
+            relations.append(Relation((period, row, 0, "patients"), tuple(parts)))
+    cells = [(months, name) for (_p, row, months, name) in values if _p == period and row == TOTAL]
 
     def sums(total: str, parts: list[str]) -> None:
         for months, name in cells:
-            relations.append(Relation((total, months, name), tuple((p, months, name) for p in parts)))
+            relations.append(Relation((period, total, months, name), tuple((period, p, months, name) for p in parts)))
 
     sums(TOTAL, [f"facility:{key}" for key in table.by_facility])
     sums(TOTAL, [f"category:{code}" for code in table.by_category])
@@ -627,11 +757,7 @@ def suppress_small_numbers(table: ScopeTable, minimum: int) -> None:
         )
     for key, own in table.facility_categories.items():
         sums(f"facility:{key}", [f"facility:{key}:{code}" for code in own])
-    hidden = cells_to_hide(values, relations, minimum)
-    for row, group in rows.items():
-        group.hidden = {name for name in GROUP_COUNTS if (row, 0, name) in hidden}
-        for figures in group.follow_ups:
-            figures.hidden = {name for name in FOLLOW_UP_COUNTS if (row, figures.months, name) in hidden}
+    return relations
 
 
 def _category_label(code: str) -> str:

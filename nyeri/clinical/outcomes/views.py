@@ -31,13 +31,13 @@ def _scope(request: HttpRequest) -> Scope:
 
 
 def _form(request: HttpRequest, scope: Scope) -> OutcomesFilterForm:
-    """The filters from the query string; without dates, the default period (shown in the form)."""
+    """The filters from the query string; without a period, the default one (shown in the form)."""
     data: QueryDict = request.GET.copy()
-    if not data.get("from") and not data.get("to"):
-        # The chosen facility's day; for the whole organization, the installation's.
-        start, end = default_period(local_date(report_facility(scope, data.get("facility", ""))))
-        data["from"], data["to"] = start.isoformat(), end.isoformat()
-    return OutcomesFilterForm(data, scope=scope)
+    # The chosen facility's day; for the whole organization, the installation's.
+    today = local_date(report_facility(scope, data.get("facility", "")))
+    if not data.get("period") and not data.get("from") and not data.get("to"):
+        data["period"] = default_period(today).key
+    return OutcomesFilterForm(data, scope=scope, today=today)
 
 
 def _query(form: OutcomesFilterForm) -> str:

@@ -240,7 +240,7 @@ def grant_detail(request: HttpRequest, grant_id: int) -> HttpResponse:
             "name": selectors.privilege_name(scope, found.privilege),
             "signed": signed,
             "opened": opened,
-            "cases": list(found.cases.select_related("proctor").order_by("performed_at")),
+            "cases": list(found.cases.select_related("proctor", "facility").order_by("performed_at")),
             "decisions": list(found.recredentialings.order_by("decided_at")),
             "may_recredential": selectors.reviews(scope, found.privilege) and not own and found.status == "active",
             "outcomes": RecredentialingOutcome.choices,
