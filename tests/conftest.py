@@ -149,3 +149,29 @@ def api_requests_without_duplicate_sql(monkeypatch: pytest.MonkeyPatch) -> None:
             return real(self, **environ)
 
     monkeypatch.setattr(Client, "request", request)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def live_server_threads_close_only_their_own_connections() -> Iterator[None]:
+    """The live server's request threads borrow the tests' in-memory SQLite connection
+    (``connections_override``) and, on closing a request, close every connection they see.
+
+    A request that ends after its test (a keep-alive socket a client closes late, a page left
+    in flight) then closes the borrowed connection from the wrong thread once the tests stopped
+    sharing it: Django raises in that thread and pytest reports it under some later test.
+    Closing an in-memory SQLite connection is a no-op anyway, so the thread closes only the
+    connections it opened. Django names ``_close_connections`` as the hook for tests.
+    """
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.db import connections
+
+    def close_own_connections(server: ThreadedWSGIServer) -> None:
+        borrowed = {id(c) for c in (server.connections_override or {}).values()}
+        for conn in connections.all(initialized_only=True):
+            if id(conn) not in borrowed:
+                conn.close()
+
+    original = ThreadedWSGIServer._close_connections
+    ThreadedWSGIServer._close_connections = close_own_connections  # type: ignore[method-assign]
+    yield
+    ThreadedWSGIServer._close_connections = original  # type: ignore[method-assign]

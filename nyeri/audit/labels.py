@@ -79,6 +79,7 @@ OBJECT_TYPES: dict[str, Promise] = {
     "skp_activity": _("SKP activity"),
     "skp_evidence": _("SKP evidence"),
     "skp_ledger": _("SKP ledger"),
+    "skp_setting": _("SKP settings"),
     "staffing_plan": _("Staffing plan"),
     "staffing_rule": _("Staffing rule"),
     "user": _("User account"),
