@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,10 +19,13 @@ from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.evaluation.selectors import (
     EvaluationFilters,
     Practitioner,
+    default_period,
     flags_for,
+    listed_years,
     practice_evaluation,
     practitioner_evaluation,
 )
+from nyeri.lib.periods import is_ended_year, year_period
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.refusals import ActionRefused, write_transaction
@@ -353,3 +356,16 @@ def test_bad_filters_are_refused_naming_the_field(org: Organization, other_facil
 def test_the_navigation_links_the_evaluation_for_the_compliance_officer_only(officer: User, physician: User) -> None:
     assert b'href="/practice-evaluation/"' in client_of(officer).get("/", follow=True).content
     assert b'href="/practice-evaluation/"' not in client_of(physician).get("/", follow=True).content
+
+
+@pytest.mark.parametrize(
+    ("today", "last"),
+    [(date(2026, 12, 31), 2025), (date(2027, 1, 1), 2026), (date(2028, 2, 29), 2027)],
+)
+def test_the_last_ended_year_turns_on_the_first_of_january_not_on_the_thirty_first_of_december(
+    today: date, last: int
+) -> None:
+    assert default_period(today).key == str(last)
+    assert [p.key for p in listed_years(today)] == [str(last - n) for n in range(5)]
+    assert not is_ended_year(year_period(today.year), today)
+    assert is_ended_year(year_period(last), today)
