@@ -336,6 +336,10 @@ def test_without_a_period_the_evaluation_is_of_the_last_year_that_has_ended(offi
     assert (body["period"], body["from"], body["to"]) == (str(last), f"{last}-01-01", f"{last}-12-31")
     page = client_of(officer).get("/practice-evaluation/").content.decode()
     assert f'<option value="{last}" selected>{last}</option>' in page
+    assert "The period is a whole calendar year that has ended" in page
+    halaman = client_of(officer, "id").get("/practice-evaluation/").content.decode()
+    assert "Periodenya satu tahun kalender penuh yang sudah berakhir" in halaman
+    assert f'<option value="{last}" selected>{last}</option>' in halaman
     assert f'<option value="{last + 1}"' not in page
 
 
