@@ -1,4 +1,4 @@
-"""The practice evaluation as JSON: ``GET /api/practice-evaluation?facility=&from=&to=`` (docs/oppe.md)."""
+"""The practice evaluation as JSON: ``GET /api/practice-evaluation?facility=&period=`` (docs/oppe.md)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,13 @@ router = Router(tags=["practice evaluation"])
 
 class EvaluationQuery(Schema):
     facility: int | None = Field(None, description="A facility of your organization (default: all of yours)")
-    date_from: date | None = Field(None, alias="from", description="First day of the period (default: a year ago)")
-    date_to: date | None = Field(None, alias="to", description="Last day of the period (default: today)")
+    period: str | None = Field(
+        None, description="A calendar year that has ended (2025); default: the last one (docs/oppe.md)"
+    )
+    date_from: date | None = Field(
+        None, alias="from", description="Refused (422 naming it): the period is a whole year, use period"
+    )
+    date_to: date | None = Field(None, alias="to", description="Refused (422 naming it), as from")
 
 
 # A count of patients, or "< 5" when it is hidden (small numbers, see docs/oppe.md).
@@ -70,6 +75,7 @@ class EvaluationGroupOut(Schema):
 
 
 class EvaluationOut(Schema):
+    period: str = Field(description="The calendar year: 2025")
     date_from: date = Field(serialization_alias="from")
     date_to: date = Field(serialization_alias="to")
     facility: int | None
@@ -113,7 +119,9 @@ def _group(group: PeerGroup) -> dict[str, Any]:
 
 def _body(evaluation: PracticeEvaluation) -> dict[str, Any]:
     filters = evaluation.filters
+    assert filters.period is not None  # asked for whole years only
     return {
+        "period": filters.period.key,
         "date_from": filters.date_from,
         "date_to": filters.date_to,
         "facility": filters.facility.pk if filters.facility is not None else None,
@@ -134,7 +142,9 @@ def _body(evaluation: PracticeEvaluation) -> dict[str, Any]:
 def evaluation(request: HttpRequest, filters: Query[EvaluationQuery]) -> Any:
     scope = request_scope(request)
     ensure_practice_review(scope)
-    checked = resolve_filters(scope, facility_id=filters.facility, date_from=filters.date_from, date_to=filters.date_to)
+    checked = resolve_filters(
+        scope, facility_id=filters.facility, period=filters.period, date_from=filters.date_from, date_to=filters.date_to
+    )
     found = practice_evaluation(scope, checked)
     record_evaluation_read(scope=scope, filters=checked, channel="api")
     return _body(found)

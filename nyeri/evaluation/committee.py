@@ -27,6 +27,7 @@ from nyeri.evaluation.selectors import (
     EvaluationFilters,
     PeerGroup,
     PeerRow,
+    default_period,
     pack_decimal,
     practitioner_evaluation,
 )
@@ -58,7 +59,7 @@ def _headings(threshold: Decimal) -> tuple[str, ...]:
     )
 
 
-def _comparison(group: PeerGroup, row: PeerRow, threshold: Decimal) -> PeerComparison:
+def _comparison(group: PeerGroup, row: PeerRow, threshold: Decimal, period: str) -> PeerComparison:
     p = row.practitioner
     relief = p.at(RELIEF_MONTHS).shown
     moderate = relief["moderate"]
@@ -93,16 +94,26 @@ def _comparison(group: PeerGroup, row: PeerRow, threshold: Decimal) -> PeerCompa
         own=own,
         peers=peers,
         flags=tuple(flag.message for flag in row.flags),
+        period=period,
     )
 
 
+def committee_filters(until: date) -> EvaluationFilters:
+    """The period of the committee's file: the last calendar year that has ended by ``until`` (the
+    file's day at the facility), all the reader's facilities; the page's default, so the file
+    shows one of the periods the page offers and never a year that differs from one by a few days."""
+    year = default_period(until)
+    return EvaluationFilters(year.first, year.last, None)
+
+
 def committee_comparisons(scope: Scope, person_id: int, since: date, until: date) -> list[PeerComparison]:
-    """The practitioner's evaluation over ``since``..``until`` beside their peers, for a reader
-    who may review practice; nothing for anyone else. The read is audited (``practice_evaluation``,
-    naming the committee file and the person)."""
+    """The practitioner's evaluation beside their peers over the last calendar year ended by
+    ``until`` (not ``since``..``until``, the file's rolling 12 months: ``committee_filters``), for a
+    reader who may review practice; nothing for anyone else. The read is audited
+    (``practice_evaluation``, naming the committee file and the person)."""
     if not may_review_practice(scope):
         return []
-    filters = EvaluationFilters(since, until, None)
+    filters = committee_filters(until)
     found = practitioner_evaluation(scope, person_id, filters)
     if found is None:
         # Not a practitioner this reader reviews (a nurse's file for the medical committee, a
@@ -111,4 +122,6 @@ def committee_comparisons(scope: Scope, person_id: int, since: date, until: date
     record_evaluation_read(scope=scope, filters=filters, channel=f"committee file of person {person_id}")
     _practitioner, rows = found
     threshold = pack_decimal(pack_for(scope.organization.jurisdiction).pack.opioids.mme_justify)
-    return [_comparison(group, row, threshold) for group, row in rows]
+    period = filters.period
+    assert period is not None
+    return [_comparison(group, row, threshold, period.label) for group, row in rows]

@@ -29,28 +29,30 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.clinical.breakglass.models import BreakGlassGrant, ReviewOutcome
 from nyeri.clinical.outcomes.responders import FOLLOW_UP_MONTHS, ResponderLevel, share_percent
 from nyeri.clinical.outcomes.selectors import (
     DEFAULT_MEASURE,
+    UNKNOWN_FACILITY,
     OutcomeFilters,
     PatientOutcome,
     cohort_outcomes,
-    one_year_before,
     report_facilities,
     report_facility,
-    resolve_range,
 )
 from nyeri.evaluation.access import ensure_practice_review
+from nyeri.lib.periods import Period, ended_years, is_ended_year, last_ended_year, parse_period, period_of_dates
 from nyeri.lib.sql import plain_rows
 from nyeri.lib.suppression import Relation, cells_to_hide, hidden_text, shown_counts, small_number_minimum
 from nyeri.prescriptions.models import Prescription
@@ -80,11 +82,20 @@ RELIEF_COUNTS = ("assessed", "moderate", "substantial")
 
 @dataclass(frozen=True)
 class EvaluationFilters:
-    """The period (both ends included, on the facility's day; all facilities: the installation's) and where."""
+    """The period (both ends included, on the facility's day; all facilities: the installation's) and where.
+
+    The page, the CSV, the API and the committee's file ask for whole calendar years only
+    (``resolve_filters``, ``committee_filters``); the selector itself counts any two dates.
+    """
 
     date_from: date
     date_to: date
     facility: Facility | None = None
+
+    @property
+    def period(self) -> Period | None:
+        """The calendar period of the dates, if they are one."""
+        return period_of_dates(self.date_from, self.date_to)
 
     def describe(self) -> str:
         """For the audit trail."""
@@ -96,26 +107,57 @@ class EvaluationFilters:
         return OutcomeFilters(self.date_from, self.date_to, DEFAULT_MEASURE, self.facility)
 
 
-def default_period(today: date) -> tuple[date, date]:
-    """The 12 months ending ``today`` (The Joint Commission: a review at least every 12 months)."""
-    return one_year_before(today) + timedelta(days=1), today
+UNKNOWN_YEAR = gettext_lazy(
+    "Choose a year from the list: the evaluation is of whole calendar years that have ended (2025). "
+    "Periods of any other length could be subtracted from one another."
+)
+
+
+def default_period(today: date) -> Period:
+    """The last calendar year that has ended by ``today`` (The Joint Commission: data reviewed at
+    least every 12 months; a whole year, so that no two evaluations differ by a few days)."""
+    return last_ended_year(today)
 
 
 def resolve_filters(
     scope: Scope,
     *,
     facility_id: int | None = None,
+    period: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
     today: date | None = None,
 ) -> EvaluationFilters:
-    """Checked filters, or a ValidationError naming ``facility``, ``from`` or ``to`` (the outcomes
-    report's checks and messages). Without dates, the 12 months ending today at the facility."""
-    if date_from is None and date_to is None:
-        place = report_facility(scope, str(facility_id)) if facility_id is not None else None
-        date_from, date_to = default_period(today or local_date(place))
-    checked = resolve_range(scope, facility_id=facility_id, date_from=date_from, date_to=date_to)
-    return EvaluationFilters(checked.date_from, checked.date_to, checked.facility)
+    """Checked filters, or a ValidationError naming ``facility``, ``period``, ``from`` or ``to``.
+
+    The period is a calendar year that has ended at the facility (all facilities: on the
+    installation's day), "2025"; without one, the last ended year (``default_period``). Dates
+    (``from``, ``to``), a quarter, a month or a year not yet ended are refused, each under its
+    own name: two evaluations of overlapping periods, or of a year still growing, could be
+    subtracted from one another to give a hidden count back (docs/oppe.md, "Periods").
+    """
+    errors: dict[str, str] = {}
+    place = report_facility(scope, str(facility_id)) if facility_id is not None else None
+    if facility_id is not None and place is None:
+        errors["facility"] = str(UNKNOWN_FACILITY)
+    for name, given in (("from", date_from), ("to", date_to)):
+        if given is not None:
+            errors[name] = str(UNKNOWN_YEAR)
+    if date_from is not None and date_to is not None and (same := period_of_dates(date_from, date_to)) is not None:
+        errors["from"] += " " + _("These dates are the period %(period)s.") % {"period": same.key}
+    day = today or local_date(place)
+    chosen = parse_period(period) if period else default_period(day)
+    if chosen is None or not is_ended_year(chosen, day):
+        errors["period"] = str(UNKNOWN_YEAR)
+    if errors:
+        raise ValidationError(errors)
+    assert chosen is not None
+    return EvaluationFilters(chosen.first, chosen.last, place)
+
+
+def listed_years(today: date) -> list[Period]:
+    """The years the page offers: those that have ended by ``today``, newest first."""
+    return ended_years(today)
 
 
 # --- Figures ----------------------------------------------------------------------------------

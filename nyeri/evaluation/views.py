@@ -30,12 +30,12 @@ def _scope(request: HttpRequest) -> Scope:
 
 
 def _form(request: HttpRequest, scope: Scope) -> EvaluationFilterForm:
-    """The filters from the query string; without dates, the default period (shown in the form)."""
+    """The filters from the query string; without a period, the last year that has ended (shown in the form)."""
     data: QueryDict = request.GET.copy()
-    if not data.get("from") and not data.get("to"):
-        start, end = default_period(local_date(report_facility(scope, data.get("facility", ""))))
-        data["from"], data["to"] = start.isoformat(), end.isoformat()
-    return EvaluationFilterForm(data, scope=scope)
+    today = local_date(report_facility(scope, data.get("facility", "")))
+    if not data.get("period") and not data.get("from") and not data.get("to"):
+        data["period"] = default_period(today).key
+    return EvaluationFilterForm(data, scope=scope, today=today)
 
 
 @login_required
@@ -73,6 +73,6 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     record_evaluation_export(scope=scope, filters=filters)
     response = HttpResponse(evaluation_csv(found), content_type="text/csv; charset=utf-8")
     where = filters.facility.code if filters.facility is not None else scope.organization.slug
-    name = f"practice-evaluation-{where}-{filters.date_from.isoformat()}-{filters.date_to.isoformat()}.csv"
+    name = f"practice-evaluation-{where}-{filters.date_from.year}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

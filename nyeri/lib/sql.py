@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import NOT_PROVIDED, Aggregate, Model, QuerySet, TextField
 from django.db.models.sql.compiler import SQLCompiler
@@ -154,9 +155,13 @@ def plain_rows(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
     """The rows of ``queryset``'s SQL as the driver returns them, without Django's converters.
 
     For a large aggregate whose columns are ids and counts (integers on every driver): the
-    converters Django applies to each value of each row cost more than the query.
+    converters Django applies to each value of each row cost more than the query. A query
+    Django knows to be empty (``pk__in=[]``: an organization without facilities) reads nothing.
     """
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return []
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

@@ -1,17 +1,20 @@
 """The practice evaluation in the committee's file of a privilege request (docs/privileges.md,
-docs/oppe.md): the committee sees the practitioner's row for the last 12 months beside the
-peers of the same role, with the policy's flags; another organization's care never counts;
-the director, the credentialing officer and the practitioner read the file without it."""
+docs/oppe.md): the committee sees the practitioner's row for the last calendar year that has
+ended (the evaluation page's default period) beside the peers of the same role, with the
+policy's flags; another organization's care never counts; the director, the credentialing
+officer and the practitioner read the file without it."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent
+from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.models import PrivilegeRequest
@@ -26,8 +29,10 @@ FLUORO = "fluoroscopy_interventional"
 SEDATION = "nursing_sedation_monitoring"
 
 
-def days_ago(days: int) -> timezone.datetime:
-    return timezone.now() - timedelta(days=days)
+def last_year(facility: Facility, days: int) -> datetime:
+    """Noon at the facility on 1 March of the last calendar year that has ended, plus ``days``."""
+    year = local_date(facility).year - 1
+    return datetime(year, 3, 1, 12, 0, tzinfo=ZoneInfo(facility.time_zone)) + timedelta(days=days)
 
 
 def waiting_request(user: User, facility: Facility, privilege: str = FLUORO) -> PrivilegeRequest:
@@ -56,21 +61,22 @@ def care(
     colleague: User,
     make_member: MakeMember,
 ) -> PrivilegeRequest:
-    """Dr Budi: 10 procedures in the last year, 4 with a complication (one older than a year,
-    not counted), 2 prescriptions over the MME threshold, one without a justification. Dr Ani,
+    """Dr Budi: 10 procedures in the last calendar year ended, 4 with a complication (one the year
+    before and one this year, not counted), 2 prescriptions over the MME threshold, one without a justification. Dr Ani,
     his peer: 10 procedures, none complicated. Another organization's pain physician: 30
     procedures with complications, which must change nothing here."""
     patient = make_patient(org, facility, "RM-1")
     for n in range(10):
-        perform(physician, patient, facility, days_ago(20 + n), complication=n < 4)
-        perform(colleague, patient, facility, days_ago(20 + n))
-    perform(physician, patient, facility, days_ago(400), complication=True)
-    sign(physician, patient, facility, days_ago(10), mme=120)
-    sign(physician, patient, facility, days_ago(11), mme=100, justification="Cancer pain")
+        perform(physician, patient, facility, last_year(facility, 20 + n), complication=n < 4)
+        perform(colleague, patient, facility, last_year(facility, 20 + n))
+    perform(physician, patient, facility, last_year(facility, -365), complication=True)
+    perform(physician, patient, facility, timezone.now() - timedelta(minutes=1), complication=True)
+    sign(physician, patient, facility, last_year(facility, 10), mme=120)
+    sign(physician, patient, facility, last_year(facility, 11), mme=100, justification="Cancer pain")
     stranger = licensed_staff(make_member, other_org, other_facility, Role.PAIN_PHYSICIAN, "dr_lain")
     elsewhere = make_patient(other_org, other_facility, "RM-X")
     for n in range(30):
-        perform(stranger, elsewhere, other_facility, days_ago(20 + n), complication=True)
+        perform(stranger, elsewhere, other_facility, last_year(other_facility, 20 + n), complication=True)
     return waiting_request(physician, facility)
 
 
@@ -80,6 +86,7 @@ def test_the_committee_sees_the_practitioners_row_beside_the_peers_with_the_flag
     page = client_of(committee).get(f"/workforce/privileges/requests/{care.pk}/").content.decode()
 
     assert 'data-testid="oppe-pain_physician"' in page
+    assert f"Practice evaluation beside the peers, {local_date(care.facility).year - 1}" in page
     own = page.split('data-testid="oppe-own"')[1].split("</tr>")[0]
     peers = page.split('data-testid="oppe-peers"')[1].split("</tr>")[0]
     # 10 procedures, 40 % complicated; 2 prescriptions, both at or above 90 MME/day; 1 unjustified.

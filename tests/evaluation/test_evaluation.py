@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,10 +19,13 @@ from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.evaluation.selectors import (
     EvaluationFilters,
     Practitioner,
+    default_period,
     flags_for,
+    listed_years,
     practice_evaluation,
     practitioner_evaluation,
 )
+from nyeri.lib.periods import is_ended_year, year_period
 from nyeri.tenancy.clock import local_date
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.refusals import ActionRefused, write_transaction
@@ -264,45 +268,108 @@ def test_the_compliance_officer_reads_the_page_csv_and_api_each_audited(
 ) -> None:
     perform(physician, example.p1, example.a, in_period(2), complication=True)
     client = client_of(officer)
-    query = "from=2025-01-01&to=2025-01-31"
+    query = "period=2025"
     page = client.get(f"/practice-evaluation/?{query}")
     assert page.status_code == 200
     assert b'data-testid="evaluation-pain_physician"' in page.content
     assert b"Dr_Budi" in page.content
     exported = client.get(f"/practice-evaluation/export.csv?{query}")
     assert exported.status_code == 200
+    assert 'filename="practice-evaluation-' in exported["Content-Disposition"]
+    assert exported["Content-Disposition"].endswith('-2025.csv"')
     rows = list(csv.reader(io.StringIO(exported.content.decode())))
     budi = next(r for r in rows if r[3] == "Dr_Budi")
     assert (budi[0], budi[4], budi[6], budi[7], budi[8]) == ("pain_physician", "2025-01-01", "1", "1", "100.0")
     api = client.get(f"/api/practice-evaluation?{query}")
     assert api.status_code == 200
     body = api.json()
-    assert body["from"] == "2025-01-01"
+    assert (body["period"], body["from"], body["to"]) == ("2025", "2025-01-01", "2025-12-31")
     assert body["thresholds"]["min_cases"] == 10
     group = next(g for g in body["groups"] if g["role"] == "pain_physician")
     row = next(p for p in group["practitioners"] if p["name"] == "Dr_Budi")
     assert (row["procedures"], row["complicated"], row["complication_percent"]) == (1, 1, "100.0")
     events = AuditEvent.objects.filter(actor=officer, object_type="practice_evaluation")
     assert sorted(events.values_list("action", "reason")) == [
-        ("export", "csv; period 2025-01-01..2025-01-31; all facilities"),
-        ("read", "api; period 2025-01-01..2025-01-31; all facilities"),
-        ("read", "page; period 2025-01-01..2025-01-31; all facilities"),
+        ("export", "csv; period 2025-01-01..2025-12-31; all facilities"),
+        ("read", "api; period 2025-01-01..2025-12-31; all facilities"),
+        ("read", "page; period 2025-01-01..2025-12-31; all facilities"),
     ]
+
+
+YEARS_ONLY = (
+    "Choose a year from the list: the evaluation is of whole calendar years that have ended (2025). "
+    "Periods of any other length could be subtracted from one another."
+)
+
+
+def test_dates_are_a_422_naming_from_and_to_with_the_reason(officer: User) -> None:
+    response = client_of(officer).get("/api/practice-evaluation?from=2025-01-01&to=2025-01-30")
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert error["fields"] == [{"field": "from", "message": YEARS_ONLY}, {"field": "to", "message": YEARS_ONLY}]
+    whole_year = client_of(officer).get("/api/practice-evaluation?from=2025-01-01&to=2025-12-31").json()
+    assert whole_year["error"]["fields"][0]["message"].endswith("These dates are the period 2025.")
+    assert not AuditEvent.objects.filter(object_type="practice_evaluation").exists()
+
+
+def test_the_refusal_of_dates_is_in_indonesian_for_an_indonesian_request(officer: User) -> None:
+    response = client_of(officer, "id").get("/api/practice-evaluation?to=2025-12-31")
+    assert response.status_code == 422
+    [field] = response.json()["error"]["fields"]
+    assert field["field"] == "to"
+    assert field["message"].startswith("Pilih tahun dari daftar")
+
+
+def test_a_quarter_a_month_or_a_year_not_yet_ended_is_a_422_naming_period(officer: User) -> None:
+    client = client_of(officer)
+    this_year = local_date(None).year
+    for period in ("2025-Q1", "2025-03", str(this_year), str(this_year + 1), "last-year"):
+        response = client.get(f"/api/practice-evaluation?period={period}")
+        assert response.status_code == 422, period
+        assert response.json()["error"]["fields"] == [{"field": "period", "message": YEARS_ONLY}]
+
+
+def test_without_a_period_the_evaluation_is_of_the_last_year_that_has_ended(officer: User) -> None:
+    body = client_of(officer).get("/api/practice-evaluation").json()
+    last = local_date(None).year - 1
+    assert (body["period"], body["from"], body["to"]) == (str(last), f"{last}-01-01", f"{last}-12-31")
+    page = client_of(officer).get("/practice-evaluation/").content.decode()
+    assert f'<option value="{last}" selected>{last}</option>' in page
+    assert "The period is a whole calendar year that has ended" in page
+    halaman = client_of(officer, "id").get("/practice-evaluation/").content.decode()
+    assert "Periodenya satu tahun kalender penuh yang sudah berakhir" in halaman
+    assert f'<option value="{last}" selected>{last}</option>' in halaman
+    assert f'<option value="{last + 1}"' not in page
 
 
 def test_bad_filters_are_refused_naming_the_field(org: Organization, other_facility: Facility, officer: User) -> None:
     client = client_of(officer)
-    backwards = client.get("/api/practice-evaluation?from=2025-02-01&to=2025-01-01")
-    assert backwards.status_code == 422
-    assert "to" in str(backwards.json())
     foreign = client.get(f"/api/practice-evaluation?facility={other_facility.pk}")
     assert foreign.status_code == 422
     assert "Unknown facility" in str(foreign.json())
     page = client.get("/practice-evaluation/?from=2025-02-01&to=2025-01-01")
     assert page.status_code == 200
-    assert b"is before its start" in page.content
+    assert YEARS_ONLY.encode() in page.content
+    assert b'data-testid="evaluation-summary"' not in page.content
+    quarter = client.get("/practice-evaluation/?period=2025-Q1").content.decode()
+    assert re.search(r'<div class="field has-error">\s*<label for="id_period">', quarter)
+    assert not AuditEvent.objects.filter(object_type="practice_evaluation").exists()
 
 
 def test_the_navigation_links_the_evaluation_for_the_compliance_officer_only(officer: User, physician: User) -> None:
     assert b'href="/practice-evaluation/"' in client_of(officer).get("/", follow=True).content
     assert b'href="/practice-evaluation/"' not in client_of(physician).get("/", follow=True).content
+
+
+@pytest.mark.parametrize(
+    ("today", "last"),
+    [(date(2026, 12, 31), 2025), (date(2027, 1, 1), 2026), (date(2028, 2, 29), 2027)],
+)
+def test_the_last_ended_year_turns_on_the_first_of_january_not_on_the_thirty_first_of_december(
+    today: date, last: int
+) -> None:
+    assert default_period(today).key == str(last)
+    assert [p.key for p in listed_years(today)] == [str(last - n) for n in range(5)]
+    assert not is_ended_year(year_period(today.year), today)
+    assert is_ended_year(year_period(last), today)

@@ -51,7 +51,7 @@ def test_the_api_shows_a_facility_with_the_cells_hidden_on_the_whole_table(
     client = client_of(officer)
 
     def patients(query: str) -> Any:
-        body = client.get(f"/api/practice-evaluation?from=2025-01-01&to=2025-01-31{query}").json()
+        body = client.get(f"/api/practice-evaluation?period=2025{query}").json()
         [row] = [p for g in body["groups"] for p in g["practitioners"] if p["person_id"] == person_of(physician).pk]
         return row["patients"]
 

@@ -12,7 +12,6 @@ from django.utils import translation
 from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.clinical.assessments import services as assessments
-from nyeri.clinical.outcomes.periods import listed_periods
 from nyeri.clinical.outcomes.selectors import (
     FollowUpFigures,
     OutcomeFilters,
@@ -22,6 +21,7 @@ from nyeri.clinical.outcomes.selectors import (
     outcomes_report,
     resolve_filters,
 )
+from nyeri.lib.periods import listed_periods
 from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from tests.conftest import MakeMember

@@ -9,7 +9,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from nyeri.clinical.outcomes.periods import listed_periods
 from nyeri.clinical.outcomes.selectors import (
     DEFAULT_MEASURE,
     UNKNOWN_FACILITY,
@@ -19,16 +18,8 @@ from nyeri.clinical.outcomes.selectors import (
     report_facilities,
     resolve_filters,
 )
+from nyeri.lib.periods import listed_periods
 from nyeri.tenancy.scope import Scope
-
-
-class DateInput(forms.DateInput):
-    # The browser's date picker sends and expects ISO dates, whatever the language (the
-    # practice evaluation's period; the outcomes report's is chosen from a list).
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
 
 
 class OutcomesFilterForm(forms.Form):

@@ -31,7 +31,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import NotSupportedError, connection
 from django.db.models import QuerySet
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -40,7 +40,6 @@ from nyeri.clinical.diagnoses.models import ClinicalStatus, Diagnosis, RecordSta
 from nyeri.clinical.instruments import all_instruments
 from nyeri.clinical.models import AssessmentScore, AssessmentStatus, PainAssessment, Patient
 from nyeri.clinical.outcomes.access import ensure_outcomes_access
-from nyeri.clinical.outcomes.periods import Period, month_period, parse_period, period_of_dates, year_period
 from nyeri.clinical.outcomes.responders import (
     CHART_MEASURES,
     DAYS_PER_MONTH,
@@ -55,6 +54,7 @@ from nyeri.clinical.outcomes.responders import (
     follow_up_window,
     share_percent,
 )
+from nyeri.lib.periods import Period, month_period, parse_period, period_of_dates, year_period
 from nyeri.lib.suppression import Relation, cells_to_hide, hidden_text, shown_counts, small_number_minimum
 from nyeri.tenancy.clock import local_date, period_bounds
 from nyeri.tenancy.models import Facility
@@ -112,7 +112,7 @@ class OutcomeFilters:
     """The report's question: whose baseline fell in [date_from, date_to], where, on which measure.
 
     The outcomes report asks only for calendar periods (``period``: a month, quarter or year,
-    see ``periods``); the practice evaluation asks for any dates (``resolve_range``).
+    see ``nyeri.lib.periods``); the practice evaluation asks for whole years (nyeri/evaluation).
     """
 
     date_from: date
@@ -129,22 +129,6 @@ class OutcomeFilters:
         """For the audit trail (no patient data in it)."""
         where = f"facility {self.facility.pk}" if self.facility is not None else "all facilities"
         return f"baseline {self.date_from.isoformat()}..{self.date_to.isoformat()}; {where}; measure {self.measure}"
-
-
-def one_year_before(day: date) -> date:
-    """The same day a year earlier (28 February for 29 February)."""
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
-
-
-def one_year_after(day: date) -> date:
-    """The same day a year later (28 February for 29 February)."""
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:
-        return day.replace(year=day.year + 1, day=28)
 
 
 def default_period(today: date) -> Period:
@@ -208,37 +192,6 @@ def resolve_filters(
         raise ValidationError(errors)
     assert chosen is not None
     return OutcomeFilters(date_from=chosen.first, date_to=chosen.last, measure=chosen_measure, facility=facility)
-
-
-def resolve_range(
-    scope: Scope,
-    *,
-    facility_id: int | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-) -> OutcomeFilters:
-    """Any period, with a checked facility: the practice evaluation's question (not the report's).
-
-    A ValidationError names ``facility`` or ``to``. With one date only, the 12 months
-    starting (or ending) there; the caller supplies both or one.
-    """
-    errors: dict[str, str] = {}
-    facility = _checked_facility(scope, facility_id, errors)
-    if date_to is None:
-        assert date_from is not None
-        date_to = one_year_after(date_from) - timedelta(days=1)
-    elif date_from is None:
-        date_from = one_year_before(date_to) + timedelta(days=1)
-    assert date_from is not None
-    assert date_to is not None
-    if date_to < date_from:
-        errors["to"] = _("The end of the period (%(end)s) is before its start (%(start)s).") % {
-            "end": formats.date_format(date_to, "DATE_FORMAT"),
-            "start": formats.date_format(date_from, "DATE_FORMAT"),
-        }
-    if errors:
-        raise ValidationError(errors)
-    return OutcomeFilters(date_from=date_from, date_to=date_to, facility=facility)
 
 
 # --- Figures ----------------------------------------------------------------------------------

@@ -56,7 +56,8 @@ def practice_figures(organization_id: int, person_id: int, since: datetime, unti
 class PeerComparison:
     """The practitioner beside the peers of one of their roles, in the reader's language:
     ``own`` and ``peers`` (the peers' median) line up with ``headings``; ``flags`` are the
-    policy's reasons to review them."""
+    policy's reasons to review them; ``period`` names the period compared (a source may compare
+    a calendar period rather than the file's days: "2025")."""
 
     role: str
     label: str
@@ -65,6 +66,7 @@ class PeerComparison:
     own: tuple[str, ...]
     peers: tuple[str, ...]
     flags: tuple[str, ...]
+    period: str = ""
 
 
 # (reader's scope, person id, first day, last day) -> comparisons; the source decides who may
@@ -80,8 +82,9 @@ def register_review_source(source: ReviewSource) -> None:
 
 
 def peer_comparisons(scope: Scope, person_id: int, since: date, until: date) -> list[PeerComparison]:
-    """Every review source's comparisons of the practitioner over ``since``..``until`` (both
-    days included) for this reader: empty for a reader the sources do not show them to."""
+    """Every review source's comparisons of the practitioner for the file of ``since``..``until``
+    (both days included; a source may compare a calendar period instead, named in its
+    ``period``) for this reader: empty for a reader the sources do not show them to."""
     found: list[PeerComparison] = []
     for source in _REVIEW_SOURCES:
         found.extend(source(scope, person_id, since, until))

@@ -1,4 +1,5 @@
-"""The outcomes report's periods: calendar months, quarters and years, chosen from a list.
+"""Reports' periods: calendar months, quarters and years, chosen from a list (the outcomes
+report: all three; the practice evaluation: whole years, docs/oppe.md).
 
 Two reports of periods that differ by a few days (1 January-31 March and 1 January-30
 March) would give the patients of the days between by subtraction, however each report
@@ -6,9 +7,11 @@ hides its own small numbers ("disclosure by differencing", docs/outcomes.md). So
 report offers only fixed periods aligned to the calendar, in the local time of the
 facility where each baseline was recorded: a month ("2025-03"), a quarter ("2025-Q1") or
 a year ("2025"). Two of them either do not overlap or one holds the other; the nested
-ones (a year, its quarters and its months) are protected as one table
-(``selectors.suppress_small_numbers``), whose sums (year = its quarters, quarter = its
-months) are declared like the other sums of the report.
+ones (a year, its quarters and its months) are protected as one table (the outcomes
+report's ``suppress_in_periods``), whose sums (year = its quarters, quarter = its months)
+are declared like the other sums of the report. The practice evaluation offers whole years
+only (``ended_years``): they never overlap, and a year that has ended no longer grows day
+by day.
 """
 
 from __future__ import annotations
@@ -122,3 +125,19 @@ def listed_periods(today: date) -> list[Period]:
 
 def _listed_order(period: Period) -> tuple[int, int]:
     return {YEAR: 0, QUARTER: 1, MONTH: 2}[period.kind], -period.first.toordinal()
+
+
+def last_ended_year(today: date) -> Period:
+    """The latest calendar year that has ended by ``today`` (on 31 December, still the year before:
+    a year ends after its last day)."""
+    return year_period(today.year - 1)
+
+
+def ended_years(today: date, count: int = LISTED_YEARS) -> list[Period]:
+    """The ``count`` latest calendar years that have ended by ``today``, newest first."""
+    return [year_period(today.year - n) for n in range(1, count + 1)]
+
+
+def is_ended_year(period: Period, today: date) -> bool:
+    """Whether ``period`` is a whole calendar year whose last day is before ``today``."""
+    return period.kind == YEAR and period.last < today
