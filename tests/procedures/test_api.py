@@ -100,6 +100,7 @@ def test_a_procedure_is_scheduled_performed_and_amended_through_the_api(
         {
             "performer_id": physician.person.pk,
             "anesthesiologist_id": anesthesiologist.person.pk,
+            "monitoring_nurse_id": nurse.person.pk,
             "imaging_operator_id": radiographer.person.pk,
             "pain_before": 9,
             "pain_after": 4,
@@ -113,6 +114,8 @@ def test_a_procedure_is_scheduled_performed_and_amended_through_the_api(
     assert (body["imaging_operator_id"], body["imaging_operator_name"]) == (radiographer.person.pk, "Dedi Rad")
     assert body["complications"] == ["hypotension"]
     assert "give_sedation allowed" in body["decision"]
+    assert (body["monitoring_nurse_id"], body["monitoring_nurse_name"]) == (nurse.person.pk, "Ns Siti")
+    assert f"monitor_sedation allowed for person {nurse.person.pk}" in body["decision"]
     amended = post(
         client,
         f"/api/procedures/{record.pk}/amend",

@@ -37,6 +37,7 @@ def perform_data(staff: Staff, **fields: object) -> dict[str, object]:
         "performed_at": (timezone.localtime() - timedelta(minutes=5)).strftime(LOCAL),
         "performer": str(staff.person.pk),
         "anesthesiologist": "",
+        "monitoring_nurse": "",
         "imaging_operator": "",
         "anesthesia": "local",
         "guidance": "fluoroscopy",
@@ -224,6 +225,7 @@ def test_sedation_without_an_anesthesiologist_is_a_field_error_and_an_unprivileg
             imaging_operator=str(radiographer.person.pk),
             anesthesia="sedation",
             anesthesiologist=str(neurologist.person.pk),
+            monitoring_nurse=str(nurse.person.pk),
         ),
     )
     assert response.status_code == 403
@@ -250,6 +252,7 @@ def test_performing_shows_the_relief_on_the_procedure_and_the_patients_list(
                 imaging_operator=str(radiographer.person.pk),
                 anesthesia="sedation",
                 anesthesiologist=str(anesthesiologist.person.pk),
+                monitoring_nurse=str(nurse.person.pk),
             ),
             "complications": ["vasovagal"],
         },
@@ -261,6 +264,7 @@ def test_performing_shows_the_relief_on_the_procedure_and_the_patients_list(
     assert "63 % relief" in detail  # 5/8 = 62.5 % rounds half up
     assert "Vasovagal reaction" in detail
     assert "Dr Bambang" in detail
+    assert "Monitoring nurse: Ns Siti" in detail
     listing = html_of(client.get(f"/patients/{patient.pk}/procedures/"))
     assert "63 % relief" in listing
     assert_no_inline_code(listing)
