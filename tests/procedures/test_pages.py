@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.clinical.models import Patient
 from nyeri.facilities.models import Equipment
@@ -404,3 +405,49 @@ def test_an_ultrasound_clinic_block_from_the_pages(
     )
     assert response.status_code == 302
     assert Equipment.objects.filter(kind="ultrasound").count() == 1
+
+
+def test_the_perform_page_offers_the_facilitys_nurses_and_shows_a_refused_monitoring_nurse_in_indonesian(
+    order: Order,
+    make_staff: MakeStaff,
+    patient: Patient,
+    physician: Staff,
+    anesthesiologist: Staff,
+    c_arm: Equipment,
+    radiographer: Staff,
+    admin: User,
+    facility: Facility,
+) -> None:
+    from nyeri.workforce.privileges.services import require_privileges
+    from tests.procedures.conftest import scope_of
+
+    perawat = make_staff(Role.NURSE, "ns_dewi", language="id")
+    record = order(anesthesia="sedation")
+    client = client_of(perawat.user, "id")
+    url = f"/patients/{patient.pk}/procedures/{record.pk}/perform/"
+    page = html_of(client.get(url))
+    assert "Perawat pemantau" in page
+    assert f'<option value="{perawat.person.pk}">Ns Dewi (berwenang)</option>' in page
+    require_privileges(
+        scope=scope_of(admin),
+        acting_user=admin,
+        facility=facility,
+        privileges=["nursing_sedation_monitoring"],
+    )
+    assert f'<option value="{perawat.person.pk}">Ns Dewi (tidak berwenang di sini)</option>' in html_of(client.get(url))
+    response = client.post(
+        url,
+        perform_data(
+            physician,
+            imaging_operator=str(radiographer.person.pk),
+            anesthesia="sedation",
+            anesthesiologist=str(anesthesiologist.person.pk),
+            monitoring_nurse=str(perawat.person.pk),
+        ),
+    )
+    assert response.status_code == 403
+    assert (
+        "Perawat pemantau Ns Dewi: Tidak ada kewenangan klinis “Pemantauan pasien dalam sedasi prosedural” "
+        "yang diberikan di fasilitas ini." in html_of(response)
+    )
+    assert not ProcedurePerformance.objects.exists()
