@@ -42,7 +42,7 @@ from nyeri.procedures.catalogue.schema import Procedure
 from nyeri.procedures.equipment import guidance_available
 from nyeri.procedures.kinds import GUIDANCE_EQUIPMENT
 from nyeri.procedures.models import ProcedureRecord
-from nyeri.procedures.selectors import c_arm_operators, candidates
+from nyeri.procedures.selectors import c_arm_operators, candidates, monitoring_nurses
 from nyeri.procedures.services import OPERATED_GUIDANCE
 from nyeri.tenancy.models import Facility, Membership
 from nyeri.tenancy.roles import CLINICAL_ROLES, Role
@@ -217,10 +217,14 @@ class _Seeder:
         performer = performers[n % len(performers)] if performers else None
         anesthesia = proc.anesthesia
         anesthesiologist: Person | None = None
+        nurse: Person | None = None
+        when = self.moment(step.days_ago) if step.days_ago > 0 else None
         if step.sedation and "sedation" in proc.anesthesia_levels:
             helpers = [o.person for o in staff.anesthesiologists("sedation") if o.person != performer]
-            if helpers:
-                anesthesia, anesthesiologist = "sedation", helpers[0]
+            # The nurse who watches the sedated patient: one the engine allows ``monitor_sedation`` here.
+            nurses = [o.person for o in monitoring_nurses(self.reader, facility, at=when) if o.may_operate]
+            if helpers and nurses:
+                anesthesia, anesthesiologist, nurse = "sedation", helpers[0], nurses[n % len(nurses)]
         # Under fluoroscopy, the radiographer or x-ray assistant the engine lets operate the C-arm here.
         operators = (
             [o.person for o in c_arm_operators(self.reader, facility) if o.may_operate]
@@ -231,7 +235,6 @@ class _Seeder:
         if guidance in OPERATED_GUIDANCE and operator is None:
             performer = None  # nobody may operate the C-arm here: the procedure waits
         user, scope = self.recorder(facility, performer)
-        when = self.moment(step.days_ago) if step.days_ago > 0 else None
         ordered_at = (when or self.now) - timedelta(days=self.rng.randint(7, 21))
         ordering_user, ordering_scope = self.orderer(facility, performer, ordered_at)
         record = services.order_procedure(
@@ -263,6 +266,7 @@ class _Seeder:
             performer=performer,
             anesthesiologist=anesthesiologist,
             imaging_operator=operator,
+            monitoring_nurse=nurse,
             performed_at=when,
             pain_before=step.before,
             pain_after=max(0, min(10, step.after + self.rng.randint(-1, 1))),

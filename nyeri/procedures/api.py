@@ -98,6 +98,10 @@ class PerformanceOut(Schema):
     anesthesiologist_name: str
     imaging_operator_id: int | None = Field(description="Under fluoroscopy: who operated the C-arm")
     imaging_operator_name: str
+    monitoring_nurse_id: int | None = Field(
+        description="At sedation or general anesthesia: the nurse who monitored the patient"
+    )
+    monitoring_nurse_name: str
     anesthesia: str
     guidance: str
     body_site: str
@@ -132,6 +136,10 @@ class PerformanceOut(Schema):
     @staticmethod
     def resolve_imaging_operator_name(obj: ProcedurePerformance) -> str:
         return obj.imaging_operator.full_name if obj.imaging_operator is not None else ""
+
+    @staticmethod
+    def resolve_monitoring_nurse_name(obj: ProcedurePerformance) -> str:
+        return obj.monitoring_nurse.full_name if obj.monitoring_nurse is not None else ""
 
     @staticmethod
     def resolve_relief_change(obj: ProcedurePerformance) -> int | None:
@@ -243,6 +251,9 @@ class PerformIn(Schema):
     performer_id: int
     anesthesiologist_id: int | None = None
     imaging_operator_id: int | None = None
+    monitoring_nurse_id: int | None = Field(
+        None, description="At sedation or general anesthesia: the nurse who monitored the patient (required there)"
+    )
     performed_at: datetime | None = Field(None, description="Default: now")
     procedure_code: str = Field("", max_length=40, description="Default: the procedure ordered")
     anesthesia: str = Field("", max_length=12, description="Default: as ordered")
@@ -263,6 +274,7 @@ class ProcedureAmendIn(Schema):
     performer_id: int | None = None
     anesthesiologist_id: int | None = None
     imaging_operator_id: int | None = None
+    monitoring_nurse_id: int | None = None
     performed_at: datetime | None = None
     procedure_code: str | None = Field(None, max_length=40)
     anesthesia: str | None = Field(None, max_length=12)
@@ -414,6 +426,7 @@ def perform(request: HttpRequest, record_id: int, payload: PerformIn) -> Any:
             performer=_person(scope, payload.performer_id),
             anesthesiologist=_person(scope, payload.anesthesiologist_id),
             imaging_operator=_person(scope, payload.imaging_operator_id),
+            monitoring_nurse=_person(scope, payload.monitoring_nurse_id),
             performed_at=payload.performed_at,
             procedure_code=payload.procedure_code,
             anesthesia=payload.anesthesia,
@@ -452,6 +465,8 @@ def amend(request: HttpRequest, record_id: int, payload: ProcedureAmendIn) -> An
             changes["anesthesiologist"] = _person(scope, value)
         elif name == "imaging_operator_id":
             changes["imaging_operator"] = _person(scope, value)
+        elif name == "monitoring_nurse_id":
+            changes["monitoring_nurse"] = _person(scope, value)
         elif name == "performed_at":
             changes["performed_at"] = value  # naive: read at the facility by the service
         elif name in (

@@ -156,6 +156,14 @@ def _person_choices(options: tuple[StaffOption, ...], *, level: str | None) -> l
     return out
 
 
+def _option_choices(options: tuple[OperatorOption, ...]) -> list[tuple[str, str]]:
+    """Each person offered for a part of the procedure, marked with whether the engine allows them."""
+    return [
+        (str(o.person.pk), f"{o.person.full_name} ({_('allowed') if o.may_operate else _('not allowed here')})")
+        for o in options
+    ]
+
+
 class PerformForm(WhereForm):
     procedure_code = forms.ChoiceField(label=_("Procedure performed"))
     performed_at = _datetime_field(_("Performed at"), required=True)
@@ -169,6 +177,11 @@ class PerformForm(WhereForm):
         label=_("C-arm operator"),
         required=False,
         help_text=_("For fluoroscopy guidance: the radiographer or x-ray assistant who operated the C-arm."),
+    )
+    monitoring_nurse = forms.ChoiceField(
+        label=_("Monitoring nurse"),
+        required=False,
+        help_text=_("For sedation or general anesthesia: the nurse who watched the patient (not the performer)."),
     )
     pain_before = _rating_field(_("Pain before (0-10)"))
     pain_after = _rating_field(_("Pain after (0-10)"))
@@ -196,6 +209,7 @@ class PerformForm(WhereForm):
         options: tuple[StaffOption, ...],
         level: str,
         operators: tuple[OperatorOption, ...] = (),
+        nurses: tuple[OperatorOption, ...] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -205,13 +219,8 @@ class PerformForm(WhereForm):
         _choice(self, "performer").choices = [*NONE, *_person_choices(options, level=None)]
         anesthesiologists = _person_choices(options, level=level if level in ("sedation", "general") else "sedation")
         _choice(self, "anesthesiologist").choices = [*NONE, *anesthesiologists]
-        _choice(self, "imaging_operator").choices = [
-            *NONE,
-            *(
-                (str(o.person.pk), f"{o.person.full_name} ({_('allowed') if o.may_operate else _('not allowed here')})")
-                for o in operators
-            ),
-        ]
+        _choice(self, "imaging_operator").choices = [*NONE, *_option_choices(operators)]
+        _choice(self, "monitoring_nurse").choices = [*NONE, *_option_choices(nurses)]
 
     def person_id(self, name: str) -> int | None:
         value = self.cleaned_data.get(name) or ""

@@ -57,6 +57,9 @@ ANESTHESIOLOGIST_ACTION: dict[str, str] = {
     AnesthesiaLevel.SEDATION: "give_sedation",
     AnesthesiaLevel.GENERAL: "give_anesthesia",
 }
+# At those levels the nurse who watches the patient is asked this action (a nursing privilege
+# where the facility requires it).
+MONITORING_ACTION = "monitor_sedation"
 
 
 class Guidance(models.TextChoices):

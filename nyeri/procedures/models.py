@@ -9,8 +9,8 @@ elsewhere on referral) and what was done.
   0002, 0003 and 0004; *performed elsewhere* only with a referral of the record that is done;
   *entered in error* only from *performed*, with who marked it, when and why).
 - ``ProcedurePerformance`` is what was done, written once when the procedure is
-  performed: who performed it (and the anesthesiologist at sedation or general
-  anesthesia, and under fluoroscopy the radiographer or x-ray assistant who operated the
+  performed: who performed it (and the anesthesiologist and the monitoring nurse at
+  sedation or general anesthesia, and under fluoroscopy the radiographer or x-ray assistant who operated the
   C-arm), where on the body, with which guidance and anesthesia, the pain before and
   after, the complications, and the decisions of the requirements engine relied on. A
   correction is a new version that ``amends`` the previous one and says why; the earlier
@@ -204,6 +204,21 @@ class ProcedurePerformance(models.Model):
         related_name="+",
         verbose_name=_("C-arm operator"),
     )
+    # At sedation or general anesthesia: the nurse who watched the sedated patient (the engine
+    # allowed them ``monitor_sedation``), never the performer (ASA: the one monitoring is not the
+    # one performing). Required on every version recorded since migration 0005.
+    monitoring_nurse = models.ForeignKey(
+        "workforce.Person",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("monitoring nurse"),
+    )
+    # True only on the versions recorded before the monitoring nurse was recorded (set by
+    # migration 0005 on the rows it found); the services never set it, so every new version at
+    # sedation or general anesthesia names its nurse (an amendment of an older one asks for it).
+    before_monitoring_rule = models.BooleanField(default=False, editable=False)
     anesthesia = models.CharField(_("anesthesia"), max_length=12, choices=AnesthesiaLevel.choices)
     guidance = models.CharField(_("imaging guidance"), max_length=16, choices=Guidance.choices)
     body_site = models.CharField(_("body site"), max_length=40)
@@ -245,6 +260,23 @@ class ProcedurePerformance(models.Model):
             models.CheckConstraint(
                 condition=Q(anesthesiologist__isnull=True) | ~Q(anesthesiologist=models.F("performer")),
                 name="performance_anesthesiologist_not_performer",
+            ),
+            # Sedation and general anesthesia are watched by a monitoring nurse (recorded since 0005),
+            # who is recorded at those levels only and is not the performer.
+            models.CheckConstraint(
+                condition=~Q(anesthesia__in=[AnesthesiaLevel.SEDATION, AnesthesiaLevel.GENERAL])
+                | Q(monitoring_nurse__isnull=False)
+                | Q(before_monitoring_rule=True),
+                name="performance_sedation_has_monitoring_nurse",
+            ),
+            models.CheckConstraint(
+                condition=Q(monitoring_nurse__isnull=True)
+                | Q(anesthesia__in=[AnesthesiaLevel.SEDATION, AnesthesiaLevel.GENERAL]),
+                name="performance_nurse_only_sedation",
+            ),
+            models.CheckConstraint(
+                condition=Q(monitoring_nurse__isnull=True) | ~Q(monitoring_nurse=models.F("performer")),
+                name="performance_nurse_not_performer",
             ),
             # A C-arm operator is recorded with fluoroscopy guidance only (the service requires one there).
             models.CheckConstraint(

@@ -1,10 +1,10 @@
 """Why a procedure may not be performed: reasons in both languages, for the page and the API.
 
 A refusal names everything that is missing at once (like the requirements engine): the
-performer's privilege, the anesthesiologist's, the guidance equipment. Each reason has a
-stable ``code`` (``performer.credential_missing``, ``anesthesiologist.role_missing``,
-``equipment.not_in_service``, ...), the ``subject`` it is about, and its message in
-Indonesian and English, rendered when the reason is made (the page shows the user's
+performer's privilege, the anesthesiologist's, the monitoring nurse's, the guidance equipment.
+Each reason has a stable ``code`` (``performer.credential_missing``, ``anesthesiologist.role_missing``,
+``monitoring_nurse.privilege_missing``, ``equipment.not_in_service``, ...), the ``subject`` it is
+about, and its message in Indonesian and English, rendered when the reason is made (the page shows the user's
 language, the API both).
 """
 
@@ -26,7 +26,7 @@ LANGUAGES = ("id", "en")
 @dataclass(frozen=True)
 class Reason:
     code: str
-    # performer, anesthesiologist, imaging_operator, equipment, ordered_by
+    # performer, anesthesiologist, imaging_operator, monitoring_nurse, equipment, ordered_by
     subject: str
     message_id: str
     message_en: str
@@ -63,8 +63,8 @@ def reason(code: str, subject: str, render: Callable[[], str]) -> Reason:
 
 
 def from_unmet(subject: str, name: str, unmet: Unmet) -> Reason:
-    """An engine reason about ``name``: the performer, the anesthesiologist, the C-arm operator or
-    the one who orders."""
+    """An engine reason about ``name``: the performer, the anesthesiologist, the C-arm operator, the
+    monitoring nurse or the one who orders."""
 
     def render() -> str:
         text = unmet.message()
@@ -72,6 +72,8 @@ def from_unmet(subject: str, name: str, unmet: Unmet) -> Reason:
             return _("Performer %(name)s: %(reason)s") % {"name": name, "reason": text}
         if subject == "imaging_operator":
             return _("C-arm operator %(name)s: %(reason)s") % {"name": name, "reason": text}
+        if subject == "monitoring_nurse":
+            return _("Monitoring nurse %(name)s: %(reason)s") % {"name": name, "reason": text}
         if subject == "ordered_by":
             return _("You may not order procedures here (%(name)s): %(reason)s") % {"name": name, "reason": text}
         return _("Anesthesiologist %(name)s: %(reason)s") % {"name": name, "reason": text}

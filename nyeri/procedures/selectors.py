@@ -31,7 +31,7 @@ from nyeri.lib.panels import Panel, Tally
 from nyeri.lib.rows import PageRows, page_of
 from nyeri.procedures.catalogue import procedure
 from nyeri.procedures.catalogue.schema import Procedure
-from nyeri.procedures.kinds import ANESTHESIOLOGIST_ACTION, GUIDANCE_EQUIPMENT, ProcedureStatus
+from nyeri.procedures.kinds import ANESTHESIOLOGIST_ACTION, GUIDANCE_EQUIPMENT, MONITORING_ACTION, ProcedureStatus
 from nyeri.procedures.models import ProcedureComplication, ProcedurePerformance, ProcedureRecord
 from nyeri.procedures.refusals import Reason, from_unmet
 from nyeri.procedures.services import equipment_reasons
@@ -75,7 +75,9 @@ def site_text(body_site: str, laterality: str) -> str:
 
 def _performances() -> QuerySet[ProcedurePerformance]:
     return (
-        ProcedurePerformance.objects.select_related("performer", "anesthesiologist", "imaging_operator", "recorded_by")
+        ProcedurePerformance.objects.select_related(
+            "performer", "anesthesiologist", "imaging_operator", "monitoring_nurse", "recorded_by"
+        )
         .prefetch_related(Prefetch("complications", queryset=ProcedureComplication.objects.order_by("pk")))
         .order_by("version")
     )
@@ -156,6 +158,8 @@ PERFORMANCE_COLUMNS = (
     "anesthesiologist_name",
     "imaging_operator_id",
     "imaging_operator_name",
+    "monitoring_nurse_id",
+    "monitoring_nurse_name",
     "anesthesia",
     "guidance",
     "body_site",
@@ -191,6 +195,7 @@ def patient_procedure_rows(scope: Scope, patient: Patient, *, offset: int = 0, l
             performer_name=F("performer__full_name"),
             anesthesiologist_name=Coalesce(F("anesthesiologist__full_name"), Value("")),
             imaging_operator_name=Coalesce(F("imaging_operator__full_name"), Value("")),
+            monitoring_nurse_name=Coalesce(F("monitoring_nurse__full_name"), Value("")),
         )
         .order_by("record_id", "version")
         .values(*PERFORMANCE_COLUMNS)
@@ -331,18 +336,23 @@ C_ARM_ACTION = "operate_equipment:c_arm"
 
 @dataclass(frozen=True)
 class OperatorOption:
+    """A person offered for one part of a procedure (C-arm operator, monitoring nurse) and
+    whether the engine allows them that part here."""
+
     person: Person
     may_operate: bool
 
 
-def c_arm_operators(scope: Scope, facility: Facility, *, at: datetime | None = None) -> tuple[OperatorOption, ...]:
-    """The radiographers and x-ray assistants working at ``facility``, with whether the engine
-    lets each operate the C-arm there (``operate_equipment:c_arm``). 1 query, 4 more when any."""
+def _allowed_staff(
+    scope: Scope, facility: Facility, roles: tuple[Role, ...], action: str, *, at: datetime | None
+) -> tuple[OperatorOption, ...]:
+    """The people with one of ``roles`` working at ``facility``, with whether the engine allows
+    each ``action`` there. 1 query, 4 more when any."""
     listed = list(
         Person.objects.filter(
             organization=scope.organization,
             facility_links__facility=facility,
-            roles__role__in=[r.value for r in OPERATOR_ROLES],
+            roles__role__in=[r.value for r in roles],
         )
         .distinct()
         .order_by("full_name", "pk")
@@ -350,9 +360,25 @@ def c_arm_operators(scope: Scope, facility: Facility, *, at: datetime | None = N
     if not listed:
         return ()
     decisions = decide_many(
-        [p.pk for p in listed], [C_ARM_ACTION], facility, at=at, jurisdiction=scope.organization.jurisdiction
+        [p.pk for p in listed], [action], facility, at=at, jurisdiction=scope.organization.jurisdiction
     )
-    return tuple(OperatorOption(p, decisions[(p.pk, C_ARM_ACTION)].allowed) for p in listed)
+    return tuple(OperatorOption(p, decisions[(p.pk, action)].allowed) for p in listed)
+
+
+def c_arm_operators(scope: Scope, facility: Facility, *, at: datetime | None = None) -> tuple[OperatorOption, ...]:
+    """The radiographers and x-ray assistants working at ``facility``, with whether the engine
+    lets each operate the C-arm there (``operate_equipment:c_arm``). 1 query, 4 more when any."""
+    return _allowed_staff(scope, facility, OPERATOR_ROLES, C_ARM_ACTION, at=at)
+
+
+# Who is offered as the monitoring nurse at sedation or general anesthesia (the engine then says who may).
+NURSE_ROLES = (Role.NURSE,)
+
+
+def monitoring_nurses(scope: Scope, facility: Facility, *, at: datetime | None = None) -> tuple[OperatorOption, ...]:
+    """The nurses working at ``facility``, with whether the engine lets each monitor a patient
+    under procedural sedation there (``monitor_sedation``). 1 query, 4 more when any."""
+    return _allowed_staff(scope, facility, NURSE_ROLES, MONITORING_ACTION, at=at)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ Performing (and an amendment that changes who did what, or how) also asks:
 - the requirements engine (``decide_many``), at the facility and the moment of the
   procedure, whether the performer may ``perform_procedure:<class>``, at sedation or
   general anesthesia whether the anesthesiologist may ``give_sedation`` or
-  ``give_anesthesia``, and under fluoroscopy whether the radiographer or x-ray assistant
+  ``give_anesthesia`` and whether the nurse who watched the sedated patient may
+  ``monitor_sedation``, and under fluoroscopy whether the radiographer or x-ray assistant
   recorded at the C-arm may ``operate_equipment:c_arm``;
 - the facilities app whether the guidance equipment (C-arm, ultrasound, CT) is in service.
 
@@ -54,6 +55,7 @@ from nyeri.procedures.equipment import guidance_status
 from nyeri.procedures.kinds import (
     ANESTHESIOLOGIST_ACTION,
     GUIDANCE_EQUIPMENT,
+    MONITORING_ACTION,
     TRANSITIONS,
     AnesthesiaLevel,
     ComplicationKind,
@@ -85,6 +87,9 @@ FLUOROSCOPY_ACTION: Final = "perform_fluoroscopy_guided"
 FLUOROSCOPY_PRIVILEGE: Final = "fluoroscopy_interventional"
 C_ARM_PRIVILEGE: Final = "c_arm_operation"
 SEDATION_PRIVILEGE: Final = "procedural_sedation"
+# At sedation or general anesthesia the nurse who watches the patient (a nursing privilege,
+# granted through the nursing committee, asked where the facility requires it).
+MONITORING_PRIVILEGE: Final = "nursing_sedation_monitoring"
 # The guidance whose equipment is operated by someone other than the performer, who is recorded
 # (a radiographer or x-ray assistant at the C-arm); ultrasound is held by the performer.
 OPERATED_GUIDANCE: Final = frozenset({Guidance.FLUOROSCOPY})
@@ -651,6 +656,7 @@ def readiness(
     guidance: str,
     at: datetime,
     imaging_operator: Person | None = None,
+    monitoring_nurse: Person | None = None,
     check_people: bool = True,
     check_equipment: bool = True,
 ) -> Readiness:
@@ -659,7 +665,8 @@ def readiness(
     The engine decides the performer's ``perform_procedure:<class>`` and, at sedation or
     general anesthesia, the anesthesiologist's ``give_sedation`` / ``give_anesthesia``; the
     facilities app says whether the guidance equipment is in service now. Under fluoroscopy
-    the engine also decides the C-arm operator's ``operate_equipment:c_arm``.
+    the engine also decides the C-arm operator's ``operate_equipment:c_arm``; at sedation or
+    general anesthesia the monitoring nurse's ``monitor_sedation``.
     """
     reasons: list[Reason] = []
     basis: list[str] = []
@@ -671,6 +678,8 @@ def readiness(
         level_action = ANESTHESIOLOGIST_ACTION.get(anesthesia)
         if level_action is not None and anesthesiologist is not None:
             asks.append((anesthesiologist, level_action, "anesthesiologist"))
+        if level_action is not None and monitoring_nurse is not None:
+            asks.append((monitoring_nurse, MONITORING_ACTION, "monitoring_nurse"))
         operated = GUIDANCE_EQUIPMENT.get(guidance) if guidance in OPERATED_GUIDANCE else None
         if operated is not None and imaging_operator is not None:
             asks.append((imaging_operator, f"operate_equipment:{operated}", "imaging_operator"))
@@ -722,6 +731,7 @@ class Performed:
     performer: Person
     anesthesiologist: Person | None
     imaging_operator: Person | None
+    monitoring_nurse: Person | None
     pain_before: int | None
     pain_after: int | None
     complications: list[str]
@@ -748,6 +758,7 @@ def _clean_performance(
     performer: Person | None,
     anesthesiologist: Person | None,
     imaging_operator: Person | None,
+    monitoring_nurse: Person | None,
     anesthesia: str,
     guidance: str,
     body_site: str,
@@ -776,6 +787,7 @@ def _clean_performance(
         )
     who = _clean_person(performer, "performer", scope, errors, _("Choose who performed the procedure."))
     helper: Person | None = None
+    watcher: Person | None = None
     if content.anesthesia in ANESTHESIOLOGIST_ACTION:
         helper = _clean_person(
             anesthesiologist,
@@ -787,12 +799,29 @@ def _clean_performance(
         )
         if helper is not None and who is not None and helper.pk == who.pk:
             add_error(errors, "anesthesiologist", _("The anesthesiologist must be someone other than the performer."))
-    elif anesthesiologist is not None:
-        add_error(
+        watcher = _clean_person(
+            monitoring_nurse,
+            "monitoring_nurse",
+            scope,
             errors,
-            "anesthesiologist",
-            _("An anesthesiologist is recorded for sedation or general anesthesia only."),
+            _("%(level)s needs a nurse who monitors the patient: choose who.")
+            % {"level": AnesthesiaLevel(content.anesthesia).label},
         )
+        if watcher is not None and who is not None and watcher.pk == who.pk:
+            add_error(errors, "monitoring_nurse", _("The monitoring nurse must be someone other than the performer."))
+    else:
+        if anesthesiologist is not None:
+            add_error(
+                errors,
+                "anesthesiologist",
+                _("An anesthesiologist is recorded for sedation or general anesthesia only."),
+            )
+        if monitoring_nurse is not None:
+            add_error(
+                errors,
+                "monitoring_nurse",
+                _("A monitoring nurse is recorded for sedation or general anesthesia only."),
+            )
     operator: Person | None = None
     if content.guidance in OPERATED_GUIDANCE:
         operator = _clean_person(
@@ -812,7 +841,7 @@ def _clean_performance(
     _raise(errors)
     assert proc is not None
     assert who is not None
-    return Performed(proc, content, moment, who, helper, operator, before, after, kinds, kinds_note, text)
+    return Performed(proc, content, moment, who, helper, operator, watcher, before, after, kinds, kinds_note, text)
 
 
 def _insert(
@@ -839,6 +868,7 @@ def _insert(
         performer=done.performer,
         anesthesiologist=done.anesthesiologist,
         imaging_operator=done.imaging_operator,
+        monitoring_nurse=done.monitoring_nurse,
         anesthesia=done.content.anesthesia,
         guidance=done.content.guidance,
         body_site=done.content.body_site,
@@ -869,6 +899,7 @@ def record_performance(
     performed_at: datetime | None = None,
     anesthesiologist: Person | None = None,
     imaging_operator: Person | None = None,
+    monitoring_nurse: Person | None = None,
     procedure_code: str = "",
     anesthesia: str = "",
     guidance: str = "",
@@ -887,7 +918,9 @@ def record_performance(
     ``ProcedureRefused`` (every reason, in both languages) when the engine does not allow
     the performer, the anesthesiologist or, under fluoroscopy, the C-arm operator
     (``operate_equipment:c_arm``), or the guidance equipment is not in service. Under
-    fluoroscopy the C-arm operator is required (``imaging_operator``).
+    fluoroscopy the C-arm operator is required (``imaging_operator``); at sedation or general
+    anesthesia the nurse who monitored the patient (``monitoring_nurse``), whom the engine must
+    allow ``monitor_sedation`` at the facility on the day of the procedure.
     """
     check_acting_user(scope, acting_user)
     _own_record(scope, record)
@@ -900,6 +933,7 @@ def record_performance(
         performer=performer,
         anesthesiologist=anesthesiologist,
         imaging_operator=imaging_operator,
+        monitoring_nurse=monitoring_nurse,
         anesthesia=anesthesia or record.anesthesia,
         guidance=guidance or record.guidance,
         body_site=body_site or record.body_site,
@@ -920,6 +954,7 @@ def record_performance(
             performer=done.performer,
             anesthesiologist=done.anesthesiologist,
             imaging_operator=done.imaging_operator,
+            monitoring_nurse=done.monitoring_nurse,
             anesthesia=done.content.anesthesia,
             guidance=done.content.guidance,
             at=done.performed_at,
@@ -947,7 +982,7 @@ def record_performance(
 def _focused_review(scope: Scope, record: ProcedureRecord, done: Performed) -> None:
     """A case done under a privilege still under focused review (FPPE) waits for a proctor's
     sign-off (``nyeri.workforce.privileges``): the performer's under fluoroscopy, the
-    anesthesiologist's at sedation, the C-arm operator's."""
+    anesthesiologist's and the monitoring nurse's at sedation, the C-arm operator's."""
     held: list[tuple[Person, str]] = []
     if done.content.guidance == Guidance.FLUOROSCOPY:
         held.append((done.performer, FLUOROSCOPY_PRIVILEGE))
@@ -955,6 +990,8 @@ def _focused_review(scope: Scope, record: ProcedureRecord, done: Performed) -> N
             held.append((done.imaging_operator, C_ARM_PRIVILEGE))
     if done.content.anesthesia == AnesthesiaLevel.SEDATION and done.anesthesiologist is not None:
         held.append((done.anesthesiologist, SEDATION_PRIVILEGE))
+    if done.content.anesthesia == AnesthesiaLevel.SEDATION and done.monitoring_nurse is not None:
+        held.append((done.monitoring_nurse, MONITORING_PRIVILEGE))
     for person, privilege in held:
         open_proctored_case(
             scope=scope,
@@ -993,6 +1030,7 @@ AMENDABLE: Final = (
     "performer",
     "anesthesiologist",
     "imaging_operator",
+    "monitoring_nurse",
     "anesthesia",
     "guidance",
     "body_site",
@@ -1006,7 +1044,15 @@ AMENDABLE: Final = (
 # A change of these is decided again by the engine (at the time of the procedure). A change of
 # the guidance to or from fluoroscopy changes who operated the C-arm, so it is decided again too.
 DECIDED: Final = frozenset(
-    {"procedure_code", "performed_at", "performer", "anesthesiologist", "imaging_operator", "anesthesia"}
+    {
+        "procedure_code",
+        "performed_at",
+        "performer",
+        "anesthesiologist",
+        "imaging_operator",
+        "monitoring_nurse",
+        "anesthesia",
+    }
 )
 
 
@@ -1025,6 +1071,7 @@ def amend_performance(
     performer: Person | Keep = KEEP,
     anesthesiologist: Person | Keep | None = KEEP,
     imaging_operator: Person | Keep | None = KEEP,
+    monitoring_nurse: Person | Keep | None = KEEP,
     anesthesia: str | Keep = KEEP,
     guidance: str | Keep = KEEP,
     body_site: str | Keep = KEEP,
@@ -1039,9 +1086,9 @@ def amend_performance(
 
     The earlier version is kept as it was (who recorded it, when). Only the current version
     is amended; an amendment that changes nothing is refused. A change of the procedure, the
-    time, the performer, the anesthesiologist or the anesthesia level is decided again by
-    the engine at the time of the procedure; a change of the guidance asks again whether
-    the equipment is in service. Refused like ``record_performance`` otherwise.
+    time, the performer, the anesthesiologist, the monitoring nurse or the anesthesia level is
+    decided again by the engine at the time of the procedure; a change of the guidance asks
+    again whether the equipment is in service. Refused like ``record_performance`` otherwise.
     """
     check_acting_user(scope, acting_user)
     record = performance.record
@@ -1056,6 +1103,7 @@ def amend_performance(
         "performer": performer,
         "anesthesiologist": anesthesiologist,
         "imaging_operator": imaging_operator,
+        "monitoring_nurse": monitoring_nurse,
         "anesthesia": anesthesia,
         "guidance": guidance,
         "body_site": body_site,
@@ -1072,6 +1120,7 @@ def amend_performance(
         "performer": performance.performer,
         "anesthesiologist": performance.anesthesiologist,
         "imaging_operator": performance.imaging_operator,
+        "monitoring_nurse": performance.monitoring_nurse,
         "anesthesia": performance.anesthesia,
         "guidance": performance.guidance,
         "body_site": performance.body_site,
@@ -1088,6 +1137,9 @@ def amend_performance(
     # Sedation dropped: the anesthesiologist goes with it unless one was given explicitly.
     if isinstance(anesthesiologist, Keep) and values["anesthesia"] not in ANESTHESIOLOGIST_ACTION:
         values["anesthesiologist"] = None
+    # And the nurse who monitored the sedated patient.
+    if isinstance(monitoring_nurse, Keep) and values["anesthesia"] not in ANESTHESIOLOGIST_ACTION:
+        values["monitoring_nurse"] = None
     # Likewise the C-arm operator goes with fluoroscopy guidance.
     if isinstance(imaging_operator, Keep) and values["guidance"] not in OPERATED_GUIDANCE:
         values["imaging_operator"] = None
@@ -1102,6 +1154,7 @@ def amend_performance(
             performer=values["performer"],
             anesthesiologist=values["anesthesiologist"],
             imaging_operator=values["imaging_operator"],
+            monitoring_nurse=values["monitoring_nurse"],
             anesthesia=values["anesthesia"],
             guidance=values["guidance"],
             body_site=values["body_site"],
@@ -1132,6 +1185,7 @@ def amend_performance(
             performer=done.performer,
             anesthesiologist=done.anesthesiologist,
             imaging_operator=done.imaging_operator,
+            monitoring_nurse=done.monitoring_nurse,
             anesthesia=done.content.anesthesia,
             guidance=done.content.guidance,
             at=done.performed_at,
@@ -1178,6 +1232,7 @@ def _value_of(done: Performed, name: str) -> Any:
         "performer": done.performer,
         "anesthesiologist": done.anesthesiologist,
         "imaging_operator": done.imaging_operator,
+        "monitoring_nurse": done.monitoring_nurse,
         "anesthesia": done.content.anesthesia,
         "guidance": done.content.guidance,
         "body_site": done.content.body_site,

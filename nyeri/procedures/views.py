@@ -262,6 +262,7 @@ def _perform_form(
         options=options,
         level=level,
         operators=selectors.c_arm_operators(scope, record.facility),
+        nurses=selectors.monitoring_nurses(scope, record.facility),
         initial=initial,
     )
     return form, proc
@@ -275,6 +276,7 @@ def _performance_fields(scope: Scope, form: PerformForm) -> dict[str, Any]:
         "performer": _person(scope, form.person_id("performer")),
         "anesthesiologist": _person(scope, form.person_id("anesthesiologist")),
         "imaging_operator": _person(scope, form.person_id("imaging_operator")),
+        "monitoring_nurse": _person(scope, form.person_id("monitoring_nurse")),
         "anesthesia": data["anesthesia"],
         "guidance": data["guidance"],
         "body_site": data["body_site"],
@@ -335,6 +337,7 @@ def amend(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse
         "performer": str(current.performer_id),
         "anesthesiologist": str(current.anesthesiologist_id or ""),
         "imaging_operator": str(current.imaging_operator_id or ""),
+        "monitoring_nurse": str(current.monitoring_nurse_id or ""),
         "anesthesia": current.anesthesia,
         "guidance": current.guidance,
         "body_site": current.body_site,

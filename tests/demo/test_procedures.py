@@ -33,6 +33,12 @@ def test_the_demo_procedures_mix_performed_scheduled_waiting_and_cancelled() -> 
     at_clinics = [p for p in performed if p.record.facility.code != "rsud-bandung"]
     assert any(p.guidance == "fluoroscopy" for p in at_hospital)
     assert any(p.anesthesia == "sedation" and p.anesthesiologist_id for p in performed)
+    # Each sedation case names the nurse who watched the patient (the engine allowed her
+    # ``monitor_sedation`` there), never the performer.
+    sedated = [p for p in performed if p.anesthesia in ("sedation", "general")]
+    assert sedated
+    assert all(p.monitoring_nurse_id and p.monitoring_nurse_id != p.performer_id for p in sedated)
+    assert all(f"monitor_sedation allowed for person {p.monitoring_nurse_id}" in p.decision for p in sedated)
     assert at_clinics
     assert {p.guidance for p in at_clinics} <= {"ultrasound", "none"}
     assert any(p.guidance == "ultrasound" for p in at_clinics)

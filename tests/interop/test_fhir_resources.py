@@ -335,3 +335,47 @@ def test_a_practitioners_nik_is_shown_to_themself_and_workforce_readers_only(
     seen = get(Client(**bearer(raw)), f"/Practitioner/{clinic.person.pk}")
     assert "identifier" not in seen
     assert [q["code"]["coding"][0]["code"] for q in seen["qualification"]] == ["SIP", "STR"]
+
+
+def test_a_procedure_under_sedation_names_the_anesthesiologist_and_the_monitoring_nurse_as_performers(
+    clinic: Clinic,
+) -> None:
+    from nyeri.interop.fhir.procedure import as_json
+    from nyeri.procedures.models import ProcedurePerformance
+    from nyeri.workforce.kinds import Citizenship
+    from nyeri.workforce.models import Person
+
+    record = make_procedure(clinic)
+    first = ProcedurePerformance.objects.get(record=record)
+    sedationist = Person.objects.create(organization=clinic.org, full_name="Dr An", citizenship=Citizenship.CITIZEN)
+    watcher = Person.objects.create(organization=clinic.org, full_name="Ns Tia", citizenship=Citizenship.CITIZEN)
+    ProcedurePerformance.objects.create(
+        organization=clinic.org,
+        record=record,
+        version=2,
+        kind="amendment",
+        amends=first,
+        amendment_reason="Under sedation",
+        procedure_code=first.procedure_code,
+        catalogue_version=first.catalogue_version,
+        performed_at=first.performed_at,
+        performer=first.performer,
+        anesthesiologist=sedationist,
+        monitoring_nurse=watcher,
+        anesthesia="sedation",
+        guidance="fluoroscopy",
+        body_site="lower_back",
+        laterality="left",
+        decision="allowed",
+        recorded_by=first.recorded_by,
+        recorded_at=first.recorded_at,
+    )
+    record.versions = list(ProcedurePerformance.objects.filter(record=record).order_by("version"))  # type: ignore[attr-defined]
+    data = as_json(record)
+    Procedure.model_validate(data)
+    functions = [(p["actor"]["reference"], p["function"]["coding"][0]["code"]) for p in data["performer"]]
+    assert functions == [
+        (f"Practitioner/{clinic.person.pk}", "304292004"),
+        (f"Practitioner/{sedationist.pk}", "88189002"),
+        (f"Practitioner/{watcher.pk}", "106292003"),
+    ]

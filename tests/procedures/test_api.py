@@ -100,6 +100,7 @@ def test_a_procedure_is_scheduled_performed_and_amended_through_the_api(
         {
             "performer_id": physician.person.pk,
             "anesthesiologist_id": anesthesiologist.person.pk,
+            "monitoring_nurse_id": nurse.person.pk,
             "imaging_operator_id": radiographer.person.pk,
             "pain_before": 9,
             "pain_after": 4,
@@ -113,6 +114,8 @@ def test_a_procedure_is_scheduled_performed_and_amended_through_the_api(
     assert (body["imaging_operator_id"], body["imaging_operator_name"]) == (radiographer.person.pk, "Dedi Rad")
     assert body["complications"] == ["hypotension"]
     assert "give_sedation allowed" in body["decision"]
+    assert (body["monitoring_nurse_id"], body["monitoring_nurse_name"]) == (nurse.person.pk, "Ns Siti")
+    assert f"monitor_sedation allowed for person {nurse.person.pk}" in body["decision"]
     amended = post(
         client,
         f"/api/procedures/{record.pk}/amend",
@@ -264,3 +267,52 @@ def test_another_organizations_rows_are_not_found(
     )
     mine = order()
     assert post(client, f"/api/procedures/{mine.pk}/perform", {"performer_id": stranger.pk}).status_code == 404
+
+
+def test_a_monitoring_nurse_refused_by_the_engine_is_a_403_on_her_field_and_another_organizations_is_not_found(
+    order: Order,
+    nurse: Staff,
+    physician: Staff,
+    anesthesiologist: Staff,
+    radiographer: Staff,
+    c_arm: Equipment,
+    admin: Any,
+    facility: Facility,
+    foreign_patient: Patient,
+) -> None:
+    from nyeri.workforce.kinds import Citizenship
+    from nyeri.workforce.models import Person
+    from nyeri.workforce.privileges.services import require_privileges
+    from tests.procedures.conftest import scope_of
+
+    require_privileges(
+        scope=scope_of(admin), acting_user=admin, facility=facility, privileges=["nursing_sedation_monitoring"]
+    )
+    client = client_of(nurse.user)
+    record = order(anesthesia="sedation")
+    body = {
+        "performer_id": physician.person.pk,
+        "anesthesiologist_id": anesthesiologist.person.pk,
+        "imaging_operator_id": radiographer.person.pk,
+    }
+    missing = post(client, f"/api/procedures/{record.pk}/perform", body)
+    assert missing.status_code == 422
+    assert [f["field"] for f in missing.json()["error"]["fields"]] == ["monitoring_nurse"]
+    refused = post(client, f"/api/procedures/{record.pk}/perform", {**body, "monitoring_nurse_id": nurse.person.pk})
+    assert refused.status_code == 403
+    error = refused.json()["error"]
+    assert [(r["code"], r["subject"]) for r in error["reasons"]] == [
+        ("monitoring_nurse.privilege_missing", "monitoring_nurse")
+    ]
+    assert error["fields"][0]["field"] == "monitoring_nurse"
+    assert error["reasons"][0]["message_en"] == (
+        "Monitoring nurse Ns Siti: No clinical privilege “Monitoring patients under procedural sedation” "
+        "granted at this facility."
+    )
+    assert error["reasons"][0]["message_id"].startswith("Perawat pemantau Ns Siti: Tidak ada kewenangan klinis")
+    stranger = Person.objects.create(
+        organization=foreign_patient.organization, full_name="Ns Lain", citizenship=Citizenship.CITIZEN
+    )
+    foreign = post(client, f"/api/procedures/{record.pk}/perform", {**body, "monitoring_nurse_id": stranger.pk})
+    assert foreign.status_code == 404
+    assert not ProcedurePerformance.objects.exists()

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from nyeri.accounts.models import User
 from nyeri.audit.models import AuditAction, AuditEvent
 from nyeri.clinical.models import Patient
 from nyeri.facilities.models import Equipment
@@ -37,6 +38,7 @@ def perform_data(staff: Staff, **fields: object) -> dict[str, object]:
         "performed_at": (timezone.localtime() - timedelta(minutes=5)).strftime(LOCAL),
         "performer": str(staff.person.pk),
         "anesthesiologist": "",
+        "monitoring_nurse": "",
         "imaging_operator": "",
         "anesthesia": "local",
         "guidance": "fluoroscopy",
@@ -224,6 +226,7 @@ def test_sedation_without_an_anesthesiologist_is_a_field_error_and_an_unprivileg
             imaging_operator=str(radiographer.person.pk),
             anesthesia="sedation",
             anesthesiologist=str(neurologist.person.pk),
+            monitoring_nurse=str(nurse.person.pk),
         ),
     )
     assert response.status_code == 403
@@ -250,6 +253,7 @@ def test_performing_shows_the_relief_on_the_procedure_and_the_patients_list(
                 imaging_operator=str(radiographer.person.pk),
                 anesthesia="sedation",
                 anesthesiologist=str(anesthesiologist.person.pk),
+                monitoring_nurse=str(nurse.person.pk),
             ),
             "complications": ["vasovagal"],
         },
@@ -261,6 +265,7 @@ def test_performing_shows_the_relief_on_the_procedure_and_the_patients_list(
     assert "63 % relief" in detail  # 5/8 = 62.5 % rounds half up
     assert "Vasovagal reaction" in detail
     assert "Dr Bambang" in detail
+    assert "Monitoring nurse: Ns Siti" in detail
     listing = html_of(client.get(f"/patients/{patient.pk}/procedures/"))
     assert "63 % relief" in listing
     assert_no_inline_code(listing)
@@ -400,3 +405,49 @@ def test_an_ultrasound_clinic_block_from_the_pages(
     )
     assert response.status_code == 302
     assert Equipment.objects.filter(kind="ultrasound").count() == 1
+
+
+def test_the_perform_page_offers_the_facilitys_nurses_and_shows_a_refused_monitoring_nurse_in_indonesian(
+    order: Order,
+    make_staff: MakeStaff,
+    patient: Patient,
+    physician: Staff,
+    anesthesiologist: Staff,
+    c_arm: Equipment,
+    radiographer: Staff,
+    admin: User,
+    facility: Facility,
+) -> None:
+    from nyeri.workforce.privileges.services import require_privileges
+    from tests.procedures.conftest import scope_of
+
+    perawat = make_staff(Role.NURSE, "ns_dewi", language="id")
+    record = order(anesthesia="sedation")
+    client = client_of(perawat.user, "id")
+    url = f"/patients/{patient.pk}/procedures/{record.pk}/perform/"
+    page = html_of(client.get(url))
+    assert "Perawat pemantau" in page
+    assert f'<option value="{perawat.person.pk}">Ns Dewi (berwenang)</option>' in page
+    require_privileges(
+        scope=scope_of(admin),
+        acting_user=admin,
+        facility=facility,
+        privileges=["nursing_sedation_monitoring"],
+    )
+    assert f'<option value="{perawat.person.pk}">Ns Dewi (tidak berwenang di sini)</option>' in html_of(client.get(url))
+    response = client.post(
+        url,
+        perform_data(
+            physician,
+            imaging_operator=str(radiographer.person.pk),
+            anesthesia="sedation",
+            anesthesiologist=str(anesthesiologist.person.pk),
+            monitoring_nurse=str(perawat.person.pk),
+        ),
+    )
+    assert response.status_code == 403
+    assert (
+        "Perawat pemantau Ns Dewi: Tidak ada kewenangan klinis “Pemantauan pasien dalam sedasi prosedural” "
+        "yang diberikan di fasilitas ini." in html_of(response)
+    )
+    assert not ProcedurePerformance.objects.exists()

@@ -309,6 +309,7 @@ def test_sedation_by_an_anesthesiologist_who_holds_the_privilege_is_recorded(
         performer=physician.person,
         imaging_operator=radiographer.person,
         anesthesiologist=anesthesiologist.person,
+        monitoring_nurse=nurse.person,
     )
     assert performance.anesthesiologist == anesthesiologist.person
     assert f"give_sedation allowed for person {anesthesiologist.person.pk}" in performance.decision
@@ -328,6 +329,7 @@ def test_an_anesthesiologist_without_the_privilege_is_refused(
             performer=physician.person,
             imaging_operator=radiographer.person,
             anesthesiologist=unqualified.person,
+            monitoring_nurse=nurse.person,
         )
     codes = [r.code for r in caught.value.reasons]
     # General anesthesia: an anesthesiology residency and board certification, neither on record.

@@ -15,6 +15,7 @@ REQUIRED_ACTIONS = {
     "perform_procedure:nerve_block",
     "perform_procedure:interventional_spine",
     "give_sedation",
+    "monitor_sedation",  # asked of the monitoring nurse of every procedure under sedation
     "give_anesthesia",
     "operate_equipment:xray",
     "operate_equipment:c_arm",

@@ -14,11 +14,14 @@ from nyeri.procedures.models import ProcedurePerformance, ProcedureRecord
 ICD9CM = "http://hl7.org/fhir/sid/icd-9-cm"
 STATUS = {"performed": "completed", "entered_in_error": "entered-in-error"}
 STATUS_FROM_FHIR = {v: k for k, v in STATUS.items()}
-# Performer functions (SNOMED CT): the operator, the anesthesiologist, the imaging operator.
+# Performer functions (SNOMED CT): the operator, the anesthesiologist, the imaging operator, the
+# nurse who monitored the sedated patient (106292003 "Professional nurse (occupation)", as HL7's
+# Da Vinci HRex ConceptMap CareTeamMember-NUCCFunction maps it to Registered Nurse).
 FUNCTIONS = {
     "performer": ("304292004", "Surgeon"),
     "anesthesiologist": ("88189002", "Anesthesiologist"),
     "imaging_operator": ("159016003", "Radiographer"),
+    "monitoring_nurse": ("106292003", "Professional nurse"),
 }
 
 
@@ -79,6 +82,8 @@ def as_json(record: ProcedureRecord) -> dict[str, Any]:
             performers.append(_performer("anesthesiologist", done.anesthesiologist_id))
         if done.imaging_operator_id is not None:
             performers.append(_performer("imaging_operator", done.imaging_operator_id))
+        if done.monitoring_nurse_id is not None:
+            performers.append(_performer("monitoring_nurse", done.monitoring_nurse_id))
         data["performer"] = performers
         if done.note:
             data["note"] = [{"text": done.note}]
