@@ -38,6 +38,7 @@ from nyeri.audit.models import (
     AuditEvent,
     AuditOutcome,
 )
+from nyeri.lib.sql import statement_cursor
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -413,7 +414,7 @@ def _append_postgresql(event: AuditEvent) -> None:
         event.request_id,
         event.client_address,
     ]
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:  # prepared once per connection
         cursor.execute(_postgresql_append_sql(), params)
         row = cursor.fetchone()
     if row is None:
