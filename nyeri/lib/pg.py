@@ -21,6 +21,13 @@ class PreparingCursor(ServerBindingCursor):  # psycopg 3 only
     ) -> Any:
         return super().execute(query, params, prepare=True, binary=binary)
 
+    def _send_query_prepared(self, name: bytes, pgq: Any, *, binary: bool | None = None) -> None:
+        # psycopg keeps the statement (``_query``) only when it sends its text; Django's query
+        # log (connection.queries, CaptureQueriesContext) reads it from there: the SQL with
+        # $1, $2 ... for the values, which the server binds.
+        self._query = pgq
+        super()._send_query_prepared(name, pgq, binary=binary)
+
 
 def preparing_cursor(connection: BaseDatabaseWrapper) -> PreparingCursor:
     """A ``PreparingCursor`` on ``connection``'s open psycopg connection, set up as Django

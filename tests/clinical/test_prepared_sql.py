@@ -126,6 +126,7 @@ def test_on_postgresql_the_hot_path_statements_are_prepared_once_and_answer_with
         second = prepared.rows(answers[1].pk)
     # Seen by Django like any other statement (counted, logged), with its own values each time.
     assert len(queries) == 2
+    assert all('FROM "clinical_assessmentanswer"' in q["sql"] for q in queries.captured_queries)
     assert first == [{"item_code": "item3", "value": 3, "assessment_id": assessment.pk}]
     assert second == [{"item_code": "item5", "value": 5, "assessment_id": assessment.pk}]
     on_server = _prepared_on_the_server()
