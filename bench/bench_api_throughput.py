@@ -23,7 +23,9 @@ was chosen (README "Serving").
 Rows (PostgreSQL): ``write_rps`` (target >= 50 % of ``floor_rps``, enforced), ``write_p99_ms``
 (target <= 3x ``floor_p99_ms``, enforced), ``errors`` (target 0, enforced: any non-2xx answer
 or failed connection, both kinds), ``write_cpu_ms`` and ``floor_cpu_ms`` per request,
-``load_average``, and per candidate ``<kind>_<workers>x<threads>_write_rps`` / ``..._floor_rps``.
+``write_database_cpu_ms`` and ``floor_database_cpu_ms`` (PostgreSQL's backends of the server's
+connections, from /proc, when PostgreSQL runs on this machine: on two cores its work competes
+with gunicorn's), ``load_average``, and per candidate ``<kind>_<workers>x<threads>_write_rps`` / ``..._floor_rps``.
 
 Environment: BENCH_CLIENTS (16), BENCH_SECONDS (20 per kind), BENCH_ROUNDS (2),
 BENCH_COMPARE_SECONDS (5), BENCH_PORT (a free one), BENCH_POSTGRES_URL
@@ -44,9 +46,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.queues import Queue
+from pathlib import Path
 from typing import Any
 
-from clinic import start_server
+from clinic import CLOCK_TICKS, start_server
 from databases import on_postgres
 from sizes import size
 
@@ -177,6 +180,7 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     cpu_seconds: float = 0.0
+    database_cpu_seconds: float | None = None
 
     @property
     def rps(self) -> float:
@@ -186,8 +190,39 @@ class Phase:
     def cpu_ms(self) -> float:
         return 1000 * self.cpu_seconds / max(1, len(self.latencies) + len(self.errors))
 
+    @property
+    def database_cpu_ms(self) -> float | None:
+        if self.database_cpu_seconds is None:
+            return None
+        return 1000 * self.database_cpu_seconds / max(1, len(self.latencies) + len(self.errors))
 
-def _phase(kind: str, data: dict[str, Any], server: Any, seconds: float) -> Phase:
+
+def _database_cpu_seconds(url: str) -> float | None:
+    """CPU time so far of PostgreSQL's backend processes serving the benchmark's database
+    (the server's connections), from /proc when PostgreSQL runs on this machine and its
+    processes are readable; None otherwise."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        pids = [
+            row[0]
+            for row in connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ]
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a connection that just closed
+            continue
+        except OSError:
+            return None
+        total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def _phase(kind: str, data: dict[str, Any], server: Any, seconds: float, url: str) -> Phase:
     ctx = mp.get_context("spawn")
     out: Queue[Any] = ctx.Queue()
     patients = data["patients"][:CLIENTS]
@@ -201,13 +236,16 @@ def _phase(kind: str, data: dict[str, Any], server: Any, seconds: float) -> Phas
         p.start()
     while time.time() < start_at:
         time.sleep(0.005)
-    cpu_before = server.cpu_seconds()
+    cpu_before, database_before = server.cpu_seconds(), _database_cpu_seconds(url)
     phase = Phase(kind, seconds)
     for _ in processes:
         latencies, errors = out.get(timeout=seconds + 120)
         phase.latencies += latencies
         phase.errors += errors
     phase.cpu_seconds = server.cpu_seconds() - cpu_before
+    database_after = _database_cpu_seconds(url)
+    if database_before is not None and database_after is not None:
+        phase.database_cpu_seconds = database_after - database_before
     for p in processes:
         p.join()
     return phase
@@ -225,9 +263,9 @@ def _measure(url: str) -> dict[str, Any]:
         for worker_class, workers, threads in CANDIDATES:
             server = start_server(url, port=PORT, worker_class=worker_class, workers=workers, threads=threads)
             try:
-                _phase("write", data, server, 1)  # warm-up: imports, connections, caches
-                _phase("floor", data, server, 1)
-                compared[server.label] = {k: _phase(k, data, server, COMPARE_SECONDS) for k in ("write", "floor")}
+                _phase("write", data, server, 1, url)  # warm-up: imports, connections, caches
+                _phase("floor", data, server, 1, url)
+                compared[server.label] = {k: _phase(k, data, server, COMPARE_SECONDS, url) for k in ("write", "floor")}
             finally:
                 server.stop()
             w, f = compared[server.label]["write"], compared[server.label]["floor"]
@@ -237,11 +275,11 @@ def _measure(url: str) -> dict[str, Any]:
     rounds: list[Phase] = []
     load_before = os.getloadavg()[0]
     try:
-        _phase("write", data, server, 1)
-        _phase("floor", data, server, 1)
+        _phase("write", data, server, 1, url)
+        _phase("floor", data, server, 1, url)
         for n in range(ROUNDS):
             order = ("write", "floor") if n % 2 == 0 else ("floor", "write")
-            rounds += [_phase(k, data, server, SECONDS / ROUNDS) for k in order]
+            rounds += [_phase(k, data, server, SECONDS / ROUNDS, url) for k in order]
     finally:
         server.stop()
     written = _in_django_child(_count_written, url)
@@ -265,6 +303,8 @@ def _merge(phases: list[Phase], kind: str) -> Phase:
         merged.latencies += p.latencies
         merged.errors += p.errors
         merged.cpu_seconds += p.cpu_seconds
+        if p.database_cpu_seconds is not None:
+            merged.database_cpu_seconds = (merged.database_cpu_seconds or 0.0) + p.database_cpu_seconds
     return merged
 
 
@@ -337,6 +377,19 @@ def _rows(database: str, m: dict[str, Any]) -> list[dict[str, Any]]:
             "target": None,
             "met": True,
         },
+        *(
+            {
+                **common,
+                "metric": f"{phase.kind}_database_cpu_ms",
+                "value": round(ms, 2),
+                "unit": "ms/request",
+                "target": None,
+                "met": True,
+                "note": "PostgreSQL's backends of the server's connections, /proc/PID/stat",
+            }
+            for phase in (write, floor)
+            if (ms := phase.database_cpu_ms) is not None
+        ),
         {**common, "metric": "load_average", "value": round(load_after, 2), "unit": "", "target": None, "met": True},
     ]
     for label, phases in m["compared"].items():
@@ -352,7 +405,9 @@ def _rows(database: str, m: dict[str, Any]) -> list[dict[str, Any]]:
                     "target": None,
                     "met": True,
                     "note": f"candidate set-up, {COMPARE_SECONDS} s; p99 {_p99(phase.latencies):.0f} ms; "
-                    f"{phase.cpu_ms:.1f} ms CPU/request; {len(phase.errors)} errors",
+                    f"{phase.cpu_ms:.1f} ms CPU/request"
+                    + (f" (+ {db:.1f} ms PostgreSQL)" if (db := phase.database_cpu_ms) is not None else "")
+                    + f"; {len(phase.errors)} errors",
                 }
             )
     return rows

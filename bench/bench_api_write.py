@@ -20,7 +20,9 @@ a cursor) and each commit by wrapping ``connection.commit``.
 
 Rows: ``write_cpu_ms`` (median CPU per write), ``floor_cpu_ms``, ``cpu_ratio`` (target at
 most 3x, enforced), ``write_statements`` (at most 10, asserted), ``write_commits`` (exactly
-1, asserted), ``write_wall_p95_ms``; each row carries the load average.
+1, asserted), ``write_wall_p95_ms``, and on a PostgreSQL running on this machine ``write_database_cpu_ms``
+and ``floor_database_cpu_ms`` (its backend's CPU per request, from /proc: on two cores the
+database's work competes with the server's); each row carries the load average.
 
 Environment: BENCH_SMOKE=1 (20 writes), BENCH_RUNS (400), BENCH_PROFILE=1 (also print a
 cProfile of 200 writes, by own and cumulative time), BENCH_POSTGRES_URL
@@ -235,24 +237,57 @@ def _measure(url: str) -> dict[str, Any]:
     write_cpu: list[float] = []
     write_wall: list[float] = []
     floor_cpu: list[float] = []
+    database_cpu = _database_cpu_reader()
+    database_ms = {"write": 0.0, "floor": 0.0}
     # Alternating: the same moment of the machine's load for both sides.
     for _ in range(RUNS):
+        before = database_cpu()
         cpu, wall, answer = post(api_path)
+        middle = database_cpu()
         write_cpu.append(cpu)
         write_wall.append(wall)
         floor_cpu.append(post("/bench-floor/")[0])
+        database_ms["write"] += middle - before
+        database_ms["floor"] += database_cpu() - middle
     # Correctness, in the same run: every write and its two audit rows, the chain intact.
     assert PainAssessment.objects.count() == rows_before + 2 * RUNS
     assert AuditEvent.objects.count() == audit_before + 2 * RUNS, "a write without its READ and CREATE audit rows"
     assert verify_chain(chains=[built["organization_id"]]).ok
+    known = database_cpu() >= 0
     return {
         "write_cpu": write_cpu,
         "write_wall": write_wall,
         "floor_cpu": floor_cpu,
+        # Summed over the run (the kernel counts CPU in clock ticks), per request.
+        "database_cpu": {k: v / RUNS for k, v in database_ms.items()} if known else None,
         "statements": len(one_write),
         "statement_list": one_write,
         "commits": commits,
     }
+
+
+def _database_cpu_reader() -> Any:
+    """A function that returns the CPU time (ms) PostgreSQL's backend process of this
+    connection has used so far, read from /proc when the server runs on this machine and
+    its processes are readable; -1 otherwise (and on SQLite, which runs in this process)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return lambda: -1.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    stat, tick_ms = f"/proc/{pid}/stat", 1000 / os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        try:
+            with open(stat) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return -1.0
+        return (int(fields[11]) + int(fields[12])) * tick_ms  # utime + stime
+
+    return read
 
 
 def _profile(write: Any) -> None:
@@ -318,6 +353,19 @@ def _rows(database: str, m: dict[str, Any]) -> list[dict[str, Any]]:
             "met": True,
         },
         {**common, "metric": "write_commits", "value": m["commits"], "unit": "commits", "target": 1, "met": True},
+        *(
+            {
+                **common,
+                "metric": f"{kind}_database_cpu_ms",
+                "value": round(m["database_cpu"][kind], 3),
+                "unit": "ms",
+                "target": None,
+                "met": True,
+                "note": "PostgreSQL's backend process, /proc/PID/stat, mean over the run",
+            }
+            for kind in ("write", "floor")
+            if m["database_cpu"] is not None
+        ),
         {
             **common,
             "metric": "write_wall_p95_ms",

@@ -159,6 +159,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
+    if env_bool("DB_PREPARED_STATEMENTS", True):
+        # The hot path's fixed statements (API token, actor, patient, the pain score's
+        # INSERTs, the audit append) are prepared once per connection (nyeri.lib.sql,
+        # statement_cursor): PostgreSQL then skips their parsing and planning. Every other
+        # query keeps Django's client-side binding, which never prepares. psycopg needs a
+        # threshold to prepare at all (Django sets None, "off"); 5 is psycopg's default.
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "") or None}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -21,7 +21,7 @@ from nyeri.accounts.models import User
 from nyeri.audit.chain import canonical_payload, canonical_payload_parts, row_hash
 from nyeri.audit.context import RequestContext, reset_context, set_context
 from nyeri.audit.models import GENESIS_HASH, PLATFORM_CHAIN, AuditAction, AuditChainHead, AuditEvent, AuditOutcome
-from nyeri.audit.services import payload_of, record_event
+from nyeri.audit.services import appended_at_the_end, payload_of, record_event
 from nyeri.audit.verify import Anchor, ProblemKind, verify_chain
 from nyeri.tenancy.models import Facility, Organization
 
@@ -171,6 +171,33 @@ def test_a_malformed_client_address_is_left_out_rather_than_failing_the_write(or
         reset_context(token)
     stored = AuditEvent.objects.get(pk=event.pk)
     assert (stored.client_address, stored.chain) == (None, PLATFORM_CHAIN)
+    assert verify_chain().ok
+
+
+def test_a_writes_two_events_are_chained_one_after_the_other_on_the_head(org: Organization) -> None:
+    (before,) = record(1, org)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic(), appended_at_the_end():
+        first, second = record(2, org)
+        assert first.pk is None  # appended when the write ends
+    assert [(e.seq, e.prev_hash) for e in (first, second)] == [(2, before.hash), (3, first.hash)]
+    for event in (first, second):
+        stored = AuditEvent.objects.get(pk=event.pk)
+        assert (stored.seq, stored.prev_hash, stored.hash) == (event.seq, event.prev_hash, event.hash)
+        assert row_hash(payload_of(stored)) == stored.hash
+    head = AuditChainHead.objects.get(chain=org.pk)
+    assert (head.seq, head.prev_hash, head.hash) == (3, first.hash, second.hash)
+    if ON_POSTGRESQL:
+        # One statement for both rows (PostgreSQL hashes the second on the first).
+        appends = [q["sql"] for q in queries.captured_queries if "audit_auditevent" in q["sql"]]
+        assert len(appends) == 1
+    assert verify_chain().ok
+
+
+def test_a_writes_two_events_start_a_chain_that_has_no_head_yet(org: Organization) -> None:
+    with transaction.atomic(), appended_at_the_end():
+        first, second = record(2, org)
+    assert [(e.seq, e.prev_hash) for e in (first, second)] == [(1, GENESIS_HASH), (2, first.hash)]
+    assert AuditChainHead.objects.get(chain=org.pk).hash == second.hash
     assert verify_chain().ok
 
 
@@ -428,9 +455,17 @@ def test_a_missing_chain_head_is_reported(org: Organization) -> None:
 class Appender(threading.Thread):
     """An audited write in its own thread, hence its own connection and transaction."""
 
-    def __init__(self, organization: Organization | None, *, lock_timeout_ms: int | None = None, events: int = 1):
+    def __init__(
+        self,
+        organization: Organization | None,
+        *,
+        lock_timeout_ms: int | None = None,
+        events: int = 1,
+        per_write: int = 1,
+    ):
         super().__init__(daemon=True)
         self.organization = organization
+        self.per_write = per_write  # events appended together at the end of each write
         self.lock_timeout_ms = lock_timeout_ms
         self.events = events
         self.appended: list[AuditEvent] = []
@@ -441,10 +476,10 @@ class Appender(threading.Thread):
         try:
             for _ in range(self.events):
                 self.before_each()
-                with transaction.atomic():
+                with transaction.atomic(), appended_at_the_end():
                     if self.lock_timeout_ms is not None:
                         run(f"SET LOCAL lock_timeout = '{int(self.lock_timeout_ms)}ms'")
-                    self.appended += record(1, self.organization)
+                    self.appended += record(self.per_write, self.organization)
         except Exception as exc:  # handed to the test, which asserts on it
             self.error = exc
         finally:
@@ -510,18 +545,36 @@ def test_on_postgresql_concurrent_first_appends_create_one_head_per_chain(
     org: Organization, other_org: Organization
 ) -> None:
     # Neither chain has a head yet: the first appenders race to create it.
-    start = threading.Barrier(6)
-    threads = [Appender(o, events=10) for o in (org, org, org, other_org, other_org, None)]
+    all_at_once([Appender(o, events=10) for o in (org, org, org, other_org, other_org, None)])
+    for chain, count in ((org.pk, 30), (other_org.pk, 20), (PLATFORM_CHAIN, 10)):
+        assert_contiguous(chain, count)
+    assert verify_chain().ok
+
+
+def all_at_once(threads: list[Appender]) -> None:
+    """The ``threads`` started together, each write waiting for the others, and finished."""
+    start = threading.Barrier(len(threads))
     for thread in threads:
         thread.before_each = lambda: start.wait(10) if not start.broken else None
         thread.start()
     for thread in threads:
         finished(thread, timeout=60)
         assert thread.error is None, thread.error
-    for chain, count in ((org.pk, 30), (other_org.pk, 20), (PLATFORM_CHAIN, 10)):
-        seqs = list(AuditEvent.objects.filter(chain=chain).order_by("seq").values_list("seq", flat=True))
-        assert seqs == list(range(1, count + 1))
-        assert AuditChainHead.objects.get(chain=chain).seq == count
+
+
+def assert_contiguous(chain: int, count: int) -> None:
+    seqs = list(AuditEvent.objects.filter(chain=chain).order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, count + 1))
+    assert AuditChainHead.objects.get(chain=chain).seq == count
+
+
+@pytest.mark.postgres_only
+@requires_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_concurrent_writes_of_one_and_two_events_keep_the_chain_contiguous(org: Organization) -> None:
+    record(1, org)  # the head exists: two events go in one statement
+    all_at_once([Appender(org, events=15, per_write=n) for n in (2, 2, 1, 2)])
+    assert_contiguous(org.pk, 1 + 15 * (2 + 2 + 1 + 2))
     assert verify_chain().ok
 
 

@@ -38,6 +38,7 @@ from nyeri.audit.models import (
     AuditEvent,
     AuditOutcome,
 )
+from nyeri.lib.sql import statement_cursor
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -131,6 +132,8 @@ def append_after_rollback(events: list[AuditEvent]) -> None:
 
 def _append(events: list[AuditEvent]) -> None:
     if connection.vendor == "postgresql":
+        if len(events) == 2 and events[0].chain == events[1].chain and _append_postgresql_pair(*events):
+            return
         for event in events:
             _append_postgresql(event)
     elif events:
@@ -399,6 +402,22 @@ def _append_postgresql(event: AuditEvent) -> None:
         between,
         after,
         event.chain,
+        *_event_values(event),
+    ]
+    with statement_cursor() as cursor:  # prepared once per connection
+        cursor.execute(_postgresql_append_sql(), params)
+        row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("the audit chain head could not be created or moved")
+    event.pk, event.seq, event.prev_hash, event.hash = row
+    event._state.adding = False
+    event._state.db = connection.alias
+    _noted(event)
+
+
+def _event_values(event: AuditEvent) -> list[Any]:
+    """The values of ``_APPENDED_COLUMNS`` (the row's own, before the head's seq and hashes)."""
+    return [
         event.occurred_at,
         event.actor_id,
         event.actor_label,
@@ -413,15 +432,42 @@ def _append_postgresql(event: AuditEvent) -> None:
         event.request_id,
         event.client_address,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_postgresql_append_sql(), params)
-        row = cursor.fetchone()
-    if row is None:
-        raise RuntimeError("the audit chain head could not be created or moved")
-    event.pk, event.seq, event.prev_hash, event.hash = row
-    event._state.adding = False
-    event._state.db = connection.alias
-    _noted(event)
+
+
+def _append_postgresql_pair(first: AuditEvent, second: AuditEvent) -> bool:
+    """Append a write's two events of one chain (its READ and CREATE) in one statement.
+
+    As ``_append_postgresql``, but the head is moved by two: PostgreSQL hashes the first
+    event on the head's hash and the second on the first's. False (nothing written) when
+    the chain has no head yet: its first append creates it (``_append_postgresql``).
+    """
+    parts = []
+    for event in (first, second):
+        event.occurred_at = timezone.now()
+        parts.append(_payload_parts(event))
+    params: list[Any] = [
+        first.chain,
+        *parts[0],
+        *parts[1],
+        first.chain,
+        first.chain,
+        *_event_values(first),
+        second.chain,
+        *_event_values(second),
+    ]
+    with statement_cursor() as cursor:  # prepared once per connection
+        cursor.execute(_postgresql_append_pair_sql(), params)
+        rows = sorted(cursor.fetchall(), key=lambda row: row[1])  # by seq
+    if not rows:
+        return False
+    if len(rows) != 2:
+        raise RuntimeError("the audit chain head moved without its two rows")
+    for event, row in zip((first, second), rows, strict=True):
+        event.pk, event.seq, event.prev_hash, event.hash = row
+        event._state.adding = False
+        event._state.db = connection.alias
+        _noted(event)
+    return True
 
 
 def _noted(event: AuditEvent) -> None:
@@ -431,29 +477,67 @@ def _noted(event: AuditEvent) -> None:
         note_denial()
 
 
+# The columns an append fills from the event itself (``_event_values``), with their types.
+_APPENDED_COLUMNS = (
+    ("occurred_at", "timestamptz"),
+    ("actor_id", "bigint"),
+    ("actor_label", "text"),
+    ("organization_id", "bigint"),
+    ("facility_id", "bigint"),
+    ("patient_id", "bigint"),
+    ("action", "text"),
+    ("object_type", "text"),
+    ("object_id", "text"),
+    ("outcome", "text"),
+    ("reason", "text"),
+    ("request_id", "text"),
+    ("client_address", "inet"),
+)
+# sha256 of the canonical payload: before || prev_hash || between || seq || after.
+_HASHED = "encode(sha256(convert_to(%s || {prev} || %s || ({seq})::text || %s, 'UTF8')), 'hex')"
+
+
+def _append_sql_names() -> tuple[str, str, str]:
+    """The quoted names an append's SQL uses: the head table, the event table, the columns."""
+    q = connection.ops.quote_name
+    columns = ", ".join(q(column) for column, _type in _APPENDED_COLUMNS)
+    return q(AuditChainHead._meta.db_table), q(AuditEvent._meta.db_table), columns
+
+
+@cache
+def _postgresql_append_pair_sql() -> str:
+    head, events, columns = _append_sql_names()
+    values = ", ".join(f"%s::{type_}" for _column, type_ in _APPENDED_COLUMNS)
+    # The head is locked (FOR UPDATE waits for the chain's previous appender to commit and
+    # then reads the head as it committed it), the two rows hashed on it in turn, the head
+    # moved to the second; the UPDATE sets the values computed from the locked head, which
+    # nobody else can move in between. Only quoted names are interpolated; every value is
+    # a parameter.
+    return f"""
+        WITH old AS (
+            SELECT seq, hash FROM {head} WHERE chain = %s FOR UPDATE
+        ), e1 AS (
+            SELECT old.seq + 1 AS seq, old.hash AS prev_hash,
+                   {_HASHED.format(prev="old.hash", seq="old.seq + 1")} AS hash
+              FROM old
+        ), e2 AS (
+            SELECT e1.seq + 1 AS seq, e1.hash AS prev_hash, {_HASHED.format(prev="e1.hash", seq="e1.seq + 1")} AS hash
+              FROM e1
+        ), moved AS (
+            UPDATE {head} AS h SET seq = e2.seq, prev_hash = e2.prev_hash, hash = e2.hash
+              FROM e2 WHERE h.chain = %s
+        )
+        INSERT INTO {events} (chain, seq, {columns}, prev_hash, hash)
+        SELECT %s::bigint, e1.seq, {values}, e1.prev_hash, e1.hash FROM e1
+        UNION ALL
+        SELECT %s::bigint, e2.seq, {values}, e2.prev_hash, e2.hash FROM e2
+        RETURNING id, seq, prev_hash, hash
+    """  # noqa: S608 - only quoted names and fixed fragments  # nosec B608
+
+
 @cache
 def _postgresql_append_sql() -> str:
-    q = connection.ops.quote_name
-    head = q(AuditChainHead._meta.db_table)
-    events = q(AuditEvent._meta.db_table)
-    columns = ", ".join(
-        q(column)
-        for column in (
-            "occurred_at",
-            "actor_id",
-            "actor_label",
-            "organization_id",
-            "facility_id",
-            "patient_id",
-            "action",
-            "object_type",
-            "object_id",
-            "outcome",
-            "reason",
-            "request_id",
-            "client_address",
-        )
-    )
+    head, events, columns = _append_sql_names()
     # The chain's first append inserts its head at seq 1; every later one conflicts and
     # updates it instead. INSERT ... ON CONFLICT DO UPDATE never fails on a concurrent
     # first append: the second waits for the first's head, then updates it. Every SET

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.utils import CursorWrapper
 from django.db.models import NOT_PROVIDED, Aggregate, Model, QuerySet, TextField
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -33,6 +34,34 @@ class JsonRows(Aggregate):
 def rows(value: str | None) -> list[list[Any]]:
     """The rows of a ``JsonRows`` value (no rows: the subquery's NULL)."""
     return json.loads(value) if value else []
+
+
+def statement_cursor(using: str = DEFAULT_DB_ALIAS) -> CursorWrapper:
+    """A cursor for the fixed statements of the hot path; on PostgreSQL a prepared one.
+
+    Django's PostgreSQL cursors bind values on the client (the whole SQL text is sent, then
+    parsed and planned by PostgreSQL, every time). This one binds them on the server and
+    prepares each statement on its first use on a connection (psycopg's ``prepare=True``;
+    psycopg keeps the statement names, at most ``prepared_max`` per connection, and forgets
+    them after a rollback): from then on PostgreSQL only executes it. For statements whose
+    text is the same on every call with values in ``%s`` (``Prepared``, ``insert_rows``, the
+    audit append), never for SQL built per request. It is Django's cursor wrapper all the
+    same: ``execute_wrapper``s, query logging and error translation see every statement.
+
+    Needs ``prepare_threshold`` in the database's ``OPTIONS`` (settings: ``DB_PREPARED_STATEMENTS``,
+    on by default; a transaction-mode pooler without prepared-statement support turns it off):
+    without it, and on SQLite, this is the ordinary cursor.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+        return connection.cursor()
+    from nyeri.lib.pg import preparing_cursor
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        # As BaseDatabaseWrapper.cursor() wraps its own (thread check, query logging).
+        return connection._prepare_cursor(preparing_cursor(connection))  # type: ignore[attr-defined]
 
 
 class Prepared:
@@ -88,7 +117,7 @@ class Prepared:
     def rows(self, *values: Any, shape: tuple[int, ...] = (), using: str = DEFAULT_DB_ALIAS) -> list[dict[str, Any]]:
         compiler, sql, params, slots, names, converters = self._compiled(using, len(values), shape)
         bound = [p if slot is None else values[slot] for p, slot in zip(params, slots, strict=True)]
-        with connections[using].cursor() as cursor:
+        with statement_cursor(using) as cursor:
             cursor.execute(sql, bound)
             fetched = cursor.fetchall()
         converted = compiler.apply_converters(fetched, converters) if converters else fetched
@@ -141,7 +170,7 @@ def insert_rows(objs: list[M], *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
         found = cache[key] = (sql, fields, pk)
     sql, fields, pk = found
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
-    with connection.cursor() as cursor:
+    with statement_cursor(using) as cursor:
         cursor.execute(sql, params)
         keys = cursor.fetchall()
     for obj, (key_value,) in zip(objs, keys, strict=True):

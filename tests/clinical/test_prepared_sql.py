@@ -101,3 +101,50 @@ def test_a_prepared_query_is_compiled_once_per_shape_and_answers_with_the_values
     # Another organization's id is a value like any other: nothing of it leaks into the SQL.
     assert prepared.rows(org.pk + 1000, *ids, shape=(3,)) == []
     assert built == [(3,), (1,)]
+
+
+def _prepared_on_the_server() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_on_postgresql_the_hot_path_statements_are_prepared_once_and_answer_with_each_calls_values(
+    org: Organization, patient: Patient, facility: Facility, clinician: Any
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no server to prepare statements on")
+    assessment = insert_rows([_assessment(org, patient, facility, clinician)])[0]
+    answers = insert_rows(
+        [AssessmentAnswer(organization=org, assessment=assessment, item_code=f"item{n}", value=n) for n in (3, 5)]
+    )
+    prepared = Prepared(
+        "test:answer", lambda pk: AssessmentAnswer.objects.filter(pk=pk).values("item_code", "value", "assessment_id")
+    )
+    with CaptureQueriesContext(connection) as queries:
+        first = prepared.rows(answers[0].pk)
+        second = prepared.rows(answers[1].pk)
+    # Seen by Django like any other statement (counted, logged), with its own values each time.
+    assert len(queries) == 2
+    assert all('FROM "clinical_assessmentanswer"' in q["sql"] for q in queries.captured_queries)
+    assert first == [{"item_code": "item3", "value": 3, "assessment_id": assessment.pk}]
+    assert second == [{"item_code": "item5", "value": 5, "assessment_id": assessment.pk}]
+    on_server = _prepared_on_the_server()
+    assert any('FROM "clinical_assessmentanswer"' in s and s.lstrip().startswith("SELECT") for s in on_server)
+    assert any(s.startswith('INSERT INTO "clinical_assessmentanswer"') for s in on_server)
+
+
+def test_without_prepared_statements_the_hot_path_uses_djangos_own_cursor(
+    org: Organization, patient: Patient, facility: Facility, clinician: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no server to prepare statements on")
+    monkeypatch.delitem(connection.settings_dict["OPTIONS"], "prepare_threshold", raising=False)
+    connection.connection.prepare_threshold = None  # as a connection opened with DB_PREPARED_STATEMENTS=0
+    before = _prepared_on_the_server()
+    try:
+        assessment = insert_rows([_assessment(org, patient, facility, clinician)])[0]
+    finally:
+        connection.connection.prepare_threshold = 5
+    assert _stored(PainAssessment, assessment.pk)["patient_id"] == patient.pk
+    assert _prepared_on_the_server() == before
