@@ -54,9 +54,9 @@ def signed_in(user: User) -> Client:
     return client
 
 
-def walk(client: Client) -> dict[str, int]:
-    """The home page, the pages it and its menus link to and the pages those link to (once per
-    address shape): the status of each."""
+def walk(client: Client, *, levels: int) -> dict[str, int]:
+    """The home page and the pages it and its menus link to (``levels=1``), and the pages those
+    link to in turn (``levels=2``), once per address shape: the status of each."""
     home = client.get("/", follow=True)
     statuses = {"/": home.status_code}
     queue = LINK.findall(home.content.decode())
@@ -70,8 +70,8 @@ def walk(client: Client) -> dict[str, int]:
         seen.add(shape)
         response = client.get(path, follow=True)
         statuses[path] = response.status_code
-        # One level further: the pages those pages offer (an empty list's "Add" and "New" forms).
-        if depth.get(path, 0) < 1 and response.status_code == 200:
+        # A level further: the pages those pages offer (an empty list's "Add" and "New" forms).
+        if depth.get(path, 0) < levels - 1 and response.status_code == 200:
             for found in LINK.findall(response.content.decode()):
                 depth.setdefault(found, depth.get(path, 0) + 1)
                 queue.append(found)
@@ -100,7 +100,9 @@ def test_every_page_a_role_is_offered_answers_in_a_new_installation(
         )
     client = signed_in(user)
     with translation.override(language):
-        statuses = walk(client)
+        # Two levels in Indonesian, the language whose translations can break a page (a
+        # placeholder renamed in a translation raises); the menus' pages in English.
+        statuses = walk(client, levels=2 if language == "id" else 1)
     # A page it is offered and may not open, or that fails on no data, is a broken first morning.
     assert len(statuses) > 3, statuses
     broken = {path: status for path, status in statuses.items() if status != 200}
