@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,18 +39,6 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def wait_for_server_requests(timeout: float = 10.0) -> None:
-    """Let the live server finish the requests a closed browser left in flight.
-
-    Its request threads are daemons that nobody joins: one still answering (an htmx poll, a
-    page being left) when the test's database is flushed fails in its thread, and pytest
-    reports that exception under whichever test runs next.
-    """
-    for thread in threading.enumerate():
-        if "process_request_thread" in thread.name and thread is not threading.current_thread():
-            thread.join(timeout)
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(locale="id-ID")
@@ -59,7 +46,6 @@ def page(browser: Browser) -> Iterator[Page]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
-    wait_for_server_requests()
 
 
 # The seeded demo database, copied once (seeding takes seconds; restoring it, milliseconds).

@@ -13,7 +13,7 @@ from pytest_django.live_server_helper import LiveServer
 from nyeri.accounts.models import User
 from nyeri.clinical.models import AssessmentSource, DiaryLink, PainAssessment, Patient
 from nyeri.tenancy.scope import Scope
-from tests.browser.conftest import screenshot, wait_for_server_requests
+from tests.browser.conftest import screenshot
 from tests.clinical import conftest as clinical
 from tests.conftest import PASSWORD
 from tests.diary.conftest import issue
@@ -36,7 +36,6 @@ def phone(browser: Browser, transactional_db: None) -> Iterator[Page]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
-    wait_for_server_requests()
 
 
 def console_errors(page: Page) -> list[str]:

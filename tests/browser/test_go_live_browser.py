@@ -37,7 +37,7 @@ from nyeri.tenancy.models import Facility, Organization
 from nyeri.tenancy.roles import Role
 from nyeri.workforce.kinds import CredentialStatus
 from nyeri.workforce.models import Credential, Person
-from tests.browser.conftest import screenshot, via_menu, wait_for_server_requests
+from tests.browser.conftest import screenshot, via_menu
 from tests.browser.people import accept, invite
 from tests.browser.setup_helpers import setup_installation
 from tests.browser.test_appointments_browser import free_slot
@@ -70,7 +70,6 @@ def new_page(browser: Browser) -> Iterator[NewPage]:
     yield make
     for context in contexts:
         context.close()
-    wait_for_server_requests()
 
 
 def scanned_document(folder: Path, name: str, text: str) -> Path:
