@@ -6,6 +6,7 @@ monitors a patient under sedation (docs/procedures.md)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -158,44 +159,55 @@ def test_a_grant_counts_only_at_its_own_facility(
 # --- The monitoring nurse of a procedure under sedation (nyeri.procedures) ------------------------
 
 
-def _sedated(
-    order: Order,  # noqa: F811
-    nurse: Staff,  # noqa: F811
-    physician: Staff,  # noqa: F811
-    anesthesiologist: Staff,  # noqa: F811
-    radiographer: Staff,  # noqa: F811
-    watcher: Person | None,
-    **fields: object,
-) -> ProcedurePerformance:
-    """Record a transforaminal ESI under sedation with ``watcher`` as the monitoring nurse."""
-    record = order(anesthesia="sedation")
-    return procedures.record_performance(
-        scope=nurse.scope,
-        acting_user=nurse.user,
-        record=record,
-        performer=physician.person,
-        anesthesiologist=anesthesiologist.person,
-        imaging_operator=radiographer.person,
-        monitoring_nurse=watcher,
-        **fields,  # type: ignore[arg-type]
-    )
+@dataclass(frozen=True)
+class Team:
+    """Who records a transforaminal ESI under sedation: the nurse records it, the physician
+    performs, the anesthesiologist sedates, the radiographer runs the C-arm (in service)."""
+
+    order: Order
+    nurse: Staff
+    physician: Staff
+    anesthesiologist: Staff
+    radiographer: Staff
+
+    def sedated(self, watcher: Person | None, **fields: object) -> ProcedurePerformance:
+        """Record it with ``watcher`` as the monitoring nurse."""
+        return procedures.record_performance(
+            scope=self.nurse.scope,
+            acting_user=self.nurse.user,
+            record=self.order(anesthesia="sedation"),
+            performer=self.physician.person,
+            anesthesiologist=self.anesthesiologist.person,
+            imaging_operator=self.radiographer.person,
+            monitoring_nurse=watcher,
+            **fields,  # type: ignore[arg-type]
+        )
 
 
-def test_a_procedure_under_sedation_records_the_monitoring_nurse_holding_the_privilege(
-    requires_sedation_monitoring: None,
+@pytest.fixture
+def team(
     order: Order,  # noqa: F811
     nurse: Staff,  # noqa: F811
     physician: Staff,  # noqa: F811
     anesthesiologist: Staff,  # noqa: F811
     radiographer: Staff,  # noqa: F811
     c_arm: Equipment,  # noqa: F811
+) -> Team:
+    return Team(order, nurse, physician, anesthesiologist, radiographer)
+
+
+def test_a_procedure_under_sedation_records_the_monitoring_nurse_holding_the_privilege(
+    requires_sedation_monitoring: None,
+    team: Team,
+    nurse: Staff,  # noqa: F811
+    physician: Staff,  # noqa: F811
     facility: Facility,
     nursing_committee: User,
     director: User,
 ) -> None:
     granted(nurse, facility, nursing_committee, director, SEDATION)
 
-    performance = _sedated(order, nurse, physician, anesthesiologist, radiographer, nurse.person)
+    performance = team.sedated(nurse.person)
 
     assert performance.monitoring_nurse == nurse.person
     assert not performance.before_monitoring_rule
@@ -206,15 +218,12 @@ def test_a_procedure_under_sedation_records_the_monitoring_nurse_holding_the_pri
 
 def test_a_monitoring_nurse_without_the_privilege_where_the_facility_requires_it_is_refused_naming_it(
     requires_sedation_monitoring: None,
-    order: Order,  # noqa: F811
+    team: Team,
     nurse: Staff,  # noqa: F811
     physician: Staff,  # noqa: F811
-    anesthesiologist: Staff,  # noqa: F811
-    radiographer: Staff,  # noqa: F811
-    c_arm: Equipment,  # noqa: F811
 ) -> None:
     with pytest.raises(ProcedureRefused) as caught:
-        _sedated(order, nurse, physician, anesthesiologist, radiographer, nurse.person)
+        team.sedated(nurse.person)
 
     reasons = caught.value.reasons
     assert [(r.code, r.subject) for r in reasons] == [("monitoring_nurse.privilege_missing", "monitoring_nurse")]
@@ -234,12 +243,9 @@ def test_a_monitoring_nurse_without_the_privilege_where_the_facility_requires_it
 
 def test_a_monitoring_nurse_is_refused_on_the_day_after_the_grants_end_date(
     requires_sedation_monitoring: None,
-    order: Order,  # noqa: F811
+    team: Team,
     nurse: Staff,  # noqa: F811
     physician: Staff,  # noqa: F811
-    anesthesiologist: Staff,  # noqa: F811
-    radiographer: Staff,  # noqa: F811
-    c_arm: Equipment,  # noqa: F811
     facility: Facility,
     nursing_committee: User,
     director: User,
@@ -259,26 +265,23 @@ def test_a_monitoring_nurse_is_refused_on_the_day_after_the_grants_end_date(
     day_after = datetime.combine(grant.ends_on + timedelta(days=1), time(10, 0), tzinfo=zone)
 
     with pytest.raises(ProcedureRefused) as caught:
-        _sedated(order, nurse, physician, anesthesiologist, radiographer, nurse.person, performed_at=day_after)
+        team.sedated(nurse.person, performed_at=day_after)
 
     lapsed = next(r for r in caught.value.reasons if r.code == "monitoring_nurse.privilege_lapsed")
     assert lapsed.message_en.startswith(f"Monitoring nurse Ns Siti: The clinical privilege “{NAME_EN}” ended on")
     assert lapsed.message_id.startswith(f"Perawat pemantau Ns Siti: Kewenangan klinis “{NAME_ID}” berakhir pada")
     # On its last day (the facility's local day) the same nurse is allowed.
-    performance = _sedated(order, nurse, physician, anesthesiologist, radiographer, nurse.person, performed_at=last_day)
+    performance = team.sedated(nurse.person, performed_at=last_day)
     assert performance.monitoring_nurse == nurse.person
 
 
 def test_the_performer_is_not_the_monitoring_nurse(
-    order: Order,  # noqa: F811
+    team: Team,
     nurse: Staff,  # noqa: F811
     physician: Staff,  # noqa: F811
-    anesthesiologist: Staff,  # noqa: F811
-    radiographer: Staff,  # noqa: F811
-    c_arm: Equipment,  # noqa: F811
 ) -> None:
     with translation.override("en"), pytest.raises(ValidationError) as caught:
-        _sedated(order, nurse, physician, anesthesiologist, radiographer, physician.person)
+        team.sedated(physician.person)
     assert caught.value.message_dict["monitoring_nurse"] == [
         "The monitoring nurse must be someone other than the performer."
     ]
@@ -286,52 +289,43 @@ def test_the_performer_is_not_the_monitoring_nurse(
 
 
 def test_sedation_without_a_monitoring_nurse_is_a_field_error_in_both_languages(
-    order: Order,  # noqa: F811
+    team: Team,
     nurse: Staff,  # noqa: F811
     physician: Staff,  # noqa: F811
-    anesthesiologist: Staff,  # noqa: F811
-    radiographer: Staff,  # noqa: F811
-    c_arm: Equipment,  # noqa: F811
 ) -> None:
     with translation.override("en"), pytest.raises(ValidationError) as caught:
-        _sedated(order, nurse, physician, anesthesiologist, radiographer, None)
+        team.sedated(None)
     assert caught.value.message_dict["monitoring_nurse"] == [
         "Sedation needs a nurse who monitors the patient: choose who."
     ]
     with translation.override("id"), pytest.raises(ValidationError) as caught:
-        _sedated(order, nurse, physician, anesthesiologist, radiographer, None)
+        team.sedated(None)
     assert caught.value.message_dict["monitoring_nurse"] == [
         "Sedasi memerlukan perawat yang memantau pasien: pilih siapa."
     ]
 
 
 def test_another_organizations_person_is_not_a_monitoring_nurse_here(
-    order: Order,  # noqa: F811
+    team: Team,
     nurse: Staff,  # noqa: F811
     physician: Staff,  # noqa: F811
-    anesthesiologist: Staff,  # noqa: F811
-    radiographer: Staff,  # noqa: F811
-    c_arm: Equipment,  # noqa: F811
     other_org: object,
 ) -> None:
     stranger = Person.objects.create(organization=other_org, full_name="Ns Lain", citizenship=Citizenship.CITIZEN)
     with translation.override("en"), pytest.raises(ValidationError) as caught:
-        _sedated(order, nurse, physician, anesthesiologist, radiographer, stranger)
+        team.sedated(stranger)
     assert caught.value.message_dict["monitoring_nurse"] == ["This person is not part of your organization."]
 
 
 def test_an_amendment_keeps_the_rule_and_asks_the_engine_again_for_a_new_nurse(
-    order: Order,  # noqa: F811
+    team: Team,
     nurse: Staff,  # noqa: F811
     physician: Staff,  # noqa: F811
-    anesthesiologist: Staff,  # noqa: F811
-    radiographer: Staff,  # noqa: F811
-    c_arm: Equipment,  # noqa: F811
     make_staff: MakeStaff,  # noqa: F811
     admin: User,  # noqa: F811
     facility: Facility,
 ) -> None:
-    performance = _sedated(order, nurse, physician, anesthesiologist, radiographer, nurse.person)
+    performance = team.sedated(nurse.person)
     # Removing the nurse while the sedation stays is refused naming the field.
     with translation.override("en"), pytest.raises(ValidationError) as caught:
         procedures.amend_performance(
@@ -363,14 +357,11 @@ def test_an_amendment_keeps_the_rule_and_asks_the_engine_again_for_a_new_nurse(
 
 
 def test_the_database_holds_the_monitoring_nurse_rule_and_the_versions_recorded_before_it(
-    order: Order,  # noqa: F811
+    team: Team,
     nurse: Staff,  # noqa: F811
     physician: Staff,  # noqa: F811
-    anesthesiologist: Staff,  # noqa: F811
-    radiographer: Staff,  # noqa: F811
-    c_arm: Equipment,  # noqa: F811
 ) -> None:
-    done = _sedated(order, nurse, physician, anesthesiologist, radiographer, nurse.person)
+    done = team.sedated(nurse.person)
 
     def amendment(version: int, **fields: object) -> ProcedurePerformance:
         values: dict[str, object] = {
