@@ -48,14 +48,7 @@ def search_patients(
     results = list(qs.order_by("-created_at", "-pk")[:limit])
     for patient in results:
         patient.in_care = care_access(scope, patient, now=now).allowed  # type: ignore[attr-defined]
-    with transaction.atomic():
-        record_event(
-            actor=scope.user,
-            action=AuditAction.SEARCH,
-            organization=scope.organization,
-            object_type="patient",
-            reason=f"query length {len(query)}; {len(results)} result(s)",
-        )
+    _audit_search(scope, query, len(results))
     return results
 
 
@@ -85,15 +78,20 @@ def search_patient_rows(
         if not in_care:
             row.update(birth_date=None, sex=None, registered_at_id=None)
         row["in_care"] = in_care
+    _audit_search(scope, query, found.count)
+    return found
+
+
+def _audit_search(scope: Scope, query: str, count: int) -> None:
+    # The query itself is not kept (it may hold a NIK or a name): its length and what it found.
     with transaction.atomic():
         record_event(
             actor=scope.user,
             action=AuditAction.SEARCH,
             organization=scope.organization,
             object_type="patient",
-            reason=f"query length {len(query)}; {found.count} result(s)",
+            reason=f"query length {len(query)}; {count} result(s)",
         )
-    return found
 
 
 def _searched(scope: Scope, query: str, *, now: datetime | None = None) -> QuerySet[Patient]:
